@@ -1,0 +1,42 @@
+"""Queries over the article store used by `digest articles`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.errors import DigestError
+from digest.models import Article
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """'24h', '7d', '30m', '2w' or an ISO 8601 date/time (UTC if no zone given)."""
+    text = value.strip().lower()
+    match = _RELATIVE.match(text)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise DigestError(
+            f"--since: expected e.g. 24h, 7d or an ISO 8601 date, got {value!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def list_articles(
+    session: Session, *, since: datetime | None = None, language: str | None = None
+) -> list[Article]:
+    """Newest first; ties broken by guid so the order is stable."""
+    query = select(Article)
+    if since is not None:
+        query = query.where(Article.published_at >= since)
+    if language:
+        query = query.where(Article.language == language)
+    return list(session.scalars(query.order_by(Article.published_at.desc(), Article.guid)))

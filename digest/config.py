@@ -1,0 +1,374 @@
+"""Settings: declared once, read from defaults < digest.toml < environment < options.
+
+Each setting is a dataclass field whose metadata carries its help text, so `digest init`
+writes the commented file from the same declaration the code reads (docs cannot drift).
+Secrets are not settings: they come from the environment only and are never printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "digest.toml"
+SECRET_KEY_FILE = "secret.key"
+
+
+def _setting(default: Any, help: str, *, key: str | None = None) -> Any:
+    """A settings field: `key` is the TOML key when it differs from the field name."""
+    if isinstance(default, list | tuple):
+        return field(default_factory=lambda: tuple(default), metadata={"help": help, "key": key})
+    return field(default=default, metadata={"help": help, "key": key})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    name: str = _setting("Arab Press", "Publication name: masthead, From display name, List-Id.")
+    url: str = _setting("https://arabpress.example", "Public address of the site (footer link).")
+    tagline: str = _setting("بالشعب و للشعب", "Short line under the masthead.")
+    languages: tuple[str, ...] = _setting(
+        ["en", "ar"], "Languages the site publishes in; one edition per language."
+    )
+    logo_url: str = _setting("", "Absolute https URL of a logo image (empty: text masthead).")
+    templates: str = _setting(
+        "", "Folder of templates that override the packaged ones (empty: packaged only)."
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = _setting(
+        "sqlite:///digest.db",
+        "SQLAlchemy URL. A relative SQLite path is relative to this file's folder.",
+    )
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    from_address: str = _setting(
+        "Arab Press <digest@arabpress.example>", "From header of every digest.", key="from"
+    )
+    reply_to: str = _setting("", "Reply-To header (empty: none).")
+    transport: str = _setting(
+        "maildir:./outbox",
+        "Where mail goes: maildir:PATH (a Maildir folder, relative to this file's folder).",
+    )
+    concurrency: int = _setting(8, "Deliveries handled per batch (SMTP connections in parallel).")
+    unsubscribe_url: str = _setting(
+        "https://arabpress.example/u/{token}",
+        "One-click unsubscribe URL; {token} is replaced by the subscriber's signed token.",
+    )
+    unsubscribe_mailto: str = _setting(
+        "unsubscribe@arabpress.example", "Address for mailto: unsubscribe requests."
+    )
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    window_hours: int = _setting(24, "Hours before the send time that an edition covers.")
+    top_stories: int = _setting(8, "Top stories per edition.")
+    related_per_story: int = _setting(3, "Related items under each top story, at most.")
+    no_repeat_days: int = _setting(
+        7, "An article that led a sent edition this many days back is not a top story again."
+    )
+    weight_priority: float = _setting(1.0, "Weight of the article's editorial priority.")
+    weight_popularity: float = _setting(0.5, "Weight of popularity (views), when known.")
+    weight_recency: float = _setting(1.0, "Weight of recency (newer scores higher).")
+    recency_half_life_hours: float = _setting(12.0, "Hours after which the recency score halves.")
+    related_floor: float = _setting(
+        0.2, "Minimum content similarity (0..1) for an item to count as related."
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    at: str = _setting("07:00", "Local send time, HH:MM.")
+    timezone: str = _setting("Asia/Riyadh", "IANA time zone of the send time.")
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteSettings,
+    "database": DatabaseSettings,
+    "mail": MailSettings,
+    "selection": SelectionSettings,
+    "schedule": ScheduleSettings,
+}
+
+#: Environment variables that override a setting, documented in the README.
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "DIGEST_DATABASE_URL": ("database", "url"),
+    "DIGEST_TRANSPORT": ("mail", "transport"),
+}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values read from the environment only; repr hides them."""
+
+    smtp_password: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    selection: SelectionSettings = field(default_factory=SelectionSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
+    #: Folder that relative paths (SQLite file, Maildir) are resolved against.
+    base_dir: Path = field(default_factory=Path.cwd)
+    #: The config file read, if any.
+    config_path: Path | None = None
+
+    @property
+    def database_url(self) -> str:
+        return resolve_sqlite_url(self.database.url, self.base_dir)
+
+    def resolve_path(self, path: str) -> Path:
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def secret_key(self) -> str:
+        """The token-signing key: DIGEST_SECRET_KEY, else a key file beside the config."""
+        if self.secrets.secret_key:
+            return self.secrets.secret_key
+        key_file = self.base_dir / SECRET_KEY_FILE
+        try:
+            return key_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise ConfigError(
+                "no secret key: set DIGEST_SECRET_KEY",
+                hint=f"or run 'digest init' to create {SECRET_KEY_FILE}",
+            ) from None
+
+
+def setting_key(f: dataclasses.Field[Any]) -> str:
+    return f.metadata.get("key") or f.name
+
+
+def resolve_sqlite_url(url: str, base_dir: Path) -> str:
+    """Make `sqlite:///relative.db` relative to the config folder, not the process cwd."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path = url[len(prefix) :]
+    if not path or path == ":memory:" or path.startswith("/"):
+        return url
+    return prefix + str((base_dir / path).resolve())
+
+
+def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) -> Any:
+    where = f"{origin}: [{section}] {setting_key(f)}"
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                raise ConfigError(f"{where}: must not be negative, got {value}")
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value < 0:
+                raise ConfigError(f"{where}: must not be negative, got {value}")
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if isinstance(default, tuple):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def _apply(
+    values: dict[str, dict[str, Any]], section: str, key: str, value: Any, origin: str
+) -> None:
+    cls = SECTIONS.get(section)
+    if cls is None:
+        raise ConfigError(f"{origin}: unknown section [{section}]")
+    by_key = {setting_key(f): f for f in dataclasses.fields(cls)}
+    f = by_key.get(key)
+    if f is None:
+        raise ConfigError(f"{origin}: unknown key [{section}] {key}")
+    values.setdefault(section, {})[f.name] = _coerce(section, f, value, origin)
+
+
+def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found", hint="run 'digest init' to write one"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror}") from e
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    values: dict[str, dict[str, Any]] = {}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table, got {table!r}")
+        for key, value in table.items():
+            _apply(values, section, key, value, str(path))
+    return values
+
+
+def load_settings(
+    config_path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    require_file: bool = False,
+) -> Settings:
+    """Build the settings. `overrides` maps "section.key" to command-line values.
+
+    A missing default config file is fine (defaults apply, so `digest demo` runs anywhere);
+    a config file named explicitly (option or DIGEST_CONFIG) must exist.
+    """
+    env = os.environ if env is None else env
+    explicit = config_path is not None or bool(env.get("DIGEST_CONFIG"))
+    if config_path is None:
+        config_path = Path(env.get("DIGEST_CONFIG") or DEFAULT_CONFIG_NAME)
+    config_path = config_path.expanduser()
+    values: dict[str, dict[str, Any]] = {}
+    read_path: Path | None = None
+    if config_path.exists() or explicit or require_file:
+        values = read_config_file(config_path)
+        read_path = config_path.resolve()
+    for variable, (section, key) in ENVIRONMENT.items():
+        if env.get(variable):
+            _apply(values, section, key, env[variable], f"environment {variable}")
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        _apply(values, section, key, value, f"option for {dotted}")
+    sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
+    settings = Settings(
+        **sections,
+        secrets=Secrets(
+            smtp_password=env.get("DIGEST_SMTP_PASSWORD") or None,
+            secret_key=env.get("DIGEST_SECRET_KEY") or None,
+        ),
+        base_dir=(read_path.parent if read_path else config_path.resolve().parent),
+        config_path=read_path,
+    )
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Checks that span keys or need parsing; each error names the key."""
+    origin = str(settings.config_path or "settings")
+    if not settings.site.languages:
+        raise ConfigError(f"{origin}: [site] languages: at least one language is needed")
+    for language in settings.site.languages:
+        if not language.isalpha() or len(language) > 8:
+            raise ConfigError(f"{origin}: [site] languages: {language!r} is not a language code")
+    hh, _, mm = settings.schedule.at.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        raise ConfigError(f"{origin}: [schedule] at: expected HH:MM, got {settings.schedule.at!r}")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(settings.schedule.timezone)
+    except Exception:
+        raise ConfigError(
+            f"{origin}: [schedule] timezone: unknown time zone {settings.schedule.timezone!r}"
+        ) from None
+    if "{token}" not in settings.mail.unsubscribe_url:
+        raise ConfigError(f"{origin}: [mail] unsubscribe_url: must contain {{token}}")
+    if settings.mail.concurrency < 1:
+        raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
+    if settings.selection.top_stories < 1:
+        raise ConfigError(f"{origin}: [selection] top_stories: must be at least 1")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def default_config_text() -> str:
+    """The commented digest.toml written by `digest init`, generated from the declaration."""
+    lines = [
+        "# newsletter-digest configuration.",
+        "# Precedence: defaults < this file < environment variables < command-line options.",
+        "# Secrets never go here: DIGEST_SMTP_PASSWORD and DIGEST_SECRET_KEY come from the",
+        "# environment only (without DIGEST_SECRET_KEY, the key in secret.key beside this file",
+        "# signs unsubscribe tokens).",
+        "",
+    ]
+    defaults = Settings()
+    for name in SECTIONS:
+        lines.append(f"[{name}]")
+        section = getattr(defaults, name)
+        for f in dataclasses.fields(section):
+            lines.append(f"# {f.metadata['help']}")
+            lines.append(f"{setting_key(f)} = {_toml_value(getattr(section, f.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def settings_reference() -> list[tuple[str, Any, str]]:
+    """(dotted key, default, help) for every setting: used by docs and their test."""
+    defaults = Settings()
+    rows = []
+    for name in SECTIONS:
+        section = getattr(defaults, name)
+        for f in dataclasses.fields(section):
+            rows.append((f"{name}.{setting_key(f)}", getattr(section, f.name), f.metadata["help"]))
+    return rows
+
+
+def write_default_config(path: Path, *, force: bool = False) -> bool:
+    """Write the commented config; keep an existing file unless `force`. True if written."""
+    if path.exists() and not force:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(default_config_text(), encoding="utf-8")
+    return True
+
+
+def ensure_secret_key_file(base_dir: Path) -> bool:
+    """Create the token key file (mode 0600) if missing. True if created."""
+    key_file = base_dir / SECRET_KEY_FILE
+    if key_file.exists():
+        return False
+    base_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    return True

@@ -1,0 +1,168 @@
+"""The digest's tables, on the MetaData owned by `subscribers` so one database holds all."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from subscribers.models import Base, Subscriber, UTCDateTime
+
+__all__ = [
+    "Article",
+    "Base",
+    "Delivery",
+    "DeliveryStatus",
+    "Edition",
+    "EditionItem",
+    "EditionStatus",
+    "Feed",
+    "Subscriber",
+]
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guid: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048), default="")
+    title: Mapped[str] = mapped_column(Text)
+    #: Sanitised HTML.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: Plain text.
+    body: Mapped[str] = mapped_column(Text, default="")
+    section: Mapped[str] = mapped_column(String(100), default="")
+    author: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(16), index=True)
+    image_url: Mapped[str] = mapped_column(String(2048), default="")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The date was not given by the source (feed/fetch time used) or was clamped.
+    date_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(2048), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    popularity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Article {self.guid!r}>"
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    section: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(16), default="")
+    etag: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EditionStatus(StrEnum):
+    DRAFT = "draft"
+    FROZEN = "frozen"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class Edition(Base):
+    __tablename__ = "editions"
+    __table_args__ = (UniqueConstraint("date", "language", "variant", name="uq_editions_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(16))
+    variant: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default=EditionStatus.DRAFT)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Inlined HTML / plain text with personalisation placeholders, fixed at freeze.
+    html_template: Mapped[str] = mapped_column(Text, default="")
+    text_template: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    items: Mapped[list[EditionItem]] = relationship(
+        back_populates="edition",
+        order_by="EditionItem.position",
+        cascade="all, delete-orphan",
+        foreign_keys="EditionItem.edition_id",
+    )
+
+    @property
+    def key(self) -> str:
+        suffix = f"/{self.variant}" if self.variant else ""
+        return f"{self.date.isoformat()}/{self.language}{suffix}"
+
+
+class EditionItem(Base):
+    __tablename__ = "edition_items"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "article_id", name="uq_edition_items_article"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    #: "top" or "related".
+    role: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("edition_items.id", ondelete="CASCADE"), nullable=True
+    )
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+
+    edition: Mapped[Edition] = relationship(back_populates="items", foreign_keys=[edition_id])
+    article: Mapped[Article] = relationship()
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_recipient"),
+        Index("ix_deliveries_edition_status", "edition_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,75 @@
+"""Shared fixtures: isolated folders, a CLI runner, real databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from digest.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in its own folder with no DIGEST_* variables from the caller."""
+    for name in list(os.environ):
+        if name.startswith("DIGEST_") and name != "DIGEST_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+class Digest:
+    """Runs `digest` in-process and keeps stdout and stderr apart."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env or {}
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), env=self.env, input=input, catch_exceptions=False)
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, f"exit {result.exit_code}: {result.stderr}{result.stdout}"
+        return result
+
+
+@pytest.fixture
+def digest() -> Digest:
+    return Digest()
+
+
+@pytest.fixture
+def initialised(digest: Digest, tmp_path: Path) -> Path:
+    """A folder with `digest init` done (SQLite)."""
+    digest.ok("init")
+    return tmp_path
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server named by DIGEST_TEST_POSTGRES_URL."""
+    base = os.environ.get("DIGEST_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("DIGEST_TEST_POSTGRES_URL not set (CI sets it)")
+    import sqlalchemy as sa
+
+    name = f"digest_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
