@@ -33,7 +33,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True)
     except (ArgumentError, ImportError) as e:
-        raise DatabaseError(f"database url {_redact(url)!r}: {e}") from e
+        raise DatabaseError(f"database url {redact_url(url)!r}: {e}") from e
     if engine.dialect.name == "sqlite":
         path = engine.url.database
         if path and path != ":memory:" and not Path(path).parent.exists():
@@ -42,7 +42,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """Never print a database password."""
     from sqlalchemy.engine import make_url
 
@@ -93,9 +93,9 @@ class Database:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as e:
-            raise DatabaseError(f"database {_redact(self.url)}: {e.orig}") from e
+            raise DatabaseError(f"database {redact_url(self.url)}: {e.orig}") from e
         except SQLAlchemyError as e:
-            raise DatabaseError(f"database {_redact(self.url)}: {e}") from e
+            raise DatabaseError(f"database {redact_url(self.url)}: {e}") from e
 
     def check_current(self) -> None:
         """Raise a clear error when the schema is missing or older than this release."""
@@ -108,14 +108,14 @@ class Database:
                 current = MigrationContext.configure(connection).get_current_revision()
                 has_tables = inspect(connection).has_table("articles")
         except OperationalError as e:
-            raise DatabaseError(f"database {_redact(self.url)}: {e.orig}") from e
+            raise DatabaseError(f"database {redact_url(self.url)}: {e.orig}") from e
         if current is None and not has_tables:
             raise DatabaseError(
-                f"database {_redact(self.url)} is not initialised",
+                f"database {redact_url(self.url)} is not initialised",
                 hint="run 'digest init' first",
             )
         if current != head:
             raise DatabaseError(
-                f"database {_redact(self.url)} has schema {current}, this release needs {head}",
+                f"database {redact_url(self.url)} has schema {current}, this release needs {head}",
                 hint="run 'digest init' to upgrade it",
             )

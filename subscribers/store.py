@@ -120,3 +120,19 @@ def iter_subscribers(
         yield from batch
         last_id = batch[-1].id
         session.expunge_all()
+
+
+def record_permanent_failure(
+    session: Session, subscriber_id: int, *, threshold: int, now: datetime
+) -> bool:
+    """Count a permanent delivery failure (5xx); mark bounced at `threshold`. True if bounced."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return False
+    subscriber.bounce_count = (subscriber.bounce_count or 0) + 1
+    subscriber.updated_at = now
+    if subscriber.status == Status.ACTIVE and threshold and subscriber.bounce_count >= threshold:
+        subscriber.status = Status.BOUNCED
+        subscriber.bounced_at = now
+        return True
+    return False

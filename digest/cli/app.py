@@ -1,0 +1,109 @@
+"""The context object every command receives, and the error handling around them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from digest import pipeline
+from digest.config import Settings, load_settings
+from digest.db import Database
+from digest.errors import DigestError, ExitCode
+from subscribers.errors import SubscriberError
+
+
+class App:
+    """What every command receives: settings and database, opened on first use."""
+
+    def __init__(self, config: Path | None, db_url: str | None, verbose: int, quiet: bool) -> None:
+        self.config = config
+        self.db_url = db_url
+        self.verbose = verbose
+        self.quiet = quiet
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        if self._settings is None or overrides:
+            options = {"database.url": self.db_url, **overrides}
+            self._settings = load_settings(self.config, overrides=options)
+        return self._settings
+
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = pipeline.open_database(self.settings())
+        return self._db
+
+    # The protocol `subscribers.cli` relies on (it cannot import digest).
+    def session(self) -> AbstractContextManager[Session]:
+        return self.db().session()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.settings().site.languages
+
+    def now(self) -> datetime:
+        return pipeline.utc_now()
+
+    def progress(self) -> bool:
+        return not self.quiet and sys.stderr.isatty()
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class UserError(click.ClickException):
+    """A library error shown as one line, with the library's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"digest: error: {self.format_message()}", err=True)
+
+
+class DigestGroup(click.Group):
+    """Turns the project's exceptions into one clear line; `-v` adds the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (DigestError, SubscriberError) as e:
+            if isinstance(ctx.obj, App) and ctx.obj.verbose:
+                traceback.print_exc()
+            raise UserError(str(e), int(getattr(e, "exit_code", ExitCode.ERROR))) from e
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def progress(app: App, total: int, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal; silent otherwise. Yields an `advance()` callable."""
+    if app.progress() and total > 1:
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            yield lambda: bar.update(1)
+    else:
+        yield lambda: None

@@ -1,0 +1,31 @@
+"""Commands: articles list."""
+
+from __future__ import annotations
+
+import click
+
+from digest import articles as article_queries
+from digest.cli.app import App, pass_app, print_json
+from digest.views import article_dict, iso
+
+
+@click.group()
+def articles() -> None:
+    """Inspect stored articles."""
+
+
+@articles.command("list")
+@click.option("--since", help="Only articles published since: 24h, 7d, or an ISO date.")
+@click.option("--lang", "language", help="Only articles in this language.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see README).")
+@pass_app
+def articles_list(app: App, since: str | None, language: str | None, as_json: bool) -> None:
+    """List stored articles, newest first."""
+    since_at = article_queries.parse_since(since, app.now()) if since else None
+    with app.session() as session:
+        rows = article_queries.list_articles(session, since=since_at, language=language)
+        if as_json:
+            print_json([article_dict(a) for a in rows])
+            return
+        for a in rows:
+            click.echo(f"{iso(a.published_at)}  {a.language}  {a.section or '-':<12} {a.title}")

@@ -1,0 +1,42 @@
+"""Commands: select."""
+
+from __future__ import annotations
+
+import click
+
+from digest import pipeline
+from digest.cli.app import App, pass_app, print_json
+from digest.views import iso, plan_dict
+
+
+@click.command("select")
+@click.option("--date", "day", help="Edition date YYYY-MM-DD [default: today, schedule zone].")
+@click.option("--lang", "language", help="Edition language [default: first site language].")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (see README).")
+@pass_app
+def select_command(app: App, day: str | None, language: str | None, as_json: bool) -> None:
+    """Show the edition plan: top stories and related items. Changes nothing."""
+    settings = app.settings()
+    edition_day = pipeline.parse_day(day, settings, app.now())
+    with app.session() as session:
+        plan = pipeline.plan(session, settings, edition_day, language or settings.site.languages[0])
+        if as_json:
+            print_json(plan_dict(plan))
+            return
+        if plan.is_empty:
+            click.echo(
+                f"nothing to send: no {plan.language} articles between "
+                f"{iso(plan.window.start)} and {iso(plan.window.end)}"
+            )
+            return
+        click.echo(
+            f"edition {plan.date} [{plan.language}], window {iso(plan.window.start)} .. "
+            f"{iso(plan.window.end)}"
+        )
+        for number, story in enumerate(plan.stories, 1):
+            click.echo(
+                f"{number:2}. [{story.article.section or '-'}] {story.article.title} "
+                f"(score {story.score})"
+            )
+            for item in story.related:
+                click.echo(f"      related {item.similarity:.2f}: {item.article.title}")
