@@ -9,6 +9,7 @@ import click
 from digest import pipeline
 from digest.cli.app import App, pass_app
 from digest.config import DEFAULT_CONFIG_NAME
+from digest.db import redact_url
 
 
 @click.command()
@@ -21,13 +22,7 @@ def init(app: App, force: bool) -> None:
     app.info(f"{'wrote' if result.config_written else 'kept existing'} {path}")
     if result.key_created:
         app.info(f"created {result.key_path} (signs unsubscribe tokens; keep it private)")
-    app.info(f"database ready: {_safe_url(result.database_url)}")
-
-
-def _safe_url(url: str) -> str:
-    from digest.db import _redact
-
-    return redact_url(url)
+    app.info(f"database ready: {redact_url(result.database_url)}")
 
 
 @click.command()
