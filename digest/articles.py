@@ -1,4 +1,4 @@
-"""Queries over the article store used by `digest articles`."""
+"""Queries over the article store used by `digest articles list`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from digest.errors import DigestError
 from digest.models import Article
 
-_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_RELATIVE = re.compile(r"^(\d{1,6})\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -22,18 +22,26 @@ def parse_since(value: str, now: datetime) -> datetime:
     if match:
         return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise DigestError(
             f"--since: expected e.g. 24h, 7d or an ISO 8601 date, got {value!r}"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def list_articles(
-    session: Session, *, since: datetime | None = None, language: str | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    language: str | None = None,
+    languages: tuple[str, ...] | None = None,
 ) -> list[Article]:
     """Newest first; ties broken by guid so the order is stable."""
+    if language and languages is not None and language not in languages:
+        raise DigestError(
+            f"--lang {language!r} is not one of the site's languages ({', '.join(languages)})"
+        )
     query = select(Article)
     if since is not None:
         query = query.where(Article.published_at >= since)

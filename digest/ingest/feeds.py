@@ -4,36 +4,80 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-
-import feedparser
+from xml.sax import SAXParseException
 
 from digest.errors import IngestError
-from digest.ingest.clean import absolute_url, body_text, plain_text, sanitise_summary
-from digest.ingest.language import detect_language, normalise_language
-from digest.ingest.records import ArticleRecord
+from digest.ingest.clean import (
+    absolute_url,
+    body_text,
+    plain_text,
+    sanitise_summary,
+    title_text,
+)
+from digest.ingest.dates import SourceDate, settle
+from digest.ingest.language import choose_language
+from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
-#: A published date further ahead than this is a clock error at the source: clamp it.
-FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class SourceDefaults:
-    """What the command line or the feed registration says about a source's items."""
-
-    section: str | None = None
-    language: str | None = None
-    languages: tuple[str, ...] = ("en",)
+__all__ = ["SourceDefaults", "parse_feed"]
 
 
-@dataclass
-class ParsedFeed:
-    records: list[ArticleRecord]
-    title: str
-    warning: str | None
+def parse_feed(
+    content: bytes,
+    *,
+    source: str,
+    now: datetime,
+    defaults: SourceDefaults,
+    base_url: str = "",
+    content_type: str = "",
+) -> ParsedSource:
+    """Parse a feed; raise IngestError when it is not a feed or is beyond recovery."""
+    import feedparser  # here, not at the top: only ingest needs it (faster CLI start)
+
+    headers = {"content-type": content_type} if content_type else {}
+    if base_url:
+        headers["content-location"] = base_url
+    # Bytes, never a str: feedparser would treat a str as a URL or file name to open.
+    try:
+        document = feedparser.parse(
+            bytes(content),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            response_headers=headers,
+        )
+    except Exception as e:  # hostile input can trip the parser itself: a bad source, no crash
+        raise IngestError(f"{source}: feed parser failed: {type(e).__name__}: {e}") from e
+    problem = document.get("bozo_exception")
+    if not document.get("version") and not document.entries:
+        reason = _short(problem, "no feed elements")
+        raise IngestError(f"{source}: not an RSS or Atom feed ({reason})")
+    parsed = ParsedSource(title=plain_text(document.feed.get("title")))
+    feed = document.feed
+    feed_base = absolute_url(feed.get("link"), base_url or None) or base_url
+    feed_date = _to_datetime(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed"))
+    for entry in document.entries:
+        record = _entry_record(entry, source, feed_base, now, feed, feed_date, defaults)
+        if record is None:
+            parsed.skipped += 1
+        else:
+            parsed.records.append(record)
+    # A feed served as text/html is common and harmless: not worth a warning.
+    if document.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
+        if not parsed.records:
+            raise IngestError(f"{source}: malformed feed, nothing recoverable ({_short(problem)})")
+        parsed.warnings.append(f"{source}: malformed feed, recovered: {_short(problem)}")
+    return parsed
+
+
+def _short(reason: Any, default: str = "unknown problem") -> str:
+    """One line about what feedparser found wrong, with the place for XML errors."""
+    if isinstance(reason, SAXParseException):
+        return f"line {reason.getLineNumber()}, column {reason.getColumnNumber()}: " + (
+            reason.getMessage()
+        )
+    text = str(reason).splitlines()[0] if reason else default
+    return text[:200]
 
 
 def _to_datetime(struct: time.struct_time | None) -> datetime | None:
@@ -45,48 +89,9 @@ def _to_datetime(struct: time.struct_time | None) -> datetime | None:
         return None
 
 
-def parse_feed(
-    content: bytes, *, source: str, now: datetime, defaults: SourceDefaults
-) -> ParsedFeed:
-    """Parse a feed; raise IngestError when it is not a feed or is beyond recovery."""
-    document = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
-    version = document.get("version", "")
-    if not version and not document.entries:
-        reason = document.get("bozo_exception") or "no RSS or Atom elements"
-        raise IngestError(f"{source}: not an RSS or Atom feed ({_short(reason)})")
-    warning = None
-    if document.get("bozo"):
-        warning = f"{source}: malformed feed, recovered: {_short(document.get('bozo_exception'))}"
-    feed = document.feed
-    feed_language = normalise_language(feed.get("language"), defaults.languages)
-    feed_date = _to_datetime(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed"))
-    base = feed.get("link") or (source if source.startswith(("http://", "https://")) else "")
-    records = [
-        record
-        for record in _entries(
-            document.entries, source, base, now, feed_language, feed_date, defaults
-        )
-        if record is not None
-    ]
-    return ParsedFeed(records=records, title=plain_text(feed.get("title")), warning=warning)
-
-
-def _short(reason: Any) -> str:
-    text = str(reason).splitlines()[0] if reason else "unknown problem"
-    return text[:200]
-
-
-def _entries(
-    entries: list[Any],
-    source: str,
-    base: str,
-    now: datetime,
-    feed_language: str | None,
-    feed_date: datetime | None,
-    defaults: SourceDefaults,
-) -> Iterator[ArticleRecord | None]:
-    for entry in entries:
-        yield _entry_record(entry, source, base, now, feed_language, feed_date, defaults)
+def _source_date(entry: Any, key: str) -> SourceDate | None:
+    moment = _to_datetime(dict.get(entry, key))
+    return SourceDate(moment) if moment else None
 
 
 def _entry_record(
@@ -94,75 +99,76 @@ def _entry_record(
     source: str,
     base: str,
     now: datetime,
-    feed_language: str | None,
+    feed: Any,
     feed_date: datetime | None,
     defaults: SourceDefaults,
 ) -> ArticleRecord | None:
-    title = plain_text(entry.get("title"))
-    link = absolute_url(entry.get("link"), base)
-    entry_base = link or base
-    summary_html = entry.get("summary") or ""
-    content_html = ""
-    for content in entry.get("content") or []:
-        if content.get("value"):
-            content_html = content["value"]
-            break
-    if content_html and not summary_html:
-        summary_html = content_html
-    guid = plain_text(entry.get("id")) or link
-    if not title and not summary_html:
-        return None  # nothing a reader could see
+    # dict.get, not entry.get: FeedParserDict's own lookup is slow, and these keys are plain.
+    link = absolute_url(dict.get(entry, "link"), base or None)
+    entry_base = link or base or None
+    summary_html, summary_base, content_html = _texts(entry, entry_base)
+    title = title_text(dict.get(entry, "title")) or title_text(plain_text(summary_html)[:120])
     if not title:
-        title = plain_text(summary_html)[:120]
-    if not guid:
-        guid = "title:" + title
-    published = _to_datetime(entry.get("published_parsed"))
-    updated = _to_datetime(dict.get(entry, "updated_parsed"))
-    estimated = False
-    if published is None:
-        published = updated or feed_date or now
-        estimated = True
-    if published > now + FUTURE_TOLERANCE:
-        published, estimated = now, True
-    if updated is not None and updated > now + FUTURE_TOLERANCE:
-        updated = None  # a bogus future stamp says nothing about freshness
-    summary = sanitise_summary(summary_html, entry_base)
-    body = body_text(content_html) if content_html else ""
-    entry_language = normalise_language(
-        entry.get("language") or (entry.get("title_detail") or {}).get("language"),
+        return None  # nothing a reader could see
+    dating = settle(
+        _source_date(entry, "published_parsed"),
+        _source_date(entry, "updated_parsed"),
+        fallback=feed_date,
+        now=now,
+    )
+    tags = (plain_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags") or [])
+    language = choose_language(
+        [
+            dict.get(entry, "language"),
+            (dict.get(entry, "title_detail") or {}).get("language"),
+            dict.get(feed, "language"),
+            defaults.language,
+        ],
         defaults.languages,
+        lambda: f"{title} {plain_text(summary_html)}",
     )
-    language = (
-        entry_language
-        or feed_language
-        or normalise_language(defaults.language, defaults.languages)
-        or detect_language(f"{title} {plain_text(summary_html)}", defaults.languages)
-    )
-    tags = [plain_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags") or []]
-    section = defaults.section or next((tag for tag in tags if tag), "")
-    image_url = ""
-    for media in (entry.get("media_content") or []) + (entry.get("media_thumbnail") or []):
-        image_url = absolute_url(media.get("url"), entry_base)
-        if image_url:
-            break
-    if not image_url:
-        for enclosure in entry.get("enclosures") or []:
-            if str(enclosure.get("type", "")).startswith("image/"):
-                image_url = absolute_url(enclosure.get("href"), entry_base)
-                if image_url:
-                    break
     return ArticleRecord(
-        guid=guid[:2048],
+        guid=plain_text(dict.get(entry, "id")) or link or "title:" + title,
         title=title,
         url=link,
-        summary=summary,
-        body=body,
-        section=section[:100],
-        author=plain_text(entry.get("author"))[:300],
+        summary=sanitise_summary(summary_html, summary_base),
+        body=body_text(content_html),
+        section=defaults.section or next((tag for tag in tags if tag), ""),
+        author=plain_text(dict.get(entry, "author")),
         language=language,
-        image_url=image_url,
-        published_at=published,
-        updated_at=updated,
-        date_estimated=estimated,
-        source=source[:2048],
+        image_url=_image_url(entry, entry_base),
+        published_at=dating.published_at,
+        updated_at=dating.updated_at,
+        date_estimated=dating.estimated,
+        source=source,
     )
+
+
+def _texts(entry: Any, entry_base: str | None) -> tuple[str, str | None, str]:
+    """(summary HTML, the base its links resolve against, full content HTML)."""
+    content: dict[str, Any] = next(
+        (c for c in dict.get(entry, "content") or [] if c.get("value")), {}
+    )
+    content_html = content.get("value", "")
+    summary_html = dict.get(entry, "summary") or content_html
+    # Links in content resolve against its xml:base (or the document's URL), as in XML Base;
+    # a local file without either resolves them against the entry's link.
+    detail = dict.get(entry, "summary_detail") or content or {}
+    return summary_html, detail.get("base") or entry_base, content_html
+
+
+def _image_url(entry: Any, base: str | None) -> str:
+    media_items = (dict.get(entry, "media_content") or []) + (
+        dict.get(entry, "media_thumbnail") or []
+    )
+    for media in media_items:
+        medium = str(media.get("medium") or "image")
+        url = absolute_url(media.get("url"), base)
+        if url and medium == "image":
+            return url
+    for enclosure in entry.get("enclosures") or []:  # derived by FeedParserDict: its get
+        if str(enclosure.get("type", "")).startswith("image/"):
+            url = absolute_url(enclosure.get("href"), base)
+            if url:
+                return url
+    return ""

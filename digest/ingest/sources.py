@@ -1,24 +1,40 @@
-"""Where articles come from: files and folders today, each stored in its own transaction.
+"""Where articles come from (files, folders, URLs, registered feeds) and how each lands.
 
-One bad source never stops the others and never leaves half its items behind.
+Every source is loaded and parsed completely (see `loading`), then stored in its own
+transaction: one bad source never stops the others and never leaves half its items
+behind. A registered feed's HTTP validators are saved only with its articles, so a
+feed whose content failed is fetched in full next time.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest.errors import IngestError
-from digest.ingest.feeds import SourceDefaults, parse_feed
+from digest.ingest import registry
+from digest.ingest.clean import plain_text
+from digest.ingest.detect import FORMATS
+from digest.ingest.fetch import Fetcher, FetchOptions, display_url
+from digest.ingest.loading import Loaded, Source, loaded_in_order
+from digest.ingest.records import SourceDefaults
 from digest.ingest.store import IngestCounts, store_records
+from digest.models import Feed
 
-FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".feed"}
-FORMATS = ("auto", "rss", "atom")
+#: File name endings a folder is searched for (a named file is read whatever its name).
+SUPPORTED_SUFFIXES = (
+    ".xml", ".rss", ".atom", ".rdf", ".feed", ".json", ".jsonl", ".ndjson", ".html", ".htm",
+)  # fmt: skip
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+
+OpenSession = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass
@@ -26,6 +42,8 @@ class SourceResult:
     source: str
     counts: IngestCounts = field(default_factory=IngestCounts)
     error: str | None = None
+    not_modified: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,57 +61,151 @@ class IngestReport:
         return total
 
 
-def expand_sources(sources: Iterable[str]) -> list[str]:
-    """Files stay, folders become their feed files (sorted, so runs are repeatable)."""
-    expanded: list[str] = []
-    for source in sources:
-        path = Path(source).expanduser()
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in FEED_SUFFIXES)
-            if not files:
-                raise IngestError(
-                    f"{source}: folder holds no feed files ({', '.join(sorted(FEED_SUFFIXES))})"
-                )
-            expanded.extend(str(p) for p in files)
-        else:
-            expanded.append(source)
-    return expanded
-
-
-def read_source(source: str) -> bytes:
-    path = Path(source).expanduser()
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise IngestError(f"{source}: is a folder") from None
-    except OSError as e:
-        raise IngestError(f"{source}: cannot read: {e.strerror}") from e
+@dataclass(frozen=True)
+class IngestOptions:
+    source_format: str = "auto"
+    defaults: SourceDefaults = field(default_factory=SourceDefaults)
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    #: URLs fetched at the same time.
+    concurrency: int = 4
+    #: Worker processes parsing files: None decides by size and idle cores (see workers).
+    processes: int | None = None
 
 
 def ingest_sources(
-    open_session: Callable[[], AbstractContextManager[Session]],
-    sources: Iterable[str],
+    open_session: OpenSession,
+    given: Iterable[str],
     *,
     now: datetime,
-    defaults: SourceDefaults,
+    options: IngestOptions = IngestOptions(),
+    on_start: Callable[[int], None] | None = None,
     on_source: Callable[[SourceResult], None] | None = None,
 ) -> IngestReport:
-    """Ingest each source in its own transaction; failures are reported, not raised."""
+    """Ingest the given sources (every registered feed if none); failures are reported."""
+    if options.source_format != "auto" and options.source_format not in FORMATS:
+        raise IngestError(f"--format: unknown format {options.source_format!r}")
+    # The operator's --section is text like any other: it reaches Subject lines too.
+    defaults = replace(options.defaults, section=plain_text(options.defaults.section) or None)
+    with open_session() as session:
+        sources = resolve_sources(session, list(given), defaults)
+    if on_start:
+        on_start(len(sources))
     report = IngestReport()
-    for source in expand_sources(sources):
-        result = SourceResult(source)
-        try:
-            content = read_source(source)
-            parsed = parse_feed(content, source=source, now=now, defaults=defaults)
-            with open_session() as session:
-                result.counts = store_records(session, parsed.records, now)
-            if parsed.warning:
-                result.counts.warnings.append(parsed.warning)
-        except IngestError as e:
-            result.error = str(e)
-        report.results.append(result)
-        if on_source:
-            on_source(result)
+    with ExitStack() as stack:
+        # Files only: no HTTP client (nor its import) is needed.
+        needs_http = any(source.url and not source.problem for source in sources)
+        fetcher = stack.enter_context(Fetcher(options.fetch)) if needs_http else None
+        for source, loading in loaded_in_order(
+            sources,
+            fetcher,
+            now=now,
+            source_format=options.source_format,
+            concurrency=options.concurrency,
+            processes=options.processes,
+        ):
+            result = _store_source(open_session, source, loading, now)
+            report.results.append(result)
+            if on_source:
+                on_source(result)
     return report
+
+
+def _store_source(
+    open_session: OpenSession, source: Source, loading: Callable[[], Loaded], now: datetime
+) -> SourceResult:
+    """Store one loaded source in its own transaction; any failure leaves nothing of it."""
+    result = SourceResult(source.name)
+    try:
+        loaded = loading()
+        parsed = loaded.parsed
+        result.not_modified = loaded.not_modified
+        with open_session() as session:
+            result.counts = store_records(session, parsed.records, now)
+            result.counts.skipped += parsed.skipped
+            if source.feed_id is not None:
+                registry.record_success(
+                    session, source.feed_id, loaded.validators, parsed.title, now
+                )
+        result.warnings = parsed.warnings
+    except IngestError as e:
+        result.error = str(e)
+    except SQLAlchemyError as e:
+        result.error = f"{source.name}: database error: {_first_line(e)}"
+    if result.error and source.feed_id is not None:
+        _note_failure(open_session, source.feed_id, result.error, now)
+    return result
+
+
+def _note_failure(open_session: OpenSession, feed_id: int, error: str, now: datetime) -> None:
+    try:
+        with open_session() as session:
+            registry.record_failure(session, feed_id, error, now)
+    except SQLAlchemyError:
+        pass  # the failure is already in the report; the database is the problem here
+
+
+def _first_line(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    return (str(original).splitlines() or [type(original).__name__])[0][:200]
+
+
+def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults) -> list[Source]:
+    """Files stay, folders become their supported files, URLs are matched to registrations."""
+    if not given:
+        feeds = registry.list_feeds(session)
+        if not feeds:
+            raise IngestError(
+                "no sources given and no feeds registered",
+                hint="name files, folders or URLs, or register a feed: digest feeds add URL",
+            )
+        return [_feed_source(feed.url, feed, defaults) for feed in feeds]
+    sources: list[Source] = []
+    for text in given:
+        scheme = _SCHEME.match(text.strip())
+        if scheme and scheme.group(1).lower() in ("http", "https"):
+            try:
+                url = registry.normalise_feed_url(text)
+            except IngestError as e:
+                sources.append(Source(display_url(text), problem=str(e)))
+                continue
+            sources.append(_feed_source(url, registry.find_feed(session, url), defaults))
+        elif scheme:
+            sources.append(Source(text, problem=f"{text}: only http(s) URLs can be fetched"))
+        else:
+            sources.extend(_path_sources(text, defaults))
+    return sources
+
+
+def _feed_source(url: str, feed: Feed | None, defaults: SourceDefaults) -> Source:
+    """A URL; a registered one brings its conditional-GET state and default section/lang."""
+    if feed is None:
+        return Source(display_url(url), url=url, defaults=defaults)
+    merged = replace(
+        defaults,
+        section=defaults.section or feed.section or None,
+        language=defaults.language or feed.language or None,
+    )
+    return Source(
+        display_url(url),
+        url=url,
+        feed_id=feed.id,
+        validators=registry.validators_of(feed),
+        defaults=merged,
+    )
+
+
+def _path_sources(text: str, defaults: SourceDefaults) -> list[Source]:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        return [Source(text, path=path, defaults=defaults)]
+    files = sorted(
+        child
+        for child in path.iterdir()
+        if child.suffix.lower() in SUPPORTED_SUFFIXES
+        and not child.name.startswith(".")
+        and child.is_file()
+    )
+    if not files:
+        problem = f"{text}: folder holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
+        return [Source(text, problem=problem)]
+    return [Source(str(child), path=child, defaults=defaults) for child in files]
