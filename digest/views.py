@@ -7,6 +7,7 @@ from typing import Any
 
 from digest.models import Article
 from digest.selection.plan import EditionPlan
+from digest.selection.selector import RelatedReport
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -53,3 +54,15 @@ def plan_dict(plan: EditionPlan) -> dict[str, Any]:
             for story in plan.stories
         ],
     }
+
+
+def related_list(report: RelatedReport) -> list[dict[str, Any]]:
+    """`digest articles related --json`: the matches, best first, like select's related items."""
+    return [
+        {
+            "article": article_dict(item.article),
+            "similarity": item.similarity,
+            "duplicate": item.duplicate,
+        }
+        for item in report.related
+    ]

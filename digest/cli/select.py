@@ -24,10 +24,14 @@ def select_command(app: App, day: str | None, language: str | None, as_json: boo
             print_json(plan_dict(plan))
             return
         if plan.is_empty:
-            click.echo(
-                f"nothing to send: no {plan.language} articles between "
-                f"{iso(plan.window.start)} and {iso(plan.window.end)}"
-            )
+            between = f"between {iso(plan.window.start)} and {iso(plan.window.end)}"
+            if plan.repeats:
+                click.echo(
+                    f"nothing to send: the {plan.repeats} {plan.language} article(s) {between} "
+                    f"led an edition in the last {settings.selection.no_repeat_days} days"
+                )
+            else:
+                click.echo(f"nothing to send: no {plan.language} articles {between}")
             return
         click.echo(
             f"edition {plan.date} [{plan.language}], window {iso(plan.window.start)} .. "
@@ -40,3 +44,8 @@ def select_command(app: App, day: str | None, language: str | None, as_json: boo
             )
             for item in story.related:
                 click.echo(f"      related {item.similarity:.2f}: {item.article.title}")
+        if len(plan.stories) < settings.selection.top_stories:
+            click.echo(
+                f"({len(plan.stories)} of {settings.selection.top_stories} top stories: "
+                "not enough distinct stories in the window)"
+            )

@@ -33,6 +33,9 @@ class EditionPlan:
     language: str
     window: Window
     stories: list[Story] = field(default_factory=list)
+    #: Articles of the language in the window, and how many of them led a recent edition.
+    considered: int = 0
+    repeats: int = 0
 
     @property
     def is_empty(self) -> bool:

@@ -22,3 +22,11 @@ def edition_window(day: date, at: str, timezone: str, window_hours: int) -> Wind
 def edition_date_for(now: datetime, timezone: str) -> date:
     """Today's edition date in the publication's time zone."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def covering_window(moment: datetime, at: str, timezone: str, window_hours: int) -> Window:
+    """The window of the first edition sent after `moment` (the one that would cover it)."""
+    day = moment.astimezone(ZoneInfo(timezone)).date()
+    if send_time(day, at, timezone) <= moment:
+        day += timedelta(days=1)
+    return edition_window(day, at, timezone, window_hours)

@@ -1,0 +1,243 @@
+"""Selection time and peak memory: 10,000 articles in the window, 50,000 in the archive.
+
+Generates a SQLite database once (synthetic news: stories of very different sizes
+reported by 40 feeds, wire copies, a Zipf-distributed vocabulary, bodies of ~400 words),
+then runs `digest.selection.plan_edition` in a fresh process several times and prints
+the medians. Each run reports wall time of the selection (database reads included) and
+the process's peak RSS growth during it; one more run reports the peak of Python
+allocations (tracemalloc, which slows that run, so its time is not counted).
+
+    python bench/select_bench.py [--window 10000] [--archive 50000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+DAY = date(2025, 6, 4)
+SECTIONS = ["World", "Politics", "Business", "Technology", "Sport", "Health", "Science", "Culture"]
+
+
+def pseudo_words(rng: random.Random, count: int) -> list[str]:
+    consonants, vowels = "bcdfghjklmnprstvwz", "aeiou"
+    found: set[str] = set()
+    while len(found) < count:
+        size = rng.randint(3, 10)
+        found.add("".join(rng.choice(vowels if i % 2 else consonants) for i in range(size)))
+    words = sorted(found)
+    rng.shuffle(words)
+    return words
+
+
+class NewsGenerator:
+    """Stories (events) on topics, each reported one or many times."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        words = pseudo_words(self.rng, 40000)
+        self.background = words[:20000]
+        total = 0.0
+        self.cumulative = []
+        for rank in range(len(self.background)):
+            total += 1.0 / (rank + 1)
+            self.cumulative.append(total)
+        topic_words = words[20000:26000]
+        self.topics = [self.rng.sample(topic_words, 30) for _ in range(400)]
+        self.names = words[26000:]
+        self.sources = [f"https://feed{n:02d}.example/rss" for n in range(40)]
+
+    def _words(self, count: int) -> list[str]:
+        return self.rng.choices(self.background, cum_weights=self.cumulative, k=count)
+
+    def stories(self, count: int, start: datetime, hours: float) -> list[dict]:
+        rng = self.rng
+        made: list[dict] = []
+        while len(made) < count:
+            topic_number = rng.randrange(len(self.topics))
+            topic = self.topics[topic_number]
+            event = rng.sample(self.names, 8)
+            size = min(count - len(made), max(1, int(rng.paretovariate(1.3))))
+            first_seen = start + timedelta(hours=rng.uniform(0, max(hours - 10, 0.1)))
+            original = None
+            for _ in range(size):
+                if original is not None and rng.random() < 0.3:  # a wire copy, lightly edited
+                    title, summary, body = original
+                    title = f"{title} {self._words(1)[0]}"
+                else:
+                    title = " ".join(
+                        rng.sample(event, 3) + rng.sample(topic, 2) + self._words(4)
+                    ).capitalize()
+                    summary = " ".join(
+                        rng.sample(event, 4) + rng.sample(topic, 4) + self._words(28)
+                    )
+                    body = " ".join(rng.sample(event, 6) + rng.sample(topic, 12) + self._words(400))
+                    original = original or (title, summary, body)
+                made.append(
+                    {
+                        "title": title,
+                        "summary": f"<p>{summary}.</p>",
+                        "body": f"{body}.",
+                        "section": SECTIONS[topic_number % len(SECTIONS)],
+                        "source": rng.choice(self.sources),
+                        "published_at": first_seen + timedelta(minutes=rng.uniform(0, 600)),
+                        "priority": 2 if rng.random() < 0.01 else 1 if rng.random() < 0.05 else 0,
+                        "popularity": int(rng.lognormvariate(6, 1.5))
+                        if rng.random() < 0.5
+                        else None,
+                    }
+                )
+        return made
+
+
+def build_database(path: Path, window: int, archive: int) -> None:
+    from sqlalchemy import insert
+
+    from digest.config import Settings
+    from digest.db import Database
+    from digest.models import Article
+    from digest.selection.window import edition_window
+
+    settings = Settings()
+    end = edition_window(DAY, settings.schedule.at, settings.schedule.timezone, 24).end
+    generator = NewsGenerator(seed=20250604)
+    rows = generator.stories(window, end - timedelta(hours=24), 24)
+    rows += generator.stories(archive, end - timedelta(days=8), 24 * 7)
+    now = end
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with db.session() as session:
+        for number, row in enumerate(rows):
+            row.update(
+                guid=f"https://news.example/a/{number:06d}",
+                url=f"https://news.example/a/{number:06d}",
+                language="en",
+                content_hash=f"{number:064d}",
+                ingested_at=now,
+            )
+        for offset in range(0, len(rows), 5000):
+            session.execute(insert(Article), rows[offset : offset + 5000])
+    with db.engine.connect() as connection:  # as a long-running database would be
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.exec_driver_sql("ANALYZE")
+    db.dispose()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from
+    the parent that forked it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_once(path: Path, trace: bool) -> dict:
+    """One selection in this process (called in a child process by `main`)."""
+    import tracemalloc
+
+    from sqlalchemy import text
+
+    from digest.config import Settings
+    from digest.db import Database
+    from digest.selection import plan_edition
+
+    settings = Settings()
+    db = Database(f"sqlite:///{path}")
+    with db.session() as session:  # open the connection: not part of the selection
+        session.execute(text("SELECT 1"))
+    before = peak_rss_mb()
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    with db.session() as session:
+        plan = plan_edition(
+            session,
+            day=DAY,
+            language="en",
+            selection=settings.selection,
+            schedule=settings.schedule,
+        )
+        stories = len(plan.stories)
+        related = sum(len(story.related) for story in plan.stories)
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    traced = tracemalloc.get_traced_memory()[1] if trace else 0
+    after = peak_rss_mb()
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "rss_growth_mb": after - before,
+        "peak_rss_mb": after,
+        "traced_peak_mb": traced / 2**20,
+        "stories": stories,
+        "related": related,
+    }
+
+
+def child(path: Path, trace: bool) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), *(["--trace"] if trace else [])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--window", type=int, default=10000)
+    parser.add_argument("--archive", type=int, default=50000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_once(args.child, args.trace)))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        started = time.perf_counter()
+        build_database(path, args.window, args.archive)
+        print(
+            f"database: {args.window:,} window + {args.archive:,} archive articles "
+            f"(built in {time.perf_counter() - started:.0f} s)"
+        )
+        load_before = f"{os.getloadavg()[0]:.2f}"
+        runs = [child(path, trace=False) for _ in range(args.runs)]
+        traced = child(path, trace=True)
+    seconds = statistics.median(run["seconds"] for run in runs)
+    cpu = statistics.median(run["cpu_seconds"] for run in runs)
+    growth = statistics.median(run["rss_growth_mb"] for run in runs)
+    peak = statistics.median(run["peak_rss_mb"] for run in runs)
+    print(f"plan: {runs[0]['stories']} top stories, {runs[0]['related']} related items")
+    fastest, slowest = min(r["seconds"] for r in runs), max(r["seconds"] for r in runs)
+    print(
+        f"selection time: median {seconds:.2f} s wall, {cpu:.2f} s CPU, of {args.runs} runs "
+        f"(wall min {fastest:.2f}, max {slowest:.2f})"
+    )
+    print(
+        f"peak memory: RSS growth during selection median {growth:.0f} MB "
+        f"(process peak RSS {peak:.0f} MB); Python allocations peak "
+        f"{traced['traced_peak_mb']:.0f} MB"
+    )
+    print(f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} (2 cores)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The selector against "latest N" on labelled real headlines (UCI News Aggregator).
+
+The UCI News Aggregator data set (newsCorpora.csv: ID, TITLE, URL, PUBLISHER, CATEGORY,
+STORY, HOSTNAME, TIMESTAMP in ms, tab-separated) labels every headline with the event
+(STORY) it reports. For a sample of days, this script builds the edition each way:
+
+- selector: `digest.selection.selector.choose` with the default `[selection]` settings,
+  on that day's window and the archive before it (headlines only: the data set has no
+  summaries or bodies); CATEGORY is the section, PUBLISHER the source;
+- latest N: the N newest headlines of the window as top stories (what RSS-to-email
+  tools send), and as "related" items the next ones in time order, `related_per_story`
+  per story.
+
+and prints, for each: the share of top-story pairs that report the same event (lower is
+better) and the precision of related items, the share whose event is their top story's
+(higher is better).
+
+    python bench/select_eval.py [--data DIR] [--days 30]
+
+DIR defaults to ../shared/evaldata/uci-news-aggregator beside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "evaldata" / "uci-news-aggregator"
+CORPUS_FILE = "newsCorpora.csv"
+COLUMNS = ("ID", "TITLE", "URL", "PUBLISHER", "CATEGORY", "STORY", "HOSTNAME", "TIMESTAMP")
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    id: int
+    title: str
+    publisher: str
+    category: str
+    story: str
+    published_at: datetime
+
+
+class DatasetError(Exception):
+    """The data set is missing or unreadable: one line for the user."""
+
+
+def read_headlines(path: Path) -> list[Headline]:
+    """Rows of newsCorpora.csv, oldest first; a header line is allowed, bad lines skipped."""
+    if not path.is_file():
+        raise DatasetError(f"{path.name} not found in {path.parent.resolve()}")
+    found = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) != len(COLUMNS) or row[0] == "ID":
+                continue
+            try:
+                moment = datetime.fromtimestamp(int(row[7]) / 1000, UTC)
+                found.append(Headline(int(row[0]), row[1], row[3], row[4], row[5], moment))
+            except ValueError:
+                continue
+    if not found:
+        raise DatasetError(f"no usable rows in {path.resolve()}")
+    found.sort(key=lambda h: (h.published_at, h.id))
+    return found
+
+
+@dataclass
+class Edition:
+    """Top stories and their related items, as event labels."""
+
+    tops: list[str] = field(default_factory=list)
+    related: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Score:
+    editions: int = 0
+    pairs: int = 0
+    same_event_pairs: int = 0
+    related: int = 0
+    related_same_event: int = 0
+    stories: int = 0
+    stories_with_related: int = 0
+
+    def add(self, edition: Edition) -> None:
+        self.editions += 1
+        self.stories += len(edition.tops)
+        for first, second in combinations(edition.tops, 2):
+            self.pairs += 1
+            self.same_event_pairs += first == second
+        for top, items in zip(edition.tops, edition.related, strict=True):
+            self.related += len(items)
+            self.related_same_event += sum(item == top for item in items)
+            self.stories_with_related += bool(items)
+
+    @property
+    def duplicate_share(self) -> float:
+        return self.same_event_pairs / self.pairs if self.pairs else 0.0
+
+    @property
+    def related_precision(self) -> float:
+        return self.related_same_event / self.related if self.related else 0.0
+
+
+def window_of(day: date, settings: object) -> tuple[datetime, datetime]:
+    from digest.selection.window import edition_window
+
+    window = edition_window(
+        day,
+        settings.schedule.at,  # type: ignore[attr-defined]
+        settings.schedule.timezone,  # type: ignore[attr-defined]
+        settings.selection.window_hours,  # type: ignore[attr-defined]
+    )
+    return window.start, window.end
+
+
+def pick_days(headlines: Sequence[Headline], count: int, settings: object) -> list[date]:
+    """`count` days spread evenly over the data, each with enough headlines to choose from."""
+    by_day: dict[date, int] = {}
+    for headline in headlines:
+        by_day[headline.published_at.date()] = by_day.get(headline.published_at.date(), 0) + 1
+    minimum = settings.selection.top_stories  # type: ignore[attr-defined]
+    usable = sorted(day + timedelta(days=1) for day, n in by_day.items() if n >= minimum)
+    if len(usable) <= count:
+        return usable
+    step = len(usable) / count
+    return [usable[int(i * step)] for i in range(count)]
+
+
+def between(headlines: Sequence[Headline], start: datetime, end: datetime) -> list[Headline]:
+    from bisect import bisect_left
+
+    stamps = [h.published_at for h in headlines]
+    return list(headlines[bisect_left(stamps, start) : bisect_left(stamps, end)])
+
+
+def selector_edition(
+    window: Sequence[Headline], archive: Sequence[Headline], end: datetime, settings: object
+) -> Edition:
+    from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc
+    from digest.selection.selector import choose
+
+    def doc(headline: Headline) -> Doc:
+        return Doc(
+            id=headline.id,
+            guid=str(headline.id),
+            title=headline.title,
+            section=headline.category,
+            source=headline.publisher,
+            published_at=headline.published_at,
+        )
+
+    window_docs = [doc(h) for h in window]
+    archive_docs = [doc(h) for h in archive]
+    split = max(len(archive_docs) - FULL_ARCHIVE, 0)
+    by_id = {d.id: d for d in archive_docs}
+    corpus = Corpus(
+        [(d, "") for d in window_docs + archive_docs[split:]],
+        [(d.id, d.title) for d in archive_docs[:split]],
+        fetch=lambda ids: [(by_id[i], "") for i in ids],
+    )
+    story_of = {h.id: h.story for h in (*window, *archive)}
+    edition = Edition()
+    for choice in choose(corpus, window_docs, end, settings.selection):  # type: ignore[attr-defined]
+        edition.tops.append(story_of[choice.doc.id])
+        edition.related.append([story_of[m.doc.id] for m in choice.related])
+    return edition
+
+
+def latest_edition(window: Sequence[Headline], settings: object) -> Edition:
+    selection = settings.selection  # type: ignore[attr-defined]
+    newest = sorted(window, key=lambda h: (h.published_at, h.id), reverse=True)
+    count, per_story = selection.top_stories, selection.related_per_story
+    edition = Edition(tops=[h.story for h in newest[:count]])
+    for number in range(len(edition.tops)):
+        start = count + number * per_story
+        edition.related.append([h.story for h in newest[start : start + per_story]])
+    return edition
+
+
+def evaluate(headlines: Sequence[Headline], days: Iterable[date], settings: object) -> dict:
+    """Both ways over the given edition days: {"selector": Score, "latest": Score}."""
+    archive_days = settings.selection.no_repeat_days  # type: ignore[attr-defined]
+    scores = {"selector": Score(), "latest": Score()}
+    for day in days:
+        start, end = window_of(day, settings)
+        window = between(headlines, start, end)
+        if not window:
+            continue
+        archive = between(headlines, start - timedelta(days=archive_days), start)
+        scores["selector"].add(selector_edition(window, archive, end, settings))
+        scores["latest"].add(latest_edition(window, settings))
+    return scores
+
+
+def report(scores: dict, settings: object) -> list[str]:
+    selection = settings.selection  # type: ignore[attr-defined]
+    lines = [
+        f"{scores['selector'].editions} editions, {selection.top_stories} top stories and up to "
+        f"{selection.related_per_story} related items each",
+        f"{'':24}{'same-event top pairs':>22}{'related precision':>20}{'related items':>15}",
+    ]
+    names = {"selector": "selector", "latest": f"latest {selection.top_stories} (baseline)"}
+    for key, name in names.items():
+        score = scores[key]
+        lines.append(
+            f"{name:24}{score.duplicate_share:>21.1%} {score.related_precision:>19.1%}"
+            f"{score.related:>15}"
+        )
+    lines.append("(same-event top pairs: lower is better; related precision: higher is better)")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the data set")
+    parser.add_argument("--days", type=int, default=30, help="editions to evaluate")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from digest.config import Settings
+
+    settings = Settings()
+    try:
+        headlines = read_headlines(args.data / CORPUS_FILE)
+    except DatasetError as e:
+        print(f"select_eval: {e} (the UCI News Aggregator data set; see --data)", file=sys.stderr)
+        return 1
+    print(f"{len(headlines):,} labelled headlines from {args.data / CORPUS_FILE}")
+    scores = evaluate(headlines, pick_days(headlines, args.days, settings), settings)
+    print("\n".join(report(scores, settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Commands: articles related."""
+
+from __future__ import annotations
+
+import click
+
+from digest.cli.app import App, pass_app, print_json
+from digest.selection import related_articles
+from digest.views import iso, related_list
+
+
+@click.command("related")
+@click.argument("guid")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Show at most this many articles.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see README).")
+@pass_app
+def related(app: App, guid: str, limit: int, as_json: bool) -> None:
+    """What else we have on this story: stored articles most related to GUID.
+
+    Uses the selector's similarity and floor, judged among the articles of the edition
+    that covers GUID (its window and archive).
+    """
+    settings = app.settings()
+    with app.session() as session:
+        report = related_articles(
+            session, guid, limit=limit, selection=settings.selection, schedule=settings.schedule
+        )
+        if as_json:
+            print_json(related_list(report))
+            return
+        click.echo(
+            f"{report.article.title} [{report.article.language}] ({report.article.guid}), "
+            f"judged with the edition of {iso(report.window.start)} .. {iso(report.window.end)}"
+        )
+        if not report.related:
+            floor = settings.selection.related_floor
+            click.echo(f"nothing related (similarity floor {floor})")
+            return
+        for item in report.related:
+            marker = "  same report" if item.duplicate else ""
+            click.echo(
+                f"  {item.similarity:.2f}  {iso(item.article.published_at)}  "
+                f"{item.article.title} ({item.article.guid}){marker}"
+            )

@@ -1,0 +1,170 @@
+"""The documents one judgement of similarity is made over, and search within them.
+
+A corpus is the edition's window plus the recent archive, in one language. Documents
+read in full (the window, and the newest `FULL_ARCHIVE` archive articles) have a vector
+and make up the IDF sample. Older archive articles are screened by headline first: per
+query, the `SCREEN_LIMIT` whose headline carries the most weight of the query's
+`SCREEN_TERMS` heaviest terms are read in full and compared. That is ordinary two-stage
+retrieval: a selection over tens of thousands of articles stays within a second or two,
+and every similarity reported is exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import accumulate, compress
+
+from digest.selection.similarity import (
+    EMPTY,
+    TITLE_CHARS,
+    Vector,
+    Vocabulary,
+    Weighting,
+)
+from digest.selection.text import LINE_END, words_of_lines
+
+FULL_ARCHIVE = 1000
+SCREEN_LIMIT = 50
+SCREEN_TERMS = 12
+
+
+@dataclass(slots=True, eq=False)
+class Doc:
+    """What selection needs of an article (no ORM object: tens of thousands are loaded)."""
+
+    id: int
+    guid: str
+    title: str
+    section: str
+    source: str
+    published_at: datetime
+    priority: int = 0
+    popularity: int | None = None
+    vector: Vector = EMPTY
+
+    def order_key(self) -> tuple[float, str]:
+        """Newest first, then guid: the tie-break everywhere, so output is stable."""
+        return (-self.published_at.timestamp(), self.guid)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    doc: Doc
+    similarity: float
+
+
+#: Given article ids, those documents with their matching text.
+DocFetcher = Callable[[list[int]], list[tuple[Doc, str]]]
+
+
+class Corpus:
+    """Vectors for the documents read in full; headlines for the screened ones."""
+
+    def __init__(
+        self,
+        full: Sequence[tuple[Doc, str]],
+        headlines: Sequence[tuple[int, str]] = (),
+        fetch: DocFetcher | None = None,
+    ) -> None:
+        self.vocabulary = Vocabulary()
+        counts = [self.vocabulary.count(doc.title, text) for doc, text in full]
+        self.weighting = Weighting(counts)
+        self.full = [doc for doc, _ in full]
+        for doc, doc_counts in zip(self.full, counts, strict=True):
+            doc.vector = self.weighting.vector(doc_counts)
+        self.headlines = list(headlines)
+        self._fetch = fetch
+        self._promoted: dict[int, Doc] = {}
+
+    def vector_for(self, title: str, text: str) -> Vector:
+        """A vector for any text, weighted like the corpus (for documents outside it)."""
+        return self.weighting.vector(self.vocabulary.count(title, text))
+
+    def search(
+        self, queries: Sequence[Vector], floor: float, min_shared: int = 1
+    ) -> list[list[Match]]:
+        """For each query, every document with similarity >= floor (sharing at least
+        `min_shared` terms), best first."""
+        found = scan(self.full, queries, floor, min_shared)
+        if self.headlines and queries:
+            more = scan(self._promote(self._screen(queries)), queries, floor, min_shared)
+            for matches, extra in zip(found, more, strict=True):
+                matches.extend(extra)
+                matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
+        return found
+
+    def _screen(self, queries: Sequence[Vector]) -> list[int]:
+        """Ids of the screened articles whose headlines best match some query."""
+        keys = [
+            dict(zip(q.ids[:SCREEN_TERMS], q.weights[:SCREEN_TERMS], strict=True)) for q in queries
+        ]
+        wanted = self.vocabulary.words_of(term for key in keys for term in key)
+        tokens = words_of_lines(title[:TITLE_CHARS] for _, title in self.headlines)
+        # C-level iteration: line numbers count the line ends before each word.
+        lines = accumulate(map(LINE_END.__eq__, tokens))
+        terms_by_line: dict[int, set[int]] = {}
+        for at_line, token in compress(
+            zip(lines, tokens, strict=True), map(wanted.__contains__, tokens)
+        ):
+            terms_by_line.setdefault(int(at_line), set()).add(wanted[token])
+        best: list[list[tuple[float, int]]] = [[] for _ in queries]
+        for line_number, terms in terms_by_line.items():
+            article_id = self.headlines[line_number][0]
+            for number, key in enumerate(keys):
+                score = sum(key.get(term, 0.0) for term in sorted(terms))
+                if score > 0.0:
+                    heap = best[number]
+                    entry = (score, -article_id)
+                    if len(heap) < SCREEN_LIMIT:
+                        heapq.heappush(heap, entry)
+                    elif entry > heap[0]:
+                        heapq.heapreplace(heap, entry)
+        return sorted({-negated for heap in best for _, negated in heap})
+
+    def _promote(self, ids: list[int]) -> list[Doc]:
+        """Read screened articles in full (once per corpus) and give them vectors."""
+        missing = [article_id for article_id in ids if article_id not in self._promoted]
+        if missing and self._fetch is not None:
+            for doc, text in self._fetch(missing):
+                doc.vector = self.vector_for(doc.title, text)
+                self._promoted[doc.id] = doc
+        return [self._promoted[i] for i in ids if i in self._promoted]
+
+
+def scan(
+    docs: Iterable[Doc], queries: Sequence[Vector], floor: float, min_shared: int = 1
+) -> list[list[Match]]:
+    """For each query, the documents with similarity >= floor sharing at least
+    `min_shared` terms with it, best first.
+
+    One pass over the documents accumulates every query's dot product at once; the sum
+    runs over each document's terms in order, as `similarity.cosine` does, so the same
+    pair always gets the same number.
+    """
+    index: dict[int, list[tuple[int, float]]] = {}
+    for number, query in enumerate(queries):
+        for term, weight in zip(query.ids, query.weights, strict=True):
+            index.setdefault(term, []).append((number, weight))
+    found: list[list[Match]] = [[] for _ in queries]
+    query_terms = frozenset(index)
+    size = len(queries)
+    for doc in docs:
+        vector = doc.vector
+        if query_terms.isdisjoint(vector.ids):
+            continue
+        sums = [0.0] * size
+        counts = [0] * size
+        hits = map(query_terms.__contains__, vector.ids)
+        for term, weight in compress(zip(vector.ids, vector.weights, strict=True), hits):
+            for number, query_weight in index[term]:
+                sums[number] += weight * query_weight
+                counts[number] += 1
+        for number, total in enumerate(sums):
+            if total >= floor and counts[number] >= min_shared:
+                found[number].append(Match(doc, min(total, 1.0)))
+    for matches in found:
+        matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
+    return found

@@ -1,0 +1,184 @@
+"""Content similarity: TF-IDF cosine over headline, summary and the opening of the body.
+
+Why this measure: it is bounded (0..1, so a floor means the same thing on every day), it
+rewards sharing the words that are rare in the day's news (names, places, the event)
+over the words every story has, it needs no trained model or numeric library, and it is
+deterministic. Details:
+
+- Term weight = (1 + ln tf) x idf, idf = ln((1 + N) / (1 + df)) + 1 (smoothed, so a term
+  in every document still counts a little); each article keeps its `MAX_TERMS` heaviest
+  terms (the rest are the common words that move a cosine least), L2-normalised, so
+  cosine = dot product.
+- The headline counts `TITLE_WEIGHT` times: it names the event; bodies drift into
+  background.
+- Of summary and body together only the first `OPENING_CHARS` characters are read (and
+  `TITLE_CHARS` of the headline): news is written lede first, and it bounds the cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from itertools import repeat
+from operator import mul, truediv
+from typing import NamedTuple
+
+from digest.selection.text import is_term, stem, words
+
+TITLE_WEIGHT = 2
+TITLE_CHARS = 300
+OPENING_CHARS = 320
+MAX_TERMS = 32
+#: Related means sharing at least this many terms: one shared word, however rare in a
+#: small corpus ("opens", a first name), is a coincidence as often as a story.
+RELATED_MIN_TERMS = 2
+
+#: Endings that make a demonym of a place name: Iran-ian, Syria-n, Israel-i, Sudan-ese.
+_DEMONYM_SUFFIXES = ("ian", "an", "n", "i", "ese", "ish")
+
+#: 1 + ln(tf) for every count a capped headline and opening can produce.
+_LOG_TF = [0.0] + [
+    1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + OPENING_CHARS + 1)
+]
+
+
+class TermCounts(NamedTuple):
+    """A document's terms (ids) and how often each occurs, headline weighted."""
+
+    ids: tuple[int, ...]
+    counts: tuple[int, ...]
+
+
+class Vector(NamedTuple):
+    """An L2-normalised sparse vector: term ids and their weights, heaviest first."""
+
+    ids: tuple[int, ...]
+    weights: tuple[float, ...]
+
+    def as_dict(self) -> dict[int, float]:
+        return dict(zip(self.ids, self.weights, strict=True))
+
+
+EMPTY = Vector((), ())
+
+
+def opening(summary_text: str, body: str) -> str:
+    """The lede: summary then body, cut to `OPENING_CHARS` at a word boundary."""
+    text = f"{summary_text} {body}" if body else summary_text
+    if len(text) <= OPENING_CHARS:
+        return text
+    cut = text.rfind(" ", 0, OPENING_CHARS)
+    return text[: cut if cut > 0 else OPENING_CHARS]
+
+
+class Vocabulary:
+    """Words to term ids for one selection run; grows as texts are read.
+
+    Stop words map to -1. Mapping is done with C-level built-ins (map, Counter) because
+    a selection reads tens of thousands of articles and a Python loop per word is the
+    cost that matters.
+    """
+
+    def __init__(self) -> None:
+        self._word_terms: dict[str, int] = {}
+        self._term_ids: dict[str, int] = {}
+        #: Stems a demonym seen so far would come from ("iran" for "iranian").
+        self._places: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(set(self._term_ids.values()))
+
+    def _learn(self, tokens: list[str]) -> None:
+        """Give new words their term (in order of appearance, so ids are reproducible)."""
+        known = self._word_terms
+        for word in dict.fromkeys(tokens):
+            if word not in known:
+                known[word] = self._term_of(stem(word)) if is_term(word) else -1
+
+    def _term_of(self, stemmed: str) -> int:
+        """The term of a stem; an English demonym and its place share one (Iranian, Iran),
+        whichever comes first."""
+        terms = self._term_ids
+        term = terms.get(stemmed)
+        if term is not None:
+            return term
+        bases: list[str] = []
+        if stemmed.isascii():
+            term = self._places.get(stemmed)  # a demonym of this place came first
+            if stemmed.endswith(_DEMONYM_SUFFIXES):
+                bases = [
+                    stemmed[: -len(suffix)]
+                    for suffix in _DEMONYM_SUFFIXES
+                    if stemmed.endswith(suffix) and len(stemmed) - len(suffix) >= 4
+                ]
+                if term is None:
+                    term = next((terms[base] for base in bases if base in terms), None)
+        if term is None:
+            term = len(terms)
+        terms[stemmed] = term
+        for base in bases:
+            self._places.setdefault(base, term)
+        return term
+
+    def count(self, title: str, text: str) -> TermCounts:
+        """Term counts of one document: headline words count `TITLE_WEIGHT` times."""
+        headline = title[:TITLE_CHARS]
+        tokens = words(" ".join([headline] * TITLE_WEIGHT + [text[:OPENING_CHARS]]))
+        known = self._word_terms
+        if set(tokens).difference(known):
+            self._learn(tokens)
+        tally = Counter(map(known.__getitem__, tokens))
+        tally.pop(-1, None)
+        return TermCounts(tuple(tally), tuple(tally.values()))
+
+    def words_of(self, terms: Iterable[int]) -> dict[str, int]:
+        """Every word seen so far that stands for one of `terms`, with its term."""
+        wanted = set(terms)
+        return {word: term for word, term in self._word_terms.items() if term in wanted}
+
+
+class Weighting:
+    """Inverse document frequencies from a sample of documents (the day's news)."""
+
+    def __init__(self, sample: Iterable[TermCounts]) -> None:
+        frequencies: Counter[int] = Counter()
+        documents = 0
+        for counts in sample:
+            frequencies.update(counts.ids)
+            documents += 1
+        self.documents = documents
+        #: Weight of a term the sample never saw: as rare as can be.
+        self.unseen = math.log(1 + documents) + 1.0
+        self._idf = [self.unseen] * (max(frequencies, default=-1) + 1)
+        for term, df in frequencies.items():
+            self._idf[term] = math.log((1 + documents) / (1 + df)) + 1.0
+
+    def vector(self, counts: TermCounts) -> Vector:
+        """The normalised vector of a document's `MAX_TERMS` heaviest terms."""
+        if not counts.ids:
+            return EMPTY
+        idf = self._idf
+        highest = max(counts.ids)
+        if highest >= len(idf):
+            idf.extend(repeat(self.unseen, highest + 1 - len(idf)))
+        raw = list(
+            map(mul, map(_LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
+        )
+        order = sorted(range(len(raw)), key=raw.__getitem__, reverse=True)[:MAX_TERMS]
+        kept = list(map(raw.__getitem__, order))
+        norm = math.sqrt(sum(map(mul, kept, kept)))
+        return Vector(
+            tuple(map(counts.ids.__getitem__, order)),
+            tuple(map(truediv, kept, repeat(norm, len(kept)))),
+        )
+
+
+def shared_terms(query: dict[int, float], vector: Vector) -> int:
+    return sum(map(query.__contains__, vector.ids))
+
+
+def cosine(query: dict[int, float], vector: Vector) -> float:
+    """Cosine of two normalised vectors, summed over `vector`'s terms in order."""
+    shared = map(query.get, vector.ids, repeat(0.0, len(vector.ids)))
+    return min(1.0, sum(map(mul, vector.weights, shared)))

@@ -1,0 +1,146 @@
+"""What selection reads from the database: light rows, not ORM objects.
+
+A selection may look at tens of thousands of articles; loading each as an ORM object
+with its whole body would cost more than the selection itself. Rows carry only what the
+similarity reads (headline, and the opening of summary and body, cut in SQL); the few
+articles that make the edition are loaded as `Article` objects at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from digest.models import Article, Edition, EditionItem, EditionStatus
+from digest.selection.corpus import Doc
+from digest.selection.similarity import OPENING_CHARS, opening
+from digest.selection.text import plain
+
+#: Summaries are HTML: read enough of it to leave OPENING_CHARS of text after the tags.
+_SUMMARY_CHARS = 3 * OPENING_CHARS
+_CHUNK = 500
+
+_DOC_COLUMNS = (
+    Article.id,
+    Article.guid,
+    Article.title,
+    Article.section,
+    Article.source,
+    Article.published_at,
+    Article.priority,
+    Article.popularity,
+)
+_TEXT_COLUMNS = (
+    func.substr(Article.summary, 1, _SUMMARY_CHARS),
+    func.substr(Article.body, 1, OPENING_CHARS),
+)
+
+
+def _doc(row: Any) -> Doc:
+    return Doc(
+        id=row[0],
+        guid=row[1],
+        title=row[2] or "",
+        section=row[3] or "",
+        source=row[4] or "",
+        published_at=row[5],
+        priority=row[6] or 0,
+        popularity=row[7],
+    )
+
+
+def _text(summary: str | None, body: str | None) -> str:
+    return opening(plain(summary or ""), body or "")
+
+
+def _by_publication(rows: Iterable[tuple[Doc, str]]) -> list[tuple[Doc, str]]:
+    """Oldest first, guid breaking ties: an order no database collation can change."""
+    return sorted(rows, key=lambda pair: (pair[0].published_at, pair[0].guid))
+
+
+def window_docs(
+    session: Session, language: str, start: datetime, end: datetime
+) -> list[tuple[Doc, str]]:
+    """Articles of the language published in [start, end), with their matching text."""
+    rows = session.execute(
+        select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(
+            Article.language == language,
+            Article.published_at >= start,
+            Article.published_at < end,
+        )
+    )
+    return _by_publication((_doc(row), _text(row[8], row[9])) for row in rows)
+
+
+def archive_docs(
+    session: Session,
+    language: str,
+    start: datetime,
+    end: datetime,
+    full: int,
+    *,
+    after: tuple[datetime, datetime] | None = None,
+) -> tuple[list[tuple[Doc, str]], list[tuple[int, str]]]:
+    """The archive [start, end) (and the range `after` too, if given): the newest `full`
+    with matching text, the older ones as (id, headline).
+
+    Ordered by publication time, then id (an integer: no collation can change the order).
+    """
+    when = and_(Article.published_at >= start, Article.published_at < end)
+    if after is not None:
+        when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
+    rows = session.execute(
+        select(Article.id, Article.title)
+        .where(Article.language == language, when)
+        .order_by(Article.published_at, Article.id)
+    ).all()
+    split = max(len(rows) - full, 0)
+    newest = docs_with_text(session, [row[0] for row in rows[split:]])
+    return newest, [(row[0], row[1] or "") for row in rows[:split]]
+
+
+def docs_with_text(session: Session, ids: Sequence[int]) -> list[tuple[Doc, str]]:
+    """Documents and matching text for a few articles (for example past top stories)."""
+    found: list[tuple[Doc, str]] = []
+    for offset in range(0, len(ids), _CHUNK):
+        chunk = list(ids[offset : offset + _CHUNK])
+        rows = session.execute(select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk)))
+        found.extend((_doc(row), _text(row[8], row[9])) for row in rows)
+    return _by_publication(found)
+
+
+def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
+    """The ORM objects for the articles that made the plan."""
+    wanted = sorted(set(ids))
+    found: dict[int, Article] = {}
+    for offset in range(0, len(wanted), _CHUNK):
+        chunk = wanted[offset : offset + _CHUNK]
+        for article in session.scalars(select(Article).where(Article.id.in_(chunk))):
+            found[article.id] = article
+    return found
+
+
+def article_by_guid(session: Session, guid: str) -> Article | None:
+    return session.scalars(select(Article).where(Article.guid == guid)).first()
+
+
+def recent_top_story_ids(session: Session, day: date, language: str, days: int) -> list[int]:
+    """Articles that led an edition sent (or being sent) in the `days` before `day`."""
+    if days <= 0:
+        return []
+    rows = session.scalars(
+        select(EditionItem.article_id)
+        .join(Edition, EditionItem.edition_id == Edition.id)
+        .where(
+            Edition.language == language,
+            Edition.date < day,
+            Edition.date >= day - timedelta(days=days),
+            Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT]),
+            EditionItem.role == "top",
+        )
+    )
+    return sorted(set(rows))

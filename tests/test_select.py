@@ -1,0 +1,380 @@
+"""`digest select` and `digest articles related` on real databases, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, Digest
+
+DAY = "2025-06-04"  # window 2025-06-03T04:00Z .. 2025-06-04T04:00Z (07:00 Asia/Riyadh)
+
+IRAN_BODY = (
+    "Iranian and American negotiators resumed talks on Tehran's nuclear programme in "
+    "Muscat, Oman, on Tuesday, with the level of uranium enrichment the main dispute. "
+    "Foreign Minister Abbas Araghchi said the round was constructive."
+)
+WIRE: list[dict[str, Any]] = [
+    {
+        "guid": "wire-iran",
+        "title": "Iran, US resume nuclear talks in Oman, officials say",
+        "summary": "Negotiators met in Muscat over uranium enrichment.",
+        "body": IRAN_BODY,
+        "published_at": "2025-06-03T19:00:00Z",
+        "priority": 1,
+    },
+    {
+        "guid": "wire-lion",
+        "title": "Businessman mauled by lion at luxury Namibian lodge",
+        "summary": "A guest was attacked at a safari lodge near Etosha.",
+        "body": "The man was flown to Windhoek for treatment after the attack on Monday night.",
+        "published_at": "2025-06-03T18:00:00Z",
+        "section": "World",
+    },
+]
+SITE: list[dict[str, Any]] = [
+    {
+        "guid": "site-iran",
+        "title": "Iran and US resume nuclear talks in Oman",
+        "summary": "Negotiators met in Muscat over uranium enrichment.",
+        "body": IRAN_BODY,
+        "published_at": "2025-06-03T20:00:00Z",
+        "priority": 1,
+    },
+    {
+        "guid": "site-iran-trump",
+        "title": "Trump demands Iran end all uranium enrichment in nuclear talks",
+        "summary": "The president said any nuclear deal must require Tehran to halt enrichment.",
+        "body": "Araghchi rejected the demand, saying enrichment on Iranian soil is a right.",
+        "published_at": "2025-06-03T15:00:00Z",
+    },
+    {
+        "guid": "site-gaza",
+        "title": "European and Arab ministers meet in Madrid on Gaza ceasefire",
+        "summary": "Foreign ministers discussed humanitarian aid and a ceasefire in Gaza.",
+        "body": "Spain hosted the meeting on the war in Gaza and aid deliveries to the strip.",
+        "published_at": "2025-06-03T12:00:00Z",
+    },
+    {
+        "guid": "site-opec",
+        "title": "OPEC+ agrees to raise oil output for a third month",
+        "summary": "The producers' group will add barrels in July.",
+        "body": "Saudi Arabia and Russia backed the increase in crude production.",
+        "published_at": "2025-06-03T10:00:00Z",
+        "section": "Business",
+    },
+    {
+        "guid": "site-cannes",
+        "title": "Jafar Panahi wins the Palme d'Or at Cannes",
+        "summary": "The director's film took the festival's top prize.",
+        "body": "Panahi, long barred from travelling, thanked the jury in person.",
+        "published_at": "2025-06-03T08:00:00Z",
+        "section": "Culture",
+    },
+    {
+        "guid": "site-iran-round4",
+        "title": "Fourth round of Iran nuclear talks in Oman ends without a deal",
+        "summary": "Negotiators left Muscat with uranium enrichment still unresolved.",
+        "body": "Araghchi and the US envoy agreed to meet again; enrichment remains the dispute.",
+        "published_at": "2025-05-30T12:00:00Z",
+    },
+    {
+        "guid": "site-gaza-aid",
+        "title": "Head of Gaza aid group resigns amid humanitarian concerns",
+        "summary": "The group distributing aid in Gaza lost its director.",
+        "body": "Aid agencies have warned of famine in the Gaza strip as the war continues.",
+        "published_at": "2025-06-01T09:00:00Z",
+    },
+]
+ARABIC: list[dict[str, Any]] = [
+    {
+        "guid": "ar-iran",
+        "title": "إيران والولايات المتحدة تستأنفان المحادثات النووية في عُمان",
+        "summary": "التقى المفاوضون في مسقط لبحث تخصيب اليورانيوم.",
+        "published_at": "2025-06-03T20:00:00Z",
+        "language": "ar",
+    },
+    {
+        "guid": "ar-iran-marked",
+        "title": "إِيرانُ تُحرِزُ تقدُّماً محدوداً في المُحادثاتِ النَّوويّة مع الولايات المتحدة",
+        "summary": "مفاوضات مسقط حول تخصيب اليورانيوم لم تُحسَم بعد.",
+        "published_at": "2025-06-01T10:00:00Z",
+        "language": "ar",
+    },
+    {
+        "guid": "ar-gaza",
+        "title": "غارة إسرائيلية على قطاع غزة",
+        "summary": "قُتل عدد من المدنيين في غزة.",
+        "published_at": "2025-06-03T11:00:00Z",
+        "language": "ar",
+    },
+]
+
+
+def write_feed(folder: Path, name: str, articles: list[dict[str, Any]]) -> Path:
+    path = folder / name
+    lines = []
+    for article in articles:
+        record = {"language": "en", "section": "World", **article}
+        record.setdefault("url", f"https://news.example/{article['guid']}")
+        lines.append(json.dumps(record, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def newsroom(digest: Digest, initialised: Path) -> Path:
+    """Two English feeds (a wire and the site, sharing one story) and an Arabic one."""
+    feeds = [
+        write_feed(initialised, "wire.jsonl", WIRE),
+        write_feed(initialised, "site.jsonl", SITE),
+        write_feed(initialised, "arabic.jsonl", ARABIC),
+    ]
+    digest.ok("ingest", *map(str, feeds))
+    return initialised
+
+
+def plan_of(digest: Digest, *args: str) -> dict[str, Any]:
+    return json.loads(digest.ok("select", "--date", DAY, "--json", *args).stdout)
+
+
+def guids(plan: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    tops = [story["article"]["guid"] for story in plan["stories"]]
+    related = {
+        story["article"]["guid"]: [item["article"]["guid"] for item in story["related"]]
+        for story in plan["stories"]
+    }
+    return tops, related
+
+
+def test_plan_groups_copies_relates_by_content_and_adds_no_filler(
+    digest: Digest, newsroom: Path
+) -> None:
+    plan = plan_of(digest, "--lang", "en")
+    tops, related = guids(plan)
+    assert len({"site-iran", "wire-iran"} & set(tops)) == 1  # one event, one top story
+    iran = "site-iran" if "site-iran" in tops else "wire-iran"
+    assert "site-iran-trump" not in tops  # same story: shown under it instead
+    assert set(related[iran]) == {"site-iran-trump", "site-iran-round4"}
+    assert "site-gaza-aid" in related["site-gaza"]
+    assert related["wire-lion"] == [] and related["site-cannes"] == []
+    everything = tops + [guid for items in related.values() for guid in items]
+    assert len(everything) == len(set(everything))
+    assert not {"wire-iran", "site-iran"} <= set(everything)  # a copy is not further reading
+    for story in plan["stories"]:
+        assert story["article"]["language"] == "en"
+        similarities = [item["similarity"] for item in story["related"]]
+        assert similarities == sorted(similarities, reverse=True)
+        assert all(0.2 <= similarity < 0.6 for similarity in similarities)
+    assert set(plan) == {"date", "language", "window", "stories"}
+    assert plan["window"] == {"start": "2025-06-03T04:00:00Z", "end": "2025-06-04T04:00:00Z"}
+
+
+def test_coverage_makes_the_story_of_two_sources_lead(digest: Digest, newsroom: Path) -> None:
+    tops, _ = guids(plan_of(digest, "--lang", "en"))
+    assert tops[0] in {"site-iran", "wire-iran"}
+
+
+def test_arabic_edition_matches_spelling_variants(digest: Digest, newsroom: Path) -> None:
+    plan = plan_of(digest, "--lang", "ar")
+    tops, related = guids(plan)
+    assert tops == ["ar-iran", "ar-gaza"]
+    assert related == {"ar-iran": ["ar-iran-marked"], "ar-gaza": []}
+
+
+def test_human_output_and_quiet_day(digest: Digest, newsroom: Path) -> None:
+    out = digest.ok("select", "--date", DAY, "--lang", "ar").stdout
+    assert "edition 2025-06-04 [ar]" in out and "related" in out
+    assert "2 of 8 top stories" in out
+    empty = digest.ok("select", "--date", "2025-01-01", "--lang", "en").stdout
+    assert empty.startswith("nothing to send: no en articles")
+    assert json.loads(digest.ok("select", "--date", "2025-01-01", "--json").stdout)["stories"] == []
+
+
+def test_sections_share_the_slots(digest: Digest, initialised: Path) -> None:
+    headlines = [
+        "Lagos floods displace thousands",
+        "Quito hosts Andean trade summit",
+        "Hanoi opens new metro line",
+        "Tallinn votes on digital identity law",
+        "Perth bushfire season starts early",
+        "Oslo bans petrol cars from centre",
+    ]
+    world = [
+        {
+            "guid": f"world-{n}",
+            "title": title,
+            "summary": "",
+            "published_at": f"2025-06-03T{10 + n:02d}:00:00Z",
+            "priority": 2,
+        }
+        for n, title in enumerate(headlines)
+    ]
+    others = [
+        {
+            "guid": f"other-{n}",
+            "title": title,
+            "summary": "",
+            "section": section,
+            "published_at": f"2025-06-03T0{5 + n}:00:00Z",
+        }
+        for n, (title, section) in enumerate(
+            [("Chipmaker opens plant", "Business"), ("Striker signs for club", "Sport")]
+        )
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "w.jsonl", world + others)))
+    plan = json.loads(digest.ok("select", "--date", DAY, "--json").stdout)
+    sections = [story["article"]["section"] for story in plan["stories"]]
+    assert len(sections) == 8 and sections.count("World") == 6
+    assert sections[:6].count("World") == 4  # the others come before the cap gives way
+    top_stories_4 = json.loads(
+        Digest({"DIGEST_CONFIG": str(top_stories_config(initialised, 4))})
+        .ok("select", "--date", DAY, "--json")
+        .stdout
+    )
+    assert [s["article"]["section"] for s in top_stories_4["stories"]].count("World") == 2
+
+
+def top_stories_config(folder: Path, count: int) -> Path:
+    config = folder / "digest.toml"
+    text = config.read_text(encoding="utf-8").replace("top_stories = 8", f"top_stories = {count}")
+    target = folder / f"top{count}.toml"
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def test_same_database_same_bytes_in_fresh_processes(digest: Digest, newsroom: Path) -> None:
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
+        outputs.add(
+            subprocess.run(
+                [sys.executable, "-m", "digest", "select", "--date", DAY, "--json"],
+                cwd=newsroom,
+                env=env,
+                check=True,
+                capture_output=True,
+            ).stdout
+        )
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop())["stories"]
+
+
+def test_no_repeats_after_an_edition_is_sent(digest: Digest, newsroom: Path) -> None:
+    config = newsroom / "digest.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("window_hours = 24", "window_hours = 48"),
+        encoding="utf-8",
+    )
+    digest.ok("subscribers", "add", "reader@example.com", "--lang", "en")
+    first = plan_of(digest, "--lang", "en")
+    digest.ok("send", "--date", DAY, "--lang", "en")
+    update = {
+        "guid": "site-iran-update",
+        "title": "Iran and US resume nuclear talks in Oman (updated)",
+        "summary": "Negotiators met in Muscat over uranium enrichment.",
+        "body": IRAN_BODY,
+        "published_at": "2025-06-04T06:00:00Z",
+        "priority": 1,
+    }
+    fresh = {
+        "guid": "site-volcano",
+        "title": "Mount Lewotobi erupts again over Flores island",
+        "summary": "An ash column closed the airport at Maumere.",
+        "published_at": "2025-06-04T07:00:00Z",
+        "section": "Science",
+    }
+    digest.ok("ingest", str(write_feed(newsroom, "next.jsonl", [update, fresh])))
+    second = json.loads(
+        digest.ok("select", "--date", "2025-06-05", "--lang", "en", "--json").stdout
+    )
+    led_before = {story["article"]["guid"] for story in first["stories"]}
+    tops, related = guids(second)
+    assert not led_before & set(tops)
+    assert "site-iran-update" not in tops  # an update of yesterday's lead is not a new lead
+    assert "site-volcano" in tops
+    assert any(led_before & set(items) for items in related.values()) or not any(related.values())
+
+
+def test_articles_related_inspects_the_selectors_judgement(digest: Digest, newsroom: Path) -> None:
+    plan = plan_of(digest, "--lang", "en")
+    story = next(s for s in plan["stories"] if s["article"]["guid"] in ("site-iran", "wire-iran"))
+    report = json.loads(digest.ok("articles", "related", story["article"]["guid"], "--json").stdout)
+    assert all(set(item) == {"article", "similarity", "duplicate"} for item in report)
+    found = {item["article"]["guid"]: item for item in report}
+    for item in story["related"]:
+        assert found[item["article"]["guid"]]["similarity"] == item["similarity"]
+    copy = "wire-iran" if story["article"]["guid"] == "site-iran" else "site-iran"
+    assert found[copy]["duplicate"] is True and found[copy]["similarity"] >= 0.6
+    assert "wire-lion" not in found
+    sims = [item["similarity"] for item in report]
+    assert sims == sorted(sims, reverse=True)
+    limited = json.loads(
+        digest.ok("articles", "related", "site-iran", "--limit", "1", "--json").stdout
+    )
+    assert len(limited) == 1
+    text = digest.ok("articles", "related", "site-iran").stdout
+    assert "same report" in text and "Trump demands Iran" in text
+    lonely = digest.ok("articles", "related", "site-cannes").stdout
+    assert "nothing related" in lonely
+    assert json.loads(digest.ok("articles", "related", "site-cannes", "--json").stdout) == []
+
+
+def test_articles_related_errors_are_one_line(digest: Digest, newsroom: Path) -> None:
+    missing = digest("articles", "related", "no-such-guid")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().splitlines() == [
+        "digest: error: no article with guid 'no-such-guid' (see 'digest articles list' for guids)"
+    ]
+    assert digest("articles", "related", "site-iran", "--limit", "0").exit_code == 2
+
+
+def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initialised: Path) -> None:
+    odd = [
+        {
+            "guid": "odd-1",
+            "title": "<script>alert(1)</script> & the",
+            "summary": "",
+            "published_at": "2025-06-03T10:00:00Z",
+        },
+        {
+            "guid": "odd-2",
+            "title": "🙂🙂🙂 2025 — 100",
+            "summary": "<p>&lt;b&gt;</p>",
+            "published_at": "2025-06-03T11:00:00Z",
+        },
+        {
+            "guid": "odd-3",
+            "title": "Long " * 3000,
+            "body": "word " * 20000,
+            "published_at": "2025-06-03T12:00:00Z",
+        },
+        {"guid": "odd-4", "title": "of the and in", "published_at": "2025-06-03T13:00:00Z"},
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "odd.jsonl", odd)))
+    plan = plan_of(digest, "--lang", "en")
+    tops, related = guids(plan)
+    assert sorted(tops) == ["odd-1", "odd-2", "odd-3", "odd-4"]
+    assert all(items == [] for items in related.values())
+    digest.ok("articles", "related", "odd-4")
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_plan_as_sqlite(
+    digest: Digest, newsroom: Path, postgres_url: str
+) -> None:
+    sqlite_plan = digest.ok("select", "--date", DAY, "--json").stdout
+    on_postgres = Digest({"DIGEST_DATABASE_URL": postgres_url})
+    on_postgres.ok("init")
+    on_postgres.ok(
+        "ingest", *(str(newsroom / n) for n in ("wire.jsonl", "site.jsonl", "arabic.jsonl"))
+    )
+    assert on_postgres.ok("select", "--date", DAY, "--json").stdout == sqlite_plan
+    related = on_postgres.ok("articles", "related", "site-iran", "--json").stdout
+    assert related == digest.ok("articles", "related", "site-iran", "--json").stdout

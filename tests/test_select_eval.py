@@ -1,0 +1,81 @@
+"""bench/select_eval.py: reading the UCI format, the two metrics, the missing-data exit."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from digest.config import Settings
+from tests.conftest import FIXTURES, REPO
+
+SYNTHETIC = FIXTURES / "uci-synthetic"
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("select_eval", REPO / "bench" / "select_eval.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["select_eval"] = module  # dataclasses look their module up while defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reads_rows_and_skips_malformed_lines(evaluation: ModuleType) -> None:
+    rows = evaluation.read_headlines(SYNTHETIC / "newsCorpora.csv")
+    lines = (SYNTHETIC / "newsCorpora.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == len(lines) - 1  # the first line is deliberately malformed
+    assert rows == sorted(rows, key=lambda h: (h.published_at, h.id))
+    assert {h.story for h in rows} >= {"dSynRates", "dSynPhone"}
+    assert all(h.published_at.tzinfo is not None for h in rows)
+
+
+def test_metrics_follow_their_definitions(evaluation: ModuleType) -> None:
+    score = evaluation.Score()
+    score.add(evaluation.Edition(tops=["a", "a", "b"], related=[["a", "c"], [], ["b"]]))
+    assert score.pairs == 3 and score.same_event_pairs == 1
+    assert score.duplicate_share == 1 / 3
+    assert score.related == 3 and score.related_precision == 2 / 3
+    assert score.stories_with_related == 2
+    assert evaluation.Score().duplicate_share == 0.0
+
+
+def test_latest_baseline_takes_the_newest(evaluation: ModuleType) -> None:
+    rows = evaluation.read_headlines(SYNTHETIC / "newsCorpora.csv")
+    settings = Settings()
+    edition = evaluation.latest_edition(rows, settings)
+    newest = sorted(rows, key=lambda h: (h.published_at, h.id), reverse=True)
+    assert edition.tops == [h.story for h in newest[:8]]
+    assert edition.related[0] == [h.story for h in newest[8:11]]
+
+
+def test_selector_beats_latest_on_clear_clusters(evaluation: ModuleType) -> None:
+    rows = evaluation.read_headlines(SYNTHETIC / "newsCorpora.csv")
+    settings = Settings()
+    days = evaluation.pick_days(rows, 5, settings)
+    assert date(2014, 3, 13) in days
+    scores = evaluation.evaluate(rows, days, settings)
+    selector, latest = scores["selector"], scores["latest"]
+    assert selector.editions == latest.editions >= 1
+    assert selector.duplicate_share <= latest.duplicate_share
+    assert selector.related_precision > latest.related_precision
+    text = "\n".join(evaluation.report(scores, settings))
+    assert "selector" in text and "latest 8 (baseline)" in text
+
+
+def test_missing_data_set_exits_1_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "select_eval.py"), "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path.resolve()) in lines[0]

@@ -1,0 +1,129 @@
+"""The selector's parts on documents in memory: similarity, groups, scores, picking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from digest.config import SelectionSettings
+from digest.selection.corpus import Corpus, Doc, scan
+from digest.selection.groups import near_duplicate_groups
+from digest.selection.picking import fill, pick_top_stories
+from digest.selection.scoring import coverage, popularity, recency
+from digest.selection.selector import choose
+
+END = datetime(2025, 6, 4, 4, tzinfo=UTC)
+
+IRAN = (
+    "Iran and US resume nuclear talks in Oman",
+    "Negotiators from Tehran and Washington met in Muscat on uranium enrichment limits.",
+)
+IRAN_COPY = (
+    "Iran, US resume nuclear talks in Oman, officials say",
+    "Negotiators from Tehran and Washington met in Muscat on uranium enrichment limits.",
+)
+IRAN_ANGLE = (
+    "Trump demands Iran halt uranium enrichment",
+    "The president said any nuclear deal must end enrichment, narrowing room in the talks.",
+)
+LION = (
+    "Businessman mauled by lion at Namibian lodge",
+    "A guest was attacked at a safari lodge, renewing questions about safety.",
+)
+FILM = (
+    "Director wins Palme d'Or at Cannes festival",
+    "The filmmaker's prize crowns a career marked by travel bans and censorship.",
+)
+
+
+def make_doc(number: int, text: tuple[str, str], **fields: object) -> tuple[Doc, str]:
+    defaults: dict = {
+        "section": "World",
+        "source": f"feed{number}",
+        "published_at": END - timedelta(hours=number),
+    }
+    defaults.update(fields)
+    return Doc(id=number, guid=f"g{number:03d}", title=text[0], **defaults), text[1]
+
+
+def test_cosine_is_one_for_copies_zero_for_strangers_and_symmetric() -> None:
+    pairs = [make_doc(1, IRAN), make_doc(2, IRAN), make_doc(3, LION), make_doc(4, IRAN_ANGLE)]
+    corpus = Corpus(pairs)
+    iran, copy, lion, angle = corpus.full
+    found = corpus.search([iran.vector], 0.0)[0]
+    similarity = {match.doc.id: match.similarity for match in found}
+    assert similarity[copy.id] > 0.999
+    assert lion.id not in similarity
+    forward = scan([angle], [iran.vector], 0.0)[0][0].similarity
+    backward = scan([iran], [angle.vector], 0.0)[0][0].similarity
+    assert abs(forward - backward) < 1e-12 and 0.0 < forward < 1.0
+
+
+def test_headline_counts_more_than_body() -> None:
+    shared_title = make_doc(1, ("Volcano erupts on Flores", "Ash closed the airport."))
+    same_title = make_doc(2, ("Volcano erupts on Flores", "Villagers fled to shelters."))
+    same_body = make_doc(3, ("Airport news", "Ash closed the airport."))
+    corpus = Corpus([shared_title, same_title, same_body, make_doc(4, LION), make_doc(5, FILM)])
+    found = {m.doc.id: m.similarity for m in corpus.search([corpus.full[0].vector], 0.0)[0]}
+    assert found[2] > found[3]
+
+
+def test_near_duplicates_are_grouped_and_connected() -> None:
+    docs = [
+        make_doc(5, IRAN),
+        make_doc(4, IRAN_COPY),
+        make_doc(3, LION),
+        make_doc(2, (IRAN_COPY[0] + " again", IRAN_COPY[1])),
+        make_doc(1, FILM),
+    ]
+    corpus = Corpus(docs)
+    groups = near_duplicate_groups([doc.vector for doc in corpus.full], 0.5)
+    assert groups[0] == groups[1] == groups[3]
+    assert len({groups[0], groups[2], groups[4]}) == 3
+
+
+def test_recency_popularity_and_coverage_scales() -> None:
+    assert recency(END, END, 12) == 1.0
+    assert abs(recency(END - timedelta(hours=12), END, 12) - 0.5) < 1e-12
+    assert recency(END + timedelta(hours=1), END, 12) == 1.0
+    docs = [make_doc(n, LION, popularity=views)[0] for n, views in ((1, 1000), (2, 10), (3, None))]
+    views = popularity(docs)
+    assert views[0] == 1.0 and 0.0 < views[1] < 1.0
+    assert views[2] == (views[0] + views[1]) / 2  # unknown counts as the median
+    assert popularity([make_doc(1, LION)[0]]) == [0.0]
+    group_docs = [make_doc(n, LION, source=src)[0] for n, src in ((1, "a"), (2, "b"), (3, "b"))]
+    assert coverage([0, 0, 2], group_docs) == [0.5, 0.5, 0.0]
+    assert coverage([0, 0, 0], group_docs)[0] == 1.0 - 1.0 / 2.5
+
+
+def test_pick_keeps_sections_diverse_and_sets_aside_the_same_story() -> None:
+    ranked = [make_doc(n, LION, section="World")[0] for n in range(1, 6)]
+    ranked.append(make_doc(6, FILM, section="Culture")[0])
+    picked, _ = pick_top_stories(ranked, 4, lambda a, b: False)
+    assert [d.section for d in picked[:3]] == ["World", "World", "Culture"]
+    assert picked[3].section == "World"  # no other section has candidates: the cap gives way
+    picked, set_aside = pick_top_stories(ranked, 3, lambda a, b: {a.id, b.id} == {1, 2})
+    assert [d.id for d in picked] == [1, 6, 3]
+    assert set_aside[0].id == 2
+    assert [d.id for d in fill(picked, set_aside, 5)] == [2, 4]
+
+
+def test_choose_one_top_per_event_and_related_without_filler() -> None:
+    window = [
+        make_doc(1, IRAN, priority=1),
+        make_doc(2, IRAN_COPY, priority=1, source="wire"),
+        make_doc(3, IRAN_ANGLE),
+        make_doc(4, LION),
+        make_doc(5, FILM, section="Culture"),
+    ]
+    corpus = Corpus(window)
+    choices = choose(corpus, [doc for doc, _ in window], END, SelectionSettings())
+    tops = [choice.doc.id for choice in choices]
+    assert len({1, 2} & set(tops)) == 1
+    iran = next(choice for choice in choices if choice.doc.id in (1, 2))
+    assert iran.doc.id == 1  # newer, same coverage
+    assert [m.doc.id for m in iran.related] == [3]
+    lion = next(choice for choice in choices if choice.doc.id == 4)
+    assert lion.related == []
+    assert len(choices) == 3  # a quiet day: the related angle is not made a second top story
+    everything = [c.doc.id for c in choices] + [m.doc.id for c in choices for m in c.related]
+    assert len(everything) == len(set(everything))

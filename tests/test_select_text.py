@@ -1,0 +1,112 @@
+"""Text for matching: Unicode words, stop words, Arabic normalisation, light stems."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digest.selection.similarity import Vocabulary, Weighting, cosine
+from digest.selection.text import (
+    LINE_END,
+    normalise,
+    plain,
+    stem,
+    terms,
+    words,
+    words_of_lines,
+)
+
+TASHKEEL = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652"
+
+
+def test_arabic_spelling_variants_normalise_alike() -> None:
+    assert normalise("إيران") == normalise("ايران") == normalise("أيران") == normalise("آيران")
+    assert normalise("ٱلقدس") == normalise("القدس")
+    assert normalise("غزة") == normalise("غزه")
+    assert normalise("مستشفى") == normalise("مستشفي")
+    assert normalise("تُحرِزان") == normalise("تحرزان")
+    assert normalise("الأخبــــار") == normalise("الاخبار")  # tatweel
+    assert normalise("ی ک") == normalise("ي ك")  # Persian keyboard forms
+
+
+def test_presentation_forms_and_invisible_characters() -> None:
+    assert normalise("\ufefb") == normalise("لا")  # lam-alef ligature
+    assert terms("nu\u200bclear re\u00adport") == terms("nuclear report")
+    assert terms("ＮＡＴＯ") == terms("NATO")
+
+
+def test_words_are_unicode_and_stop_words_of_both_languages_go() -> None:
+    assert terms("The talks in Oman ended") == ["talk", "oman", "ended"]
+    assert terms("قال الوزير في بيان إن المحادثات") == terms("الوزير بيان المحادثات")
+    assert "في" not in terms("في")
+    assert terms("Zürich São Paulo") == ["zürich", "são", "paulo"]
+
+
+def test_acronyms_numbers_and_possessives() -> None:
+    assert terms("U.S. troops") == terms("US troops") == ["us", "troop"]
+    assert terms("NATO's 2025 summit, 30 leaders") == ["nato", "summit", "leader"]
+
+
+def test_light_stems_conflate_only_inflections() -> None:
+    assert stem("talks") == stem("talk")
+    assert stem("countries") == stem("country")
+    assert stem("crisis") == "crisis" and stem("business") == "business"
+    assert stem("paris") == "paris" and stem("virus") == "virus"
+    assert stem(normalise("المحادثات")) == stem(normalise("محادثات"))
+    assert stem(normalise("والولايات")) == stem(normalise("الولايات"))
+    assert stem(normalise("النووية")) == stem(normalise("النووي"))
+    assert stem(normalise("وإيران")) == stem(normalise("إيران"))
+
+
+def test_plain_strips_tags_and_decodes_entities() -> None:
+    assert plain("<p>Gaza &amp; <b>aid</b></p>").split() == ["Gaza", "&", "aid"]
+
+
+def test_words_of_lines_keeps_lines_apart() -> None:
+    tokens = words_of_lines(["Iran talks", "", "غزة\nاليوم"])
+    assert tokens == ["iran", "talks", LINE_END, LINE_END, "غزه", "اليوم", LINE_END]
+    assert words_of_lines(["U.S. talks", "x\x01y"]) == ["us", "talks", LINE_END, "x", "y", LINE_END]
+
+
+@given(st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهوي ", min_size=1, max_size=60), st.data())
+def test_diacritics_never_change_the_terms(text: str, data: st.DataObject) -> None:
+    marked = "".join(
+        char + (data.draw(st.sampled_from(["", *TASHKEEL, "\u0640"])) if char != " " else "")
+        for char in text
+    )
+    assert terms(marked) == terms(text)
+
+
+@given(st.text(max_size=80))
+def test_normalise_is_idempotent_and_never_fails(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+    terms(text)
+
+
+def test_arabic_variants_are_one_story_to_the_similarity() -> None:
+    vocabulary = Vocabulary()
+    plain_text = vocabulary.count("إيران والولايات المتحدة تحرزان تقدما في المحادثات النووية", "")
+    marked = vocabulary.count("إِيرانُ والولاياتُ المتحدةُ تُحرِزان تقدُّماً في المحادثاتِ النوويّة", "")
+    other = vocabulary.count("غارة إسرائيلية على قطاع غزة", "")
+    weighting = Weighting([plain_text, marked, other])
+    first, second, third = (weighting.vector(c) for c in (plain_text, marked, other))
+    assert cosine(first.as_dict(), second) > 0.99
+    assert cosine(first.as_dict(), third) == 0.0
+
+
+@given(st.text(max_size=60))
+def test_fast_ascii_path_finds_the_same_words_as_the_unicode_one(text: str) -> None:
+    import re
+
+    assert words(text) == re.findall(r"[^\W_]+", normalise(text))
+
+
+def test_demonyms_join_their_place_whichever_comes_first() -> None:
+    vocabulary = Vocabulary()
+    first = vocabulary.count("Iranian guards and Syria", "")
+    second = vocabulary.count("Iran and Syrian troops", "")
+    assert set(first.ids) & set(second.ids) == set(first.ids) - {
+        vocabulary.count("guards", "").ids[0]
+    }
+    assert len(vocabulary.count("Israel Israeli Pakistan Pakistani", "").ids) == 2
