@@ -1,72 +1,174 @@
-"""Localised strings and dates for the email, per language (babel does dates)."""
+"""Localised strings and dates for the email, one catalogue file per language.
+
+A catalogue is a TOML file, `<language>.toml`, read at run time (no build step): the
+packaged ones live in `digest/locale/`, and a `locale/` folder inside the configured
+templates folder is searched first, so adding or rewording a language is adding a file.
+Every catalogue must define the keys of the English one and may only use the `{fields}`
+each key allows; dates and times are formatted by babel from CLDR patterns.
+"""
 
 from __future__ import annotations
 
+import string
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, parse_pattern
 
 from digest.errors import RenderError
 
-#: One catalogue per language; adding a language is adding an entry with every key.
-CATALOGUES: dict[str, dict[str, str]] = {
-    "en": {
-        "top_stories": "Top stories",
-        "related": "Related",
-        "read_more": "Read more",
-        "greeting": "Good morning, {name}",
-        "greeting_anonymous": "Good morning",
-        "intro": "Here are today's top stories from {site}.",
-        "why": "You receive this email because you subscribed to the {site} daily digest.",
-        "unsubscribe": "Unsubscribe",
-        "view_site": "Visit {site}",
-        "published": "Published {time}",
-        "subject": "{site} · {date}: {headline}",
-        "empty": "No new stories today.",
-    },
-    "ar": {
-        "top_stories": "أهم الأخبار",
-        "related": "ذات صلة",
-        "read_more": "اقرأ المزيد",
-        "greeting": "صباح الخير يا {name}",
-        "greeting_anonymous": "صباح الخير",
-        "intro": "إليك أهم أخبار اليوم من {site}.",
-        "why": "تصلك هذه الرسالة لأنك مشترك في النشرة اليومية من {site}.",
-        "unsubscribe": "إلغاء الاشتراك",
-        "view_site": "زيارة {site}",
-        "published": "نُشر {time}",
-        "subject": "{site} · {date}: {headline}",
-        "empty": "لا أخبار جديدة اليوم.",
-    },
+PACKAGED_LOCALES = Path(__file__).parent / "locale"
+
+#: The keys every catalogue defines, with the fields each may use.
+FIELDS: dict[str, frozenset[str]] = {
+    "subject": frozenset({"site", "date", "headline"}),
+    "subject_empty": frozenset({"site", "date"}),
+    "top_stories": frozenset(),
+    "related": frozenset(),
+    "read_more": frozenset(),
+    "greeting": frozenset({"name"}),
+    "greeting_anonymous": frozenset(),
+    "intro": frozenset({"site"}),
+    "empty": frozenset(),
+    "why": frozenset({"site", "email"}),
+    "unsubscribe": frozenset(),
+    "unsubscribe_text": frozenset(),
+    "visit_site": frozenset({"site"}),
 }
+DATE_KEYS = ("edition", "time", "day_time")
 
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One language's strings, date patterns and section labels."""
+
+    language: str
+    direction: str
+    strings: Mapping[str, str]
+    dates: Mapping[str, str]
+    sections: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def __getitem__(self, key: str) -> str:
+        return self.strings[key]
+
+    def text(self, key: str, **values: str) -> str:
+        """The string for `key` with its fields filled in (plain text)."""
+        return self.strings[key].format(**values)
+
+    def section(self, name: str) -> str:
+        return self.sections.get(name, name)
+
+    def edition_date(self, day: date) -> str:
+        return format_date(day, self.dates["edition"], locale=self.language)
+
+    def story_time(self, moment: datetime, edition_day: date, timezone: str) -> str:
+        """The story's local time; its day too when that is not the edition's day."""
+        zone = ZoneInfo(timezone)
+        local_day = moment.astimezone(zone).date()
+        pattern = self.dates["time"] if local_day == edition_day else self.dates["day_time"]
+        return format_datetime(moment, pattern, tzinfo=zone, locale=self.language)
 
 
-def catalogue(language: str) -> dict[str, str]:
+def catalogue_dirs(extra: Sequence[Path] = ()) -> list[Path]:
+    """Where catalogues are looked up, first match wins."""
+    return [*extra, PACKAGED_LOCALES]
+
+
+def known_languages(extra: Sequence[Path] = ()) -> list[str]:
+    found = {path.stem for folder in catalogue_dirs(extra) for path in folder.glob("*.toml")}
+    return sorted(found)
+
+
+def catalogue(language: str, extra: Sequence[Path] = ()) -> Catalogue:
+    """The catalogue of `language`, checked; RenderError names the file and key at fault."""
+    for folder in catalogue_dirs(extra):
+        path = folder / f"{language}.toml"
+        if path.is_file():
+            return _load(path, language)
+    raise RenderError(
+        f"no catalogue for language {language!r}",
+        hint=f"known: {', '.join(known_languages(extra))}; add locale/{language}.toml "
+        "to the templates folder",
+    )
+
+
+def _load(path: Path, language: str) -> Catalogue:
     try:
-        return CATALOGUES[language]
-    except KeyError:
-        raise RenderError(
-            f"no strings for language {language!r}",
-            hint=f"known languages: {', '.join(sorted(CATALOGUES))}",
-        ) from None
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise RenderError(f"{path}: cannot read catalogue: {e}") from e
+    try:
+        locale = Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        raise RenderError(f"{path}: babel has no locale data for {language!r}") from None
+    strings = _table(document, "strings", path)
+    dates = _table(document, "dates", path)
+    sections = _table(document, "sections", path, required=False)
+    meta = _table(document, "meta", path, required=False)
+    for key in sorted(set(document) - {"strings", "dates", "sections", "meta"}):
+        raise RenderError(f"{path}: unknown table [{key}]")
+    _check_strings(strings, path)
+    for key in DATE_KEYS:
+        if not dates.get(key):
+            raise RenderError(f"{path}: [dates] {key}: missing")
+        try:
+            parse_pattern(dates[key])
+        except Exception as e:  # babel raises bare ValueError/TypeError for bad patterns
+            raise RenderError(f"{path}: [dates] {key}: bad pattern: {e}") from None
+    direction = meta.get("direction") or (
+        "rtl" if locale.character_order == "right-to-left" else "ltr"
+    )
+    if direction not in ("ltr", "rtl"):
+        raise RenderError(f'{path}: [meta] direction: expected "ltr" or "rtl", got {direction!r}')
+    return Catalogue(language, direction, strings, dates, sections, str(path))
 
 
-def direction(language: str) -> str:
-    return "rtl" if language in RTL_LANGUAGES else "ltr"
+def _table(
+    document: dict[str, Any], name: str, path: Path, *, required: bool = True
+) -> dict[str, str]:
+    table = document.get(name)
+    if table is None:
+        if required:
+            raise RenderError(f"{path}: [{name}] table missing")
+        return {}
+    if not isinstance(table, dict):
+        raise RenderError(f"{path}: [{name}] must be a table")
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise RenderError(f"{path}: [{name}] {key}: expected a string, got {value!r}")
+    return table
 
 
-def long_date(day: date, language: str) -> str:
+def _check_strings(strings: Mapping[str, str], path: Path) -> None:
+    for key, allowed in FIELDS.items():
+        if key not in strings:
+            raise RenderError(f"{path}: [strings] {key}: missing")
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(strings[key]) if name}
+        except ValueError as e:
+            raise RenderError(f"{path}: [strings] {key}: {e}") from None
+        unknown = used - allowed
+        if unknown:
+            fields = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
+            raise RenderError(
+                f"{path}: [strings] {key}: unknown field {{{sorted(unknown)[0]}}} "
+                f"(allowed: {fields})"
+            )
+    for key in sorted(set(strings) - set(FIELDS)):
+        raise RenderError(f"{path}: [strings] {key}: unknown key")
+
+
+def direction(language: str, extra: Sequence[Path] = ()) -> str:
+    return catalogue(language, extra).direction
+
+
+def long_date(day: date, language: str, extra: Sequence[Path] = ()) -> str:
     """'Wednesday, Jun 04, 2025' and its equivalent in the edition's language."""
-    return format_date(day, "EEEE, MMM dd, y", locale=language)
-
-
-def short_time(moment: datetime, language: str, timezone: str) -> str:
-    return format_time(moment, "HH:mm", tzinfo=_zone(timezone), locale=language)
-
-
-def _zone(timezone: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(timezone)
+    return catalogue(language, extra).edition_date(day)
