@@ -1,16 +1,25 @@
-"""The subscriber store: add, change status, look up, stream. Sessions come from the caller."""
+"""The subscriber store: add, change status, remove, look up, stream.
+
+Sessions and the current time come from the caller; nothing here commits, prints or exits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from subscribers.errors import SubscriberError, UnknownSubscriber
+from subscribers import status as transitions
+from subscribers.errors import SubscriberError, SuppressedSubscriber, UnknownSubscriber
 from subscribers.models import Status, Subscriber
+from subscribers.status import SUPPRESSED
+from subscribers.tokens import read_token
 from subscribers.validation import (
     check_language,
     check_sections,
@@ -19,17 +28,47 @@ from subscribers.validation import (
     normalise_email,
 )
 
-#: Statuses that must never be mailed and that `add` must not silently undo.
-SUPPRESSED = frozenset({Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED})
+__all__ = [
+    "SUPPRESSED",
+    "Outcome",
+    "Removed",
+    "SubscriberFields",
+    "add",
+    "count",
+    "find",
+    "find_by_token",
+    "get",
+    "iter_records",
+    "iter_subscribers",
+    "mark",
+    "record_permanent_failure",
+    "remove",
+    "resubscribe",
+    "unsubscribe",
+]
 
 
 @dataclass(frozen=True)
 class SubscriberFields:
+    """What a caller may set; None (or empty) leaves a stored value as it is."""
+
     email: str
-    name: str = ""
+    name: str | None = None
     language: str | None = None
     sections: str | list[str] | None = None
     timezone: str | None = None
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Removed:
+    email: str
+    status: str
 
 
 def find(session: Session, email: str) -> Subscriber | None:
@@ -40,8 +79,24 @@ def find(session: Session, email: str) -> Subscriber | None:
 def get(session: Session, email: str) -> Subscriber:
     subscriber = find(session, email)
     if subscriber is None:
-        raise UnknownSubscriber(f"no subscriber {email.strip()!r}")
+        raise UnknownSubscriber(f"no subscriber {normalise_email(email).email}")
     return subscriber
+
+
+def _given_fields(
+    fields: SubscriberFields, languages: tuple[str, ...], sections: tuple[str, ...] | None
+) -> dict[str, str]:
+    """The fields the caller gave, checked and normalised (errors name the field)."""
+    given: dict[str, str] = {}
+    if fields.name and fields.name.strip():
+        given["name"] = clean_name(fields.name)
+    if fields.language and fields.language.strip():
+        given["language"] = check_language(fields.language, languages)
+    if fields.sections is not None:
+        given["sections"] = check_sections(fields.sections, sections)
+    if fields.timezone and fields.timezone.strip():
+        given["timezone"] = check_timezone(fields.timezone)
+    return given
 
 
 def add(
@@ -51,52 +106,120 @@ def add(
     languages: tuple[str, ...],
     now: datetime,
     sections: tuple[str, ...] | None = None,
-) -> tuple[Subscriber, bool]:
-    """Add an active subscriber, or update an existing one's details. True if created.
+    check_deliverability: bool = False,
+) -> tuple[Subscriber, Outcome]:
+    """Add an active subscriber, or update the given details of an existing one.
 
-    An unsubscribed, bounced or complained address is not resubscribed here.
+    A pending subscriber becomes active. An unsubscribed, bounced or complained address
+    is refused (SuppressedSubscriber): only `resubscribe` brings it back.
     """
-    address = normalise_email(fields.email)
-    name = clean_name(fields.name)
-    language = check_language(fields.language, languages)
-    section_list = check_sections(fields.sections, sections)
-    timezone = check_timezone(fields.timezone)
+    address = normalise_email(fields.email, check_deliverability=check_deliverability)
+    given = _given_fields(fields, languages, sections)
     existing = session.scalars(select(Subscriber).where(Subscriber.email == address.email)).first()
-    if existing is not None:
-        if existing.status in SUPPRESSED:
-            raise SubscriberError(
-                f"{address.email} is {existing.status}; use 'digest subscribers resubscribe' "
-                "if they asked to come back"
-            )
-        existing.name = name or existing.name
-        existing.language = language
-        existing.sections = section_list
-        existing.timezone = timezone
+    if existing is None:
+        return _create(session, address.email, address.smtputf8, given, languages, now)
+    if existing.status in SUPPRESSED:
+        raise SuppressedSubscriber(
+            f"{existing.email} is {existing.status}; not subscribed again "
+            "(use 'digest subscribers resubscribe' if they asked to come back)"
+        )
+    changed = False
+    for key, value in given.items():
+        if getattr(existing, key) != value:
+            setattr(existing, key, value)
+            changed = True
+    changed = transitions.move(existing, Status.ACTIVE, now) or changed
+    if changed:
         existing.updated_at = now
-        return existing, False
+    return existing, Outcome.UPDATED if changed else Outcome.UNCHANGED
+
+
+def _create(
+    session: Session,
+    email: str,
+    smtputf8: bool,
+    given: dict[str, str],
+    languages: tuple[str, ...],
+    now: datetime,
+) -> tuple[Subscriber, Outcome]:
     subscriber = Subscriber(
-        email=address.email,
-        name=name,
-        language=language,
-        sections=section_list,
-        timezone=timezone,
+        email=email,
+        name=given.get("name", ""),
+        language=given.get("language", languages[0]),
+        sections=given.get("sections", ""),
+        timezone=given.get("timezone", "UTC"),
         status=Status.ACTIVE,
-        smtputf8=address.smtputf8,
+        smtputf8=smtputf8,
         bounce_count=0,
         created_at=now,
         updated_at=now,
         confirmed_at=now,
     )
     session.add(subscriber)
-    session.flush()
-    return subscriber, True
+    try:
+        session.flush()
+    except IntegrityError:
+        raise SubscriberError(
+            f"{email} was added by another process at the same moment; run the command again"
+        ) from None
+    return subscriber, Outcome.ADDED
 
 
-def count(session: Session, status: str | None = None) -> int:
+def remove(session: Session, email: str) -> Removed:
+    """Delete a subscriber for good (their delivery records go with them)."""
+    subscriber = get(session, email)
+    removed = Removed(subscriber.email, subscriber.status)
+    session.expunge(subscriber)
+    session.execute(delete(Subscriber).where(Subscriber.id == subscriber.id))
+    return removed
+
+
+def unsubscribe(session: Session, email: str, now: datetime) -> tuple[Subscriber, bool]:
+    """Stop mailing an address. False if it was already not mailed (any suppressed status)."""
+    subscriber = get(session, email)
+    return subscriber, transitions.move(subscriber, Status.UNSUBSCRIBED, now)
+
+
+def resubscribe(session: Session, email: str, now: datetime) -> tuple[Subscriber, str]:
+    """Make an address active again because the reader asked; returns the previous status."""
+    subscriber = get(session, email)
+    previous = subscriber.status
+    transitions.reactivate(subscriber, now)
+    return subscriber, previous
+
+
+def mark(session: Session, subscriber: Subscriber, status: Status, now: datetime) -> bool:
+    """Move a subscriber forward (e.g. to complained from a feedback report). True if moved."""
+    return transitions.move(subscriber, status, now)
+
+
+def find_by_token(session: Session, secret_key: str, token: str, list_id: str) -> Subscriber | None:
+    """The subscriber a genuine token names; None if they are gone (or the id was reused).
+
+    Raises InvalidToken for anything forged, damaged or made for another list.
+    """
+    claim = read_token(secret_key, token, list_id)
+    subscriber = session.get(Subscriber, claim.subscriber_id)
+    if subscriber is None or not claim.matches(secret_key, subscriber.email):
+        return None
+    return subscriber
+
+
+def count(session: Session, status: str | None = None, language: str | None = None) -> int:
     query = select(func.count(Subscriber.id))
     if status:
         query = query.where(Subscriber.status == status)
+    if language:
+        query = query.where(Subscriber.language == language)
     return session.scalar(query) or 0
+
+
+def _filtered(query: Any, status: str | None, language: str | None) -> Any:
+    if status:
+        query = query.where(Subscriber.status == status)
+    if language:
+        query = query.where(Subscriber.language == language)
+    return query
 
 
 def iter_subscribers(
@@ -106,20 +229,39 @@ def iter_subscribers(
     language: str | None = None,
     batch_size: int = 1000,
 ) -> Iterator[Subscriber]:
-    """Stream in id order, a batch at a time: memory stays flat however long the list."""
+    """Stream ORM subscribers in id order, a batch at a time: memory stays flat.
+
+    Each batch is detached from the session once consumed, so treat them as read-only.
+    """
     last_id = 0
     while True:
-        query = select(Subscriber).where(Subscriber.id > last_id)
-        if status:
-            query = query.where(Subscriber.status == status)
-        if language:
-            query = query.where(Subscriber.language == language)
+        query = _filtered(select(Subscriber).where(Subscriber.id > last_id), status, language)
         batch = list(session.scalars(query.order_by(Subscriber.id).limit(batch_size)))
         if not batch:
             return
         yield from batch
         last_id = batch[-1].id
-        session.expunge_all()
+        for subscriber in batch:
+            session.expunge(subscriber)
+
+
+def iter_records(
+    session: Session,
+    *,
+    status: str | None = None,
+    language: str | None = None,
+    batch_size: int = 2000,
+) -> Iterator[Row[Any]]:
+    """Stream plain rows (every column, attribute access) in id order: for listing and export."""
+    table = Subscriber.__table__
+    last_id = 0
+    while True:
+        query = _filtered(select(table).where(table.c.id > last_id), status, language)
+        batch = session.execute(query.order_by(table.c.id).limit(batch_size)).all()
+        if not batch:
+            return
+        yield from batch
+        last_id = batch[-1].id
 
 
 def record_permanent_failure(
@@ -132,7 +274,5 @@ def record_permanent_failure(
     subscriber.bounce_count = (subscriber.bounce_count or 0) + 1
     subscriber.updated_at = now
     if subscriber.status == Status.ACTIVE and threshold and subscriber.bounce_count >= threshold:
-        subscriber.status = Status.BOUNCED
-        subscriber.bounced_at = now
-        return True
+        return transitions.move(subscriber, Status.BOUNCED, now)
     return False

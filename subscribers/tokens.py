@@ -1,40 +1,84 @@
 """Signed unsubscribe tokens: they name subscriber and list, never the address in clear.
 
-Stable per subscriber (no timestamp), so an old edition's link still works next month.
+A token carries the subscriber's id and a short keyed digest of their address, signed
+with the site's secret; the list id is part of the signing salt, so a token made for one
+list is worthless on another. The digest makes an id that was reused (a removed
+subscriber's id given to a new one, or ids renumbered by a restore) match nobody instead
+of the wrong person. No timestamp: a subscriber's token never changes, so one edition's
+link still works next month.
 """
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from itsdangerous import BadData, URLSafeSerializer
 
 from subscribers.errors import SubscriberError
 
-_SALT = "newsletter-digest.unsubscribe.v1"
+_SALT = "newsletter-digest.unsubscribe.v2"
+#: Anything longer is not one of ours; refuse it before doing any work.
+TOKEN_MAX = 200
 
 
 class InvalidToken(SubscriberError):
-    pass
+    """Forged, truncated, tampered with or made for another list: all look the same."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid unsubscribe token")
 
 
-def _serializer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=_SALT)
+@dataclass(frozen=True)
+class TokenClaim:
+    """What a genuine token says: this subscriber id, whose address has this digest."""
+
+    subscriber_id: int
+    #: None for a token made without the address (nothing to compare then).
+    address_digest: str | None
+
+    def matches(self, secret_key: str, email: str) -> bool:
+        if self.address_digest is None:
+            return True
+        return hmac.compare_digest(self.address_digest, address_digest(secret_key, email))
 
 
-def make_token(secret_key: str, subscriber_id: int, list_id: str) -> str:
-    return str(_serializer(secret_key).dumps([subscriber_id, list_id]))
+def address_digest(secret_key: str, email: str) -> str:
+    """A short keyed digest of an address: useless to anyone without the secret."""
+    mac = hmac.new(secret_key.encode(), b"unsubscribe-address\0" + email.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:9]).decode("ascii")
 
 
-def read_token(secret_key: str, token: str, list_id: str) -> int:
-    """The subscriber id a token names; InvalidToken for anything forged or foreign."""
+def _serializer(secret_key: str, list_id: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=f"{_SALT}:{list_id}")
+
+
+def make_token(secret_key: str, subscriber_id: int, list_id: str, email: str | None = None) -> str:
+    """The subscriber's token for this list (the same every time it is asked for).
+
+    Give the address: without it the token still works but cannot tell a reused id."""
+    payload: list[int | str] = [subscriber_id]
+    if email is not None:
+        payload.append(address_digest(secret_key, email))
+    return str(_serializer(secret_key, list_id).dumps(payload))
+
+
+def read_token(secret_key: str, token: str, list_id: str) -> TokenClaim:
+    """What a token claims; InvalidToken for anything forged, damaged or foreign."""
+    if not token or len(token) > TOKEN_MAX or not token.isascii():
+        raise InvalidToken()
     try:
-        payload = _serializer(secret_key).loads(token)
-    except BadSignature:
-        raise InvalidToken("invalid token") from None
+        payload = _serializer(secret_key, list_id).loads(token)
+    except (BadData, ValueError, UnicodeError):
+        raise InvalidToken() from None
     if (
         not isinstance(payload, list)
-        or len(payload) != 2
-        or not isinstance(payload[0], int)
-        or payload[1] != list_id
+        or len(payload) not in (1, 2)
+        or type(payload[0]) is not int
+        or payload[0] < 1
+        or not all(isinstance(part, str) for part in payload[1:])
     ):
-        raise InvalidToken("invalid token")
-    return payload[0]
+        raise InvalidToken()
+    return TokenClaim(payload[0], payload[1] if len(payload) == 2 else None)

@@ -3,54 +3,53 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from email_validator import EmailNotValidError, validate_email
-
+from subscribers.addresses import Address, AddressValidator
 from subscribers.errors import InvalidSubscriber
+from subscribers.models import Status
 
 NAME_MAX = 200
+SECTION_MAX = 100
 
-
-@dataclass(frozen=True)
-class Address:
-    email: str
-    smtputf8: bool
+__all__ = [
+    "Address",
+    "check_language",
+    "check_sections",
+    "check_status",
+    "check_timezone",
+    "clean_name",
+    "normalise_email",
+]
 
 
 def normalise_email(value: str, *, check_deliverability: bool = False) -> Address:
-    """Syntax check and normalisation: `Alice@Example.COM` and `alice@example.com` are one.
+    """One address checked and normalised (see `AddressValidator`)."""
+    return AddressValidator(check_deliverability=check_deliverability).check(value)
 
-    The local part is lower-cased too: every large provider treats it case-insensitively,
-    and two rows for one person would mean two copies of every edition.
-    """
-    value = (value or "").strip()
-    if not value:
-        raise InvalidSubscriber("email", "missing")
-    try:
-        info = validate_email(value, check_deliverability=check_deliverability)
-    except EmailNotValidError as e:
-        raise InvalidSubscriber("email", f"{value!r} is not a valid address: {e}") from None
-    local, _, domain = info.normalized.rpartition("@")
-    return Address(email=f"{local.casefold()}@{domain.lower()}", smtputf8=bool(info.smtputf8))
+
+def _is_control(ch: str) -> bool:
+    # Zero-width joiners are format characters that Arabic and Persian names need.
+    return unicodedata.category(ch)[0] == "C" and ch not in "\u200c\u200d"
 
 
 def clean_name(value: str | None) -> str:
-    """Plain single-line text: control characters, CR and LF never stored."""
+    """Plain single-line text: control characters, CR and LF are never stored."""
     if not value:
         return ""
-    text = "".join(
-        " " if unicodedata.category(ch)[0] == "C" and ch not in "\u200c\u200d" else ch
-        for ch in value
-    )
-    text = " ".join(text.split())
+    if value.isprintable() and "  " not in value and value == value.strip():
+        text = value  # the common case, without a per-character walk
+    else:
+        text = " ".join("".join(" " if _is_control(ch) else ch for ch in value).split())
+    text = unicodedata.normalize("NFC", text)
     if len(text) > NAME_MAX:
         raise InvalidSubscriber("name", f"longer than {NAME_MAX} characters")
     return text
 
 
 def check_language(value: str | None, languages: tuple[str, ...]) -> str:
+    """One of the site's languages; empty means the first (the site's main language)."""
     language = (value or "").strip().lower() or languages[0]
     if language not in languages:
         raise InvalidSubscriber(
@@ -60,30 +59,68 @@ def check_language(value: str | None, languages: tuple[str, ...]) -> str:
 
 
 def check_sections(value: str | list[str] | None, known: tuple[str, ...] | None) -> str:
-    """Comma-separated section names; `known=None` accepts any well-formed name."""
+    """Comma-separated section names, sorted and unique; empty means every section.
+
+    Names are matched to `known` without regard to case and stored in its spelling;
+    `known=None` (no sections known yet) accepts any well-formed name.
+    """
     if not value:
         return ""
     parts = value if isinstance(value, list) else value.split(",")
-    sections = sorted({part.strip() for part in parts if part.strip()})
-    for section in sections:
-        if any(unicodedata.category(ch)[0] == "C" for ch in section) or len(section) > 100:
+    by_folded = {name.casefold(): name for name in known} if known is not None else None
+    sections: set[str] = set()
+    for part in parts:
+        section = " ".join(part.split())
+        if not section:
+            continue
+        if any(_is_control(ch) for ch in section) or len(section) > SECTION_MAX:
             raise InvalidSubscriber("sections", f"{section!r} is not a section name")
-        if known is not None and section not in known:
-            raise InvalidSubscriber(
-                "sections", f"unknown section {section!r} (known: {', '.join(known)})"
-            )
-    return ",".join(sections)
+        if by_folded is not None:
+            canonical = by_folded.get(section.casefold())
+            if canonical is None:
+                raise InvalidSubscriber(
+                    "sections", f"unknown section {section!r} (known: {', '.join(known or ())})"
+                )
+            section = canonical
+        sections.add(section)
+    return ",".join(sorted(sections))
 
 
-_ZONES: set[str] | None = None
+#: Names a system's zone folder may hold that are not IANA zones.
+_NOT_ZONES = frozenset({"localtime", "factory", "posixrules"})
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone name by its lower-case form (read once: the list does not change)."""
+    return {
+        zone.lower(): zone
+        for zone in available_timezones() | {"UTC"}
+        if zone.lower() not in _NOT_ZONES and not zone.startswith(("posix/", "right/"))
+    }
 
 
 def check_timezone(value: str | None) -> str:
-    global _ZONES
-    zone = (value or "").strip() or "UTC"
-    if _ZONES is None:
-        _ZONES = available_timezones() | {"UTC"}
-    if zone not in _ZONES:
-        raise InvalidSubscriber("timezone", f"{zone!r} is not an IANA time zone")
+    """A valid IANA zone in its canonical spelling (`asia/riyadh` → `Asia/Riyadh`)."""
+    raw = (value or "").strip() or "UTC"
+    zone = _zones().get(raw.lower())
+    if zone is None:
+        raise InvalidSubscriber("timezone", f"{raw!r} is not an IANA time zone")
     ZoneInfo(zone)
     return zone
+
+
+STATUSES = tuple(status.value for status in Status)
+
+
+def check_status(value: str | None) -> Status | None:
+    """A subscriber status; empty means not given."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    try:
+        return Status(text)
+    except ValueError:
+        raise InvalidSubscriber(
+            "status", f"{text!r} is not a status ({', '.join(STATUSES)})"
+        ) from None

@@ -1,0 +1,40 @@
+"""Command: serve (the unsubscribe and preview web endpoints)."""
+
+from __future__ import annotations
+
+import click
+
+from digest.cli.app import App, pass_app
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0: every interface; put HTTPS in front).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
+@pass_app
+def serve(app: App, host: str, port: int) -> None:
+    """Serve one-click unsubscribe (GET /u/TOKEN confirms, POST unsubscribes) and the
+    latest edition's preview (GET /preview/) until Ctrl-C.
+
+    Access logs (which would record subscribers' tokens) are written only with -v."""
+    from digest import web  # Starlette and uvicorn load for this command only
+
+    server = web.open_server(
+        app.settings(), app.db(), host=host, port=port, verbose=bool(app.verbose)
+    )
+    app.info(
+        f"serving on {server.url} (unsubscribe: {server.url}/u/TOKEN, "
+        f"preview: {server.url}/preview/); Ctrl-C stops"
+    )
+    server.run()
+    app.info("stopped")

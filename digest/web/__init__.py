@@ -1,0 +1,54 @@
+"""`digest serve`: the web endpoints (one-click unsubscribe; preview) on Starlette + uvicorn.
+
+`create_app` composes the routes: unsubscribe, the preview under /preview, and any
+`extra_routes` a caller adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from digest import pipeline
+from digest.config import Settings
+from digest.db import Database
+from digest.web import unsubscribe
+from digest.web.server import ServeError, WebServer, bind
+
+__all__ = ["ServeError", "WebServer", "create_app", "open_server"]
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    extra_routes: Sequence[BaseRoute] = (),
+    clock: Callable[[], datetime] = pipeline.utc_now,
+) -> Starlette:
+    """The web application: /u/{token} (one-click unsubscribe), /preview, `extra_routes`."""
+    from digest.web import preview
+
+    return Starlette(
+        routes=[
+            *unsubscribe.routes(settings, db, clock=clock),
+            Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
+            *extra_routes,
+        ]
+    )
+
+
+def open_server(
+    settings: Settings,
+    db: Database,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    verbose: bool = False,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> WebServer:
+    """The application on a bound socket, ready to `run()` (errors surface before that)."""
+    app = create_app(settings, db, extra_routes=extra_routes)
+    return WebServer(app, bind(host, port), verbose=verbose)

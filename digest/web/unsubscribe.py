@@ -1,0 +1,215 @@
+"""One-click unsubscribe (RFC 8058) at /u/{token}.
+
+GET shows a localised confirm page whose button posts; it never unsubscribes by itself,
+because link scanners and mail previews follow GETs. POST with the body
+`List-Unsubscribe=One-Click` (form-urlencoded or multipart, no cookies needed, which is
+what mail clients send) unsubscribes and answers 200; doing it again is harmless. Any
+forged, truncated, tampered or foreign token gets the same 400 page, which reveals
+nothing about the token or the list. No page sets a cookie, runs a script or loads
+anything from elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
+from urllib.parse import parse_qs, urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from digest import pipeline
+from digest.config import Settings
+from digest.db import Database
+from digest.render import template_dirs
+from digest.web.strings import STRINGS, direction, page_language
+from subscribers import store
+from subscribers.models import Status
+from subscribers.status import SUPPRESSED
+from subscribers.tokens import InvalidToken
+
+PATH = "/u/{token}"
+TEMPLATE = "unsubscribe.html"
+#: A one-click body is 26 bytes; anything much larger is not one.
+MAX_BODY = 8192
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+
+
+TITLES = {"confirm": "confirm_title", "bad_request": "confirm_title", "invalid": "invalid_title"}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a token led to: page state, the subscriber's language and masked address."""
+
+    state: str  # confirm | done | already | gone
+    language: str | None = None
+    email: str = ""
+
+
+def mask(email: str) -> str:
+    """`l•••@example.com`: enough for the reader to recognise, little for anyone else."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+class UnsubscribePages:
+    """The handlers; the database work runs in a worker thread, never on the event loop."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self.secret_key = settings.secret_key()  # fails at start-up when there is none
+        self.list_id = pipeline.list_id(settings)
+        self.site_name = settings.site.name
+        self.site_url = settings.site.url
+        self.languages = settings.site.languages
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(path) for path in template_dirs(settings)]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        if request.method != "POST":
+            try:
+                found = await run_in_threadpool(self._look_up, token)
+            except InvalidToken:
+                return self._page(request, "invalid", status=400)
+            return self._page(request, found.state, found)
+        if not is_one_click(await _read_body(request), request.headers.get("content-type", "")):
+            return self._page(request, "bad_request", status=400)
+        try:
+            found = await run_in_threadpool(self._unsubscribe, token)
+        except InvalidToken:
+            return self._page(request, "invalid", status=400)
+        return self._page(request, found.state, found)
+
+    def _look_up(self, token: str) -> Lookup:
+        with self.db.session() as session:
+            subscriber = store.find_by_token(session, self.secret_key, token, self.list_id)
+            if subscriber is None:
+                return Lookup("gone")
+            state = "already" if subscriber.status in SUPPRESSED else "confirm"
+            return Lookup(state, subscriber.language, mask(subscriber.email))
+
+    def _unsubscribe(self, token: str) -> Lookup:
+        with self.db.session() as session:
+            subscriber = store.find_by_token(session, self.secret_key, token, self.list_id)
+            if subscriber is None:
+                return Lookup("gone")
+            store.mark(session, subscriber, Status.UNSUBSCRIBED, self.clock())
+            return Lookup("done", subscriber.language, mask(subscriber.email))
+
+    def _page(
+        self, request: Request, state: str, found: Lookup | None = None, status: int = 200
+    ) -> Response:
+        found = found or Lookup(state)
+        language = page_language(
+            found.language, request.headers.get("accept-language", ""), self.languages
+        )
+        words = STRINGS[language]
+        fields = {
+            "site": self.site_name,
+            "email": Markup('<bdi dir="ltr">{}</bdi>').format(found.email),
+        }
+
+        def say(key: str) -> Markup:
+            return escape(words[key]).format(**fields)
+
+        title_key = TITLES.get(state, "done_title")
+        html = self.environment.get_template(TEMPLATE).render(
+            language=language,
+            direction=direction(language),
+            site_name=self.site_name,
+            site_url=self.site_url if urlsplit(self.site_url).scheme in ("http", "https") else "",
+            title=words[title_key],
+            heading=say(f"{state}_heading"),
+            text=say(f"{state}_text"),
+            show_button=state == "confirm",
+            button=words["button"],
+            visit=say("visit"),
+        )
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or None when it is larger than any one-click body could be."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+def is_one_click(body: bytes | None, content_type: str) -> bool:
+    """True if the body carries List-Unsubscribe=One-Click (RFC 8058 section 3.1)."""
+    if body is None:
+        return False
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        values = _multipart_values(body, content_type, "List-Unsubscribe")
+    elif kind in ("", "application/x-www-form-urlencoded", "text/plain"):
+        fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        values = fields.get("List-Unsubscribe", [])
+    else:
+        return False
+    return any(value.strip().lower() == "one-click" for value in values)
+
+
+def _multipart_values(body: bytes, content_type: str, name: str) -> list[str]:
+    try:
+        header = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    except UnicodeEncodeError:
+        return []
+    message = BytesParser(policy=policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        return []
+    values = []
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == name:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                values.append(payload.decode("utf-8", "replace"))
+    return values
+
+
+def unsubscribe_paths(settings: Settings) -> list[str]:
+    """/u/{token}, and the path of the configured unsubscribe URL when that differs."""
+    paths = [PATH]
+    configured = urlsplit(settings.mail.unsubscribe_url).path
+    if configured.endswith("/{token}") and configured.count("{token}") == 1 and configured != PATH:
+        paths.append(configured)
+    return paths
+
+
+def routes(
+    settings: Settings, db: Database, *, clock: Callable[[], datetime] = pipeline.utc_now
+) -> list[BaseRoute]:
+    pages = UnsubscribePages(settings, db, clock)
+    return [
+        Route(path, pages.endpoint, methods=["GET", "POST"], name=f"unsubscribe-{index}")
+        for index, path in enumerate(unsubscribe_paths(settings))
+    ]
