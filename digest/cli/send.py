@@ -2,41 +2,279 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import click
 
 from digest import pipeline
-from digest.cli.app import App, pass_app
+from digest.cli.app import App, pass_app, print_json
 from digest.errors import ExitCode
+from digest.send import DrainResult
+
+_PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
+
+
+class RateType(click.ParamType):
+    """Messages per second: `50`, `50/s`, `3000/min`, `100000/h`."""
+
+    name = "R/s"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        number, _, unit = str(value).strip().lower().partition("/")
+        try:
+            rate = float(number) / _PER[unit or "s"]
+        except (ValueError, KeyError):
+            self.fail(f"{value!r} is not a rate like 50, 50/s or 3000/min", param, ctx)
+        if not rate >= 0 or rate == float("inf"):
+            self.fail(f"{value!r} must be a positive rate (0 = unlimited)", param, ctx)
+        return rate
 
 
 @click.command()
 @click.option("--date", "day", help="Edition date YYYY-MM-DD [default: today].")
 @click.option("--lang", "language", help="Only this language [default: every site language].")
+@click.option("--dry-run", is_flag=True, help="Build every message; write and send nothing.")
+@click.option(
+    "--to",
+    "test_to",
+    multiple=True,
+    metavar="EMAIL",
+    help="Send a test copy to EMAIL only (repeatable); nothing is recorded or frozen.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=1000),
+    help="SMTP connections in parallel [default: mail.concurrency].",
+)
+@click.option("--rate", type=RateType(), help="At most R messages per second [default: mail.rate].")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @pass_app
-def send(app: App, day: str | None, language: str | None) -> None:
+def send(
+    app: App,
+    day: str | None,
+    language: str | None,
+    dry_run: bool,
+    test_to: tuple[str, ...],
+    concurrency: int | None,
+    rate: float | None,
+    as_json: bool,
+) -> None:
     """Freeze the edition and deliver it once to every active subscriber of its language.
 
-    Safe to rerun: a finished edition sends nothing; an interrupted one is completed."""
-    settings = app.settings()
+    Safe to rerun: a finished edition sends nothing; an interrupted one is completed.
+    Exits 3 when deliveries remain deferred (run it again later to retry them)."""
+    if dry_run and test_to:
+        raise click.UsageError("--dry-run and --to cannot be combined")
+    settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
     edition_day = pipeline.parse_day(day, settings, app.now())
     languages = [language] if language else list(settings.site.languages)
-    partial = False
-    for lang in languages:
-        report = pipeline.send(app.db(), settings, edition_day, lang)
-        if report.nothing_to_send:
-            app.info(f"{report.edition}: nothing to send (no articles in the window)")
-        elif report.already_sent:
-            app.info(f"{report.edition}: already sent, nothing to do")
-        else:
-            r = report.result
-            app.info(
-                f"{report.edition}: {r.sent} sent, {r.failed} failed, {r.skipped} skipped, "
-                f"{report.remaining} remaining"
-            )
-            for email, error in r.failures:
-                click.echo(f"failed: {email}: {error}", err=True)
-            partial = partial or report.partial
-    if partial:
+    if test_to:
+        _send_test_copies(app, edition_day, languages, test_to, as_json)
+        return
+    reports = []
+    with _stop_on_signals() as stop:
+        for lang in languages:
+            with _progress(app, f"{edition_day.isoformat()}/{lang}") as on_progress:
+                report = pipeline.send(
+                    app.db(), settings, edition_day, lang,
+                    on_progress=on_progress, dry_run=dry_run, stop=stop,
+                )  # fmt: skip
+            reports.append(report)
+            if not as_json:
+                _print_report(app, report)
+            if stop.is_set():
+                break  # interrupted: leave the other languages for the next run
+    if as_json:
+        print_json({"dry_run": dry_run, "editions": [_report_dict(r) for r in reports]})
+    partial = [report for report in reports if report.partial]
+    not_started = ", ".join(languages[len(reports) :])
+    if partial or not_started:
+        left = sum(report.remaining for report in partial)
+        click.echo(
+            f"digest: {left:,} {'delivery' if left == 1 else 'deliveries'} not sent yet"
+            f"{_why(partial)}{f'; not started: {not_started}' if not_started else ''}; "
+            "run 'digest send' again to finish",
+            err=True,
+        )
         sys.exit(ExitCode.PARTIAL)
+
+
+def _why(reports: list[pipeline.SendReport]) -> str:
+    """The main reason deliveries remain: the stop reason, else the commonest error."""
+    for report in reports:
+        reason = report.result.stopped or next(iter(report.deferred_reasons), ("", 0))[0]
+        if reason:
+            return f" ({reason})"
+    return ""
+
+
+def _send_test_copies(
+    app: App, day: Any, languages: list[str], addresses: tuple[str, ...], as_json: bool
+) -> None:
+    settings = app.settings()
+    results = [
+        pipeline.send_test_copies(app.db(), settings, day, lang, addresses) for lang in languages
+    ]
+    copies = [
+        {"edition": r.edition, "to": email, "sent": error is None, "error": error}
+        for r in results
+        for email, error in r.copies
+    ]
+    if as_json:
+        print_json({"test_copies": copies})
+    for r in results:
+        if r.nothing_to_send and not as_json:
+            app.info(f"{r.edition}: nothing to send (no articles in the window)")
+    for copy in copies:
+        if copy["error"]:
+            click.echo(f"digest: error: test copy of {copy['edition']} to {copy['to']}: "
+                       f"{copy['error']}", err=True)  # fmt: skip
+        elif not as_json:
+            app.info(f"{copy['edition']}: test copy sent to {copy['to']}")
+    if any(copy["error"] for copy in copies):
+        sys.exit(ExitCode.ERROR)
+
+
+def _print_report(app: App, report: pipeline.SendReport) -> None:
+    r = report.result
+    if report.nothing_to_send:
+        app.info(f"{report.edition}: nothing to send (no articles in the window)")
+    elif report.already_sent:
+        app.info(f"{report.edition}: already sent, nothing to do")
+    elif report.dry_run:
+        app.info(
+            f"{report.edition}: dry run: would send {r.sent:,} "
+            f"{'message' if r.sent == 1 else 'messages'} (edition {report.status}); "
+            f"{r.failed} could not be built; nothing was written or sent"
+        )
+    else:
+        app.info(
+            f"{report.edition}: {r.sent:,} sent, {r.failed:,} failed, {r.deferred:,} deferred, "
+            f"{r.skipped:,} skipped in {r.elapsed:.1f}s ({r.rate:,.0f} msg/s) "
+            f"via {report.transport}"
+        )
+    for email, error in r.failures:
+        app.info(f"  failed: {email}: {error}")
+    if r.bounced:
+        app.info(f"  {r.bounced} subscriber(s) reached the bounce threshold and were suppressed")
+    if r.stopped:
+        app.info(f"  stopped early: {r.stopped}")
+    if report.partial:
+        app.info(f"  {report.remaining:,} not sent yet:")
+        for reason, count in report.deferred_reasons:
+            app.info(f"    {count:,} × {reason}")
+
+
+def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
+    r = report.result
+    return {
+        "edition": report.edition,
+        "language": report.language,
+        "subject": report.subject,
+        "status": (
+            "nothing_to_send"
+            if report.nothing_to_send
+            else "already_sent"
+            if report.already_sent
+            else report.status
+        ),
+        "dry_run": report.dry_run,
+        "transport": report.transport,
+        "created": report.created,
+        "sent": r.sent,
+        "failed": r.failed,
+        "deferred": r.deferred,
+        "skipped": r.skipped,
+        "retried": r.retried,
+        "bounced": r.bounced,
+        "remaining": report.remaining,
+        "elapsed_seconds": round(r.elapsed, 3),
+        "rate": round(r.rate, 1),
+        "stopped": r.stopped,
+        "failures": [{"email": email, "error": error} for email, error in r.failures],
+        "deferred_reasons": [
+            {"reason": reason, "count": count} for reason, count in report.deferred_reasons
+        ],
+    }
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the run to stop cleanly (finish in-flight messages, give back
+    leases); a second signal stops at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("\ndigest: stopping after the messages in flight...", err=True)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _progress(app: App, label: str) -> Iterator[Any]:
+    """A one-line progress display on a terminal; nothing otherwise."""
+    if not app.progress():
+        yield None
+        return
+    line = _ProgressLine(label, sys.stderr)
+    try:
+        yield line.update
+    finally:
+        line.close()
+
+
+class _ProgressLine:
+    WIDTH = 24
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label = label
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = 0.0
+        self.width = 0  # of the line shown, so a shorter one overwrites all of it
+        self.last: DrainResult | None = None
+
+    def update(self, result: DrainResult, *, force: bool = False) -> None:
+        moment = time.monotonic()
+        if not force and moment - self.shown < 0.1:
+            return
+        self.shown = moment
+        total = max(result.total, result.done, 1)
+        elapsed = max(moment - self.started, 1e-6)
+        rate = result.done / elapsed
+        filled = int(self.WIDTH * result.done / total)
+        eta = (total - result.done) / rate if rate > 0 else 0.0
+        line = (
+            f"{self.label} [{'#' * filled}{'-' * (self.WIDTH - filled)}] "
+            f"{100 * result.done // total:3d}%  sent {result.sent:,}  failed {result.failed:,}  "
+            f"deferred {result.deferred:,}  {rate:,.0f}/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+        )
+        self.stream.write(f"\r{line.ljust(self.width)}")
+        self.width = len(line)
+        self.stream.flush()
+        self.last = result
+
+    def close(self) -> None:
+        if self.last is not None:
+            self.update(self.last, force=True)
+            self.stream.write("\n")
+            self.stream.flush()

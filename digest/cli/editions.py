@@ -1,0 +1,114 @@
+"""Commands: editions list | show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from digest import outbox
+from digest.cli.app import App, pass_app, print_json
+from digest.models import Edition
+from digest.views import iso
+
+
+@click.group("editions")
+def editions() -> None:
+    """Frozen editions: what each holds and how its delivery went."""
+
+
+@editions.command("list")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_command(app: App, limit: int, as_json: bool) -> None:
+    """The newest editions with their delivery counts."""
+    with app.session() as session:
+        rows = outbox.list_editions(session, limit)
+    if as_json:
+        print_json([_edition_dict(edition, counts) for edition, counts in rows])
+        return
+    if not rows:
+        app.info("no editions yet ('digest send' freezes one)")
+        return
+    click.echo(f"{'id':>4}  {'edition':<16} {'status':<8} {'sent':>7} {'failed':>6} "
+               f"{'deferred':>8} {'pending':>7}  subject")  # fmt: skip
+    for edition, counts in rows:
+        waiting = counts["pending"] + counts["sending"]
+        click.echo(
+            f"{edition.id:>4}  {edition.key:<16} {edition.status:<8} {counts['sent']:>7,} "
+            f"{counts['failed']:>6,} {counts['deferred']:>8,} {waiting:>7,}  {edition.subject}"
+        )
+
+
+@editions.command("show")
+@click.argument("edition_ref", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_app
+def show_command(app: App, edition_ref: str, as_json: bool) -> None:
+    """One edition, by id or key like 2025-06-04/en: stories, counts, failures."""
+    with app.session() as session:
+        report = outbox.edition_report(session, edition_ref, unsent_limit=None if as_json else 50)
+    edition = report.edition
+    if as_json:
+        print_json(_report_dict(report))
+        return
+    click.echo(f"edition {edition.key} (id {edition.id}): {edition.status}")
+    click.echo(f"subject: {edition.subject}")
+    click.echo(f"frozen {iso(edition.frozen_at) or '-'}, sent {iso(edition.sent_at) or '-'}")
+    tops = 0
+    for item in report.items:
+        tops += item.role == "top"
+        click.echo(f"{f'{tops:>3}.' if item.role == 'top' else '     -'} {item.article.title}")
+    counts = ", ".join(f"{number:,} {status}" for status, number in report.counts.items())
+    click.echo(f"deliveries: {counts}")
+    for unsent in report.unsent:
+        click.echo(f"  {unsent.status}: {unsent.email} ({unsent.attempts} tries): {unsent.error}")
+    if report.unsent_total > len(report.unsent):
+        click.echo(f"  ... and {report.unsent_total - len(report.unsent):,} more (--json: all)")
+
+
+def _edition_dict(edition: Edition, counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": edition.id,
+        "edition": edition.key,
+        "date": edition.date.isoformat(),
+        "language": edition.language,
+        "variant": edition.variant,
+        "status": edition.status,
+        "subject": edition.subject,
+        "frozen_at": iso(edition.frozen_at),
+        "sent_at": iso(edition.sent_at),
+        "deliveries": {**counts, "total": sum(counts.values())},
+    }
+
+
+def _report_dict(report: outbox.EditionReport) -> dict[str, Any]:
+    return {
+        **_edition_dict(report.edition, report.counts),
+        "preheader": report.edition.preheader,
+        "window": {
+            "start": iso(report.edition.window_start),
+            "end": iso(report.edition.window_end),
+        },
+        "items": [
+            {
+                "position": item.position,
+                "role": item.role,
+                "title": item.article.title,
+                "url": item.article.url,
+                "guid": item.article.guid,
+            }
+            for item in report.items
+        ],
+        "unsent": [
+            {
+                "email": unsent.email,
+                "status": unsent.status,
+                "attempts": unsent.attempts,
+                "error": unsent.error,
+                "next_attempt_at": iso(unsent.next_attempt_at),
+            }
+            for unsent in report.unsent
+        ],
+    }

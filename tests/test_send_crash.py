@@ -1,0 +1,197 @@
+"""Crashes and parallel senders: `kill -9` mid-run and rerun, two processes on one edition."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from digest import outbox
+from digest.db import Database
+from tests.test_send_support import (
+    DAY,
+    SAMPLE_EN,
+    FaultyHandler,
+    SmtpServer,
+    add_subscribers,
+    copy_site,
+    delivery_states,
+    make_template,
+    query,
+    run_digest,
+    set_mail,
+)
+
+CONCURRENCY = 4
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"))
+
+
+def sender_process(
+    config: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`python -m digest send` in its own process, as cron would run it."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", "--config", str(config), "send", "--date", DAY,
+         "--lang", "en", *extra],
+        env={**clean, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def wait_until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("kill_after", [1, 45])
+def test_kill_9_mid_run_then_rerun_misses_nobody(
+    template: Path, tmp_path: Path, kill_after: int
+) -> None:
+    site = copy_site(template, tmp_path)
+    everyone = [f"reader{number:03d}@example.com" for number in range(120)]
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(delay=0.01)
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=CONCURRENCY)
+        process = sender_process(site / "digest.toml")
+        wait_until(lambda: sum(handler.count().values()) >= kill_after, "the first messages")
+        assert process.poll() is None, "the sender finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        before = sum(handler.count().values())
+        assert before < len(everyone)
+        states = Counter(status for status, _tries in delivery_states(site).values())
+        assert states["sending"] > 0  # it died holding leases
+        rerun = run_digest(site, "send", "--date", DAY, "--lang", "en")
+    assert rerun.exit_code == 0, rerun.output
+    received = handler.count()
+    assert set(received) == set(everyone), "somebody was missed"
+    duplicates = sum(count - 1 for count in received.values())
+    assert duplicates <= CONCURRENCY
+    assert set(delivery_states(site).values()) <= {("sent", 1), ("sent", 2)}
+
+
+def test_sigterm_stops_cleanly_and_gives_the_rest_back(template: Path, tmp_path: Path) -> None:
+    site = copy_site(template, tmp_path)
+    everyone = [f"reader{number:03d}@example.com" for number in range(120)]
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(delay=0.01)
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=CONCURRENCY)
+        process = sender_process(site / "digest.toml")
+        wait_until(lambda: sum(handler.count().values()) >= 10, "the first messages")
+        process.send_signal(signal.SIGTERM)
+        _stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 3, stderr
+        assert "stopping after the messages in flight" in stderr
+        assert "Traceback" not in stderr
+        received = handler.count()
+        states = delivery_states(site)
+        assert {status for status, _tries in states.values()} == {"sent", "pending"}
+        sent = {address for address, (status, _tries) in states.items() if status == "sent"}
+        assert sent == set(received)  # everything accepted was recorded: nothing in doubt
+        assert all(count == 1 for count in received.values())
+        assert query(site, "select count(*) from deliveries where lease_owner is not null") == [
+            (0,)
+        ]
+        rerun = run_digest(site, "send", "--date", DAY, "--lang", "en")
+    assert rerun.exit_code == 0, rerun.output
+    assert handler.count() == {address: 1 for address in everyone}
+
+
+def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
+    template: Path, tmp_path: Path
+) -> None:
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, ["a@example.com", "b@example.com"])
+    set_mail(site, transport="maildir:outbox")
+    assert run_digest(site, "send", "--date", DAY, "--lang", "en", "--dry-run").exit_code == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = outbox.worker_id()
+    dead = f"{alive.split(':')[0]}:{gone.pid}:1:feed"
+    elsewhere = f"another-host.example:{gone.pid}:1:feed"
+    assert outbox.owner_is_dead(dead) and not outbox.owner_is_dead(elsewhere)
+    assert not outbox.owner_is_dead(alive)
+    db = Database(f"sqlite:///{site / 'digest.db'}")
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            session.execute(sa.text(
+                "insert into editions (date, language, variant, status, subject, preheader,"
+                " window_start, window_end, html_template, text_template, created_at)"
+                " values ('2025-06-04', 'en', '', 'sending', 's', '', :t, :t, '', '', :t)"
+            ), {"t": now.replace(tzinfo=None)})  # fmt: skip
+            session.execute(sa.text(
+                "insert into deliveries (edition_id, subscriber_id, status, attempts, lease_owner,"
+                " lease_expires_at, created_at, updated_at) select 1, id, 'sending', 0,"
+                " case when email = 'a@example.com' then :dead else :elsewhere end, :later, :t, :t"
+                " from subscribers"
+            ), {"dead": dead, "elsewhere": elsewhere, "t": now.replace(tzinfo=None),
+                "later": (now + timedelta(hours=1)).replace(tzinfo=None)})  # fmt: skip
+        with db.session() as session:
+            assert outbox.reclaim_abandoned(session, 1, alive, now) == 1
+        with db.session() as session:
+            claimed = outbox.claim(session, 1, alive, now, 10)
+        assert [item.subscriber.email for item in claimed.deliveries] == ["a@example.com"]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_two_processes_drain_one_edition_on_postgresql(
+    template: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    site = tmp_path
+    for name in ("digest.toml", "secret.key"):
+        (site / name).write_bytes((template / name).read_bytes())
+    env = {"DIGEST_DATABASE_URL": postgres_url}
+    for args in (["init"], ["ingest", str(SAMPLE_EN)]):
+        assert run_digest(site, *args, env=env).exit_code == 0
+    everyone = [f"reader{number:03d}@example.com" for number in range(300)]
+    engine = sa.create_engine(postgres_url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "insert into subscribers (email, name, language, sections, timezone, status,"
+                " smtputf8, bounce_count, created_at, updated_at)"
+                " values (:email, '', 'en', '', 'UTC', 'active', false, 0, :now, :now)"
+            ),
+            [{"email": address, "now": now} for address in everyone],
+        )
+    handler = FaultyHandler(delay=0.004)
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=CONCURRENCY)
+        processes = [sender_process(site / "digest.toml", "--json", env=env) for _ in range(2)]
+        outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (_stdout, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+    summaries = [json.loads(stdout)["editions"][0] for stdout, _stderr in outputs]
+    assert sum(summary["sent"] for summary in summaries) == len(everyone)
+    assert handler.count() == {address: 1 for address in everyone}
+    with engine.connect() as connection:
+        statuses = connection.execute(sa.text("select status, count(*) from deliveries group by 1"))
+        assert dict(statuses.all()) == {"sent": len(everyone)}
+        assert connection.execute(sa.text("select status from editions")).scalar() == "sent"
+    engine.dispose()

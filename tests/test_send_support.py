@@ -1,0 +1,280 @@
+"""Helpers for the sender's tests: a real aiosmtpd server that injects failures, and a
+prepared site (config, database with the sample English articles) copied per test."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import shutil
+import sqlite3
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from click.testing import CliRunner
+
+from digest.cli import cli
+
+SAMPLE_EN = (
+    Path(__file__).resolve().parent.parent / "digest" / "data" / "sample" / "arabpress-en.xml"
+)
+DAY = "2025-06-04"
+
+
+@dataclass
+class Received:
+    sender: str
+    recipient: str
+    content: bytes
+    mail_options: list[str]
+
+    def parsed(self) -> EmailMessage:
+        return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]
+
+
+@dataclass
+class FaultyHandler:
+    """An MTA that answers like real ones do when things go wrong.
+
+    - `soft[address] = n`: 451 to RCPT for the first n tries of that address;
+    - `hard`: addresses answered 550 at RCPT; `hard_data`: 554 after the message;
+    - `drop[address] = n`: the connection is cut (no reply) after the first n messages'
+      DATA for that address: the message is *not* delivered;
+    - `on_message(received)`: called in the server's thread after each delivery.
+    """
+
+    soft: dict[str, int] = field(default_factory=dict)
+    hard: set[str] = field(default_factory=set)
+    hard_data: set[str] = field(default_factory=set)
+    drop: dict[str, int] = field(default_factory=dict)
+    delay: float = 0.0
+    on_message: Callable[[Received], None] | None = None
+    received: list[Received] = field(default_factory=list)
+    tries: Counter[str] = field(default_factory=Counter)
+    connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.tries[address] += 1
+            tries = self.tries[address]
+        if address in self.hard:
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if tries <= self.soft.get(address, 0):
+            return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        address = envelope.rcpt_tos[0]
+        with self.lock:
+            dropped = self.drop.get(address, 0)
+            if dropped:
+                self.drop[address] = dropped - 1
+        if dropped:
+            assert server.transport is not None
+            server.transport.abort()
+            return "250 never seen"
+        if address in self.hard_data:
+            return "554 5.6.0 message rejected"
+        received = Received(
+            str(envelope.mail_from),
+            address,
+            bytes(envelope.original_content or envelope.content or b""),
+            list(envelope.mail_options),
+        )
+        with self.lock:
+            self.received.append(received)
+        if self.on_message is not None:
+            self.on_message(received)
+        return "250 2.0.0 queued"
+
+    def count(self) -> Counter[str]:
+        with self.lock:
+            return Counter(message.recipient for message in self.received)
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1, port 0, in its own thread and event loop."""
+
+    def __init__(
+        self,
+        handler: Any,
+        *,
+        smtputf8: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+        logins: dict[str, str] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.AbstractServer | None = None
+        self._options = dict(
+            enable_SMTPUTF8=smtputf8,
+            hostname="sink.test",
+            tls_context=None if implicit_tls else tls_context,
+            auth_require_tls=True,
+            auth_required=bool(logins),
+            authenticator=_authenticator(logins) if logins else None,
+        )
+        self._ssl = tls_context if implicit_tls else None
+
+    def __enter__(self) -> SmtpServer:
+        self._thread.start()
+
+        async def start() -> asyncio.AbstractServer:
+            return await self._loop.create_server(
+                lambda: SMTP(self.handler, **self._options),  # type: ignore[arg-type]
+                "127.0.0.1",
+                0,
+                ssl=self._ssl,
+            )
+
+        self._server = asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            assert self._server is not None
+            self._server.close()
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+def _authenticator(logins: dict[str, str]) -> Callable[..., AuthResult]:
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            user, password = data.login.decode(), data.password.decode()
+            return AuthResult(success=logins.get(user) == password, handled=False)
+        return AuthResult(success=False, handled=False)
+
+    return authenticate
+
+
+def run_digest(folder: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """`digest --config folder/digest.toml ARGS` in-process, no DIGEST_* from outside."""
+    clean = {name: None for name in os.environ if name.startswith("DIGEST_")}
+    clean.pop("DIGEST_TEST_POSTGRES_URL", None)
+    runner = CliRunner()
+    return runner.invoke(
+        cli,
+        ["--config", str(folder / "digest.toml"), *args],
+        env={**clean, **(env or {})},
+        catch_exceptions=False,
+    )
+
+
+def make_template(folder: Path) -> Path:
+    """digest init + the sample English feed: the start of most sender tests."""
+    for args in (["init"], ["ingest", str(SAMPLE_EN)]):
+        result = run_digest(folder, *args)
+        assert result.exit_code == 0, result.output
+    return folder
+
+
+def copy_site(template: Path, folder: Path) -> Path:
+    """The template's config and key, and a consistent copy of its database."""
+    for name in ("digest.toml", "secret.key"):
+        shutil.copy2(template / name, folder / name)
+    with (
+        closing(sqlite3.connect(template / "digest.db")) as source,
+        closing(sqlite3.connect(folder / "digest.db")) as copy,
+    ):
+        source.backup(copy)
+    return folder
+
+
+def set_mail(folder: Path, **values: Any) -> None:
+    """Change keys of [mail] in folder/digest.toml (other sections untouched)."""
+    path = folder / "digest.toml"
+    section = ""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        header = re.match(r"\[(\w+)\]", line)
+        if header:
+            section = header.group(1)
+        key = line.split("=", 1)[0].strip()
+        if section == "mail" and key in values and "=" in line and not line.startswith("#"):
+            line = f"{key} = {_toml(values.pop(key))}"
+        lines.append(line)
+    assert not values, f"no such [mail] keys: {values}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def add_subscribers(
+    folder: Path, addresses: list[str], language: str = "en", *, names: dict[str, str] | None = None
+) -> None:
+    """Insert active subscribers straight into the database (fast for dozens)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with closing(sqlite3.connect(folder / "digest.db")) as db, db:
+        db.executemany(
+            "insert into subscribers (email, name, language, sections, timezone, status,"
+            " smtputf8, bounce_count, created_at, updated_at)"
+            " values (?, ?, ?, '', 'UTC', 'active', ?, 0, ?, ?)",
+            [
+                (a, (names or {}).get(a, ""), language, not a.split("@")[0].isascii(), now, now)
+                for a in addresses
+            ],
+        )
+
+
+def query(folder: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(folder / "digest.db")) as db, db:
+        return db.execute(sql, params).fetchall()
+
+
+def delivery_states(folder: Path) -> dict[str, tuple[str, int]]:
+    """email -> (status, attempts) of every delivery."""
+    rows = query(
+        folder,
+        "select s.email, d.status, d.attempts from deliveries d"
+        " join subscribers s on s.id = d.subscriber_id",
+    )
+    return {address: (status, attempts) for address, status, attempts in rows}
