@@ -38,9 +38,17 @@ class SiteSettings:
         ["en", "ar"], "Languages the site publishes in; one edition per language."
     )
     logo_url: str = _setting("", "Absolute https URL of a logo image (empty: text masthead).")
+    logo_width: int = _setting(200, "Logo width in CSS pixels (Outlook shows it at this size).")
+    logo_height: int = _setting(50, "Logo height in CSS pixels.")
     templates: str = _setting(
-        "", "Folder of templates that override the packaged ones (empty: packaged only)."
+        "",
+        "Folder of templates (and locale/<lang>.toml catalogues) that override the packaged "
+        "ones (empty: packaged only).",
     )
+    preheader: str = _setting(
+        "", "Hidden inbox preview line after the subject (empty: the lead story)."
+    )
+    postal_address: str = _setting("", "Postal address shown in the email footer (empty: none).")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,24 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    timeout: float = _setting(
+        20.0, "Seconds one HTTP attempt at a feed or page may take before it counts as failed."
+    )
+    retries: int = _setting(
+        2, "Extra attempts after a transient HTTP failure (timeout, dropped connection, 429, 5xx)."
+    )
+    retry_backoff: float = _setting(
+        1.0, "Seconds before the first retry; doubled for each further one."
+    )
+    concurrency: int = _setting(4, "Feeds and pages fetched at the same time.")
+    max_bytes: int = _setting(20_000_000, "Largest feed or page accepted over HTTP, in bytes.")
+    user_agent: str = _setting(
+        "", "User-Agent of HTTP fetches (empty: newsletter-digest/VERSION (+site.url))."
+    )
+
+
+@dataclass(frozen=True)
 class MailSettings:
     from_address: str = _setting(
         "Arab Press <digest@arabpress.example>", "From header of every digest.", key="from"
@@ -59,9 +85,33 @@ class MailSettings:
     reply_to: str = _setting("", "Reply-To header (empty: none).")
     transport: str = _setting(
         "maildir:./outbox",
-        "Where mail goes: maildir:PATH (a Maildir folder, relative to this file's folder).",
+        "Where mail goes: maildir:PATH (a Maildir folder, relative to this file's folder), "
+        "smtp://[user@]host[:port] (STARTTLS, certificate verified; ?tls=off only for a "
+        "loopback host) or smtps://[user@]host[:port] (implicit TLS). The password comes "
+        "from DIGEST_SMTP_PASSWORD.",
     )
-    concurrency: int = _setting(8, "Deliveries handled per batch (SMTP connections in parallel).")
+    concurrency: int = _setting(8, "SMTP connections in parallel, each reused for many messages.")
+    rate: float = _setting(0.0, "Messages per second at most (token bucket); 0 = unlimited.")
+    max_attempts: int = _setting(
+        5,
+        "Tries per delivery in one run for transient failures (4xx replies, dropped "
+        "connections, timeouts); what still fails stays deferred for the next run.",
+    )
+    retry_backoff: float = _setting(
+        1.0, "Seconds before the first retry; doubled for each further try, with jitter."
+    )
+    retry_backoff_max: float = _setting(60.0, "Longest wait between two tries, in seconds.")
+    timeout: float = _setting(
+        30.0, "Seconds to wait for the SMTP server to connect or to answer a command."
+    )
+    bounce_threshold: int = _setting(
+        3, "Permanent failures (5xx) after which a subscriber is marked bounced; 0 = never."
+    )
+    dkim_selector: str = _setting("", "DKIM selector; empty: messages are not DKIM-signed.")
+    dkim_domain: str = _setting("", "DKIM signing domain (d=); empty: the From domain.")
+    dkim_key_file: str = _setting(
+        "", "PEM private key for DKIM, relative to this file's folder (keep it mode 0600)."
+    )
     unsubscribe_url: str = _setting(
         "https://arabpress.example/u/{token}",
         "One-click unsubscribe URL; {token} is replaced by the subscriber's signed token.",
@@ -83,8 +133,18 @@ class SelectionSettings:
     weight_popularity: float = _setting(0.5, "Weight of popularity (views), when known.")
     weight_recency: float = _setting(1.0, "Weight of recency (newer scores higher).")
     recency_half_life_hours: float = _setting(12.0, "Hours after which the recency score halves.")
+    weight_coverage: float = _setting(
+        1.0, "Weight of coverage (a story reported by more sources or pieces is bigger news)."
+    )
     related_floor: float = _setting(
-        0.2, "Minimum content similarity (0..1) for an item to count as related."
+        0.2,
+        "Minimum content similarity (0..1) for an item to count as related; below it a "
+        "story gets no related items rather than filler.",
+    )
+    duplicate_threshold: float = _setting(
+        0.6,
+        "Content similarity (0..1) from which two articles are the same report (a copy, "
+        "rewrite or update): one group, one top story, never each other's related item.",
     )
 
 
@@ -97,6 +157,7 @@ class ScheduleSettings:
 SECTIONS: dict[str, type] = {
     "site": SiteSettings,
     "database": DatabaseSettings,
+    "ingest": IngestSettings,
     "mail": MailSettings,
     "selection": SelectionSettings,
     "schedule": ScheduleSettings,
@@ -121,6 +182,7 @@ class Secrets:
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     selection: SelectionSettings = field(default_factory=SelectionSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -308,6 +370,17 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
     if settings.selection.top_stories < 1:
         raise ConfigError(f"{origin}: [selection] top_stories: must be at least 1")
+    for key in ("related_floor", "duplicate_threshold"):
+        if not 0.0 < getattr(settings.selection, key) <= 1.0:
+            raise ConfigError(f"{origin}: [selection] {key}: must be above 0 and at most 1")
+    if settings.selection.related_floor >= settings.selection.duplicate_threshold:
+        raise ConfigError(
+            f"{origin}: [selection] related_floor: must be below duplicate_threshold "
+            f"({settings.selection.duplicate_threshold}), or nothing can be related"
+        )
+    for key in ("timeout", "concurrency", "max_bytes"):
+        if getattr(settings.ingest, key) <= 0:
+            raise ConfigError(f"{origin}: [ingest] {key}: must be more than 0")
 
 
 def _toml_value(value: Any) -> str:

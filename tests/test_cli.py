@@ -52,7 +52,7 @@ def test_ingest_reports_bad_sources_after_storing_good_ones(
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
-    assert "junk.xml: not an RSS or Atom feed" in errors[0]
+    assert "junk.xml: not a feed, JSON or HTML page" in errors[0]
     assert "missing.xml: no such file" in errors[1]
     assert "3 new" in result.stdout
     listed = json.loads(digest.ok("articles", "list", "--json").stdout)

@@ -11,7 +11,18 @@ from pathlib import Path
 
 import click
 
-from digest.cli import articles, ingest, preview, select, send, setup
+from digest.cli import (
+    articles,
+    editions,
+    feeds,
+    ingest,
+    preview,
+    related,
+    select,
+    send,
+    serve,
+    setup,
+)
 from digest.cli.app import App, DigestGroup
 from digest.config import DEFAULT_CONFIG_NAME
 from subscribers.cli import subscribers_group
@@ -47,13 +58,17 @@ for command in (
     setup.init,
     setup.demo,
     ingest.ingest,
+    feeds.feeds,
     articles.articles,
     select.select_command,
     preview.preview,
     send.send,
+    editions.editions,
+    serve.serve,
     subscribers_group,
 ):
     cli.add_command(command)
+articles.articles.add_command(related.related)
 
 
 def main() -> None:

@@ -51,6 +51,11 @@ class App:
     def languages(self) -> tuple[str, ...]:
         return self.settings().site.languages
 
+    def sections(self) -> tuple[str, ...] | None:
+        """Section names subscribers may choose; None while no article or feed names one."""
+        with self.session() as session:
+            return pipeline.known_sections(session) or None
+
     def now(self) -> datetime:
         return pipeline.utc_now()
 
