@@ -231,7 +231,7 @@ def resolve_sqlite_url(url: str, base_dir: Path) -> str:
 
 def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) -> Any:
     where = f"{origin}: [{section}] {setting_key(f)}"
-    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

@@ -82,7 +82,7 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it a ClassVar
 
     def show(self, file: Any = None) -> None:
         click.echo(f"digest: error: {self.format_message()}", err=True)

@@ -13,7 +13,7 @@ connection = config.attributes.get("connection")
 if connection is None:  # `alembic` command line: build an engine from sqlalchemy.url
     from sqlalchemy import create_engine
 
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -38,27 +38,41 @@ EMAIL_TAGS = {
 
 
 class ArticleLike(Protocol):
-    title: str
-    url: str
-    section: str
-    summary: str
-    image_url: str
-    published_at: datetime
+    """Read-only views, so models and plan dataclasses both fit (no invariance trap)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def image_url(self) -> str: ...
+    @property
+    def published_at(self) -> datetime: ...
 
 
 class RelatedLike(Protocol):
-    article: ArticleLike
+    @property
+    def article(self) -> ArticleLike: ...
 
 
 class StoryLike(Protocol):
-    article: ArticleLike
-    related: Sequence[RelatedLike]
+    @property
+    def article(self) -> ArticleLike: ...
+    @property
+    def related(self) -> Sequence[RelatedLike]: ...
 
 
 class PlanLike(Protocol):
-    date: date
-    language: str
-    stories: Sequence[StoryLike]
+    @property
+    def date(self) -> date: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def stories(self) -> Sequence[StoryLike]: ...
 
 
 @dataclass(frozen=True)
