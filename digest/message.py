@@ -173,9 +173,39 @@ def _list_id(value: str) -> bytes:
     return encode_phrase(phrase) + b" <" + identifier.encode("ascii") + b">"
 
 
+def _normalise_newlines(text: str) -> str:
+    """LF only (the encoders below write CRLF): no bare CR can reach the wire."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _split_template(template: str) -> list[str]:
+    """Alternating literal text and placeholder names, split once per edition.
+
+    Personalising is then one join instead of a scan of the whole body per placeholder.
+    """
+    parts = [_normalise_newlines(template)]
+    for token in placeholders.ALL:
+        split: list[str] = []
+        for index, part in enumerate(parts):
+            if index % 2:  # already a placeholder
+                split.append(part)
+                continue
+            pieces = part.split(token)
+            for position, piece in enumerate(pieces):
+                if position:
+                    split.append(token)
+                split.append(piece)
+        parts = split
+    return parts
+
+
+def _fill(parts: list[str], values: dict[str, str]) -> str:
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
+
+
 def _encode_body(text: str) -> tuple[bytes, bytes]:
     """(Content-Transfer-Encoding, encoded body with CRLF lines of at most 76 octets)."""
-    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")  # no bare CR
+    data = _normalise_newlines(text).encode("utf-8")
     if data.isascii():
         encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
         return b"quoted-printable", encoded.replace(b"\n", _CRLF)
@@ -252,6 +282,8 @@ class MessageSkeleton:
         self.unsubscribe_mailto = unsubscribe_mailto
         self.html = html
         self.text = text
+        self._html_parts = _split_template(html)
+        self._text_parts = _split_template(text)
         self.dkim = dkim
         self.boundary = b"=_digest_" + secrets.token_hex(12).encode("ascii")
         head = [
@@ -278,16 +310,18 @@ class MessageSkeleton:
 
     def personalised_parts(self, recipient: Recipient) -> tuple[str, str]:
         """The HTML and text bodies with this recipient's values, escaped for each."""
-        html = (
-            self.html.replace(placeholders.GREETING, str(escape(recipient.greeting)))
-            .replace(placeholders.UNSUBSCRIBE_URL, str(escape(recipient.unsubscribe_url)))
-            .replace(placeholders.EMAIL, str(escape(recipient.email)))
-        )
-        text = (
-            self.text.replace(placeholders.GREETING, clean_header_text(recipient.greeting))
-            .replace(placeholders.UNSUBSCRIBE_URL, recipient.unsubscribe_url)
-            .replace(placeholders.EMAIL, recipient.email)
-        )
+        html_values = {
+            placeholders.GREETING: str(escape(recipient.greeting)),
+            placeholders.UNSUBSCRIBE_URL: str(escape(recipient.unsubscribe_url)),
+            placeholders.EMAIL: str(escape(recipient.email)),
+        }
+        text_values = {
+            placeholders.GREETING: clean_header_text(recipient.greeting),
+            placeholders.UNSUBSCRIBE_URL: clean_header_text(recipient.unsubscribe_url),
+            placeholders.EMAIL: clean_header_text(recipient.email),
+        }
+        html = _fill(self._html_parts, html_values)
+        text = _fill(self._text_parts, text_values)
         return html, text
 
     def build(self, recipient: Recipient, *, message_id: str, date: datetime) -> bytes:
