@@ -50,12 +50,18 @@ def demo(app: App, directory: Path) -> None:
     )
     for edition in report.languages:
         app.info(
-            f"[{edition.language}] {edition.stories} top stories, {edition.related} related "
-            f"items: {edition.subject}"
+            f"[{edition.language}] {_count(edition.stories, 'top story', 'top stories')}, "
+            f"{_count(edition.related, 'related item', 'related items')}: {edition.subject}"
         )
         app.info(f"     preview: {edition.preview_dir}/edition.html, edition.txt, edition.eml")
         if edition.already_sent:
             app.info("     already sent: nobody gets a second copy")
         else:
-            app.info(f"     {edition.sent} messages written to {report.maildir}")
+            app.info(
+                f"     {_count(edition.sent, 'message', 'messages')} written to {report.maildir}"
+            )
     app.info(f"Maildir: {report.maildir}")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
