@@ -90,8 +90,6 @@ class DrainResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: Why the run stopped before the outbox was drained, if it did.
     stopped: str | None = None
-    #: Deliveries other runs held while this one waited for them.
-    waiting_for_others: int = 0
 
     @property
     def done(self) -> int:
@@ -553,7 +551,6 @@ class _Drain:
             if await self.db(outbox.reclaim_abandoned, self.edition_id, self.owner, now):
                 return 0.0
         held = await self.db(outbox.held_elsewhere, self.edition_id, self.owner, now)
-        self.result.waiting_for_others = held.count
         if held.count:
             return POLL
         return None

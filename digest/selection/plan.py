@@ -33,8 +33,7 @@ class EditionPlan:
     language: str
     window: Window
     stories: list[Story] = field(default_factory=list)
-    #: Articles of the language in the window, and how many of them led a recent edition.
-    considered: int = 0
+    #: Articles of the window left out because they led a recent edition (or copy one).
     repeats: int = 0
 
     @property

@@ -189,7 +189,7 @@ def plan_edition(
     past = [corpus.vector_for(doc.title, text) for doc, text in store.docs_with_text(session, led)]
     repeats = frozenset(led) | repeats_of(past, window_docs, selection)
     choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
-    plan = EditionPlan(date=day, language=language, window=window, considered=len(window_docs))
+    plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
     loaded = store.articles(
         session, [m.doc.id for c in choices for m in (Match(c.doc, 1.0), *c.related)]
