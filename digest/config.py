@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest.errors import ConfigError
 
@@ -154,6 +155,16 @@ class ScheduleSettings:
     timezone: str = _setting("Asia/Riyadh", "IANA time zone of the send time.")
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    public_url: str = _setting(
+        "",
+        "Public address where `digest serve` is reached (https://host[/prefix]); links to the "
+        "archive, preferences and sign-up pages are built from it. Empty: the origin of "
+        "mail.unsubscribe_url.",
+    )
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteSettings,
     "database": DatabaseSettings,
@@ -161,6 +172,7 @@ SECTIONS: dict[str, type] = {
     "mail": MailSettings,
     "selection": SelectionSettings,
     "schedule": ScheduleSettings,
+    "web": WebSettings,
 }
 
 #: Environment variables that override a setting, documented in the README.
@@ -186,6 +198,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     selection: SelectionSettings = field(default_factory=SelectionSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     secrets: Secrets = field(default_factory=Secrets, repr=False)
     #: Folder that relative paths (SQLite file, Maildir) are resolved against.
     base_dir: Path = field(default_factory=Path.cwd)
@@ -195,6 +208,18 @@ class Settings:
     @property
     def database_url(self) -> str:
         return resolve_sqlite_url(self.database.url, self.base_dir)
+
+    @property
+    def public_url(self) -> str:
+        """Where `digest serve` is reached, without a trailing slash.
+
+        `web.public_url` when set, else the scheme and host of `mail.unsubscribe_url`, so a
+        site that only configured unsubscribe links gets working archive and preference links.
+        """
+        if self.web.public_url:
+            return self.web.public_url.rstrip("/")
+        parts = urlsplit(self.mail.unsubscribe_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path).expanduser()
