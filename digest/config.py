@@ -58,6 +58,17 @@ class DatabaseSettings:
         "sqlite:///digest.db",
         "SQLAlchemy URL. A relative SQLite path is relative to this file's folder.",
     )
+    pool_size: int = _setting(
+        5, "Connections kept open per process (PostgreSQL; SQLite opens one per use)."
+    )
+    max_overflow: int = _setting(
+        10, "Connections opened beyond pool_size under load, closed when returned."
+    )
+    statement_timeout: int = _setting(
+        0,
+        "Milliseconds one SQL statement may run on PostgreSQL before the server cancels it "
+        "(0: no limit). Set it above the longest bulk step (import merge, delivery creation).",
+    )
 
 
 @dataclass(frozen=True)

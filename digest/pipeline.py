@@ -57,10 +57,9 @@ def utc_now() -> datetime:
 
 
 def open_database(settings: Settings, *, check: bool = True) -> Database:
-    db = Database(settings.database_url)
-    if check:
-        db.check_current()
-    return db
+    from digest import db
+
+    return db.open_database(settings, check=check)
 
 
 @dataclass

@@ -12,17 +12,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from subscribers import export as exporter
-from subscribers import store
 from subscribers.errors import ImportFailed, RowProblem
-from subscribers.importer import ImportOptions, ImportReport, Progress, import_csv
-from subscribers.status import SUPPRESSED
-from subscribers.store import SubscriberFields
-from subscribers.validation import STATUSES
+from subscribers.status import STATUSES, SUPPRESSED
+
+if TYPE_CHECKING:
+    from subscribers.importer import ImportReport, Progress
+
+# SQLAlchemy and the store load inside each command (`from subscribers import store`),
+# so that starting `digest` stays fast.
 
 deliverability_option = click.option(
     "--check-deliverability",
@@ -59,7 +61,9 @@ def add_command(
 
     Options left out keep the stored values. An address that unsubscribed, bounced or
     complained is refused: use 'resubscribe' if the reader asked to come back."""
-    fields = SubscriberFields(email, name, language, sections, timezone)
+    from subscribers import store
+
+    fields = store.SubscriberFields(email, name, language, sections, timezone)
     with app.session() as session:
         subscriber, outcome = store.add(
             session,
@@ -77,6 +81,8 @@ def add_command(
 @click.pass_obj
 def remove_command(app: Any, email: str) -> None:
     """Delete a subscriber and their delivery records for good (see also 'unsubscribe')."""
+    from subscribers import store
+
     with app.session() as session:
         removed = store.remove(session, email)
     app.info(f"removed {removed.email} (was {removed.status}) and their delivery records")
@@ -92,6 +98,8 @@ def remove_command(app: Any, email: str) -> None:
 @click.pass_obj
 def unsubscribe_command(app: Any, email: str) -> None:
     """Stop mailing an address (kept on file so it is never added back by accident)."""
+    from subscribers import store
+
     with app.session() as session:
         subscriber, changed = store.unsubscribe(session, email, app.now())
         if changed:
@@ -105,6 +113,8 @@ def unsubscribe_command(app: Any, email: str) -> None:
 @click.pass_obj
 def resubscribe_command(app: Any, email: str) -> None:
     """Make an unsubscribed, bounced or complained address active again (they asked)."""
+    from subscribers import store
+
     with app.session() as session:
         subscriber, previous = store.resubscribe(session, email, app.now())
         if previous == subscriber.status:
@@ -119,6 +129,8 @@ def resubscribe_command(app: Any, email: str) -> None:
 @click.pass_obj
 def show_command(app: Any, email: str, as_json: bool) -> None:
     """Show everything stored about one subscriber."""
+    from subscribers import store
+
     with app.session() as session:
         details = exporter.subscriber_dict(store.get(session, email))
     if as_json:
@@ -146,6 +158,8 @@ def show_command(app: Any, email: str, as_json: bool) -> None:
 @click.pass_obj
 def list_command(app: Any, status: str | None, language: str | None, output_format: str) -> None:
     """List subscribers of every status (streamed: fine for very long lists)."""
+    from subscribers import store
+
     with app.session() as session:
         records = store.iter_records(session, status=status, language=language)
         if output_format == "table":
@@ -166,6 +180,8 @@ def list_command(app: Any, status: str | None, language: str | None, output_form
 @click.pass_obj
 def count_command(app: Any, status: str | None, language: str | None) -> None:
     """Print the number of subscribers (of every status unless --status)."""
+    from subscribers import store
+
     with app.session() as session:
         click.echo(store.count(session, status, language))
 
@@ -209,6 +225,8 @@ def import_command(
     Columns: email (required), name, language, sections, timezone, status; UTF-8.
     All or nothing: one invalid row and nothing is imported, unless --skip-invalid.
     Existing addresses are updated, never duplicated; unsubscribed ones stay so."""
+    from subscribers.importer import ImportOptions, import_csv
+
     options = ImportOptions(
         app.languages, app.sections(), skip_invalid, dry_run, check_deliverability
     )

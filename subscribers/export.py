@@ -14,12 +14,12 @@ import tempfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, TextIO
 
 from subscribers.errors import SubscriberError
-from subscribers.store import iter_records
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 #: The columns `export` writes and `import` reads (only email is required on import).
 CSV_COLUMNS = ("email", "name", "language", "sections", "timezone", "status")
@@ -98,6 +98,8 @@ def export(
     language: str | None = None,
 ) -> int:
     """Write every subscriber (or those of one status/language) to a text stream."""
+    from subscribers.store import iter_records
+
     records = iter_records(session, status=status, language=language)
     if output_format == "json":
         return write_json(records, out)

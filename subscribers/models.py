@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from subscribers.status import Status
+
+__all__ = ["Base", "Status", "Subscriber", "UTCDateTime", "metadata"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,14 +51,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = metadata
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"
 
 
 class Subscriber(Base):

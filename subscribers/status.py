@@ -8,9 +8,22 @@ an address that unsubscribed, bounced or complained is never mailed again by acc
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from subscribers.models import Status
+
+class Status(StrEnum):
+    """A subscriber's status (here, not in `models`, so the CLI can offer the choices
+    without loading SQLAlchemy)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+STATUSES = tuple(status.value for status in Status)
 
 #: Statuses that are never mailed and that only `resubscribe` undoes.
 SUPPRESSED = frozenset({Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED})

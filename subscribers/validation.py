@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from subscribers.addresses import Address, AddressValidator
 from subscribers.errors import InvalidSubscriber
-from subscribers.models import Status
+from subscribers.status import STATUSES, Status
 
 NAME_MAX = 200
 SECTION_MAX = 100
@@ -108,9 +108,6 @@ def check_timezone(value: str | None) -> str:
         raise InvalidSubscriber("timezone", f"{raw!r} is not an IANA time zone")
     ZoneInfo(zone)
     return zone
-
-
-STATUSES = tuple(status.value for status in Status)
 
 
 def check_status(value: str | None) -> Status | None:

@@ -1,8 +1,11 @@
 """The `digest` command: parse options, call one library function, print the result.
 
 No SQL, SMTP or template work happens here: each module of this package holds the
-commands of one area and registers them below. Library errors become one line on
-stderr and an exit code; `-v` adds the traceback for debugging.
+commands of one area. Commands are registered by name in `COMMANDS` and imported only
+when run (or when `--help` lists them), so that starting `digest` never loads
+SQLAlchemy, the renderer or the web stack; command modules keep such imports inside
+their functions. Library errors become one line on stderr and an exit code; `-v` adds
+the traceback for debugging.
 """
 
 from __future__ import annotations
@@ -11,24 +14,30 @@ from pathlib import Path
 
 import click
 
-from digest.cli import (
-    articles,
-    editions,
-    feeds,
-    ingest,
-    preview,
-    related,
-    select,
-    send,
-    serve,
-    setup,
-)
 from digest.cli.app import App, DigestGroup
 from digest.config import DEFAULT_CONFIG_NAME
-from subscribers.cli import subscribers_group
+
+#: Every top-level command: name -> "module:attribute". Add a command with one line.
+COMMANDS: dict[str, str] = {
+    "init": "digest.cli.setup:init",
+    "demo": "digest.cli.setup:demo",
+    "ingest": "digest.cli.ingest:ingest",
+    "feeds": "digest.cli.feeds:feeds",
+    "articles": "digest.cli.articles:articles",
+    "select": "digest.cli.select:select_command",
+    "preview": "digest.cli.preview:preview",
+    "send": "digest.cli.send:send",
+    "editions": "digest.cli.editions:editions",
+    "serve": "digest.cli.serve:serve",
+    "subscribers": "subscribers.cli:subscribers_group",
+}
 
 
-@click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=DigestGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -52,23 +61,6 @@ def cli(
     stories and related items, render email-safe HTML and text, deliver exactly once."""
     ctx.obj = App(config, db_url, verbose, quiet)
     ctx.call_on_close(ctx.obj.close)
-
-
-for command in (
-    setup.init,
-    setup.demo,
-    ingest.ingest,
-    feeds.feeds,
-    articles.articles,
-    select.select_command,
-    preview.preview,
-    send.send,
-    editions.editions,
-    serve.serve,
-    subscribers_group,
-):
-    cli.add_command(command)
-articles.articles.add_command(related.related)
 
 
 def main() -> None:

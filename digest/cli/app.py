@@ -1,24 +1,32 @@
-"""The context object every command receives, and the error handling around them."""
+"""The context object every command receives, lazy command loading, and the error
+handling around every command.
+
+Nothing here imports SQLAlchemy or the pipeline at module level: `digest --help` and
+every command's start-up pay only for what that command uses.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import Session
 
-from digest import pipeline
 from digest.config import Settings, load_settings
-from digest.db import Database
 from digest.errors import DigestError, ExitCode
 from subscribers.errors import SubscriberError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from digest.db import Database
 
 
 class App:
@@ -40,7 +48,9 @@ class App:
 
     def db(self) -> Database:
         if self._db is None:
-            self._db = pipeline.open_database(self.settings())
+            from digest.db import open_database
+
+            self._db = open_database(self.settings())
         return self._db
 
     # The protocol `subscribers.cli` relies on (it cannot import digest).
@@ -53,11 +63,13 @@ class App:
 
     def sections(self) -> tuple[str, ...] | None:
         """Section names subscribers may choose; None while no article or feed names one."""
+        from digest.pipeline import known_sections
+
         with self.session() as session:
-            return pipeline.known_sections(session) or None
+            return known_sections(session) or None
 
     def now(self) -> datetime:
-        return pipeline.utc_now()
+        return datetime.now(UTC)
 
     def progress(self) -> bool:
         return not self.quiet and sys.stderr.isatty()
@@ -88,7 +100,39 @@ class UserError(click.ClickException):
         click.echo(f"digest: error: {self.format_message()}", err=True)
 
 
-class DigestGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when first needed (the pattern from click's
+    documentation, "Lazily Loading Subcommands").
+
+    `lazy_commands` maps a command name to "module:attribute"; commands added with
+    `add_command` or the `command` decorator work as in any group.
+    """
+
+    def __init__(
+        self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            command = self._load(cmd_name)
+            self.add_command(command, cmd_name)
+        return command
+
+    def _load(self, name: str) -> click.Command:
+        module_name, _, attribute = self.lazy_commands[name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy_commands[name]} is not a click command")
+        return command
+
+
+class DigestGroup(LazyGroup):
     """Turns the project's exceptions into one clear line; `-v` adds the traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:

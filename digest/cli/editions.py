@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from digest import outbox
 from digest.cli.app import App, pass_app, print_json
-from digest.models import Edition
-from digest.views import iso
+
+if TYPE_CHECKING:
+    from digest import outbox
+    from digest.models import Edition
 
 
 @click.group("editions")
@@ -23,6 +24,8 @@ def editions() -> None:
 @pass_app
 def list_command(app: App, limit: int, as_json: bool) -> None:
     """The newest editions with their delivery counts."""
+    from digest import outbox
+
     with app.session() as session:
         rows = outbox.list_editions(session, limit)
     if as_json:
@@ -47,6 +50,9 @@ def list_command(app: App, limit: int, as_json: bool) -> None:
 @pass_app
 def show_command(app: App, edition_ref: str, as_json: bool) -> None:
     """One edition, by id or key like 2025-06-04/en: stories, counts, failures."""
+    from digest import outbox
+    from digest.views import iso
+
     with app.session() as session:
         report = outbox.edition_report(session, edition_ref, unsent_limit=None if as_json else 50)
     edition = report.edition
@@ -69,6 +75,8 @@ def show_command(app: App, edition_ref: str, as_json: bool) -> None:
 
 
 def _edition_dict(edition: Edition, counts: dict[str, int]) -> dict[str, Any]:
+    from digest.views import iso
+
     return {
         "id": edition.id,
         "edition": edition.key,
@@ -84,6 +92,8 @@ def _edition_dict(edition: Edition, counts: dict[str, int]) -> dict[str, Any]:
 
 
 def _report_dict(report: outbox.EditionReport) -> dict[str, Any]:
+    from digest.views import iso
+
     return {
         **_edition_dict(report.edition, report.counts),
         "preheader": report.edition.preheader,

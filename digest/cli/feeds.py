@@ -5,9 +5,6 @@ from __future__ import annotations
 import click
 
 from digest.cli.app import App, pass_app, print_json
-from digest.ingest import registry
-from digest.ingest.fetch import display_url
-from digest.views import iso
 
 
 @click.group()
@@ -26,6 +23,9 @@ def feeds_add(
 ) -> None:
     """Register URL (an RSS/Atom feed, JSON export or article page); an existing
     registration is updated with the options given."""
+    from digest.ingest import registry
+    from digest.ingest.fetch import display_url
+
     with app.session() as session:
         feed, created = registry.add_feed(
             session, url, languages=app.languages, name=name, section=section, language=language
@@ -38,6 +38,10 @@ def feeds_add(
 @pass_app
 def feeds_list(app: App, as_json: bool) -> None:
     """List registered feeds with the outcome of their last fetch."""
+    from digest.ingest import registry
+    from digest.ingest.fetch import display_url
+    from digest.views import iso
+
     with app.session() as session:
         rows = [
             {
@@ -70,6 +74,9 @@ def feeds_list(app: App, as_json: bool) -> None:
 @pass_app
 def feeds_remove(app: App, url: str) -> None:
     """Forget the feed at URL (its articles stay in the store)."""
+    from digest.ingest import registry
+    from digest.ingest.fetch import display_url
+
     with app.session() as session:
         feed = registry.remove_feed(session, url)
         app.info(f"removed {display_url(feed.url)}")

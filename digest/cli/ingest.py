@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from digest import pipeline
 from digest.cli.app import App, pass_app, progress
 from digest.errors import ExitCode
-from digest.ingest.store import IngestCounts
+
+if TYPE_CHECKING:
+    from digest.ingest.store import IngestCounts
 
 #: auto: detected from the content; rss and atom both mean feedparser.
 FORMAT_CHOICES = ["auto", "rss", "atom", "json", "jsonl", "html"]
@@ -42,6 +43,8 @@ def ingest(
 
     Each source is stored in its own transaction: a bad source is reported (exit 1) and
     leaves nothing behind, and does not stop the others."""
+    from digest import pipeline
+
     with ExitStack() as stack:
         bar = _SourcesBar(app, stack)
         report = pipeline.ingest(

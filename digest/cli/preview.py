@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest import pipeline
 from digest.cli.app import App, pass_app
-from digest.render.lint import require_clean
 
 
 @click.command()
@@ -47,6 +45,9 @@ def preview(
     Checks the email against the rendering rules and prints warnings (--strict: errors).
     With --serve, shows desktop and mobile frames, the text and the MIME source on a
     local page that reloads when a template changes."""
+    from digest import pipeline
+    from digest.render.lint import require_clean
+
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
     language = pipeline.check_language(settings, language or settings.site.languages[0])

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from digest.cli.app import App, pass_app, print_json
-from digest.selection import related_articles
-from digest.views import iso, related_list
 
 
 @click.command("related")
@@ -26,6 +24,9 @@ def related(app: App, guid: str, limit: int, as_json: bool) -> None:
     Uses the selector's similarity and floor, judged among the articles of the edition
     that covers GUID (its window and archive).
     """
+    from digest.selection import related_articles
+    from digest.views import iso, related_list
+
     settings = app.settings()
     with app.session() as session:
         report = related_articles(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
-from digest.views import iso, plan_dict
 
 
 @click.command("select")
@@ -16,6 +14,9 @@ from digest.views import iso, plan_dict
 @pass_app
 def select_command(app: App, day: str | None, language: str | None, as_json: bool) -> None:
     """Show the edition plan: top stories and related items. Changes nothing."""
+    from digest import pipeline
+    from digest.views import iso, plan_dict
+
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
     with app.session() as session:

@@ -8,14 +8,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
 from digest.errors import ExitCode
-from digest.send import DrainResult
+
+if TYPE_CHECKING:
+    from digest import pipeline
+    from digest.send import DrainResult
 
 _PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
@@ -71,6 +73,8 @@ def send(
 
     Safe to rerun: a finished edition sends nothing; an interrupted one is completed.
     Exits 3 when deliveries remain deferred (run it again later to retry them)."""
+    from digest import pipeline
+
     if dry_run and test_to:
         raise click.UsageError("--dry-run and --to cannot be combined")
     settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
@@ -119,6 +123,8 @@ def _why(reports: list[pipeline.SendReport]) -> str:
 def _send_test_copies(
     app: App, day: Any, languages: list[str], addresses: tuple[str, ...], as_json: bool
 ) -> None:
+    from digest import pipeline
+
     settings = app.settings()
     results = [
         pipeline.send_test_copies(app.db(), settings, day, lang, addresses) for lang in languages

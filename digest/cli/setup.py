@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from digest import pipeline
 from digest.cli.app import App, pass_app
 from digest.config import DEFAULT_CONFIG_NAME
-from digest.db import redact_url
 
 
 @click.command()
@@ -17,6 +15,9 @@ from digest.db import redact_url
 @pass_app
 def init(app: App, force: bool) -> None:
     """Write a commented digest.toml (kept if present) and create or upgrade the database."""
+    from digest import pipeline
+    from digest.db import redact_url
+
     path = app.config or Path(DEFAULT_CONFIG_NAME)
     result = pipeline.initialise(path, force=force, overrides={"database.url": app.db_url})
     app.info(f"{'wrote' if result.config_written else 'kept existing'} {path}")
