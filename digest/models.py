@@ -150,7 +150,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_recipient"),
-        Index("ix_deliveries_edition_status", "edition_id", "status"),
+        # Claims take the lowest ids of one status: in index order, no sort (0009).
+        Index("ix_deliveries_claim", "edition_id", "status", "id"),
+        # Deleting a subscriber cascades here (0009).
+        Index("ix_deliveries_subscriber_id", "subscriber_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

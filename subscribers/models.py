@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -55,6 +56,8 @@ class Base(DeclarativeBase):
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
+    #: An edition's audience is one language's active subscribers (migration 0009).
+    __table_args__ = (Index("ix_subscribers_language_status", "language", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)

@@ -48,8 +48,12 @@ def digest() -> Digest:
 
 
 @pytest.fixture
-def initialised(digest: Digest, tmp_path: Path) -> Path:
-    """A folder with `digest init` done (SQLite)."""
+def initialised(
+    digest: Digest, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A folder with `digest init` done, once on SQLite and once on PostgreSQL: the
+    database is named by DIGEST_DATABASE_URL for the rest of the test."""
+    monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
     digest.ok("init")
     return tmp_path
 
@@ -57,6 +61,20 @@ def initialised(digest: Digest, tmp_path: Path) -> Path:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh database on the PostgreSQL server named by DIGEST_TEST_POSTGRES_URL."""
+    yield from _fresh_postgres_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test runs once on a SQLite file in tmp_path and once on a fresh PostgreSQL
+    database (the `postgres` run needs DIGEST_TEST_POSTGRES_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'digest.db'}"
+    else:
+        yield from _fresh_postgres_database()
+
+
+def _fresh_postgres_database() -> Iterator[str]:
     base = os.environ.get("DIGEST_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("DIGEST_TEST_POSTGRES_URL not set (CI sets it)")

@@ -29,7 +29,7 @@ from tests.test_render_support import (
 def sample_site(initialised: Path) -> Path:
     """`digest init` plus frozen editions for both languages, built from the sample feeds
     (frozen, so these tests do not depend on what selection would pick)."""
-    settings = load_settings(initialised / "digest.toml", env={})
+    settings = load_settings(initialised / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         store_frozen(db, settings, full_plan("en"))

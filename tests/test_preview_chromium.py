@@ -69,7 +69,7 @@ def awkward_articles(language: str) -> list:
 
 @pytest.fixture
 def site(initialised: Path):
-    settings = load_settings(initialised / "digest.toml", env={})
+    settings = load_settings(initialised / "digest.toml")
     db = pipeline.open_database(settings)
     store_frozen(db, settings, full_plan("en"))
     store_frozen(db, settings, plan_of(awkward_articles("ar"), "ar", stories=5, related=2))
@@ -105,7 +105,7 @@ def test_an_overflowing_template_is_caught(initialised: Path, tmp_path: Path) ->
         config.read_text(encoding="utf-8").replace('templates = ""', 'templates = "mytemplates"'),
         encoding="utf-8",
     )
-    settings = load_settings(config, env={})
+    settings = load_settings(config)
     db = pipeline.open_database(settings)
     try:
         store_frozen(db, settings, full_plan("en"))

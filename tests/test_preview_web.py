@@ -37,7 +37,7 @@ from tests.test_render_support import (
 
 @pytest.fixture
 def site(initialised: Path):
-    settings = load_settings(initialised / "digest.toml", env={})
+    settings = load_settings(initialised / "digest.toml")
     db = pipeline.open_database(settings)
     store_frozen(db, settings, full_plan("en"))
     store_frozen(db, settings, plan_of(sample_articles("ar"), "ar", stories=4, related=2))

@@ -14,7 +14,9 @@ def maildir_count(folder: Path) -> int:
     return len(mailbox.Maildir(folder / "outbox", create=False).keys())
 
 
-def test_send_once_to_active_subscribers_of_the_language(digest: Digest, initialised: Path) -> None:
+def test_send_once_to_active_subscribers_of_the_language(
+    digest: Digest, initialised: Path, database_url: str
+) -> None:
     digest.ok("ingest", str(FIXTURES / "hostile.xml"))
     for address, language in [
         ("a@example.com", "en"),
@@ -23,7 +25,7 @@ def test_send_once_to_active_subscribers_of_the_language(digest: Digest, initial
         ("gone@example.com", "en"),
     ]:
         digest.ok("subscribers", "add", address, "--lang", language)
-    engine = sa.create_engine(f"sqlite:///{initialised / 'digest.db'}")
+    engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(
             sa.text("update subscribers set status='unsubscribed' where email='gone@example.com'")

@@ -1,0 +1,37 @@
+"""indexes for millions of rows: claims in id order, subscriber filters, cascades
+
+Revision ID: 0009_scale_indexes
+Revises: 0001
+
+- deliveries (edition_id, status, id) replaces (edition_id, status): a claim takes the
+  lowest ids of one status, so the index hands them over in order with no sort;
+- deliveries (subscriber_id): deleting a subscriber cascades to their deliveries, which
+  otherwise scans every delivery ever made (PostgreSQL does not index foreign keys);
+- subscribers (language, status): an edition's audience, and `subscribers count`/`list`
+  with both filters.
+"""
+
+from alembic import op
+
+revision = "0009_scale_indexes"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_claim", ["edition_id", "status", "id"])
+        batch_op.create_index("ix_deliveries_subscriber_id", ["subscriber_id"])
+        batch_op.drop_index("ix_deliveries_edition_status")
+    with op.batch_alter_table("subscribers", schema=None) as batch_op:
+        batch_op.create_index("ix_subscribers_language_status", ["language", "status"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("subscribers", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscribers_language_status")
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_edition_status", ["edition_id", "status"])
+        batch_op.drop_index("ix_deliveries_subscriber_id")
+        batch_op.drop_index("ix_deliveries_claim")

@@ -1,0 +1,110 @@
+"""The schema on both backends: one set of Alembic migrations, the indexes the big queries
+need, and the `[database]` settings reaching the engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from digest import outbox
+from digest.db import Database, make_engine, schema_head
+from digest.models import Edition
+from subscribers.models import metadata
+
+NOW = datetime(2025, 6, 4, 6, 0, tzinfo=UTC)
+
+
+def _upgrade(db: Database, revision: str) -> None:
+    config = db._alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def test_upgrading_from_the_first_schema_keeps_rows_and_matches_the_models(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        _upgrade(db, "0001")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO subscribers (email, name, language, sections, timezone, status,"
+                    " smtputf8, bounce_count, created_at, updated_at) VALUES ('old@example.com',"
+                    " '', 'en', '', 'UTC', 'active', false, 0, :now, :now)"
+                ),
+                {"now": NOW.replace(tzinfo=None)},
+            )
+        db.upgrade()
+        db.check_current()
+        with db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+            emails = connection.execute(sa.text("SELECT email FROM subscribers")).scalars()
+            assert list(emails) == ["old@example.com"]
+        assert differences == []
+    finally:
+        db.dispose()
+
+
+def test_the_quick_schema_head_is_alembics_head() -> None:
+    db = Database("sqlite://")
+    assert schema_head() == ScriptDirectory.from_config(db._alembic_config()).get_current_head()
+
+
+@pytest.mark.postgres
+def test_pool_and_statement_timeout_reach_postgresql_connections(postgres_url: str) -> None:
+    engine = make_engine(postgres_url, pool_size=3, max_overflow=1, statement_timeout=200)
+    try:
+        assert engine.pool.size() == 3  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SHOW statement_timeout")).scalar() == "200ms"
+            with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+                connection.execute(sa.text("SELECT pg_sleep(3)"))
+    finally:
+        engine.dispose()
+
+
+def _plan(connection: sa.Connection, statement: sa.Executable, **params: object) -> str:
+    compiled = statement.compile(dialect=connection.dialect)
+    values = {**compiled.params, **params}
+    rows = connection.exec_driver_sql(f"EXPLAIN {compiled.string}", values)
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.postgres
+def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
+    """EXPLAIN with sequential scans priced out: each query has an index it can use (on a
+    million rows PostgreSQL picks them by itself; bench/scale_bench.py prints those plans)."""
+    db = Database(postgres_url)
+    try:
+        db.upgrade()
+        with db.session() as session:
+            edition = Edition(
+                date=date(2025, 6, 4), language="en", window_start=NOW, window_end=NOW,
+                created_at=NOW,
+            )  # fmt: skip
+            session.add(edition)
+            session.flush()
+            connection = session.connection()
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            claim = outbox._claim_statements(True)[0]
+            plan = _plan(
+                connection, claim, c_edition=edition.id, c_owner="w", c_now=NOW, c_until=NOW,
+                c_limit=10,
+            )  # fmt: skip
+            assert "ix_deliveries_claim" in plan, plan
+            audience = _plan(connection, outbox.audience_query(edition, NOW))
+            assert "ix_subscribers_language_status" in audience, audience
+            cascade = _plan(
+                connection, sa.text("SELECT id FROM deliveries WHERE subscriber_id = 1")
+            )
+            assert "ix_deliveries_subscriber_id" in cascade, cascade
+    finally:
+        db.dispose()
