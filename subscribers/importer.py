@@ -30,6 +30,7 @@ from typing import IO, Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from subscribers import bulk
 from subscribers.addresses import AddressValidator, shown
 from subscribers.errors import ImportFailed, InvalidSubscriber, RowProblem, SubscriberError
 from subscribers.export import CSV_COLUMNS, unescape_cell
@@ -399,7 +400,8 @@ def _write(
     progress: Progress,
 ) -> None:
     total = report.valid - report.duplicates
-    counts = merge_rows(
+    merge = bulk.merge_copied if bulk.supports(session) else merge_rows
+    counts = merge(
         session,
         _staged_rows(staging, bool(report.duplicates)),
         default_language=options.languages[0],
