@@ -100,12 +100,23 @@ def owner_is_dead(owner: str, *, host: str | None = None) -> bool:
 def create_deliveries(session: Session, edition: Edition, now: datetime) -> int:
     """Add a pending delivery for each active subscriber of the edition's language, in
     one `INSERT ... SELECT` run by the database (no subscriber row comes to Python, so a
-    million take seconds and no memory). Returns the number of deliveries added."""
+    million take seconds and no memory). Returns the number of deliveries added.
+
+    Several senders may start at once (one per host): on PostgreSQL two such statements
+    can both find a subscriber without a delivery, so a row the other one inserted first
+    is skipped (`ON CONFLICT DO NOTHING`) instead of failing the run.
+    """
+    insert: Any
+    if _postgresql(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(_deliveries).from_select(
+        ["edition_id", "subscriber_id", "status", "attempts", "created_at", "updated_at"],
+        audience_query(edition, now),
+    )
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        _deliveries.insert().from_select(
-            ["edition_id", "subscriber_id", "status", "attempts", "created_at", "updated_at"],
-            audience_query(edition, now),
-        )
+        statement.on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
     )
     return max(result.rowcount or 0, 0)
 

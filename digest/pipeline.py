@@ -405,6 +405,8 @@ class SendReport:
     result: DrainResult = field(default_factory=DrainResult)
     #: Deliveries not yet final after this run (deferred, or held by a stopped run).
     remaining: int = 0
+    #: Of those, held by other live senders (they finish them): not this run's to report.
+    held_elsewhere: int = 0
     already_sent: bool = False
     nothing_to_send: bool = False
     dry_run: bool = False
@@ -417,7 +419,7 @@ class SendReport:
 
     @property
     def partial(self) -> bool:
-        return self.remaining > 0 and not self.dry_run
+        return self.remaining > self.held_elsewhere and not self.dry_run
 
 
 def send_options(settings: Settings) -> SendOptions:
@@ -512,6 +514,10 @@ def send(
     with db.session() as session:
         session.add(edition)
         report.remaining = outbox.remaining(session, edition.id)
+        if report.remaining:
+            # This run's own leases are released or cleared by now: any owner counts.
+            held = outbox.held_elsewhere(session, edition.id, "", clock())
+            report.held_elsewhere = held.count
         if report.remaining == 0 and edition.status != EditionStatus.SENT:
             edition.status = EditionStatus.SENT
             edition.sent_at = clock()

@@ -550,9 +550,8 @@ class _Drain:
             self.last_reclaim = time.monotonic()
             if await self.db(outbox.reclaim_abandoned, self.edition_id, self.owner, now):
                 return 0.0
-        held = await self.db(outbox.held_elsewhere, self.edition_id, self.owner, now)
-        if held.count:
-            return POLL
+        # What other live runs hold is theirs to finish (or to give back when they stop,
+        # or to be reclaimed when they die): this run is done, whoever still holds leases.
         return None
 
     # -- recording --------------------------------------------------------------------

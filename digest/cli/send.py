@@ -57,6 +57,13 @@ class RateType(click.ParamType):
     help="SMTP connections in parallel [default: mail.concurrency].",
 )
 @click.option("--rate", type=RateType(), help="At most R messages per second [default: mail.rate].")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Sender processes on this machine, sharing the edition (and --rate) between them.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @pass_app
 def send(
@@ -67,19 +74,27 @@ def send(
     test_to: tuple[str, ...],
     concurrency: int | None,
     rate: float | None,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Freeze the edition and deliver it once to every active subscriber of its language.
 
     Safe to rerun: a finished edition sends nothing; an interrupted one is completed.
+    Several senders (--workers, or one 'digest send' per host on one PostgreSQL) share
+    the work; each exits when nothing is left for it to claim.
     Exits 3 when deliveries remain deferred (run it again later to retry them)."""
     from digest import pipeline
 
     if dry_run and test_to:
         raise click.UsageError("--dry-run and --to cannot be combined")
+    if workers > 1 and (dry_run or test_to):
+        raise click.UsageError("--workers cannot be combined with --dry-run or --to")
     settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
     edition_day = pipeline.parse_day(day, settings, app.now())
     languages = [language] if language else list(settings.site.languages)
+    if workers > 1:
+        _send_with_workers(app, workers, edition_day.isoformat(), languages, as_json)
+        return
     if test_to:
         _send_test_copies(app, edition_day, languages, test_to, as_json)
         return
@@ -101,7 +116,7 @@ def send(
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
     if partial or not_started:
-        left = sum(report.remaining for report in partial)
+        left = sum(report.remaining - report.held_elsewhere for report in partial)
         click.echo(
             f"digest: {left:,} {'delivery' if left == 1 else 'deliveries'} not sent yet"
             f"{_why(partial)}{f'; not started: {not_started}' if not_started else ''}; "
@@ -109,6 +124,50 @@ def send(
             err=True,
         )
         sys.exit(ExitCode.PARTIAL)
+
+
+def _send_with_workers(
+    app: App, workers: int, day: str, languages: list[str], as_json: bool
+) -> None:
+    """N `digest send` processes on the same editions; a summary per worker and in all."""
+    from digest.senders import run_senders, worst_exit_code
+
+    mail = app.settings().mail
+    arguments = ["send", "--date", day, "--concurrency", str(mail.concurrency)]
+    if mail.rate:
+        arguments += ["--rate", repr(mail.rate / workers)]  # the limit is for all of them
+    environment = {"DIGEST_CONFIG": str(app.config)} if app.config else {}
+    if app.db_url:
+        environment["DIGEST_DATABASE_URL"] = app.db_url
+    outcomes = []
+    with _stop_on_signals() as stop:
+        for language in languages:
+            if not as_json:
+                app.info(f"{day}/{language}: {workers} sender processes...")
+            batch = run_senders(
+                workers, [*arguments, "--lang", language], environment=environment, stop=stop
+            )
+            outcomes += batch
+            for outcome in batch:
+                _print_worker(app, outcome, as_json)
+            if stop.is_set():
+                break
+    if as_json:
+        print_json({"workers": [{"worker": o.number, "pid": o.pid, "exit_code": o.returncode,
+                                 "editions": o.editions} for o in outcomes]})  # fmt: skip
+    sys.exit(worst_exit_code(outcomes))
+
+
+def _print_worker(app: App, outcome: Any, as_json: bool) -> None:
+    if outcome.returncode < 0:
+        click.echo(f"digest: worker {outcome.number} (pid {outcome.pid}) was killed by "
+                   f"signal {-outcome.returncode}; run 'digest send' again", err=True)  # fmt: skip
+    for edition in [] if as_json else outcome.editions:
+        app.info(
+            f"  worker {outcome.number}: {edition['edition']}: {edition['sent']:,} sent, "
+            f"{edition['failed']:,} failed, {edition['deferred']:,} deferred "
+            f"({edition['rate']:,.0f} msg/s), exit {outcome.returncode}"
+        )
 
 
 def _why(reports: list[pipeline.SendReport]) -> str:
@@ -173,8 +232,10 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
         app.info(f"  {r.bounced} subscriber(s) reached the bounce threshold and were suppressed")
     if r.stopped:
         app.info(f"  stopped early: {r.stopped}")
+    if report.held_elsewhere:
+        app.info(f"  {report.held_elsewhere:,} in flight on other senders (they finish them)")
     if report.partial:
-        app.info(f"  {report.remaining:,} not sent yet:")
+        app.info(f"  {report.remaining - report.held_elsewhere:,} not sent yet:")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
 
@@ -202,6 +263,7 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
         "retried": r.retried,
         "bounced": r.bounced,
         "remaining": report.remaining,
+        "held_elsewhere": report.held_elsewhere,
         "elapsed_seconds": round(r.elapsed, 3),
         "rate": round(r.rate, 1),
         "stopped": r.stopped,

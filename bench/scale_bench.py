@@ -1,0 +1,306 @@
+"""Scale on PostgreSQL: a million subscribers, a million-row import, several senders.
+
+    python bench/scale_bench.py [--subscribers 1000000] [--import-rows 1000000]
+                                [--send 6000] [--concurrency 4] [--url URL]
+
+Starts a throwaway PostgreSQL cluster on 127.0.0.1 (initdb as the `postgres` user, as
+.ci/run does; server defaults, fsync on) unless --url names a server, and prints:
+
+- deliveries created per second: `outbox.create_deliveries` (one INSERT ... SELECT) for
+  an edition with SUBSCRIBERS active subscribers, and the EXPLAIN plans of the claim and
+  audience queries on that table (the indexes of migration 0009 in use);
+- import rows/s: `digest subscribers import` of an IMPORT-ROWS-line CSV as its own
+  process (checking and COPY merge), with its peak resident memory; also 1/10 of it;
+- messages/s with 1, 2 and 4 sender processes (`digest send --workers N`, mail
+  concurrency CONCURRENCY each) into bench/smtp_sink.py with a 20 ms reply delay: the
+  sum of the workers' messages over the longest worker's drain time, and end to end;
+- peak memory of one sender process for an edition of 1/10 of SUBSCRIBERS and of all
+  of them (each stopped with SIGTERM after --memory-seconds).
+
+Peak memory is the kernel's maximum resident set of the measured process and its
+children (wait4). Figures only: nothing here asserts; the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from import_bench import generate
+from send_bench import DAY, SAMPLE, sink
+
+DIGEST = [sys.executable, "-m", "digest"]
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """initdb + pg_ctl start on a free loopback port; stopped and deleted on exit."""
+    pg_bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="digest-scale-pg-"))
+    os.chmod(folder, 0o777)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    as_postgres(
+        f"{pg_bin}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U", "postgres", "-E", "UTF8"
+    )
+    as_postgres(
+        f"{pg_bin}/pg_ctl",
+        "-D",
+        f"{folder}/data",
+        "-l",
+        f"{folder}/log",
+        "-w",
+        "-o",
+        f"'-p {port} -k {folder} -c listen_addresses=127.0.0.1'",
+        "start",
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        as_postgres(f"{pg_bin}/pg_ctl", "-D", f"{folder}/data", "-m", "immediate", "stop")
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+def fresh_database(server: str, name: str) -> str:
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def run(
+    site: Path, url: str, *args: str, stop_after: float | None = None
+) -> tuple[int, float, float, str]:
+    """(exit code, seconds, peak MiB, stdout) of `digest ARGS` as a process in `site`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    env["DIGEST_DATABASE_URL"] = url
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        process = subprocess.Popen([*DIGEST, *args], cwd=site, env=env, stdout=out, stderr=err)
+        if stop_after is not None:
+            time.sleep(stop_after)
+            process.send_signal(signal.SIGTERM)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code not in (0, 3):
+            raise SystemExit(f"digest {' '.join(args)} failed ({code}): {err.read().decode()}")
+        return code, seconds, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def new_site(folder: Path, url: str) -> Path:
+    """digest init + the sample English articles + the frozen edition (no subscribers)."""
+    folder.mkdir(parents=True)
+    run(folder, url, "init")
+    run(folder, url, "ingest", str(SAMPLE))
+    run(folder, url, "--quiet", "send", "--date", DAY, "--lang", "en")  # freezes, sends none
+    return folder
+
+
+def add_subscribers(url: str, count: int) -> None:
+    """`count` active English subscribers, generated inside the database."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO subscribers (email, name, language, sections, timezone, status,"
+                " smtputf8, bounce_count, created_at, updated_at)"
+                " SELECT 'reader' || n || '@example.com', 'Reader ' || n, 'en', '', 'UTC',"
+                " 'active', false, 0, now(), now() FROM generate_series(1, :count) AS n"
+            ),
+            {"count": count},
+        )
+        connection.exec_driver_sql("ANALYZE subscribers")
+    engine.dispose()
+
+
+def reset_edition(url: str) -> None:
+    """Back to a frozen edition without deliveries, so the next run sends it all again."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM deliveries")
+        connection.exec_driver_sql("UPDATE editions SET status = 'frozen', sent_at = NULL")
+    engine.dispose()
+
+
+def measure_creation(url: str, subscribers: int) -> None:
+    from digest import outbox
+    from digest.db import Database
+    from digest.models import Edition
+
+    db = Database(url)
+    try:
+        with db.session() as session:
+            edition = session.scalars(sa.select(Edition)).one()
+            started = time.perf_counter()
+            created = outbox.create_deliveries(session, edition, datetime.now(UTC))
+            session.commit()
+            seconds = time.perf_counter() - started
+            session.connection().exec_driver_sql("ANALYZE deliveries")
+        print(
+            f"deliveries: {created:,} created in {seconds:.1f} s = "
+            f"{created / seconds:,.0f}/s (one INSERT ... SELECT; target 1,000,000 < 30 s)"
+        )
+        with db.session() as session:
+            connection = session.connection()
+            claim = outbox._claim_statements(True)[0].compile(dialect=connection.dialect)
+            values = {
+                **claim.params,
+                "c_edition": edition.id,
+                "c_owner": "bench",
+                "c_now": datetime.now(UTC),
+                "c_until": datetime.now(UTC),
+                "c_limit": 32,
+            }
+            print("  EXPLAIN claim (32 pending, lowest ids first):")
+            for (line,) in connection.exec_driver_sql(f"EXPLAIN {claim.string}", values):
+                print(f"    {line}")
+            session.rollback()
+            audience = outbox.audience_query(edition, datetime.now(UTC))
+            compiled = audience.compile(dialect=connection.dialect)
+            print("  EXPLAIN audience (active subscribers of the language lacking a delivery):")
+            for (line,) in connection.exec_driver_sql(
+                f"EXPLAIN {compiled.string}", compiled.params
+            ):
+                print(f"    {line}")
+    finally:
+        db.dispose()
+
+
+def measure_import(root: Path, server: str, rows: int) -> None:
+    for count in (rows // 10, rows):
+        source = root / f"import-{count}.csv"
+        generate(source, count)
+        url = fresh_database(server, f"scale_import_{count}")
+        site = root / f"import-site-{count}"
+        site.mkdir()
+        run(site, url, "init")
+        _code, seconds, peak, _out = run(site, url, "--quiet", "subscribers", "import", str(source))
+        print(
+            f"import: {count:,} rows in {seconds:.1f} s = {count / seconds:,.0f} rows/s, "
+            f"peak {peak:.0f} MiB (whole process: checking and COPY merge; target 20,000/s)"
+        )
+        source.unlink()
+
+
+def measure_senders(root: Path, server: str, messages: int, concurrency: int) -> None:
+    url = fresh_database(server, "scale_send")
+    site = new_site(root / "send-site", url)
+    add_subscribers(url, messages)
+    rates = {}
+    with sink(0.02) as port:
+        transport = f"smtp://127.0.0.1:{port}?tls=off"
+        for workers in (1, 2, 4):
+            reset_edition(url)
+            os.environ["DIGEST_TRANSPORT"] = transport
+            try:
+                _code, seconds, peak, out = run(
+                    site,
+                    url,
+                    "send",
+                    "--date",
+                    DAY,
+                    "--lang",
+                    "en",
+                    "--json",
+                    "--concurrency",
+                    str(concurrency),
+                    "--workers",
+                    str(workers),
+                )
+            finally:
+                del os.environ["DIGEST_TRANSPORT"]
+            summary = json.loads(out)
+            runs = [w["editions"][0] for w in summary.get("workers", [])] or summary["editions"]
+            sent = sum(r["sent"] for r in runs)
+            longest = max(r["elapsed_seconds"] for r in runs)
+            rates[workers] = sent / longest
+            print(
+                f"send: {workers} process(es) x {concurrency} connections: {sent:,} messages, "
+                f"{rates[workers]:,.0f} msg/s (end to end {sent / seconds:,.0f}/s), "
+                f"peak {peak:.0f} MiB per process"
+            )
+    print(f"  4 processes / 1 process = {rates[4] / rates[1]:.1f}x (target >= 3x)")
+
+
+def measure_sender_memory(root: Path, server: str, subscribers: int, seconds: float) -> None:
+    url = fresh_database(server, "scale_memory")
+    site = new_site(root / "memory-site", url)
+    with sink(0.0) as port:
+        os.environ["DIGEST_TRANSPORT"] = f"smtp://127.0.0.1:{port}?tls=off"
+        try:
+            for count in (subscribers // 10, subscribers):
+                engine = sa.create_engine(url)
+                with engine.begin() as connection:
+                    connection.exec_driver_sql("DELETE FROM deliveries")
+                    connection.exec_driver_sql("DELETE FROM subscribers")
+                engine.dispose()
+                add_subscribers(url, count)
+                reset_edition(url)
+                _code, _s, peak, _out = run(
+                    site, url, "--quiet", "send", "--date", DAY, "--lang", "en", stop_after=seconds
+                )
+                print(
+                    f"sender memory: edition of {count:,}: peak {peak:.0f} MiB "
+                    f"(creating the deliveries, then {seconds:.0f} s of sending; target < 200)"
+                )
+        finally:
+            del os.environ["DIGEST_TRANSPORT"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1_000_000)
+    parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--send", type=int, default=6_000, help="messages per sender run")
+    parser.add_argument("--concurrency", type=int, default=4, help="connections per process")
+    parser.add_argument("--memory-seconds", type=float, default=20.0)
+    parser.add_argument("--url", help="use this PostgreSQL server instead of a throwaway one")
+    args = parser.parse_args()
+    print(f"scale bench, {date.today()}, {os.cpu_count()} CPUs (shared machine: see load)")
+    with tempfile.TemporaryDirectory(prefix="digest-scale-") as scratch:
+        root = Path(scratch)
+        with throwaway_cluster() if not args.url else _given(args.url) as server:
+            url = fresh_database(server, "scale_deliveries")
+            new_site(root / "site", url)
+            add_subscribers(url, args.subscribers)
+            measure_creation(url, args.subscribers)
+            measure_import(root, server, args.import_rows)
+            measure_senders(root, server, args.send, args.concurrency)
+            measure_sender_memory(root, server, args.subscribers, args.memory_seconds)
+            print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+@contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
+
+
+if __name__ == "__main__":
+    main()
