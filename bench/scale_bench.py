@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from import_bench import generate
@@ -181,7 +183,6 @@ def measure_creation(url: str, subscribers: int) -> None:
             print("  EXPLAIN claim (32 pending, lowest ids first):")
             for (line,) in connection.exec_driver_sql(f"EXPLAIN {claim.string}", values):
                 print(f"    {line}")
-            session.rollback()
             audience = outbox.audience_query(edition, datetime.now(UTC))
             compiled = audience.compile(dialect=connection.dialect)
             print("  EXPLAIN audience (active subscribers of the language lacking a delivery):")
@@ -189,8 +190,38 @@ def measure_creation(url: str, subscribers: int) -> None:
                 f"EXPLAIN {compiled.string}", compiled.params
             ):
                 print(f"    {line}")
+            session.rollback()
+        late_claims(db.engine, claim, values)
     finally:
         db.dispose()
+
+
+def late_claims(engine: sa.Engine, claim: Any, values: dict[str, Any]) -> None:
+    """Claim time late in a run: 90% of the edition sent and committed, statistics not
+    yet refreshed (autovacuum lags a fast run), then after ANALYZE. Each claim is rolled
+    back, so all of them see the same table."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE deliveries SET status = 'sent' WHERE id <= "
+            "(SELECT min(id) + 0.9 * count(*) FROM deliveries)"
+        )
+    for state in ("stale statistics", "after ANALYZE"):
+        with engine.begin() as connection:
+            if state == "after ANALYZE":
+                connection.exec_driver_sql("ANALYZE deliveries")
+            plan = connection.exec_driver_sql(f"EXPLAIN {claim.string}", values).all()
+        index = next((r[0].split(" using ")[1].split()[0] for r in plan if " using " in r[0]), "?")
+        times = []
+        for _ in range(20):
+            with engine.connect() as connection:
+                started = time.perf_counter()
+                claimed = connection.exec_driver_sql(claim.string, values).all()
+                times.append(time.perf_counter() - started)
+                connection.rollback()
+        print(
+            f"  a claim of {len(claimed)} with 90% sent, {state}: "
+            f"median {1000 * statistics.median(times):.1f} ms (first index: {index})"
+        )
 
 
 def measure_import(root: Path, server: str, rows: int) -> None:

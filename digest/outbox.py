@@ -116,7 +116,8 @@ def create_deliveries(session: Session, edition: Edition, now: datetime) -> int:
         audience_query(edition, now),
     )
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        statement.on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
+        statement.on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"]),
+        execution_options={"preserve_rowcount": True},  # else INSERT's count is -1
     )
     return max(result.rowcount or 0, 0)
 

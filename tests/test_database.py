@@ -106,5 +106,9 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
                 connection, sa.text("SELECT id FROM deliveries WHERE subscriber_id = 1")
             )
             assert "ix_deliveries_subscriber_id" in cascade, cascade
+            options = connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'deliveries'"
+            ).scalar()
+            assert "autovacuum_analyze_scale_factor=0.005" in options
     finally:
         db.dispose()
