@@ -83,6 +83,16 @@ def open_database(settings: Settings, *, check: bool = True) -> Database:
     return db
 
 
+def database_error(error: SQLAlchemyError) -> DatabaseError:
+    """A driver failure that reached the command (the server went away, a statement hit
+    `database.statement_timeout`) as one line, without the SQL or its parameters."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    hint = None
+    if "statement timeout" in reason:
+        hint = "raise database.statement_timeout (milliseconds, 0: no limit) if it is expected"
+    return DatabaseError(f"database error: {reason}", hint=hint)
+
+
 def redact_url(url: str) -> str:
     """Never print a database password."""
     from sqlalchemy.engine import make_url

@@ -4,6 +4,7 @@ need, and the `[database]` settings reaching the engine."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -112,3 +113,29 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
             assert "autovacuum_analyze_scale_factor=0.005" in options
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_statement_over_the_timeout_is_one_clear_error(postgres_url: str) -> None:
+    from tests.conftest import Digest
+
+    pg = Digest({"DIGEST_DATABASE_URL": postgres_url})
+    pg.ok("init")
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO subscribers (email, name, language, sections, timezone, status,"
+                " smtputf8, bounce_count, created_at, updated_at) SELECT 'r' || n ||"
+                " '@example.com', '', 'en', '', 'UTC', 'active', false, 0, now(), now()"
+                " FROM generate_series(1, 300000) AS n"
+            )
+        )
+    engine.dispose()
+    config = Path("digest.toml")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("statement_timeout = 0", "statement_timeout = 1"), "utf-8")
+    result = pg("subscribers", "list", "--format", "csv")
+    assert result.exit_code == 1
+    assert "statement timeout" in result.stderr and "database.statement_timeout" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1

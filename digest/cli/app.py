@@ -142,6 +142,14 @@ class DigestGroup(LazyGroup):
             if isinstance(ctx.obj, App) and ctx.obj.verbose:
                 traceback.print_exc()
             raise UserError(str(e), int(getattr(e, "exit_code", ExitCode.ERROR))) from e
+        except Exception as e:
+            if type(e).__module__ != "sqlalchemy.exc":
+                raise
+            from digest.db import database_error  # a lost server, a cancelled statement
+
+            if isinstance(ctx.obj, App) and ctx.obj.verbose:
+                traceback.print_exc()
+            raise UserError(str(database_error(e)), ExitCode.ERROR) from e
 
 
 def print_json(value: Any) -> None:
