@@ -83,7 +83,7 @@ def open_database(settings: Settings, *, check: bool = True) -> Database:
     return db
 
 
-def database_error(error: SQLAlchemyError) -> DatabaseError:
+def database_error(error: Exception) -> DatabaseError:
     """A driver failure that reached the command (the server went away, a statement hit
     `database.statement_timeout`) as one line, without the SQL or its parameters."""
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
