@@ -164,7 +164,8 @@ def _print_worker(app: App, outcome: Any, as_json: bool) -> None:
                    f"signal {-outcome.returncode}; run 'digest send' again", err=True)  # fmt: skip
     for edition in [] if as_json else outcome.editions:
         app.info(
-            f"  worker {outcome.number}: {edition['edition']}: {edition['sent']:,} sent, "
+            f"  worker {outcome.number}: {edition['edition']} ({edition['status']}): "
+            f"{edition['sent']:,} sent, "
             f"{edition['failed']:,} failed, {edition['deferred']:,} deferred "
             f"({edition['rate']:,.0f} msg/s), exit {outcome.returncode}"
         )
