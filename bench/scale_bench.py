@@ -45,6 +45,9 @@ from import_bench import generate
 from send_bench import DAY, SAMPLE, sink
 
 DIGEST = [sys.executable, "-m", "digest"]
+#: The mail transport of the commands run now (the SMTP sink), if any.
+TRANSPORT: list[str] = []
+PARTS = ("deliveries", "import", "send", "memory")
 
 
 @contextmanager
@@ -100,6 +103,8 @@ def run(
     """(exit code, seconds, peak MiB, stdout) of `digest ARGS` as a process in `site`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     env["DIGEST_DATABASE_URL"] = url
+    if TRANSPORT:
+        env["DIGEST_TRANSPORT"] = TRANSPORT[-1]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         process = subprocess.Popen([*DIGEST, *args], cwd=site, env=env, stdout=out, stderr=err)
@@ -262,7 +267,7 @@ def measure_senders(root: Path, server: str, messages: int, concurrency: int) ->
         transport = f"smtp://127.0.0.1:{port}?tls=off"
         for workers in (1, 2, 4):
             reset_edition(url)
-            os.environ["DIGEST_TRANSPORT"] = transport
+            TRANSPORT.append(transport)
             try:
                 _code, seconds, peak, out = run(
                     site,
@@ -279,12 +284,14 @@ def measure_senders(root: Path, server: str, messages: int, concurrency: int) ->
                     str(workers),
                 )
             finally:
-                del os.environ["DIGEST_TRANSPORT"]
+                TRANSPORT.pop()
             summary = json.loads(out)
             runs = [w["editions"][0] for w in summary.get("workers", [])] or summary["editions"]
             sent = sum(r["sent"] for r in runs)
             longest = max(r["elapsed_seconds"] for r in runs)
             rates[workers] = sent / longest
+            if not runs[0]["transport"].startswith("smtp"):
+                raise SystemExit(f"sent via {runs[0]['transport']}, not the sink")
             print(
                 f"send: {workers} process(es) x {concurrency} connections: {sent:,} messages, "
                 f"{rates[workers]:,.0f} msg/s (end to end {sent / seconds:,.0f}/s), "
@@ -297,7 +304,7 @@ def measure_sender_memory(root: Path, server: str, subscribers: int, seconds: fl
     url = fresh_database(server, "scale_memory")
     site = new_site(root / "memory-site", url)
     with sink(0.0) as port:
-        os.environ["DIGEST_TRANSPORT"] = f"smtp://127.0.0.1:{port}?tls=off"
+        TRANSPORT.append(f"smtp://127.0.0.1:{port}?tls=off")
         try:
             for count in (subscribers // 10, subscribers):
                 engine = sa.create_engine(url)
@@ -315,7 +322,7 @@ def measure_sender_memory(root: Path, server: str, subscribers: int, seconds: fl
                     f"(creating the deliveries, then {seconds:.0f} s of sending; target < 200)"
                 )
         finally:
-            del os.environ["DIGEST_TRANSPORT"]
+            TRANSPORT.pop()
 
 
 def main() -> None:
@@ -326,18 +333,24 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="connections per process")
     parser.add_argument("--memory-seconds", type=float, default=20.0)
     parser.add_argument("--url", help="use this PostgreSQL server instead of a throwaway one")
+    parser.add_argument("--parts", default=",".join(PARTS), help="which measurements")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     print(f"scale bench, {date.today()}, {os.cpu_count()} CPUs (shared machine: see load)")
     with tempfile.TemporaryDirectory(prefix="digest-scale-") as scratch:
         root = Path(scratch)
         with throwaway_cluster() if not args.url else _given(args.url) as server:
-            url = fresh_database(server, "scale_deliveries")
-            new_site(root / "site", url)
-            add_subscribers(url, args.subscribers)
-            measure_creation(url, args.subscribers)
-            measure_import(root, server, args.import_rows)
-            measure_senders(root, server, args.send, args.concurrency)
-            measure_sender_memory(root, server, args.subscribers, args.memory_seconds)
+            if "deliveries" in parts:
+                url = fresh_database(server, "scale_deliveries")
+                new_site(root / "site", url)
+                add_subscribers(url, args.subscribers)
+                measure_creation(url, args.subscribers)
+            if "import" in parts:
+                measure_import(root, server, args.import_rows)
+            if "send" in parts:
+                measure_senders(root, server, args.send, args.concurrency)
+            if "memory" in parts:
+                measure_sender_memory(root, server, args.subscribers, args.memory_seconds)
             print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
