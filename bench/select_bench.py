@@ -204,6 +204,9 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10000)
     parser.add_argument("--archive", type=int, default=50000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--database", type=Path, help="keep the generated database here and reuse it next time"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,13 +214,16 @@ def main() -> None:
         print(json.dumps(run_once(args.child, args.trace)))
         return
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
-        started = time.perf_counter()
-        build_database(path, args.window, args.archive)
-        print(
-            f"database: {args.window:,} window + {args.archive:,} archive articles "
-            f"(built in {time.perf_counter() - started:.0f} s)"
-        )
+        path = args.database or Path(folder) / "bench.db"
+        if path.exists():
+            print(f"database: {path.name}, reused")
+        else:
+            started = time.perf_counter()
+            build_database(path, args.window, args.archive)
+            print(
+                f"database: {args.window:,} window + {args.archive:,} archive articles "
+                f"(built in {time.perf_counter() - started:.0f} s)"
+            )
         load_before = f"{os.getloadavg()[0]:.2f}"
         runs = [child(path, trace=False) for _ in range(args.runs)]
         traced = child(path, trace=True)

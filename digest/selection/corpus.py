@@ -43,6 +43,10 @@ class Doc:
     published_at: datetime
     priority: int = 0
     popularity: int | None = None
+    url: str = ""
+    #: The source gave no usable date (ingest used the feed's or the fetch time).
+    date_estimated: bool = False
+    ingested_at: datetime | None = None
     vector: Vector = EMPTY
 
     def order_key(self) -> tuple[float, str]:
