@@ -112,6 +112,8 @@ class Vocabulary:
                     for suffix in _DEMONYM_SUFFIXES
                     if stemmed.endswith(suffix) and len(stemmed) - len(suffix) >= 4
                 ]
+                if stemmed.endswith("ese"):  # China and Chinese, Malta and Maltese
+                    bases.append(stemmed[:-3] + "a")
                 if term is None:
                     term = next((terms[base] for base in bases if base in terms), None)
         if term is None:
