@@ -14,9 +14,7 @@ Two articles are the same event when they are related, or when either lies withi
 `EVENT_THRESHOLD` of the other's centroid. The threshold was chosen on half of the UCI
 stories (`bench/select_eval.py`, the "tune" split) and is reported on the other half.
 
-The similarities are sparse matrix products (scipy): one product of the window with
-itself gives every related pair of a 10,000-article window in a fraction of a second,
-where a Python loop over pairs would take minutes.
+The neighbourhoods come from `graph.KeyGraph` (every pair at once, over key terms).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import sparse
 
+from digest.selection.graph import KeyGraph, matrix
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector
 
 #: Similarity to an event's centroid from which an article reports that event.
@@ -34,20 +33,6 @@ EVENT_THRESHOLD = 0.25
 EVENT_KEYWORDS = 4
 #: ... each of them in at least this share of the event's reports.
 KEYWORD_SHARE = 0.5
-#: How many of an article's own heaviest terms say what it is about.
-OWN_KEYWORDS = 4
-
-
-def matrix(vectors: Sequence[Vector], width: int | None = None) -> sparse.csr_matrix:
-    """Rows of normalised term weights, one per vector (n x terms, float64)."""
-    lengths = np.fromiter((len(v.ids) for v in vectors), dtype=np.int64, count=len(vectors))
-    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    total = int(indptr[-1])
-    indices = np.fromiter((t for v in vectors for t in v.ids), dtype=np.int64, count=total)
-    data = np.fromiter((w for v in vectors for w in v.weights), dtype=np.float64, count=total)
-    columns = max(int(indices.max()) + 1 if total else 1, width or 0)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), columns))
 
 
 class Events:
@@ -60,26 +45,16 @@ class Events:
     def __init__(
         self,
         vectors: Sequence[Vector],
+        graph: KeyGraph,
         floor: float,
         sources: Sequence[str],
         title_terms: Callable[[int], frozenset[int]],
     ) -> None:
         self.rows = matrix(vectors)
-        self.ones = ones = self.rows.copy()
-        ones.data[:] = 1.0
+        self.ones = self.rows.copy()
+        self.ones.data[:] = 1.0
         self._title_terms = title_terms
-        similar = (self.rows @ self.rows.T).tocsr()
-        shared = (ones @ ones.T).tocsr()
-        # The two products have the same pattern: compare their stored values in place.
-        similar.sort_indices()
-        shared.sort_indices()
-        keep = (similar.data >= floor - 1e-12) & (shared.data >= RELATED_MIN_TERMS)
-        related = sparse.csr_matrix(
-            (keep.astype(np.float64), similar.indices, similar.indptr), shape=similar.shape
-        )
-        related.eliminate_zeros()
-        self.related = (related + sparse.identity(len(vectors), format="csr")).tocsr()
-        self.related.data[:] = 1.0
+        self.related = graph.pairs(floor, RELATED_MIN_TERMS)
         self._sources = sources
         self._centroids: dict[int, sparse.csr_matrix] = {}
         self._keywords: dict[int, frozenset[int]] = {}

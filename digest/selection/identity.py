@@ -20,10 +20,12 @@ def canonical_address(url: str) -> str:
     text = url.strip()
     if not text:
         return ""
-    try:
-        text = normalize_url(text, strict=True)
-    except (ValueError, AttributeError):  # courlan raises on some malformed URLs
-        text = text.lower()
+    if "?" in text or "%" in text:  # only then is courlan's (slower) work needed
+        try:
+            text = normalize_url(text, strict=True)
+        except (ValueError, AttributeError):  # courlan raises on some malformed URLs
+            text = text.lower()
+    text = text.split("#", 1)[0]
     parts = urlsplit(text)
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path.rstrip("/")

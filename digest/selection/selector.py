@@ -31,6 +31,7 @@ from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, scan
 from digest.selection.events import Events
+from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, source_identity
 from digest.selection.picking import pick_top_stories
@@ -68,10 +69,12 @@ def choose(
     nor second fetches of one address (`identity.canonical_address`).
     """
     vectors = [doc.vector for doc in window_docs]
-    groups = near_duplicate_groups(vectors, selection.duplicate_threshold)
+    graph = KeyGraph(vectors)
+    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
     groups, refetched = _join_same_address(groups, window_docs)
     events = Events(
         vectors,
+        graph,
         selection.related_floor,
         [source_identity(doc.source, doc.url) for doc in window_docs],
         lambda number: frozenset(corpus.vocabulary.count(window_docs[number].title, "").ids),
