@@ -35,7 +35,7 @@ from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, source_identity
 from digest.selection.picking import pick_top_stories
-from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
+from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.scoring import ScoreParts, score_parts
 from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import covering_window, edition_window
@@ -234,8 +234,30 @@ def plan_edition(
     )
     for choice in choices:
         related = [RelatedItem(loaded[m.doc.id], round(m.similarity, 4)) for m in choice.related]
-        plan.stories.append(Story(loaded[choice.doc.id], round(choice.score, 4), related))
+        story = Story(loaded[choice.doc.id], round(choice.score, 4), related, explain(choice))
+        plan.stories.append(story)
     return plan
+
+
+def explain(choice: Choice) -> Explanation | None:
+    """The choice's explanation, rounded like the plan's scores."""
+    if choice.parts is None:
+        return None
+    parts = choice.parts
+    return Explanation(
+        priority=round(parts.priority, 4),
+        popularity=round(parts.popularity, 4),
+        recency=round(parts.recency, 4),
+        coverage=round(parts.coverage, 4),
+        sources=parts.sources,
+        reports=[_report(doc) for doc in choice.reports],
+        beaten=[_report(doc, score) for doc, score in choice.beaten],
+    )
+
+
+def _report(doc: Doc, score: float | None = None) -> Report:
+    rounded = None if score is None else round(score, 4)
+    return Report(doc.guid, doc.title, doc.source, doc.section, doc.published_at, rounded)
 
 
 @dataclass
