@@ -94,11 +94,12 @@ class Vocabulary:
         known = self._word_terms
         for word in dict.fromkeys(tokens):
             if word not in known:
-                known[word] = self._term_of(stem(word)) if is_term(word) else -1
+                known[word] = self._term_of(stem(word), word) if is_term(word) else -1
 
-    def _term_of(self, stemmed: str) -> int:
+    def _term_of(self, stemmed: str, word: str) -> int:
         """The term of a stem; an English demonym and its place share one (Iranian, Iran),
-        whichever comes first."""
+        whichever comes first (the demonym's ending is read off the word, not its stem:
+        the stemmer cuts "Israeli" to "isra")."""
         terms = self._term_ids
         term = terms.get(stemmed)
         if term is not None:
@@ -106,14 +107,14 @@ class Vocabulary:
         bases: list[str] = []
         if stemmed.isascii():
             term = self._places.get(stemmed)  # a demonym of this place came first
-            if stemmed.endswith(_DEMONYM_SUFFIXES):
+            if word.endswith(_DEMONYM_SUFFIXES):
                 bases = [
-                    stemmed[: -len(suffix)]
+                    word[: -len(suffix)]
                     for suffix in _DEMONYM_SUFFIXES
-                    if stemmed.endswith(suffix) and len(stemmed) - len(suffix) >= 4
+                    if word.endswith(suffix) and len(word) - len(suffix) >= 4
                 ]
-                if stemmed.endswith("ese"):  # China and Chinese, Malta and Maltese
-                    bases.append(stemmed[:-3] + "a")
+                if word.endswith("ese"):  # China and Chinese, Malta and Maltese
+                    bases.append(word[:-3] + "a")
                 if term is None:
                     term = next((terms[base] for base in bases if base in terms), None)
         if term is None:
