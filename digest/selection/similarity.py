@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import mul, truediv
 from typing import NamedTuple
 
-from digest.selection.text import is_term, stem, words
+import numpy as np
+
+from digest.selection.text import LINE_END, is_term, stem, words, words_of_lines
 
 TITLE_WEIGHT = 2
 TITLE_CHARS = 300
@@ -41,6 +43,10 @@ _DEMONYM_SUFFIXES = ("ian", "an", "n", "i", "ese", "ish")
 _LOG_TF = [0.0] + [
     1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + OPENING_CHARS + 1)
 ]
+
+
+#: The term id the line end maps to (stop words map to -1).
+LINE_MARK = -2
 
 
 class TermCounts(NamedTuple):
@@ -144,12 +150,18 @@ class Vocabulary:
 class Weighting:
     """Inverse document frequencies from a sample of documents (the day's news)."""
 
-    def __init__(self, sample: Iterable[TermCounts]) -> None:
-        frequencies: Counter[int] = Counter()
-        documents = 0
-        for counts in sample:
-            frequencies.update(counts.ids)
-            documents += 1
+    def __init__(
+        self,
+        sample: Iterable[TermCounts],
+        *,
+        frequencies: Counter[int] | None = None,
+        documents: int = 0,
+    ) -> None:
+        if frequencies is None:
+            frequencies = Counter()
+            for counts in sample:
+                frequencies.update(counts.ids)
+                documents += 1
         self.documents = documents
         #: Weight of a term the sample never saw: as rare as can be.
         self.unseen = math.log(1 + documents) + 1.0
@@ -168,7 +180,8 @@ class Weighting:
         raw = list(
             map(mul, map(_LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
         )
-        order = sorted(range(len(raw)), key=raw.__getitem__, reverse=True)[:MAX_TERMS]
+        ids = counts.ids
+        order = sorted(range(len(raw)), key=lambda i: (-raw[i], ids[i]))[:MAX_TERMS]
         kept = list(map(raw.__getitem__, order))
         norm = math.sqrt(sum(map(mul, kept, kept)))
         return Vector(
@@ -185,3 +198,54 @@ def cosine(query: dict[int, float], vector: Vector) -> float:
     """Cosine of two normalised vectors, summed over `vector`'s terms in order."""
     shared = map(query.get, vector.ids, repeat(0.0, len(vector.ids)))
     return min(1.0, sum(map(mul, vector.weights, shared)))
+
+
+def vectors_of(
+    vocabulary: Vocabulary, documents: Sequence[tuple[str, str]]
+) -> tuple[list[Vector], Weighting]:
+    """The vectors of many (headline, text) documents at once, and the weighting learnt
+    from them: the same numbers as `Vocabulary.count` then `Weighting.vector` per
+    document, computed with numpy over all documents together (tens of thousands of
+    documents: a Python loop per document and term would be the selection's main cost).
+    """
+    texts = [
+        " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
+        for title, text in documents
+    ]
+    tokens = words_of_lines(texts)
+    known = vocabulary._word_terms
+    known.setdefault(LINE_END, LINE_MARK)
+    vocabulary._learn([t for t in dict.fromkeys(tokens) if t not in known])
+    ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    line_of = np.cumsum(ids == LINE_MARK) - (ids == LINE_MARK)
+    real = ids >= 0
+    term_ids, doc_of = ids[real], line_of[real]
+    width = int(term_ids.max()) + 1 if len(term_ids) else 1
+    pairs, counts = np.unique(doc_of * width + term_ids, return_counts=True)
+    pair_doc, pair_term = pairs // width, pairs % width
+    terms_seen, document_counts = np.unique(pair_term, return_counts=True)
+    frequencies = Counter(dict(zip(terms_seen.tolist(), document_counts.tolist(), strict=True)))
+    weighting = Weighting((), frequencies=frequencies, documents=len(documents))
+    idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
+    log_tf = np.asarray(_LOG_TF)[np.minimum(counts, len(_LOG_TF) - 1)]
+    raw = log_tf * idf[pair_term]
+    order = np.lexsort((pair_term, -raw, pair_doc))
+    pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
+    starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
+    rank = np.arange(len(pair_doc)) - starts[pair_doc]
+    keep = rank < MAX_TERMS
+    pair_doc, pair_term, raw = pair_doc[keep], pair_term[keep], raw[keep]
+    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1)).tolist()
+    term_list, weight_list = pair_term.tolist(), raw.tolist()
+    vectors = []
+    for number in range(len(documents)):
+        start, end = bounds[number], bounds[number + 1]
+        kept = weight_list[start:end]
+        if not kept:
+            vectors.append(EMPTY)
+            continue
+        norm = math.sqrt(sum(map(mul, kept, kept)))
+        vectors.append(
+            Vector(tuple(term_list[start:end]), tuple(map(truediv, kept, repeat(norm, len(kept)))))
+        )
+    return vectors, weighting
