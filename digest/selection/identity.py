@@ -26,11 +26,13 @@ def canonical_address(url: str) -> str:
         except (ValueError, AttributeError):  # courlan raises on some malformed URLs
             text = text.lower()
     text = text.split("#", 1)[0]
-    parts = urlsplit(text)
-    host = parts.netloc.lower().removeprefix("www.")
-    path = parts.path.rstrip("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{path}{query}" if host else text
+    scheme, found, rest = text.partition("://")
+    if not found:
+        return text
+    host, slash, path = rest.partition("/")
+    path, question, query = (slash + path).partition("?")
+    host = host.lower().removeprefix("www.")
+    return f"{host}{path.rstrip('/')}{question}{query}"
 
 
 def source_identity(source: str, url: str) -> str:

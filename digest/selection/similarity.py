@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from digest.selection.text import LINE_END, is_term, stem, words, words_of_lines
+from digest.selection.text import LINE_END, is_term, stem_all, words, words_of_lines
 
 TITLE_WEIGHT = 2
 TITLE_CHARS = 300
@@ -98,9 +98,10 @@ class Vocabulary:
     def _learn(self, tokens: list[str]) -> None:
         """Give new words their term (in order of appearance, so ids are reproducible)."""
         known = self._word_terms
-        for word in dict.fromkeys(tokens):
-            if word not in known:
-                known[word] = self._term_of(stem(word), word) if is_term(word) else -1
+        new = [word for word in dict.fromkeys(tokens) if word not in known]
+        stems = stem_all(new)
+        for word, stemmed in zip(new, stems, strict=True):
+            known[word] = self._term_of(stemmed, word) if is_term(word) else -1
 
     def _term_of(self, stemmed: str, word: str) -> int:
         """The term of a stem; an English demonym and its place share one (Iranian, Iran),

@@ -121,6 +121,13 @@ def _english_stem(word: str) -> str:
     return _SNOWBALL.stemWord(word)
 
 
+def stem_all(words: list[str]) -> list[str]:
+    """`stem` of each word; English words stemmed in one call to the C stemmer."""
+    english = [word for word in words if word.isascii()]
+    stems = dict(zip(english, _SNOWBALL.stemWords(english), strict=True))
+    return [stems[word] if word in stems else stem(word) for word in words]
+
+
 def _arabic_stem(word: str) -> str:
     if len(word) >= 4 and word[0] == "و":
         word = word[1:]
