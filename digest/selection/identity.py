@@ -26,7 +26,7 @@ def canonical_address(url: str) -> str:
         except (ValueError, AttributeError):  # courlan raises on some malformed URLs
             text = text.lower()
     text = text.split("#", 1)[0]
-    scheme, found, rest = text.partition("://")
+    _, found, rest = text.partition("://")  # http and https: one page
     if not found:
         return text
     host, slash, path = rest.partition("/")
