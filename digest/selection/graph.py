@@ -47,11 +47,13 @@ class KeyGraph:
     sharing at least one key term; both n x n CSR with the same pattern, sorted indices."""
 
     def __init__(self, vectors: Sequence[Vector]) -> None:
-        keys = matrix(vectors, terms=KEY_TERMS)
+        keys = matrix(vectors, terms=KEY_TERMS).astype(np.float32)  # halves the memory
         ones = keys.copy()
         ones.data[:] = 1.0
         self.similar = (keys @ keys.T).tocsr()
+        del keys
         self.shared = (ones @ ones.T).tocsr()
+        del ones
         self.similar.sort_indices()
         self.shared.sort_indices()
         self.size = len(vectors)
@@ -59,9 +61,9 @@ class KeyGraph:
     def pairs(self, floor: float, min_shared: int = 1) -> sparse.csr_matrix:
         """1.0 where two articles are at least `floor` similar sharing `min_shared` key
         terms (each article with itself included)."""
-        keep = (self.similar.data >= floor - 1e-9) & (self.shared.data >= min_shared)
+        keep = (self.similar.data >= floor - 1e-6) & (self.shared.data >= min_shared)
         found = sparse.csr_matrix(
-            (keep.astype(np.float64), self.similar.indices, self.similar.indptr),
+            (keep.astype(np.float32), self.similar.indices, self.similar.indptr),
             shape=self.similar.shape,
         )
         found = (found + sparse.identity(self.size, format="csr")).tocsr()

@@ -82,6 +82,7 @@ def choose(
         [source_identity(doc.source, doc.url) for doc in window_docs],
         lambda number: frozenset(corpus.vocabulary.count(window_docs[number].title, "").ids),
     )
+    del graph  # the pairs are kept by `groups` and `events`: free the products
     parts = score_parts(window_docs, events.coverage_sources(), end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded)

@@ -201,6 +201,35 @@ def cosine(query: dict[int, float], vector: Vector) -> float:
     return min(1.0, sum(map(mul, vector.weights, shared)))
 
 
+#: Documents tokenised at a time (bounds the memory of the token lists).
+_CHUNK = 2000
+
+
+def _term_counts(
+    vocabulary: Vocabulary, documents: Sequence[tuple[str, str]], offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document number, term, count) of every term of the documents, by document then
+    term; document numbers start at `offset`."""
+    texts = [
+        " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
+        for title, text in documents
+    ]
+    tokens = words_of_lines(texts)
+    del texts
+    known = vocabulary._word_terms
+    known.setdefault(LINE_END, LINE_MARK)
+    vocabulary._learn([t for t in dict.fromkeys(tokens) if t not in known])
+    ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    del tokens
+    ends = ids == LINE_MARK
+    line_of = np.cumsum(ends) - ends
+    real = ids >= 0
+    term_ids, doc_of = ids[real], line_of[real]
+    width = int(term_ids.max()) + 1 if len(term_ids) else 1
+    pairs, counts = np.unique(doc_of * width + term_ids, return_counts=True)
+    return pairs // width + offset, pairs % width, counts
+
+
 def vectors_of(
     vocabulary: Vocabulary, documents: Sequence[tuple[str, str]]
 ) -> tuple[list[Vector], Weighting]:
@@ -209,21 +238,14 @@ def vectors_of(
     document, computed with numpy over all documents together (tens of thousands of
     documents: a Python loop per document and term would be the selection's main cost).
     """
-    texts = [
-        " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
-        for title, text in documents
+    parts = [
+        _term_counts(vocabulary, documents[start : start + _CHUNK], start)
+        for start in range(0, len(documents), _CHUNK)
     ]
-    tokens = words_of_lines(texts)
-    known = vocabulary._word_terms
-    known.setdefault(LINE_END, LINE_MARK)
-    vocabulary._learn([t for t in dict.fromkeys(tokens) if t not in known])
-    ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    line_of = np.cumsum(ids == LINE_MARK) - (ids == LINE_MARK)
-    real = ids >= 0
-    term_ids, doc_of = ids[real], line_of[real]
-    width = int(term_ids.max()) + 1 if len(term_ids) else 1
-    pairs, counts = np.unique(doc_of * width + term_ids, return_counts=True)
-    pair_doc, pair_term = pairs // width, pairs % width
+    pair_doc = np.concatenate([part[0] for part in parts] or [np.zeros(0, np.int64)])
+    pair_term = np.concatenate([part[1] for part in parts] or [np.zeros(0, np.int64)])
+    counts = np.concatenate([part[2] for part in parts] or [np.zeros(0, np.int64)])
+    width = int(pair_term.max()) + 1 if len(pair_term) else 1
     terms_seen, document_counts = np.unique(pair_term, return_counts=True)
     frequencies = Counter(dict(zip(terms_seen.tolist(), document_counts.tolist(), strict=True)))
     weighting = Weighting((), frequencies=frequencies, documents=len(documents))
