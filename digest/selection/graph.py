@@ -12,6 +12,7 @@ for the truncated vectors and the same on every run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -31,9 +32,11 @@ def matrix(
     indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     total = int(indptr[-1])
-    indices = np.fromiter((t for v in vectors for t in v.ids[:terms]), dtype=np.int64, count=total)
+    indices = np.fromiter(
+        chain.from_iterable(v.ids[:terms] for v in vectors), dtype=np.int64, count=total
+    )
     data = np.fromiter(
-        (w for v in vectors for w in v.weights[:terms]), dtype=np.float64, count=total
+        chain.from_iterable(v.weights[:terms] for v in vectors), dtype=np.float64, count=total
     )
     if terms is not None and total:
         norms = np.sqrt(np.add.reduceat(data * data, indptr[:-1][lengths > 0]))

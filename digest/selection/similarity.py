@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import mul, truediv
 from typing import NamedTuple
 
@@ -258,17 +258,13 @@ def vectors_of(
     rank = np.arange(len(pair_doc)) - starts[pair_doc]
     keep = rank < MAX_TERMS
     pair_doc, pair_term, raw = pair_doc[keep], pair_term[keep], raw[keep]
-    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1)).tolist()
-    term_list, weight_list = pair_term.tolist(), raw.tolist()
-    vectors = []
-    for number in range(len(documents)):
-        start, end = bounds[number], bounds[number + 1]
-        kept = weight_list[start:end]
-        if not kept:
-            vectors.append(EMPTY)
-            continue
-        norm = math.sqrt(sum(map(mul, kept, kept)))
-        vectors.append(
-            Vector(tuple(term_list[start:end]), tuple(map(truediv, kept, repeat(norm, len(kept)))))
-        )
+    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
+    squares = np.bincount(pair_doc, weights=raw * raw, minlength=len(documents))
+    norms = np.sqrt(squares)[pair_doc]
+    term_list, weight_list = pair_term.tolist(), (raw / norms).tolist()
+    edges = bounds.tolist()
+    vectors = [
+        Vector(tuple(term_list[start:end]), tuple(weight_list[start:end])) if end > start else EMPTY
+        for start, end in pairwise(edges)
+    ]
     return vectors, weighting
