@@ -189,12 +189,17 @@ def run_once(path: Path, trace: bool) -> dict:
     }
 
 
-def child(path: Path, trace: bool) -> dict:
+def child(path: Path, trace: bool, tree: Path | None = None) -> dict:
+    """One run in a fresh process; with `tree`, of the digest package in that source tree."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
     output = subprocess.run(
         [sys.executable, __file__, "--child", str(path), *(["--trace"] if trace else [])],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout
     return json.loads(output)
 
@@ -206,6 +211,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--database", type=Path, help="keep the generated database here and reuse it next time"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="source tree of another version (e.g. 'git archive main'): run it on the same "
+        "database, alternating with this one, and print the ratio",
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
@@ -225,7 +236,11 @@ def main() -> None:
                 f"(built in {time.perf_counter() - started:.0f} s)"
             )
         load_before = f"{os.getloadavg()[0]:.2f}"
-        runs = [child(path, trace=False) for _ in range(args.runs)]
+        runs, baseline = [], []
+        for _ in range(args.runs):
+            runs.append(child(path, trace=False))
+            if args.baseline:
+                baseline.append(child(path, trace=False, tree=args.baseline))
         traced = child(path, trace=True)
     seconds = statistics.median(run["seconds"] for run in runs)
     cpu = statistics.median(run["cpu_seconds"] for run in runs)
@@ -242,6 +257,14 @@ def main() -> None:
         f"(process peak RSS {peak:.0f} MB); Python allocations peak "
         f"{traced['traced_peak_mb']:.0f} MB"
     )
+    if baseline:
+        base_wall = statistics.median(run["seconds"] for run in baseline)
+        base_cpu = statistics.median(run["cpu_seconds"] for run in baseline)
+        print(
+            f"baseline ({args.baseline.name}): median {base_wall:.2f} s wall, {base_cpu:.2f} s "
+            f"CPU; this version / baseline: {seconds / base_wall:.2f} wall, "
+            f"{cpu / base_cpu:.2f} CPU"
+        )
     print(f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} (2 cores)")
 
 
