@@ -151,3 +151,21 @@ def test_coverage_counts_sources_not_rows(database: Database) -> None:
     ]
     store(database, [*covered_story(), *one_source])
     assert top_guids(database) == ["covered-0", "busy-0"]
+
+
+def test_undated_items_come_after_every_dated_one_whatever_their_priority(
+    database: Database,
+) -> None:
+    backlog = [
+        {
+            "guid": f"backlog-{n}",
+            "title": title,
+            "hours_before": 0.2,
+            "date_estimated": True,
+            "priority": 2,  # even an editor's weight does not lift an undated item
+            "section": "Culture",
+        }
+        for n, title in enumerate(["Library opens downtown", "City expands bus network"])
+    ]
+    store(database, [*backlog, SINGLE])
+    assert top_guids(database) == ["single", "backlog-0", "backlog-1"]

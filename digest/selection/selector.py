@@ -36,7 +36,7 @@ from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, source_identity
 from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
-from digest.selection.scoring import ScoreParts, score_parts
+from digest.selection.scoring import ScoreParts, score_parts, trusted_date
 from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import covering_window, edition_window
 
@@ -85,7 +85,8 @@ def choose(
     del graph  # the pairs are kept by `groups` and `events`: free the products
     parts = score_parts(window_docs, events.coverage_sources(), end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
-    ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded)
+    undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
+    ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
     outcome = pick_top_stories(
         [doc for _, doc in ranked],
@@ -139,16 +140,26 @@ def _representatives(
     groups: Sequence[int],
     doc_scores: Sequence[float],
     excluded: frozenset[int],
+    undated: frozenset[int] = frozenset(),
 ) -> list[tuple[float, Doc]]:
-    """The best-scoring allowed article of each group, best first (ties: newest, guid)."""
+    """The best-scoring allowed article of each group, best first (ties: newest, guid).
+
+    Articles whose date is not the source's own (`undated`) come after every dated one,
+    whatever their score: a backlog stamped with its fetch time, or a feed whose dates
+    could not be read, must not lead an edition over the day's dated news.
+    """
+
+    def rank(score: float, doc: Doc) -> tuple[bool, float, float, str]:
+        return (doc.id in undated, -score, *doc.order_key())
+
     best: dict[int, tuple[float, Doc]] = {}
     for group, score, doc in zip(groups, doc_scores, docs, strict=True):
         if doc.id in excluded:
             continue
         held = best.get(group)
-        if held is None or (-score, *doc.order_key()) < (-held[0], *held[1].order_key()):
+        if held is None or rank(score, doc) < rank(*held):
             best[group] = (score, doc)
-    return sorted(best.values(), key=lambda pair: (-pair[0], *pair[1].order_key()))
+    return sorted(best.values(), key=lambda pair: rank(*pair))
 
 
 def repeats_of(
