@@ -312,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         scores = evaluate(part, edition_ends(part, args.every, settings), settings)
         title = f"\n[{split}: {stories} events, {len(part):,} headlines] "
         print("\n".join(report(scores, settings, title)))
+    scores = evaluate(headlines, pick_days(headlines, 30, settings), settings)
+    title = f"\n[all {len(events)} events, one edition a day at the send time] "
+    print("\n".join(report(scores, settings, title)))
     return 0
 
 
