@@ -110,3 +110,11 @@ def test_demonyms_join_their_place_whichever_comes_first() -> None:
         vocabulary.count("guards", "").ids[0]
     }
     assert len(vocabulary.count("Israel Israeli Pakistan Pakistani", "").ids) == 2
+
+
+def test_arabic_one_letter_proclitics_join_the_bare_word_whichever_comes_first() -> None:
+    for first, second in (("لتايوان", "تايوان"), ("تايوان", "بتايوان")):
+        vocabulary = Vocabulary()
+        assert vocabulary.count(first, "").ids == vocabulary.count(second, "").ids
+    vocabulary = Vocabulary()
+    assert vocabulary.count("بحر", "").ids != vocabulary.count("حر", "").ids  # too short
