@@ -83,14 +83,14 @@ def open_database(settings: Settings, *, check: bool = True) -> Database:
     return db
 
 
-def database_error(error: Exception) -> DatabaseError:
+def database_error(error: Exception, where: str = "database error") -> DatabaseError:
     """A driver failure that reached the command (the server went away, a statement hit
     `database.statement_timeout`) as one line, without the SQL or its parameters."""
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
     hint = None
     if "statement timeout" in reason:
         hint = "raise database.statement_timeout (milliseconds, 0: no limit) if it is expected"
-    return DatabaseError(f"database error: {reason}", hint=hint)
+    return DatabaseError(f"{where}: {reason}", hint=hint)
 
 
 def redact_url(url: str) -> str:
@@ -170,7 +170,7 @@ class Database:
                 if head is None or (current is None and has_tables):
                     head, current = self._alembic_versions(connection)
         except OperationalError as e:
-            raise DatabaseError(f"database {redact_url(self.url)}: {e.orig}") from e
+            raise database_error(e, f"database {redact_url(self.url)}") from e
         if current is None and not has_tables:
             raise DatabaseError(
                 f"database {redact_url(self.url)} is not initialised",
