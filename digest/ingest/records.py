@@ -39,6 +39,10 @@ class ArticleRecord:
     image_url: str = ""
     updated_at: datetime | None = None
     date_estimated: bool = False
+    #: The source gave no usable date (none, or one we could not read): its age is unknown.
+    date_undated: bool = False
+    #: The text is clearly in another site language than the item or feed declared.
+    language_retagged: bool = False
     source: str = ""
     priority: int = 0
     popularity: int | None = None

@@ -44,6 +44,8 @@ class Doc:
     priority: int = 0
     popularity: int | None = None
     vector: Vector = EMPTY
+    #: The article's canonical URL ("" if none): one page reached twice is one report.
+    canonical_url: str = ""
 
     def order_key(self) -> tuple[float, str]:
         """Newest first, then guid: the tie-break everywhere, so output is stable."""

@@ -10,7 +10,8 @@ score = weight_priority x priority            (the editor's weight, as stored)
       + weight_coverage x coverage            (0..1: 1 - 1/reports, reports = distinct
                                                sources in the article's near-duplicate
                                                group + half a report for each further
-                                               piece from a source already counted)
+                                               page (distinct canonical URL) from a
+                                               source already counted; rows never count)
 """
 
 from __future__ import annotations
@@ -44,15 +45,15 @@ def popularity(docs: Sequence[Doc]) -> list[float]:
 
 def coverage(groups: Sequence[int], docs: Sequence[Doc]) -> list[float]:
     """How widely each article's story is reported, from its near-duplicate group."""
-    pieces: dict[int, int] = {}
+    pages: dict[int, set[str]] = {}
     sources: dict[int, set[str]] = {}
     for group, doc in zip(groups, docs, strict=True):
-        pieces[group] = pieces.get(group, 0) + 1
+        pages.setdefault(group, set()).add(doc.canonical_url or f"#{doc.id}")
         sources.setdefault(group, set()).add(doc.source)
     result = []
     for group in groups:
         distinct = len(sources[group])
-        reports = distinct + 0.5 * (pieces[group] - distinct)
+        reports = distinct + 0.5 * max(len(pages[group]) - distinct, 0)
         result.append(1.0 - 1.0 / reports)
     return result
 

@@ -33,6 +33,7 @@ _DOC_COLUMNS = (
     Article.published_at,
     Article.priority,
     Article.popularity,
+    Article.canonical_url,
 )
 _TEXT_COLUMNS = (
     func.substr(Article.summary, 1, _SUMMARY_CHARS),
@@ -50,6 +51,7 @@ def _doc(row: Any) -> Doc:
         published_at=row[5],
         priority=row[6] or 0,
         popularity=row[7],
+        canonical_url=row[8] or "",
     )
 
 
@@ -73,7 +75,7 @@ def window_docs(
             Article.published_at < end,
         )
     )
-    return _by_publication((_doc(row), _text(row[8], row[9])) for row in rows)
+    return _by_publication((_doc(row), _text(row[9], row[10])) for row in rows)
 
 
 def archive_docs(
@@ -109,7 +111,7 @@ def docs_with_text(session: Session, ids: Sequence[int]) -> list[tuple[Doc, str]
     for offset in range(0, len(ids), _CHUNK):
         chunk = list(ids[offset : offset + _CHUNK])
         rows = session.execute(select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk)))
-        found.extend((_doc(row), _text(row[8], row[9])) for row in rows)
+        found.extend((_doc(row), _text(row[9], row[10])) for row in rows)
     return _by_publication(found)
 
 
