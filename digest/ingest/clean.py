@@ -72,6 +72,8 @@ def plain_text(value: str | None) -> str:
     """
     if not value:
         return ""
+    if value.isprintable():  # no control, format, private-use... character: nothing to drop
+        return " ".join(value.split())
     text = _NOT_TEXT.sub("", value.replace("\r\n", " "))
     return _WHITESPACE.sub(" ", _BREAKS.sub(" ", text)).strip()
 

@@ -69,6 +69,28 @@ def _script_counts(text: str, languages: tuple[str, ...]) -> dict[str, int]:
     return {script: len(_letters(script).findall(sample)) for script in scripts}
 
 
+@lru_cache(maxsize=64)
+def _other_scripts(declared: str, languages: tuple[str, ...]) -> Any:
+    """A pattern for letters of the site's scripts other than `declared`'s, or None when
+    another site language shares `declared`'s script (only a detector can tell them)."""
+    script = script_of(declared)
+    if any(script_of(code) == script for code in languages if code != declared):
+        return None
+    others = {script_of(code) for code in languages} - {script}
+    return regex.compile("|".join(_letters(other).pattern for other in sorted(others)))
+
+
+def _agrees(title: str, declared: str, languages: tuple[str, ...]) -> bool:
+    """True when the title has letters only of the declared language's script, and no
+    other site language is written in that script: nothing to detect."""
+    others = _other_scripts(declared, languages)
+    return (
+        others is not None
+        and others.search(title[:TEXT_SAMPLE]) is None
+        and _letters(script_of(declared)).search(title) is not None
+    )
+
+
 def normalise_language(value: object, languages: tuple[str, ...]) -> str | None:
     """'en-US', 'EN_gb' -> 'en' when 'en' is configured; None when not a site language."""
     if not value or not isinstance(value, str):
@@ -100,6 +122,8 @@ def choose_language(
     )
     if len(languages) < 2:
         return LanguageChoice(declared or languages[0])
+    if declared is not None and title and _agrees(title, declared, languages):
+        return LanguageChoice(declared)  # the usual case, settled by one regex search
     counts = _script_counts(title, languages) if title else {}
     if not any(counts.values()):
         full = text()

@@ -8,6 +8,7 @@ the canonical URL, the language.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from datetime import datetime
@@ -68,8 +69,8 @@ def parse_page(
     """One article from a page; IngestError when there is no page or no article in it."""
     found = _extract(content, source, base_url, defaults.languages)
     meta = found["meta"]
-    # trafilatura and lxml hand over text (entities already decoded): kept as written.
-    title = title_text(found.get("title") or meta["title"])
+    # lxml hands over text (entities decoded once): kept as written.
+    title = title_text(_faithful_title(found.get("title"), meta["titles"]))
     if not title:
         raise IngestError(f"{source}: no article found in the page (no title or main text)")
     parsed = ParsedSource(title=plain_text(found.get("sitename")))
@@ -184,7 +185,7 @@ def _page_meta(tree: HtmlElement, languages: tuple[str, ...]) -> dict[str, Any]:
         "languages": stated,
         "section": plain_text(_first_value(tree, _SECTION)),
         "image": _first_value(tree, _IMAGE),
-        "title": _first_value(tree, ("//meta[@property='og:title']/@content", "//title/text()")),
+        "titles": _stated_titles(tree),
     }
 
 
@@ -206,6 +207,29 @@ def _json_ld_values(tree: HtmlElement, key: str) -> list[str]:
             elif isinstance(node, list):
                 stack.extend(node)
     return found
+
+
+def _stated_titles(tree: HtmlElement) -> list[str]:
+    """The page's own headlines: og:title, <title>, the first <h1> (as text)."""
+    found = [str(value) for value in tree.xpath("//meta[@property='og:title']/@content")[:1]]
+    found += [str(value) for value in tree.xpath("//title/text()")[:1]]
+    found += [heading.text_content() for heading in tree.xpath("//h1")[:1]]
+    return [title for title in found if title.strip()]
+
+
+def _faithful_title(extracted: str | None, stated: list[str]) -> str:
+    """trafilatura's headline (it trims "| Site name"), but as the page wrote it.
+
+    trafilatura decodes entities a second time ("&amp;lt;" in the source becomes "<");
+    a headline the page states (og:title, <title>, <h1>, decoded once by lxml) that
+    decodes to the same text is the faithful spelling.
+    """
+    if not extracted:
+        return next((title for title in stated if title.strip()), "")
+    for title in stated:
+        if title.strip() != extracted.strip() and html.unescape(title).strip() == extracted.strip():
+            return title
+    return extracted
 
 
 def _day(value: str | None) -> SourceDate | None:

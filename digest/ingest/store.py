@@ -145,7 +145,7 @@ def _store_batch(
                 continue
         if stored is None:
             row = {**_columns(record), "canonical_url": url, "ingested_at": now}
-            row["content_hash"] = record.content_hash()
+            row["content_hash"] = record.content_hash(url)
             row["estimated_on_first_fetch"] = record.date_undated and record.source in first_fetch
             new_rows.append(row)
             counts.new += 1
@@ -198,7 +198,7 @@ def _update(
     session: Session, record: ArticleRecord, url: str, stored: _Stored, counts: IngestCounts
 ) -> None:
     """Update a row of this source when the record is newer or different."""
-    content_hash = record.content_hash()
+    content_hash = record.content_hash(url)
     if _is_older(record, stored) or (
         stored.content_hash == content_hash and not _is_newer(record, stored)
     ):

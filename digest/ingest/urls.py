@@ -10,12 +10,18 @@ trafilatura), which follows the ClearURLs and AdGuard tracking-parameter filters
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 #: Query parameters that never name a page; checked before courlan's broader pattern.
 _TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "mkt_", "pk_", "mtm_", "itm_", "oly_")
 #: Session ids and cache-busters: they change on every fetch, the page does not.
 _VOLATILE = {"sid", "phpsessid", "jsessionid", "aspsessionid", "_", "cachebuster", "timestamp"}
+
+
+#: Already canonical: lower-case host without port, a path of characters courlan keeps as
+#: they are, no query, no fragment (most article links): returned unchanged, no parsing.
+_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.-]+(?:/(?!\.\.)[A-Za-z0-9_.~/%!=:,-]*)?")
 
 
 def canonical_url(url: str) -> str:
@@ -27,6 +33,8 @@ def canonical_url(url: str) -> str:
     """
     if not url:
         return ""
+    if _ALREADY_CANONICAL.fullmatch(url) and "//" not in url[8:]:
+        return url
     from courlan import normalize_url  # here: ingest only, and it imports a few modules
 
     try:
