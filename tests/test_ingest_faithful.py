@@ -222,9 +222,10 @@ def test_items_sharing_a_home_page_link_stay_apart(digest: Digest, initialised: 
 
 
 def test_only_images_become_the_story_image(digest: Digest, initialised: Path) -> None:
-    podcast = (
-        '<media:content url="https://cdn.example/ep1.mp3" type="audio/mpeg"/>'
-        '<enclosure url="https://cdn.example/ep1.m4a" type="audio/mp4" length="1"/>'
+    podcast = (  # the type says audio even where the URL does not
+        '<media:content url="https://cdn.example/episodes/1" type="audio/mpeg"/>'
+        '<media:content url="https://cdn.example/ep1.mp3"/>'
+        '<enclosure url="https://cdn.example/listen?ep=1" type="audio/mp4" length="1"/>'
     )
     video = (
         '<media:content url="https://cdn.example/clip.mp4" medium="video">'
