@@ -1,0 +1,87 @@
+"""Migration 0004: (source, guid) identity and canonical URLs on a database with articles,
+on SQLite and PostgreSQL; and coverage that counts sources and pages, never rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from digest.db import Database
+from digest.selection.corpus import Doc
+from digest.selection.scoring import coverage
+
+NOW = datetime(2025, 6, 4, 4, 0, tzinfo=UTC)
+
+
+def _old_row(number: int, source: str, url: str) -> dict[str, object]:
+    return {
+        "guid": f"g{number}", "url": url, "title": f"Story {number}", "summary": "",
+        "body": "", "section": "", "author": "", "language": "en", "image_url": "",
+        "published_at": NOW.replace(tzinfo=None), "updated_at": None, "date_estimated": False,
+        "source": source, "priority": 0, "popularity": None, "content_hash": "x",
+        "ingested_at": NOW.replace(tzinfo=None),
+    }  # fmt: skip
+
+
+def _upgrade_from_0001(url: str) -> None:
+    database = Database(url)
+    config = database._alembic_config()
+    try:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+        with database.engine.begin() as connection:
+            articles = sa.Table("articles", sa.MetaData(), autoload_with=connection)
+            connection.execute(
+                articles.insert(),
+                [
+                    _old_row(1, "wire.xml", "HTTPS://News.Example:443/a?utm_source=x#top"),
+                    _old_row(2, "wire.xml", ""),
+                ],
+            )
+        database.upgrade()
+        with database.engine.begin() as connection:
+            rows = connection.execute(
+                sa.text("SELECT guid, canonical_url, estimated_on_first_fetch FROM articles")
+            ).all()
+            assert sorted(tuple(row) for row in rows) == [
+                ("g1", "https://news.example/a", False),
+                ("g2", "", False),
+            ]
+            # The same guid from another source is now a second article.
+            articles = sa.Table("articles", sa.MetaData(), autoload_with=connection)
+            connection.execute(articles.insert(), [_old_row(1, "other.xml", "")])
+            with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
+                connection.execute(articles.insert(), [_old_row(1, "other.xml", "")])
+        database.check_current()
+    finally:
+        database.dispose()
+
+
+def test_upgrade_keeps_articles_and_fills_canonical_urls_sqlite(tmp_path: Path) -> None:
+    _upgrade_from_0001(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.postgres
+def test_upgrade_keeps_articles_and_fills_canonical_urls_postgres(postgres_url: str) -> None:
+    _upgrade_from_0001(postgres_url)
+
+
+def _doc(number: int, source: str, url: str) -> Doc:
+    return Doc(id=number, guid=f"g{number}", title="", section="", source=source,
+               published_at=NOW, canonical_url=url)  # fmt: skip
+
+
+def test_coverage_counts_sources_and_pages_never_rows() -> None:
+    one_page_twice = [_doc(1, "a", "https://x.example/1"), _doc(2, "a", "https://x.example/1")]
+    one_report = [_doc(3, "b", "https://x.example/2")]
+    two_sources = [_doc(4, "c", "https://x.example/3"), _doc(5, "d", "https://y.example/3")]
+    docs = one_page_twice + one_report + two_sources
+    covered = coverage([1, 1, 2, 3, 3], docs)
+    # Two rows of one page from one source are one report, like a single article.
+    assert covered[0] == covered[1] == covered[2] == 0.0
+    assert covered[3] == covered[4] == 0.5
