@@ -394,3 +394,57 @@ def test_an_arabic_item_in_an_english_feed_lands_in_the_arabic_edition(
     digest.ok("preview", "--date", "2025-06-04", "--lang", "ar", "--out", "prev")
     _, html, _ = message(initialised)
     assert arabic in html and 'dir="rtl"' in html
+
+
+# --- JSON Feed ------------------------------------------------------------------------------
+
+
+def test_json_feed_titles_are_text_and_content_types_are_honoured(
+    digest: Digest, initialised: Path
+) -> None:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Wire",
+        "home_page_url": "https://news.example/",
+        "language": "en",
+        "items": [
+            {
+                "id": 1,
+                "url": "/j/1",
+                "title": "Rates < 2% as exports > imports, & <br> stays",
+                "content_html": "<p>Rates &lt; 2% <script>x()</script><b>now</b></p>",
+                "image": "https://cdn.example/1.jpg",
+                "date_published": "2025-06-04T01:00:00+03:00",
+                "authors": [{"name": "Desk"}],
+                "tags": ["Economy"],
+            },
+            {
+                "id": "2",
+                "url": "https://news.example/j/2",
+                "content_text": "Inflation < 2% <b>is</b> text.\n\nSecond paragraph.",
+                "image": "https://cdn.example/2.mp3",
+                "date_published": "الأحد، 03 مارس 2024 09:15:00 +0300",
+            },
+            {"id": "3", "date_published": "soon"},
+        ],
+    }
+    (initialised / "feed.json").write_text(json.dumps(feed, indent=2), encoding="utf-8")
+    result = digest.ok("ingest", "feed.json")
+    assert "feed.json: 2 new, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    rows = by_guid(digest)
+    first, second = rows["1"], rows["2"]
+    assert first["title"] == "Rates < 2% as exports > imports, & <br> stays"
+    assert first["summary"] == "<p>Rates &lt; 2% <b>now</b></p>"
+    assert first["body"] == "Rates < 2% now"
+    assert first["url"] == "https://news.example/j/1"
+    assert (first["author"], first["section"], first["image_url"]) == (
+        "Desk",
+        "Economy",
+        "https://cdn.example/1.jpg",
+    )
+    assert first["published_at"] == "2025-06-03T22:00:00Z"
+    assert second["title"] == "Inflation < 2% <b>is</b> text."
+    assert second["summary"] == "<p>Inflation &lt; 2% &lt;b&gt;is&lt;/b&gt; text.</p>"
+    assert second["body"] == "Inflation < 2% <b>is</b> text.\n\nSecond paragraph."
+    assert second["image_url"] == ""
+    assert second["published_at"] == "2024-03-03T06:15:00Z"

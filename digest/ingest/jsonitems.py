@@ -25,6 +25,7 @@ from digest.ingest.clean import (
     title_text,
 )
 from digest.ingest.dates import SourceDate, parse_any_date, settle
+from digest.ingest.jsonfeed import is_json_feed, parse_json_feed
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -43,8 +44,13 @@ def parse_json(
     lines: bool,
     base_url: str = "",
 ) -> ParsedSource:
-    """Parse a JSON array (`lines=False`) or JSON Lines; IngestError names line and field."""
+    """Parse a JSON array (`lines=False`) or JSON Lines; IngestError names line and field.
+
+    A JSON Feed (jsonfeed.org) is recognised by its version and read as a feed instead.
+    """
     text = _decode(content, source)
+    if is_json_feed(text):
+        return parse_json_feed(text, source=source, now=now, defaults=defaults, base_url=base_url)
     items = _json_lines(text, source) if lines else _json_array(text, source)
     parsed = ParsedSource()
     try:
