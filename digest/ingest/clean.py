@@ -61,8 +61,9 @@ def scrub(text: str) -> str:
     return _NOT_TEXT.sub("", text)
 
 
-#: Line and paragraph separators: a single-line value turns them (and tab, newline) into spaces.
-_BREAKS = regex.compile(r"[\t\n\r\p{Zl}\p{Zp}]")
+#: Controls (tab, newline, NUL...) and line and paragraph separators: a single-line value
+#: turns them into spaces, so "Null\x00byte" does not become "Nullbyte".
+_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
 
 
 def plain_text(value: str | None) -> str:
@@ -74,8 +75,8 @@ def plain_text(value: str | None) -> str:
         return ""
     if value.isprintable():  # no control, format, private-use... character: nothing to drop
         return " ".join(value.split())
-    text = _NOT_TEXT.sub("", value.replace("\r\n", " "))
-    return _WHITESPACE.sub(" ", _BREAKS.sub(" ", text)).strip()
+    text = _NOT_TEXT.sub("", _BREAKS.sub(" ", value))
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 def html_text(value: str | None) -> str:
