@@ -40,17 +40,24 @@ def _upgrade_from_0001(url: str) -> None:
                 articles.insert(),
                 [
                     _old_row(1, "wire.xml", "HTTPS://News.Example:443/a?utm_source=x#top"),
-                    _old_row(2, "wire.xml", ""),
+                    {
+                        **_old_row(2, "wire.xml", ""),
+                        "image_url": "https://cdn.example/ep.mp3",
+                        "summary": '<p>Hear <img src="https://cdn.example/ep.mp3"></p>',
+                    },
                 ],
             )
         database.upgrade()
         with database.engine.begin() as connection:
             rows = connection.execute(
-                sa.text("SELECT guid, canonical_url, estimated_on_first_fetch FROM articles")
+                sa.text(
+                    "SELECT guid, canonical_url, estimated_on_first_fetch, image_url, summary"
+                    " FROM articles"
+                )
             ).all()
             assert sorted(tuple(row) for row in rows) == [
-                ("g1", "https://news.example/a", False),
-                ("g2", "", False),
+                ("g1", "https://news.example/a", False, "", ""),
+                ("g2", "", False, "", "<p>Hear </p>"),
             ]
             # The same guid from another source is now a second article.
             articles = sa.Table("articles", sa.MetaData(), autoload_with=connection)

@@ -3,7 +3,8 @@
 A guid is only unique within its source, so the unique key becomes (source, guid); the
 old key (guid alone) implies the new one, so existing rows stay valid. `canonical_url`
 is filled from each row's `url`; `estimated_on_first_fetch` starts false (what the old
-schema stored cannot tell a backlog item from a fresh one).
+schema stored cannot tell a backlog item from a fresh one). A story image or summary
+`<img>` that is really sound or video (stored before images were checked) is removed.
 
 Revision ID: 0004_article_identity
 Revises: 0001
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from digest.ingest.clean import is_image_url, sanitise_summary
 from digest.ingest.urls import canonical_url
 
 revision = "0004_article_identity"
@@ -51,23 +53,37 @@ def _fill_canonical_urls() -> None:
         sa.column("id", sa.Integer),
         sa.column("url", sa.String),
         sa.column("canonical_url", sa.String),
+        sa.column("image_url", sa.String),
+        sa.column("summary", sa.Text),
     )
+    columns = (articles.c.id, articles.c.url, articles.c.image_url, articles.c.summary)
     last_id = 0
     while True:
         rows = connection.execute(
-            sa.select(articles.c.id, articles.c.url)
-            .where(articles.c.id > last_id, articles.c.url != "")
-            .order_by(articles.c.id)
-            .limit(_BATCH)
+            sa.select(*columns).where(articles.c.id > last_id).order_by(articles.c.id).limit(_BATCH)
         ).all()
         if not rows:
             break
         last_id = rows[-1].id
-        values = [{"row_id": row.id, "canonical": canonical_url(row.url)} for row in rows]
+        values = [
+            {
+                "row_id": row.id,
+                "canonical": canonical_url(row.url),
+                "image": row.image_url if is_image_url(row.image_url) else "",
+                "text": sanitise_summary(row.summary, row.url or None)
+                if "<img" in row.summary
+                else row.summary,
+            }
+            for row in rows
+        ]
         connection.execute(
             articles.update()
             .where(articles.c.id == sa.bindparam("row_id"))
-            .values(canonical_url=sa.bindparam("canonical")),
+            .values(
+                canonical_url=sa.bindparam("canonical"),
+                image_url=sa.bindparam("image"),
+                summary=sa.bindparam("text"),
+            ),
             values,
         )
 
