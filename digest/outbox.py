@@ -552,6 +552,23 @@ def remaining(session: Session, edition_id: int) -> int:
     )
 
 
+def remaining_and_held(session: Session, edition_id: int, now: datetime) -> tuple[int, int]:
+    """(deliveries not yet final, of those held by a live lease: a sender is on them),
+    counted by one statement so that both see the same moment (on SQLite two SELECTs in
+    one session can see different commits of the other senders)."""
+    c = _deliveries.c
+    leased = and_(
+        c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+        c.lease_expires_at >= now,
+    )
+    total, held = session.execute(
+        select(func.count(c.id), func.coalesce(func.sum(case((leased, 1), else_=0)), 0)).where(
+            c.edition_id == edition_id, c.status.in_(list(_OPEN))
+        )
+    ).one()
+    return int(total or 0), int(held or 0)
+
+
 def deferred_reasons(session: Session, edition_id: int, limit: int = 10) -> list[tuple[str, int]]:
     """The commonest last errors of deliveries still deferred, most frequent first."""
     number = func.count(Delivery.id)

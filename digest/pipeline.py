@@ -513,11 +513,10 @@ def send(
     )
     with db.session() as session:
         session.add(edition)
-        report.remaining = outbox.remaining(session, edition.id)
-        if report.remaining:
-            # This run's own leases are released or cleared by now: any owner counts.
-            held = outbox.held_elsewhere(session, edition.id, "", clock())
-            report.held_elsewhere = held.count
+        # This run's own leases are released or cleared by now: a live lease is another's.
+        report.remaining, report.held_elsewhere = outbox.remaining_and_held(
+            session, edition.id, clock()
+        )
         if report.remaining == 0 and edition.status != EditionStatus.SENT:
             edition.status = EditionStatus.SENT
             edition.sent_at = clock()
