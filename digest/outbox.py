@@ -5,6 +5,11 @@ and safe for several workers. A claim is one `UPDATE ... WHERE id IN (SELECT ...
 [FOR UPDATE SKIP LOCKED]) RETURNING`, so two processes can never take the same row, on
 SQLite (the statement holds the write lock) or PostgreSQL (skipped locks).
 
+A claimed row keeps its status (pending or deferred) under the lease; only the sender's
+"before DATA" step (`mark_sending`) makes it `sending`, committed before the message is
+handed over. So after a crash, `sending` means "perhaps on its way", anything else "never
+tried in that run".
+
 A lease owner is `host:pid:start:run`; a lease held by a process that no longer runs on this
 host is taken back at once, others when they expire. A deferred row keeps its owner while
 that run still means to retry it (lease set), and after it gave up (lease cleared), so the
@@ -39,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from digest.errors import DigestError
-from digest.models import Delivery, DeliveryStatus, Edition, EditionItem
+from digest.models import Delivery, DeliveryStatus, Edition, EditionItem, FailureKind
 from subscribers import store
 from subscribers.models import Status, Subscriber, UTCDateTime
 
@@ -48,6 +53,8 @@ LEASE = timedelta(minutes=2)
 _deliveries = cast(Table, Delivery.__table__)
 _FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+#: Statuses a lease can be held on.
+_LEASED = list(_OPEN)
 
 
 @cache
@@ -145,7 +152,10 @@ def _due_conditions(owner: Any, now: Any) -> list[Any]:
     """Claimable rows, in the order they are taken: pending, deferred and due, abandoned."""
     c = _deliveries.c
     return [
-        c.status == DeliveryStatus.PENDING,
+        and_(
+            c.status == DeliveryStatus.PENDING,
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+        ),
         and_(
             c.status == DeliveryStatus.DEFERRED,
             or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
@@ -166,7 +176,9 @@ def _claiming(where: Any, *, postgresql: bool) -> Any:
         update(_deliveries)
         .where(c.id.in_(picked.scalar_subquery()))
         .values(
-            status=DeliveryStatus.SENDING,
+            # Claimed is not yet sending: `mark_sending` does that just before DATA. An
+            # abandoned `sending` row (perhaps delivered) comes back as deferred.
+            status=case((c.status == DeliveryStatus.SENDING, "deferred"), else_=c.status),
             lease_owner=bindparam("c_owner"),
             lease_expires_at=bindparam("c_until", type_=UTCDateTime()),
             updated_at=bindparam("c_now", type_=UTCDateTime()),
@@ -299,6 +311,7 @@ def _row_values(
     next_attempt_at: datetime | None = None,
     lease_owner: str | None = None,
     lease_expires_at: datetime | None = None,
+    failure_kind: str | None = None,
 ) -> dict[str, Any]:
     return {
         "b_id": delivery_id,
@@ -310,6 +323,7 @@ def _row_values(
         "b_next": next_attempt_at,
         "b_owner": lease_owner,
         "b_lease": lease_expires_at,
+        "b_kind": failure_kind,
         "b_now": now,
     }
 
@@ -326,6 +340,7 @@ _RECORD = (
         next_attempt_at=bindparam("b_next"),
         lease_owner=bindparam("b_owner"),
         lease_expires_at=bindparam("b_lease"),
+        failure_kind=bindparam("b_kind"),
         updated_at=bindparam("b_now"),
     )
 )
@@ -345,8 +360,13 @@ class Outcome:
     #: DEFERRED only: when this run tries again (the lease is kept until then), or None
     #: when this run gave up and leaves it to the next run.
     retry_at: datetime | None = None
-    #: FAILED only: a 5xx reply, which counts towards the subscriber's bounce status.
-    bounce: bool = False
+    #: The kind of failure (FAILED, DEFERRED): address, refused or transient.
+    kind: FailureKind | None = None
+
+    @property
+    def bounce(self) -> bool:
+        """Only a failed delivery to a bad address counts towards a bounce."""
+        return self.status == DeliveryStatus.FAILED and self.kind == FailureKind.ADDRESS
 
 
 def record(
@@ -363,6 +383,7 @@ def record(
     for outcome in outcomes:
         sent = outcome.status == DeliveryStatus.SENT
         deferred = outcome.status == DeliveryStatus.DEFERRED
+        handed_over = sent or outcome.status == DeliveryStatus.UNCERTAIN
         values.append(
             _row_values(
                 outcome.delivery_id,
@@ -371,12 +392,13 @@ def record(
                 outcome.at,
                 error=outcome.error,
                 message_id=outcome.message_id,
-                sent_at=outcome.at if sent else None,
+                sent_at=outcome.at if handed_over else None,
                 next_attempt_at=outcome.retry_at if deferred else None,
                 lease_owner=owner if deferred else None,
                 lease_expires_at=(outcome.retry_at + lease)
                 if deferred and outcome.retry_at
                 else None,
+                failure_kind=outcome.kind,
             )
         )
         if outcome.bounce:
@@ -402,10 +424,59 @@ def renew(
             c.edition_id == edition_id,
             c.lease_owner == owner,
             c.lease_expires_at.is_not(None),
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+            c.status.in_(_LEASED),
         )
         .values(lease_expires_at=now + lease)
     )
+
+
+def mark_sending(
+    session: Session, delivery_ids: Sequence[int], owner: str, now: datetime
+) -> set[int]:
+    """The "before DATA" step: make these claimed deliveries `sending`, in the caller's
+    transaction. Returns the ids still leased to `owner` (a lost lease must not be sent)."""
+    if not delivery_ids:
+        return set()
+    c = _deliveries.c
+    rows = session.execute(
+        update(_deliveries)
+        .where(c.id.in_(list(delivery_ids)), c.lease_owner == owner, c.status.in_(_LEASED))
+        .values(status=DeliveryStatus.SENDING, updated_at=now)
+        .returning(c.id)
+    )
+    return {row.id for row in rows}
+
+
+def requeue(session: Session, delivery_ids: Sequence[int], now: datetime) -> int:
+    """Put deliveries back to pending, unleased (those that tripped the circuit breaker)."""
+    if not delivery_ids:
+        return 0
+    c = _deliveries.c
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(_deliveries)
+        .where(c.id.in_(list(delivery_ids)))
+        .values(
+            status=DeliveryStatus.PENDING,
+            lease_owner=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            sent_at=None,
+            failure_kind=None,
+            updated_at=now,
+        )
+    )
+    return max(result.rowcount or 0, 0)
+
+
+def requeue_uncertain(session: Session, edition_id: int, now: datetime) -> int:
+    """The operator decided: send the edition's uncertain deliveries again."""
+    c = _deliveries.c
+    ids = list(
+        session.scalars(
+            select(c.id).where(c.edition_id == edition_id, c.status == DeliveryStatus.UNCERTAIN)
+        )
+    )
+    return requeue(session, ids, now)
 
 
 def _back_to_queue(c: Any) -> Any:
@@ -427,11 +498,11 @@ def release(session: Session, edition_id: int, owner: str, now: datetime) -> int
         .where(
             c.edition_id == edition_id,
             c.lease_owner == owner,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+            c.status.in_(_LEASED),
         )
         .values(
             status=_back_to_queue(c),
-            lease_owner=case((c.status == DeliveryStatus.SENDING, None), else_=c.lease_owner),
+            lease_owner=case((c.status == DeliveryStatus.DEFERRED, c.lease_owner), else_=None),
             lease_expires_at=None,
             next_attempt_at=None,
             updated_at=now,
@@ -449,7 +520,7 @@ def reclaim_abandoned(
         select(c.lease_owner)
         .where(
             c.edition_id == edition_id,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+            c.status.in_(_LEASED),
             c.lease_owner.is_not(None),
             c.lease_owner != owner,
         )
@@ -463,7 +534,7 @@ def reclaim_abandoned(
         .where(
             c.edition_id == edition_id,
             c.lease_owner.in_(dead),
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+            c.status.in_(_LEASED),
         )
         .values(
             status=_back_to_queue(c),
@@ -488,7 +559,7 @@ def held_elsewhere(session: Session, edition_id: int, owner: str, now: datetime)
     count, until = session.execute(
         select(func.count(c.id), func.min(c.lease_expires_at)).where(
             c.edition_id == edition_id,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
+            c.status.in_(_LEASED),
             c.lease_expires_at >= now,
             or_(c.lease_owner.is_(None), c.lease_owner != owner),
         )
@@ -552,10 +623,12 @@ class Unsent:
     attempts: int
     error: str
     next_attempt_at: datetime | None
+    #: address, refused or transient (None before this was recorded).
+    kind: str | None = None
 
 
 def iter_unsent(session: Session, edition_id: int, batch_size: int = 500) -> Iterator[Unsent]:
-    """Failed and deferred deliveries in id order, streamed a page at a time."""
+    """Failed, deferred and uncertain deliveries in id order, streamed a page at a time."""
     last_id = 0
     while True:
         rows = session.execute(
@@ -566,12 +639,15 @@ def iter_unsent(session: Session, edition_id: int, batch_size: int = 500) -> Ite
                 Delivery.attempts,
                 Delivery.last_error,
                 Delivery.next_attempt_at,
+                Delivery.failure_kind,
             )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(
                 Delivery.edition_id == edition_id,
                 Delivery.id > last_id,
-                Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.DEFERRED]),
+                Delivery.status.in_(
+                    [DeliveryStatus.FAILED, DeliveryStatus.DEFERRED, DeliveryStatus.UNCERTAIN]
+                ),
             )
             .order_by(Delivery.id)
             .limit(batch_size)
@@ -580,7 +656,12 @@ def iter_unsent(session: Session, edition_id: int, batch_size: int = 500) -> Ite
             return
         for row in rows:
             yield Unsent(
-                row.email, row.status, row.attempts, row.last_error or "", row.next_attempt_at
+                row.email,
+                row.status,
+                row.attempts,
+                row.last_error or "",
+                row.next_attempt_at,
+                row.failure_kind,
             )
         last_id = rows[-1].id
 
@@ -664,6 +745,10 @@ def edition_report(
         )
     )
     by_status = counts(session, edition.id)
-    unsent_total = by_status[DeliveryStatus.FAILED] + by_status[DeliveryStatus.DEFERRED]
+    unsent_total = (
+        by_status[DeliveryStatus.FAILED]
+        + by_status[DeliveryStatus.DEFERRED]
+        + by_status[DeliveryStatus.UNCERTAIN]
+    )
     unsent = list(islice(iter_unsent(session, edition.id), unsent_limit))
     return EditionReport(edition, by_status, items, unsent, unsent_total)

@@ -22,40 +22,74 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from digest.delivery.classify import DATA, END_OF_DATA, MAIL, RCPT, Reply
 from digest.errors import ConfigError, ExitCode, SendError
+from digest.models import FailureKind
 
 SMTP_PORT = 587
 SMTPS_PORT = 465
 
 
 class DeliveryError(SendError):
-    """One message was not delivered; `broken` says the connection cannot be reused."""
+    """One message was not delivered; `broken` says the connection cannot be reused.
 
-    permanent = False
+    `kind` is the `FailureKind` (see `digest.delivery.classify`); `reply` the server's
+    reply when there was one; `breaker` whether the outcome is a relay-wide symptom that
+    counts towards the circuit breaker (a local decision, such as no SMTPUTF8, is not).
+    """
+
+    kind = FailureKind.TRANSIENT
 
     def __init__(
         self,
         message: str,
         *,
-        code: int | None = None,
+        reply: Reply | None = None,
+        kind: FailureKind | None = None,
         broken: bool = False,
         retry_in_run: bool = True,
+        breaker: bool = True,
     ) -> None:
         super().__init__(message)
-        self.code = code
+        self.reply = reply
+        if kind is not None:
+            self.kind = kind
+        elif reply is not None:
+            self.kind = reply.kind
         self.broken = broken
         #: False when trying again on the same relay in this run cannot help.
         self.retry_in_run = retry_in_run
+        self.breaker = breaker and reply is not None
+
+    @property
+    def code(self) -> int | None:
+        return self.reply.code if self.reply is not None else None
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind != FailureKind.TRANSIENT
+
+    @property
+    def bounce(self) -> bool:
+        """Only a bad address counts towards the subscriber's bounce status."""
+        return self.kind == FailureKind.ADDRESS
 
 
 class TransientFailure(DeliveryError):
-    """4xx reply, dropped connection or timeout: the delivery is deferred and retried."""
+    """4xx reply, dropped connection or timeout before the final ".": deferred, retried."""
 
 
 class PermanentFailure(DeliveryError):
-    """5xx reply to RCPT or DATA: the delivery failed and counts towards a bounce."""
+    """5xx reply to RCPT or DATA: the delivery failed (a bounce only for a bad address)."""
 
-    permanent = True
+    kind = FailureKind.REFUSED
+
+
+class UncertainDelivery(DeliveryError):
+    """The final "." was sent but no reply came: the message may have been delivered."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, broken=True, retry_in_run=False, breaker=False)
 
 
 class RelayUnavailable(SendError):
@@ -233,19 +267,31 @@ def _mailbox(address: str, envelope: Envelope) -> bytes:
     try:
         encoded = address.encode("utf-8" if envelope.smtputf8 else "ascii")
     except UnicodeEncodeError:
-        raise PermanentFailure(f"address {address!r} needs SMTPUTF8") from None
+        raise PermanentFailure(f"address {address!r} needs SMTPUTF8", breaker=False) from None
     if any(byte < 0x21 or byte in b"<>" for byte in encoded):
-        raise PermanentFailure(f"address {address!r} cannot be sent over SMTP")
+        raise PermanentFailure(f"address {address!r} cannot be sent over SMTP", breaker=False)
     return b"<" + encoded + b">"
 
 
 class SmtpConnection:
-    """One authenticated SMTP session, reused for many messages."""
+    """One authenticated SMTP session, reused for many messages.
 
-    def __init__(self, smtp: aiosmtplib.SMTP, target: SmtpTarget, timeout: float | None) -> None:
+    Replies are waited for `timeout` seconds, except the reply to the final ".", which
+    gets `data_timeout` (RFC 5321 §4.5.3.2.6): once the message is handed over, a lost
+    reply means "perhaps delivered" (`UncertainDelivery`), never "try again".
+    """
+
+    def __init__(
+        self,
+        smtp: aiosmtplib.SMTP,
+        target: SmtpTarget,
+        timeout: float | None,
+        data_timeout: float | None = None,
+    ) -> None:
         self._smtp = smtp
         self._target = target
         self._timeout = timeout
+        self._data_timeout = data_timeout or timeout
 
     async def send(
         self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
@@ -254,9 +300,11 @@ class SmtpConnection:
         options: list[bytes] = []
         if envelope.smtputf8:
             if not smtp.supports_extension("smtputf8"):
-                raise TransientFailure(
-                    f"the address needs SMTPUTF8, which {self._target.host} does not offer",
-                    retry_in_run=False,
+                # RFC 6531 §3.2 forbids sending it here; no retry on this relay can help.
+                raise PermanentFailure(
+                    f"5.6.7 the address needs SMTPUTF8, which {self._target.host} does not "
+                    "offer (RFC 6531)",
+                    breaker=False,
                 )
             options.append(b"SMTPUTF8")
         payload = smtp_payload(message)
@@ -266,18 +314,25 @@ class SmtpConnection:
             _mailbox(envelope.sender, envelope),
             _mailbox(envelope.recipient, envelope),
         )
+        stage = MAIL
         try:
             reply = await smtp.execute_command(b"MAIL", b"FROM:" + sender, *options)
             if reply.code != 250:
                 self._sender_refused(envelope, reply)
+            stage = RCPT
             reply = await smtp.execute_command(b"RCPT", b"TO:" + recipient)
             if reply.code not in (250, 251):
                 raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, envelope.recipient)
             if ready is not None:
                 await ready
-            await self._data(payload)
+            stage = DATA
+            reply = await smtp.execute_command(b"DATA")
+            if reply.code != 354:
+                raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+            stage = END_OF_DATA
+            await self._end_of_data(payload)
         except aiosmtplib.SMTPResponseException as e:
-            raise await self._refused(e) from e
+            raise await self._refused(e, stage) from e
         except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
             raise TransientFailure(f"timed out waiting for {self._target.host}", broken=True) from e
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLError) as e:
@@ -294,20 +349,33 @@ class SmtpConnection:
             ) from error
         raise error
 
-    async def _data(self, payload: bytes) -> None:
-        """DATA, then the prepared payload in one write (see `smtp_payload`)."""
-        reply = await self._smtp.execute_command(b"DATA")
-        if reply.code != 354:
-            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    async def _end_of_data(self, payload: bytes) -> None:
+        """The prepared payload in one write (see `smtp_payload`), then its reply.
+
+        Uses aiosmtplib's protocol (`write`, `read_response`): its public `data()` runs
+        two regular expressions over every message and cannot give the final reply its
+        own timeout. pyproject.toml pins aiosmtplib below its next major version for it.
+        """
         protocol = self._smtp.protocol
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
         protocol.write(payload)
-        reply = await protocol.read_response(timeout=self._timeout)
+        try:
+            reply = await protocol.read_response(timeout=self._data_timeout)
+        except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
+            raise UncertainDelivery(
+                f"no reply from {self._target.host} within {self._data_timeout:g} s of the "
+                "end of the message: it may have been delivered"
+            ) from e
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLError) as e:
+            raise UncertainDelivery(
+                f"connection to {self._target.host} lost after the end of the message "
+                f"({e}): it may have been delivered"
+            ) from e
         if reply.code != 250:
             raise aiosmtplib.SMTPDataError(reply.code, reply.message)
 
-    async def _refused(self, error: aiosmtplib.SMTPResponseException) -> DeliveryError:
+    async def _refused(self, error: aiosmtplib.SMTPResponseException, stage: str) -> DeliveryError:
         """Classify a reply and reset the transaction so the connection can go on."""
         broken = error.code == 421
         if not broken:
@@ -315,9 +383,10 @@ class SmtpConnection:
                 await self._smtp.rset()
             except (aiosmtplib.SMTPException, ConnectionError, TimeoutError):
                 broken = True
+        reply = Reply(error.code, error.message, stage)
         if 500 <= error.code < 600:
-            return PermanentFailure(_reply(error), code=error.code, broken=broken)
-        return TransientFailure(_reply(error), code=error.code, broken=broken)
+            return PermanentFailure(str(reply), reply=reply, broken=broken)
+        return TransientFailure(str(reply), reply=reply, broken=broken)
 
     async def close(self) -> None:
         try:
@@ -338,6 +407,7 @@ class SmtpTransport:
         *,
         password: str | None,
         timeout: float,
+        data_timeout: float | None = None,
         local_hostname: str | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -349,6 +419,7 @@ class SmtpTransport:
         self.description = target.description
         self._password = password
         self._timeout = timeout or None
+        self._data_timeout = data_timeout or self._timeout
         self._local_hostname = local_hostname or socket.gethostname() or "localhost"
         self._tls = tls_context or ssl.create_default_context()
 
@@ -376,7 +447,7 @@ class SmtpTransport:
             if isinstance(e, SendError | asyncio.CancelledError | KeyboardInterrupt):
                 raise
             raise self._connect_error(e) from e
-        return SmtpConnection(smtp, target, self._timeout)
+        return SmtpConnection(smtp, target, self._timeout, self._data_timeout)
 
     async def _secure(self, smtp: aiosmtplib.SMTP) -> None:
         target = self.target
@@ -461,9 +532,12 @@ def open_transport(
     *,
     password: str | None = None,
     timeout: float = 30.0,
+    data_timeout: float | None = None,
 ) -> Transport:
     """A transport for `url`; relative Maildir paths are relative to the config folder."""
     check_transport_url(url)
     if url.startswith("maildir:"):
         return MaildirTransport(maildir_path(url, base_dir))
-    return SmtpTransport(parse_smtp_url(url), password=password, timeout=timeout)
+    return SmtpTransport(
+        parse_smtp_url(url), password=password, timeout=timeout, data_timeout=data_timeout
+    )

@@ -1,0 +1,267 @@
+"""The recorder: one task that commits outcomes in batches and keeps the leases alive.
+
+Group commit: everything finished since the last commit goes in one transaction, at the
+latest when a worker waits for its "before DATA" step (which rides in the same commit).
+So a worker's previous outcome is always durable before its next message is handed over.
+The recorder also applies the circuit breaker's verdicts and renews this run's leases
+every `SendOptions.heartbeat` seconds of the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from digest import outbox
+from digest.delivery.breaker import CircuitBreaker, Verdict
+from digest.delivery.classify import Reply
+from digest.delivery.clock import Timer
+from digest.delivery.control import RunControl
+from digest.delivery.results import FAILURES_LISTED
+from digest.errors import SendError
+from digest.models import DeliveryStatus, FailureKind
+
+#: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
+COMMIT_DELAY = 0.05
+#: Longest the recorder sleeps between two looks at the heartbeat (real seconds).
+POLL = 0.5
+
+#: Called for a delivery deferred for a retry in this run: (delivery id, tries, delay).
+RetryScheduler = Callable[[int, int, float], None]
+
+
+@dataclass(slots=True)
+class _Entry:
+    outcome: outbox.Outcome
+    email: str
+    tries: int
+    future: asyncio.Future[None]
+    requeue: bool = False
+
+
+def _write(
+    session: Session,
+    outcomes: list[outbox.Outcome],
+    requeued: list[int],
+    marked: list[int],
+    *,
+    owner: str,
+    lease: timedelta,
+    bounce_threshold: int,
+    now: datetime,
+) -> tuple[int, set[int]]:
+    """One group commit: outcomes, breaker requeues, then "before DATA" marks."""
+    bounced = outbox.record(
+        session, outcomes, owner, lease=lease, bounce_threshold=bounce_threshold
+    )
+    outbox.requeue(session, requeued, now)
+    return bounced, outbox.mark_sending(session, marked, owner, now)
+
+
+class Recorder:
+    """Commits outcomes and "before DATA" marks for one run; see the module docstring."""
+
+    def __init__(self, run: RunControl, schedule_retry: RetryScheduler) -> None:
+        self.run = run
+        self.schedule_retry = schedule_retry
+        self.breaker = CircuitBreaker(run.options.circuit_breaker)
+        self.heartbeat = Timer(run.clock, run.options.heartbeat)
+        self.entries: list[_Entry] = []
+        self.marks: dict[int, asyncio.Future[bool]] = {}
+        self.requeued: list[int] = []
+        self.in_flight = 0
+        self.closing = False
+        self._oldest = 0.0
+        self._wake = asyncio.Event()
+        # Committed refusals of the breaker's current streak: email and error, by id.
+        self._refusals: dict[int, str] = {}
+        self._errors: dict[int, str] = {}
+
+    # -- what workers call ----------------------------------------------------------
+
+    def submit(
+        self, outcome: outbox.Outcome, email: str, tries: int, reply: Reply | None = None
+    ) -> None:
+        """Queue one outcome for the next commit (the breaker may turn it into a requeue)."""
+        loop = asyncio.get_running_loop()
+        entry = _Entry(outcome, email, tries, loop.create_future())
+        if self.run.fatal is not None:
+            return  # nothing more can be recorded; the run is ending
+        self._judge(entry, reply)
+        if not self.entries:
+            self._oldest = self.run.clock.monotonic()
+        self.entries.append(entry)
+        self._wake.set()
+
+    async def mark_sending(self, delivery_id: int) -> bool:
+        """The "before DATA" step: True once the delivery is durably `sending` (and every
+        earlier outcome committed); False when the lease was lost meanwhile."""
+        if self.run.fatal is not None:
+            raise SendError("sending stopped: the outcomes can no longer be recorded")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.marks[delivery_id] = future
+        self._wake.set()
+        return await future
+
+    def close(self) -> None:
+        self.closing = True
+        self._wake.set()
+
+    # -- the circuit breaker ----------------------------------------------------------
+
+    def _judge(self, entry: _Entry, reply: Reply | None) -> None:
+        outcome = entry.outcome
+        if outcome.status == DeliveryStatus.SENT or outcome.bounce:
+            self.breaker.passed()
+            self._refusals.clear()
+            self._errors.clear()
+            return
+        if reply is None or outcome.kind != FailureKind.REFUSED:
+            return
+        verdict = self.breaker.refused(outcome.delivery_id, reply)
+        if verdict is Verdict.FINAL:
+            return
+        entry.requeue = True
+        if verdict is Verdict.TRIP:
+            self._trip(reply)
+
+    def _trip(self, reply: Reply) -> None:
+        streak = set(self.breaker.streak)
+        for entry in self.entries:
+            if entry.outcome.delivery_id in streak:
+                entry.requeue = True
+        result = self.run.result
+        for delivery_id, email in self._refusals.items():
+            if delivery_id in streak:
+                self.requeued.append(delivery_id)
+                result.failed -= 1
+                result.requeued += 1
+                if (email, self._errors.get(delivery_id, "")) in result.failures:
+                    result.failures.remove((email, self._errors[delivery_id]))
+        result.breaker = str(reply)
+        self.run.halt(f"the relay refused {len(streak)} recipients in a row: {reply}", error=None)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def _commit_due(self) -> bool:
+        if self.marks or self.requeued:
+            return True
+        if not self.entries:
+            return False
+        return (
+            self.closing
+            or len(self.entries) >= self.run.options.concurrency
+            or self.run.clock.monotonic() - self._oldest >= COMMIT_DELAY
+        )
+
+    async def run_loop(self) -> None:
+        """Until closed and everything is committed; a failed commit halts the run."""
+        try:
+            while True:
+                if self._commit_due():
+                    await self._commit()
+                elif self.closing:
+                    return
+                if self.heartbeat.due() and not self.closing:
+                    await self._renew()
+                if not self._commit_due() and not self.closing:
+                    timeout = COMMIT_DELAY if self.entries else POLL
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout)
+                    self._wake.clear()
+        except BaseException as e:
+            self._fail(e)
+            self.run.halt(error=e)
+            if not isinstance(e, Exception):
+                raise
+
+    async def _renew(self) -> None:
+        """The heartbeat: this run's leases last another `lease` from now."""
+        run = self.run
+        self.heartbeat.reset()
+        await run.db(outbox.renew, run.edition_id, run.owner, run.clock.now(), run.options.lease)
+
+    async def _commit(self) -> None:
+        entries, self.entries = self.entries, []
+        marks, self.marks = self.marks, {}
+        requeued = self.requeued + [e.outcome.delivery_id for e in entries if e.requeue]
+        self.requeued = []
+        run = self.run
+        try:
+            bounced, marked = await run.db(
+                _write,
+                [e.outcome for e in entries if not e.requeue],
+                requeued,
+                list(marks),
+                owner=run.owner,
+                lease=run.options.lease,
+                bounce_threshold=run.options.bounce_threshold,
+                now=run.clock.now(),
+            )
+        except BaseException:
+            self.entries, self.marks = entries + self.entries, {**marks, **self.marks}
+            raise
+        run.result.bounced += bounced
+        for entry in entries:
+            self._count(entry)
+            entry.future.set_result(None)
+        for delivery_id, future in marks.items():
+            if not future.done():
+                future.set_result(delivery_id in marked)
+        if entries:
+            run.progress()
+        run.notify()
+
+    def _count(self, entry: _Entry) -> None:
+        outcome, result = entry.outcome, self.run.result
+        self.in_flight -= 1
+        if entry.requeue:
+            result.requeued += 1
+        elif outcome.status == DeliveryStatus.SENT:
+            result.sent += 1
+        elif outcome.status == DeliveryStatus.UNCERTAIN:
+            result.uncertain += 1
+        elif outcome.status == DeliveryStatus.FAILED:
+            result.failed += 1
+            self._list(entry)
+            if outcome.kind == FailureKind.REFUSED and self.breaker.streak:
+                self._refusals[outcome.delivery_id] = entry.email
+                self._errors[outcome.delivery_id] = outcome.error or "failed"
+        elif outcome.status == DeliveryStatus.SKIPPED:
+            result.skipped += 1
+        elif outcome.retry_at is not None:
+            result.retried += 1
+            delay = (outcome.retry_at - outcome.at).total_seconds()
+            self.schedule_retry(outcome.delivery_id, entry.tries, delay)
+        else:
+            result.deferred += 1
+
+    def _list(self, entry: _Entry) -> None:
+        failures = self.run.result.failures
+        if len(failures) < FAILURES_LISTED:
+            failures.append((entry.email, entry.outcome.error or "failed"))
+
+    def _fail(self, error: BaseException) -> None:
+        for entry in self.entries:
+            if not entry.future.done():
+                entry.future.set_exception(error)
+                entry.future.exception()
+        for future in self.marks.values():
+            if not future.done():
+                future.set_exception(error)
+                future.exception()
+        self.entries, self.marks = [], {}
+
+    @property
+    def idle(self) -> bool:
+        """Nothing submitted and not yet committed, nothing in flight."""
+        return not self.entries and not self.marks and self.in_flight == 0
+
+    def track(self, count: Sequence[object] | int = 1) -> None:
+        """Count deliveries handed to workers (each ends with one `submit`)."""
+        self.in_flight += count if isinstance(count, int) else len(count)
