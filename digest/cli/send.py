@@ -193,7 +193,7 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
     if r.stopped:
         app.info(f"  stopped early: {r.stopped}")
     if report.partial:
-        app.info(f"  {report.remaining:,} not sent yet:")
+        app.info(f"  {report.remaining:,} not sent yet{':' if report.deferred_reasons else ''}")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
 

@@ -42,6 +42,7 @@ class _Entry:
     tries: int
     future: asyncio.Future[None]
     requeue: bool = False
+    counted: bool = False
 
 
 def _write(
@@ -78,9 +79,8 @@ class Recorder:
         self.closing = False
         self._oldest = 0.0
         self._wake = asyncio.Event()
-        # Committed refusals of the breaker's current streak: email and error, by id.
-        self._refusals: dict[int, str] = {}
-        self._errors: dict[int, str] = {}
+        # The refusals of the breaker's current streak, in the order they came.
+        self._streak: list[_Entry] = []
 
     # -- what workers call ----------------------------------------------------------
 
@@ -118,33 +118,34 @@ class Recorder:
         outcome = entry.outcome
         if outcome.status == DeliveryStatus.SENT or outcome.bounce:
             self.breaker.passed()
-            self._refusals.clear()
-            self._errors.clear()
+            self._streak = []
             return
         if reply is None or outcome.kind != FailureKind.REFUSED:
             return
         verdict = self.breaker.refused(outcome.delivery_id, reply)
-        if verdict is Verdict.FINAL:
-            return
-        entry.requeue = True
-        if verdict is Verdict.TRIP:
+        if self.breaker.streak == [outcome.delivery_id]:
+            self._streak = []  # a different refusal starts a new streak
+        self._streak.append(entry)
+        if verdict is Verdict.REQUEUE:
+            entry.requeue = True
+        elif verdict is Verdict.TRIP:
             self._trip(reply)
 
     def _trip(self, reply: Reply) -> None:
-        streak = set(self.breaker.streak)
-        for entry in self.entries:
-            if entry.outcome.delivery_id in streak:
-                entry.requeue = True
+        """Every refusal of the streak goes back to pending, committed or not."""
         result = self.run.result
-        for delivery_id, email in self._refusals.items():
-            if delivery_id in streak:
-                self.requeued.append(delivery_id)
-                result.failed -= 1
-                result.requeued += 1
-                if (email, self._errors.get(delivery_id, "")) in result.failures:
-                    result.failures.remove((email, self._errors[delivery_id]))
+        for entry in self._streak:
+            self.requeued.append(entry.outcome.delivery_id)
+            if not entry.counted:
+                entry.requeue = True  # counted as requeued once its commit is done
+                continue
+            result.failed -= 1
+            result.requeued += 1
+            listed = (entry.email, entry.outcome.error or "failed")
+            if listed in result.failures:
+                result.failures.remove(listed)
         result.breaker = str(reply)
-        self.run.halt(f"the relay refused {len(streak)} recipients in a row: {reply}", error=None)
+        self.run.halt(f"the relay refused {len(self._streak)} recipients in a row: {reply}")
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -220,6 +221,7 @@ class Recorder:
     def _count(self, entry: _Entry) -> None:
         outcome, result = entry.outcome, self.run.result
         self.in_flight -= 1
+        entry.counted = True
         if entry.requeue:
             result.requeued += 1
         elif outcome.status == DeliveryStatus.SENT:
@@ -229,9 +231,6 @@ class Recorder:
         elif outcome.status == DeliveryStatus.FAILED:
             result.failed += 1
             self._list(entry)
-            if outcome.kind == FailureKind.REFUSED and self.breaker.streak:
-                self._refusals[outcome.delivery_id] = entry.email
-                self._errors[outcome.delivery_id] = outcome.error or "failed"
         elif outcome.status == DeliveryStatus.SKIPPED:
             result.skipped += 1
         elif outcome.retry_at is not None:
