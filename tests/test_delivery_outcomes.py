@@ -215,8 +215,8 @@ def test_no_smtputf8_fails_for_good_without_a_bounce(site: Path) -> None:
             assert result.exit_code == 0, result.output
     assert handler.count() == {"reader1@example.com": 1}
     assert delivery_states(site)["ليلى@example.com"] == ("failed", 1)
-    assert query(site, "select failure_kind from deliveries where last_error like '%SMTPUTF8%'") == [
-        ("refused",)
-    ]
+    assert query(
+        site, "select failure_kind from deliveries where last_error like '%SMTPUTF8%'"
+    ) == [("refused",)]
     assert query(site, "select status from editions") == [("sent",)]
     assert bounce_counts(site) == {("active", 0)}
