@@ -27,7 +27,7 @@ from digest.config import (
 )
 from digest.db import Database
 from digest.delivery.clock import Clock as DeliveryClock
-from digest.delivery.clock import SystemClock
+from digest.delivery.clock import ManualClock, SystemClock
 from digest.delivery.copies import rehearse, send_copies
 from digest.delivery.identity import read_list_id, stored_list_id
 from digest.delivery.options import SendOptions
@@ -47,7 +47,7 @@ from digest.render.plain import clean_line
 from digest.selection import EditionPlan, plan_edition
 from digest.transport import Transport, open_transport
 from subscribers.models import Subscriber
-from subscribers.tokens import make_token
+from subscribers.tokens import TokenMaker
 
 Clock = Callable[[], datetime]
 
@@ -281,19 +281,21 @@ def recipient_factory(
 ) -> Callable[[Subscriber], Recipient]:
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
-    identifier = list_identifier or list_id(settings)
+    make = TokenMaker(key, list_identifier or list_id(settings))
     template = settings.mail.unsubscribe_url
+    greeting_format = strings["greeting"].format
+    anonymous = placeholders.defuse(strings["greeting_anonymous"])
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        token = make_token(key, subscriber.id, identifier, subscriber.email)
-        name = clean_line(subscriber.name)
+        token = make(subscriber.id, subscriber.email)
+        raw = subscriber.name
+        # Printable ASCII has nothing for clean_line to remove but runs of spaces.
+        name = " ".join(raw.split()) if raw.isascii() and raw.isprintable() else clean_line(raw)
         # Substituted per recipient: the greeting must not look like a placeholder.
-        greeting = placeholders.defuse(
-            strings.text("greeting", name=name) if name else strings["greeting_anonymous"]
-        )
+        greeting = placeholders.defuse(greeting_format(name=name)) if name else anonymous
         return Recipient(
             email=subscriber.email,
-            name=subscriber.name,
+            name=raw,
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
@@ -457,7 +459,10 @@ def open_mail_transport(settings: Settings) -> Transport:
 
 
 def _delivery_clock(clock: Clock | DeliveryClock) -> DeliveryClock:
-    return clock if hasattr(clock, "monotonic") else SystemClock(clock)  # type: ignore[arg-type]
+    """The sender's clock: a `Clock` as given, or the system clocks with this `now`."""
+    if isinstance(clock, SystemClock | ManualClock):
+        return clock
+    return SystemClock(clock)  # type: ignore[arg-type]
 
 
 def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:

@@ -78,6 +78,7 @@ def test_editions_list_and_show(site: Path) -> None:
         {
             "email": "b@example.com",
             "status": "failed",
+            "failure_kind": "address",
             "attempts": 1,
             "error": "550 5.1.1 <b@example.com>: mailbox unavailable",
             "next_attempt_at": None,

@@ -36,6 +36,9 @@ class SystemClock:
     def now(self) -> datetime:
         return self._now()
 
+    def __call__(self) -> datetime:
+        return self._now()
+
     def monotonic(self) -> float:
         return time.monotonic()
 
@@ -58,6 +61,9 @@ class ManualClock:
     def now(self) -> datetime:
         with self._lock:
             return self._start + timedelta(seconds=self._elapsed)
+
+    def __call__(self) -> datetime:
+        return self.now()
 
     def monotonic(self) -> float:
         with self._lock:
