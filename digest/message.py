@@ -317,7 +317,7 @@ class MessageSkeleton:
         text = _fill(self._text_parts, text_values)
         return html, text
 
-    def _encoded_bodies(self, recipient: Recipient) -> tuple[bytes, bytes]:
+    def _encoded_bodies(self, recipient: Recipient) -> tuple[list[bytes], list[bytes]]:
         """Both bodies transfer-encoded: the edition's segments were encoded once, only
         this recipient's values are encoded here (see `digest.mime_parts`)."""
         greeting, url, email = recipient.greeting, recipient.unsubscribe_url, recipient.email
@@ -331,8 +331,8 @@ class MessageSkeleton:
             placeholders.UNSUBSCRIBE_URL: clean_header_text(url).encode("utf-8"),
             placeholders.EMAIL: clean_header_text(email).encode("utf-8"),
         }
-        html = self._html_body.encode([html_values[name] for name in self._html_parts[1::2]])
-        text = self._text_body.encode([text_values[name] for name in self._text_parts[1::2]])
+        html = self._html_body.lines([html_values[name] for name in self._html_parts[1::2]])
+        text = self._text_body.lines([text_values[name] for name in self._text_parts[1::2]])
         return html, text
 
     def _date(self, date: datetime) -> bytes:
@@ -363,12 +363,12 @@ class MessageSkeleton:
                 b'Content-Type: text/plain; charset="utf-8"',
                 b"Content-Transfer-Encoding: " + text_cte,
                 b"",
-                text_body,
+                *text_body,
                 b"--" + boundary,
                 b'Content-Type: text/html; charset="utf-8"',
                 b"Content-Transfer-Encoding: " + html_cte,
                 b"",
-                html_body,
+                *html_body,
                 b"--" + boundary + b"--",
                 b"",
             ]

@@ -85,15 +85,19 @@ class EncodedBody:
 
     def encode(self, values: list[bytes]) -> bytes:
         """The encoded body with `values` (UTF-8) in the slots, CRLF lines."""
+        return _CRLF.join(self.lines(values))
+
+    def lines(self, values: list[bytes]) -> list[bytes]:
+        """`encode` as pieces to be joined with CRLF (so a message is joined only once)."""
         if self._simple:
             data = b"".join(_interleave(self.segments, values))
-            return _CRLF.join(_lines(_b64(data)))
+            return _lines(_b64(data))
         if not self.base64:
             pieces = [self._qp_segments[0]]
             for value, segment in zip(values, self._qp_segments[1:], strict=True):
                 pieces.append(_qp(value) if value else b"")
                 pieces.append(segment)
-            return b"=\r\n".join(piece for piece in pieces if piece)
+            return [b"=\r\n".join(piece for piece in pieces if piece)]
         out = [self._head] if self._head else []
         carry = self._head_carry
         for value, (segment, variants) in zip(
@@ -109,7 +113,7 @@ class EncodedBody:
                 out.append(encoded)
         if carry:
             out.extend(_lines(_b64(carry)))
-        return _CRLF.join(out)
+        return out
 
 
 def _interleave(segments: list[bytes], values: list[bytes]) -> list[bytes]:
