@@ -11,15 +11,10 @@ recipient). A delivered message or a bad address in between breaks the streak.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 from digest.delivery.classify import Reply
-
-
-class Verdict(Enum):
-    FINAL = "final"  # record the refusal as a failure
-    TRIP = "trip"  # this one trips the breaker: requeue the whole streak
-    REQUEUE = "requeue"  # the breaker has tripped: this one goes back to pending too
+from digest.delivery.results import DrainResult, Entry
+from digest.models import DeliveryStatus, FailureKind
 
 
 @dataclass
@@ -27,23 +22,39 @@ class CircuitBreaker:
     """`threshold` identical refusals in a row trip it (0: never)."""
 
     threshold: int
-    streak: list[int] = field(default_factory=list)
+    #: The refusals of the current streak, in the order they came.
+    streak: list[Entry] = field(default_factory=list)
     key: str | None = None
     #: The reply that tripped it.
     tripped: Reply | None = None
 
-    def refused(self, delivery_id: int, reply: Reply) -> Verdict:
-        """A relay-wide refusal of one delivery: what to do with it."""
+    def judge(self, entry: Entry, reply: Reply | None) -> bool:
+        """Look at one outcome as it is submitted; True when it trips the breaker.
+
+        After a trip, every refusal of the streak, and each later one, is marked
+        `requeue` (back to pending, not failed).
+        """
+        outcome = entry.outcome
+        if outcome.status == DeliveryStatus.SENT or outcome.bounce:
+            self.key, self.streak = None, []  # the relay works
+            return False
+        if reply is None or outcome.kind != FailureKind.REFUSED:
+            return False
         if self.tripped is not None:
-            return Verdict.REQUEUE
+            entry.requeue = True
+            return False
         if reply.refusal != self.key:
             self.key, self.streak = reply.refusal, []
-        self.streak.append(delivery_id)
-        if self.threshold and len(self.streak) >= self.threshold:
-            self.tripped = reply
-            return Verdict.TRIP
-        return Verdict.FINAL
+        self.streak.append(entry)
+        if not self.threshold or len(self.streak) < self.threshold:
+            return False
+        self.tripped = reply
+        return True
 
-    def passed(self) -> None:
-        """A message was accepted, or an address refused: the relay works; streak over."""
-        self.key, self.streak = None, []
+    def requeue_streak(self, result: DrainResult) -> list[int]:
+        """The streak's deliveries, to go back to pending; counts already made are undone."""
+        for entry in self.streak:
+            if entry.counted:
+                result.uncount(entry)
+            entry.requeue = True
+        return [entry.outcome.delivery_id for entry in self.streak]

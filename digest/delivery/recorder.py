@@ -12,19 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from digest import outbox
-from digest.delivery.breaker import CircuitBreaker, Verdict
+from digest.delivery.breaker import CircuitBreaker
 from digest.delivery.classify import Reply
 from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
-from digest.delivery.results import FAILURES_LISTED
+from digest.delivery.results import Entry
 from digest.errors import SendError
-from digest.models import DeliveryStatus, FailureKind
 
 #: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
 COMMIT_DELAY = 0.05
@@ -33,16 +31,6 @@ POLL = 0.5
 
 #: Called for a delivery deferred for a retry in this run: (delivery id, tries, delay).
 RetryScheduler = Callable[[int, int, float], None]
-
-
-@dataclass(slots=True)
-class _Entry:
-    outcome: outbox.Outcome
-    email: str
-    tries: int
-    future: asyncio.Future[None]
-    requeue: bool = False
-    counted: bool = False
 
 
 def _write(
@@ -72,15 +60,13 @@ class Recorder:
         self.schedule_retry = schedule_retry
         self.breaker = CircuitBreaker(run.options.circuit_breaker)
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
-        self.entries: list[_Entry] = []
+        self.entries: list[Entry] = []
         self.marks: dict[int, asyncio.Future[bool]] = {}
         self.requeued: list[int] = []
         self.in_flight = 0
         self.closing = False
         self._oldest = 0.0
         self._wake = asyncio.Event()
-        # The refusals of the breaker's current streak, in the order they came.
-        self._streak: list[_Entry] = []
 
     # -- what workers call ----------------------------------------------------------
 
@@ -89,10 +75,14 @@ class Recorder:
     ) -> None:
         """Queue one outcome for the next commit (the breaker may turn it into a requeue)."""
         loop = asyncio.get_running_loop()
-        entry = _Entry(outcome, email, tries, loop.create_future())
+        entry = Entry(outcome, email, tries, loop.create_future())
         if self.run.fatal is not None:
             return  # nothing more can be recorded; the run is ending
-        self._judge(entry, reply)
+        if self.breaker.judge(entry, reply):
+            self.requeued.extend(self.breaker.requeue_streak(self.run.result))
+            self.run.result.breaker = str(reply)
+            count = len(self.breaker.streak)
+            self.run.halt(f"the relay refused {count} recipients in a row: {reply}")
         if not self.entries:
             self._oldest = self.run.clock.monotonic()
         self.entries.append(entry)
@@ -111,41 +101,6 @@ class Recorder:
     def close(self) -> None:
         self.closing = True
         self._wake.set()
-
-    # -- the circuit breaker ----------------------------------------------------------
-
-    def _judge(self, entry: _Entry, reply: Reply | None) -> None:
-        outcome = entry.outcome
-        if outcome.status == DeliveryStatus.SENT or outcome.bounce:
-            self.breaker.passed()
-            self._streak = []
-            return
-        if reply is None or outcome.kind != FailureKind.REFUSED:
-            return
-        verdict = self.breaker.refused(outcome.delivery_id, reply)
-        if self.breaker.streak == [outcome.delivery_id]:
-            self._streak = []  # a different refusal starts a new streak
-        self._streak.append(entry)
-        if verdict is Verdict.REQUEUE:
-            entry.requeue = True
-        elif verdict is Verdict.TRIP:
-            self._trip(reply)
-
-    def _trip(self, reply: Reply) -> None:
-        """Every refusal of the streak goes back to pending, committed or not."""
-        result = self.run.result
-        for entry in self._streak:
-            self.requeued.append(entry.outcome.delivery_id)
-            if not entry.counted:
-                entry.requeue = True  # counted as requeued once its commit is done
-                continue
-            result.failed -= 1
-            result.requeued += 1
-            listed = (entry.email, entry.outcome.error or "failed")
-            if listed in result.failures:
-                result.failures.remove(listed)
-        result.breaker = str(reply)
-        self.run.halt(f"the relay refused {len(self._streak)} recipients in a row: {reply}")
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -218,32 +173,11 @@ class Recorder:
             run.progress()
         run.notify()
 
-    def _count(self, entry: _Entry) -> None:
-        outcome, result = entry.outcome, self.run.result
+    def _count(self, entry: Entry) -> None:
         self.in_flight -= 1
-        entry.counted = True
-        if entry.requeue:
-            result.requeued += 1
-        elif outcome.status == DeliveryStatus.SENT:
-            result.sent += 1
-        elif outcome.status == DeliveryStatus.UNCERTAIN:
-            result.uncertain += 1
-        elif outcome.status == DeliveryStatus.FAILED:
-            result.failed += 1
-            self._list(entry)
-        elif outcome.status == DeliveryStatus.SKIPPED:
-            result.skipped += 1
-        elif outcome.retry_at is not None:
-            result.retried += 1
-            delay = (outcome.retry_at - outcome.at).total_seconds()
-            self.schedule_retry(outcome.delivery_id, entry.tries, delay)
-        else:
-            result.deferred += 1
-
-    def _list(self, entry: _Entry) -> None:
-        failures = self.run.result.failures
-        if len(failures) < FAILURES_LISTED:
-            failures.append((entry.email, entry.outcome.error or "failed"))
+        retry_in = self.run.result.count(entry)
+        if retry_in is not None:
+            self.schedule_retry(entry.outcome.delivery_id, entry.tries, retry_in)
 
     def _fail(self, error: BaseException) -> None:
         for entry in self.entries:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from digest.models import DeliveryStatus
+from digest.outbox import Outcome
 
 #: Failures listed one by one in a summary; beyond that they are only counted.
 FAILURES_LISTED = 1000
@@ -39,6 +43,51 @@ class DrainResult:
     @property
     def rate(self) -> float:
         return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    def count(self, entry: Entry) -> float | None:
+        """Count a committed outcome; the seconds until its retry when it has one."""
+        outcome = entry.outcome
+        entry.counted = True
+        if entry.requeue:
+            self.requeued += 1
+        elif outcome.status == DeliveryStatus.SENT:
+            self.sent += 1
+        elif outcome.status == DeliveryStatus.UNCERTAIN:
+            self.uncertain += 1
+        elif outcome.status == DeliveryStatus.FAILED:
+            self.failed += 1
+            if len(self.failures) < FAILURES_LISTED:
+                self.failures.append((entry.email, outcome.error or "failed"))
+        elif outcome.status == DeliveryStatus.SKIPPED:
+            self.skipped += 1
+        elif outcome.retry_at is not None:
+            self.retried += 1
+            return (outcome.retry_at - outcome.at).total_seconds()
+        else:
+            self.deferred += 1
+        return None
+
+    def uncount(self, entry: Entry) -> None:
+        """A counted failure goes back to pending after all (the circuit breaker)."""
+        self.failed -= 1
+        self.requeued += 1
+        listed = (entry.email, entry.outcome.error or "failed")
+        if listed in self.failures:
+            self.failures.remove(listed)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One outcome on its way to the database, and what became of it."""
+
+    outcome: Outcome
+    email: str
+    tries: int
+    future: asyncio.Future[None]
+    #: Back to pending instead of recorded (the circuit breaker tripped).
+    requeue: bool = False
+    #: Already counted in the run's `DrainResult`.
+    counted: bool = False
 
 
 ProgressCallback = Callable[[DrainResult], None]
