@@ -45,7 +45,7 @@ from digest.render.files import write_atomically
 from digest.render.lint import Finding
 from digest.render.plain import clean_line
 from digest.selection import EditionPlan, plan_edition
-from digest.transport import Transport, open_transport
+from digest.transport import MaildirTransport, SmtpTransport, Transport
 from subscribers.models import Subscriber
 from subscribers.tokens import TokenMaker
 
@@ -448,10 +448,13 @@ def envelope_sender(settings: Settings) -> str:
 
 
 def open_mail_transport(settings: Settings) -> Transport:
-    options = settings.send_options
-    return open_transport(
-        settings.mail.transport,
-        settings.base_dir,
+    """The transport of the `MailIdentity` parsed when the settings loaded."""
+    options, identity = settings.send_options, settings.mail_identity
+    if identity.smtp is None:
+        assert identity.maildir is not None
+        return MaildirTransport(identity.maildir)
+    return SmtpTransport(
+        identity.smtp,
         password=settings.secrets.smtp_password,
         timeout=options.timeout,
         data_timeout=options.data_timeout,
