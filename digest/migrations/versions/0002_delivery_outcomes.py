@@ -1,14 +1,14 @@
 """delivery outcomes: failure kind per delivery, stored site identity
 
 Revision ID: 0002_delivery_outcomes
-Revises: 0001
+Revises: 0004_article_identity
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_delivery_outcomes"
-down_revision = "0001"
+down_revision = "0004_article_identity"
 branch_labels = None
 depends_on = None
 
