@@ -44,12 +44,19 @@ class WorkerOutcome:
         return list((self.summary or {}).get("editions", []))
 
 
+#: Exit codes of workers from the least to the most serious; any other one (a worker that
+#: died by a signal, or a usage error) counts as ERROR.
+_SEVERITY = (ExitCode.OK, ExitCode.PARTIAL, ExitCode.REFUSED, ExitCode.ERROR)
+
+
 def worst_exit_code(outcomes: Sequence[WorkerOutcome]) -> int:
-    """ERROR if a worker failed or died, else PARTIAL if one left work for later, else OK."""
-    codes = {outcome.returncode for outcome in outcomes}
-    if any(code not in (ExitCode.OK, ExitCode.PARTIAL) for code in codes):
-        return ExitCode.ERROR
-    return ExitCode.PARTIAL if ExitCode.PARTIAL in codes else ExitCode.OK
+    """The most serious of the workers' exit codes: ERROR if one failed or died, else
+    REFUSED if the relay refused one, else PARTIAL if one left work for later, else OK."""
+    ranks = [
+        _SEVERITY.index(code) if code in _SEVERITY else len(_SEVERITY) - 1
+        for code in (outcome.returncode for outcome in outcomes)
+    ]
+    return int(_SEVERITY[max(ranks, default=0)])
 
 
 def run_senders(

@@ -17,7 +17,7 @@ from digest.errors import ExitCode
 
 if TYPE_CHECKING:
     from digest import pipeline
-    from digest.send import DrainResult
+    from digest.delivery.results import DrainResult
 
 _PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
@@ -64,6 +64,11 @@ class RateType(click.ParamType):
     show_default=True,
     help="Sender processes on this machine, sharing the edition (and --rate) between them.",
 )
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Send again the deliveries left uncertain (handed over, no reply): perhaps a copy.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @pass_app
 def send(
@@ -75,6 +80,7 @@ def send(
     concurrency: int | None,
     rate: float | None,
     workers: int,
+    resend_uncertain: bool,
     as_json: bool,
 ) -> None:
     """Freeze the edition and deliver it once to every active subscriber of its language.
@@ -82,13 +88,16 @@ def send(
     Safe to rerun: a finished edition sends nothing; an interrupted one is completed.
     Several senders (--workers, or one 'digest send' per host on one PostgreSQL) share
     the work; each exits when nothing is left for it to claim.
-    Exits 3 when deliveries remain deferred (run it again later to retry them)."""
+    Exits 3 when deliveries remain deferred (run it again later to retry them), 4 when
+    the relay refused the same way for mail.circuit_breaker recipients in a row."""
     from digest import pipeline
 
     if dry_run and test_to:
         raise click.UsageError("--dry-run and --to cannot be combined")
-    if workers > 1 and (dry_run or test_to):
-        raise click.UsageError("--workers cannot be combined with --dry-run or --to")
+    if workers > 1 and (dry_run or test_to or resend_uncertain):
+        raise click.UsageError(
+            "--workers cannot be combined with --dry-run, --to or --resend-uncertain"
+        )
     settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
     edition_day = pipeline.parse_day(day, settings, app.now())
     languages = [language] if language else list(settings.site.languages)
@@ -105,14 +114,25 @@ def send(
                 report = pipeline.send(
                     app.db(), settings, edition_day, lang,
                     on_progress=on_progress, dry_run=dry_run, stop=stop,
+                    resend_uncertain=resend_uncertain,
                 )  # fmt: skip
             reports.append(report)
             if not as_json:
                 _print_report(app, report)
-            if stop.is_set():
+            if stop.is_set() or report.result.breaker:
                 break  # interrupted: leave the other languages for the next run
     if as_json:
         print_json({"dry_run": dry_run, "editions": [_report_dict(r) for r in reports]})
+    tripped = next((report for report in reports if report.result.breaker), None)
+    if tripped is not None:
+        click.echo(
+            f"digest: stopped: the relay refused {tripped.result.requeued:,} recipients in a "
+            f'row with "{tripped.result.breaker}"; {tripped.remaining:,} deliveries left '
+            "pending, nobody's bounce count changed; run 'digest send' again once the relay "
+            "accepts mail",
+            err=True,
+        )
+        sys.exit(ExitCode.REFUSED)
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
     if partial or not_started:
@@ -227,6 +247,13 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
             f"{r.skipped:,} skipped in {r.elapsed:.1f}s ({r.rate:,.0f} msg/s) "
             f"via {report.transport}"
         )
+    if report.resent_uncertain:
+        app.info(f"  {report.resent_uncertain:,} uncertain deliveries were sent again")
+    if report.uncertain:
+        app.info(
+            f"  {report.uncertain:,} uncertain (handed over, no reply; perhaps delivered): "
+            "not resent unless you run 'digest send --resend-uncertain'"
+        )
     for email, error in r.failures:
         app.info(f"  failed: {email}: {error}")
     if r.bounced:
@@ -236,7 +263,8 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
     if report.held_elsewhere:
         app.info(f"  {report.held_elsewhere:,} in flight on other senders (they finish them)")
     if report.partial:
-        app.info(f"  {report.remaining - report.held_elsewhere:,} not sent yet:")
+        left = report.remaining - report.held_elsewhere
+        app.info(f"  {left:,} not sent yet{':' if report.deferred_reasons else ''}")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
 
@@ -263,6 +291,10 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
         "skipped": r.skipped,
         "retried": r.retried,
         "bounced": r.bounced,
+        "uncertain": report.uncertain,
+        "resent_uncertain": report.resent_uncertain,
+        "requeued": r.requeued,
+        "circuit_breaker": r.breaker,
         "remaining": report.remaining,
         "held_elsewhere": report.held_elsewhere,
         "elapsed_seconds": round(r.elapsed, 3),
