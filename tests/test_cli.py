@@ -14,8 +14,11 @@ from tests.conftest import FIXTURES, REPO, Digest
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, lazily registered ones included (list_commands/get_command)."""
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         path = (*prefix, name)
         found.append(path)
         if isinstance(command, click.Group):
@@ -30,9 +33,12 @@ COMMANDS = all_commands(cli)
 def test_every_command_has_help_and_is_in_the_readme(digest: Digest, path: tuple[str, ...]) -> None:
     result = digest.ok(*path, "--help")
     assert "Usage:" in result.stdout
-    command = cli
+    command: click.Command = cli
     for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(command, click.Group)
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, path
+        command = found
     assert command.help and command.help.strip(), f"{' '.join(path)} has no help text"
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"digest {' '.join(path)}" in readme, f"'digest {' '.join(path)}' missing from README"
