@@ -86,7 +86,7 @@ def choose(
         graph,
         selection.related_floor,
         [source_identity(doc.source, doc.url) for doc in window_docs],
-        lambda number: frozenset(corpus.vocabulary.count(window_docs[number].title, "").ids),
+        lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
     sources = events.coverage_sources()
