@@ -9,7 +9,7 @@ bodies out of line (TOAST), and its index entries have a size limit a long title
 could exceed, so the index is made on SQLite only.
 
 Revision ID: 0005_selection_headlines
-Revises: 0004_article_identity
+Revises: 0002_delivery_outcomes
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005_selection_headlines"
-down_revision = "0004_article_identity"
+down_revision = "0002_delivery_outcomes"
 branch_labels = None
 depends_on = None
 
