@@ -9,7 +9,7 @@ from digest.selection.corpus import Corpus, Doc, scan
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.picking import pick_top_stories
 from digest.selection.scoring import coverage, popularity, recency
-from digest.selection.selector import choose, naming_the_story
+from digest.selection.selector import choose
 
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)
 
@@ -129,18 +129,3 @@ def test_choose_one_top_per_event_and_related_without_filler() -> None:
     assert len(choices) == 3  # a quiet day: the related angle is not made a second top story
     everything = [c.doc.id for c in choices] + [m.doc.id for c in choices for m in c.related]
     assert len(everything) == len(set(everything))
-
-
-def test_a_related_item_names_the_story_not_only_its_kind_of_news() -> None:
-    sbarro = ("Sbarro pizza chain files for Chapter 11 bankruptcy in Manhattan court", "")
-    same = ("Sbarro pizza chain seeks bankruptcy protection", "")
-    other = ("Mt Gox files for Chapter 15 bankruptcy protection", "")
-    fillers = [
-        (f"{place} council files {topic} plan", "")
-        for place, topic in [("Leeds", "budget"), ("Perth", "housing"), ("Lagos", "transport")]
-    ]
-    corpus = Corpus([make_doc(n, text) for n, text in enumerate([sbarro, same, other, *fillers])])
-    story = corpus.full[0]
-    found = [m for m in corpus.search([story.vector], 0.2, 2)[0] if m.doc.id != story.id]
-    assert {m.doc.id for m in found} == {1, 2}  # both pass the floor on shared words
-    assert [m.doc.id for m in naming_the_story(story.vector, found)] == [1]

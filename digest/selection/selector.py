@@ -48,11 +48,6 @@ RELATED_RATIO = 0.85
 #: any value up to 0.92 gives the same figures there; three in four leaves a day of
 #: one widely reported story and a few exclusives (3 of 5 corroborated) alone.
 CORROBORATED_SHARE = 0.75
-#: A related item shares one of the story's this many heaviest terms (`naming_the_story`).
-#: Chosen on the "tune" half of bench/select_eval.py and bench/related_eval.py's pairs:
-#: 2 or 3 lose same-event partners there, 4 and 5 keep them all, 6 and more filter
-#: nothing.
-NAMING_TERMS = 4
 
 
 @dataclass
@@ -215,10 +210,7 @@ def _attach_related(
     )
     for choice, all_matches in zip(choices, found, strict=True):
         matches = close_to_best(
-            naming_the_story(
-                choice.doc.vector, [m for m in all_matches if m.doc.id != choice.doc.id]
-            ),
-            selection.duplicate_threshold,
+            [m for m in all_matches if m.doc.id != choice.doc.id], selection.duplicate_threshold
         )
         chosen: list[dict[int, float]] = []
         addresses = {canonical_address(choice.doc.url)} - {""}
@@ -239,18 +231,6 @@ def _attach_related(
                 addresses.add(address)
             chosen.append(match.doc.vector.as_dict())
             used.add(match.doc.id)
-
-
-def naming_the_story(story: Vector, matches: Sequence[Match]) -> list[Match]:
-    """The matches sharing one of the story's `NAMING_TERMS` heaviest terms.
-
-    The heaviest terms of a report are the rarest words of its headline: the name of
-    who or where ("Sbarro"). A match that shares only the rest ("files", "chapter",
-    "bankruptcy") tells another company's bankruptcy: the same kind of news, not the
-    same story.
-    """
-    naming = frozenset(story.ids[:NAMING_TERMS])
-    return [match for match in matches if not naming.isdisjoint(match.doc.vector.ids)]
 
 
 def close_to_best(matches: Sequence[Match], duplicate_threshold: float) -> list[Match]:
@@ -386,14 +366,11 @@ def related_articles(
     if query is None:
         query = corpus.vector_for(own[0][0].title, own[0][1]) if own else EMPTY
     matches = close_to_best(
-        naming_the_story(
-            query,
-            [
-                match
-                for match in corpus.search([query], selection.related_floor, RELATED_MIN_TERMS)[0]
-                if match.doc.id != article.id
-            ],
-        ),
+        [
+            match
+            for match in corpus.search([query], selection.related_floor, RELATED_MIN_TERMS)[0]
+            if match.doc.id != article.id
+        ],
         selection.duplicate_threshold,
     )
     matches = matches[: max(limit, 0)]
