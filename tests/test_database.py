@@ -19,6 +19,18 @@ from digest.models import Edition
 from subscribers.models import metadata
 
 NOW = datetime(2025, 6, 4, 6, 0, tzinfo=UTC)
+#: Indexes a migration makes on one backend only, on purpose (not in the models).
+BACKEND_ONLY_INDEXES = {"ix_articles_selection_headlines"}  # 0005: SQLite
+
+
+def _unexpected(differences: list[object]) -> list[object]:
+    return [
+        d
+        for d in differences
+        if not (
+            isinstance(d, tuple) and d[0] == "remove_index" and d[1].name in BACKEND_ONLY_INDEXES
+        )
+    ]
 
 
 def _upgrade(db: Database, revision: str) -> None:
@@ -49,7 +61,7 @@ def test_upgrading_from_the_first_schema_keeps_rows_and_matches_the_models(
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
             emails = connection.execute(sa.text("SELECT email FROM subscribers")).scalars()
             assert list(emails) == ["old@example.com"]
-        assert differences == []
+        assert _unexpected(differences) == []
     finally:
         db.dispose()
 
