@@ -461,6 +461,13 @@ def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int],
     return message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
 
 
+def envelope_senders(settings: Settings) -> str | Callable[[int], str]:
+    """One envelope sender, or one per delivery when [mail] verp is on (bounces name it)."""
+    from digest.bounces.identity import envelope_senders as senders
+
+    return senders(settings)
+
+
 def send(
     db: Database,
     settings: Settings,
@@ -479,7 +486,7 @@ def send(
     """
     check_language(settings, language)
     options = send_options(settings)
-    sender = envelope_sender(settings)
+    sender = envelope_senders(settings)
     transport = transport or open_mail_transport(settings)
     if dry_run:
         return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)

@@ -168,7 +168,7 @@ def drain(
     skeleton: MessageSkeleton,
     recipient_for: RecipientFactory,
     transport: Transport,
-    sender: str,
+    sender: str | Callable[[int], str],
     clock: Clock,
     options: SendOptions,
     message_id_for: Callable[[int], str],
@@ -238,7 +238,7 @@ class _Drain:
         skeleton: MessageSkeleton,
         recipient_for: RecipientFactory,
         transport: Transport,
-        sender: str,
+        sender: str | Callable[[int], str],
         clock: Clock,
         options: SendOptions,
         message_id_for: Callable[[int], str],
@@ -250,7 +250,8 @@ class _Drain:
         self.skeleton = skeleton
         self.recipient_for = recipient_for
         self.transport = transport
-        self.sender = sender
+        #: delivery id -> envelope sender (one per delivery with VERP).
+        self.sender_for = sender if callable(sender) else lambda _delivery_id: sender
         self.clock = clock
         self.options = options
         self.message_id_for = message_id_for
@@ -428,7 +429,8 @@ class _Drain:
         await self.bucket.acquire()
         try:
             ready = _Ready(self, previous) if previous is not None else None
-            await connection.send(envelope_for(self.sender, subscriber.email), message, ready)
+            envelope = envelope_for(self.sender_for(item.delivery_id), subscriber.email)
+            await connection.send(envelope, message, ready)
         except DeliveryError as e:
             return self._failed(base, item, e), e.broken
         return replace(base, message_id=message_id, at=self.clock()), False
