@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 
 #: Local domain whose unknown users Postfix bounces (5.1.1 from local(8)).
-UNKNOWN_DOMAIN = "localhost.test"
+UNKNOWN_DOMAIN = "gone.example.com"
 #: Domain whose every address Postfix delivers into one Maildir: where bounces arrive.
 BOUNCE_DOMAIN = "bounces.test"
 #: Domain Postfix refuses by policy after accepting (a 5.7.1 DSN: never a bounce).
-POLICY_DOMAIN = "policy.test"
+POLICY_DOMAIN = "policy.example.com"
 
 
 def need(program: str, package: str) -> str:
@@ -130,9 +130,10 @@ virtual_mailbox_base = {mail}
 virtual_mailbox_maps = static:bounces/
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
-transport_maps = inline:{{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }}
+transport_maps = inline:{{ {{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }} }}
 default_transport = error:5.4.4 no mail leaves this test machine
 recipient_delimiter = +
+smtpd_reject_unlisted_recipient = no
 maillog_file = {log}
 maillog_file_prefixes = {folder}
 smtputf8_enable = no
@@ -145,16 +146,26 @@ biff = no
         for line in master.splitlines()
     ]
     (etc / "master.cf").write_text("\n".join(lines) + "\n")
-    started = subprocess.run(
-        [binary, "-c", str(etc), "start"], capture_output=True, text=True, check=False
-    )
+    errors = folder / "start.err"
+    with errors.open("wb") as error_file:  # not a pipe: the daemon would hold it open
+        started = subprocess.run(
+            [binary, "-c", str(etc), "start"],
+            stdout=subprocess.DEVNULL,
+            stderr=error_file,
+            check=False,
+        )
     try:
         if started.returncode != 0:
-            raise RuntimeError(f"postfix did not start: {started.stderr}{started.stdout}")
+            raise RuntimeError(f"postfix did not start: {errors.read_text()}")
         _wait_for_port(port, log)
         yield Postfix(port, mail / "bounces", log)
     finally:
-        subprocess.run([binary, "-c", str(etc), "stop"], capture_output=True, check=False)
+        subprocess.run(
+            [binary, "-c", str(etc), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -263,12 +274,14 @@ service submission-login {{
 }}
 """
     )
-    started = subprocess.run(
-        [binary, "-c", str(config)], capture_output=True, text=True, check=False
-    )
+    errors = folder / "start.err"
+    with errors.open("wb") as error_file:  # not a pipe: the daemon would hold it open
+        started = subprocess.run(
+            [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=error_file, check=False
+        )
     try:
         if started.returncode != 0:
-            raise RuntimeError(f"dovecot did not start: {started.stderr}")
+            raise RuntimeError(f"dovecot did not start: {errors.read_text()}")
         _wait_for_port(port, log)
         yield Dovecot(port, user, password, folder / "home" / user / "Maildir", tls_port)
     finally:
