@@ -28,13 +28,18 @@ BOUNCES = "bounces@bounces.test"
 
 
 def configure(folder: Path, **mail: object) -> None:
-    """Set [mail] keys in the folder's digest.toml (which `digest init` wrote)."""
+    """Set keys (each name is unique across sections) in the folder's digest.toml."""
     config = folder / "digest.toml"
     text = config.read_text()
     for key, value in mail.items():
-        rendered = ("true" if value else "false") if isinstance(value, bool) else None
-        if rendered is None:
-            rendered = str(value) if isinstance(value, int) else f'"{value}"'
+        if isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, int):
+            rendered = str(value)
+        elif isinstance(value, list):
+            rendered = "[" + ", ".join(f'"{item}"' for item in value) + "]"
+        else:
+            rendered = f'"{value}"'
         text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {rendered}", text, count=1)
         assert found, key
     config.write_text(text)

@@ -38,7 +38,7 @@ class Identity:
 class Match:
     subscriber_id: int
     delivery_id: int | None
-    #: verp | message-id | list-id | sender
+    #: verp | message-id | list-id | address | sender
     matched_by: str
 
 
@@ -57,12 +57,13 @@ def match_report(session: Session, report: Report, identity: Identity) -> Match 
     if report.kind == ReportKind.UNSUBSCRIBE:
         subscriber_id = _subscriber_id(session, report.requester)
         return None if subscriber_id is None else Match(subscriber_id, None, "sender")
-    if any(f"<{identity.list_id}>" in value for value in report.list_ids):
+    ours = any(f"<{identity.list_id}>" in value for value in report.list_ids)
+    if ours or report.about_our_mail:
         addresses = [failure.recipient for failure in report.failures] + [report.complainant]
         for address in addresses:
             subscriber_id = _subscriber_id(session, address)
             if subscriber_id is not None:
-                return Match(subscriber_id, None, "list-id")
+                return Match(subscriber_id, None, "list-id" if ours else "address")
     return None
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from digest.bounces.mailboxes import Inbound, Source
 from digest.bounces.match import Identity, match_report
-from digest.bounces.record import Thresholds, apply_report, seen
-from digest.bounces.report import ReportKind, read_report
+from digest.bounces.record import Applied, Thresholds, apply_report, seen
+from digest.bounces.report import Report, ReportKind, read_report
 from digest.db import Database
 
 #: Messages per transaction.
@@ -165,20 +165,11 @@ def _one(
         result.unrecognised += 1
         _leave(result, inbound.key, f"unrecognised, {report.summary}")
         return False
-    match = match_report(session, report, options.identity)
-    if match is None:
+    applied = learn(session, report, digest=digest, origin=origin, options=options, now=now)
+    if applied is None:
         result.unmatched += 1
         _leave(result, inbound.key, f"{report.kind} not about our mail, {report.summary}")
         return False
-    applied = apply_report(
-        session,
-        report,
-        match,
-        digest=digest,
-        origin=origin,
-        thresholds=options.thresholds,
-        now=now,
-    )
     counters = {"hard": "hard", "soft": "soft", "complaint": "complaints"}
     name = counters.get(applied.event.value, "unsubscribes")
     setattr(result, name, getattr(result, name) + 1)
@@ -187,6 +178,32 @@ def _one(
         status_counter = str(applied.new_status)
         setattr(result, status_counter, getattr(result, status_counter) + 1)
     return True
+
+
+def learn(
+    session: Session,
+    report: Report,
+    *,
+    digest: str,
+    origin: str,
+    options: ProcessOptions,
+    now: datetime,
+) -> Applied | None:
+    """Match and apply one recognised report under the once-only key `digest`.
+
+    None when it is about none of our deliveries or subscribers (nothing is written)."""
+    match = match_report(session, report, options.identity)
+    if match is None:
+        return None
+    return apply_report(
+        session,
+        report,
+        match,
+        digest=digest,
+        origin=origin,
+        thresholds=options.thresholds,
+        now=now,
+    )
 
 
 def _leave(result: ProcessResult, key: str, reason: str) -> None:

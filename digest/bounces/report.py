@@ -71,6 +71,9 @@ class Report:
     message_id: str | None = None
     #: Subject and From of the inbound message, for reports to the operator.
     summary: str = ""
+    #: From a sending service's authenticated webhook: every event is about mail we sent,
+    #: so the failed address alone may name the subscriber.
+    about_our_mail: bool = False
 
     @property
     def worst(self) -> Failure | None:
