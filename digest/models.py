@@ -30,7 +30,6 @@ __all__ = [
     "EditionItem",
     "EditionStatus",
     "Feed",
-    "InboundMessage",
     "Subscriber",
 ]
 
@@ -170,40 +169,24 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class InboundMessage(Base):
-    """A message or webhook event that bounce processing has handled, once each.
-
-    `digest` is the SHA-256 of the raw message (mailboxes) or "<origin>:<event id>"
-    (webhooks): the unique key that makes a second pass over the same input a no-op.
-    """
-
-    __tablename__ = "inbound_messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest: Mapped[str] = mapped_column(String(200), unique=True)
-    #: maildir | mbox | imap | ses | postmark
-    origin: Mapped[str] = mapped_column(String(16))
-    #: The Message-ID header of the inbound message itself, when it has one.
-    message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
-    #: What it was: bounce | complaint | unsubscribe.
-    kind: Mapped[str] = mapped_column(String(16))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class BounceEvent(Base):
     """One thing learnt after the send: a bounce, complaint or unsubscribe request.
 
-    `failure_kind` follows the synchronous classifier: address | relay | transient; only
-    `counted` events moved the subscriber's bounce count (RFC 3463 class 5.1.x/5.2.1).
+    Each comes from one inbound message or webhook event, whose `digest` (the SHA-256 of
+    the raw message, or "<origin>:<event id>") is unique: a second pass over the same
+    input is a no-op. `failure_kind` follows the synchronous classifier: address | relay
+    | transient; only `counted` events moved the subscriber's bounce count.
     """
 
     __tablename__ = "bounce_events"
     __table_args__ = (Index("ix_bounce_events_subscriber", "subscriber_id", "delivery_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    inbound_id: Mapped[int] = mapped_column(
-        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
-    )
+    digest: Mapped[str] = mapped_column(String(200), unique=True)
+    #: maildir | mbox | imap | ses | postmark
+    origin: Mapped[str] = mapped_column(String(16))
+    #: The Message-ID of the inbound report itself (or the service's event id).
+    inbound_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
     #: hard | soft | complaint | unsubscribe
     kind: Mapped[str] = mapped_column(String(16))
     failure_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -218,7 +201,7 @@ class BounceEvent(Base):
     #: RFC 3463 enhanced status code, e.g. "5.1.1"; empty when the report gives none.
     status: Mapped[str] = mapped_column(String(16), default="")
     diagnostic: Mapped[str] = mapped_column(Text, default="")
-    #: How it was matched to the delivery: verp | message-id | list-id | address | sender.
+    #: How it was matched: verp | message-id | list-id | address | sender.
     matched_by: Mapped[str] = mapped_column(String(16), default="")
     counted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -164,7 +164,7 @@ def test_dry_run_changes_nothing(digest: Digest, tmp_path: Path) -> None:
     assert report["dry_run"] and report["bounced"] == 1 and report["complained"] == 1
     assert site.status(GONE) == ("active", 0)
     assert site.status(READER) == ("active", 0)
-    assert site.query("select count(*) from inbound_messages") == [(0,)]
+    assert site.query("select count(*) from bounce_events") == [(0,)]
     assert len(keys_in(inbox)) == 2
 
 

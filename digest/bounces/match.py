@@ -10,6 +10,7 @@ on: it is left in place and reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,22 +43,69 @@ class Match:
     matched_by: str
 
 
-def match_report(session: Session, report: Report, identity: Identity) -> Match | None:
+class DeliveryLookup:
+    """Deliveries by id and by Message-ID, loaded for a whole batch in a few queries.
+
+    `prime` loads what a batch of reports may need (two IN queries); a later lookup of
+    anything not primed asks the database itself. Misses are remembered too.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, session: Session, identity: Identity) -> None:
+        self.session = session
+        self.identity = identity
+        self._by_id: dict[int, tuple[int, int] | None] = {}
+        self._by_message_id: dict[str, tuple[int, int] | None] = {}
+
+    def verp_ids(self, report: Report) -> list[int]:
+        found = (
+            read_verp(address, self.identity.bounce_address, self.identity.secret_key)
+            for address in report.verp_candidates
+        )
+        return [delivery_id for delivery_id in found if delivery_id is not None]
+
+    def prime(self, reports: list[Report]) -> None:
+        ids = {i for report in reports for i in self.verp_ids(report)} - set(self._by_id)
+        message_ids = {
+            m for report in reports for m in report.message_ids[:MESSAGE_IDS_TRIED]
+        } - set(self._by_message_id)
+        self._load(Delivery.id, sorted(ids), self._by_id)
+        self._load(Delivery.message_id, sorted(message_ids), self._by_message_id)
+
+    def _load(self, column: Any, keys: list[Any], into: dict[Any, tuple[int, int] | None]) -> None:
+        for start in range(0, len(keys), self.CHUNK):
+            chunk = keys[start : start + self.CHUNK]
+            into.update(dict.fromkeys(chunk))
+            query = select(column, Delivery.id, Delivery.subscriber_id).where(column.in_(chunk))
+            for key, delivery_id, subscriber_id in self.session.execute(query):
+                into[key] = (delivery_id, subscriber_id)
+
+    def by_id(self, delivery_id: int) -> tuple[int, int] | None:
+        if delivery_id not in self._by_id:
+            self._load(Delivery.id, [delivery_id], self._by_id)
+        return self._by_id[delivery_id]
+
+    def by_message_id(self, message_id: str) -> tuple[int, int] | None:
+        if message_id not in self._by_message_id:
+            self._load(Delivery.message_id, [message_id], self._by_message_id)
+        return self._by_message_id[message_id]
+
+
+def match_report(session: Session, report: Report, lookup: DeliveryLookup) -> Match | None:
     """The delivery or subscriber `report` is about; None if it is not about our mail."""
-    for address in report.verp_candidates:
-        delivery_id = read_verp(address, identity.bounce_address, identity.secret_key)
-        if delivery_id is not None:
-            found = _delivery(session, Delivery.id == delivery_id)
-            if found is not None:
-                return Match(found[1], found[0], "verp")
+    for delivery_id in lookup.verp_ids(report):
+        found = lookup.by_id(delivery_id)
+        if found is not None:
+            return Match(found[1], found[0], "verp")
     for message_id in report.message_ids[:MESSAGE_IDS_TRIED]:
-        found = _delivery(session, Delivery.message_id == message_id)
+        found = lookup.by_message_id(message_id)
         if found is not None:
             return Match(found[1], found[0], "message-id")
     if report.kind == ReportKind.UNSUBSCRIBE:
         subscriber_id = _subscriber_id(session, report.requester)
         return None if subscriber_id is None else Match(subscriber_id, None, "sender")
-    ours = any(f"<{identity.list_id}>" in value for value in report.list_ids)
+    ours = any(f"<{lookup.identity.list_id}>" in value for value in report.list_ids)
     if ours or report.about_our_mail:
         addresses = [failure.recipient for failure in report.failures] + [report.complainant]
         for address in addresses:
@@ -65,13 +113,6 @@ def match_report(session: Session, report: Report, identity: Identity) -> Match 
             if subscriber_id is not None:
                 return Match(subscriber_id, None, "list-id" if ours else "address")
     return None
-
-
-def _delivery(session: Session, condition: object) -> tuple[int, int] | None:
-    row = session.execute(
-        select(Delivery.id, Delivery.subscriber_id).where(condition).limit(1)  # type: ignore[arg-type]
-    ).first()
-    return None if row is None else (row[0], row[1])
 
 
 def _subscriber_id(session: Session, address: str) -> int | None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from digest.bounces.mailboxes import Inbound, Source
-from digest.bounces.match import Identity, match_report
+from digest.bounces.match import DeliveryLookup, Identity, match_report
 from digest.bounces.record import Applied, Thresholds, apply_report, seen
 from digest.bounces.report import Report, ReportKind, read_report
 from digest.db import Database
@@ -129,15 +129,31 @@ def _batch(
     known = seen(session, list(set(digests.values())))
     done: list[str] = []
     left: list[str] = []
+    reports: list[tuple[Inbound, Report]] = []
     for inbound in batch:
         result.read += 1
-        digest = digests[inbound.key]
-        if digest in known:
+        if digests[inbound.key] in known:
             result.already += 1
             done.append(inbound.key)
             continue
-        if _one(session, inbound, digest, source.origin, options, result, now):
-            known.add(digest)  # the same message twice in one source
+        report = read_report(inbound.raw, unsubscribe_mailto=options.unsubscribe_mailto)
+        if report.kind == ReportKind.UNRECOGNISED:
+            result.unrecognised += 1
+            _leave(result, inbound.key, f"unrecognised, {report.summary}")
+            left.append(inbound.key)
+            continue
+        reports.append((inbound, report))
+    lookup = DeliveryLookup(session, options.identity)
+    lookup.prime([report for _inbound, report in reports])
+    for inbound, report in reports:
+        digest = digests[inbound.key]
+        if digest in known:  # the same message twice in one source
+            done.append(inbound.key)
+            continue
+        if _apply(
+            session, inbound.key, report, digest, source.origin, options, result, now, lookup
+        ):
+            known.add(digest)
             done.append(inbound.key)
         else:
             left.append(inbound.key)
@@ -150,25 +166,24 @@ def _batch(
     source.forget(left)
 
 
-def _one(
+def _apply(
     session: Session,
-    inbound: Inbound,
+    key: str,
+    report: Report,
     digest: str,
     origin: str,
     options: ProcessOptions,
     result: ProcessResult,
     now: datetime,
+    lookup: DeliveryLookup,
 ) -> bool:
-    """Learn from one message; False when it is left in place."""
-    report = read_report(inbound.raw, unsubscribe_mailto=options.unsubscribe_mailto)
-    if report.kind == ReportKind.UNRECOGNISED:
-        result.unrecognised += 1
-        _leave(result, inbound.key, f"unrecognised, {report.summary}")
-        return False
-    applied = learn(session, report, digest=digest, origin=origin, options=options, now=now)
+    """Learn from one recognised message; False when it is left in place."""
+    applied = learn(
+        session, report, digest=digest, origin=origin, options=options, now=now, lookup=lookup
+    )
     if applied is None:
         result.unmatched += 1
-        _leave(result, inbound.key, f"{report.kind} not about our mail, {report.summary}")
+        _leave(result, key, f"{report.kind} not about our mail, {report.summary}")
         return False
     counters = {"hard": "hard", "soft": "soft", "complaint": "complaints"}
     name = counters.get(applied.event.value, "unsubscribes")
@@ -188,11 +203,13 @@ def learn(
     origin: str,
     options: ProcessOptions,
     now: datetime,
+    lookup: DeliveryLookup | None = None,
 ) -> Applied | None:
     """Match and apply one recognised report under the once-only key `digest`.
 
     None when it is about none of our deliveries or subscribers (nothing is written)."""
-    match = match_report(session, report, options.identity)
+    lookup = lookup or DeliveryLookup(session, options.identity)
+    match = match_report(session, report, lookup)
     if match is None:
         return None
     return apply_report(

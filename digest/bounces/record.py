@@ -13,16 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from digest.bounces.match import Match
 from digest.bounces.report import FailureKind, Report, ReportKind
-from digest.models import BounceEvent, Delivery, DeliveryStatus, InboundMessage
-from subscribers import status as transitions
+from digest.models import BounceEvent, Delivery, DeliveryStatus
 from subscribers import store
-from subscribers.models import Status, Subscriber
+from subscribers.models import Status
 
 
 class EventKind(StrEnum):
@@ -50,12 +50,50 @@ class Applied:
     new_status: str | None = None
 
 
+_EVENTS = cast(Table, BounceEvent.__table__)
+#: Built once (thousands of executions a run).
+_INSERT = insert(_EVENTS)
+_COUNTED = (
+    select(_EVENTS.c.id)
+    .where(_EVENTS.c.delivery_id == bindparam("delivery_id"), _EVENTS.c.counted.is_(True))
+    .limit(1)
+)
+
+_BOUNCED = select(_EVENTS.c.id).where(_EVENTS.c.delivery_id == bindparam("delivery_id")).limit(1)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_RECENT = (
+    select(_DELIVERIES.c.id)
+    .where(
+        _DELIVERIES.c.subscriber_id == bindparam("subscriber_id"),
+        _DELIVERIES.c.id < bindparam("delivery_id"),
+        _DELIVERIES.c.status == DeliveryStatus.SENT,
+    )
+    .order_by(_DELIVERIES.c.id.desc())
+    .limit(bindparam("depth"))
+)
+_SOFT = select(_EVENTS.c.delivery_id).where(
+    _EVENTS.c.delivery_id.in_(bindparam("ids", expanding=True)),
+    _EVENTS.c.kind == EventKind.SOFT,
+)
+
+
 def seen(session: Session, digests: list[str]) -> set[str]:
     """Which of these inbound digests were processed before."""
     if not digests:
         return set()
-    query = select(InboundMessage.digest).where(InboundMessage.digest.in_(digests))
+    query = select(BounceEvent.digest).where(BounceEvent.digest.in_(digests))
     return set(session.scalars(query))
+
+
+@dataclass
+class _Event:
+    """The row being written (Core insert: one statement, no unit of work per message)."""
+
+    kind: EventKind
+    recipient: str = ""
+    status: str = ""
+    diagnostic: str = ""
+    failure_kind: str | None = None
 
 
 def apply_report(
@@ -68,33 +106,26 @@ def apply_report(
     thresholds: Thresholds,
     now: datetime,
 ) -> Applied:
-    """Record `report` (already matched) once under `digest` and apply it."""
-    inbound = InboundMessage(
-        digest=digest,
-        origin=origin,
-        message_id=(report.message_id or None) and report.message_id[:998],
-        kind=report.kind.value,
-        processed_at=now,
+    """Apply `report` (already matched) and record it once under `digest`."""
+    applied, event = _apply(session, report, match, thresholds, now)
+    session.connection().execute(
+        _INSERT,
+        {
+            "digest": digest,
+            "origin": origin,
+            "inbound_message_id": (report.message_id or "")[:998] or None,
+            "kind": event.kind.value,
+            "failure_kind": event.failure_kind,
+            "delivery_id": match.delivery_id,
+            "subscriber_id": match.subscriber_id,
+            "recipient": event.recipient[:320],
+            "status": event.status[:16],
+            "diagnostic": event.diagnostic,
+            "matched_by": match.matched_by,
+            "counted": applied.counted,
+            "created_at": now,
+        },
     )
-    session.add(inbound)
-    session.flush()
-    subscriber = session.get(Subscriber, match.subscriber_id)
-    event = BounceEvent(
-        inbound_id=inbound.id,
-        delivery_id=match.delivery_id,
-        subscriber_id=match.subscriber_id,
-        matched_by=match.matched_by,
-        recipient=subscriber.email if subscriber is not None else "",
-        status="",
-        diagnostic="",
-        counted=False,
-        created_at=now,
-    )
-    applied = _apply(session, report, match, event, subscriber, thresholds, now)
-    event.kind = applied.event.value
-    event.counted = applied.counted
-    session.add(event)
-    session.flush()
     return applied
 
 
@@ -102,31 +133,32 @@ def _apply(
     session: Session,
     report: Report,
     match: Match,
-    event: BounceEvent,
-    subscriber: Subscriber | None,
     thresholds: Thresholds,
     now: datetime,
-) -> Applied:
-    if report.kind == ReportKind.COMPLAINT:
-        event.recipient = report.complainant or event.recipient
-        moved = subscriber is not None and transitions.move(subscriber, Status.COMPLAINED, now)
-        return Applied(EventKind.COMPLAINT, new_status=Status.COMPLAINED if moved else None)
-    if report.kind == ReportKind.UNSUBSCRIBE:
-        event.recipient = report.requester
-        moved = subscriber is not None and transitions.move(subscriber, Status.UNSUBSCRIBED, now)
-        return Applied(EventKind.UNSUBSCRIBE, new_status=Status.UNSUBSCRIBED if moved else None)
+) -> tuple[Applied, _Event]:
+    if report.kind in (ReportKind.COMPLAINT, ReportKind.UNSUBSCRIBE):
+        complaint = report.kind == ReportKind.COMPLAINT
+        status = Status.COMPLAINED if complaint else Status.UNSUBSCRIBED
+        kind = EventKind.COMPLAINT if complaint else EventKind.UNSUBSCRIBE
+        moved = store.move_by_id(session, match.subscriber_id, status, now)
+        address = report.complainant if complaint else report.requester
+        return Applied(kind, new_status=status if moved else None), _Event(kind, address)
     failure = report.worst
     if failure is None:
         raise ValueError("a bounce report without failures")
-    event.recipient = failure.recipient[:320]
-    event.status = failure.status
-    event.diagnostic = failure.diagnostic
-    event.failure_kind = failure.kind.value
+    event = _Event(
+        EventKind.HARD,
+        failure.recipient,
+        failure.status,
+        failure.diagnostic,
+        failure.kind.value,
+    )
     if failure.kind == FailureKind.TRANSIENT:
+        event.kind = EventKind.SOFT
         counts = _soft_streak_complete(session, match, thresholds.soft)
-        return _count(session, match, EventKind.SOFT, counts, thresholds, now)
-    counts = failure.kind == FailureKind.ADDRESS and not _counted_before(session, match)
-    return _count(session, match, EventKind.HARD, counts, thresholds, now)
+    else:
+        counts = failure.kind == FailureKind.ADDRESS and not _counted_before(session, match)
+    return _count(session, match, event.kind, counts, thresholds, now), event
 
 
 def _count(
@@ -139,7 +171,7 @@ def _count(
 ) -> Applied:
     if not counts:
         return Applied(kind)
-    bounced = store.record_permanent_failure(
+    bounced = store.count_address_failure(
         session, match.subscriber_id, threshold=thresholds.bounce, now=now
     )
     return Applied(kind, counted=True, new_status=Status.BOUNCED if bounced else None)
@@ -149,11 +181,8 @@ def _counted_before(session: Session, match: Match) -> bool:
     """A hard bounce for this delivery already counted (a second copy of the report)."""
     if match.delivery_id is None:
         return False
-    query = select(BounceEvent.id).where(
-        BounceEvent.delivery_id == match.delivery_id,
-        BounceEvent.counted.is_(True),
-    )
-    return session.scalar(query.limit(1)) is not None
+    found = session.connection().execute(_COUNTED, {"delivery_id": match.delivery_id})
+    return found.first() is not None
 
 
 def _soft_streak_complete(session: Session, match: Match, limit: int) -> bool:
@@ -165,28 +194,12 @@ def _soft_streak_complete(session: Session, match: Match, limit: int) -> bool:
     """
     if limit <= 0 or match.delivery_id is None:
         return False
-    bounced_before = select(BounceEvent.id).where(BounceEvent.delivery_id == match.delivery_id)
-    if session.scalar(bounced_before.limit(1)) is not None:
+    connection = session.connection()
+    if connection.execute(_BOUNCED, {"delivery_id": match.delivery_id}).first() is not None:
         return False
-    recent = list(
-        session.scalars(
-            select(Delivery.id)
-            .where(
-                Delivery.subscriber_id == match.subscriber_id,
-                Delivery.id < match.delivery_id,
-                Delivery.status == DeliveryStatus.SENT,
-            )
-            .order_by(Delivery.id.desc())
-            .limit(limit * 20)
-        )
-    )
-    soft = set(
-        session.scalars(
-            select(BounceEvent.delivery_id).where(
-                BounceEvent.delivery_id.in_(recent), BounceEvent.kind == EventKind.SOFT
-            )
-        )
-    )
+    params = {"subscriber_id": match.subscriber_id, "delivery_id": match.delivery_id}
+    recent = list(connection.execute(_RECENT, {**params, "depth": limit * 20}).scalars())
+    soft = set(connection.execute(_SOFT, {"ids": recent}).scalars()) if recent else set()
     streak = 1
     for delivery_id in recent:
         if delivery_id not in soft:

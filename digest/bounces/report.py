@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from enum import StrEnum
 
@@ -97,6 +98,7 @@ def failure_kind(status: str, permanent: bool) -> FailureKind:
     return FailureKind.ADDRESS
 
 
+_HEADERS = BytesHeaderParser()
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MESSAGE_ID = re.compile(rb"<([^<>\s@]+@[^<>\s@]+)>")
 _AUTOMATIC = ("auto-replied", "auto-generated", "auto-notified")
@@ -135,7 +137,7 @@ def _original_parts(message: Message) -> list[Message]:
         elif content_type in ("text/rfc822-headers", "message/rfc822-headers"):
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
-                found.append(message_from_bytes(raw))
+                found.append(_HEADERS.parsebytes(raw))
     return found
 
 

@@ -1,4 +1,4 @@
-"""bounce processing: inbound messages handled once, bounce events, Message-ID lookups
+"""bounce processing: bounce events (each inbound report applied once), Message-ID lookups
 
 Revision ID: 0008_bounces
 Revises: 0001
@@ -14,19 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('inbound_messages',
+    op.create_table('bounce_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('digest', sa.String(length=200), nullable=False),
     sa.Column('origin', sa.String(length=16), nullable=False),
-    sa.Column('message_id', sa.String(length=998), nullable=True),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('processed_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages')),
-    sa.UniqueConstraint('digest', name=op.f('uq_inbound_messages_digest'))
-    )
-    op.create_table('bounce_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('inbound_id', sa.Integer(), nullable=False),
+    sa.Column('inbound_message_id', sa.String(length=998), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('failure_kind', sa.String(length=16), nullable=True),
     sa.Column('delivery_id', sa.Integer(), nullable=True),
@@ -38,12 +30,11 @@ def upgrade() -> None:
     sa.Column('counted', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_bounce_events_delivery_id_deliveries'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['inbound_id'], ['inbound_messages.id'], name=op.f('fk_bounce_events_inbound_id_inbound_messages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_bounce_events_subscriber_id_subscribers'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_bounce_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bounce_events')),
+    sa.UniqueConstraint('digest', name=op.f('uq_bounce_events_digest'))
     )
     with op.batch_alter_table('bounce_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_bounce_events_inbound_id'), ['inbound_id'], unique=False)
         batch_op.create_index('ix_bounce_events_subscriber', ['subscriber_id', 'delivery_id'], unique=False)
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_message_id', ['message_id'], unique=False)
@@ -53,4 +44,3 @@ def downgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_message_id')
     op.drop_table('bounce_events')
-    op.drop_table('inbound_messages')
