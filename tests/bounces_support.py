@@ -49,10 +49,12 @@ def configure(folder: Path, **mail: object) -> None:
 class Site:
     folder: Path
     digest: Digest
+    #: The database, when not the folder's SQLite file.
+    url: str | None = None
 
     @property
     def engine(self) -> sa.Engine:
-        return sa.create_engine(f"sqlite:///{self.folder / 'digest.db'}")
+        return sa.create_engine(self.url or f"sqlite:///{self.folder / 'digest.db'}")
 
     def query(self, sql: str, **params: object) -> list[tuple[object, ...]]:
         engine = self.engine
@@ -105,7 +107,7 @@ def sent_site(digest: Digest, folder: Path, *addresses: str, **mail: object) -> 
     for address in addresses:
         digest.ok("subscribers", "add", address, "--lang", "en")
     digest.ok("send", "--date", "2025-06-04", "--lang", "en")
-    return Site(folder, digest)
+    return Site(folder, digest, digest.env.get("DIGEST_DATABASE_URL"))
 
 
 def send_again(site: Site, date: str) -> None:

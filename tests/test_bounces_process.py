@@ -6,6 +6,8 @@ import json
 import mailbox
 from pathlib import Path
 
+import pytest
+
 from digest.bounces.verp import verp_address
 from tests.bounces_support import (
     BOUNCES,
@@ -217,3 +219,23 @@ def test_bad_sources_are_one_line_errors(digest: Digest, tmp_path: Path) -> None
         assert message in result.stderr, (source, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+def test_on_postgresql(digest: Digest, tmp_path: Path, postgres_url: str) -> None:
+    digest.env["DIGEST_DATABASE_URL"] = postgres_url
+    site = site_of(digest, tmp_path, soft_bounce_threshold=1)
+    inbox = maildir_with(
+        tmp_path / "inbox",
+        dsn(site.sent(GONE), GONE),
+        dsn(site.sent(FULL), FULL, status="4.2.2", action="delayed"),
+        arf(site.sent(READER), READER),
+    )
+    digest.ok("bounces", "process", str(inbox))
+    assert site.status(GONE) == ("bounced", 1)
+    assert site.status(FULL) == ("bounced", 1)
+    assert site.status(READER)[0] == "complained"
+    maildir_with(inbox, dsn(site.sent(GONE), GONE, headers_only=True))
+    digest.ok("bounces", "process", str(inbox))
+    assert site.status(GONE) == ("bounced", 1)
+    assert len(site.events()) == 4
