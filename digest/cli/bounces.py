@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from digest.cli.app import App, pass_app, print_json
+
+if TYPE_CHECKING:
+    from digest.bounces.process import ProcessResult
 
 
 @click.group("bounces")
@@ -25,7 +30,16 @@ def process(app: App, source: str, dry_run: bool, as_json: bool) -> None:
     from digest.bounces import api
 
     settings = app.settings()
-    result = api.process(app.db(), settings, source, dry_run=dry_run, clock=app.now)
+
+    def progress(so_far: ProcessResult) -> None:  # the total is unknown: a running count
+        click.echo(f"\rread {so_far.read:,} messages...", nl=False, err=True)
+
+    on_progress = progress if app.progress() else None
+    result = api.process(
+        app.db(), settings, source, dry_run=dry_run, clock=app.now, on_progress=on_progress
+    )
+    if on_progress is not None:
+        click.echo("\r\033[K", nl=False, err=True)
     if as_json:
         print_json(result.as_json())
         return
