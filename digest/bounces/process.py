@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from digest.bounces.errors import BounceError
 from digest.bounces.mailboxes import Inbound, Source
 from digest.bounces.match import DeliveryLookup, Identity, match_report
 from digest.bounces.record import Applied, Thresholds, apply_report, seen
@@ -161,7 +163,14 @@ def _batch(
         session.flush()
         source.forget(done + left)
         return
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise BounceError(
+            f"{source.description}: another process applied some of these messages at the "
+            "same moment; nothing of this batch was kept, run the command again"
+        ) from None
     source.mark_processed(done)
     source.forget(left)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -72,12 +73,20 @@ class Hooks:
     def _learn(self, report: Report | None, key: str, origin: str) -> str:
         if report is None:
             return "ignored"
-        with self.db.session() as session:
-            if seen(session, [key]):
-                return "already processed"
-            applied = learn(
-                session, report, digest=key, origin=origin, options=self.options, now=self.clock()
-            )
+        try:
+            with self.db.session() as session:
+                if seen(session, [key]):
+                    return "already processed"
+                applied = learn(
+                    session,
+                    report,
+                    digest=key,
+                    origin=origin,
+                    options=self.options,
+                    now=self.clock(),
+                )
+        except IntegrityError:  # the service's retry raced its first delivery
+            return "already processed"
         return "not about our mail" if applied is None else f"{applied.event.value} recorded"
 
     async def ses(self, request: Request) -> JSONResponse:
