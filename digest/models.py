@@ -179,7 +179,7 @@ class BounceEvent(Base):
     """
 
     __tablename__ = "bounce_events"
-    __table_args__ = (Index("ix_bounce_events_subscriber", "subscriber_id", "delivery_id"),)
+    __table_args__ = (Index("ix_bounce_events_delivery", "delivery_id", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(200), unique=True)
@@ -209,3 +209,5 @@ class BounceEvent(Base):
 
 #: Bounce reports name the delivery by our Message-ID when VERP is off.
 Index("ix_deliveries_message_id", Delivery.message_id)
+#: A soft bounce looks at the subscriber's latest deliveries (bounces.record).
+Index("ix_deliveries_subscriber", Delivery.subscriber_id, Delivery.id)

@@ -35,12 +35,14 @@ def upgrade() -> None:
     sa.UniqueConstraint('digest', name=op.f('uq_bounce_events_digest'))
     )
     with op.batch_alter_table('bounce_events', schema=None) as batch_op:
-        batch_op.create_index('ix_bounce_events_subscriber', ['subscriber_id', 'delivery_id'], unique=False)
+        batch_op.create_index('ix_bounce_events_delivery', ['delivery_id', 'kind'], unique=False)
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_message_id', ['message_id'], unique=False)
+        batch_op.create_index('ix_deliveries_subscriber', ['subscriber_id', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_subscriber')
         batch_op.drop_index('ix_deliveries_message_id')
     op.drop_table('bounce_events')
