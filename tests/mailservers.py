@@ -30,6 +30,8 @@ UNKNOWN_DOMAIN = "gone.example.com"
 BOUNCE_DOMAIN = "bounces.test"
 #: Domain Postfix refuses by policy after accepting (a 5.7.1 DSN: never a bounce).
 POLICY_DOMAIN = "policy.example.com"
+#: Domain whose mailboxes are full: Postfix defers and soon sends a delay warning DSN.
+FULL_DOMAIN = "full.example.com"
 
 
 def need(program: str, package: str) -> str:
@@ -130,7 +132,11 @@ virtual_mailbox_base = {mail}
 virtual_mailbox_maps = static:bounces/
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
-transport_maps = inline:{{ {{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }} }}
+transport_maps = inline:{{ {{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }}, {{ {FULL_DOMAIN} = retry:4.2.2 mailbox full }} }}
+delay_warning_time = 1s
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
 default_transport = error:5.4.4 no mail leaves this test machine
 recipient_delimiter = +
 smtpd_reject_unlisted_recipient = no

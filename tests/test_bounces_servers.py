@@ -18,6 +18,7 @@ from tests.bounces_support import (
 )
 from tests.conftest import Digest
 from tests.mailservers import (
+    FULL_DOMAIN,
     POLICY_DOMAIN,
     UNKNOWN_DOMAIN,
     dovecot,
@@ -27,11 +28,13 @@ from tests.mailservers import (
 GONE = f"nobody-here@{UNKNOWN_DOMAIN}"
 ALSO_GONE = f"left-long-ago@{UNKNOWN_DOMAIN}"
 REFUSED = f"reader@{POLICY_DOMAIN}"
+FULL = f"reader@{FULL_DOMAIN}"
 
 
 @pytest.mark.parametrize("verp", [True, False], ids=["verp", "message-id"])
 def test_real_postfix_bounces(digest: Digest, tmp_path: Path, verp: bool) -> None:
-    """Postfix accepts, then bounces unknown users (5.1.1) and a policy refusal (5.7.1)."""
+    """Postfix accepts, then bounces unknown users (5.1.1) and a policy refusal (5.7.1),
+    and warns of a delay for a full mailbox (4.2.2, a soft bounce)."""
     with postfix() as relay:
         digest.env["DIGEST_TRANSPORT"] = f"smtp://127.0.0.1:{relay.port}?tls=off"
         site = sent_site(
@@ -40,24 +43,29 @@ def test_real_postfix_bounces(digest: Digest, tmp_path: Path, verp: bool) -> Non
             GONE,
             ALSO_GONE,
             REFUSED,
+            FULL,
             bounce_threshold=1,
+            soft_bounce_threshold=2,
             verp=verp,
             bounce_address=BOUNCES,
         )
-        bounces = relay.wait_for_mail(3)
+        bounces = relay.wait_for_mail(4)
         maildir = bounces[0].parent.parent
         result = digest.ok("bounces", "process", str(maildir), "--json")
-        assert keys_in(maildir) == [] and len(keys_in(maildir / ".Processed", "cur")) == 3
+        assert keys_in(maildir) == [] and len(keys_in(maildir / ".Processed", "cur")) == 4
     report = json.loads(result.stdout)
-    assert report["hard_bounces"] == 3 and report["counted"] == 2, report
+    assert report["hard_bounces"] == 3 and report["soft_bounces"] == 1, report
+    assert report["counted"] == 2
     assert site.status(GONE) == ("bounced", 1)
     assert site.status(ALSO_GONE) == ("bounced", 1)
     assert site.status(REFUSED) == ("active", 0)
+    assert site.status(FULL) == ("active", 0)
     matched = "verp" if verp else "message-id"
     assert sorted(site.events()) == [
         ("hard", "address", matched, 1, "5.1.1"),
         ("hard", "address", matched, 1, "5.1.1"),
         ("hard", "relay", matched, 0, "5.7.1"),
+        ("soft", "transient", matched, 0, "4.2.2"),
     ]
 
 
