@@ -111,6 +111,10 @@ def postfix() -> Iterator[Postfix]:
     shutil.chown(folder / "data", "postfix")
     shutil.chown(mail, uid, gid)
     log = folder / "maillog"
+    transports = (
+        f"{{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }}, "
+        f"{{ {FULL_DOMAIN} = retry:4.2.2 mailbox full }}"
+    )
     (etc / "main.cf").write_text(
         f"""compatibility_level = 3.6
 queue_directory = {folder}/queue
@@ -132,7 +136,7 @@ virtual_mailbox_base = {mail}
 virtual_mailbox_maps = static:bounces/
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
-transport_maps = inline:{{ {{ {POLICY_DOMAIN} = error:5.7.1 message refused by local policy }}, {{ {FULL_DOMAIN} = retry:4.2.2 mailbox full }} }}
+transport_maps = inline:{{ {transports} }}
 delay_warning_time = 1s
 queue_run_delay = 1s
 minimal_backoff_time = 1s
