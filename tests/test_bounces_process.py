@@ -147,11 +147,13 @@ def test_mailto_unsubscribe_request(digest: Digest, tmp_path: Path) -> None:
 def test_unrecognised_mail_is_left_in_place_and_reported(digest: Digest, tmp_path: Path) -> None:
     site_of(digest, tmp_path)
     inbox = maildir_with(tmp_path / "inbox", unrelated("Lunch on Friday?"))
+    (inbox / "new" / "1733000000.M1P1.odd").mkdir()  # not a message at all
     result = digest.ok("bounces", "process", str(inbox), "--json")
     report = json.loads(result.stdout)
-    assert report["unrecognised"] == 1 and report["processed"] == 0
+    assert report["unrecognised"] == 2 and report["processed"] == 0
+    assert "cannot be read" in report["left_in_place"][-1]["reason"]
     assert "Lunch on Friday?" in report["left_in_place"][0]["reason"]
-    assert len(keys_in(inbox)) == 1
+    assert len(keys_in(inbox)) == 2
     plain = digest.ok("bounces", "process", str(inbox))
     assert "left in place" in plain.stderr and "Lunch on Friday?" in plain.stderr
 

@@ -51,6 +51,8 @@ class Source(Protocol):
 
     origin: str
     description: str
+    #: (key, why) of messages that could not be read: left in place and reported.
+    unreadable: list[tuple[str, str]]
 
     def messages(self) -> Iterator[Inbound]:
         """Every message not yet marked processed, oldest first."""
@@ -76,6 +78,8 @@ class MaildirSource:
         self.path = path
         self.description = str(path)
         self._where: dict[str, Path] = {}
+        #: (file name, why) of messages that could not be read.
+        self.unreadable: list[tuple[str, str]] = []
 
     def messages(self) -> Iterator[Inbound]:
         for sub in ("new", "cur"):
@@ -86,6 +90,9 @@ class MaildirSource:
                 try:
                     raw = path.read_bytes()
                 except FileNotFoundError:  # another reader took it meanwhile
+                    continue
+                except OSError as e:  # left where it is, and reported
+                    self.unreadable.append((name, e.strerror or str(e)))
                     continue
                 self._where[name] = path
                 yield Inbound(name, raw)
@@ -127,6 +134,7 @@ class MboxSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = str(path)
+        self.unreadable: list[tuple[str, str]] = []
         self._box = mailbox.mbox(path, create=False)
 
     def messages(self) -> Iterator[Inbound]:
@@ -199,6 +207,7 @@ class ImapSource:
     def __init__(self, location: ImapLocation, password: str) -> None:
         self.location = location
         self.description = str(location)
+        self.unreadable: list[tuple[str, str]] = []
         self.keywords = True
         try:
             if location.secure:

@@ -109,6 +109,9 @@ def process_source(
                     on_progress(result)
         if batch:
             _batch(session, source, batch, options, result, clock())
+        for key, why in source.unreadable:
+            result.unrecognised += 1
+            _leave(result, key, f"cannot be read: {why}")
         if options.dry_run:
             session.rollback()
     except BaseException:
