@@ -28,12 +28,14 @@ def bounce_address(settings: Settings) -> str:
 
 
 def identity(settings: Settings) -> Identity:
+    """Bounce address, list id and token secret; ConfigError for an unusable one."""
     from digest.pipeline import list_id
 
     return Identity(bounce_address(settings), list_id(settings), settings.secret_key())
 
 
 def process_options(settings: Settings, *, dry_run: bool = False) -> ProcessOptions:
+    """The options of `process_source` from `[mail]` (thresholds, mailto address)."""
     return ProcessOptions(
         identity=identity(settings),
         thresholds=Thresholds(settings.mail.bounce_threshold, settings.mail.soft_bounce_threshold),

@@ -41,6 +41,8 @@ IMAP_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class Inbound:
+    """One message of a source: its key there and its raw RFC 5322 bytes."""
+
     #: Names the message within its source (file name, mbox key, IMAP UID).
     key: str
     raw: bytes
@@ -153,6 +155,8 @@ class MboxSource:
 
 @dataclass(frozen=True)
 class ImapLocation:
+    """A parsed IMAP source URL (the password is never part of it)."""
+
     secure: bool
     user: str
     host: str

@@ -37,6 +37,8 @@ class Identity:
 
 @dataclass(frozen=True)
 class Match:
+    """The subscriber a report is about, and the delivery when it names one."""
+
     subscriber_id: int
     delivery_id: int | None
     #: verp | message-id | list-id | address | sender
@@ -59,6 +61,7 @@ class DeliveryLookup:
         self._by_message_id: dict[str, tuple[int, int] | None] = {}
 
     def verp_ids(self, report: Report) -> list[int]:
+        """Delivery ids of the genuine (signature-checked) VERP addresses in `report`."""
         found = (
             read_verp(address, self.identity.bounce_address, self.identity.secret_key)
             for address in report.verp_candidates
@@ -66,6 +69,7 @@ class DeliveryLookup:
         return [delivery_id for delivery_id in found if delivery_id is not None]
 
     def prime(self, reports: list[Report]) -> None:
+        """Load every delivery these reports may name, in two queries per 500 keys."""
         ids = {i for report in reports for i in self.verp_ids(report)} - set(self._by_id)
         message_ids = {
             m for report in reports for m in report.message_ids[:MESSAGE_IDS_TRIED]
@@ -82,11 +86,13 @@ class DeliveryLookup:
                 into[key] = (delivery_id, subscriber_id)
 
     def by_id(self, delivery_id: int) -> tuple[int, int] | None:
+        """(delivery id, subscriber id) of this delivery, or None if there is none."""
         if delivery_id not in self._by_id:
             self._load(Delivery.id, [delivery_id], self._by_id)
         return self._by_id[delivery_id]
 
     def by_message_id(self, message_id: str) -> tuple[int, int] | None:
+        """(delivery id, subscriber id) of the delivery sent with this Message-ID."""
         if message_id not in self._by_message_id:
             self._load(Delivery.message_id, [message_id], self._by_message_id)
         return self._by_message_id[message_id]

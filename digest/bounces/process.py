@@ -56,9 +56,11 @@ class ProcessResult:
 
     @property
     def processed(self) -> int:
+        """Messages applied (moved or flagged) by this run."""
         return self.hard + self.soft + self.complaints + self.unsubscribes
 
     def as_json(self) -> dict[str, object]:
+        """The stable shape `--json` prints."""
         return {
             "source": self.source,
             "dry_run": self.dry_run,
@@ -81,6 +83,8 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class ProcessOptions:
+    """Everything processing needs from the settings, read once."""
+
     identity: Identity
     thresholds: Thresholds
     unsubscribe_mailto: str

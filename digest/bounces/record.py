@@ -26,6 +26,8 @@ from subscribers.models import Status
 
 
 class EventKind(StrEnum):
+    """What a recorded event was: a hard or soft bounce, a complaint, a request."""
+
     HARD = "hard"
     SOFT = "soft"
     COMPLAINT = "complaint"

@@ -23,6 +23,8 @@ from flufl.bounce import all_failures
 
 
 class ReportKind(StrEnum):
+    """What an inbound message is (RFC 3464 bounce, RFC 5965 complaint, RFC 2369 request)."""
+
     BOUNCE = "bounce"
     COMPLAINT = "complaint"
     UNSUBSCRIBE = "unsubscribe"
@@ -49,6 +51,7 @@ class Failure:
 
     @property
     def kind(self) -> FailureKind:
+        """Address, relay or transient, by `failure_kind`."""
         return failure_kind(self.status, self.permanent)
 
 

@@ -90,6 +90,7 @@ class Hooks:
         return "not about our mail" if applied is None else f"{applied.event.value} recorded"
 
     async def ses(self, request: Request) -> JSONResponse:
+        """POST /hooks/ses: an SNS message (Notification or SubscriptionConfirmation)."""
         if not self.topics:
             return _answer(404, "not configured")
         body = await _body(request)
@@ -141,6 +142,7 @@ class Hooks:
         return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
 
     async def postmark(self, request: Request) -> JSONResponse:
+        """POST /hooks/postmark: one Postmark webhook event."""
         if not self.postmark_secret:
             return _answer(404, "not configured")
         if not self._authorised(request):
