@@ -241,3 +241,19 @@ def test_on_postgresql(digest: Digest, tmp_path: Path, postgres_url: str) -> Non
     digest.ok("bounces", "process", str(inbox))
     assert site.status(GONE) == ("bounced", 1)
     assert len(site.events()) == 4
+
+
+def test_a_delivery_refused_during_the_send_is_not_counted_again(
+    digest: Digest, tmp_path: Path
+) -> None:
+    site = site_of(digest, tmp_path, bounce_threshold=3)
+    engine = site.engine
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "update deliveries set status = 'failed' where id = ?", (site.delivery_id(GONE),)
+        )
+    engine.dispose()
+    inbox = maildir_with(tmp_path / "inbox", dsn(site.sent(GONE), GONE))
+    digest.ok("bounces", "process", str(inbox))
+    assert site.status(GONE) == ("active", 0)
+    assert site.events() == [("hard", "address", "message-id", 0, "5.1.1")]

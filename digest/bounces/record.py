@@ -73,6 +73,7 @@ _RECENT = (
     .order_by(_DELIVERIES.c.id.desc())
     .limit(bindparam("depth"))
 )
+_DELIVERY_STATUS = select(_DELIVERIES.c.status).where(_DELIVERIES.c.id == bindparam("delivery_id"))
 _SOFT = select(_EVENTS.c.delivery_id).where(
     _EVENTS.c.delivery_id.in_(bindparam("ids", expanding=True)),
     _EVENTS.c.kind == EventKind.SOFT,
@@ -180,11 +181,17 @@ def _count(
 
 
 def _counted_before(session: Session, match: Match) -> bool:
-    """A hard bounce for this delivery already counted (a second copy of the report)."""
+    """A hard bounce for this delivery already counted: a second copy of the report, or
+    the relay refused it during the send (then the sender's classification stands)."""
     if match.delivery_id is None:
         return False
-    found = session.connection().execute(_COUNTED, {"delivery_id": match.delivery_id})
-    return found.first() is not None
+    connection = session.connection()
+    found = connection.execute(_COUNTED, {"delivery_id": match.delivery_id})
+    if found.first() is not None:
+        return True
+    # Refused during the send already: the sender judged (and counted) that failure.
+    status = connection.execute(_DELIVERY_STATUS, {"delivery_id": match.delivery_id}).scalar()
+    return status == DeliveryStatus.FAILED
 
 
 def _soft_streak_complete(session: Session, match: Match, limit: int) -> bool:
