@@ -59,8 +59,8 @@ def test_only_address_failures_count(digest: Digest, tmp_path: Path) -> None:
     assert site.status(READER) == ("active", 0)
     assert site.status(FULL) == ("active", 0)
     assert sorted(site.events()) == [
-        ("hard", "relay", "message-id", 0, "5.4.4"),
-        ("hard", "relay", "message-id", 0, "5.7.1"),
+        ("hard", "refused", "message-id", 0, "5.4.4"),
+        ("hard", "refused", "message-id", 0, "5.7.1"),
     ]
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.bounces.report import FailureKind, ReportKind, failure_kind, read_report
+from digest.bounces.report import ReportKind, failure_kind, read_report
+from digest.models import FailureKind
 from tests.bounces_support import UNSUBSCRIBE, arf, dsn, unsubscribe_request
 
 SAMPLES = Path(__file__).parent / "data" / "bounces"
@@ -42,10 +43,11 @@ def test_real_bounce_formats(
         ("5.1.1", True, FailureKind.ADDRESS),
         ("5.2.1", True, FailureKind.ADDRESS),
         ("", True, FailureKind.ADDRESS),
-        ("5.7.1", True, FailureKind.RELAY),
-        ("5.4.4", True, FailureKind.RELAY),
-        ("5.3.4", True, FailureKind.RELAY),
-        ("5.5.0", True, FailureKind.RELAY),
+        ("5.7.1", True, FailureKind.REFUSED),
+        ("5.4.4", True, FailureKind.REFUSED),
+        ("5.3.4", True, FailureKind.REFUSED),
+        ("5.5.0", True, FailureKind.REFUSED),
+        ("5.0.0", True, FailureKind.REFUSED),
         ("5.2.2", True, FailureKind.TRANSIENT),
         ("4.2.2", True, FailureKind.TRANSIENT),
         ("5.1.1", False, FailureKind.TRANSIENT),

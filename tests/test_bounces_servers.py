@@ -64,7 +64,7 @@ def test_real_postfix_bounces(digest: Digest, tmp_path: Path, verp: bool) -> Non
     assert sorted(site.events()) == [
         ("hard", "address", matched, 1, "5.1.1"),
         ("hard", "address", matched, 1, "5.1.1"),
-        ("hard", "relay", matched, 0, "5.7.1"),
+        ("hard", "refused", matched, 0, "5.7.1"),
         ("soft", "transient", matched, 0, "4.2.2"),
     ]
 

@@ -19,8 +19,8 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from digest.bounces.match import Match
-from digest.bounces.report import FailureKind, Report, ReportKind
-from digest.models import BounceEvent, Delivery, DeliveryStatus
+from digest.bounces.report import Report, ReportKind
+from digest.models import BounceEvent, Delivery, DeliveryStatus, FailureKind
 from subscribers import store
 from subscribers.models import Status
 

@@ -21,6 +21,9 @@ from enum import StrEnum
 
 from flufl.bounce import all_failures
 
+from digest.delivery.classify import RCPT, classify
+from digest.models import FailureKind
+
 
 class ReportKind(StrEnum):
     """What an inbound message is (RFC 3464 bounce, RFC 5965 complaint, RFC 2369 request)."""
@@ -29,14 +32,6 @@ class ReportKind(StrEnum):
     COMPLAINT = "complaint"
     UNSUBSCRIBE = "unsubscribe"
     UNRECOGNISED = "unrecognised"
-
-
-class FailureKind(StrEnum):
-    """The three kinds of the synchronous classifier (issue #10), for later reports too."""
-
-    ADDRESS = "address"
-    RELAY = "relay"
-    TRANSIENT = "transient"
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ class Failure:
 
     @property
     def kind(self) -> FailureKind:
-        """Address, relay or transient, by `failure_kind`."""
+        """Address, refused or transient, by `failure_kind`."""
         return failure_kind(self.status, self.permanent)
 
 
@@ -88,17 +83,17 @@ class Report:
 
 
 def failure_kind(status: str, permanent: bool) -> FailureKind:
-    """Classify an RFC 3463 enhanced status code the way the sender does.
+    """Classify a reported failure by the sender's own rule (`delivery.classify`), so a
+    later bounce counts exactly as the same reply during the send would.
 
-    5.1.x and 5.2.1 (and a permanent failure that gives no class) say the address is bad;
-    5.3.x, 5.4.x, 5.5.x and 5.7.x refuse the relay or the sender; 4.x.x, 5.2.2 (mailbox
-    full) and every temporary report are transient.
+    A permanent failure is read as a 5xx refusal of the recipient: 5.1.x and 5.2.1 (or no
+    enhanced code at all, as the non-standard formats give) mean the address is bad; any
+    other 5.x.x refuses the relay or the message. Temporary reports, 4.x.x and 5.2.2
+    (mailbox full, which most senders treat as temporary) are transient: soft bounces.
     """
     if not permanent or status.startswith("4.") or status == "5.2.2":
         return FailureKind.TRANSIENT
-    if status.startswith(("5.3.", "5.4.", "5.5.", "5.7.")):
-        return FailureKind.RELAY
-    return FailureKind.ADDRESS
+    return classify(550, status or None, RCPT)
 
 
 _HEADERS = BytesHeaderParser()
