@@ -13,6 +13,7 @@ from tests.bounces_support import (
     BOUNCES,
     Site,
     arf,
+    configure,
     dsn,
     keys_in,
     maildir_with,
@@ -257,3 +258,13 @@ def test_a_delivery_refused_during_the_send_is_not_counted_again(
     digest.ok("bounces", "process", str(inbox))
     assert site.status(GONE) == ("active", 0)
     assert site.events() == [("hard", "address", "message-id", 0, "5.1.1")]
+
+
+def test_an_unusable_bounce_address_fails_when_the_settings_load(
+    digest: Digest, tmp_path: Path
+) -> None:
+    digest.ok("init")
+    configure(tmp_path, bounce_address="bounces+x@example.com", verp=True)
+    result = digest("bounces", "process", str(tmp_path))
+    assert result.exit_code == 1
+    assert "[mail] bounce_address" in result.stderr and "'+'" in result.stderr
