@@ -1,14 +1,14 @@
 """bounce processing: bounce events (each inbound report applied once), Message-ID lookups
 
 Revision ID: 0008_bounces
-Revises: 0002_delivery_outcomes
+Revises: 0005_selection_headlines
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008_bounces'
-down_revision = '0002_delivery_outcomes'
+down_revision = '0005_selection_headlines'
 branch_labels = None
 depends_on = None
 
