@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "send": "digest.cli.send:send",
     "editions": "digest.cli.editions:editions",
     "serve": "digest.cli.serve:serve",
+    "bounces": "digest.cli.bounces:bounces",
     "subscribers": "subscribers.cli:subscribers_group",
 }
 
