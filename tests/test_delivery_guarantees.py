@@ -82,9 +82,7 @@ def delivery_status(engine: sa.Engine, email: str) -> str:
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
-def test_a_delivery_is_durably_sending_before_its_data(
-    database_url: str, pipelining: bool
-) -> None:
+def test_a_delivery_is_durably_sending_before_its_data(database_url: str, pipelining: bool) -> None:
     """Seen from another connection while the server holds the message: the row is
     `sending`, and the connection's previous message is already recorded `sent`."""
     db, edition_id = make_outbox(database_url, 6)
