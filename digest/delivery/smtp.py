@@ -7,6 +7,7 @@ a reply refused at RCPT or DATA, a transient failure before the final ".", or an
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable
 
@@ -67,12 +68,10 @@ class SmtpConnection:
     gets `data_timeout` (RFC 5321 §4.5.3.2.6): once the message is handed over, a lost
     reply means "perhaps delivered" (`UncertainDelivery`), never "try again".
 
-    When the relay offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go in one write
-    and their replies are read together; the message itself waits for the 354 (DATA
-    ends a group, §3.1). Without it, one command per round trip. The "before DATA"
-    step (`ready`) is awaited before the group is written, or, one command at a time,
-    after RCPT is accepted: either way before DATA, and after this connection's
-    previous outcome. No RSET between messages: a completed transaction ends there
+    When the relay offers PIPELINING (RFC 2920), MAIL and RCPT go in one write and
+    their replies are read together. The "before DATA" step (`ready`) runs while MAIL
+    and RCPT travel, and DATA is written only once it is done (which is why DATA is not
+    in that group). No RSET between messages: a completed transaction ends there
     (RFC 5321 §4.1.1.4); RSET follows only a refused one.
     """
 
@@ -115,10 +114,10 @@ class SmtpConnection:
         mail += b"\r\n"
         stage = MAIL
         try:
-            if self._pipelining:
-                stage = await self._group(envelope, mail, rcpt, ready)
-            else:
-                stage = await self._one_by_one(envelope, mail, rcpt, ready)
+            await self._envelope(envelope, mail, rcpt, ready)
+            stage = DATA
+            self._io.write(b"DATA\r\n")
+            self._check(envelope, DATA, await self._io.read(self._timeout))
             stage = END_OF_DATA
             await self._end_of_data(payload)
         except aiosmtplib.SMTPResponseException as e:
@@ -130,38 +129,34 @@ class SmtpConnection:
                 f"connection to {self._target.host} lost: {e}", broken=True
             ) from e
 
-    async def _group(
+    async def _envelope(
         self, envelope: Envelope, mail: bytes, rcpt: bytes, ready: Awaitable[object] | None
-    ) -> str:
-        """RFC 2920: MAIL, RCPT, DATA in one write; every reply read, in order."""
-        if ready is not None:
-            await ready
-        io, timeout = self._io, self._timeout
-        io.write(mail + rcpt + b"DATA\r\n")
-        replies = [await io.read(timeout), await io.read(timeout), await io.read(timeout)]
-        mail_reply, rcpt_reply, data_reply = replies
-        if data_reply.code == 354 and (mail_reply.code != 250 or rcpt_reply.code not in (250, 251)):
-            # §3.1: DATA accepted without a recipient; end it with an empty message.
-            io.write(b".\r\n")
-            await io.read(timeout)
-        self._check(envelope, MAIL, mail_reply)
-        self._check(envelope, RCPT, rcpt_reply)
-        self._check(envelope, DATA, data_reply)
-        return DATA
+    ) -> None:
+        """MAIL and RCPT, while the "before DATA" step commits; both done on return.
 
-    async def _one_by_one(
-        self, envelope: Envelope, mail: bytes, rcpt: bytes, ready: Awaitable[object] | None
-    ) -> str:
+        With PIPELINING (RFC 2920 §3.1) MAIL and RCPT go in one write and both replies
+        are read; without it, one command per round trip. The step runs alongside, so
+        its commit costs no time of its own when the relay is slow to answer; it is
+        always awaited, even after a refusal, so that its `sending` mark never lands
+        after the refusal's outcome.
+        """
         io, timeout = self._io, self._timeout
-        io.write(mail)
-        self._check(envelope, MAIL, await io.read(timeout))
-        io.write(rcpt)
-        self._check(envelope, RCPT, await io.read(timeout))
-        if ready is not None:
-            await ready
-        io.write(b"DATA\r\n")
-        self._check(envelope, DATA, await io.read(timeout))
-        return DATA
+        marking = asyncio.ensure_future(ready) if ready is not None else None
+        try:
+            if self._pipelining:
+                io.write(mail + rcpt)
+                mail_reply = await io.read(timeout)
+                rcpt_reply = await io.read(timeout)
+                self._check(envelope, MAIL, mail_reply)
+                self._check(envelope, RCPT, rcpt_reply)
+            else:
+                io.write(mail)
+                self._check(envelope, MAIL, await io.read(timeout))
+                io.write(rcpt)
+                self._check(envelope, RCPT, await io.read(timeout))
+        finally:
+            if marking is not None:
+                await marking
 
     def _check(self, envelope: Envelope, stage: str, reply: aiosmtplib.SMTPResponse) -> None:
         """Raise the refusal of a reply that is not the one wanted at `stage`."""
