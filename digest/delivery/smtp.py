@@ -1,4 +1,7 @@
-"""One SMTP session over aiosmtplib, reused for many messages, and its reply handling.
+"""One SMTP session, reused for many messages, and its reply handling.
+
+aiosmtplib sets the session up (greeting, EHLO, STARTTLS, AUTH); the transactions then
+go over `digest.delivery.replies.ReplyReader`, which can read pipelined replies.
 
 Every failure leaves as a `DeliveryError` of one kind (see `digest.delivery.classify`):
 a reply refused at RCPT or DATA, a transient failure before the final ".", or an
