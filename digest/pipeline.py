@@ -1,23 +1,24 @@
 """Wiring: the one module that knows ingest, select, render and send exist.
 
 Each function here is what one CLI command calls; the stages never import each other.
+The edition's life (window, freeze, revisions) is `digest.editions`; what all messages
+share is `digest.mailing`; previews, dry runs and test copies are `digest.previews`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from email.utils import parseaddr
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from digest import i18n, outbox, placeholders
+from digest import editions, mailing
+from digest.compose import check_language, plan
 from digest.config import (
     SECRET_KEY_FILE,
     Settings,
@@ -26,34 +27,25 @@ from digest.config import (
     write_default_config,
 )
 from digest.db import Database
-from digest.errors import ConfigError, SelectError
+from digest.editions import EditionWindow
+from digest.errors import SelectError
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
-from digest.message import DkimSigner, MessageSkeleton, Recipient, ascii_address
-from digest.models import Edition, EditionItem, EditionStatus
-from digest.render import RenderedEdition, lint, locale_dirs, render_edition
-from digest.render.files import write_atomically
-from digest.render.lint import Finding
-from digest.render.plain import clean_line
-from digest.selection import EditionPlan, plan_edition
-from digest.send import (
-    DrainResult,
-    SendOptions,
-    drain,
-    message_id_factory,
-    rehearse,
-    send_copies,
+from digest.mailing import list_id, open_transport_path, recipient_factory, skeleton_for
+from digest.previews import (
+    PreviewMessage,
+    preview,
+    preview_message,
+    send_test_copies,
 )
-from digest.transport import Transport, check_transport_url, open_transport
-from subscribers.models import Subscriber
-from subscribers.tokens import make_token
+from digest.publish import SendReport, send, utc_now
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+__all__ = [
+    "PreviewMessage", "SendReport", "check_language", "list_id", "open_transport_path", "plan",
+    "preview", "preview_message", "recipient_factory", "send", "send_test_copies",
+    "skeleton_for", "utc_now",
+]  # fmt: skip
 
 
 def open_database(settings: Settings, *, check: bool = True) -> Database:
@@ -106,11 +98,8 @@ def ingest(
     on_source: Callable[[SourceResult], None] | None = None,
 ) -> IngestReport:
     """Ingest files, folders and URLs (every registered feed if none), each on its own."""
-    if language and language not in settings.site.languages:
-        raise ConfigError(
-            f"--lang {language!r} is not one of the site's languages "
-            f"({', '.join(settings.site.languages)})"
-        )
+    if language:
+        check_language(settings, language)
     ingest_settings = settings.ingest
     options = IngestOptions(
         source_format=source_format,
@@ -139,506 +128,37 @@ def known_sections(session: Session) -> tuple[str, ...]:
     return tuple(sorted(name for name in names if name))
 
 
-def check_language(settings: Settings, language: str) -> str:
-    if language not in settings.site.languages:
-        raise ConfigError(
-            f"language {language!r} is not one of the site's languages "
-            f"({', '.join(settings.site.languages)})"
-        )
-    return language
+def edition_window(
+    session: Session, settings: Settings, day: date, language: str, now: datetime
+) -> EditionWindow:
+    """The window `day`'s edition had (frozen), or would have if frozen at `now`."""
+    return editions.window_for(session, settings, day, check_language(settings, language), now)
 
 
-def plan(session: Session, settings: Settings, day: date, language: str) -> EditionPlan:
-    return plan_edition(
-        session,
-        day=day,
-        language=check_language(settings, language),
-        selection=settings.selection,
-        schedule=settings.schedule,
-    )
-
-
-def find_edition(session: Session, day: date, language: str) -> Edition | None:
-    return session.scalars(
-        select(Edition).where(
-            Edition.date == day, Edition.language == language, Edition.variant == ""
-        )
-    ).first()
-
-
-def freeze(
-    session: Session, edition_plan: EditionPlan, rendered: RenderedEdition, now: datetime
-) -> Edition:
-    """Store the plan and its rendering; from here on the edition never changes."""
-    edition = Edition(
-        date=edition_plan.date,
-        language=edition_plan.language,
-        variant="",
-        status=EditionStatus.FROZEN,
-        subject=rendered.subject,
-        preheader=rendered.preheader,
-        window_start=edition_plan.window.start,
-        window_end=edition_plan.window.end,
-        html_template=rendered.html,
-        text_template=rendered.text,
-        created_at=now,
-        frozen_at=now,
-    )
-    session.add(edition)
-    session.flush()
-    position = 0
-    for story in edition_plan.stories:
-        top = EditionItem(
-            edition_id=edition.id,
-            article_id=story.article.id,
-            position=position,
-            role="top",
-            score=story.score,
-        )
-        session.add(top)
-        session.flush()
-        position += 1
-        for item in story.related:
-            session.add(
-                EditionItem(
-                    edition_id=edition.id,
-                    article_id=item.article.id,
-                    position=position,
-                    role="related",
-                    parent_id=top.id,
-                    score=item.similarity,
-                )
-            )
-            position += 1
-    session.flush()
-    return edition
-
-
-def edition_for_sending(
-    db: Database, settings: Settings, day: date, language: str, now: datetime
-) -> Edition | None:
-    """The frozen edition for (day, language), freezing it now if needed; None if empty."""
-    with db.session() as session:
-        edition = find_edition(session, day, language)
-        if edition is not None:
-            return edition
-        edition_plan = plan(session, settings, day, language)
-        if edition_plan.is_empty:
-            return None
-        rendered = render_edition(edition_plan, settings)
-    try:
-        with db.session() as session:
-            return freeze(session, edition_plan, rendered, now)
-    except IntegrityError:
-        # Another process froze it first: use theirs, so everyone sends the same thing.
-        with db.session() as session:
-            edition = find_edition(session, day, language)
-        if edition is None:
-            raise
-        return edition
-
-
-def list_id(settings: Settings) -> str:
-    _name, address = parseaddr(settings.mail.from_address)
-    domain = address.rsplit("@", 1)[-1] if "@" in address else "localhost"
-    return f"digest.{domain}"
-
-
-def skeleton_for(settings: Settings, subject: str, html: str, text: str) -> MessageSkeleton:
-    return MessageSkeleton(
-        from_address=settings.mail.from_address,
-        reply_to=settings.mail.reply_to,
-        subject=subject,
-        html=html,
-        text=text,
-        list_id=f"{settings.site.name} <{list_id(settings)}>",
-        unsubscribe_mailto=settings.mail.unsubscribe_mailto,
-        dkim=dkim_signer(settings),
-    )
-
-
-def dkim_signer(settings: Settings) -> DkimSigner | None:
-    """The configured DKIM signer, or None when [mail] dkim_selector is empty."""
-    mail = settings.mail
-    if not mail.dkim_selector:
-        return None
-    if not mail.dkim_key_file:
-        raise ConfigError("[mail] dkim_key_file: needed when dkim_selector is set")
-    domain = mail.dkim_domain or parseaddr(mail.from_address)[1].rpartition("@")[2]
-    key_file = settings.resolve_path(mail.dkim_key_file)
-    return DkimSigner.from_file(mail.dkim_selector, domain, key_file)
-
-
-def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber], Recipient]:
-    strings = i18n.catalogue(language, locale_dirs(settings))
-    key = settings.secret_key()
-    identifier = list_id(settings)
-    template = settings.mail.unsubscribe_url
-
-    def recipient_for(subscriber: Subscriber) -> Recipient:
-        token = make_token(key, subscriber.id, identifier, subscriber.email)
-        name = clean_line(subscriber.name)
-        # Substituted per recipient: the greeting must not look like a placeholder.
-        greeting = placeholders.defuse(
-            strings.text("greeting", name=name) if name else strings["greeting_anonymous"]
-        )
-        return Recipient(
-            email=subscriber.email,
-            name=subscriber.name,
-            greeting=greeting,
-            unsubscribe_url=template.replace("{token}", token),
-            smtputf8=subscriber.smtputf8,
-        )
-
-    return recipient_for
-
-
-@dataclass
-class PreviewMessage:
-    """One subscriber's message for an edition, and what the email checks found in it."""
-
-    language: str
-    subject: str
-    frozen: bool
-    stories: int
-    html: str
-    text: str
-    eml: bytes
-    findings: list[Finding] = field(default_factory=list)
-    trimmed: str = ""
-
-
-@dataclass
-class PreviewResult:
-    language: str
-    subject: str
-    frozen: bool
-    paths: dict[str, Path] = field(default_factory=dict)
-    stories: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    trimmed: str = ""
-
-
-def preview_message(
+def schedule(
     db: Database,
     settings: Settings,
-    day: date,
-    language: str,
     *,
-    now: datetime,
-    subscriber_email: str | None = None,
-) -> PreviewMessage:
-    """The message a subscriber gets (or would get): the frozen edition, else the plan."""
-    check_language(settings, language)
-    trimmed = ""
-    with db.session() as session:
-        edition = find_edition(session, day, language)
-        if edition is not None:
-            subject, html, text = edition.subject, edition.html_template, edition.text_template
-            stories = sum(1 for item in edition.items if item.role == "top")
-        else:
-            edition_plan = plan(session, settings, day, language)
-            rendered = render_edition(edition_plan, settings)
-            subject, html, text = rendered.subject, rendered.html, rendered.text
-            stories, trimmed = len(edition_plan.stories), rendered.trimmed
-        subscriber = _preview_subscriber(session, language, subscriber_email, now)
-    skeleton = skeleton_for(settings, subject, html, text)
-    recipient = recipient_factory(settings, language)(subscriber)
-    message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
-    personal_html, personal_text = skeleton.personalised_parts(recipient)
-    direction = i18n.direction(language, locale_dirs(settings))
-    findings = lint.check_message(message, language=language, direction=direction)
-    return PreviewMessage(
-        language, subject, edition is not None, stories, personal_html, personal_text,
-        message, findings, trimmed,
-    )  # fmt: skip
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], bool],
+    stop: threading.Event,
+    log: Callable[[str], None],
+) -> None:
+    """`digest schedule`: each day ingest the registered feeds, then freeze and send every
+    language's edition, until `stop` is set (see `digest.schedule.loop`)."""
+    from digest.schedule.loop import Scheduler, Steps
 
-
-def preview(
-    db: Database,
-    settings: Settings,
-    day: date,
-    language: str,
-    out_dir: Path,
-    *,
-    now: datetime,
-    subscriber_email: str | None = None,
-) -> PreviewResult:
-    """Write edition.html/.txt/.eml (the exact message bytes) and check them."""
-    message = preview_message(
-        db, settings, day, language, now=now, subscriber_email=subscriber_email
+    mailing.send_options(settings)  # a bad [mail] section fails now, not on send day
+    mailing.envelope_sender(settings)
+    steps = Steps(
+        ingest=lambda now: ingest(db, settings, [], now=now),
+        send=lambda day, language, halt: send(db, settings, day, language, clock=clock, stop=halt),
     )
-    files = {
-        "html": ("edition.html", message.html.encode("utf-8")),
-        "text": ("edition.txt", message.text.encode("utf-8")),
-        "eml": ("edition.eml", message.eml),
-    }
-    paths = {kind: write_atomically(out_dir / name, data) for kind, (name, data) in files.items()}
-    return PreviewResult(
-        message.language, message.subject, message.frozen, paths, message.stories,
-        message.findings, message.trimmed,
-    )  # fmt: skip
-
-
-def _preview_subscriber(
-    session: Session, language: str, email: str | None, now: datetime
-) -> Subscriber:
-    from subscribers import store
-
-    if email:
-        return store.get(session, email)
-    return Subscriber(
-        id=0,
-        email="reader@example.com",
-        name="",
-        language=language,
-        smtputf8=False,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-@dataclass
-class SendReport:
-    edition: str
-    language: str
-    created: int = 0
-    result: DrainResult = field(default_factory=DrainResult)
-    #: Deliveries not yet final after this run (deferred, or held by a stopped run).
-    remaining: int = 0
-    already_sent: bool = False
-    nothing_to_send: bool = False
-    dry_run: bool = False
-    subject: str = ""
-    transport: str = ""
-    #: Edition status after the run: frozen, sending or sent.
-    status: str = ""
-    #: (last error, deliveries) of what is still deferred, commonest first.
-    deferred_reasons: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def partial(self) -> bool:
-        return self.remaining > 0 and not self.dry_run
-
-
-def send_options(settings: Settings) -> SendOptions:
-    """The sender's knobs from [mail], checked (each error names its key)."""
-    mail = settings.mail
-    origin = str(settings.config_path or "settings")
-    check_transport_url(mail.transport)
-    if mail.max_attempts < 1:
-        raise ConfigError(f"{origin}: [mail] max_attempts: must be at least 1")
-    if mail.concurrency < 1:
-        raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
-    return SendOptions(
-        concurrency=mail.concurrency,
-        rate=mail.rate,
-        max_attempts=mail.max_attempts,
-        retry_backoff=mail.retry_backoff,
-        retry_backoff_max=max(mail.retry_backoff_max, mail.retry_backoff),
-        bounce_threshold=mail.bounce_threshold,
-    )
-
-
-def envelope_sender(settings: Settings) -> str:
-    """The SMTP envelope sender (bounces go there): the From address, in ASCII."""
-    address = ascii_address(parseaddr(settings.mail.from_address)[1])
-    if not address or "@" not in address:
-        raise ConfigError(f"[mail] from: {settings.mail.from_address!r} is not a usable address")
-    return address
-
-
-def open_mail_transport(settings: Settings) -> Transport:
-    return open_transport(
-        settings.mail.transport,
-        settings.base_dir,
-        password=settings.secrets.smtp_password,
-        timeout=settings.mail.timeout,
-    )
-
-
-def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:
-    return message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
-
-
-def send(
-    db: Database,
-    settings: Settings,
-    day: date,
-    language: str,
-    *,
-    clock: Clock = utc_now,
-    transport: Transport | None = None,
-    on_progress: Callable[[DrainResult], None] | None = None,
-    dry_run: bool = False,
-    stop: threading.Event | None = None,
-) -> SendReport:
-    """Freeze (if needed), create deliveries, drain them; safe to rerun at any point.
-
-    With `dry_run`, build every message that would go out, and write and send nothing.
-    """
-    check_language(settings, language)
-    options = send_options(settings)
-    sender = envelope_sender(settings)
-    transport = transport or open_mail_transport(settings)
-    if dry_run:
-        return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)
-    key = f"{day.isoformat()}/{language}"
-    edition = edition_for_sending(db, settings, day, language, clock())
-    if edition is None:
-        return SendReport(key, language, nothing_to_send=True)
-    report = SendReport(edition.key, language, subject=edition.subject)
-    report.transport = transport.description
-    if edition.status == EditionStatus.SENT:
-        report.already_sent, report.status = True, EditionStatus.SENT
-        return report
-    skeleton = skeleton_for(settings, edition.subject, edition.html_template, edition.text_template)
-    with db.session() as session:
-        session.add(edition)
-        edition.status = EditionStatus.SENDING
-        report.created = outbox.create_deliveries(session, edition, clock())
-    report.result = drain(
-        db,
-        edition.id,
-        skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
-        transport=transport,
-        sender=sender,
-        clock=clock,
-        options=options,
-        message_id_for=_message_ids(edition, skeleton),
-        on_progress=on_progress,
-        stop=stop,
-    )
-    with db.session() as session:
-        session.add(edition)
-        report.remaining = outbox.remaining(session, edition.id)
-        if report.remaining == 0 and edition.status != EditionStatus.SENT:
-            edition.status = EditionStatus.SENT
-            edition.sent_at = clock()
-        report.status = edition.status
-        report.deferred_reasons = outbox.deferred_reasons(session, edition.id)
-    return report
-
-
-@dataclass
-class EditionContent:
-    """What an edition says: the frozen one if it exists, else the current plan rendered."""
-
-    key: str
-    subject: str
-    html: str
-    text: str
-    edition: Edition | None = None
-
-
-def edition_content(
-    db: Database, settings: Settings, day: date, language: str
-) -> EditionContent | None:
-    """The edition as it is or would be sent, changing nothing; None if it has no stories."""
-    with db.session() as session:
-        edition = find_edition(session, day, language)
-        if edition is not None:
-            return EditionContent(
-                edition.key, edition.subject, edition.html_template, edition.text_template, edition
-            )
-        edition_plan = plan(session, settings, day, language)
-        if edition_plan.is_empty:
-            return None
-        rendered = render_edition(edition_plan, settings)
-    return EditionContent(
-        f"{day.isoformat()}/{language}", rendered.subject, rendered.html, rendered.text
-    )
-
-
-def _rehearse(
-    db: Database,
-    settings: Settings,
-    day: date,
-    language: str,
-    *,
-    clock: Clock,
-    on_progress: Callable[[DrainResult], None] | None,
-) -> SendReport:
-    content = edition_content(db, settings, day, language)
-    if content is None:
-        return SendReport(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    edition = content.edition
-    report = SendReport(content.key, language, subject=content.subject, dry_run=True)
-    report.status = edition.status if edition is not None else "not frozen"
-    if edition is not None and edition.status == EditionStatus.SENT:
-        report.already_sent = True
-        return report
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
-    report.result = rehearse(
-        db,
-        edition.id if edition is not None else None,
-        language,
-        skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
-        clock=clock,
-        message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
-        on_progress=on_progress,
-    )
-    return report
-
-
-@dataclass
-class TestCopies:
-    edition: str
-    language: str
-    subject: str = ""
-    nothing_to_send: bool = False
-    #: (address, error or None) per test address.
-    copies: list[tuple[str, str | None]] = field(default_factory=list)
-
-
-def send_test_copies(
-    db: Database,
-    settings: Settings,
-    day: date,
-    language: str,
-    addresses: Iterable[str],
-    *,
-    clock: Clock = utc_now,
-    transport: Transport | None = None,
-) -> TestCopies:
-    """Mail the edition to `addresses` only, outside the delivery records; freezes nothing.
-
-    An address that is a subscriber gets their own greeting and unsubscribe link.
-    """
-    from subscribers import store
-    from subscribers.validation import normalise_email
-
-    check_language(settings, language)
-    send_options(settings)
-    sender = envelope_sender(settings)
-    wanted = [normalise_email(address) for address in addresses]
-    transport = transport or open_mail_transport(settings)
-    content = edition_content(db, settings, day, language)
-    if content is None:
-        return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    recipient_for = recipient_factory(settings, language)
-    now = clock()
-    recipients = []
-    with db.session() as session:
-        for address in wanted:
-            subscriber = store.find(session, address.email) or Subscriber(
-                id=0,
-                email=address.email,
-                name="",
-                language=language,
-                smtputf8=address.smtputf8,
-                created_at=now,
-                updated_at=now,
-            )
-            recipients.append(recipient_for(subscriber))
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
-    copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
-    return TestCopies(content.key, language, content.subject, copies=copies)
+    Scheduler(db, settings, steps, clock=clock, sleep=sleep, stop=stop, log=log).run()
 
 
 def parse_day(value: str | None, settings: Settings, now: datetime) -> date:
+    """The edition date `value` (YYYY-MM-DD), or today's in the schedule's zone."""
     from digest.selection.window import edition_date_for
 
     if not value:
@@ -646,11 +166,4 @@ def parse_day(value: str | None, settings: Settings, now: datetime) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise SelectError(f"--date: expected YYYY-MM-DD, got {value!r}") from None
-
-
-def open_transport_path(settings: Settings) -> Path:
-    """The Maildir folder of a maildir: transport (for summaries)."""
-    from digest.transport import maildir_path
-
-    return maildir_path(settings.mail.transport, settings.base_dir)
+        raise SelectError(f"expected YYYY-MM-DD, got {value!r}", field="date") from None

@@ -72,6 +72,8 @@ class SendOptions:
     retry_backoff_max: float = 60.0
     bounce_threshold: int = 3
     lease: timedelta = outbox.LEASE
+    #: The edition revision the skeleton was built from; claims stop when it changes.
+    revision: int = 1
 
 
 @dataclass
@@ -518,7 +520,12 @@ class _Drain:
         skipped = 0
         if due:
             retry = await self.db(
-                outbox.claim_retries, list(due), self.owner, now, lease=self.options.lease
+                outbox.claim_retries,
+                list(due),
+                self.owner,
+                now,
+                lease=self.options.lease,
+                revision=self.options.revision,
             )
             for item in retry.deliveries:
                 item.tries = due[item.delivery_id]
@@ -527,7 +534,13 @@ class _Drain:
         room = self.batch - len(claimed)
         if room > 0 and not self.should_stop():
             fresh = await self.db(
-                outbox.claim, self.edition_id, self.owner, now, room, lease=self.options.lease
+                outbox.claim,
+                self.edition_id,
+                self.owner,
+                now,
+                room,
+                lease=self.options.lease,
+                revision=self.options.revision,
             )
             claimed.extend(fresh.deliveries)
             skipped += fresh.skipped

@@ -18,6 +18,7 @@ from digest.cli import (
     ingest,
     preview,
     related,
+    schedule,
     select,
     send,
     serve,
@@ -65,6 +66,8 @@ for command in (
     send.send,
     editions.editions,
     serve.serve,
+    schedule.schedule_command,
+    schedule.status_command,
     subscribers_group,
 ):
     cli.add_command(command)

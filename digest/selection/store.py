@@ -71,6 +71,7 @@ def window_docs(
             Article.language == language,
             Article.published_at >= start,
             Article.published_at < end,
+            Article.held_at.is_(None),
         )
     )
     return _by_publication((_doc(row), _text(row[8], row[9])) for row in rows)
@@ -95,7 +96,7 @@ def archive_docs(
         when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
     rows = session.execute(
         select(Article.id, Article.title)
-        .where(Article.language == language, when)
+        .where(Article.language == language, when, Article.held_at.is_(None))
         .order_by(Article.published_at, Article.id)
     ).all()
     split = max(len(rows) - full, 0)
