@@ -163,7 +163,7 @@ def test_status_reports_what_remains_and_what_is_overdue(
 ) -> None:
     handler: FaultyHandler = server.handler  # type: ignore[attr-defined]
     handler.soft.update({READERS[0]: 100})
-    settings, db = site_with_readers(tmp_path, server, timezone="UTC")
+    _settings, db = site_with_readers(tmp_path, server, timezone="UTC")
     add_article(db, "news", t("2025-06-02T05:00"))
     result = run_cli(tmp_path, "status")
     assert result.exit_code == 1  # there was news and nothing was sent, long ago
