@@ -320,6 +320,12 @@ def reload(db: Database, edition_id: int) -> FrozenEdition:
         return FrozenEdition.of(edition)
 
 
+def revision_of(db: Database, edition_id: int) -> int | None:
+    """The edition's current revision (None if it was deleted)."""
+    with db.session() as session:
+        return session.scalar(select(Edition.revision).where(Edition.id == edition_id))
+
+
 def set_status(
     db: Database, edition_id: int, status: str, *, sent_at: datetime | None = None
 ) -> None:

@@ -29,6 +29,7 @@ from digest.config import (
 from digest.db import Database
 from digest.editions import EditionWindow
 from digest.errors import SelectError
+from digest.holds import HoldReport
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
@@ -133,6 +134,14 @@ def edition_window(
 ) -> EditionWindow:
     """The window `day`'s edition had (frozen), or would have if frozen at `now`."""
     return editions.window_for(session, settings, day, check_language(settings, language), now)
+
+
+def hold(db: Database, settings: Settings, guid: str, reason: str, now: datetime) -> HoldReport:
+    """`digest articles hold`: pull the article from every edition not yet fully sent."""
+    from digest.holds import hold as hold_article
+    from digest.render import render_edition
+
+    return hold_article(db, guid, reason, now, lambda plan: render_edition(plan, settings))
 
 
 def schedule(

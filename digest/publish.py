@@ -4,7 +4,8 @@ the due ones, and carry on with a new revision when a hold changes it mid-run.""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +23,8 @@ from digest.send import DrainResult, drain, message_id_factory
 from digest.transport import Transport
 
 Clock = Callable[[], datetime]
+#: Seconds between looks at the edition's revision while it is being sent.
+REVISION_POLL = 0.1
 
 
 def utc_now() -> datetime:
@@ -102,15 +105,44 @@ def send(
     editions.set_status(db, edition.id, EditionStatus.SENDING)
     while True:
         revised = replace(options, revision=edition.revision)
-        part = _drain(db, settings, edition, transport, sender, revised,
-                      clock=clock, on_progress=on_progress, stop=stop)  # fmt: skip
-        _add(report.result, part)
+        with _watch_revision(db, edition, stop) as halt:
+            part = _drain(db, settings, edition, transport, sender, revised,
+                          clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
         current = editions.reload(db, edition.id)
         if current.revision == edition.revision or (stop is not None and stop.is_set()):
+            _add(report.result, part)
             break
+        part.stopped = None  # stopped for the new revision, not for good
+        _add(report.result, part)
         edition = current  # a hold made a new revision: send that to everyone left
     _finish(db, report, edition, clock())
     return report
+
+
+@contextmanager
+def _watch_revision(
+    db: Database, edition: FrozenEdition, stop: threading.Event | None
+) -> Iterator[threading.Event]:
+    """An event that stops the run when the caller stops it or a hold revises the edition,
+    so no claimed message is built from the old revision once the new one is committed
+    (those in flight finish; the claims the run held go back to the outbox)."""
+    halt, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(REVISION_POLL):
+            if (stop is not None and stop.is_set()) or editions.revision_of(
+                db, edition.id
+            ) != edition.revision:
+                halt.set()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield halt
+    finally:
+        done.set()
+        watcher.join(5)
 
 
 def _drain(

@@ -48,7 +48,7 @@ def test_sigterm_mid_send_then_restart(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     at = (now - timedelta(minutes=1)).strftime("%H:%M")  # due a minute ago: sent on start
     with SmtpServer(handler) as server:
-        settings, db = make_site(tmp_path, timezone="UTC", at=at, transport=server.url)
+        _settings, db = make_site(tmp_path, timezone="UTC", at=at, transport=server.url)
         with (tmp_path / "digest.toml").open("a", encoding="utf-8") as config:
             config.write("concurrency = 2\n")
         for reader in READERS:

@@ -15,6 +15,7 @@ from digest.cli import (
     articles,
     editions,
     feeds,
+    holds,
     ingest,
     preview,
     related,
@@ -72,6 +73,8 @@ for command in (
 ):
     cli.add_command(command)
 articles.articles.add_command(related.related)
+articles.articles.add_command(holds.hold_command)
+articles.articles.add_command(holds.unhold_command)
 
 
 def main() -> None:
