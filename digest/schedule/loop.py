@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -191,26 +191,29 @@ class Scheduler:
     # -- retries and local-time deliveries ----------------------------------------------
 
     def _retry_open(self, now: datetime, *, skip: set[int]) -> None:
-        """Send what is due of editions not yet complete, every `retry_every`, until the
-        next edition of their language is due (deliveries due later in a reader's zone
-        are sent when they fall due, whatever the date)."""
+        """Send what is due of editions not yet complete: deliveries whose (local) time
+        has come at once; deferred ones every `retry_every`, until the next edition of
+        their language is due."""
         retry_now = self.last_retry is None or now - self.last_retry >= self.retry_every
         with self.db.session() as session:
             opened = [
                 (edition.id, edition.date, edition.language)
                 for edition in editions.open_editions(session, self.languages)
             ]
-            due_ids = set(_due_pending(session, now))
+            due_ids = _with_work(session, now, deferred=False)
+            deferred_ids = _with_work(session, now, deferred=True)
         if retry_now:
             self.last_retry = now
         for edition_id, day, language in opened:
             if edition_id in skip or self.stop.is_set():
                 continue
-            if edition_id in due_ids or (
-                retry_now and now < self.due(day + timedelta(days=1), language)
-            ):
+            if edition_id in due_ids:
                 self._send(day, language)
-            elif retry_now and edition_id not in self.gave_up:
+            elif edition_id not in deferred_ids or not retry_now:
+                continue
+            elif now < self.due(day + timedelta(days=1), language):
+                self._send(day, language)
+            elif edition_id not in self.gave_up:
                 self.gave_up.add(edition_id)
                 self.log(
                     f"{day.isoformat()}/{language}: the next edition is due; no more retries "
@@ -218,8 +221,9 @@ class Scheduler:
                 )
 
     def _has_open_work(self) -> bool:
+        """Deferred deliveries wait for a retry (of an edition not yet given up on)."""
         with self.db.session() as session:
-            return bool(editions.open_editions(session, self.languages))
+            return bool(_with_work(session, self.clock(), deferred=True) - self.gave_up)
 
     def _next_pending_due(self, now: datetime) -> datetime | None:
         with self.db.session() as session:
@@ -237,15 +241,18 @@ class Scheduler:
                 self.log(f"heartbeat: {e}")
 
 
-def _due_pending(session: Session, now: datetime) -> list[int]:
-    """Editions with pending deliveries whose (local-time) due time has come."""
-    return list(
-        session.scalars(
-            select(Delivery.edition_id)
-            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
-            .distinct()
+def _with_work(session: Session, now: datetime, *, deferred: bool) -> set[int]:
+    """Editions with deferred deliveries (`deferred`), or else with deliveries due now:
+    pending whose time has come, or leased by a run whose lease ran out."""
+    c = Delivery
+    if deferred:
+        where = c.status == DeliveryStatus.DEFERRED
+    else:
+        where = or_(
+            and_(c.status == DeliveryStatus.PENDING, or_(c.due_at.is_(None), c.due_at <= now)),
+            and_(c.status == DeliveryStatus.SENDING, c.lease_expires_at < now),
         )
-    )
+    return set(session.scalars(select(c.edition_id).where(where).distinct()))
 
 
 def describe(report: SendReport) -> str:
