@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +177,54 @@ def test_status_reports_what_remains_and_what_is_overdue(
     english = body["languages"][0]
     assert shown.exit_code == 3 and english["deliveries"]["deferred"] == 1
     assert "451" in english["last_error"]
+
+
+def test_an_smtp_outage_does_not_stop_it_and_the_edition_completes_after(
+    tmp_path: Path,
+) -> None:
+    """The relay is down at send time (connection refused); it comes back at 11:25."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings, db = make_site(tmp_path, transport=f"smtp://127.0.0.1:{port}", retry_every="10m")
+    for reader in READERS:
+        add_reader(db, reader)
+    add_article(db, "news", t("2025-06-02T09:00"))
+    handler = FaultyHandler()
+    relay = Controller(handler, hostname="127.0.0.1", port=port)
+    clock = FakeClock(t("2025-06-02T10:55"), until=t("2025-06-02T12:00"))
+    sleep = clock.sleep
+
+    def sleep_and_repair(seconds: float) -> bool:
+        stopping = sleep(seconds)
+        if clock.now >= t("2025-06-02T11:25") and relay.server is None:  # type: ignore[truthy-function]
+            relay.start()
+        return stopping
+
+    clock.sleep = sleep_and_repair  # type: ignore[method-assign]
+    try:
+        lines = run_scheduler(db, settings, clock)
+    finally:
+        relay.stop(no_assert=True)
+    down = [line for line in lines if "stopped: cannot connect to 127.0.0.1" in line]
+    assert down and all(line.startswith("2025-06-02/en: 0 sent") for line in down), lines
+    assert any("2025-06-02/en: 5 sent, 0 failed, 0 deferred" in line for line in lines), lines
+    assert Counter(message.recipient for message in handler.received) == {r: 1 for r in READERS}
+
+
+def test_status_says_when_the_scheduler_died(tmp_path: Path) -> None:
+    from digest.schedule import state
+
+    _settings, db = make_site(tmp_path)
+    row = state.started(db, "other-host:123:1:ab", t("2025-06-02T10:00"))
+    state.beat(db, row, t("2025-06-02T10:30"), next_run_at=t("2025-06-03T11:00"))
+    result = run_cli(tmp_path, "status", "--json")
+    body = json.loads(result.stdout)
+    assert result.exit_code == 1 and body["scheduler"]["alive"] is False
+    assert "has not written a heartbeat since 2025-06-02T10:30:00Z" in body["problems"][0]
+    state.beat(db, row, datetime.now(UTC), stopped=True)  # a clean stop is not a death
+    assert run_cli(tmp_path, "status").exit_code == 0

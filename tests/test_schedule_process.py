@@ -71,3 +71,7 @@ def test_sigterm_mid_send_then_restart(tmp_path: Path) -> None:
         code, err = stop(second)
     assert code == 0, err
     assert handler.count() == {reader: 1 for reader in READERS}
+    due = (now - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    ((scheduled, window_end),) = query(tmp_path, "select scheduled_at, window_end from editions")
+    assert str(scheduled).startswith(due.strftime("%Y-%m-%d %H:%M:00"))  # --at, --tz UTC
+    assert str(window_end) == str(scheduled)  # the window ends at the --at time

@@ -78,6 +78,8 @@ class Scheduler:
         self.next_day: dict[str, date] = {}
         self.last_retry: datetime | None = None
         self.gave_up: set[int] = set()
+        #: When this loop last sent each edition (a zone's due time after it is news).
+        self.attempted: dict[int, datetime] = {}
         self.row_id = 0
 
     # -- the loop ---------------------------------------------------------------------
@@ -155,6 +157,7 @@ class Scheduler:
                 frozen = editions.frozen(self.db, day, language)
                 if frozen is not None:
                     sent.add(frozen.id)
+                    self.attempted[frozen.id] = now
         return sent
 
     def _ingest(self, now: datetime) -> None:
@@ -200,19 +203,22 @@ class Scheduler:
                 (edition.id, edition.date, edition.language)
                 for edition in editions.open_editions(session, self.languages)
             ]
-            due_ids = _with_work(session, now, deferred=False)
-            deferred_ids = _with_work(session, now, deferred=True)
+            due = _due_work(session, now)
+            deferred_ids = _with_deferred(session)
         if retry_now:
             self.last_retry = now
         for edition_id, day, language in opened:
             if edition_id in skip or self.stop.is_set():
                 continue
-            if edition_id in due_ids:
-                self._send(day, language)
-            elif edition_id not in deferred_ids or not retry_now:
+            attempted = self.attempted.get(edition_id)
+            if edition_id in due and (attempted is None or due[edition_id] > attempted):
+                self._send(day, language)  # newly due (a zone's time came): at once
+                self.attempted[edition_id] = now
+            elif edition_id not in deferred_ids | set(due) or not retry_now:
                 continue
             elif now < self.due(day + timedelta(days=1), language):
                 self._send(day, language)
+                self.attempted[edition_id] = now
             elif edition_id not in self.gave_up:
                 self.gave_up.add(edition_id)
                 self.log(
@@ -221,9 +227,11 @@ class Scheduler:
                 )
 
     def _has_open_work(self) -> bool:
-        """Deferred deliveries wait for a retry (of an edition not yet given up on)."""
+        """Deliveries wait for a retry (of an edition not yet given up on): deferred, or
+        due but not sent (the last attempt failed as a whole, e.g. the relay was down)."""
         with self.db.session() as session:
-            return bool(_with_work(session, self.clock(), deferred=True) - self.gave_up)
+            waiting = _with_deferred(session) | set(_due_work(session, self.clock()))
+        return bool(waiting - self.gave_up)
 
     def _next_pending_due(self, now: datetime) -> datetime | None:
         with self.db.session() as session:
@@ -241,18 +249,29 @@ class Scheduler:
                 self.log(f"heartbeat: {e}")
 
 
-def _with_work(session: Session, now: datetime, *, deferred: bool) -> set[int]:
-    """Editions with deferred deliveries (`deferred`), or else with deliveries due now:
-    pending whose time has come, or leased by a run whose lease ran out."""
-    c = Delivery
-    if deferred:
-        where = c.status == DeliveryStatus.DEFERRED
-    else:
-        where = or_(
-            and_(c.status == DeliveryStatus.PENDING, or_(c.due_at.is_(None), c.due_at <= now)),
-            and_(c.status == DeliveryStatus.SENDING, c.lease_expires_at < now),
+def _with_deferred(session: Session) -> set[int]:
+    """Editions with deferred deliveries."""
+    return set(
+        session.scalars(
+            select(Delivery.edition_id).where(Delivery.status == DeliveryStatus.DEFERRED).distinct()
         )
-    return set(session.scalars(select(c.edition_id).where(where).distinct()))
+    )
+
+
+def _due_work(session: Session, now: datetime) -> dict[int, datetime]:
+    """Editions with deliveries due now (pending whose time has come, or leased by a run
+    whose lease ran out), each with the latest due time among them."""
+    c = Delivery
+    where = or_(
+        and_(c.status == DeliveryStatus.PENDING, or_(c.due_at.is_(None), c.due_at <= now)),
+        and_(c.status == DeliveryStatus.SENDING, c.lease_expires_at < now),
+    )
+    rows = session.execute(
+        select(c.edition_id, func.max(func.coalesce(c.due_at, c.created_at)))
+        .where(where)
+        .group_by(c.edition_id)
+    )
+    return {edition_id: latest for edition_id, latest in rows}
 
 
 def describe(report: SendReport) -> str:
