@@ -14,6 +14,7 @@ import pytest
 
 from digest import pipeline
 from digest.ingest.registry import add_feed
+from digest.schedule.status import status as operator_status
 from tests.schedule_support import (
     FakeClock,
     add_article,
@@ -228,3 +229,39 @@ def test_status_says_when_the_scheduler_died(tmp_path: Path) -> None:
     assert "has not written a heartbeat since 2025-06-02T10:30:00Z" in body["problems"][0]
     state.beat(db, row, datetime.now(UTC), stopped=True)  # a clean stop is not a death
     assert run_cli(tmp_path, "status").exit_code == 0
+
+
+class RefusingRelay(FaultyHandler):
+    """Refuses the sender itself (every recipient) while `refusing` is set."""
+
+    refusing = True
+
+    async def handle_RCPT(self, server: Any, *args: Any) -> str:  # type: ignore[override]
+        if self.refusing:
+            return "554 5.7.1 <sender@arabpress.example>: relay access denied"
+        return await super().handle_RCPT(server, *args)
+
+
+def test_a_relay_refusing_everyone_does_not_stop_it(tmp_path: Path) -> None:
+    handler = RefusingRelay()
+    with SmtpServer(handler) as server:
+        settings, db = site_with_readers(tmp_path, server)
+        add_article(db, "monday", t("2025-06-01T09:00"))
+        add_article(db, "tuesday", t("2025-06-02T09:00"))
+        clock = FakeClock(t("2025-06-01T10:59"), until=t("2025-06-01T12:00"))
+        first = run_scheduler(db, settings, clock)
+        status = run_cli(tmp_path, "status", "--json")
+        monday = operator_status(db, settings, t("2025-06-01T12:00"))
+        handler.refusing = False
+        clock = FakeClock(t("2025-06-02T10:59"), until=t("2025-06-02T12:00"))
+        second = run_scheduler(db, settings, clock)
+    assert any(line.startswith("2025-06-01/en: 0 sent, 5 failed") for line in first), first
+    assert monday.exit_code == 1 and monday.languages[0].outcome == "failed"
+    assert monday.problems == ["en: last scheduled edition failed"]
+    assert first[-1] == "scheduler stopped"
+    body = json.loads(status.stdout)
+    assert body["languages"][0]["last_edition"] == "2025-06-01/en"
+    assert body["languages"][0]["deliveries"]["failed"] == 5
+    assert "relay access denied" in body["languages"][0]["last_error"]
+    assert any(line.startswith("2025-06-02/en: 5 sent, 0 failed") for line in second), second
+    assert subjects_by_reader(handler) == {reader: 1 for reader in READERS}

@@ -127,12 +127,9 @@ def _outcome(
     now: datetime,
 ) -> str:
     if last is not None and last.date >= last_day:
-        if last.status == EditionStatus.SENT:
-            return "ok"
-        counts = _counts(session, [last.id])
-        if counts.get("failed") and not _sent(session, last.id):
+        if _counts(session, [last.id]).get("failed") and not _sent(session, last.id):
             return "failed"  # nobody got it: the relay refused everything
-        return "sending"
+        return "ok" if last.status == EditionStatus.SENT else "sending"
     since = last.window_end if last is not None else None
     if not _articles_waiting(session, language, since, last_due):
         return "none"  # nothing was published to send
