@@ -91,7 +91,14 @@ class UserError(click.ClickException):
 
 
 #: Library fields and settings as this command line spells them (errors name fields).
-FLAGS = {"date": "--date", "language": "--lang", "at": "--at", "timezone": "--tz"}
+FLAGS = {
+    "date": "--date",
+    "language": "--lang",
+    "at": "--at",
+    "timezone": "--tz",
+    "since": "--since",
+    "format": "--format",
+}
 
 
 def error_line(error: Exception) -> str:
