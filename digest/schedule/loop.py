@@ -127,7 +127,7 @@ class Scheduler:
 
     def _latest_day(self, language: str, now: datetime) -> date:
         """The newest edition date whose send time is at or before `now`."""
-        day = edition_date_for(now, self.settings.schedule.timezone) + timedelta(days=1)
+        day = edition_date_for(now, self.settings.schedule.timezone) + timedelta(days=2)
         while self.due(day, language) > now:
             day -= timedelta(days=1)
         return day

@@ -111,7 +111,7 @@ def _language(session: Session, settings: Settings, language: str, now: datetime
 def _latest_due(
     session: Session, settings: Settings, language: str, now: datetime
 ) -> tuple[date, datetime]:
-    day = edition_date_for(now, settings.schedule.timezone) + timedelta(days=1)
+    day = edition_date_for(now, settings.schedule.timezone) + timedelta(days=2)
     while (due := editions.scheduled_at(session, settings, day, language)) > now:
         day -= timedelta(days=1)
     return day, due
