@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -223,8 +223,10 @@ def freeze(
 ) -> Freeze:
     """The frozen edition for (day, language), freezing it now under the line's lock.
 
-    Raises EditionError (field `date`) when a later edition of the line is frozen already:
-    its window began where the last frozen one ended, so this one would repeat its news.
+    Raises EditionError (field `date`) when a later edition of the line is frozen already
+    (its window began where the last frozen one ended, so this one would repeat its news),
+    or when `day` is not the next edition due (a mistyped date would otherwise freeze a
+    far-future edition and lock out every date before it).
     """
     with locked(db, language) as session:
         existing = find(session, day, language)
@@ -238,6 +240,14 @@ def freeze(
                 "frozen already and covers its news",
                 field="date",
                 hint="send a later date",
+            )
+        before = scheduled_at(session, settings, day - timedelta(days=1), language)
+        if now < before:
+            raise EditionError(
+                f"edition {day.isoformat()}/{language} is not the next one: the edition "
+                f"before it is due at {before:%Y-%m-%dT%H:%M:%SZ}, and only the next edition "
+                "may be frozen early",
+                field="date",
             )
         choice = window_for(session, settings, day, language, now)
         composed = compose(session, choice.window)

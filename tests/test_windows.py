@@ -22,7 +22,7 @@ from digest.config import load_settings
 from digest.errors import EditionError
 from digest.models import Edition
 from digest.selection.plan import EditionPlan, Window
-from digest.selection.window import send_time, wall_clock_back
+from digest.selection.window import next_due, send_time, wall_clock_back
 from tests.conftest import FIXTURES
 from tests.schedule_support import add_article, make_site, run_cli, t, tops
 
@@ -153,13 +153,22 @@ def test_send_before_its_time_says_it_freezes_early(tmp_path: Path) -> None:
     _settings, db = make_site(tmp_path, timezone=NEW_YORK)
     now = datetime.now(ZoneInfo("UTC"))
     add_article(db, "recent", now - timedelta(hours=1))
-    day = (now.astimezone(ZoneInfo(NEW_YORK)) + timedelta(days=2)).date().isoformat()
+    day = next_due(now, "07:00", NEW_YORK)[0].isoformat()  # the next edition, not yet due
     result = run_cli(tmp_path, "send", "--date", day, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert f"{day}/en: frozen early, before its scheduled time" in result.stdout
     assert "the next edition's window starts at" in result.stdout
     shown = run_cli(tmp_path, "select", "--date", day, "--lang", "en", "--json")
     assert '"frozen": true' in shown.stdout and '"early": true' in shown.stdout
+
+
+def test_only_the_next_edition_may_be_frozen_early(tmp_path: Path) -> None:
+    settings, db = make_site(tmp_path, timezone=NEW_YORK)
+    add_article(db, "news", t("2025-11-01T09:00"))
+    with pytest.raises(EditionError) as raised:
+        send(db, settings, "2025-11-03", t("2025-11-01T20:00"))  # 11-02 is due first
+    assert raised.value.field == "date" and "is not the next one" in str(raised.value)
+    assert send(db, settings, "2025-11-02", t("2025-11-01T20:00")).froze
 
 
 def _windows(db: Any) -> list[Window]:
