@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest import editions
@@ -88,8 +87,7 @@ class Scheduler:
         """Catch up on a missed run, then loop until stopped; the heartbeat runs beside."""
         now = self.clock()
         self.row_id = state.started(self.db, worker_id(), now)
-        beating = threading.Event()
-        heart = threading.Thread(target=self._beat, args=(beating,), daemon=True)
+        heart = state.Heartbeat(self.db, self.row_id, self.clock, self.log)
         heart.start()
         try:
             self.next_day = {lang: self._latest_day(lang, now) for lang in self.languages}
@@ -100,8 +98,7 @@ class Scheduler:
                 if self.stop.is_set() or self.sleep(max((wake - now).total_seconds(), 0.0)):
                     break
         finally:
-            beating.set()
-            heart.join(5)
+            heart.stop()
             state.beat(self.db, self.row_id, self.clock(), stopped=True)
             self.log("scheduler stopped")
 
@@ -166,13 +163,8 @@ class Scheduler:
         except DigestError as e:
             self.log(f"ingest: {e}")
             return
-        for failed in report.failed:
-            self.log(f"ingest: {failed.source}: {failed.error}")
-        totals = report.totals()
-        self.log(
-            f"ingest: {len(report.results)} feed(s): {totals.new} new, {totals.updated} "
-            f"updated, {len(report.failed)} failed"
-        )
+        for line in describe_ingest(report):
+            self.log(line)
 
     def _send(self, day: date, language: str) -> SendReport | None:
         key = f"{day.isoformat()}/{language}"
@@ -241,13 +233,6 @@ class Scheduler:
                 .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at > now)
             )
 
-    def _beat(self, done: threading.Event) -> None:
-        while not done.wait(state.HEARTBEAT.total_seconds()):
-            try:
-                state.beat(self.db, self.row_id, self.clock())
-            except (DigestError, SQLAlchemyError) as e:  # locked or unreachable: next beat
-                self.log(f"heartbeat: {e}")
-
 
 def _with_deferred(session: Session) -> set[int]:
     """Editions with deferred deliveries."""
@@ -272,6 +257,15 @@ def _due_work(session: Session, now: datetime) -> dict[int, datetime]:
         .group_by(c.edition_id)
     )
     return {edition_id: latest for edition_id, latest in rows}
+
+
+def describe_ingest(report: IngestReport) -> list[str]:
+    """Log lines for one ingest: each failing feed, then the totals."""
+    totals = report.totals()
+    return [f"ingest: {failed.source}: {failed.error}" for failed in report.failed] + [
+        f"ingest: {len(report.results)} feed(s): {totals.new} new, {totals.updated} "
+        f"updated, {len(report.failed)} failed"
+    ]
 
 
 def describe(report: SendReport) -> str:

@@ -6,12 +6,16 @@ heartbeat, when it next runs, its last error, and when it stopped (None while it
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from digest.db import Database
+from digest.errors import DigestError
 from digest.models import SchedulerState
 
 #: How often a running scheduler writes its heartbeat.
@@ -50,6 +54,32 @@ def beat(
             row.last_error = error[:2000]
         if stopped:
             row.stopped_at = now
+
+
+class Heartbeat:
+    """A thread that writes the scheduler's heartbeat every `HEARTBEAT`, so a long send
+    does not look like a dead scheduler; a failed write is logged and retried."""
+
+    def __init__(
+        self, db: Database, row_id: int, clock: Callable[[], datetime], log: Callable[[str], None]
+    ) -> None:
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.db, self.row_id, self.clock, self.log = db, row_id, clock, log
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._done.wait(HEARTBEAT.total_seconds()):
+            try:
+                beat(self.db, self.row_id, self.clock())
+            except (DigestError, SQLAlchemyError) as e:  # locked or unreachable: next beat
+                self.log(f"heartbeat: {e}")
 
 
 @dataclass(frozen=True)
