@@ -1,14 +1,14 @@
 """schedule, tiled windows, revisions and holds, local-time delivery
 
 Revision ID: 0003_schedule
-Revises: 0001
+Revises: 0004_article_identity
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_schedule"
-down_revision = "0001"
+down_revision = "0004_article_identity"
 branch_labels = None
 depends_on = None
 
