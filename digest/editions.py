@@ -176,8 +176,7 @@ def locked(db: Database, language: str, variant: str = "") -> Iterator[Session]:
     up to the busy timeout). PostgreSQL: the line's `edition_locks` row, created if
     missing, is locked `FOR UPDATE`; other lines and the outbox are not blocked.
     """
-    session = db.sessions()
-    try:
+    with db.session() as session:
         connection = session.connection()
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -195,12 +194,6 @@ def locked(db: Database, language: str, variant: str = "") -> Iterator[Session]:
                 .with_for_update()
             )
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @dataclass(frozen=True)
