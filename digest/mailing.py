@@ -1,39 +1,51 @@
 """What every message of the site shares, built from the settings: the skeleton (From,
-List-Id, DKIM), each recipient's personal parts, the sender's knobs and the transport."""
+List-Id, DKIM), each recipient's personal parts, the sender's knobs, clock and transport."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 
 from digest import i18n, placeholders
 from digest.config import Settings
+from digest.db import Database
+from digest.delivery.clock import Clock as DeliveryClock
+from digest.delivery.clock import ManualClock, SystemClock
+from digest.delivery.identity import read_list_id
+from digest.delivery.options import SendOptions
 from digest.errors import ConfigError
-from digest.message import DkimSigner, MessageSkeleton, Recipient, ascii_address
+from digest.message import DkimSigner, MessageSkeleton, Recipient
 from digest.render import locale_dirs
 from digest.render.plain import clean_line
-from digest.send import SendOptions
-from digest.transport import Transport, check_transport_url, open_transport
+from digest.transport import MaildirTransport, SmtpTransport, Transport
 from subscribers.models import Subscriber
-from subscribers.tokens import make_token
+from subscribers.tokens import TokenMaker
 
 
-def list_id(settings: Settings) -> str:
-    _name, address = parseaddr(settings.mail.from_address)
-    domain = address.rsplit("@", 1)[-1] if "@" in address else "localhost"
-    return f"digest.{domain}"
+def list_id(settings: Settings, db: Database | None = None) -> str:
+    """The token scope and List-Id: the stored one when `db` is given (see
+    `digest.delivery.identity`), else `site.list_id` or the value derived from the From."""
+    identity = settings.mail_identity
+    if db is None:
+        return identity.list_id or identity.default_list_id
+    with db.session() as session:
+        return read_list_id(session, identity)
 
 
-def skeleton_for(settings: Settings, subject: str, html: str, text: str) -> MessageSkeleton:
+def skeleton_for(
+    settings: Settings, subject: str, html: str, text: str, list_identifier: str | None = None
+) -> MessageSkeleton:
+    identity = settings.mail_identity
     return MessageSkeleton(
-        from_address=settings.mail.from_address,
-        reply_to=settings.mail.reply_to,
+        from_address=identity.from_header,
+        reply_to=identity.reply_to,
         subject=subject,
         html=html,
         text=text,
-        list_id=f"{settings.site.name} <{list_id(settings)}>",
-        unsubscribe_mailto=settings.mail.unsubscribe_mailto,
+        list_id=f"{identity.list_name} <{list_identifier or list_id(settings)}>",
+        unsubscribe_mailto=identity.unsubscribe_mailto,
         dkim=dkim_signer(settings),
     )
 
@@ -50,22 +62,26 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
     return DkimSigner.from_file(mail.dkim_selector, domain, key_file)
 
 
-def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber], Recipient]:
+def recipient_factory(
+    settings: Settings, language: str, list_identifier: str | None = None
+) -> Callable[[Subscriber], Recipient]:
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
-    identifier = list_id(settings)
+    make = TokenMaker(key, list_identifier or list_id(settings))
     template = settings.mail.unsubscribe_url
+    greeting_format = strings["greeting"].format
+    anonymous = placeholders.defuse(strings["greeting_anonymous"])
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        token = make_token(key, subscriber.id, identifier, subscriber.email)
-        name = clean_line(subscriber.name)
+        token = make(subscriber.id, subscriber.email)
+        raw = subscriber.name
+        # Printable ASCII has nothing for clean_line to remove but runs of spaces.
+        name = " ".join(raw.split()) if raw.isascii() and raw.isprintable() else clean_line(raw)
         # Substituted per recipient: the greeting must not look like a placeholder.
-        greeting = placeholders.defuse(
-            strings.text("greeting", name=name) if name else strings["greeting_anonymous"]
-        )
+        greeting = placeholders.defuse(greeting_format(name=name)) if name else anonymous
         return Recipient(
             email=subscriber.email,
-            name=subscriber.name,
+            name=raw,
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
@@ -75,39 +91,34 @@ def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber
 
 
 def send_options(settings: Settings) -> SendOptions:
-    """The sender's knobs from [mail], checked (each error names its key)."""
-    mail = settings.mail
-    origin = str(settings.config_path or "settings")
-    check_transport_url(mail.transport)
-    if mail.max_attempts < 1:
-        raise ConfigError(f"{origin}: [mail] max_attempts: must be at least 1")
-    if mail.concurrency < 1:
-        raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
-    return SendOptions(
-        concurrency=mail.concurrency,
-        rate=mail.rate,
-        max_attempts=mail.max_attempts,
-        retry_backoff=mail.retry_backoff,
-        retry_backoff_max=max(mail.retry_backoff_max, mail.retry_backoff),
-        bounce_threshold=mail.bounce_threshold,
-    )
+    """The sender's knobs from [mail], checked when the settings loaded."""
+    return settings.send_options
 
 
 def envelope_sender(settings: Settings) -> str:
     """The SMTP envelope sender (bounces go there): the From address, in ASCII."""
-    address = ascii_address(parseaddr(settings.mail.from_address)[1])
-    if not address or "@" not in address:
-        raise ConfigError(f"[mail] from: {settings.mail.from_address!r} is not a usable address")
-    return address
+    return settings.mail_identity.envelope_sender
 
 
 def open_mail_transport(settings: Settings) -> Transport:
-    return open_transport(
-        settings.mail.transport,
-        settings.base_dir,
+    """The transport of the `MailIdentity` parsed when the settings loaded."""
+    options, identity = settings.send_options, settings.mail_identity
+    if identity.smtp is None:
+        assert identity.maildir is not None
+        return MaildirTransport(identity.maildir)
+    return SmtpTransport(
+        identity.smtp,
         password=settings.secrets.smtp_password,
-        timeout=settings.mail.timeout,
+        timeout=options.timeout,
+        data_timeout=options.data_timeout,
     )
+
+
+def delivery_clock(clock: Callable[[], datetime] | DeliveryClock) -> DeliveryClock:
+    """The sender's clock: a `Clock` as given, or the system clocks with this `now`."""
+    if isinstance(clock, SystemClock | ManualClock):
+        return clock
+    return SystemClock(clock)  # type: ignore[arg-type]
 
 
 def open_transport_path(settings: Settings) -> Path:

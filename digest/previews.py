@@ -122,8 +122,11 @@ def preview_message(
         content = EditionContent("", rendered.subject, rendered.html, rendered.text, 0)
     with db.session() as session:
         subscriber = _preview_subscriber(session, language, subscriber_email, now)
-    skeleton = mailing.skeleton_for(settings, content.subject, content.html, content.text)
-    recipient = mailing.recipient_factory(settings, language)(subscriber)
+    identifier = mailing.list_id(settings, db)
+    skeleton = mailing.skeleton_for(
+        settings, content.subject, content.html, content.text, identifier
+    )
+    recipient = mailing.recipient_factory(settings, language, identifier)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
     personal_html, personal_text = skeleton.personalised_parts(recipient)
     direction = i18n.direction(language, locale_dirs(settings))
@@ -188,14 +191,17 @@ def rehearse_send(
     on_progress: Callable[[DrainResult], None] | None,
 ) -> DrainResult:
     """Build every message a send would (dry run); write and send nothing."""
-    skeleton = mailing.skeleton_for(settings, content.subject, content.html, content.text)
+    identifier = mailing.list_id(settings, db)
+    skeleton = mailing.skeleton_for(
+        settings, content.subject, content.html, content.text, identifier
+    )
     return rehearse(
         db,
         content.edition.id if content.edition is not None else None,
         language,
         skeleton=skeleton,
-        recipient_for=mailing.recipient_factory(settings, language),
-        clock=clock,
+        recipient_for=mailing.recipient_factory(settings, language, identifier),
+        clock=mailing.delivery_clock(clock),
         message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
         on_progress=on_progress,
     )
@@ -237,7 +243,8 @@ def send_test_copies(
     content = edition_content(db, settings, day, language, now=now)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    recipient_for = mailing.recipient_factory(settings, language)
+    identifier = mailing.list_id(settings, db)
+    recipient_for = mailing.recipient_factory(settings, language, identifier)
     recipients = []
     with db.session() as session:
         for address in wanted:
@@ -251,6 +258,10 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    skeleton = mailing.skeleton_for(settings, content.subject, content.html, content.text)
-    copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
+    skeleton = mailing.skeleton_for(
+        settings, content.subject, content.html, content.text, identifier
+    )
+    copies = send_copies(
+        transport, sender, skeleton, recipients, clock=mailing.delivery_clock(clock)
+    )
     return TestCopies(content.key, language, content.subject, copies=copies)

@@ -14,9 +14,10 @@ from digest import editions, mailing, outbox
 from digest.compose import check_language, composer
 from digest.config import Settings
 from digest.db import Database
+from digest.delivery.identity import stored_list_id
 from digest.editions import EditionWindow, FrozenEdition
 from digest.mailing import recipient_factory, skeleton_for
-from digest.models import EditionStatus
+from digest.models import DeliveryStatus, EditionStatus
 from digest.previews import edition_content, rehearse_send
 from digest.schedule.localtime import assign_due_times, next_due
 from digest.send import DrainResult, drain, message_id_factory
@@ -55,6 +56,10 @@ class SendReport:
     #: Local-time delivery: deliveries whose zone's time has not come, and the next one.
     not_due: int = 0
     next_due_at: datetime | None = None
+    #: Uncertain deliveries put back to be sent again (`--resend-uncertain`).
+    resent_uncertain: int = 0
+    #: Deliveries of the edition still uncertain after the run.
+    uncertain: int = 0
 
     @property
     def partial(self) -> bool:
@@ -72,13 +77,15 @@ def send(
     on_progress: Callable[[DrainResult], None] | None = None,
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    resend_uncertain: bool = False,
 ) -> SendReport:
     """Freeze (if needed, under the edition lock), create deliveries, drain the due ones;
     safe to rerun at any point. A hold during the run makes it carry on with the new
-    revision. With `dry_run`, build every message that would go out; write nothing."""
+    revision. With `dry_run`, build every message that would go out; write nothing.
+    With `resend_uncertain`, deliveries left `uncertain` (no reply after the message was
+    handed over) are sent again: the operator's decision, never automatic."""
     check_language(settings, language)
     options = mailing.send_options(settings)
-    sender = mailing.envelope_sender(settings)
     transport = transport or mailing.open_mail_transport(settings)
     if dry_run:
         return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)
@@ -95,7 +102,11 @@ def send(
         edition.subject,
         transport.description,
     )
-    if edition.status == EditionStatus.SENT:
+    with db.session() as session:
+        identifier = stored_list_id(session, settings.mail_identity, clock())
+        if resend_uncertain:
+            report.resent_uncertain = outbox.requeue_uncertain(session, edition.id, clock())
+    if edition.status == EditionStatus.SENT and not report.resent_uncertain:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
     with db.session() as session:
@@ -106,7 +117,7 @@ def send(
     while True:
         revised = replace(options, revision=edition.revision)
         with _watch_revision(db, edition, stop) as halt:
-            part = _drain(db, settings, edition, transport, sender, revised,
+            part = _drain(db, settings, edition, transport, identifier, revised,
                           clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
         current = editions.reload(db, edition.id)
         if current.revision == edition.revision or (stop is not None and stop.is_set()):
@@ -146,25 +157,27 @@ def _watch_revision(
 
 
 def _drain(
-    db: Database, settings: Settings, edition: FrozenEdition, transport: Transport, sender: str,
-    options: Any, *, clock: Clock, on_progress: Callable[[DrainResult], None] | None,
-    stop: threading.Event | None,
+    db: Database, settings: Settings, edition: FrozenEdition, transport: Transport,
+    identifier: str, options: Any, *, clock: Clock,
+    on_progress: Callable[[DrainResult], None] | None, stop: threading.Event | None,
 ) -> DrainResult:  # fmt: skip
-    skeleton = skeleton_for(settings, edition.subject, edition.html, edition.text)
+    skeleton = skeleton_for(settings, edition.subject, edition.html, edition.text, identifier)
     message_ids = message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
-    recipient_for = recipient_factory(settings, edition.language)
+    recipient_for = recipient_factory(settings, edition.language, identifier)
     return drain(
         db, edition.id, skeleton=skeleton, recipient_for=recipient_for, transport=transport,
-        sender=sender, clock=clock, options=options, message_id_for=message_ids,
-        on_progress=on_progress, stop=stop,
+        identity=settings.mail_identity, clock=mailing.delivery_clock(clock), options=options,
+        message_id_for=message_ids, on_progress=on_progress, stop=stop,
     )  # fmt: skip
 
 
 def _add(total: DrainResult, part: DrainResult) -> None:
-    for name in ("sent", "failed", "deferred", "skipped", "retried", "bounced", "total", "elapsed"):
+    for name in ("sent", "failed", "deferred", "skipped", "retried", "bounced", "uncertain",
+                 "requeued", "total", "elapsed"):  # fmt: skip
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.failures.extend(part.failures)
     total.stopped = total.stopped or part.stopped
+    total.breaker = total.breaker or part.breaker
 
 
 def _finish(db: Database, report: SendReport, edition: FrozenEdition, now: datetime) -> None:
@@ -172,6 +185,7 @@ def _finish(db: Database, report: SendReport, edition: FrozenEdition, now: datet
         report.remaining = outbox.remaining(session, edition.id)
         report.not_due, report.next_due_at = next_due(session, edition.id, now)
         report.deferred_reasons = outbox.deferred_reasons(session, edition.id)
+        report.uncertain = outbox.counts(session, edition.id)[DeliveryStatus.UNCERTAIN]
     report.revision = edition.revision
     report.status = EditionStatus.SENT if report.remaining == 0 else EditionStatus.SENDING
     editions.set_status(

@@ -255,13 +255,17 @@ def test_a_relay_refusing_everyone_does_not_stop_it(tmp_path: Path) -> None:
         handler.refusing = False
         clock = FakeClock(t("2025-06-02T10:59"), until=t("2025-06-02T12:00"))
         second = run_scheduler(db, settings, clock)
-    assert any(line.startswith("2025-06-01/en: 0 sent, 5 failed") for line in first), first
+    refused = [line for line in first if line.startswith("2025-06-01/en: 0 sent, 0 failed")]
+    assert refused and "stopped: the relay refused 5 recipients in a row" in refused[0], first
     assert monday.exit_code == 1 and monday.languages[0].outcome == "failed"
     assert monday.problems == ["en: last scheduled edition failed"]
     assert first[-1] == "scheduler stopped"
     body = json.loads(status.stdout)
     assert body["languages"][0]["last_edition"] == "2025-06-01/en"
-    assert body["languages"][0]["deliveries"]["failed"] == 5
+    assert body["languages"][0]["deliveries"]["pending"] == 5  # put back, not bounced
     assert "relay access denied" in body["languages"][0]["last_error"]
+    # The relay accepts again: Monday's edition (still open, before Tuesday's is due)
+    # completes, then Tuesday's goes out.
+    assert any(line.startswith("2025-06-01/en: 5 sent, 0 failed") for line in second), second
     assert any(line.startswith("2025-06-02/en: 5 sent, 0 failed") for line in second), second
-    assert subjects_by_reader(handler) == {reader: 1 for reader in READERS}
+    assert subjects_by_reader(handler) == {reader: 2 for reader in READERS}

@@ -177,6 +177,8 @@ class Scheduler:
             self._error(f"{key}: {type(e).__name__}: {e}")
             return None
         self.log(describe(report))
+        if report.result.breaker:  # nothing bounced, nothing failed: remember why for status
+            state.beat(self.db, self.row_id, self.clock(), error=f"{key}: {report.result.breaker}")
         return report
 
     def _error(self, line: str) -> None:

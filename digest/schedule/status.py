@@ -56,8 +56,9 @@ def status(db: Database, settings: Settings, now: datetime) -> Status:
     alive = scheduler is not None and scheduler.alive(now)
     report = Status([], scheduler, alive)
     with db.session() as session:
+        error = scheduler.last_error if scheduler is not None else None
         for language in settings.site.languages:
-            report.languages.append(_language(session, settings, language, now))
+            report.languages.append(_language(session, settings, language, now, error))
     if scheduler is not None and scheduler.stopped_at is None and not alive:
         report.problems.append(
             f"scheduler {scheduler.owner} has not written a heartbeat since "
@@ -83,7 +84,9 @@ def status(db: Database, settings: Settings, now: datetime) -> Status:
     return report
 
 
-def _language(session: Session, settings: Settings, language: str, now: datetime) -> LanguageStatus:
+def _language(
+    session: Session, settings: Settings, language: str, now: datetime, error: str | None
+) -> LanguageStatus:
     last_day, last_due = _latest_due(session, settings, language, now)
     next_due = editions.scheduled_at(session, settings, last_day + timedelta(days=1), language)
     last = session.scalars(
@@ -105,6 +108,9 @@ def _language(session: Session, settings: Settings, language: str, now: datetime
     entry.deliveries = _counts(session, ids)
     entry.last_error = _last_error(session, ids)
     entry.outcome = _outcome(session, settings, language, last, last_day, last_due, now)
+    refused = last is not None and bool(error) and str(error).startswith(f"{last.key}:")
+    if entry.outcome == "sending" and refused and last is not None and not _sent(session, last.id):
+        entry.outcome = "failed"  # the scheduler saw the relay refuse everyone
     return entry
 
 
@@ -127,7 +133,7 @@ def _outcome(
     now: datetime,
 ) -> str:
     if last is not None and last.date >= last_day:
-        if _counts(session, [last.id]).get("failed") and not _sent(session, last.id):
+        if _refused(session, last.id) and not _sent(session, last.id):
             return "failed"  # nobody got it: the relay refused everything
         return "ok" if last.status == EditionStatus.SENT else "sending"
     since = last.window_end if last is not None else None
@@ -165,6 +171,20 @@ def _counts(session: Session, edition_ids: list[int]) -> dict[str, int]:
     return found
 
 
+def _refused(session: Session, edition_id: int) -> bool:
+    """Some delivery failed, or was tried and put back (a tripped circuit breaker)."""
+    tried_and_failed = (Delivery.status == DeliveryStatus.FAILED) | (
+        (Delivery.status == DeliveryStatus.PENDING) & (Delivery.attempts > 0)
+    )
+    return bool(
+        session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.edition_id == edition_id, tried_and_failed
+            )
+        )
+    )
+
+
 def _sent(session: Session, edition_id: int) -> int:
     return (
         session.scalar(
@@ -184,7 +204,7 @@ def _last_error(session: Session, edition_ids: list[int]) -> str | None:
         .where(
             Delivery.edition_id.in_(edition_ids),
             Delivery.last_error.is_not(None),
-            Delivery.status.in_(["failed", "deferred", "uncertain"]),
+            Delivery.status.in_(["failed", "deferred", "uncertain", "pending"]),
         )
         .order_by(Delivery.updated_at.desc())
         .limit(1)

@@ -1,14 +1,14 @@
 """schedule, tiled windows, revisions and holds, local-time delivery
 
 Revision ID: 0003_schedule
-Revises: 0004_article_identity
+Revises: 0002_delivery_outcomes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_schedule"
-down_revision = "0004_article_identity"
+down_revision = "0002_delivery_outcomes"
 branch_labels = None
 depends_on = None
 
