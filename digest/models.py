@@ -79,7 +79,7 @@ class Article(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Set by `digest articles hold`: never selected again, pulled from unsent editions.
-    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     def __repr__(self) -> str:

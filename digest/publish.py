@@ -109,7 +109,9 @@ def send(
     if edition.status == EditionStatus.SENT and not report.resent_uncertain:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
-    with db.session() as session:
+    # Under the edition lock: two senders creating the same rows at once would collide
+    # on the unique (edition, subscriber) key on PostgreSQL.
+    with editions.locked(db, language) as session:
         report.created = outbox.create_deliveries(session, edition, clock())  # type: ignore[arg-type]
         if settings.schedule.local_time:
             assign_due_times(session, edition.id, edition.date, settings)

@@ -1,14 +1,14 @@
 """schedule, tiled windows, revisions and holds, local-time delivery
 
 Revision ID: 0003_schedule
-Revises: 0002_delivery_outcomes
+Revises: 0005_selection_headlines
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_schedule"
-down_revision = "0002_delivery_outcomes"
+down_revision = "0005_selection_headlines"
 branch_labels = None
 depends_on = None
 
@@ -17,6 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch_op:
         batch_op.add_column(sa.Column("held_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("hold_reason", sa.Text(), nullable=True))
+        batch_op.create_index("ix_articles_held_at", ["held_at"], unique=False)
     with op.batch_alter_table("editions") as batch_op:
         batch_op.add_column(sa.Column("scheduled_at", sa.DateTime(), nullable=True))
         batch_op.add_column(
@@ -73,5 +74,6 @@ def downgrade() -> None:
         batch_op.drop_column("revision")
         batch_op.drop_column("scheduled_at")
     with op.batch_alter_table("articles") as batch_op:
+        batch_op.drop_index("ix_articles_held_at")
         batch_op.drop_column("hold_reason")
         batch_op.drop_column("held_at")
