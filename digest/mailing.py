@@ -3,6 +3,7 @@ List-Id, DKIM), each recipient's personal parts, the sender's knobs, clock and t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import parseaddr
@@ -14,7 +15,7 @@ from digest.db import Database
 from digest.delivery.clock import Clock as DeliveryClock
 from digest.delivery.clock import ManualClock, SystemClock
 from digest.delivery.identity import read_list_id
-from digest.delivery.options import SendOptions
+from digest.delivery.options import MailIdentity, SendOptions
 from digest.errors import ConfigError
 from digest.message import DkimSigner, MessageSkeleton, Recipient
 from digest.render import locale_dirs
@@ -112,6 +113,16 @@ def open_mail_transport(settings: Settings) -> Transport:
         timeout=options.timeout,
         data_timeout=options.data_timeout,
     )
+
+
+def with_verp(settings: Settings, identity: MailIdentity) -> MailIdentity:
+    """`identity` with a VERP envelope sender per delivery when `[mail] verp` is on."""
+    if not settings.mail.verp:
+        return identity
+    from digest.bounces.verp import sender_factory
+
+    verp = sender_factory(identity.envelope_sender, settings.secret_key())
+    return dataclasses.replace(identity, verp_sender=verp)
 
 
 def delivery_clock(clock: Callable[[], datetime] | DeliveryClock) -> DeliveryClock:

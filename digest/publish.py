@@ -168,7 +168,8 @@ def _drain(
     recipient_for = recipient_factory(settings, edition.language, identifier)
     return drain(
         db, edition.id, skeleton=skeleton, recipient_for=recipient_for, transport=transport,
-        identity=settings.mail_identity, clock=mailing.delivery_clock(clock), options=options,
+        identity=mailing.with_verp(settings, settings.mail_identity),
+        clock=mailing.delivery_clock(clock), options=options,
         message_id_for=message_ids, on_progress=on_progress, stop=stop,
     )  # fmt: skip
 

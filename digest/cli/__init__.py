@@ -13,6 +13,7 @@ import click
 
 from digest.cli import (
     articles,
+    bounces,
     editions,
     feeds,
     holds,
@@ -69,6 +70,7 @@ for command in (
     serve.serve,
     schedule.schedule_command,
     schedule.status_command,
+    bounces.bounces,
     subscribers_group,
 ):
     cli.add_command(command)

@@ -1,14 +1,14 @@
 """schedule, tiled windows, revisions and holds, local-time delivery
 
 Revision ID: 0003_schedule
-Revises: 0005_selection_headlines
+Revises: 0008_bounces
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_schedule"
-down_revision = "0005_selection_headlines"
+down_revision = "0008_bounces"
 branch_labels = None
 depends_on = None
 
