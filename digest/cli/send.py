@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from digest import pipeline
     from digest.delivery.results import DrainResult
 
+
+def iso(moment: Any) -> Any:
+    """`digest.views.iso`, imported when first used (start-up time)."""
+    from digest.views import iso as view_iso
+
+    return view_iso(moment)
+
+
+def window_dict(window: Any) -> Any:
+    """`digest.views.window_dict`, imported when first used (start-up time)."""
+    from digest.views import window_dict as view_window_dict
+
+    return view_window_dict(window)
+
+
 _PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
 
@@ -136,7 +151,7 @@ def send(
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
     if partial or not_started:
-        left = sum(report.remaining - report.held_elsewhere for report in partial)
+        left = sum(report.remaining - report.not_due - report.held_elsewhere for report in partial)
         click.echo(
             f"digest: {left:,} {'delivery' if left == 1 else 'deliveries'} not sent yet"
             f"{_why(partial)}{f'; not started: {not_started}' if not_started else ''}; "
@@ -207,7 +222,8 @@ def _send_test_copies(
 
     settings = app.settings()
     results = [
-        pipeline.send_test_copies(app.db(), settings, day, lang, addresses) for lang in languages
+        pipeline.send_test_copies(app.db(), settings, day, lang, addresses, clock=app.now)
+        for lang in languages
     ]
     copies = [
         {"edition": r.edition, "to": email, "sent": error is None, "error": error}
@@ -231,6 +247,14 @@ def _send_test_copies(
 
 def _print_report(app: App, report: pipeline.SendReport) -> None:
     r = report.result
+    window = report.window
+    if report.froze and window is not None and window.early:
+        app.info(
+            f"{report.edition}: frozen early, before its scheduled time "
+            f"{iso(window.scheduled_at)}: its window is {iso(window.window.start)} .. "
+            f"{iso(window.window.end)}; the next edition's window starts at "
+            f"{iso(window.window.end)}"
+        )
     if report.nothing_to_send:
         app.info(f"{report.edition}: nothing to send (no articles in the window)")
     elif report.already_sent:
@@ -262,8 +286,13 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
         app.info(f"  stopped early: {r.stopped}")
     if report.held_elsewhere:
         app.info(f"  {report.held_elsewhere:,} in flight on other senders (they finish them)")
+    if report.not_due:
+        app.info(
+            f"  {report.not_due:,} due later in their readers' time zones "
+            f"(next at {iso(report.next_due_at)}; 'digest schedule' sends them)"
+        )
     if report.partial:
-        left = report.remaining - report.held_elsewhere
+        left = report.remaining - report.not_due - report.held_elsewhere
         app.info(f"  {left:,} not sent yet{':' if report.deferred_reasons else ''}")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
@@ -297,6 +326,11 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
         "circuit_breaker": r.breaker,
         "remaining": report.remaining,
         "held_elsewhere": report.held_elsewhere,
+        "not_due": report.not_due,
+        "next_due_at": iso(report.next_due_at),
+        "revision": report.revision,
+        "froze": report.froze,
+        "window": window_dict(report.window) if report.window is not None else None,
         "elapsed_seconds": round(r.elapsed, 3),
         "rate": round(r.rate, 1),
         "stopped": r.stopped,
