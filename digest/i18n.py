@@ -259,7 +259,7 @@ def find_catalogue(language: str, extra: Sequence[Path] = ()) -> Catalogue | Non
 
 
 def script_direction(language: str) -> str:
-    """"rtl" or "ltr" for a language from babel's locale data (ltr when babel has none)."""
+    """ "rtl" or "ltr" for a language from babel's locale data (ltr when babel has none)."""
     try:
         locale = Locale.parse(language)
     except (UnknownLocaleError, ValueError, TypeError):

@@ -59,7 +59,9 @@ class PageWords:
     def say(self, key: str, **fields: Any) -> Markup:
         """The string, HTML-escaped; each field escaped, and an address isolated in `<bdi>`."""
         values = {
-            name: Markup('<bdi dir="ltr">{}</bdi>').format(value) if name == "email" else escape(value)
+            name: Markup('<bdi dir="ltr">{}</bdi>').format(value)
+            if name == "email"
+            else escape(value)
             for name, value in fields.items()
         }
         return Markup(str(escape(self.strings[key])).format(**values))

@@ -1,0 +1,127 @@
+"""The sign-up emails: a confirmation link, or "you are already subscribed".
+
+Built with the digest's own machinery (the render module's Jinja environment, the TOML
+catalogues' [web] words, `MessageSkeleton`) and sent through the configured transport,
+so they carry the same From, List-Id, List-Unsubscribe and DKIM signature as an edition.
+Links are built from `web.public_url` (`Settings.public_url`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from digest import pipeline
+from digest.config import Settings
+from digest.message import Recipient, ascii_address
+from digest.render.environment import get_template, make_environment
+from digest.transport import Envelope, Transport
+from digest.web.pages import PageWords, load_words
+from subscribers.optin import Signup, SignupAnswer
+from subscribers.tokens import make_confirm_token, make_token
+
+CONFIRM_PATH = "/confirm/{token}"
+PREFERENCES_PATH = "/p/{token}"
+
+
+@dataclass(frozen=True)
+class SignupEmail:
+    """One finished message and its envelope."""
+
+    envelope: Envelope
+    message: bytes
+
+
+class SignupMailer:
+    """Builds and sends sign-up emails for one site (settings are read once)."""
+
+    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
+        from digest.render.environment import locale_dirs
+
+        self.settings = settings
+        self.secret_key = settings.secret_key()
+        self.list_id = pipeline.list_id(settings)
+        self.environment = make_environment(settings)
+        self.words = load_words(settings.site.languages, locale_dirs(settings))
+        self.sender = pipeline.envelope_sender(settings)
+        self.hours = settings.subscribe.confirm_hours
+        self._transport = transport
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(hours=self.hours)
+
+    def confirm_url(self, signup: Signup, now: datetime) -> str:
+        if signup.nonce is None:
+            raise ValueError("an 'already subscribed' answer has no confirmation link")
+        token = make_confirm_token(
+            self.secret_key, signup.subscriber_id, self.list_id, signup.email, signup.nonce, now=now
+        )
+        return self.settings.public_url + CONFIRM_PATH.replace("{token}", token)
+
+    def subscriber_token(self, subscriber_id: int, email: str) -> str:
+        return make_token(self.secret_key, subscriber_id, self.list_id, email)
+
+    def preferences_url(self, subscriber_id: int, email: str) -> str:
+        token = self.subscriber_token(subscriber_id, email)
+        return self.settings.public_url + PREFERENCES_PATH.replace("{token}", token)
+
+    def build(self, signup: Signup, now: datetime) -> SignupEmail:
+        """The message for a sign-up's answer, in the subscriber's language."""
+        words = self.words.get(signup.language) or next(iter(self.words.values()))
+        kind = "confirm" if signup.answer == SignupAnswer.CONFIRM else "already"
+        site = self.settings.site.name
+        subject = words.plain(f"{kind}_email_subject", site=site)
+        context = {
+            "kind": kind,
+            "page": words,
+            "subject": subject,
+            "site_name": site,
+            "email": signup.email,
+            "hours": self.hours,
+            "confirm_url": self.confirm_url(signup, now) if kind == "confirm" else "",
+            "preferences_url": self.preferences_url(signup.subscriber_id, signup.email),
+        }
+        html = get_template(self.environment, "signup_email.html").render(w=words.say, **context)
+        text = get_template(self.environment, "signup_email.txt").render(w=_plain(words), **context)
+        skeleton = pipeline.skeleton_for(self.settings, subject, html, text)
+        unsubscribe_url = self.settings.mail.unsubscribe_url.replace(
+            "{token}", self.subscriber_token(signup.subscriber_id, signup.email)
+        )
+        recipient = Recipient(
+            email=signup.email,
+            name=signup.name,
+            greeting="",
+            unsubscribe_url=unsubscribe_url,
+            smtputf8=signup.smtputf8,
+        )
+        message = skeleton.build(recipient, message_id=skeleton.message_id("signup"), date=now)
+        plain = ascii_address(signup.email)
+        envelope = Envelope(self.sender, plain or signup.email, smtputf8=plain is None)
+        return SignupEmail(envelope, message)
+
+    async def send(self, signup: Signup, now: datetime) -> None:
+        """Build and deliver one sign-up email. Raises SendError (DeliveryError on refusal)."""
+        email = self.build(signup, now)
+        transport = self._transport or pipeline.open_mail_transport(self.settings)
+        connection = await transport.connect()
+        try:
+            await connection.send(email.envelope, email.message)
+        finally:
+            await connection.close()
+
+    def send_now(self, signup: Signup, now: datetime) -> None:
+        """`send` from synchronous code (the CLI)."""
+        from digest.send import run_coroutine
+
+        run_coroutine(self.send(signup, now))
+
+
+def _plain(words: PageWords) -> Callable[..., str]:
+    """`w(key, **fields)` for the text part: plain strings, nothing escaped."""
+
+    def say(key: str, **fields: object) -> str:
+        return words.plain(key, **fields)
+
+    return say

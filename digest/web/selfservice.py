@@ -1,0 +1,49 @@
+"""The routes of the readers' self-service: sign-up, confirmation, preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from digest import pipeline
+from digest.config import Settings
+from digest.db import Database
+from digest.web.confirm import ConfirmPages
+from digest.web.pages import PageRenderer
+from digest.web.preferences import PreferencePages
+from digest.web.signup import SelfService, SignupPages
+
+
+def routes(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] = pipeline.utc_now,
+    renderer: PageRenderer | None = None,
+) -> list[BaseRoute]:
+    service = SelfService.create(settings, db, clock, renderer or PageRenderer(settings))
+    signup = SignupPages(service)
+    confirm = ConfirmPages(service)
+    preferences = PreferencePages(service)
+
+    async def subscribe(request: Request) -> Response:
+        if request.method == "POST":
+            return await signup.submit(request)
+        return await signup.form(request)
+
+    async def api(request: Request) -> Response:
+        if request.method == "POST":
+            return await signup.api_submit(request)
+        return await signup.api_form(request)
+
+    both = ["GET", "POST"]
+    return [
+        Route("/subscribe", subscribe, methods=both, name="subscribe"),
+        Route("/api/subscribe", api, methods=both, name="api-subscribe"),
+        Route("/confirm/{token}", confirm.endpoint, methods=both, name="confirm"),
+        Route("/p/{token}", preferences.endpoint, methods=both, name="preferences"),
+    ]

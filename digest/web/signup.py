@@ -1,0 +1,261 @@
+"""Sign-up with double opt-in: /subscribe (form), /api/subscribe (JSON), /confirm/{token}.
+
+Every POST passes, in order: the token (confirm only: bad, expired, used -> 400, the
+same page whatever the reason), the rate limit per client address (429), the Origin
+check and the CSRF token (403), the honeypot (a robot gets the success answer and
+nothing else happens), the fields (400 naming the field). A valid sign-up always gets
+the same answer, whatever the address's state; the email goes out after the response,
+so the timing tells nothing either, and an address past its own rate limit just gets
+no further email.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel import Locale, UnknownLocaleError
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from digest import pipeline
+from digest.config import Settings
+from digest.db import Database
+from digest.errors import DigestError
+from digest.signup import SignupMailer
+from digest.web.forms import Posted, client_address, read_form, read_json
+from digest.web.guard import FIELD, HEADER, Csrf, OriginCheck, RateLimits
+from digest.web.pages import HEADERS, PageRenderer, PageWords, mask
+from subscribers import optin
+from subscribers.errors import InvalidSubscriber, SubscriberError
+from subscribers.optin import Signup
+from subscribers.store import SubscriberFields
+
+log = logging.getLogger("digest.web")
+
+HONEYPOT = "website"
+
+
+@dataclass
+class SelfService:
+    """What the sign-up and preferences pages share (built once, at start-up)."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    renderer: PageRenderer
+    mailer: SignupMailer
+    csrf: Csrf
+    origin: OriginCheck
+    limits: RateLimits
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        db: Database,
+        clock: Callable[[], datetime],
+        renderer: PageRenderer,
+        mailer: SignupMailer | None = None,
+    ) -> SelfService:
+        return cls(
+            settings,
+            db,
+            clock,
+            renderer,
+            mailer or SignupMailer(settings),
+            Csrf(settings.secret_key()),
+            OriginCheck(settings.public_url),
+            RateLimits(settings),
+        )
+
+    def sections(self) -> tuple[str, ...]:
+        with self.db.session() as session:
+            return pipeline.known_sections(session)
+
+    def language_names(self, words: PageWords) -> list[tuple[str, str]]:
+        """(code, the language's own name) for each site language: "English", "العربية"."""
+        return [(code, language_name(code, code)) for code in self.renderer.languages]
+
+    def forbidden(self, request: Request, words: PageWords | None = None) -> Response:
+        words = words or self.renderer.language(None, request.headers.get("accept-language", ""))
+        return self.message(words, "forbidden", status=403)
+
+    def message(
+        self, words: PageWords, state: str, *, status: int = 200, **fields: str
+    ) -> Response:
+        """A page that only says something: `{state}_heading` and `{state}_text`."""
+        return self.renderer.render(
+            "message.html",
+            words,
+            title=f"{state}_heading",
+            status=status,
+            heading=words.say(f"{state}_heading", **fields),
+            text=words.say(f"{state}_text", **fields),
+        )
+
+    async def deliver(self, signup: Signup) -> None:
+        """Send a sign-up email after the response; a failure is logged, never lost silently."""
+        try:
+            await self.mailer.send(signup, self.clock())
+        except (DigestError, OSError) as e:
+            log.error("sign-up email to %s not sent: %s", mask(signup.email), e)
+
+
+def language_name(code: str, in_language: str) -> str:
+    try:
+        name = Locale.parse(code).get_display_name(in_language) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+class SignupPages:
+    def __init__(self, service: SelfService) -> None:
+        self.service = service
+        self.renderer = service.renderer
+
+    def _words(self, request: Request, asked: str | None = None) -> PageWords:
+        return self.renderer.language(asked, request.headers.get("accept-language", ""))
+
+    async def form(self, request: Request) -> Response:
+        words = self._words(request, request.query_params.get("lang"))
+        return await self._form(request, words)
+
+    async def _form(
+        self,
+        request: Request,
+        words: PageWords,
+        *,
+        posted: Posted | None = None,
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
+        service = self.service
+        issued = service.csrf.issue(request, "/subscribe")
+        sections = await run_in_threadpool(service.sections)
+        posted = posted or Posted({"language": [words.language]})
+        response = self.renderer.render(
+            "subscribe.html",
+            words,
+            title="subscribe_title",
+            status=status,
+            heading=words.say("subscribe_heading", site=self.renderer.site_name),
+            csrf_token=issued.token,
+            honeypot=HONEYPOT,
+            languages=service.language_names(words),
+            sections=[(name, words.section(name)) for name in sections],
+            posted=posted,
+            error=words.say(error) if error else "",
+        )
+        return service.csrf.set_cookie(response, issued, request)
+
+    async def submit(self, request: Request) -> Response:
+        service = self.service
+        words = self._words(request)
+        if not service.limits.client_allowed(client_address(request)):
+            return service.message(words, "too_many", status=429)
+        posted = await read_form(request)
+        words = self._words(request, posted.get("language") or None)
+        if posted.problem:
+            return await self._form(request, words, error="error_form", status=400)
+        if not service.origin.allowed(request) or not service.csrf.valid(
+            request, posted.get(FIELD), "/subscribe"
+        ):
+            return service.forbidden(request, words)
+        if posted.get(HONEYPOT):
+            return self._sent(words)
+        try:
+            background = await self._sign_up(posted)
+        except InvalidSubscriber as e:
+            key = "error_email" if e.field == "email" else "error_form"
+            return await self._form(request, words, posted=posted, error=key, status=400)
+        except SubscriberError:
+            background = None  # the same address, signed up at the same moment: one wins
+        return self._sent(words, background)
+
+    def _sent(self, words: PageWords, background: BackgroundTask | None = None) -> Response:
+        response = self.service.message(
+            words, "subscribe_sent", hours=str(self.service.mailer.hours)
+        )
+        response.background = background
+        return response
+
+    async def _sign_up(self, posted: Posted) -> BackgroundTask | None:
+        """Store the sign-up; the email is sent by a task that runs after the response."""
+        service = self.service
+        fields = SubscriberFields(
+            email=posted.get("email"),
+            name=posted.get("name") or None,
+            language=posted.get("language") or None,
+            sections=[s for s in posted.all("sections") if s],
+            timezone=posted.get("timezone") or None,
+        )
+        signup = await run_in_threadpool(self._record, fields)
+        if not service.limits.address_allowed(signup.email):
+            log.info("sign-up for %s: address rate limit reached, no email", mask(signup.email))
+            return None
+        return BackgroundTask(service.deliver, signup)
+
+    def _record(self, fields: SubscriberFields) -> Signup:
+        service = self.service
+        with service.db.session() as session:
+            sections = pipeline.known_sections(session) or None
+            return optin.request(
+                session,
+                fields,
+                languages=service.settings.site.languages,
+                now=service.clock(),
+                sections=sections,
+            )
+
+    # --- JSON API ------------------------------------------------------------------
+
+    async def api_form(self, request: Request) -> Response:
+        """GET /api/subscribe: a CSRF token (with its cookie) and the choices."""
+        service = self.service
+        issued = service.csrf.issue(request, "/subscribe")
+        sections = await run_in_threadpool(service.sections)
+        response = JSONResponse(
+            {
+                "csrf_token": issued.token,
+                "languages": list(service.settings.site.languages),
+                "sections": list(sections),
+            },
+            headers=HEADERS,
+        )
+        return service.csrf.set_cookie(response, issued, request)
+
+    async def api_submit(self, request: Request) -> Response:
+        """POST /api/subscribe: JSON in, JSON out (see README)."""
+        service = self.service
+        if not service.limits.client_allowed(client_address(request)):
+            return _json(429, "rate_limited", "too many requests; wait and try again")
+        posted = await read_json(request)
+        if posted.problem:
+            return _json(400, "bad_request", posted.problem)
+        token = request.headers.get(HEADER) or posted.get(FIELD)
+        if not service.origin.allowed(request) or not service.csrf.valid(
+            request, token, "/subscribe"
+        ):
+            return _json(403, "forbidden", "missing or invalid CSRF token, or another origin")
+        if posted.get(HONEYPOT):
+            return _json(202, "check_your_inbox", "")
+        try:
+            background = await self._sign_up(posted)
+        except InvalidSubscriber as e:
+            return _json(400, "invalid", e.reason, field=e.field)
+        except SubscriberError:
+            return _json(503, "try_again", "please try again")
+        response = _json(202, "check_your_inbox", "")
+        response.background = background
+        return response
+
+
+def _json(status: int, code: str, message: str, **extra: str) -> JSONResponse:
+    body = {"status": code, **({"message": message} if message else {}), **extra}
+    return JSONResponse(body, status_code=status, headers=HEADERS)
