@@ -14,11 +14,14 @@ from datetime import datetime, timedelta
 
 from digest import pipeline
 from digest.config import Settings
+from digest.db import Database
 from digest.message import Recipient, ascii_address
 from digest.render.environment import get_template, make_environment
 from digest.transport import Envelope, Transport
 from digest.web.pages import PageWords, load_words
+from subscribers import optin
 from subscribers.optin import Signup, SignupAnswer
+from subscribers.store import SubscriberFields
 from subscribers.tokens import make_confirm_token, make_token
 
 CONFIRM_PATH = "/confirm/{token}"
@@ -125,3 +128,26 @@ def _plain(words: PageWords) -> Callable[..., str]:
         return words.plain(key, **fields)
 
     return say
+
+
+def request_confirmation(
+    db: Database,
+    settings: Settings,
+    fields: SubscriberFields,
+    *,
+    now: datetime,
+    transport: Transport | None = None,
+) -> Signup:
+    """The operator's `subscribers add --pending`: store the address pending (or keep it
+    as it is) and mail a confirmation link now. An active address gets no email (the
+    answer says ALREADY). Raises SubscriberError for a bad field, SendError if the relay
+    refuses; the pending record stays either way, so the command can be run again."""
+    mailer = SignupMailer(settings, transport)
+    with db.session() as session:
+        sections = pipeline.known_sections(session) or None
+        signup = optin.request(
+            session, fields, languages=settings.site.languages, now=now, sections=sections
+        )
+    if signup.answer == SignupAnswer.CONFIRM:
+        mailer.send_now(signup, now)
+    return signup

@@ -1,7 +1,8 @@
 """`digest subscribers ...`: parse options, call one store function, print the result.
 
 The group's context object (built by the host program) provides `session()`, `languages`,
-`sections()`, `now()`, `progress()`, `info()` and `warn()`; this package never imports
+`sections()`, `now()`, `progress()`, `info()`, `warn()` and `request_confirmation(fields)`
+(store pending and mail a confirmation link); this package never imports
 `digest`. Library errors propagate to the host, which prints one line and exits 1.
 """
 
@@ -44,6 +45,11 @@ def subscribers_group() -> None:
 @click.option("--lang", "language", help="Edition language [default: first site language].")
 @click.option("--sections", help="Comma-separated sections of interest (empty: all).")
 @click.option("--tz", "timezone", help="IANA time zone, e.g. Asia/Riyadh [default: UTC].")
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Do not activate: store pending and email a confirmation link (double opt-in).",
+)
 @deliverability_option
 @click.pass_obj
 def add_command(
@@ -53,13 +59,22 @@ def add_command(
     language: str | None,
     sections: str | None,
     timezone: str | None,
+    pending: bool,
     check_deliverability: bool,
 ) -> None:
     """Add an active subscriber; an existing one is updated, never duplicated.
 
     Options left out keep the stored values. An address that unsubscribed, bounced or
-    complained is refused: use 'resubscribe' if the reader asked to come back."""
+    complained is refused: use 'resubscribe' if the reader asked to come back. With
+    --pending the reader confirms from an email first (any status may come back so)."""
     fields = SubscriberFields(email, name, language, sections, timezone)
+    if pending:
+        signup = app.request_confirmation(fields)
+        if signup.answer == "already":
+            app.info(f"{signup.email} is already active: no confirmation sent")
+        else:
+            app.info(f"pending {signup.email}: confirmation link sent [{signup.language}]")
+        return
     with app.session() as session:
         subscriber, outcome = store.add(
             session,
