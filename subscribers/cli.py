@@ -214,18 +214,39 @@ def export_command(
 @click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, report the others.")
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option(
+    "--map",
+    "column_mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD (email, name, first_name, last_name, language, sections, "
+    "timezone, status), or COLUMN=- to ignore it. Repeatable.",
+)
 @deliverability_option
 @click.pass_obj
 def import_command(
-    app: Any, file: Path, skip_invalid: bool, dry_run: bool, check_deliverability: bool
+    app: Any,
+    file: Path,
+    skip_invalid: bool,
+    dry_run: bool,
+    column_mapping: tuple[str, ...],
+    check_deliverability: bool,
 ) -> None:
     """Import subscribers from a CSV file whose first line names the columns.
 
-    Columns: email (required), name, language, sections, timezone, status; UTF-8.
-    All or nothing: one invalid row and nothing is imported, unless --skip-invalid.
-    Existing addresses are updated, never duplicated; unsubscribed ones stay so."""
+    Columns: email (required), name, language, sections, timezone, status, or as
+    Mailchimp, Substack, Ghost and listmonk export them ("Email Address", "First Name",
+    ...). Any common encoding and separator (comma, semicolon, tab); the choice is
+    printed. All or nothing: one invalid row and nothing is imported, unless
+    --skip-invalid. Existing addresses are updated, never duplicated; unsubscribed ones
+    stay so, and Mailchimp's unsubscribed or cleaned rows come in unsubscribed."""
     options = ImportOptions(
-        app.languages, app.sections(), skip_invalid, dry_run, check_deliverability
+        app.languages,
+        app.sections(),
+        skip_invalid,
+        dry_run,
+        check_deliverability,
+        column_mapping,
     )
     try:
         with _progress_bars(app) as on_progress, app.session() as session:
@@ -261,7 +282,8 @@ def _echo_import_report(app: Any, report: ImportReport) -> None:
     skipped = f", {report.invalid} invalid skipped" if report.invalid else ""
     app.info(
         f"{verb}: {report.source}: {report.rows} rows{repeats}: {report.created} added, "
-        f"{report.updated} updated, {report.unchanged} unchanged{skipped}"
+        f"{report.updated} updated, {report.unchanged} unchanged{skipped} "
+        f"(read as {report.encoding}, {report.separator}-separated)"
     )
 
 
