@@ -39,14 +39,19 @@ class SignupEmail:
 class SignupMailer:
     """Builds and sends sign-up emails for one site (settings are read once)."""
 
-    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: Transport | None = None,
+        words: dict[str, PageWords] | None = None,
+    ) -> None:
         from digest.render.environment import locale_dirs
 
         self.settings = settings
         self.secret_key = settings.secret_key()
         self.list_id = pipeline.list_id(settings)
         self.environment = make_environment(settings)
-        self.words = load_words(settings.site.languages, locale_dirs(settings))
+        self.words = words or load_words(settings.site.languages, locale_dirs(settings))
         self.sender = pipeline.envelope_sender(settings)
         self.hours = settings.subscribe.confirm_hours
         self._transport = transport

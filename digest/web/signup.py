@@ -67,7 +67,7 @@ class SelfService:
             db,
             clock,
             renderer,
-            mailer or SignupMailer(settings),
+            mailer or SignupMailer(settings, words=renderer.words),
             Csrf(settings.secret_key()),
             OriginCheck(settings.public_url),
             RateLimits(settings),

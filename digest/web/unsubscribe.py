@@ -113,6 +113,8 @@ class UnsubscribePages:
             heading=words.say(f"{state}_heading", **{k: fields[k] for k in allowed[0]}),
             text=words.say(f"{state}_text", **{k: fields[k] for k in allowed[1]}),
             show_button=state == "confirm",
+            # RFC 8058 posts carry no Origin check here: nothing needs a referrer.
+            headers={"Referrer-Policy": "no-referrer"},
         )
 
 
