@@ -102,30 +102,18 @@ class UnsubscribePages:
     ) -> Response:
         found = found or Lookup(state)
         words = self.renderer.language(found.language, request.headers.get("accept-language", ""))
-        site = self.renderer.site_name
-        fields = {"site": site, "email": found.email}
-        allowed = words_fields(state)
+        fields = {"site": self.renderer.site_name, "email": found.email}
         return self.renderer.render(
             TEMPLATE,
             words,
             title=TITLES.get(state, "done_title"),
             status=status,
-            heading=words.say(f"{state}_heading", **{k: fields[k] for k in allowed[0]}),
-            text=words.say(f"{state}_text", **{k: fields[k] for k in allowed[1]}),
+            heading=words.say(f"{state}_heading", **fields),
+            text=words.say(f"{state}_text", **fields),
             show_button=state == "confirm",
             # RFC 8058 posts carry no Origin check here: nothing needs a referrer.
             headers={"Referrer-Policy": "no-referrer"},
         )
-
-
-def words_fields(state: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The fields the heading and text of a state use (see i18n.WEB_FIELDS)."""
-    from digest.i18n import WEB_FIELDS
-
-    return (
-        tuple(sorted(WEB_FIELDS[f"{state}_heading"])),
-        tuple(sorted(WEB_FIELDS[f"{state}_text"])),
-    )
 
 
 async def _read_body(request: Request) -> bytes | None:
