@@ -332,3 +332,37 @@ def test_site_language_without_a_catalogue_falls_back_to_english_once(
     assert "Get the Arab Press daily digest" in pages[0]
     warnings = [r.getMessage() for r in caplog.records if "'fa'" in r.getMessage()]
     assert len(warnings) == 1, warnings
+
+
+def test_a_bad_rate_setting_stops_serve_in_one_line(initialised: Path, digest: Digest) -> None:
+    set_keys(initialised, "subscribe", client_rate="lots")
+    result = digest("serve", "--port", "0")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"digest: error: {initialised / 'digest.toml'}: [subscribe] client_rate: expected "
+        "N/second, N/minute, N/hour or N/day (e.g. \"10/hour\"), got 'lots'\n"
+    )
+
+
+def test_a_relay_that_is_down_is_logged_and_the_answer_stays_the_same(
+    initialised: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Sink() as sink:
+        closed = sink.controller.port
+    set_keys(initialised, "mail", transport=f"smtp://127.0.0.1:{closed}?tls=off")
+    settings = load_settings(initialised / "digest.toml", env={})
+    db = pipeline.open_database(settings)
+    try:
+        with caplog.at_level(logging.ERROR, logger="digest.web"), serving(settings, db) as url:
+            with httpx.Client(base_url=url, headers={"Origin": url}) as client:
+                answer = sign_up(client, "reader@example.com")
+            deadline = time.monotonic() + 20
+            while not caplog.records and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        db.dispose()
+    assert answer.status_code == 200
+    assert "Check your inbox" in answer.text
+    (record,) = caplog.records
+    assert record.getMessage().startswith("sign-up email to r•••@example.com not sent: ")
+    assert "reader@example.com" not in record.getMessage()
