@@ -175,7 +175,7 @@ class SubscribeSettings:
         48, "Hours a sign-up's confirmation link stays valid (double opt-in)."
     )
     client_rate: str = _setting(
-        "10/hour",
+        "20/hour",
         "Sign-ups one client address (IP) may send, as N/second|minute|hour|day; more get 429.",
     )
     address_rate: str = _setting(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from digest import pipeline
 from digest.config import load_settings
@@ -120,22 +121,57 @@ def test_a_form_posted_from_another_origin_is_refused(site: Site) -> None:
     settle(site.sink, 1)
 
 
-def test_csrf_token_must_be_there_and_match_the_cookie(site: Site) -> None:
-    with site.client() as first, site.client() as second:
-        token = csrf(first.get("/subscribe"))
-        second.get("/subscribe")  # its own cookie
-        assert first.post("/subscribe", data={"email": "a@example.com"}).status_code == 403
-        stolen = second.post("/subscribe", data={"email": "a@example.com", "csrf_token": token})
-        assert stolen.status_code == 403
-        forged = first.post("/subscribe", data={"email": "a@example.com", "csrf_token": "x.y.z"})
-        assert forged.status_code == 403
-    with site.client() as cookieless:
-        response = cookieless.post(
-            "/subscribe", data={"email": "a@example.com", "csrf_token": token}
+def old_csrf_token(settings_folder: Path, scope: str, age: timedelta) -> str:
+    """A CSRF token for `scope` as the server would have made it `age` ago."""
+    settings = load_settings(settings_folder / "digest.toml", env={})
+    issued = int(time.time() - age.total_seconds())
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return issued
+
+    serializer = URLSafeTimedSerializer(
+        settings.secret_key(), salt="newsletter-digest.csrf.v1", signer=Then
+    )
+    return str(serializer.dumps(scope))
+
+
+def test_csrf_token_must_be_there_fresh_and_for_this_form(site: Site, digest: Digest) -> None:
+    digest.ok("subscribers", "add", "sam@example.com")
+    settings = load_settings(site.folder / "digest.toml", env={})
+    with site.db.session() as session:
+        ident = store.get(session, "sam@example.com").id
+    token = make_token(settings.secret_key(), ident, pipeline.list_id(settings), "sam@example.com")
+    with site.client() as client:
+        form = client.get("/subscribe")
+        prefs = client.get(f"/p/{token}")
+        assert "set-cookie" not in form.headers and "set-cookie" not in prefs.headers
+        attempts = {
+            "missing": {},
+            "forged": {"csrf_token": "x.y.z"},
+            "another form's": {"csrf_token": csrf(prefs)},
+            "expired": {
+                "csrf_token": old_csrf_token(site.folder, "/subscribe", timedelta(hours=5))
+            },
+        }
+        for reason, extra in attempts.items():
+            response = client.post("/subscribe", data={"email": "a@example.com", **extra})
+            assert response.status_code == 403, reason
+        signup_token = csrf(form)
+        response = client.post(
+            f"/p/{token}", data={"action": "unsubscribe", "csrf_token": signup_token}
         )
         assert response.status_code == 403
-    assert site.count() == 0
-    settle(site.sink, 0)
+        fresh = old_csrf_token(site.folder, "/subscribe", timedelta(hours=3))
+        assert (
+            client.post(
+                "/subscribe", data={"email": "a@example.com", "csrf_token": fresh}
+            ).status_code
+            == 200
+        )
+    assert site.status("a@example.com") == "pending"
+    assert site.status("sam@example.com") == "active"
+    settle(site.sink, 1)
 
 
 def test_the_answer_is_the_same_whatever_the_address_state(site: Site, digest: Digest) -> None:
@@ -312,8 +348,19 @@ def test_json_api(site: Site) -> None:
         assert client.post("/api/subscribe", json={"email": "b@example.com"}).status_code == 403
         text = client.post("/api/subscribe", content=b"email=b@example.com", headers=headers)
         assert text.status_code == 400
+        # The same API on /subscribe itself, with a JSON body; sections as one string.
+        same = client.post(
+            "/subscribe",
+            json={"email": "json@example.com", "sections": "World, Sports"},
+            headers=headers,
+        )
+        assert (same.status_code, same.json()) == (202, {"status": "check_your_inbox"})
+        described = client.get("/subscribe", headers={"Accept": "application/json"}).json()
+        assert set(described) == {"csrf_token", "languages", "sections"}
     assert site.status("api@example.com") == "pending"
-    settle(site.sink, 1)
+    with site.db.session() as session:
+        assert store.get(session, "json@example.com").sections == "Sports,World"
+    settle(site.sink, 2)
 
 
 def test_site_language_without_a_catalogue_falls_back_to_english_once(

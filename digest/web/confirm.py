@@ -70,7 +70,7 @@ class ConfirmPages:
             if (
                 posted.problem
                 or not service.origin.allowed(request)
-                or not service.csrf.valid(request, posted.get(FIELD), request.url.path)
+                or not service.csrf.valid(posted.get(FIELD), request.url.path)
             ):
                 return service.forbidden(request, words)
             try:
@@ -79,13 +79,11 @@ class ConfirmPages:
                 return self._invalid(request)
             site = service.renderer.site_name
             return service.message(words, "optin_done", site=site, email=found.email)
-        issued = service.csrf.issue(request, request.url.path)
-        response = service.renderer.render(
+        return service.renderer.render(
             "confirm.html",
             words,
             title="optin_title",
             heading=words.say("optin_heading", site=service.renderer.site_name),
             text=words.say("optin_text", email=found.email),
-            csrf_token=issued.token,
+            csrf_token=service.csrf.issue(request.url.path),
         )
-        return service.csrf.set_cookie(response, issued, request)

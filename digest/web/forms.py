@@ -28,6 +28,13 @@ class Posted:
     def all(self, name: str) -> list[str]:
         return self.values.get(name, [])
 
+    def items(self, name: str) -> list[str]:
+        """Every value of a repeated field, each also split at commas (checkboxes send
+        `sections=a&sections=b`, scripts often `sections=a,b`), blanks dropped."""
+        return [
+            part.strip() for value in self.all(name) for part in value.split(",") if part.strip()
+        ]
+
 
 async def read_body(request: Request, limit: int = MAX_FORM) -> bytes | None:
     """The request body, or None when it is larger than `limit` bytes."""

@@ -1,9 +1,11 @@
 """What protects the self-service forms: CSRF tokens, the Origin check, rate limits.
 
-- CSRF (OWASP "signed double-submit cookie"): the page sets a random cookie and puts a
-  token in the form that is the cookie's value and the form's path, signed with the
-  site's secret and timed. A POST must carry both, matching; another site can neither
-  read the cookie nor make the token.
+- CSRF (OWASP's HMAC-based token pattern, without a session): each form carries a token
+  that is the form's path signed with the site's secret and timed; a POST must carry a
+  token for its own path, younger than `CSRF_MAX_AGE`. On /p/ and /confirm/ the path
+  holds the reader's secret token, so no other site can make a valid one; the sign-up
+  form has no secret to bind to, and relies on the Origin check below. No page sets a
+  cookie (nothing to consent to, nothing to leak), and scripted clients need none.
 - Origin (RFC 6454; the Fetch standard's Origin header): a browser's POST from another
   site names that site. "Same origin" is the address the request was made to, or the
   origin of `web.public_url` (when a proxy in front changes the Host). A request with no
@@ -15,8 +17,6 @@
 from __future__ import annotations
 
 import hmac
-import secrets
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -24,12 +24,10 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
-from starlette.responses import Response
 
 from digest.config import Settings
 from digest.errors import ConfigError
 
-COOKIE = "digest_csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 #: How long a form may stay open before it must be reloaded.
@@ -71,59 +69,24 @@ class OriginCheck:
         return bool(claimed) and claimed in (own, self.public_origin)
 
 
-@dataclass(frozen=True)
-class CsrfIssue:
-    """A form's token, and the cookie value to set (None: the browser has it already)."""
-
-    token: str
-    new_cookie: str | None
-
-
 class Csrf:
-    """Signed double-submit tokens, each bound to one form path."""
+    """Signed, timed tokens, each bound to one form path."""
 
     def __init__(self, secret_key: str) -> None:
         self.serializer = URLSafeTimedSerializer(secret_key, salt="newsletter-digest.csrf.v1")
 
-    def issue(self, request: Request, scope: str) -> CsrfIssue:
-        cookie = request.cookies.get(COOKIE, "")
-        new_cookie = None
-        if not _well_formed(cookie):
-            cookie = new_cookie = secrets.token_urlsafe(18)
-        return CsrfIssue(str(self.serializer.dumps([cookie, scope])), new_cookie)
+    def issue(self, scope: str) -> str:
+        """The token a form at `scope` (its path) carries."""
+        return str(self.serializer.dumps(scope))
 
-    def valid(self, request: Request, token: str | None, scope: str) -> bool:
-        cookie = request.cookies.get(COOKIE, "")
-        if not token or not _well_formed(cookie) or len(token) > 300:
+    def valid(self, token: str | None, scope: str) -> bool:
+        if not token or len(token) > 1000:
             return False
         try:
             payload = self.serializer.loads(token, max_age=CSRF_MAX_AGE)
         except (BadData, ValueError, UnicodeError):
             return False
-        return (
-            isinstance(payload, list)
-            and len(payload) == 2
-            and all(isinstance(part, str) for part in payload)
-            and hmac.compare_digest(payload[0], cookie)
-            and hmac.compare_digest(payload[1], scope)
-        )
-
-    @staticmethod
-    def set_cookie(response: Response, issued: CsrfIssue, request: Request) -> Response:
-        if issued.new_cookie is not None:
-            response.set_cookie(
-                COOKIE,
-                issued.new_cookie,
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
-                path="/",
-            )
-        return response
-
-
-def _well_formed(cookie: str) -> bool:
-    return 16 <= len(cookie) <= 64 and cookie.replace("-", "").replace("_", "").isalnum()
+        return isinstance(payload, str) and hmac.compare_digest(payload, scope)
 
 
 class RateLimits:

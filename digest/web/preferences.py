@@ -71,7 +71,7 @@ class PreferencePages:
                 fields = SubscriberFields(
                     email=subscriber.email,
                     language=posted.get("language") or None,
-                    sections=[s for s in posted.all("sections") if s],
+                    sections=posted.items("sections"),
                     timezone=posted.get("timezone") or None,
                 )
                 sections = pipeline.known_sections(session) or None
@@ -106,7 +106,7 @@ class PreferencePages:
         if (
             posted.problem
             or not service.origin.allowed(request)
-            or not service.csrf.valid(request, posted.get(FIELD), request.url.path)
+            or not service.csrf.valid(posted.get(FIELD), request.url.path)
         ):
             return service.forbidden(request, words)
         action = posted.get("action") or "save"
@@ -132,10 +132,9 @@ class PreferencePages:
         status: int = 200,
     ) -> Response:
         service = self.service
-        issued = service.csrf.issue(request, request.url.path)
         known = await run_in_threadpool(service.sections)
         sections = sorted({*known, *profile.sections})
-        response = service.renderer.render(
+        return service.renderer.render(
             "preferences.html",
             words,
             title="prefs_title",
@@ -149,11 +148,10 @@ class PreferencePages:
             languages=service.language_names(words),
             sections=[(name, words.section(name)) for name in sections],
             zones=self.zones,
-            csrf_token=issued.token,
+            csrf_token=service.csrf.issue(request.url.path),
             notice=words.say(notice) if notice else "",
             error=words.say(error) if error else "",
         )
-        return service.csrf.set_cookie(response, issued, request)
 
 
 def _profile(subscriber: Subscriber) -> Profile:

@@ -18,6 +18,10 @@ from digest.web.preferences import PreferencePages
 from digest.web.signup import SelfService, SignupPages
 
 
+def _wants_json(media_types: str) -> bool:
+    return "application/json" in media_types.lower()
+
+
 def routes(
     settings: Settings,
     db: Database,
@@ -31,8 +35,14 @@ def routes(
     preferences = PreferencePages(service)
 
     async def subscribe(request: Request) -> Response:
+        """The form; a JSON body (or a client that accepts only JSON) gets the API."""
         if request.method == "POST":
+            if _wants_json(request.headers.get("content-type", "")):
+                return await signup.api_submit(request)
             return await signup.submit(request)
+        accept = request.headers.get("accept", "")
+        if _wants_json(accept) and "text/html" not in accept:
+            return await signup.api_form(request)
         return await signup.form(request)
 
     async def api(request: Request) -> Response:

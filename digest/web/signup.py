@@ -38,6 +38,8 @@ from subscribers.store import SubscriberFields
 log = logging.getLogger("digest.web")
 
 HONEYPOT = "website"
+#: What the sign-up form's CSRF tokens are bound to (the form and the API share them).
+SCOPE = "/subscribe"
 
 
 @dataclass
@@ -136,23 +138,21 @@ class SignupPages:
         status: int = 200,
     ) -> Response:
         service = self.service
-        issued = service.csrf.issue(request, "/subscribe")
         sections = await run_in_threadpool(service.sections)
         posted = posted or Posted({"language": [words.language]})
-        response = self.renderer.render(
+        return self.renderer.render(
             "subscribe.html",
             words,
             title="subscribe_title",
             status=status,
             heading=words.say("subscribe_heading", site=self.renderer.site_name),
-            csrf_token=issued.token,
+            csrf_token=service.csrf.issue(SCOPE),
             honeypot=HONEYPOT,
             languages=service.language_names(words),
             sections=[(name, words.section(name)) for name in sections],
             posted=posted,
             error=words.say(error) if error else "",
         )
-        return service.csrf.set_cookie(response, issued, request)
 
     async def submit(self, request: Request) -> Response:
         service = self.service
@@ -163,9 +163,7 @@ class SignupPages:
         words = self._words(request, posted.get("language") or None)
         if posted.problem:
             return await self._form(request, words, error="error_form", status=400)
-        if not service.origin.allowed(request) or not service.csrf.valid(
-            request, posted.get(FIELD), "/subscribe"
-        ):
+        if not service.origin.allowed(request) or not service.csrf.valid(posted.get(FIELD), SCOPE):
             return service.forbidden(request, words)
         if posted.get(HONEYPOT):
             return self._sent(words)
@@ -192,7 +190,7 @@ class SignupPages:
             email=posted.get("email"),
             name=posted.get("name") or None,
             language=posted.get("language") or None,
-            sections=[s for s in posted.all("sections") if s],
+            sections=posted.items("sections"),
             timezone=posted.get("timezone") or None,
         )
         signup = await run_in_threadpool(self._record, fields)
@@ -216,19 +214,17 @@ class SignupPages:
     # --- JSON API ------------------------------------------------------------------
 
     async def api_form(self, request: Request) -> Response:
-        """GET /api/subscribe: a CSRF token (with its cookie) and the choices."""
+        """GET /api/subscribe: a CSRF token and the choices."""
         service = self.service
-        issued = service.csrf.issue(request, "/subscribe")
         sections = await run_in_threadpool(service.sections)
-        response = JSONResponse(
+        return JSONResponse(
             {
-                "csrf_token": issued.token,
+                "csrf_token": service.csrf.issue(SCOPE),
                 "languages": list(service.settings.site.languages),
                 "sections": list(sections),
             },
             headers=HEADERS,
         )
-        return service.csrf.set_cookie(response, issued, request)
 
     async def api_submit(self, request: Request) -> Response:
         """POST /api/subscribe: JSON in, JSON out (see README)."""
@@ -239,9 +235,7 @@ class SignupPages:
         if posted.problem:
             return _json(400, "bad_request", posted.problem)
         token = request.headers.get(HEADER) or posted.get(FIELD)
-        if not service.origin.allowed(request) or not service.csrf.valid(
-            request, token, "/subscribe"
-        ):
+        if not service.origin.allowed(request) or not service.csrf.valid(token, SCOPE):
             return _json(403, "forbidden", "missing or invalid CSRF token, or another origin")
         if posted.get(HONEYPOT):
             return _json(202, "check_your_inbox", "")
