@@ -3,9 +3,11 @@
 Header names are matched without regard to case, spacing, `-` or `_`:
 - ours and listmonk's: email, name, language, sections, timezone, status
   (listmonk's status: enabled, disabled, blocklisted);
-- Mailchimp's: "Email Address", "First Name", "Last Name", TIMEZONE; its unsubscribed
-  and cleaned exports carry UNSUB_TIME / CLEAN_TIME, and every row of such a file is
-  imported as unsubscribed, never active;
+- Mailchimp's: "Email Address", "First Name", "Last Name", TIMEZONE, and the status
+  in "Status" or "Email Marketing" (subscribed, unsubscribed, non-subscribed, cleaned,
+  pending, transactional, archived); its unsubscribed and cleaned exports carry
+  UNSUB_TIME / CLEAN_TIME, and every row of such a file is imported as unsubscribed,
+  never active;
 - Substack's: email, name, email_disabled (true: unsubscribed);
 - Ghost's: email, name, subscribed_to_emails (false: unsubscribed).
 `mapping` (`--map COLUMN=field`) names the rest, or `COLUMN=-` to ignore one.
@@ -28,7 +30,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang", "locale", "preferredlanguage"),
     "sections": ("sections", "section", "topics"),
     "timezone": ("timezone", "tz"),
-    "status": ("status", "memberstatus", "subscriptionstatus", "subscriberstatus"),
+    "status": (
+        "status",
+        "memberstatus",
+        "subscriptionstatus",
+        "subscriberstatus",
+        "contactstatus",
+        "emailmarketing",
+        "emailmarketingstatus",
+    ),
     # Tool-specific columns that say a row is not subscribed.
     "unsub_time": ("unsubtime",),
     "clean_time": ("cleantime",),

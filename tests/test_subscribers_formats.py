@@ -71,7 +71,13 @@ def test_a_status_column_in_another_tools_words(digest: Digest, initialised: Pat
         "d@example.com,pending\ne@example.com,transactional\n",
         encoding="utf-8",
     )
+    (initialised / "contacts.csv").write_text(
+        "Email Address,First Name,Email Marketing\n"
+        "f@example.com,F,Subscribed\ng@example.com,G,Non-Subscribed\n",
+        encoding="utf-8",
+    )
     digest.ok("subscribers", "import", "members.csv")
+    digest.ok("subscribers", "import", "contacts.csv")
     statuses = {email: row["status"] for email, row in everyone(digest).items()}
     assert statuses == {
         "a@example.com": "active",
@@ -79,6 +85,8 @@ def test_a_status_column_in_another_tools_words(digest: Digest, initialised: Pat
         "c@example.com": "unsubscribed",
         "d@example.com": "pending",
         "e@example.com": "unsubscribed",
+        "f@example.com": "active",
+        "g@example.com": "unsubscribed",
     }
 
 
