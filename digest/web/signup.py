@@ -244,7 +244,7 @@ class SignupPages:
         except InvalidSubscriber as e:
             return _json(400, "invalid", e.reason, field=e.field)
         except SubscriberError:
-            return _json(503, "try_again", "please try again")
+            background = None  # the same address, signed up at the same moment: one wins
         response = _json(202, "check_your_inbox", "")
         response.background = background
         return response
