@@ -16,7 +16,7 @@ from starlette.responses import Response
 from digest.web.forms import read_form
 from digest.web.guard import FIELD
 from digest.web.pages import mask
-from digest.web.signup import SelfService
+from digest.web.service import SelfService
 from subscribers import optin
 from subscribers.tokens import ConfirmClaim, InvalidToken, read_confirm_token
 

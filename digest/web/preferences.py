@@ -20,7 +20,7 @@ from digest import pipeline
 from digest.web.forms import Posted, read_form
 from digest.web.guard import FIELD
 from digest.web.pages import PageWords, mask
-from digest.web.signup import SelfService
+from digest.web.service import SelfService
 from subscribers import status as transitions
 from subscribers import store
 from subscribers.errors import InvalidSubscriber

@@ -15,7 +15,8 @@ from digest.db import Database
 from digest.web.confirm import ConfirmPages
 from digest.web.pages import PageRenderer
 from digest.web.preferences import PreferencePages
-from digest.web.signup import SelfService, SignupPages
+from digest.web.service import SelfService
+from digest.web.signup import SignupPages
 
 
 def _wants_json(media_types: str) -> bool:
