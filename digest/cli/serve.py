@@ -34,8 +34,8 @@ def serve(app: App, host: str, port: int) -> None:
         app.settings(), app.db(), host=host, port=port, verbose=bool(app.verbose)
     )
     app.info(
-        f"serving on {server.url} (unsubscribe: {server.url}/u/TOKEN, "
-        f"preview: {server.url}/preview/); Ctrl-C stops"
+        f"serving on {server.url} (sign-up: {server.url}/subscribe, unsubscribe: "
+        f"{server.url}/u/TOKEN, preview: {server.url}/preview/); Ctrl-C stops"
     )
     server.run()
     app.info("stopped")
