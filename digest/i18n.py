@@ -88,6 +88,7 @@ WEB_FIELDS: dict[str, frozenset[str]] = {
             "confirm_email_button",
             "confirm_email_ignore",
             "already_email_manage",
+            "undo_link",
         )
     },
     "confirm_heading": frozenset({"site"}),

@@ -64,6 +64,7 @@ class UnsubscribePages:
         self.secret_key = settings.secret_key()  # fails at start-up when there is none
         self.list_id = pipeline.list_id(settings)
         self.renderer = renderer or PageRenderer(settings)
+        self.public_url = settings.public_url
 
     async def endpoint(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -72,14 +73,14 @@ class UnsubscribePages:
                 found = await run_in_threadpool(self._look_up, token)
             except InvalidToken:
                 return self._page(request, "invalid", status=400)
-            return self._page(request, found.state, found)
+            return self._page(request, found.state, found, token)
         if not is_one_click(await _read_body(request), request.headers.get("content-type", "")):
             return self._page(request, "bad_request", status=400)
         try:
             found = await run_in_threadpool(self._unsubscribe, token)
         except InvalidToken:
             return self._page(request, "invalid", status=400)
-        return self._page(request, found.state, found)
+        return self._page(request, found.state, found, token)
 
     def _look_up(self, token: str) -> Lookup:
         with self.db.session() as session:
@@ -98,8 +99,15 @@ class UnsubscribePages:
             return Lookup("done", subscriber.language, mask(subscriber.email))
 
     def _page(
-        self, request: Request, state: str, found: Lookup | None = None, status: int = 200
+        self,
+        request: Request,
+        state: str,
+        found: Lookup | None = None,
+        token: str = "",
+        status: int = 200,
     ) -> Response:
+        """The page for a state; once unsubscribed, it links to the preferences page,
+        where an unsubscribe by mistake is undone."""
         found = found or Lookup(state)
         words = self.renderer.language(found.language, request.headers.get("accept-language", ""))
         fields = {"site": self.renderer.site_name, "email": found.email}
@@ -111,6 +119,9 @@ class UnsubscribePages:
             heading=words.say(f"{state}_heading", **fields),
             text=words.say(f"{state}_text", **fields),
             show_button=state == "confirm",
+            preferences_url=(
+                f"{self.public_url}/p/{token}" if token and state in ("done", "already") else ""
+            ),
             # RFC 8058 posts carry no Origin check here: nothing needs a referrer.
             headers={"Referrer-Policy": "no-referrer"},
         )
