@@ -26,28 +26,28 @@ from digest.config import (
     write_default_config,
 )
 from digest.db import Database
+from digest.delivery.clock import Clock as DeliveryClock
+from digest.delivery.clock import ManualClock, SystemClock
+from digest.delivery.copies import rehearse, send_copies
+from digest.delivery.identity import read_list_id, stored_list_id
+from digest.delivery.options import SendOptions
+from digest.delivery.pacing import message_id_factory
+from digest.delivery.results import DrainResult
+from digest.delivery.run import drain
 from digest.errors import ConfigError, SelectError
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
-from digest.message import DkimSigner, MessageSkeleton, Recipient, ascii_address
-from digest.models import Edition, EditionItem, EditionStatus
+from digest.message import DkimSigner, MessageSkeleton, Recipient
+from digest.models import DeliveryStatus, Edition, EditionItem, EditionStatus
 from digest.render import RenderedEdition, lint, locale_dirs, render_edition
 from digest.render.files import write_atomically
 from digest.render.lint import Finding
 from digest.render.plain import clean_line
 from digest.selection import EditionPlan, plan_edition
-from digest.send import (
-    DrainResult,
-    SendOptions,
-    drain,
-    message_id_factory,
-    rehearse,
-    send_copies,
-)
-from digest.transport import Transport, check_transport_url, open_transport
+from digest.transport import MaildirTransport, SmtpTransport, Transport
 from subscribers.models import Subscriber
-from subscribers.tokens import make_token
+from subscribers.tokens import TokenMaker
 
 Clock = Callable[[], datetime]
 
@@ -238,21 +238,28 @@ def edition_for_sending(
         return edition
 
 
-def list_id(settings: Settings) -> str:
-    _name, address = parseaddr(settings.mail.from_address)
-    domain = address.rsplit("@", 1)[-1] if "@" in address else "localhost"
-    return f"digest.{domain}"
+def list_id(settings: Settings, db: Database | None = None) -> str:
+    """The token scope and List-Id: the stored one when `db` is given (see
+    `digest.delivery.identity`), else `site.list_id` or the value derived from the From."""
+    identity = settings.mail_identity
+    if db is None:
+        return identity.list_id or identity.default_list_id
+    with db.session() as session:
+        return read_list_id(session, identity)
 
 
-def skeleton_for(settings: Settings, subject: str, html: str, text: str) -> MessageSkeleton:
+def skeleton_for(
+    settings: Settings, subject: str, html: str, text: str, list_identifier: str | None = None
+) -> MessageSkeleton:
+    identity = settings.mail_identity
     return MessageSkeleton(
-        from_address=settings.mail.from_address,
-        reply_to=settings.mail.reply_to,
+        from_address=identity.from_header,
+        reply_to=identity.reply_to,
         subject=subject,
         html=html,
         text=text,
-        list_id=f"{settings.site.name} <{list_id(settings)}>",
-        unsubscribe_mailto=settings.mail.unsubscribe_mailto,
+        list_id=f"{identity.list_name} <{list_identifier or list_id(settings)}>",
+        unsubscribe_mailto=identity.unsubscribe_mailto,
         dkim=dkim_signer(settings),
     )
 
@@ -269,22 +276,26 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
     return DkimSigner.from_file(mail.dkim_selector, domain, key_file)
 
 
-def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber], Recipient]:
+def recipient_factory(
+    settings: Settings, language: str, list_identifier: str | None = None
+) -> Callable[[Subscriber], Recipient]:
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
-    identifier = list_id(settings)
+    make = TokenMaker(key, list_identifier or list_id(settings))
     template = settings.mail.unsubscribe_url
+    greeting_format = strings["greeting"].format
+    anonymous = placeholders.defuse(strings["greeting_anonymous"])
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        token = make_token(key, subscriber.id, identifier, subscriber.email)
-        name = clean_line(subscriber.name)
+        token = make(subscriber.id, subscriber.email)
+        raw = subscriber.name
+        # Printable ASCII has nothing for clean_line to remove but runs of spaces.
+        name = " ".join(raw.split()) if raw.isascii() and raw.isprintable() else clean_line(raw)
         # Substituted per recipient: the greeting must not look like a placeholder.
-        greeting = placeholders.defuse(
-            strings.text("greeting", name=name) if name else strings["greeting_anonymous"]
-        )
+        greeting = placeholders.defuse(greeting_format(name=name)) if name else anonymous
         return Recipient(
             email=subscriber.email,
-            name=subscriber.name,
+            name=raw,
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
@@ -342,8 +353,9 @@ def preview_message(
             subject, html, text = rendered.subject, rendered.html, rendered.text
             stories, trimmed = len(edition_plan.stories), rendered.trimmed
         subscriber = _preview_subscriber(session, language, subscriber_email, now)
-    skeleton = skeleton_for(settings, subject, html, text)
-    recipient = recipient_factory(settings, language)(subscriber)
+    identifier = list_id(settings, db)
+    skeleton = skeleton_for(settings, subject, html, text, identifier)
+    recipient = recipient_factory(settings, language, identifier)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
     personal_html, personal_text = skeleton.personalised_parts(recipient)
     direction = i18n.direction(language, locale_dirs(settings))
@@ -415,6 +427,10 @@ class SendReport:
     status: str = ""
     #: (last error, deliveries) of what is still deferred, commonest first.
     deferred_reasons: list[tuple[str, int]] = field(default_factory=list)
+    #: Uncertain deliveries put back to be sent again (`--resend-uncertain`).
+    resent_uncertain: int = 0
+    #: Deliveries of the edition still uncertain after the run.
+    uncertain: int = 0
 
     @property
     def partial(self) -> bool:
@@ -422,39 +438,34 @@ class SendReport:
 
 
 def send_options(settings: Settings) -> SendOptions:
-    """The sender's knobs from [mail], checked (each error names its key)."""
-    mail = settings.mail
-    origin = str(settings.config_path or "settings")
-    check_transport_url(mail.transport)
-    if mail.max_attempts < 1:
-        raise ConfigError(f"{origin}: [mail] max_attempts: must be at least 1")
-    if mail.concurrency < 1:
-        raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
-    return SendOptions(
-        concurrency=mail.concurrency,
-        rate=mail.rate,
-        max_attempts=mail.max_attempts,
-        retry_backoff=mail.retry_backoff,
-        retry_backoff_max=max(mail.retry_backoff_max, mail.retry_backoff),
-        bounce_threshold=mail.bounce_threshold,
-    )
+    """The sender's knobs from [mail], checked when the settings loaded."""
+    return settings.send_options
 
 
 def envelope_sender(settings: Settings) -> str:
     """The SMTP envelope sender (bounces go there): the From address, in ASCII."""
-    address = ascii_address(parseaddr(settings.mail.from_address)[1])
-    if not address or "@" not in address:
-        raise ConfigError(f"[mail] from: {settings.mail.from_address!r} is not a usable address")
-    return address
+    return settings.mail_identity.envelope_sender
 
 
 def open_mail_transport(settings: Settings) -> Transport:
-    return open_transport(
-        settings.mail.transport,
-        settings.base_dir,
+    """The transport of the `MailIdentity` parsed when the settings loaded."""
+    options, identity = settings.send_options, settings.mail_identity
+    if identity.smtp is None:
+        assert identity.maildir is not None
+        return MaildirTransport(identity.maildir)
+    return SmtpTransport(
+        identity.smtp,
         password=settings.secrets.smtp_password,
-        timeout=settings.mail.timeout,
+        timeout=options.timeout,
+        data_timeout=options.data_timeout,
     )
+
+
+def _delivery_clock(clock: Clock | DeliveryClock) -> DeliveryClock:
+    """The sender's clock: a `Clock` as given, or the system clocks with this `now`."""
+    if isinstance(clock, SystemClock | ManualClock):
+        return clock
+    return SystemClock(clock)  # type: ignore[arg-type]
 
 
 def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:
@@ -472,14 +483,17 @@ def send(
     on_progress: Callable[[DrainResult], None] | None = None,
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    resend_uncertain: bool = False,
 ) -> SendReport:
     """Freeze (if needed), create deliveries, drain them; safe to rerun at any point.
 
     With `dry_run`, build every message that would go out, and write and send nothing.
+    With `resend_uncertain`, deliveries left `uncertain` (no reply after the message was
+    handed over) are sent again: the operator's decision, never automatic.
     """
     check_language(settings, language)
     options = send_options(settings)
-    sender = envelope_sender(settings)
+    identity = settings.mail_identity
     transport = transport or open_mail_transport(settings)
     if dry_run:
         return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)
@@ -489,10 +503,16 @@ def send(
         return SendReport(key, language, nothing_to_send=True)
     report = SendReport(edition.key, language, subject=edition.subject)
     report.transport = transport.description
-    if edition.status == EditionStatus.SENT:
+    with db.session() as session:
+        identifier = stored_list_id(session, identity, clock())
+        if resend_uncertain:
+            report.resent_uncertain = outbox.requeue_uncertain(session, edition.id, clock())
+    if edition.status == EditionStatus.SENT and not report.resent_uncertain:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
-    skeleton = skeleton_for(settings, edition.subject, edition.html_template, edition.text_template)
+    skeleton = skeleton_for(
+        settings, edition.subject, edition.html_template, edition.text_template, identifier
+    )
     with db.session() as session:
         session.add(edition)
         edition.status = EditionStatus.SENDING
@@ -501,10 +521,10 @@ def send(
         db,
         edition.id,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
+        recipient_for=recipient_factory(settings, language, identifier),
         transport=transport,
-        sender=sender,
-        clock=clock,
+        identity=identity,
+        clock=_delivery_clock(clock),
         options=options,
         message_id_for=_message_ids(edition, skeleton),
         on_progress=on_progress,
@@ -513,6 +533,7 @@ def send(
     with db.session() as session:
         session.add(edition)
         report.remaining = outbox.remaining(session, edition.id)
+        report.uncertain = outbox.counts(session, edition.id)[DeliveryStatus.UNCERTAIN]
         if report.remaining == 0 and edition.status != EditionStatus.SENT:
             edition.status = EditionStatus.SENT
             edition.sent_at = clock()
@@ -569,14 +590,15 @@ def _rehearse(
     if edition is not None and edition.status == EditionStatus.SENT:
         report.already_sent = True
         return report
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
+    identifier = list_id(settings, db)
+    skeleton = skeleton_for(settings, content.subject, content.html, content.text, identifier)
     report.result = rehearse(
         db,
         edition.id if edition is not None else None,
         language,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
-        clock=clock,
+        recipient_for=recipient_factory(settings, language, identifier),
+        clock=_delivery_clock(clock),
         message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
         on_progress=on_progress,
     )
@@ -618,7 +640,8 @@ def send_test_copies(
     content = edition_content(db, settings, day, language)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    recipient_for = recipient_factory(settings, language)
+    identifier = list_id(settings, db)
+    recipient_for = recipient_factory(settings, language, identifier)
     now = clock()
     recipients = []
     with db.session() as session:
@@ -633,8 +656,8 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
-    copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
+    skeleton = skeleton_for(settings, content.subject, content.html, content.text, identifier)
+    copies = send_copies(transport, sender, skeleton, recipients, clock=_delivery_clock(clock))
     return TestCopies(content.key, language, content.subject, copies=copies)
 
 

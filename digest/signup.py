@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from digest import pipeline
 from digest.config import Settings
 from digest.db import Database
-from digest.message import Recipient, ascii_address
+from digest.delivery.pacing import envelope_for, run_coroutine
+from digest.message import Recipient
 from digest.render.environment import get_template, make_environment
 from digest.transport import Envelope, Transport
 from digest.web.pages import PageWords, load_words
@@ -42,6 +43,7 @@ class SignupMailer:
     def __init__(
         self,
         settings: Settings,
+        db: Database,
         transport: Transport | None = None,
         words: dict[str, PageWords] | None = None,
     ) -> None:
@@ -49,7 +51,8 @@ class SignupMailer:
 
         self.settings = settings
         self.secret_key = settings.secret_key()
-        self.list_id = pipeline.list_id(settings)
+        #: The stored token scope and List-Id (digest.delivery.identity), read once.
+        self.list_id = pipeline.list_id(settings, db)
         self.environment = make_environment(settings)
         self.words = words or load_words(settings.site.languages, locale_dirs(settings))
         self.sender = pipeline.envelope_sender(settings)
@@ -93,7 +96,7 @@ class SignupMailer:
         }
         html = get_template(self.environment, "signup_email.html").render(w=words.say, **context)
         text = get_template(self.environment, "signup_email.txt").render(w=_plain(words), **context)
-        skeleton = pipeline.skeleton_for(self.settings, subject, html, text)
+        skeleton = pipeline.skeleton_for(self.settings, subject, html, text, self.list_id)
         unsubscribe_url = self.settings.mail.unsubscribe_url.replace(
             "{token}", self.subscriber_token(signup.subscriber_id, signup.email)
         )
@@ -105,9 +108,7 @@ class SignupMailer:
             smtputf8=signup.smtputf8,
         )
         message = skeleton.build(recipient, message_id=skeleton.message_id("signup"), date=now)
-        plain = ascii_address(signup.email)
-        envelope = Envelope(self.sender, plain or signup.email, smtputf8=plain is None)
-        return SignupEmail(envelope, message)
+        return SignupEmail(envelope_for(self.sender, signup.email), message)
 
     async def send(self, signup: Signup, now: datetime) -> None:
         """Build and deliver one sign-up email. Raises SendError (DeliveryError on refusal)."""
@@ -121,8 +122,6 @@ class SignupMailer:
 
     def send_now(self, signup: Signup, now: datetime) -> None:
         """`send` from synchronous code (the CLI)."""
-        from digest.send import run_coroutine
-
         run_coroutine(self.send(signup, now))
 
 
@@ -147,7 +146,7 @@ def request_confirmation(
     as it is) and mail a confirmation link now. An active address gets no email (the
     answer says ALREADY). Raises SubscriberError for a bad field, SendError if the relay
     refuses; the pending record stays either way, so the command can be run again."""
-    mailer = SignupMailer(settings, transport)
+    mailer = SignupMailer(settings, db, transport)
     with db.session() as session:
         sections = pipeline.known_sections(session) or None
         signup = optin.request(

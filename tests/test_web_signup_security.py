@@ -141,7 +141,9 @@ def test_csrf_token_must_be_there_fresh_and_for_this_form(site: Site, digest: Di
     settings = load_settings(site.folder / "digest.toml", env={})
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
-    token = make_token(settings.secret_key(), ident, pipeline.list_id(settings), "sam@example.com")
+    token = make_token(
+        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
+    )
     with site.client() as client:
         form = client.get("/subscribe")
         prefs = client.get(f"/p/{token}")
@@ -236,7 +238,7 @@ def test_replayed_and_expired_confirm_tokens_change_nothing(site: Site, digest: 
             late = store.get(session, "late@example.com")
             ident, nonce = late.id, late.confirm_nonce
         assert nonce
-        key, list_id = settings.secret_key(), pipeline.list_id(settings)
+        key, list_id = settings.secret_key(), pipeline.list_id(settings, site.db)
         now = pipeline.utc_now()
         expired = make_confirm_token(
             key, ident, list_id, "late@example.com", nonce, now=now - timedelta(hours=49)
@@ -286,7 +288,9 @@ def test_bad_tokens_get_the_same_400_on_every_token_page(site: Site, digest: Dig
     settings = load_settings(site.folder / "digest.toml", env={})
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
-    good = make_token(settings.secret_key(), ident, pipeline.list_id(settings), "sam@example.com")
+    good = make_token(
+        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
+    )
     bad_tokens = [good[:-4], good + "x", "x" * 3000, "%0d%0aSet-Cookie:x=1", "<img src=x>"]
     bodies = set()
     with site.client() as client:
@@ -313,7 +317,9 @@ def test_preferences_from_another_origin_are_refused(site: Site, digest: Digest)
     settings = load_settings(site.folder / "digest.toml", env={})
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
-    token = make_token(settings.secret_key(), ident, pipeline.list_id(settings), "sam@example.com")
+    token = make_token(
+        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
+    )
     with site.client() as ours:
         page = ours.get(f"/p/{token}")
         ours.headers["Origin"] = "https://evil.example"

@@ -47,7 +47,7 @@ class PreferencePages:
     def __init__(self, service: SelfService) -> None:
         self.service = service
         self.secret_key = service.settings.secret_key()
-        self.list_id = pipeline.list_id(service.settings)
+        self.list_id = service.mailer.list_id
         self.zones = time_zones()
 
     def _find(self, session: object, token: str) -> Subscriber | None:

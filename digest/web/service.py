@@ -50,7 +50,7 @@ class SelfService:
             db,
             clock,
             renderer,
-            mailer or SignupMailer(settings, words=renderer.words),
+            mailer or SignupMailer(settings, db, words=renderer.words),
             Csrf(settings.secret_key()),
             OriginCheck(settings.public_url),
             RateLimits(settings),

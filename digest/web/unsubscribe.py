@@ -62,7 +62,7 @@ class UnsubscribePages:
         self.db = db
         self.clock = clock
         self.secret_key = settings.secret_key()  # fails at start-up when there is none
-        self.list_id = pipeline.list_id(settings)
+        self.list_id = pipeline.list_id(settings, db)
         self.renderer = renderer or PageRenderer(settings)
         self.public_url = settings.public_url
 

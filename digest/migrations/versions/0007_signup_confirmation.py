@@ -1,14 +1,14 @@
 """sign-up confirmation: the nonce an outstanding confirmation link must carry
 
 Revision ID: 0007_signup_confirmation
-Revises: 0004_article_identity
+Revises: 0002_delivery_outcomes
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0007_signup_confirmation'
-down_revision = '0004_article_identity'
+down_revision = '0002_delivery_outcomes'
 branch_labels = None
 depends_on = None
 
