@@ -231,6 +231,8 @@ def test_configured_unsubscribe_path_is_served_too(initialised: Path) -> None:
         "/api/subscribe",
         "/confirm/{token}",
         "/p/{token}",
+        "/hooks/ses",
+        "/hooks/postmark",
     }
 
 

@@ -13,6 +13,7 @@ import click
 
 from digest.cli import (
     articles,
+    bounces,
     editions,
     feeds,
     ingest,
@@ -65,6 +66,7 @@ for command in (
     send.send,
     editions.editions,
     serve.serve,
+    bounces.bounces,
     subscribers_group,
 ):
     cli.add_command(command)

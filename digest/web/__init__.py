@@ -31,7 +31,7 @@ def create_app(
 ) -> Starlette:
     """The web application (see the module docstring). Raises ConfigError or RenderError
     for a bad setting or catalogue, before anything is served."""
-    from digest.web import preview, selfservice
+    from digest.web import hooks, preview, selfservice
     from digest.web.pages import PageRenderer
 
     renderer = PageRenderer(settings)
@@ -40,6 +40,7 @@ def create_app(
             *unsubscribe.routes(settings, db, clock=clock, renderer=renderer),
             *selfservice.routes(settings, db, clock=clock, renderer=renderer),
             Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
+            *hooks.routes(settings, db, clock=clock),
             *extra_routes,
         ]
     )

@@ -1,14 +1,14 @@
 """sign-up confirmation: the nonce an outstanding confirmation link must carry
 
 Revision ID: 0007_signup_confirmation
-Revises: 0005_selection_headlines
+Revises: 0008_bounces
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0007_signup_confirmation'
-down_revision = '0005_selection_headlines'
+down_revision = '0008_bounces'
 branch_labels = None
 depends_on = None
 
