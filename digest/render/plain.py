@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 import nh3
-import regex
+
+from digest.characters import BREAKS, remove_not_text
 
 #: Bidi embeddings/overrides/isolates and marks: they can reorder text visually.
 _BIDI_CONTROLS = dict.fromkeys(
@@ -21,15 +22,6 @@ _BIDI_CONTROLS = dict.fromkeys(
 _WHITESPACE = re.compile(r"\s+")
 _URL = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 ELLIPSIS = "…"
-#: Not text, by the `regex` package's Unicode tables (newer than the runtime's
-#: `unicodedata`, which calls emoji added since Unicode 14 "unassigned"): controls,
-#: format characters but ZWNJ/ZWJ and emoji tag characters, private use, surrogates and
-#: non-characters. Characters merely unknown to the runtime are text and stay.
-_NOT_TEXT = regex.compile(
-    r"(?![\u200c\u200d\U000e0020-\U000e007f])"
-    r"[\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
-)
-_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
 
 
 def plain(value: str | None) -> str:
@@ -44,7 +36,7 @@ def clean_line(value: str | None) -> str:
     """Plain text on one line, with no control, bidi or invisible format characters."""
     if not value:
         return ""
-    text = _BREAKS.sub(" ", _NOT_TEXT.sub("", value.translate(_BIDI_CONTROLS)))
+    text = remove_not_text(BREAKS.sub(" ", value.translate(_BIDI_CONTROLS)))
     return _WHITESPACE.sub(" ", text).strip()
 
 
