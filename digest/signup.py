@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from digest import pipeline
+from digest import mailing, pipeline
 from digest.config import Settings
 from digest.db import Database
 from digest.delivery.pacing import envelope_for, run_coroutine
@@ -52,10 +52,10 @@ class SignupMailer:
         self.settings = settings
         self.secret_key = settings.secret_key()
         #: The stored token scope and List-Id (digest.delivery.identity), read once.
-        self.list_id = pipeline.list_id(settings, db)
+        self.list_id = mailing.list_id(settings, db)
         self.environment = make_environment(settings)
         self.words = words or load_words(settings.site.languages, locale_dirs(settings))
-        self.sender = pipeline.envelope_sender(settings)
+        self.sender = mailing.envelope_sender(settings)
         self.hours = settings.subscribe.confirm_hours
         self._transport = transport
 
@@ -96,7 +96,7 @@ class SignupMailer:
         }
         html = get_template(self.environment, "signup_email.html").render(w=words.say, **context)
         text = get_template(self.environment, "signup_email.txt").render(w=_plain(words), **context)
-        skeleton = pipeline.skeleton_for(self.settings, subject, html, text, self.list_id)
+        skeleton = mailing.skeleton_for(self.settings, subject, html, text, self.list_id)
         unsubscribe_url = self.settings.mail.unsubscribe_url.replace(
             "{token}", self.subscriber_token(signup.subscriber_id, signup.email)
         )
@@ -113,7 +113,7 @@ class SignupMailer:
     async def send(self, signup: Signup, now: datetime) -> None:
         """Build and deliver one sign-up email. Raises SendError (DeliveryError on refusal)."""
         email = self.build(signup, now)
-        transport = self._transport or pipeline.open_mail_transport(self.settings)
+        transport = self._transport or mailing.open_mail_transport(self.settings)
         connection = await transport.connect()
         try:
             await connection.send(email.envelope, email.message)

@@ -153,7 +153,7 @@ def create(
         name=given.get("name", ""),
         language=given.get("language", languages[0]),
         sections=given.get("sections", ""),
-        timezone=given.get("timezone", "UTC"),
+        timezone=given.get("timezone", ""),
         status=status,
         smtputf8=smtputf8,
         bounce_count=0,

@@ -148,6 +148,7 @@ class PreferencePages:
             languages=service.language_names(words),
             sections=[(name, words.section(name)) for name in sections],
             zones=self.zones,
+            site_zone=service.settings.schedule.timezone,
             csrf_token=service.csrf.issue(request.url.path),
             notice=words.say(notice) if notice else "",
             error=words.say(error) if error else "",

@@ -1,14 +1,14 @@
 """sign-up confirmation: the nonce an outstanding confirmation link must carry
 
 Revision ID: 0007_signup_confirmation
-Revises: 0008_bounces
+Revises: 0003_schedule
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0007_signup_confirmation'
-down_revision = '0008_bounces'
+down_revision = '0003_schedule'
 branch_labels = None
 depends_on = None
 
