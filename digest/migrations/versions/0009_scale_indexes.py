@@ -1,7 +1,7 @@
 """indexes for millions of rows: claims in id order, subscriber filters, cascades
 
 Revision ID: 0009_scale_indexes
-Revises: 0003_schedule
+Revises: 0007_signup_confirmation
 
 - deliveries (edition_id, status, id) replaces (edition_id, status): a claim takes the
   lowest ids of one status, so the index hands them over in order with no sort;
@@ -19,7 +19,7 @@ Revises: 0003_schedule
 from alembic import op
 
 revision = "0009_scale_indexes"
-down_revision = "0003_schedule"
+down_revision = "0007_signup_confirmation"
 branch_labels = None
 depends_on = None
 
