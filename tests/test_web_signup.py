@@ -26,7 +26,7 @@ def csrf(page: httpx.Response) -> str:
 
 
 def status_of(folder: Path, email: str) -> str:
-    settings = load_settings(folder / "digest.toml", env={})
+    settings = load_settings(folder / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         with db.session() as session:
@@ -126,7 +126,7 @@ def test_sign_up_confirm_and_manage_preferences(site: Path, sink: Sink) -> None:
         back = browser.post(preferences, data={"action": "resubscribe", "csrf_token": csrf(out)})
         assert "Welcome back" in back.text
         assert status_of(site, "reader@example.com") == "active"
-    settings = load_settings(site / "digest.toml", env={})
+    settings = load_settings(site / "digest.toml")
     db = pipeline.open_database(settings)
     with db.session() as session:
         reader = store.get(session, "reader@example.com")

@@ -65,7 +65,7 @@ def open_site(folder: Path, sink: Sink, **subscribe: str) -> Iterator[Site]:
     set_keys(folder, "web", public_url=PUBLIC)
     if subscribe:
         set_keys(folder, "subscribe", **subscribe)
-    settings = load_settings(folder / "digest.toml", env={})
+    settings = load_settings(folder / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         with serving(settings, db) as url:
@@ -123,7 +123,7 @@ def test_a_form_posted_from_another_origin_is_refused(site: Site) -> None:
 
 def old_csrf_token(settings_folder: Path, scope: str, age: timedelta) -> str:
     """A CSRF token for `scope` as the server would have made it `age` ago."""
-    settings = load_settings(settings_folder / "digest.toml", env={})
+    settings = load_settings(settings_folder / "digest.toml")
     issued = int(time.time() - age.total_seconds())
 
     class Then(TimestampSigner):
@@ -138,7 +138,7 @@ def old_csrf_token(settings_folder: Path, scope: str, age: timedelta) -> str:
 
 def test_csrf_token_must_be_there_fresh_and_for_this_form(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com")
-    settings = load_settings(site.folder / "digest.toml", env={})
+    settings = load_settings(site.folder / "digest.toml")
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
     token = make_token(
@@ -233,7 +233,7 @@ def test_replayed_and_expired_confirm_tokens_change_nothing(site: Site, digest: 
 
         sign_up(client, "late@example.com")
         site.sink.wait_for(2)
-        settings = load_settings(site.folder / "digest.toml", env={})
+        settings = load_settings(site.folder / "digest.toml")
         with site.db.session() as session:
             late = store.get(session, "late@example.com")
             ident, nonce = late.id, late.confirm_nonce
@@ -285,7 +285,7 @@ def test_the_honeypot_catches_robots(site: Site) -> None:
 
 def test_bad_tokens_get_the_same_400_on_every_token_page(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com", "--name", "Sam")
-    settings = load_settings(site.folder / "digest.toml", env={})
+    settings = load_settings(site.folder / "digest.toml")
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
     good = make_token(
@@ -314,7 +314,7 @@ def test_bad_tokens_get_the_same_400_on_every_token_page(site: Site, digest: Dig
 
 def test_preferences_from_another_origin_are_refused(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com")
-    settings = load_settings(site.folder / "digest.toml", env={})
+    settings = load_settings(site.folder / "digest.toml")
     with site.db.session() as session:
         ident = store.get(session, "sam@example.com").id
     token = make_token(
@@ -373,7 +373,7 @@ def test_site_language_without_a_catalogue_falls_back_to_english_once(
     initialised: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     set_keys(initialised, "site", languages=["fa", "en"])
-    settings = load_settings(initialised / "digest.toml", env={})
+    settings = load_settings(initialised / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         with caplog.at_level(logging.WARNING, logger="digest.web"), serving(settings, db) as url:
@@ -403,7 +403,7 @@ def test_a_relay_that_is_down_is_logged_and_the_answer_stays_the_same(
     with Sink() as sink:
         closed = sink.controller.port
     set_keys(initialised, "mail", transport=f"smtp://127.0.0.1:{closed}?tls=off")
-    settings = load_settings(initialised / "digest.toml", env={})
+    settings = load_settings(initialised / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         with caplog.at_level(logging.ERROR, logger="digest.web"), serving(settings, db) as url:
