@@ -13,6 +13,7 @@ from pathlib import Path
 
 from digest import pipeline
 from digest.config import DEFAULT_CONFIG_NAME, load_settings, write_default_config
+from digest.identity import sample_values
 from digest.ingest.sources import IngestReport
 from subscribers import store
 from subscribers.store import SubscriberFields
@@ -62,7 +63,7 @@ def run_demo(directory: Path, clock: Callable = pipeline.utc_now) -> DemoReport:
     directory.mkdir(parents=True, exist_ok=True)
     config_path = directory / DEFAULT_CONFIG_NAME
     # The demo ignores DIGEST_* variables: it must never touch a real database or relay.
-    write_default_config(config_path)
+    write_default_config(config_path, values=sample_values())
     settings = load_settings(config_path, env={})
     pipeline.initialise(config_path, overrides={"database.url": settings.database.url})
     db = pipeline.open_database(settings)

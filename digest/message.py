@@ -59,6 +59,10 @@ class Recipient:
     unsubscribe_url: str
     #: The address needs SMTPUTF8 (non-ASCII local part).
     smtputf8: bool = False
+    #: The subscriber's preferences page.
+    preferences_url: str = ""
+    #: Key of the edition variant this recipient reads ("": the general one).
+    variant: str = ""
 
 
 def clean_header_text(value: str) -> str:
@@ -314,11 +318,13 @@ class MessageSkeleton:
             placeholders.GREETING: str(escape(recipient.greeting)),
             placeholders.UNSUBSCRIBE_URL: str(escape(recipient.unsubscribe_url)),
             placeholders.EMAIL: str(escape(recipient.email)),
+            placeholders.PREFERENCES_URL: str(escape(recipient.preferences_url)),
         }
         text_values = {
             placeholders.GREETING: clean_header_text(recipient.greeting),
             placeholders.UNSUBSCRIBE_URL: clean_header_text(recipient.unsubscribe_url),
             placeholders.EMAIL: clean_header_text(recipient.email),
+            placeholders.PREFERENCES_URL: clean_header_text(recipient.preferences_url),
         }
         html = _fill(self._html_parts, html_values)
         text = _fill(self._text_parts, text_values)

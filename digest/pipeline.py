@@ -23,10 +23,12 @@ from digest.config import (
     Settings,
     ensure_secret_key_file,
     load_settings,
+    localised,
     write_default_config,
 )
 from digest.db import Database
 from digest.errors import ConfigError, SelectError
+from digest.identity import check_ready_to_send
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
@@ -73,10 +75,17 @@ class InitResult:
 
 
 def initialise(
-    config_path: Path, *, force: bool = False, overrides: dict[str, Any] | None = None
+    config_path: Path,
+    *,
+    force: bool = False,
+    overrides: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> InitResult:
-    """Write the commented config (kept unless forced), create or upgrade the database."""
-    written = write_default_config(config_path, force=force)
+    """Write the commented config (kept unless forced), create or upgrade the database.
+
+    `values` ("section.key" -> value) go into a newly written config: the publication's
+    identity (`digest.identity.Identity.config_values`)."""
+    written = write_default_config(config_path, force=force, values=values)
     settings = load_settings(config_path, overrides=overrides)
     key_created = ensure_secret_key_file(settings.base_dir)
     db = open_database(settings, check=False)
@@ -244,9 +253,24 @@ def list_id(settings: Settings) -> str:
     return f"digest.{domain}"
 
 
-def skeleton_for(settings: Settings, subject: str, html: str, text: str) -> MessageSkeleton:
+def from_header(settings: Settings, language: str) -> str:
+    """The From header for an edition: the display name in the edition's language
+    (mail.from_name, else a name written in mail.from, else site.name), the site's name
+    there rather than in the subject."""
+    display, address = parseaddr(settings.mail.from_address)
+    name = localised(settings.mail.from_name, language) or display
+    name = name or localised(settings.site.name, language)
+    if not name:
+        return address
+    quoted = clean_line(name).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
+def skeleton_for(
+    settings: Settings, subject: str, html: str, text: str, *, language: str = ""
+) -> MessageSkeleton:
     return MessageSkeleton(
-        from_address=settings.mail.from_address,
+        from_address=from_header(settings, language),
         reply_to=settings.mail.reply_to,
         subject=subject,
         html=html,
@@ -274,6 +298,7 @@ def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber
     key = settings.secret_key()
     identifier = list_id(settings)
     template = settings.mail.unsubscribe_url
+    preferences = f"{settings.public_url}/p/"
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
         token = make_token(key, subscriber.id, identifier, subscriber.email)
@@ -288,6 +313,7 @@ def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
+            preferences_url=preferences + token,
         )
 
     return recipient_for
@@ -342,7 +368,7 @@ def preview_message(
             subject, html, text = rendered.subject, rendered.html, rendered.text
             stories, trimmed = len(edition_plan.stories), rendered.trimmed
         subscriber = _preview_subscriber(session, language, subscriber_email, now)
-    skeleton = skeleton_for(settings, subject, html, text)
+    skeleton = skeleton_for(settings, subject, html, text, language=language)
     recipient = recipient_factory(settings, language)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
     personal_html, personal_text = skeleton.personalised_parts(recipient)
@@ -481,6 +507,8 @@ def send(
     options = send_options(settings)
     sender = envelope_sender(settings)
     transport = transport or open_mail_transport(settings)
+    if not dry_run:
+        check_ready_to_send(settings)
     if dry_run:
         return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)
     key = f"{day.isoformat()}/{language}"
@@ -492,7 +520,10 @@ def send(
     if edition.status == EditionStatus.SENT:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
-    skeleton = skeleton_for(settings, edition.subject, edition.html_template, edition.text_template)
+    skeleton = skeleton_for(
+        settings, edition.subject, edition.html_template, edition.text_template,
+        language=language,
+    )  # fmt: skip
     with db.session() as session:
         session.add(edition)
         edition.status = EditionStatus.SENDING
@@ -569,7 +600,9 @@ def _rehearse(
     if edition is not None and edition.status == EditionStatus.SENT:
         report.already_sent = True
         return report
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
+    skeleton = skeleton_for(
+        settings, content.subject, content.html, content.text, language=language
+    )
     report.result = rehearse(
         db,
         edition.id if edition is not None else None,
@@ -615,6 +648,7 @@ def send_test_copies(
     sender = envelope_sender(settings)
     wanted = [normalise_email(address) for address in addresses]
     transport = transport or open_mail_transport(settings)
+    check_ready_to_send(settings)
     content = edition_content(db, settings, day, language)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
@@ -633,9 +667,12 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    skeleton = skeleton_for(settings, content.subject, content.html, content.text)
+    # A test copy must look like one in the inbox: it is not the edition as sent.
+    skeleton = skeleton_for(
+        settings, f"[TEST] {content.subject}", content.html, content.text, language=language
+    )
     copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
-    return TestCopies(content.key, language, content.subject, copies=copies)
+    return TestCopies(content.key, language, f"[TEST] {content.subject}", copies=copies)
 
 
 def parse_day(value: str | None, settings: Settings, now: datetime) -> date:

@@ -47,10 +47,18 @@ def digest() -> Digest:
     return Digest()
 
 
+#: `digest init` options giving the sample publication's identity (init itself writes
+#: example.com placeholders when not told who the publication is).
+SAMPLE_INIT = (
+    "--name", "Arab Press", "--url", "https://arabpress.example",
+    "--from", "digest@arabpress.example", "--address", "1 Example Street, Springfield",
+)  # fmt: skip
+
+
 @pytest.fixture
 def initialised(digest: Digest, tmp_path: Path) -> Path:
-    """A folder with `digest init` done (SQLite)."""
-    digest.ok("init")
+    """A folder with `digest init` done (SQLite), with a postal address for the footer."""
+    digest.ok("init", *SAMPLE_INIT)
     return tmp_path
 
 

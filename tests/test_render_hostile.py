@@ -29,7 +29,7 @@ from tests.test_render_support import (
 
 TEMPLATE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "div", "table", "tbody", "tr", "td",
-    "h1", "h2", "p", "a", "img", "ul", "li", "span", "bdi",
+    "h1", "h2", "h3", "p", "a", "img", "ul", "li", "span", "bdi",
 }  # fmt: skip
 SUMMARY_TAGS = {"b", "strong", "i", "em", "br", "q", "cite", "abbr", "small", "sub", "sup",
                 "s", "u", "code", "ol", "blockquote"}  # fmt: skip
@@ -137,8 +137,8 @@ def test_article_markup_never_becomes_markup(hostile) -> None:
     assert "https://ok.example/a?b=1&c=2" in hrefs
     assert "https://news.example/a%22b%3Cc%3E" in hrefs  # quote and brackets encoded
     assert all("evil.example" not in (img.get("src") or "") for img in doc.iter("img"))
-    assert '"><script>' in doc.find_class("headline")[0].text_content()  # shown as text
-    assert "<b>World</b>" in doc.find_class("section")[0].text_content()
+    assert '"><script>' in doc.find_class("lead-headline")[0].text_content()  # shown as text
+    assert "<b>World</b>" in doc.find_class("kicker")[0].text_content()
 
 
 def test_article_text_cannot_forge_placeholders(hostile) -> None:
@@ -172,10 +172,10 @@ def test_arabic_edition_keeps_latin_runs_isolated(arabic) -> None:
     _settings, _rendered, raw = arabic
     html, text = parts(raw)
     doc = lxml.html.document_fromstring(html)
-    headline = doc.find_class("headline")[0].find("a")
+    headline = doc.find_class("lead-headline")[0].find("a")
     assert headline.get("dir") == "auto"
     assert "ChatGPT Plus" in headline.text_content()
-    assert doc.find_class("section")[0].text_content() == "تقنية"
+    assert doc.find_class("kicker")[0].text_content().endswith("تقنية")
     assert "مُحَمَّدٌ يَكتُبُ" in html and "مُحَمَّدٌ يَكتُبُ" in text
 
 

@@ -133,6 +133,7 @@ def make_environment(settings: Settings) -> jinja2.Environment:
         GREETING=Placeholder(placeholders.GREETING),
         UNSUBSCRIBE_URL=Placeholder(placeholders.UNSUBSCRIBE_URL),
         EMAIL=Placeholder(placeholders.EMAIL),
+        PREFERENCES_URL=Placeholder(placeholders.PREFERENCES_URL),
     )
     return env
 
