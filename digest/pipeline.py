@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from digest import i18n, outbox, placeholders
+from digest import i18n, outbox, placeholders, readers
 from digest.config import (
     SECRET_KEY_FILE,
     Settings,
@@ -33,7 +33,7 @@ from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
 from digest.message import DkimSigner, MessageSkeleton, Recipient, ascii_address
-from digest.models import Edition, EditionItem, EditionStatus
+from digest.models import Edition, EditionItem, EditionStatus, EditionVariant
 from digest.render import RenderedEdition, lint, locale_dirs, render_edition
 from digest.render.files import write_atomically
 from digest.render.lint import Finding
@@ -48,6 +48,7 @@ from digest.send import (
     send_copies,
 )
 from digest.transport import Transport, check_transport_url, open_transport
+from digest.variants import AudienceKeys
 from subscribers.models import Subscriber
 from subscribers.tokens import make_token
 
@@ -176,9 +177,16 @@ def find_edition(session: Session, day: date, language: str) -> Edition | None:
 
 
 def freeze(
-    session: Session, edition_plan: EditionPlan, rendered: RenderedEdition, now: datetime
+    session: Session,
+    edition_plan: EditionPlan,
+    rendered: RenderedEdition,
+    now: datetime,
+    *,
+    pool: str = "",
 ) -> Edition:
-    """Store the plan and its rendering; from here on the edition never changes."""
+    """Store the plan and its rendering; from here on the edition never changes.
+
+    `pool` is the wider selection reader variants draw on (`readers.encoded_pool`)."""
     edition = Edition(
         date=edition_plan.date,
         language=edition_plan.language,
@@ -192,6 +200,7 @@ def freeze(
         text_template=rendered.text,
         created_at=now,
         frozen_at=now,
+        pool=pool,
     )
     session.add(edition)
     session.flush()
@@ -226,7 +235,9 @@ def freeze(
 def edition_for_sending(
     db: Database, settings: Settings, day: date, language: str, now: datetime
 ) -> Edition | None:
-    """The frozen edition for (day, language), freezing it now if needed; None if empty."""
+    """The frozen edition for (day, language), freezing it now if needed; None if empty.
+
+    Every reader group's variant is frozen with it (`readers.ensure_variants`)."""
     with db.session() as session:
         edition = find_edition(session, day, language)
         if edition is not None:
@@ -235,9 +246,12 @@ def edition_for_sending(
         if edition_plan.is_empty:
             return None
         rendered = render_edition(edition_plan, settings)
+        pool = readers.encoded_pool(session, settings, edition_plan)
     try:
         with db.session() as session:
-            return freeze(session, edition_plan, rendered, now)
+            edition = freeze(session, edition_plan, rendered, now, pool=pool)
+            readers.ensure_variants(session, settings, edition, now)
+            return edition
     except IntegrityError:
         # Another process froze it first: use theirs, so everyone sends the same thing.
         with db.session() as session:
@@ -293,7 +307,11 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
     return DkimSigner.from_file(mail.dkim_selector, domain, key_file)
 
 
-def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber], Recipient]:
+def recipient_factory(
+    settings: Settings, language: str, variant_of: AudienceKeys | None = None
+) -> Callable[[Subscriber], Recipient]:
+    """Subscriber -> Recipient (greeting, signed links, and with `variant_of` the key of
+    the reader group's variant)."""
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
     identifier = list_id(settings)
@@ -314,6 +332,7 @@ def recipient_factory(settings: Settings, language: str) -> Callable[[Subscriber
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
             preferences_url=preferences + token,
+            variant=variant_of(subscriber.sections, subscriber.timezone) if variant_of else "",
         )
 
     return recipient_for
@@ -359,6 +378,7 @@ def preview_message(
     trimmed = ""
     with db.session() as session:
         edition = find_edition(session, day, language)
+        edition_plan = None
         if edition is not None:
             subject, html, text = edition.subject, edition.html_template, edition.text_template
             stories = sum(1 for item in edition.items if item.role == "top")
@@ -368,6 +388,11 @@ def preview_message(
             subject, html, text = rendered.subject, rendered.html, rendered.text
             stories, trimmed = len(edition_plan.stories), rendered.trimmed
         subscriber = _preview_subscriber(session, language, subscriber_email, now)
+        personal = readers.subscriber_rendering(
+            session, settings, subscriber, edition=edition, edition_plan=edition_plan
+        )
+        if personal is not None:  # exactly the reader group's variant
+            subject, html, text = personal.subject, personal.html, personal.text
     skeleton = skeleton_for(settings, subject, html, text, language=language)
     recipient = recipient_factory(settings, language)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
@@ -483,6 +508,16 @@ def open_mail_transport(settings: Settings) -> Transport:
     )
 
 
+def _edition_skeleton(
+    settings: Settings, edition: Edition, language: str, variants: dict[str, EditionVariant]
+) -> tuple[MessageSkeleton, AudienceKeys | None]:
+    def make(subject: str, html: str, text: str) -> MessageSkeleton:
+        return skeleton_for(settings, subject, html, text, language=language)
+
+    general = make(edition.subject, edition.html_template, edition.text_template)
+    return readers.edition_skeleton(settings, general, variants, make)
+
+
 def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:
     return message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
 
@@ -520,19 +555,17 @@ def send(
     if edition.status == EditionStatus.SENT:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
-    skeleton = skeleton_for(
-        settings, edition.subject, edition.html_template, edition.text_template,
-        language=language,
-    )  # fmt: skip
     with db.session() as session:
         session.add(edition)
         edition.status = EditionStatus.SENDING
         report.created = outbox.create_deliveries(session, edition, clock())
+        variants = readers.ensure_variants(session, settings, edition, clock())
+    skeleton, variant_of = _edition_skeleton(settings, edition, language, variants)
     report.result = drain(
         db,
         edition.id,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
+        recipient_for=recipient_factory(settings, language, variant_of),
         transport=transport,
         sender=sender,
         clock=clock,

@@ -138,6 +138,20 @@ def make_environment(settings: Settings) -> jinja2.Environment:
     return env
 
 
+_SHARED: dict[tuple[str, ...], jinja2.Environment] = {}
+
+
+def shared_environment(settings: Settings) -> jinja2.Environment:
+    """One environment per template search path, so each template compiles once per
+    process (Jinja re-reads a template whose file changed). Render-specific values such
+    as `t` go in the render context, never in its globals."""
+    key = tuple(str(folder) for folder in template_dirs(settings))
+    env = _SHARED.get(key)
+    if env is None:
+        env = _SHARED[key] = make_environment(settings)
+    return env
+
+
 def get_template(env: jinja2.Environment, name: str) -> jinja2.Template:
     try:
         return env.get_template(name)

@@ -1,0 +1,161 @@
+"""Wiring for each reader's edition: select the pool, render each group, freeze, send.
+
+`digest.variants` holds the pieces (groups, composing a group's stories, the dispatching
+skeleton); this module joins them to selection and rendering, as `pipeline` does for
+the general edition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from digest.config import Settings
+from digest.message import MessageSkeleton
+from digest.models import Edition, EditionVariant
+from digest.render import RenderedEdition, render_edition
+from digest.selection import EditionPlan, plan_edition
+from digest.selection.plan import Window
+from digest.variants import (
+    POOL_FACTOR,
+    Audience,
+    AudienceKeys,
+    Rendering,
+    VariantSkeleton,
+    audience_of,
+    audiences,
+    decode_stories,
+    encode_stories,
+    frozen_stories,
+    group_plan,
+    personal_stories,
+    store_variant,
+    stored_variants,
+)
+from subscribers.models import Subscriber
+
+#: The pool never holds more stories than this, whatever top_stories is.
+POOL_MAX = 60
+
+
+def pool_plan(session: Session, settings: Settings, edition_plan: EditionPlan) -> EditionPlan:
+    """The wider ranked selection personal variants draw on (same window and rules)."""
+    selection = settings.selection
+    wider = dataclasses.replace(
+        selection, top_stories=min(selection.top_stories * POOL_FACTOR, POOL_MAX)
+    )
+    return plan_edition(
+        session,
+        day=edition_plan.date,
+        language=edition_plan.language,
+        selection=wider,
+        schedule=settings.schedule,
+    )
+
+
+def needs_pool(session: Session, settings: Settings, language: str) -> bool:
+    zone = settings.schedule.timezone
+    return any(group.sections for group in audiences(session, language, zone))
+
+
+def encoded_pool(session: Session, settings: Settings, edition_plan: EditionPlan) -> str:
+    """The pool to freeze with the edition ("" when no reader chose sections)."""
+    if not needs_pool(session, settings, edition_plan.language):
+        return ""
+    return encode_stories(pool_plan(session, settings, edition_plan).stories)
+
+
+def _render_group(
+    settings: Settings, base: EditionPlan, general: list, pool: list, audience: Audience
+) -> tuple[list, RenderedEdition]:
+    stories = personal_stories(
+        general, pool or general, audience.sections,
+        top_stories=settings.selection.top_stories,
+        min_stories=settings.selection.min_personal_stories,
+    )  # fmt: skip
+    return stories, render_edition(group_plan(base, stories), settings, timezone=audience.timezone)
+
+
+def _base(edition: Edition) -> EditionPlan:
+    return EditionPlan(
+        edition.date, edition.language, Window(edition.window_start, edition.window_end)
+    )
+
+
+def ensure_variants(
+    session: Session, settings: Settings, edition: Edition, now: datetime
+) -> dict[str, EditionVariant]:
+    """Every current reader group's variant of a frozen edition, freezing missing ones.
+
+    Existing variants never change; a new group's is composed from the edition's frozen
+    items and pool, so it shows nothing the edition did not already hold."""
+    stored = stored_variants(session, edition.id)
+    zone = settings.schedule.timezone
+    missing = [g for g in audiences(session, edition.language, zone) if g.key not in stored]
+    if not missing:
+        return stored
+    general = frozen_stories(edition)
+    pool = decode_stories(session, edition.pool)
+    base = _base(edition)
+    for audience in missing:
+        stories, rendered = _render_group(settings, base, general, pool, audience)
+        stored[audience.key] = store_variant(
+            session, edition, audience, stories, _rendering(rendered), now
+        )
+    session.flush()
+    return stored
+
+
+def _rendering(rendered: RenderedEdition) -> Rendering:
+    return Rendering(rendered.subject, rendered.preheader, rendered.html, rendered.text)
+
+
+def subscriber_rendering(
+    session: Session,
+    settings: Settings,
+    subscriber: Subscriber,
+    *,
+    edition: Edition | None,
+    edition_plan: EditionPlan | None,
+) -> Rendering | None:
+    """What this subscriber reads when it is not the general variant (None if it is):
+    the frozen variant if there is one, else composed the same way, storing nothing."""
+    zone = settings.schedule.timezone
+    audience = audience_of(subscriber.sections, subscriber.timezone, zone)
+    if audience.is_general(zone):
+        return None
+    if edition is not None:
+        variant = stored_variants(session, edition.id).get(audience.key)
+        if variant is not None:
+            return Rendering(
+                variant.subject, variant.preheader, variant.html_template, variant.text_template
+            )
+        general, base = frozen_stories(edition), _base(edition)
+        pool = decode_stories(session, edition.pool)
+    else:
+        assert edition_plan is not None
+        general, base = edition_plan.stories, edition_plan
+        pool = pool_plan(session, settings, edition_plan).stories if audience.sections else []
+    _stories, rendered = _render_group(settings, base, general, pool, audience)
+    return _rendering(rendered)
+
+
+def edition_skeleton(
+    settings: Settings,
+    general: MessageSkeleton,
+    variants: dict[str, EditionVariant],
+    make: Callable[[str, str, str], MessageSkeleton],
+) -> tuple[MessageSkeleton, AudienceKeys | None]:
+    """The skeleton to send with and the subscriber -> variant mapping (None: general only).
+
+    `make(subject, html, text)` builds one skeleton with the edition's headers."""
+    if not variants:
+        return general, None
+    skeletons = {
+        key: make(v.subject, v.html_template, v.text_template) for key, v in variants.items()
+    }
+    keys = AudienceKeys(settings.schedule.timezone, skeletons)
+    return VariantSkeleton(general, skeletons), keys
