@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from digest.cli import (
+    archive,
     articles,
     editions,
     feeds,
@@ -65,6 +66,7 @@ for command in (
     send.send,
     editions.editions,
     serve.serve,
+    archive.archive,
     subscribers_group,
 ):
     cli.add_command(command)

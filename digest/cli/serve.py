@@ -24,7 +24,8 @@ from digest.cli.app import App, pass_app
 @pass_app
 def serve(app: App, host: str, port: int) -> None:
     """Serve one-click unsubscribe (GET /u/TOKEN confirms, POST unsubscribes) and the
-    latest edition's preview (GET /preview/) until Ctrl-C.
+    latest edition's preview (GET /preview/) and the archive of sent editions
+    (GET /archive/, /archive/DATE/LANG/, /archive/feed.xml) until Ctrl-C.
 
     Access logs (which would record subscribers' tokens) are written only with -v."""
     from digest import web  # Starlette and uvicorn load for this command only
@@ -34,7 +35,7 @@ def serve(app: App, host: str, port: int) -> None:
     )
     app.info(
         f"serving on {server.url} (unsubscribe: {server.url}/u/TOKEN, "
-        f"preview: {server.url}/preview/); Ctrl-C stops"
+        f"preview: {server.url}/preview/, archive: {server.url}/archive/); Ctrl-C stops"
     )
     server.run()
     app.info("stopped")

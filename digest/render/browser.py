@@ -123,8 +123,11 @@ def measure(html: str, width: int, height: int = 800) -> Layout:
     )  # fmt: skip
 
 
-def screenshot(html: str, width: int, out: Path, *, height: int | None = None) -> Path:
-    """A PNG of the email at `width` CSS pixels; `height` defaults to the whole email."""
+def screenshot(
+    html: str, width: int, out: Path, *, height: int | None = None, dark: bool = False
+) -> Path:
+    """A PNG of the email at `width` CSS pixels; `height` defaults to the whole email.
+    `dark` shows it as a reader in dark mode sees it (prefers-color-scheme: dark)."""
     if height is None:
         height = measure(html, width).height
     with tempfile.TemporaryDirectory(prefix="digest-chromium-") as folder:
@@ -133,6 +136,7 @@ def screenshot(html: str, width: int, out: Path, *, height: int | None = None) -
         out.parent.mkdir(parents=True, exist_ok=True)
         _run(
             [f"--window-size={max(width, _MIN_WINDOW)},{height}", "--virtual-time-budget=3000",
+             *(["--force-dark-mode"] if dark else []),
              f"--screenshot={out.resolve()}", page.as_uri()],
             Path(folder) / "profile",
         )  # fmt: skip

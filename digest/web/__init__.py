@@ -29,11 +29,12 @@ def create_app(
     clock: Callable[[], datetime] = pipeline.utc_now,
 ) -> Starlette:
     """The web application: /u/{token} (one-click unsubscribe), /preview, `extra_routes`."""
-    from digest.web import preview
+    from digest.web import archive, preview
 
     return Starlette(
         routes=[
             *unsubscribe.routes(settings, db, clock=clock),
+            *archive.routes(settings, db, clock=clock),
             Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
             *extra_routes,
         ]
