@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from digest.config import (
     Settings,
     default_config_text,
     load_settings,
+    localised,
     settings_reference,
 )
 from digest.errors import ConfigError
@@ -143,3 +145,34 @@ def test_every_setting_and_variable_is_in_the_readme() -> None:
         "DIGEST_SECRET_KEY",
     ):
         assert variable in readme
+
+
+def test_texts_may_be_given_per_language(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "digest.toml",
+        '[site]\nname = {en = "The Paper", ar = "الصحيفة"}\ntagline = "Daily"\n'
+        '[mail]\nfrom_name = {ar = "الصحيفة اليومية"}\n',
+    )
+    settings = load_settings(config, env={})
+    assert settings.site.name == "The Paper"
+    assert localised(settings.site.name, "ar") == "الصحيفة"
+    assert localised(settings.site.name, "fr") == "The Paper"
+    assert localised(settings.site.tagline, "ar") == "Daily"
+    assert localised(settings.mail.from_name, "ar") == "الصحيفة اليومية"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[site]\nname = {en = 3}\n", "[site] name: expected a string or a table"),
+        ('[site]\nlanguages = {en = "x"}\n', "[site] languages: expected a list of strings"),
+        ('[mail]\nsubject = "{headline} {author}"\n', "[mail] subject: unknown field {author}"),
+        ('[site]\npreheader = {ar = "{stories"}\n', "[site] preheader:"),
+    ],
+)
+def test_bad_per_language_texts_and_templates_name_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    config = write(tmp_path / "digest.toml", text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(config, env={})
