@@ -7,13 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import lxml.html
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette asks for httpx2, which we do not use
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from digest import pipeline
 from digest.config import load_settings
@@ -22,7 +26,6 @@ from tests.conftest import REPO, SAMPLE_INIT, Digest
 
 DAY = "2025-06-04"
 ATOM = "{http://www.w3.org/2005/Atom}"
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 
 @pytest.fixture
