@@ -65,12 +65,20 @@ class Recipient:
     variant: str = ""
 
 
+def _control(ch: str) -> bool:
+    """Controls, formats, surrogates and private use; an unassigned code point (to this
+    Python's Unicode tables: a newer emoji) is kept, joiners too."""
+    category = unicodedata.category(ch)
+    if category == "Cn":  # unassigned here; only the reserved non-characters go
+        point = ord(ch)
+        return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
+    return category[0] == "C" and ch not in _JOINERS
+
+
 def clean_header_text(value: str) -> str:
     """No CR, LF or other control characters can reach a header."""
     if not value.isprintable():  # only then is the per-character pass needed
-        value = "".join(
-            " " if unicodedata.category(ch)[0] == "C" and ch not in _JOINERS else ch for ch in value
-        )
+        value = "".join(" " if _control(ch) else ch for ch in value)
     return " ".join(value.split())
 
 

@@ -314,3 +314,19 @@ def test_logo_and_postal_address(tmp_path: Path) -> None:
         )
         == []
     )
+
+
+def test_emoji_newer_than_the_unicode_tables_are_kept(tmp_path: Path) -> None:
+    """U+1FA77 and U+1FAE8 are unassigned to Python 3.11's tables (Unicode 14): still
+    characters, kept in subject, heading and text; non-characters still go."""
+    from tests.test_render_support import article, plan_of
+
+    title = "Pink heart \U0001fa77 and shaking face \U0001fae8 reach every phone\ufffe"
+    settings = make_settings(tmp_path)
+    rendered = render(settings, plan_of([article(1, title=title)], "en", related=0))
+    kept = "Pink heart \U0001fa77 and shaking face \U0001fae8 reach every phone"
+    assert rendered.subject == kept
+    assert doc_of(rendered.html).find_class("lead-headline")[0].text_content() == kept
+    assert kept in rendered.text and "\ufffe" not in rendered.text
+    assert parse(message_bytes(settings, rendered))["Subject"] == kept
+    assert display_width("\U0001fa77") == 2

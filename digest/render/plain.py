@@ -38,15 +38,41 @@ def clean_line(value: str | None) -> str:
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
         for ch in text
-        if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn") or ch in "\u200c\u200d"
+        if not _invisible(ch)
     )
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _invisible(ch: str) -> bool:
+    """Format, surrogate, private-use and non-characters go (joiners shape scripts and
+    emoji, so they stay). A code point this Python's Unicode tables do not know yet
+    ("Cn") is kept: it is most likely a newer emoji or letter, not junk."""
+    category = unicodedata.category(ch)
+    if category == "Cn":
+        return is_noncharacter(ch)
+    return category in ("Cf", "Cs", "Co") and ch not in "\u200c\u200d"
+
+
+def is_noncharacter(ch: str) -> bool:
+    """The 66 code points Unicode reserves as never being characters (U+FDD0..FDEF and the
+    last two of every plane)."""
+    point = ord(ch)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
+
+
+#: Pictograph blocks: code points there that the Unicode tables do not know yet are
+#: emoji added since, shown two columns wide.
+_EMOJI_BLOCKS = ((0x1F000, 0x1FAFF), (0x1FC00, 0x1FFFD))
 
 
 def char_width(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    if unicodedata.category(ch) == "Cn" and any(a <= ord(ch) <= b for a, b in _EMOJI_BLOCKS):
+        return 2
+    return 1
 
 
 def display_width(text: str) -> int:
