@@ -48,7 +48,7 @@ from digest.send import (
     send_copies,
 )
 from digest.transport import Transport, check_transport_url, open_transport
-from digest.variants import AudienceKeys
+from digest.variants import AudienceKeys, stored_variants
 from subscribers.models import Subscriber
 from subscribers.tokens import make_token
 
@@ -509,13 +509,27 @@ def open_mail_transport(settings: Settings) -> Transport:
 
 
 def _edition_skeleton(
-    settings: Settings, edition: Edition, language: str, variants: dict[str, EditionVariant]
+    settings: Settings,
+    language: str,
+    content: tuple[str, str, str],
+    variants: dict[str, EditionVariant],
+    *,
+    prefix: str = "",
 ) -> tuple[MessageSkeleton, AudienceKeys | None]:
-    def make(subject: str, html: str, text: str) -> MessageSkeleton:
-        return skeleton_for(settings, subject, html, text, language=language)
+    """The skeleton for (subject, html, text) and each reader group's variant."""
 
-    general = make(edition.subject, edition.html_template, edition.text_template)
-    return readers.edition_skeleton(settings, general, variants, make)
+    def make(subject: str, html: str, text: str) -> MessageSkeleton:
+        return skeleton_for(settings, prefix + subject, html, text, language=language)
+
+    return readers.edition_skeleton(settings, make(*content), variants, make)
+
+
+def _frozen_variants(db: Database, edition: Edition | None) -> dict[str, EditionVariant]:
+    """The variants frozen so far (nothing is frozen here: for dry runs and test copies)."""
+    if edition is None:
+        return {}
+    with db.session() as session:
+        return stored_variants(session, edition.id)
 
 
 def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:
@@ -560,7 +574,8 @@ def send(
         edition.status = EditionStatus.SENDING
         report.created = outbox.create_deliveries(session, edition, clock())
         variants = readers.ensure_variants(session, settings, edition, clock())
-    skeleton, variant_of = _edition_skeleton(settings, edition, language, variants)
+    content = (edition.subject, edition.html_template, edition.text_template)
+    skeleton, variant_of = _edition_skeleton(settings, language, content, variants)
     report.result = drain(
         db,
         edition.id,
@@ -633,15 +648,16 @@ def _rehearse(
     if edition is not None and edition.status == EditionStatus.SENT:
         report.already_sent = True
         return report
-    skeleton = skeleton_for(
-        settings, content.subject, content.html, content.text, language=language
-    )
+    skeleton, variant_of = _edition_skeleton(
+        settings, language, (content.subject, content.html, content.text),
+        _frozen_variants(db, edition),
+    )  # fmt: skip
     report.result = rehearse(
         db,
         edition.id if edition is not None else None,
         language,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language),
+        recipient_for=recipient_factory(settings, language, variant_of),
         clock=clock,
         message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
         on_progress=on_progress,
@@ -685,7 +701,12 @@ def send_test_copies(
     content = edition_content(db, settings, day, language)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    recipient_for = recipient_factory(settings, language)
+    # A test copy must look like one in the inbox: it is not the edition as sent.
+    skeleton, variant_of = _edition_skeleton(
+        settings, language, (content.subject, content.html, content.text),
+        _frozen_variants(db, content.edition), prefix="[TEST] ",
+    )  # fmt: skip
+    recipient_for = recipient_factory(settings, language, variant_of)
     now = clock()
     recipients = []
     with db.session() as session:
@@ -700,10 +721,6 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    # A test copy must look like one in the inbox: it is not the edition as sent.
-    skeleton = skeleton_for(
-        settings, f"[TEST] {content.subject}", content.html, content.text, language=language
-    )
     copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
     return TestCopies(content.key, language, f"[TEST] {content.subject}", copies=copies)
 

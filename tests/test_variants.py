@@ -147,3 +147,17 @@ def test_audience_keys_are_normalised_and_unknown_groups_read_the_general_one() 
     assert keys("Sport", "UTC") == "sport|UTC"
     assert keys("", "Asia/Riyadh") == ""
     assert keys("Business", "UTC") == ""
+
+
+def test_test_copy_and_dry_run_use_the_readers_variant(digest: Digest, site: Path) -> None:
+    digest.ok("send", "--date", DAY, "--lang", "en")
+    sent = headlines(html_of(received(site)["science@example.com"]))
+    digest.ok("send", "--date", DAY, "--lang", "en", "--to", "science@example.com")
+    box = mailbox.Maildir(site / "outbox", create=False)
+    copies = [
+        email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+        for key in box.iterkeys()
+    ]
+    [copy] = [m for m in copies if str(m["Subject"]).startswith("[TEST] ")]
+    assert isinstance(copy, EmailMessage)
+    assert headlines(html_of(copy)) == sent
