@@ -330,3 +330,14 @@ def test_emoji_newer_than_the_unicode_tables_are_kept(tmp_path: Path) -> None:
     assert kept in rendered.text and "\ufffe" not in rendered.text
     assert parse(message_bytes(settings, rendered))["Subject"] == kept
     assert display_width("\U0001fa77") == 2
+
+
+@pytest.mark.parametrize(("language", "direction"), LANGUAGES)
+def test_text_lines_fit_with_a_long_address(tmp_path: Path, language, direction) -> None:
+    settings = make_settings(tmp_path)
+    rendered = render(settings, full_plan(language))
+    reader = sample_reader("layla.haddad.the.long.address@newsroom.example.com", "Layla")
+    _html, text = parts(message_bytes(settings, rendered, reader))
+    assert "layla.haddad.the.long.address@newsroom.example.com" in text
+    for line in text.splitlines():
+        assert display_width(line) <= 78 or is_url_line(line), line

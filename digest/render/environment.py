@@ -89,9 +89,19 @@ def _field(value: Any, html: bool) -> str:
 def _wrap_filter(
     value: Any, width: int = 78, indent: str = "", first_indent: str | None = None
 ) -> Any:
-    """`wrap` for text templates; keeps a composed string (and its placeholders) intact."""
-    wrapped = wrap(str(value), width, indent, first_indent)
+    """`wrap` for text templates; keeps a composed string (and its placeholders) intact.
+
+    The address placeholder is wrapped as if it were `ADDRESS_COLUMNS` wide, so the line
+    it lands on still fits once a real address replaces it."""
+    text = str(value)
+    stand_in = placeholders.EMAIL.ljust(ADDRESS_COLUMNS, "\x01")
+    wrapped = wrap(text.replace(placeholders.EMAIL, stand_in), width, indent, first_indent)
+    wrapped = wrapped.replace(stand_in, placeholders.EMAIL)
     return Composed(wrapped) if isinstance(value, Composed) else wrapped
+
+
+#: Columns reserved for a subscriber's address where text is wrapped around it.
+ADDRESS_COLUMNS = 64
 
 
 def translator(catalogue: Catalogue) -> Any:
