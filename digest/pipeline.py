@@ -524,6 +524,21 @@ def _edition_skeleton(
     return readers.edition_skeleton(settings, make(*content), variants, make)
 
 
+def _ensure_variants(
+    db: Database, settings: Settings, edition: Edition, now: datetime
+) -> dict[str, EditionVariant]:
+    """Freeze the variants of reader groups that appeared since the edition was frozen;
+    when another process froze the same group first, theirs is kept."""
+    try:
+        with db.session() as session:
+            session.add(edition)
+            return readers.ensure_variants(session, settings, edition, now)
+    except IntegrityError:
+        with db.session() as session:
+            session.add(edition)
+            return readers.ensure_variants(session, settings, edition, now)
+
+
 def _frozen_variants(db: Database, edition: Edition | None) -> dict[str, EditionVariant]:
     """The variants frozen so far (nothing is frozen here: for dry runs and test copies)."""
     if edition is None:
@@ -569,11 +584,11 @@ def send(
     if edition.status == EditionStatus.SENT:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
+    variants = _ensure_variants(db, settings, edition, clock())
     with db.session() as session:
         session.add(edition)
         edition.status = EditionStatus.SENDING
         report.created = outbox.create_deliveries(session, edition, clock())
-        variants = readers.ensure_variants(session, settings, edition, clock())
     content = (edition.subject, edition.html_template, edition.text_template)
     skeleton, variant_of = _edition_skeleton(settings, language, content, variants)
     report.result = drain(

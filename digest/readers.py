@@ -8,7 +8,7 @@ the general edition.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from digest.message import MessageSkeleton
 from digest.models import Edition, EditionVariant
 from digest.render import RenderedEdition, render_edition
 from digest.selection import EditionPlan, plan_edition
-from digest.selection.plan import Window
+from digest.selection.plan import Story, Window
 from digest.variants import (
     POOL_FACTOR,
     Audience,
@@ -69,8 +69,12 @@ def encoded_pool(session: Session, settings: Settings, edition_plan: EditionPlan
 
 
 def _render_group(
-    settings: Settings, base: EditionPlan, general: list, pool: list, audience: Audience
-) -> tuple[list, RenderedEdition]:
+    settings: Settings,
+    base: EditionPlan,
+    general: Sequence[Story],
+    pool: Sequence[Story],
+    audience: Audience,
+) -> tuple[list[Story], RenderedEdition]:
     stories = personal_stories(
         general, pool or general, audience.sections,
         top_stories=settings.selection.top_stories,
@@ -135,10 +139,11 @@ def subscriber_rendering(
             )
         general, base = frozen_stories(edition), _base(edition)
         pool = decode_stories(session, edition.pool)
-    else:
-        assert edition_plan is not None
+    elif edition_plan is not None:
         general, base = edition_plan.stories, edition_plan
         pool = pool_plan(session, settings, edition_plan).stories if audience.sections else []
+    else:
+        raise ValueError("subscriber_rendering needs the edition or its plan")
     _stories, rendered = _render_group(settings, base, general, pool, audience)
     return _rendering(rendered)
 
