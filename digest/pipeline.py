@@ -393,6 +393,7 @@ def preview_message(
         )
         if personal is not None:  # exactly the reader group's variant
             subject, html, text = personal.subject, personal.html, personal.text
+            stories = personal.stories
     skeleton = skeleton_for(settings, subject, html, text, language=language)
     recipient = recipient_factory(settings, language)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)

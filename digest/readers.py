@@ -27,6 +27,7 @@ from digest.variants import (
     VariantSkeleton,
     audience_of,
     audiences,
+    decode_ids,
     decode_stories,
     encode_stories,
     frozen_stories,
@@ -113,8 +114,8 @@ def ensure_variants(
     return stored
 
 
-def _rendering(rendered: RenderedEdition) -> Rendering:
-    return Rendering(rendered.subject, rendered.preheader, rendered.html, rendered.text)
+def _rendering(rendered: RenderedEdition, stories: int = 0) -> Rendering:
+    return Rendering(rendered.subject, rendered.preheader, rendered.html, rendered.text, stories)
 
 
 def subscriber_rendering(
@@ -134,9 +135,11 @@ def subscriber_rendering(
     if edition is not None:
         variant = stored_variants(session, edition.id).get(audience.key)
         if variant is not None:
+            shown = len(decode_ids(variant.stories))
             return Rendering(
-                variant.subject, variant.preheader, variant.html_template, variant.text_template
-            )
+                variant.subject, variant.preheader, variant.html_template,
+                variant.text_template, shown,
+            )  # fmt: skip
         general, base = frozen_stories(edition), _base(edition)
         pool = decode_stories(session, edition.pool)
     elif edition_plan is not None:
@@ -144,8 +147,8 @@ def subscriber_rendering(
         pool = pool_plan(session, settings, edition_plan).stories if audience.sections else []
     else:
         raise ValueError("subscriber_rendering needs the edition or its plan")
-    _stories, rendered = _render_group(settings, base, general, pool, audience)
-    return _rendering(rendered)
+    stories, rendered = _render_group(settings, base, general, pool, audience)
+    return _rendering(rendered, len(stories))
 
 
 def edition_skeleton(

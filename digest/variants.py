@@ -100,9 +100,14 @@ def encode_stories(stories: Sequence[Story]) -> str:
     return json.dumps([[s.article.id, [r.article.id for r in s.related]] for s in stories])
 
 
+def decode_ids(value: str) -> list[Any]:
+    """[[top id, [related ids]], ...] from `encode_stories`."""
+    return list(json.loads(value)) if value else []
+
+
 def decode_stories(session: Session, value: str) -> list[Story]:
     """Stories back from `encode_stories` (articles loaded in one query)."""
-    entries: list[Any] = json.loads(value) if value else []
+    entries = decode_ids(value)
     ids = {top for top, _ in entries} | {item for _, related in entries for item in related}
     articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
     return [
@@ -136,6 +141,8 @@ class Rendering:
     preheader: str
     html: str
     text: str
+    #: Top stories shown.
+    stories: int = 0
 
 
 def store_variant(

@@ -120,6 +120,8 @@ def test_preview_for_a_subscriber_is_exactly_their_message(digest: Digest, site:
         "--out", "after",
     )  # fmt: skip
     assert "frozen edition" in after.stdout
+    sport = digest.ok("preview", "--date", DAY, "--lang", "en", "--subscriber", "sport@example.com")
+    assert "frozen edition, 4 top stories" in sport.stdout
     sent = received(site)["science@example.com"]
     html = sent.get_body(("html",))
     assert html is not None
