@@ -152,3 +152,44 @@ def test_the_demo_keeps_its_sample_identity(digest: Digest, tmp_path: Path) -> N
     text = report.config_path.read_text(encoding="utf-8")
     assert 'name = {en = "Arab Press", ar = "عرب برس"}' in text
     assert "postal_address" in text and "sample publication" in text
+
+
+def test_init_asks_for_the_identity_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, init prompts for what the options did not give."""
+    import os
+    import subprocess
+    import sys
+    import tomllib
+
+    from tests.conftest import REPO
+
+    controller, terminal = os.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {k: v for k, v in env.items() if not k.startswith("DIGEST_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "init", "--name", "Daily Bugle"],
+        cwd=tmp_path, env=env, stdin=terminal, stdout=terminal, stderr=terminal,
+    )  # fmt: skip
+    os.close(terminal)
+    answers = b"https://bugle.example.org\nnews@bugle.example.org\n1 Main St, Springfield\n"
+    os.write(controller, answers)
+    shown = b""
+    try:
+        while process.poll() is None or shown.count(b"\n") < 4:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        process.wait(timeout=60)
+        os.close(controller)
+    assert process.returncode == 0, shown.decode(errors="replace")
+    assert b"Site address" in shown and b"Publication name" not in shown
+    config = tomllib.loads((tmp_path / "digest.toml").read_text(encoding="utf-8"))
+    assert config["site"]["name"] == "Daily Bugle"
+    assert config["site"]["url"] == "https://bugle.example.org"
+    assert config["mail"]["from"] == "news@bugle.example.org"
+    assert config["site"]["postal_address"] == "1 Main St, Springfield"
