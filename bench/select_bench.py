@@ -189,12 +189,17 @@ def run_once(path: Path, trace: bool) -> dict:
     }
 
 
-def child(path: Path, trace: bool) -> dict:
+def child(path: Path, trace: bool, tree: Path | None = None) -> dict:
+    """One run in a fresh process; with `tree`, of the digest package in that source tree."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
     output = subprocess.run(
         [sys.executable, __file__, "--child", str(path), *(["--trace"] if trace else [])],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout
     return json.loads(output)
 
@@ -204,6 +209,15 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10000)
     parser.add_argument("--archive", type=int, default=50000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--database", type=Path, help="keep the generated database here and reuse it next time"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="source tree of another version (e.g. 'git archive main'): run it on the same "
+        "database, alternating with this one, and print the ratio",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,15 +225,22 @@ def main() -> None:
         print(json.dumps(run_once(args.child, args.trace)))
         return
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
-        started = time.perf_counter()
-        build_database(path, args.window, args.archive)
-        print(
-            f"database: {args.window:,} window + {args.archive:,} archive articles "
-            f"(built in {time.perf_counter() - started:.0f} s)"
-        )
+        path = args.database or Path(folder) / "bench.db"
+        if path.exists():
+            print(f"database: {path.name}, reused")
+        else:
+            started = time.perf_counter()
+            build_database(path, args.window, args.archive)
+            print(
+                f"database: {args.window:,} window + {args.archive:,} archive articles "
+                f"(built in {time.perf_counter() - started:.0f} s)"
+            )
         load_before = f"{os.getloadavg()[0]:.2f}"
-        runs = [child(path, trace=False) for _ in range(args.runs)]
+        runs, baseline = [], []
+        for _ in range(args.runs):
+            runs.append(child(path, trace=False))
+            if args.baseline:
+                baseline.append(child(path, trace=False, tree=args.baseline))
         traced = child(path, trace=True)
     seconds = statistics.median(run["seconds"] for run in runs)
     cpu = statistics.median(run["cpu_seconds"] for run in runs)
@@ -236,6 +257,14 @@ def main() -> None:
         f"(process peak RSS {peak:.0f} MB); Python allocations peak "
         f"{traced['traced_peak_mb']:.0f} MB"
     )
+    if baseline:
+        base_wall = statistics.median(run["seconds"] for run in baseline)
+        base_cpu = statistics.median(run["cpu_seconds"] for run in baseline)
+        print(
+            f"baseline ({args.baseline.name}): median {base_wall:.2f} s wall, {base_cpu:.2f} s "
+            f"CPU; this version / baseline: {seconds / base_wall:.2f} wall, "
+            f"{cpu / base_cpu:.2f} CPU"
+        )
     print(f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} (2 cores)")
 
 

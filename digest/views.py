@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from digest.models import Article
-from digest.selection.plan import EditionPlan
+from digest.selection.plan import EditionPlan, Explanation, Report
 from digest.selection.selector import RelatedReport
 
 
@@ -37,23 +37,77 @@ def article_dict(article: Article) -> dict[str, Any]:
     }
 
 
-def plan_dict(plan: EditionPlan) -> dict[str, Any]:
+def plan_dict(plan: EditionPlan, *, explain: bool = False) -> dict[str, Any]:
+    """`digest select --json`; with `explain`, each story also has "explanation"."""
+    stories = []
+    for story in plan.stories:
+        shown: dict[str, Any] = {
+            "article": article_dict(story.article),
+            "score": story.score,
+            "related": [
+                {"article": article_dict(item.article), "similarity": item.similarity}
+                for item in story.related
+            ],
+        }
+        if explain and story.explanation is not None:
+            shown["explanation"] = explanation_dict(story.explanation)
+        stories.append(shown)
     return {
         "date": plan.date.isoformat(),
         "language": plan.language,
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end)},
-        "stories": [
-            {
-                "article": article_dict(story.article),
-                "score": story.score,
-                "related": [
-                    {"article": article_dict(item.article), "similarity": item.similarity}
-                    for item in story.related
-                ],
-            }
-            for story in plan.stories
-        ],
+        "stories": stories,
     }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "guid": report.guid,
+        "title": report.title,
+        "source": report.source,
+        "section": report.section,
+        "published_at": iso(report.published_at),
+    }
+    if report.score is not None:
+        shown["score"] = report.score
+    return shown
+
+
+def explanation_dict(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "score_parts": {
+            "priority": explanation.priority,
+            "popularity": explanation.popularity,
+            "recency": explanation.recency,
+            "coverage": explanation.coverage,
+        },
+        "sources": explanation.sources,
+        "reports": [report_dict(report) for report in explanation.reports],
+        "beat_on_section": [report_dict(report) for report in explanation.beaten],
+    }
+
+
+def explanation_lines(explanation: Explanation, indent: str = "      ") -> list[str]:
+    """`digest select --explain`: the score in parts, the reports grouped into the
+    story, the candidates it beat on section diversity."""
+    sources = "source" if explanation.sources == 1 else "sources"
+    lines = [
+        f"{indent}score = priority {explanation.priority:.2f} + popularity "
+        f"{explanation.popularity:.2f} + recency {explanation.recency:.2f} + coverage "
+        f"{explanation.coverage:.2f} ({explanation.sources} {sources})"
+    ]
+    if explanation.reports:
+        lines.append(f"{indent}grouped into it ({len(explanation.reports)}):")
+        lines.extend(
+            f"{indent}  {iso(r.published_at)}  {r.title} ({r.guid}, {r.source or '-'})"
+            for r in explanation.reports
+        )
+    for report in explanation.beaten:
+        lines.append(
+            f"{indent}beat on section diversity: [{report.section or '-'}] {report.title} "
+            f"(score {report.score})"
+        )
+    return lines
 
 
 def related_list(report: RelatedReport) -> list[dict[str, Any]]:

@@ -79,3 +79,22 @@ def test_missing_data_set_exits_1_with_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path.resolve()) in lines[0]
+
+
+def test_related_finds_same_event_partners_and_not_other_events() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "related_eval", REPO / "bench" / "related_eval.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["related_eval"] = module
+    spec.loader.exec_module(module)
+    pairs = module.read_pairs(module.DEFAULT_PAIRS)
+    assert {(p.language, p.label) for p in pairs} == {
+        (language, label) for language in ("en", "ar") for label in ("same", "different")
+    }
+    found = module.evaluate(pairs)
+    same = [hit for labels in found.values() for hit in labels["same"]]
+    different = [hit for labels in found.values() for hit in labels["different"]]
+    assert sum(same) / len(same) >= 0.85
+    assert sum(different) / len(different) <= 0.05

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from digest.config import SelectionSettings
 from digest.selection.corpus import Corpus, Doc, scan
 from digest.selection.groups import near_duplicate_groups
-from digest.selection.picking import fill, pick_top_stories
+from digest.selection.picking import pick_top_stories
 from digest.selection.scoring import coverage, popularity, recency
 from digest.selection.selector import choose
 
@@ -90,21 +90,23 @@ def test_recency_popularity_and_coverage_scales() -> None:
     assert views[0] == 1.0 and 0.0 < views[1] < 1.0
     assert views[2] == (views[0] + views[1]) / 2  # unknown counts as the median
     assert popularity([make_doc(1, LION)[0]]) == [0.0]
-    group_docs = [make_doc(n, LION, source=src)[0] for n, src in ((1, "a"), (2, "b"), (3, "b"))]
-    assert coverage([0, 0, 2], group_docs) == [0.5, 0.5, 0.0]
-    assert coverage([0, 0, 0], group_docs)[0] == 1.0 - 1.0 / 2.5
+    assert coverage([2, 2, 1, 0]) == [0.5, 0.5, 0.0, 0.0]
 
 
 def test_pick_keeps_sections_diverse_and_sets_aside_the_same_story() -> None:
     ranked = [make_doc(n, LION, section="World")[0] for n in range(1, 6)]
     ranked.append(make_doc(6, FILM, section="Culture")[0])
-    picked, _ = pick_top_stories(ranked, 4, lambda a, b: False)
+    outcome = pick_top_stories(ranked, 4, lambda a, b: False)
+    picked = outcome.picked
     assert [d.section for d in picked[:3]] == ["World", "World", "Culture"]
     assert picked[3].section == "World"  # no other section has candidates: the cap gives way
-    picked, set_aside = pick_top_stories(ranked, 3, lambda a, b: {a.id, b.id} == {1, 2})
-    assert [d.id for d in picked] == [1, 6, 3]
-    assert set_aside[0].id == 2
-    assert [d.id for d in fill(picked, set_aside, 5)] == [2, 4]
+    assert [d.id for d in outcome.beaten[6]] == [3, 4, 5]  # passed over for the section cap
+    assert picked[3].id == 3 and outcome.beaten[1] == outcome.beaten[3] == []
+    outcome = pick_top_stories(ranked, 3, lambda a, b: {a.id, b.id} == {1, 2})
+    assert [d.id for d in outcome.picked] == [1, 6, 3]
+    assert [d.id for d in outcome.same_event[1]] == [2]
+    outcome = pick_top_stories(ranked, 5, lambda a, b: {a.id, b.id} == {1, 2})
+    assert [d.id for d in outcome.picked] == [1, 3, 6, 4, 5]  # the same event never fills
 
 
 def test_choose_one_top_per_event_and_related_without_filler() -> None:

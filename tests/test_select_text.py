@@ -36,7 +36,7 @@ def test_presentation_forms_and_invisible_characters() -> None:
 
 
 def test_words_are_unicode_and_stop_words_of_both_languages_go() -> None:
-    assert terms("The talks in Oman ended") == ["talk", "oman", "ended"]
+    assert terms("The talks in Oman ended") == ["talk", "oman", "end"]
     assert terms("قال الوزير في بيان إن المحادثات") == terms("الوزير بيان المحادثات")
     assert "في" not in terms("في")
     assert terms("Zürich São Paulo") == ["zürich", "são", "paulo"]
@@ -50,8 +50,8 @@ def test_acronyms_numbers_and_possessives() -> None:
 def test_light_stems_conflate_only_inflections() -> None:
     assert stem("talks") == stem("talk")
     assert stem("countries") == stem("country")
-    assert stem("crisis") == "crisis" and stem("business") == "business"
-    assert stem("paris") == "paris" and stem("virus") == "virus"
+    assert stem("erupts") == stem("eruption") and stem("viruses") == stem("virus")
+    assert stem("paris") != stem("pair") and stem("crisis") != stem("cris")
     assert stem(normalise("المحادثات")) == stem(normalise("محادثات"))
     assert stem(normalise("والولايات")) == stem(normalise("الولايات"))
     assert stem(normalise("النووية")) == stem(normalise("النووي"))
@@ -110,3 +110,11 @@ def test_demonyms_join_their_place_whichever_comes_first() -> None:
         vocabulary.count("guards", "").ids[0]
     }
     assert len(vocabulary.count("Israel Israeli Pakistan Pakistani", "").ids) == 2
+
+
+def test_arabic_one_letter_proclitics_join_the_bare_word_whichever_comes_first() -> None:
+    for first, second in (("لتايوان", "تايوان"), ("تايوان", "بتايوان")):
+        vocabulary = Vocabulary()
+        assert vocabulary.count(first, "").ids == vocabulary.count(second, "").ids
+    vocabulary = Vocabulary()
+    assert vocabulary.count("بحر", "").ids != vocabulary.count("حر", "").ids  # too short

@@ -6,22 +6,30 @@ import click
 
 from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
-from digest.views import iso, plan_dict
+from digest.views import explanation_lines, iso, plan_dict
 
 
 @click.command("select")
 @click.option("--date", "day", help="Edition date YYYY-MM-DD [default: today, schedule zone].")
 @click.option("--lang", "language", help="Edition language [default: first site language].")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (see README).")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also show why: each story's score in parts, the reports grouped into it, and "
+    "the candidates it beat on section diversity.",
+)
 @pass_app
-def select_command(app: App, day: str | None, language: str | None, as_json: bool) -> None:
+def select_command(
+    app: App, day: str | None, language: str | None, as_json: bool, explain: bool
+) -> None:
     """Show the edition plan: top stories and related items. Changes nothing."""
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
     with app.session() as session:
         plan = pipeline.plan(session, settings, edition_day, language or settings.site.languages[0])
         if as_json:
-            print_json(plan_dict(plan))
+            print_json(plan_dict(plan, explain=explain))
             return
         if plan.is_empty:
             between = f"between {iso(plan.window.start)} and {iso(plan.window.end)}"
@@ -42,6 +50,8 @@ def select_command(app: App, day: str | None, language: str | None, as_json: boo
                 f"{number:2}. [{story.article.section or '-'}] {story.article.title} "
                 f"(score {story.score})"
             )
+            if explain and story.explanation is not None:
+                click.echo("\n".join(explanation_lines(story.explanation)))
             for item in story.related:
                 click.echo(f"      related {item.similarity:.2f}: {item.article.title}")
         if len(plan.stories) < settings.selection.top_stories:

@@ -22,7 +22,7 @@ from digest.selection.similarity import (
     TITLE_CHARS,
     Vector,
     Vocabulary,
-    Weighting,
+    vectors_of,
 )
 from digest.selection.text import LINE_END, words_of_lines
 
@@ -43,6 +43,10 @@ class Doc:
     published_at: datetime
     priority: int = 0
     popularity: int | None = None
+    url: str = ""
+    #: The source gave no usable date (ingest used the feed's or the fetch time).
+    date_estimated: bool = False
+    ingested_at: datetime | None = None
     vector: Vector = EMPTY
 
     def order_key(self) -> tuple[float, str]:
@@ -70,11 +74,10 @@ class Corpus:
         fetch: DocFetcher | None = None,
     ) -> None:
         self.vocabulary = Vocabulary()
-        counts = [self.vocabulary.count(doc.title, text) for doc, text in full]
-        self.weighting = Weighting(counts)
+        vectors, self.weighting = vectors_of(self.vocabulary, [(d.title, t) for d, t in full])
         self.full = [doc for doc, _ in full]
-        for doc, doc_counts in zip(self.full, counts, strict=True):
-            doc.vector = self.weighting.vector(doc_counts)
+        for doc, vector in zip(self.full, vectors, strict=True):
+            doc.vector = vector
         self.headlines = list(headlines)
         self._fetch = fetch
         self._promoted: dict[int, Doc] = {}

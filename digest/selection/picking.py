@@ -4,57 +4,78 @@ Best score first, with two rules:
 
 - sections stay diverse: no section takes more than half the slots while another
   section still has a candidate (only then does the cap give way);
-- one story, one top story: a candidate related (similarity at or above the floor) to a
-  story already chosen is set aside, because it is better shown as that story's related
-  item than as a second top story on the same news. Set-aside candidates that do not end
-  up as related items fill the slots still empty (a quiet day), best first.
+- one event, one top story: a candidate reporting the same event as a story already
+  chosen (`events.Events.same_event`) is set aside, because it is better shown as that
+  story's related item than as a second top story on the same news. Set-aside
+  candidates never fill empty slots: on a quiet day the edition is shorter rather than
+  telling one event twice.
+
+Each pick also records the candidates it was preferred to *because of section
+diversity*: better-scoring candidates whose section had reached its cap (for
+`digest select --explain`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from digest.selection.corpus import Doc
+
+#: At most this many passed-over candidates are recorded per pick (enough to explain it).
+EXPLAINED = 10
 
 
 def _cap(count: int) -> int:
     return max(1, count // 2)
 
 
+@dataclass
+class Picking:
+    """The outcome: top stories in order, what each set aside or beat."""
+
+    picked: list[Doc] = field(default_factory=list)
+    #: Story id -> candidates set aside as the same event as that story, best first.
+    same_event: dict[int, list[Doc]] = field(default_factory=dict)
+    #: Story id -> better-scoring candidates passed over for section diversity.
+    beaten: dict[int, list[Doc]] = field(default_factory=dict)
+
+
 def pick_top_stories(
-    ranked: Sequence[Doc], count: int, related: Callable[[Doc, Doc], bool]
-) -> tuple[list[Doc], list[Doc]]:
-    """(top stories, set aside): up to `count` from `ranked` (best first); set aside are
-    the candidates related to a story picked before them, best first."""
-    picked: list[Doc] = []
-    set_aside: list[Doc] = []
+    ranked: Sequence[Doc], count: int, same_event: Callable[[Doc, Doc], bool]
+) -> Picking:
+    """Up to `count` top stories from `ranked` (best first), sections diverse, one per
+    event."""
+    outcome = Picking()
     remaining = list(ranked)
-    while remaining and len(picked) < count:
-        story = _next(remaining, picked, count)
-        if any(related(story, chosen) for chosen in picked):
-            set_aside.append(story)
-        else:
-            picked.append(story)
-    set_aside.extend(remaining)  # never compared: kept for filling, in rank order
-    return picked, set_aside
+    while remaining and len(outcome.picked) < count:
+        story, passed_over = _next(remaining, outcome.picked, count)
+        owner = next((chosen for chosen in outcome.picked if same_event(story, chosen)), None)
+        if owner is not None:
+            outcome.same_event[owner.id].append(story)
+            remaining[0:0] = passed_over  # they were not beaten: nothing was picked
+            continue
+        outcome.picked.append(story)
+        outcome.same_event[story.id] = []
+        outcome.beaten[story.id] = [
+            doc
+            for doc in passed_over[:EXPLAINED]
+            if not any(same_event(doc, chosen) for chosen in outcome.picked)
+        ]
+        remaining[0:0] = passed_over
+    return outcome
 
 
-def fill(picked: Sequence[Doc], candidates: Sequence[Doc], count: int) -> list[Doc]:
-    """More stories from `candidates` (best first) until `count`, sections diverse."""
-    chosen = list(picked)
-    remaining = list(candidates)
-    while remaining and len(chosen) < count:
-        chosen.append(_next(remaining, chosen, count))
-    return chosen[len(picked) :]
-
-
-def _next(remaining: list[Doc], picked: Sequence[Doc], count: int) -> Doc:
-    """Remove and return the best candidate whose section is under the cap, else the best."""
+def _next(remaining: list[Doc], picked: Sequence[Doc], count: int) -> tuple[Doc, list[Doc]]:
+    """Remove and return the best candidate whose section is under the cap (else the
+    best), and remove the better ones passed over because their section was full."""
     per_section: dict[str, int] = {}
     for story in picked:
         per_section[story.section] = per_section.get(story.section, 0) + 1
     cap = _cap(count)
     for position, doc in enumerate(remaining):
         if per_section.get(doc.section, 0) < cap:
-            return remaining.pop(position)
-    return remaining.pop(0)
+            passed_over = remaining[:position]
+            del remaining[: position + 1]
+            return doc, passed_over
+    return remaining.pop(0), []

@@ -20,11 +20,42 @@ class RelatedItem:
     similarity: float
 
 
+@dataclass(frozen=True)
+class Report:
+    """A window article as the selector saw it (for explanations: no ORM object)."""
+
+    guid: str
+    title: str
+    source: str
+    section: str
+    published_at: datetime
+    #: Its score, where the explanation compares scores.
+    score: float | None = None
+
+
+@dataclass
+class Explanation:
+    """Why a story is a top story: its score in weighted parts (they add up to the
+    score), the window reports grouped into it (copies, re-fetches, other reports of
+    the same event), and the better-scoring candidates it was preferred to because
+    their section had reached its share of the slots."""
+
+    priority: float
+    popularity: float
+    recency: float
+    coverage: float
+    #: Distinct sources reporting the event (coverage is 1 - 1/sources).
+    sources: int
+    reports: list[Report] = field(default_factory=list)
+    beaten: list[Report] = field(default_factory=list)
+
+
 @dataclass
 class Story:
     article: Article
     score: float
     related: list[RelatedItem] = field(default_factory=list)
+    explanation: Explanation | None = None
 
 
 @dataclass

@@ -6,25 +6,37 @@ score = weight_priority x priority            (the editor's weight, as stored)
                                                the window's median, so feeds that report
                                                no views are not punished)
       + weight_recency x recency              (0..1: halves every recency_half_life_hours
-                                               before the send time)
+                                               before the send time; 0 for a date that
+                                               is not the source's own: estimated, or
+                                               later than the article was fetched)
       + weight_coverage x coverage            (0..1: 1 - 1/reports, reports = distinct
-                                               sources in the article's near-duplicate
-                                               group + half a report for each further
-                                               piece from a source already counted)
+                                               sources reporting the article's event:
+                                               its related articles in the window,
+                                               `events.Events.coverage_sources`)
+
+Why recency is withheld from an untrusted date: an undated item is stamped with its fetch
+time, which makes it look like the newest news of the day; an accident should not earn
+the freshness a reporter's time stamp earns. Why sources and not rows: a feed that runs
+a story twice, or one article fetched again under a new guid, is one report.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from statistics import median
 
 from digest.config import SelectionSettings
 from digest.selection.corpus import Doc
 
+#: A published time further past the fetch time than this is not the source's own.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
 
 def recency(published_at: datetime, end: datetime, half_life_hours: float) -> float:
+    """1.0 at `end`, halving every `half_life_hours` before it (a time after `end`: 1.0)."""
     age_hours = max(0.0, (end - published_at).total_seconds() / 3600)
     return 0.5 ** (age_hours / max(half_life_hours, 0.1))
 
@@ -42,31 +54,51 @@ def popularity(docs: Sequence[Doc]) -> list[float]:
     ]
 
 
-def coverage(groups: Sequence[int], docs: Sequence[Doc]) -> list[float]:
-    """How widely each article's story is reported, from its near-duplicate group."""
-    pieces: dict[int, int] = {}
-    sources: dict[int, set[str]] = {}
-    for group, doc in zip(groups, docs, strict=True):
-        pieces[group] = pieces.get(group, 0) + 1
-        sources.setdefault(group, set()).add(doc.source)
-    result = []
-    for group in groups:
-        distinct = len(sources[group])
-        reports = distinct + 0.5 * (pieces[group] - distinct)
-        result.append(1.0 - 1.0 / reports)
-    return result
+def trusted_date(doc: Doc, end: datetime) -> bool:
+    """Whether the article's time is the source's own: not estimated, not after it was
+    fetched (nor after the send time)."""
+    if doc.date_estimated or doc.published_at > end + FUTURE_TOLERANCE:
+        return False
+    return doc.ingested_at is None or doc.published_at <= doc.ingested_at + FUTURE_TOLERANCE
 
 
-def scores(
-    docs: Sequence[Doc], groups: Sequence[int], end: datetime, weights: SelectionSettings
-) -> list[float]:
-    """The score of every window article (same order as `docs`)."""
+def coverage(reports: Sequence[int]) -> list[float]:
+    """0..1 from the number of distinct sources reporting each article's event."""
+    return [1.0 - 1.0 / max(count, 1) for count in reports]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    """One article's score, in parts (each already multiplied by its weight)."""
+
+    priority: float
+    popularity: float
+    recency: float
+    coverage: float
+    #: Distinct sources reporting the event (what coverage is computed from).
+    sources: int
+
+    @property
+    def total(self) -> float:
+        return self.priority + self.popularity + self.recency + self.coverage
+
+
+def score_parts(
+    docs: Sequence[Doc], reports: Sequence[int], end: datetime, weights: SelectionSettings
+) -> list[ScoreParts]:
+    """The score of every window article (same order as `docs`), in parts."""
     views = popularity(docs)
-    covered = coverage(groups, docs)
+    covered = coverage(reports)
+    half_life = weights.recency_half_life_hours
     return [
-        weights.weight_priority * doc.priority
-        + weights.weight_popularity * seen
-        + weights.weight_recency * recency(doc.published_at, end, weights.recency_half_life_hours)
-        + weights.weight_coverage * reported
-        for doc, seen, reported in zip(docs, views, covered, strict=True)
+        ScoreParts(
+            priority=weights.weight_priority * doc.priority,
+            popularity=weights.weight_popularity * seen,
+            recency=weights.weight_recency * recency(doc.published_at, end, half_life)
+            if trusted_date(doc, end)
+            else 0.0,
+            coverage=weights.weight_coverage * reported,
+            sources=count,
+        )
+        for doc, seen, reported, count in zip(docs, views, covered, reports, strict=True)
     ]

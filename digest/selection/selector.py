@@ -3,10 +3,12 @@
 1. Corpus: the window's articles in the edition's language, plus the archive of the
    `no_repeat_days` before it (`corpus`, `similarity`).
 2. Candidates: window articles that did not lead an edition sent in the last
-   `no_repeat_days`, nor are near-duplicates of one that did.
-3. Near-duplicate groups over the window (`groups`); each group's best-scoring article
-   is its candidate, and the group's reports give coverage (`scoring`).
-4. Top stories: best first, sections diverse, not two on one story (`picking`).
+   `no_repeat_days`, nor are near-duplicates of one that did, nor a second fetch of an
+   address already in the window (`identity`).
+3. Near-duplicate groups over the window (`groups`, plus every fetch of one address);
+   each group's best-scoring article is its candidate. Scores (`scoring`) count the
+   distinct sources reporting the article's event (`events`) as coverage.
+4. Top stories: best first, sections diverse, one per event (`picking`, `events`).
 5. Related items: for each top story, by similarity, from the whole corpus: at least
    `related_floor` and below `duplicate_threshold` (a copy of the same report is not
    further reading), never a top story, never twice, never two copies of one report.
@@ -17,7 +19,7 @@ evaluation script runs it on labelled headlines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -28,21 +30,31 @@ from digest.errors import SelectError
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, scan
+from digest.selection.events import Events
+from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
-from digest.selection.picking import fill, pick_top_stories
-from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
-from digest.selection.scoring import scores
-from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine, shared_terms
+from digest.selection.identity import canonical_address, source_identity
+from digest.selection.picking import pick_top_stories
+from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
+from digest.selection.scoring import ScoreParts, score_parts, trusted_date
+from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import covering_window, edition_window
+
+#: A related item scores at least this share of the best (non-copy) match.
+RELATED_RATIO = 0.85
 
 
 @dataclass
 class Choice:
-    """One top story as chosen: the document, its score, its related matches."""
+    """One top story as chosen: the document, its score (and its parts), its related
+    matches, the window reports grouped into it, the candidates it beat on section."""
 
     doc: Doc
     score: float
     related: list[Match] = field(default_factory=list)
+    parts: ScoreParts | None = None
+    reports: list[Doc] = field(default_factory=list)
+    beaten: list[tuple[Doc, float]] = field(default_factory=list)
 
 
 def choose(
@@ -56,30 +68,71 @@ def choose(
 ) -> list[Choice]:
     """Top stories and related items from documents in memory (window in publication order).
 
-    `excluded` articles are never top stories; neither are near-duplicates of `past_tops`.
+    `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
+    nor second fetches of one address (`identity.canonical_address`).
     """
-    groups = near_duplicate_groups(
-        [doc.vector for doc in window_docs], selection.duplicate_threshold
+    vectors = [doc.vector for doc in window_docs]
+    graph = KeyGraph(vectors)
+    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
+    groups, refetched = _join_same_address(groups, window_docs)
+    events = Events(
+        vectors,
+        graph,
+        selection.related_floor,
+        [source_identity(doc.source, doc.url) for doc in window_docs],
+        lambda number: frozenset(corpus.vocabulary.count(window_docs[number].title, "").ids),
     )
-    doc_scores = scores(window_docs, groups, end, selection)
-    excluded = excluded | repeats_of(past_tops, window_docs, selection)
-    ranked = _representatives(window_docs, groups, doc_scores, excluded)
+    del graph  # the pairs are kept by `groups` and `events`: free the products
+    parts = score_parts(window_docs, events.coverage_sources(), end, selection)
+    excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
+    undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
+    ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
+    index_of = {doc.id: number for number, doc in enumerate(window_docs)}
+    outcome = pick_top_stories(
+        [doc for _, doc in ranked],
+        selection.top_stories,
+        lambda first, second: events.same_event(index_of[first.id], index_of[second.id]),
+    )
     score_of = {doc.id: score for score, doc in ranked}
-    tops, set_aside = pick_top_stories(
-        [doc for _, doc in ranked], selection.top_stories, _related_test(selection.related_floor)
-    )
-    choices = [Choice(doc, score_of[doc.id]) for doc in tops]
-    used = {doc.id for doc in tops}
-    _attach_related(corpus, choices, selection, used)
-    leftovers = [doc for doc in set_aside if doc.id not in used]
-    if len(choices) < selection.top_stories and leftovers:
-        extra = [
-            Choice(doc, score_of[doc.id]) for doc in fill(tops, leftovers, selection.top_stories)
-        ]
-        used.update(choice.doc.id for choice in extra)
-        _attach_related(corpus, extra, selection, used)
-        choices.extend(extra)
+    members: dict[int, list[Doc]] = {}
+    for group, doc in zip(groups, window_docs, strict=True):
+        members.setdefault(group, []).append(doc)
+    choices = []
+    for doc in outcome.picked:
+        grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
+        grouped += outcome.same_event[doc.id]
+        choices.append(
+            Choice(
+                doc,
+                score_of[doc.id],
+                parts=parts[index_of[doc.id]],
+                reports=sorted(grouped, key=Doc.order_key),
+                beaten=[(other, score_of[other.id]) for other in outcome.beaten[doc.id]],
+            )
+        )
+    _attach_related(corpus, choices, selection, {doc.id for doc in outcome.picked} | refetched)
     return choices
+
+
+def _join_same_address(
+    groups: Sequence[int], docs: Sequence[Doc]
+) -> tuple[list[int], frozenset[int]]:
+    """Groups with every fetch of one address joined; the ids of the later fetches."""
+    joined = list(groups)
+    first_at: dict[str, int] = {}
+    later: set[int] = set()
+    for number, doc in enumerate(docs):  # publication order: the first fetch comes first
+        address = canonical_address(doc.url)
+        if not address:
+            continue
+        first = first_at.setdefault(address, number)
+        if first == number:
+            continue
+        later.add(doc.id)
+        keep, drop = sorted((joined[first], joined[number]))
+        if keep != drop:
+            joined = [keep if group == drop else group for group in joined]
+    return joined, frozenset(later)
 
 
 def _representatives(
@@ -87,32 +140,26 @@ def _representatives(
     groups: Sequence[int],
     doc_scores: Sequence[float],
     excluded: frozenset[int],
+    undated: frozenset[int] = frozenset(),
 ) -> list[tuple[float, Doc]]:
-    """The best-scoring allowed article of each group, best first (ties: newest, guid)."""
+    """The best-scoring allowed article of each group, best first (ties: newest, guid).
+
+    Articles whose date is not the source's own (`undated`) come after every dated one,
+    whatever their score: a backlog stamped with its fetch time, or a feed whose dates
+    could not be read, must not lead an edition over the day's dated news.
+    """
+
+    def rank(score: float, doc: Doc) -> tuple[bool, float, float, str]:
+        return (doc.id in undated, -score, *doc.order_key())
+
     best: dict[int, tuple[float, Doc]] = {}
     for group, score, doc in zip(groups, doc_scores, docs, strict=True):
         if doc.id in excluded:
             continue
         held = best.get(group)
-        if held is None or (-score, *doc.order_key()) < (-held[0], *held[1].order_key()):
+        if held is None or rank(score, doc) < rank(*held):
             best[group] = (score, doc)
-    return sorted(best.values(), key=lambda pair: (-pair[0], *pair[1].order_key()))
-
-
-def _related_test(floor: float) -> Callable[[Doc, Doc], bool]:
-    """Whether a candidate is related to a chosen story (by the related items' rule)."""
-    query_of: dict[int, dict[int, float]] = {}
-
-    def related(candidate: Doc, story: Doc) -> bool:
-        query = query_of.get(story.id)
-        if query is None:
-            query = query_of[story.id] = story.vector.as_dict()
-        return (
-            cosine(query, candidate.vector) >= floor
-            and shared_terms(query, candidate.vector) >= RELATED_MIN_TERMS
-        )
-
-    return related
+    return sorted(best.values(), key=lambda pair: rank(*pair))
 
 
 def repeats_of(
@@ -134,20 +181,42 @@ def _attach_related(
     found = corpus.search(
         [choice.doc.vector for choice in choices], selection.related_floor, RELATED_MIN_TERMS
     )
-    for choice, matches in zip(choices, found, strict=True):
+    for choice, all_matches in zip(choices, found, strict=True):
+        matches = close_to_best(
+            [m for m in all_matches if m.doc.id != choice.doc.id], selection.duplicate_threshold
+        )
         chosen: list[dict[int, float]] = []
+        addresses = {canonical_address(choice.doc.url)} - {""}
         for match in matches:
             if len(choice.related) == selection.related_per_story:
                 break
             if match.doc.id in used or match.similarity >= selection.duplicate_threshold:
                 continue
+            address = canonical_address(match.doc.url)
+            if address in addresses:
+                continue  # another fetch of a page already shown
             if any(
                 cosine(other, match.doc.vector) >= selection.duplicate_threshold for other in chosen
             ):
                 continue
             choice.related.append(match)
+            if address:
+                addresses.add(address)
             chosen.append(match.doc.vector.as_dict())
             used.add(match.doc.id)
+
+
+def close_to_best(matches: Sequence[Match], duplicate_threshold: float) -> list[Match]:
+    """The matches (best first) within `RELATED_RATIO` of the best one that is not a copy.
+
+    A different event on the same topic (another earthquake, another rate rise) shares
+    the topic's words and can pass the floor; beside a report of the same event it
+    scores clearly lower (on bench/related_eval.py's hard pairs, at most 0.81 of the
+    same-event partner's similarity). Copies (at or above `duplicate_threshold`) stay,
+    and do not set the bar: they are the same report, not further reading.
+    """
+    best = next((m.similarity for m in matches if m.similarity < duplicate_threshold), 0.0)
+    return [m for m in matches if m.similarity >= RELATED_RATIO * best]
 
 
 def build_corpus(
@@ -196,8 +265,30 @@ def plan_edition(
     )
     for choice in choices:
         related = [RelatedItem(loaded[m.doc.id], round(m.similarity, 4)) for m in choice.related]
-        plan.stories.append(Story(loaded[choice.doc.id], round(choice.score, 4), related))
+        story = Story(loaded[choice.doc.id], round(choice.score, 4), related, explain(choice))
+        plan.stories.append(story)
     return plan
+
+
+def explain(choice: Choice) -> Explanation | None:
+    """The choice's explanation, rounded like the plan's scores."""
+    if choice.parts is None:
+        return None
+    parts = choice.parts
+    return Explanation(
+        priority=round(parts.priority, 4),
+        popularity=round(parts.popularity, 4),
+        recency=round(parts.recency, 4),
+        coverage=round(parts.coverage, 4),
+        sources=parts.sources,
+        reports=[_report(doc) for doc in choice.reports],
+        beaten=[_report(doc, score) for doc, score in choice.beaten],
+    )
+
+
+def _report(doc: Doc, score: float | None = None) -> Report:
+    rounded = None if score is None else round(score, 4)
+    return Report(doc.guid, doc.title, doc.source, doc.section, doc.published_at, rounded)
 
 
 @dataclass
@@ -247,11 +338,14 @@ def related_articles(
     query = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
     if query is None:
         query = corpus.vector_for(own[0][0].title, own[0][1]) if own else EMPTY
-    matches = [
-        match
-        for match in corpus.search([query], selection.related_floor, RELATED_MIN_TERMS)[0]
-        if match.doc.id != article.id
-    ]
+    matches = close_to_best(
+        [
+            match
+            for match in corpus.search([query], selection.related_floor, RELATED_MIN_TERMS)[0]
+            if match.doc.id != article.id
+        ],
+        selection.duplicate_threshold,
+    )
     matches = matches[: max(limit, 0)]
     loaded = store.articles(session, [m.doc.id for m in matches])
     report = RelatedReport(article, window)

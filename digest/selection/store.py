@@ -24,6 +24,13 @@ from digest.selection.text import plain
 _SUMMARY_CHARS = 3 * OPENING_CHARS
 _CHUNK = 500
 
+#: The article's address: a canonical URL where ingest stores one, else the URL.
+_CANONICAL = getattr(Article, "canonical_url", None)
+_ADDRESS = (
+    func.coalesce(func.nullif(_CANONICAL, ""), Article.url)
+    if _CANONICAL is not None
+    else Article.url
+)
 _DOC_COLUMNS = (
     Article.id,
     Article.guid,
@@ -33,6 +40,9 @@ _DOC_COLUMNS = (
     Article.published_at,
     Article.priority,
     Article.popularity,
+    _ADDRESS,
+    Article.date_estimated,
+    Article.ingested_at,
 )
 _TEXT_COLUMNS = (
     func.substr(Article.summary, 1, _SUMMARY_CHARS),
@@ -50,6 +60,9 @@ def _doc(row: Any) -> Doc:
         published_at=row[5],
         priority=row[6] or 0,
         popularity=row[7],
+        url=row[8] or "",
+        date_estimated=bool(row[9]),
+        ingested_at=row[10],
     )
 
 
@@ -73,7 +86,7 @@ def window_docs(
             Article.published_at < end,
         )
     )
-    return _by_publication((_doc(row), _text(row[8], row[9])) for row in rows)
+    return _by_publication((_doc(row), _text(row[11], row[12])) for row in rows)
 
 
 def archive_docs(
@@ -109,7 +122,7 @@ def docs_with_text(session: Session, ids: Sequence[int]) -> list[tuple[Doc, str]
     for offset in range(0, len(ids), _CHUNK):
         chunk = list(ids[offset : offset + _CHUNK])
         rows = session.execute(select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk)))
-        found.extend((_doc(row), _text(row[8], row[9])) for row in rows)
+        found.extend((_doc(row), _text(row[11], row[12])) for row in rows)
     return _by_publication(found)
 
 

@@ -7,8 +7,10 @@ Nothing here changes what readers see; it decides which words two articles share
   invisible format characters (zero-width joiners, bidi marks, soft hyphens) removed.
 - Arabic normalisation: tashkeel (diacritics) and tatweel removed; أ إ آ ٱ → ا,
   ة → ه, ى → ي (and the Persian-keyboard ی ک → ي ك), so spelling variants match.
-- Light stemming, not aggressive stemming: English plural/verb -s (Harman's S-stemmer,
-  leaving -is words such as "crisis" alone) and Arabic "light10" (Larkey et al. 2007:
+- English: the Snowball (Porter2) stemmer via PyStemmer, so "erupts" and "eruption",
+  "Iceland" and "Icelandic" meet (on the labelled pairs of bench/related_eval.py it
+  raised same-event partners found in the top 3 from 11 of 12 to 12 of 12 in English).
+- Arabic: light stemming, not aggressive stemming: "light10" (Larkey et al. 2007:
   the conjunction و, the article forms ال وال بال كال فال لل, and common suffixes, here
   removed until none is left, so a nisba adjective and its noun, إيراني and إيران,
   meet). English demonyms join their place when both occur (Iranian and Iran, Syrian
@@ -25,6 +27,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from html import unescape
+
+import Stemmer
 
 from digest.selection import stopwords
 
@@ -109,16 +113,19 @@ def stem(word: str) -> str:
     return word
 
 
+_SNOWBALL = Stemmer.Stemmer("english")
+_SNOWBALL.maxCacheSize = 50000
+
+
 def _english_stem(word: str) -> str:
-    if len(word) <= 3 or not word.endswith("s"):
-        return word
-    if word.endswith("ies") and not word.endswith(("eies", "aies")):
-        return word[:-3] + "y"
-    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
-        return word[:-1]
-    if word.endswith(("us", "ss", "is")):
-        return word
-    return word[:-1]
+    return _SNOWBALL.stemWord(word)
+
+
+def stem_all(words: list[str]) -> list[str]:
+    """`stem` of each word; English words stemmed in one call to the C stemmer."""
+    english = [word for word in words if word.isascii()]
+    stems = dict(zip(english, _SNOWBALL.stemWords(english), strict=True))
+    return [stems[word] if word in stems else stem(word) for word in words]
 
 
 def _arabic_stem(word: str) -> str:

@@ -1,0 +1,169 @@
+"""`digest articles related` on labelled pairs of news articles, English and Arabic.
+
+bench/data/related_pairs.jsonl holds pairs written for this check (real events of
+2020-2024, each told twice in different words, as two outlets would): one object per
+line, `{"language", "label": "same" | "different", "a": {"title", "summary"},
+"b": {"title", "summary"}}`. A "same" pair reports one event; a "different" pair is a
+clearly different event on the same topic (two earthquakes, two bridge collapses), the
+hard case for a similarity measure. Each article A has one same-event partner and one
+different-event partner.
+
+All articles go into one SQLite database (A, then its partners a few hours later, each
+group a day after the previous one, so the corpora overlap as a real archive does), and
+for each pair `related_articles(A, limit=3)` is asked, as `digest articles related A
+--limit 3` does. Printed, per language and overall:
+
+- same-event partner in the top 3: the share of "same" pairs whose B is listed
+  (higher is better; the issue asks for at least 85%);
+- different event in the top 3: the share of "different" pairs whose B is listed
+  (lower is better; at most 5%).
+
+    python bench/related_eval.py [--pairs FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_PAIRS = REPO / "bench" / "data" / "related_pairs.jsonl"
+START = datetime(2024, 3, 1, 6, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Pair:
+    language: str
+    label: str
+    a: dict[str, str]
+    b: dict[str, str]
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            pairs.append(Pair(item["language"], item["label"], item["a"], item["b"]))
+        except (ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"related_eval: {path.name}: line {number}: {e}") from None
+    return pairs
+
+
+def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
+    """Store every article; pair number -> (guid of A, guid of B)."""
+    from digest.db import Database
+    from digest.models import Article
+
+    guids: dict[int, tuple[str, str]] = {}
+    groups: dict[tuple[str, str], int] = {}
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with db.session() as session:
+
+        def add(guid: str, text: dict[str, str], language: str, when: datetime, src: str) -> None:
+            session.add(
+                Article(
+                    guid=guid,
+                    url=f"https://{src}.example/{guid}",
+                    title=text["title"],
+                    summary=text["summary"],
+                    body="",
+                    section="World",
+                    language=language,
+                    published_at=when,
+                    source=f"https://{src}.example/rss",
+                    content_hash=guid,
+                    ingested_at=when,
+                )
+            )
+
+        for number, pair in enumerate(pairs):
+            key = (pair.language, pair.a["title"])
+            if key not in groups:
+                groups[key] = len(groups)
+                add(
+                    f"a{groups[key]}",
+                    pair.a,
+                    pair.language,
+                    START + timedelta(days=len(groups)),
+                    "a",
+                )
+            group = groups[key]
+            day = START + timedelta(days=group + 1)
+            partner = f"{pair.label}{group}"
+            add(
+                partner,
+                pair.b,
+                pair.language,
+                day + timedelta(hours=3 if pair.label == "same" else 5),
+                "b",
+            )
+            guids[number] = (f"a{group}", partner)
+    db.dispose()
+    return guids
+
+
+def evaluate(pairs: Sequence[Pair], top: int = 3) -> dict[str, dict[str, list[bool]]]:
+    """language -> label -> [partner listed in the top `top`] per pair."""
+    from digest.config import Settings
+    from digest.db import Database
+    from digest.selection import related_articles
+
+    settings = Settings()
+    found: dict[str, dict[str, list[bool]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pairs.db"
+        guids = build(path, pairs)
+        db = Database(f"sqlite:///{path}")
+        with db.session() as session:
+            for number, pair in enumerate(pairs):
+                first, partner = guids[number]
+                report = related_articles(
+                    session,
+                    first,
+                    limit=top,
+                    selection=settings.selection,
+                    schedule=settings.schedule,
+                )
+                listed = partner in {item.article.guid for item in report.related}
+                found.setdefault(pair.language, {}).setdefault(pair.label, []).append(listed)
+        db.dispose()
+    return found
+
+
+def share(flags: Sequence[bool]) -> str:
+    return f"{sum(flags) / len(flags):.0%} ({sum(flags)}/{len(flags)})" if flags else "-"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    pairs = read_pairs(args.pairs)
+    found = evaluate(pairs)
+    print(f"{len(pairs)} labelled pairs from {args.pairs.name}; top 3 of digest articles related")
+    print(f"{'':10}{'same-event partner in top 3':>30}{'different event in top 3':>28}")
+    every: dict[str, list[bool]] = {"same": [], "different": []}
+    for language in sorted(found):
+        labels = found[language]
+        for label in every:
+            every[label] += labels.get(label, [])
+        same, different = share(labels.get("same", [])), share(labels.get("different", []))
+        print(f"{language:10}{same:>30}{different:>28}")
+    print(f"{'all':10}{share(every['same']):>30}{share(every['different']):>28}")
+    print("(same-event: higher is better, goal >= 85%; different event: lower, goal <= 5%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Ranking rewards news, not accidents: exact orders on a real SQLite database.
+
+Each case stores a well-covered story of the day (reported by three sources, twenty hours
+before the send time), a single-source story, and one accident: an undated item, a
+future-dated one, or one article fetched again under new guids. The accident carries the
+freshest time stamp, which under plain recency would make it lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest.config import Settings
+from digest.db import Database
+from digest.models import Article
+from digest.selection import plan_edition
+
+DAY = date(2025, 6, 4)
+END = datetime(2025, 6, 4, 4, tzinfo=UTC)  # 07:00 Asia/Riyadh
+
+COVERED = [  # one event, three sources
+    ("Volcano erupts on Flores island, airport at Maumere closed", "https://wire.example/rss"),
+    ("Flores volcano eruption closes Maumere airport", "https://daily.example/feed"),
+    ("Ash from Flores volcano shuts Maumere airport", "https://post.example/rss"),
+]
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'ranking.db'}")
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+def store(db: Database, rows: list[dict[str, Any]]) -> None:
+    with db.session() as session:
+        for row in rows:
+            row = dict(row)
+            published = END - timedelta(hours=row.pop("hours_before"))
+            fields: dict[str, Any] = {
+                "url": f"https://news.example/{row['guid']}",
+                "section": "World",
+                "language": "en",
+                "summary": "",
+                "source": "https://site.example/rss",
+                "content_hash": row["guid"],
+                "published_at": published,
+                "ingested_at": published + timedelta(minutes=5),
+            }
+            fields.update(row)
+            session.add(Article(**fields))
+
+
+def covered_story() -> list[dict[str, Any]]:
+    return [
+        {"guid": f"covered-{n}", "title": title, "source": source, "hours_before": 20 + n / 10}
+        for n, (title, source) in enumerate(COVERED)
+    ]
+
+
+SINGLE = {"guid": "single", "title": "Tallinn votes on digital identity law", "hours_before": 6}
+
+
+def top_guids(db: Database) -> list[str]:
+    settings = Settings()
+    with db.session() as session:
+        plan = plan_edition(
+            session,
+            day=DAY,
+            language="en",
+            selection=settings.selection,
+            schedule=settings.schedule,
+        )
+        return [story.article.guid for story in plan.stories]
+
+
+def edition_guids(db: Database) -> list[str]:
+    settings = Settings()
+    with db.session() as session:
+        plan = plan_edition(
+            session,
+            day=DAY,
+            language="en",
+            selection=settings.selection,
+            schedule=settings.schedule,
+        )
+        return [article.guid for article in plan.articles()]
+
+
+def test_an_undated_item_never_outranks_the_covered_story(database: Database) -> None:
+    undated = {
+        "guid": "undated",
+        "title": "Quito hosts Andean trade summit",
+        "hours_before": 0.1,  # stamped with the fetch time
+        "date_estimated": True,
+    }
+    store(database, [*covered_story(), SINGLE, undated])
+    assert top_guids(database) == ["covered-0", "single", "undated"]
+
+
+def test_a_future_dated_item_never_outranks_the_covered_story(database: Database) -> None:
+    future = {
+        "guid": "future",
+        "title": "Hanoi opens new metro line",
+        "hours_before": 0.1,
+        # published (it claims) three hours after it was fetched: the source's clock is wrong
+        "ingested_at": END - timedelta(hours=3),
+    }
+    store(database, [*covered_story(), SINGLE, future])
+    assert top_guids(database) == ["covered-0", "single", "future"]
+
+
+def test_an_article_fetched_again_under_new_guids_is_one_report(database: Database) -> None:
+    title = "Lagos floods displace thousands"
+    refetched = [
+        {"guid": "lagos", "title": title, "url": "https://site.example/lagos", "hours_before": 2},
+        {
+            "guid": "lagos-again",
+            "title": title,
+            "url": "http://www.site.example/lagos/?utm_source=rss",
+            "hours_before": 1,
+        },
+        {
+            "guid": "lagos-third",
+            "title": title + " (updated)",
+            "url": "https://site.example/lagos#top",
+            "hours_before": 0.5,
+        },
+    ]
+    store(database, [*covered_story(), SINGLE, *refetched])
+    assert top_guids(database) == ["covered-0", "lagos", "single"]
+    everything = edition_guids(database)
+    assert "lagos-again" not in everything and "lagos-third" not in everything
+
+
+def test_coverage_counts_sources_not_rows(database: Database) -> None:
+    one_source = [
+        {
+            "guid": f"busy-{n}",
+            "title": f"Perth bushfire season starts early, {word}",
+            "url": f"https://site.example/perth-{n}",
+            "hours_before": 3,
+        }
+        for n, word in enumerate(["officials say", "crews deployed", "homes evacuated"])
+    ]
+    store(database, [*covered_story(), *one_source])
+    assert top_guids(database) == ["covered-0", "busy-0"]
+
+
+def test_undated_items_come_after_every_dated_one_whatever_their_priority(
+    database: Database,
+) -> None:
+    backlog = [
+        {
+            "guid": f"backlog-{n}",
+            "title": title,
+            "hours_before": 0.2,
+            "date_estimated": True,
+            "priority": 2,  # even an editor's weight does not lift an undated item
+            "section": "Culture",
+        }
+        for n, title in enumerate(["Library opens downtown", "City expands bus network"])
+    ]
+    store(database, [*backlog, SINGLE])
+    assert top_guids(database) == ["single", "backlog-0", "backlog-1"]
