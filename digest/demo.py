@@ -26,13 +26,23 @@ SAMPLE_SUBSCRIBERS = (
     SubscriberFields(
         "sarah.mitchell@example.com", "Sarah Mitchell", "en", timezone="Europe/London"
     ),
-    SubscriberFields(
-        "james.oconnor@example.org", "James O'Connor", "en", timezone="America/New_York"
+    SubscriberFields(  # chose sections: his edition leads with them
+        "james.oconnor@example.org",
+        "James O'Connor",
+        "en",
+        sections="Technology,Science",
+        timezone="America/New_York",
     ),
     SubscriberFields("priya.raman@example.net", "Priya Raman", "en", timezone="Asia/Kolkata"),
     SubscriberFields("reader@example.com", "", "en", timezone="UTC"),
     SubscriberFields("layla.haddad@example.com", "ليلى حداد", "ar", timezone="Asia/Riyadh"),
-    SubscriberFields("omar.farouk@example.org", "عمر فاروق", "ar", timezone="Africa/Cairo"),
+    SubscriberFields(
+        "omar.farouk@example.org",
+        "عمر فاروق",
+        "ar",
+        sections="Business,Technology",
+        timezone="Africa/Cairo",
+    ),
     SubscriberFields("amira.nasser@example.net", "أميرة ناصر", "ar", timezone="Asia/Dubai"),
 )
 
