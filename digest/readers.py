@@ -58,6 +58,7 @@ def pool_plan(session: Session, settings: Settings, edition_plan: EditionPlan) -
 
 
 def needs_pool(session: Session, settings: Settings, language: str) -> bool:
+    """Whether any active subscriber of `language` chose sections."""
     zone = settings.schedule.timezone
     return any(group.sections for group in audiences(session, language, zone))
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.message import MessageSkeleton, Recipient
-from digest.models import Article, Edition, EditionItem, EditionVariant
+from digest.models import Article, Edition, EditionVariant
 from digest.selection.plan import EditionPlan, RelatedItem, Story
 from subscribers.models import Status, Subscriber
 
@@ -56,6 +56,7 @@ def normalise_sections(value: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def audience_of(sections: str, timezone: str, site_zone: str) -> Audience:
+    """A subscriber's group from their stored `sections` and `timezone` (empty: site's)."""
     return Audience(normalise_sections(sections or ""), timezone or site_zone)
 
 
@@ -97,6 +98,7 @@ def personal_stories(
 
 
 def encode_stories(stories: Sequence[Story]) -> str:
+    """Stories as JSON article ids, to freeze: [[top id, [related ids]], ...]."""
     return json.dumps([[s.article.id, [r.article.id for r in s.related]] for s in stories])
 
 
@@ -130,6 +132,7 @@ def frozen_stories(edition: Edition) -> list[Story]:
 
 
 def group_plan(base: EditionPlan, stories: list[Story]) -> EditionPlan:
+    """The edition's plan (date, language, window) with a group's stories."""
     return EditionPlan(base.date, base.language, base.window, stories)
 
 
@@ -153,6 +156,7 @@ def store_variant(
     rendering: Rendering,
     now: datetime,
 ) -> EditionVariant:
+    """Add the group's frozen rendering to the session (the caller commits)."""
     variant = EditionVariant(
         edition_id=edition.id,
         key=audience.key,
@@ -170,18 +174,9 @@ def store_variant(
 
 
 def stored_variants(session: Session, edition_id: int) -> dict[str, EditionVariant]:
+    """The edition's frozen variants by group key."""
     rows = session.scalars(select(EditionVariant).where(EditionVariant.edition_id == edition_id))
     return {variant.key: variant for variant in rows}
-
-
-def edition_items(session: Session, edition_id: int) -> list[EditionItem]:
-    return list(
-        session.scalars(
-            select(EditionItem)
-            .where(EditionItem.edition_id == edition_id)
-            .order_by(EditionItem.position)
-        )
-    )
 
 
 class VariantSkeleton(MessageSkeleton):
