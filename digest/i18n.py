@@ -49,9 +49,6 @@ FIELDS: dict[str, frozenset[str]] = {
     "archive_intro": frozenset({"site"}),
     "archive_empty": frozenset(),
     "archive_feed": frozenset(),
-    "archive_edition": frozenset({"site", "date"}),
-    "archive_back": frozenset(),
-    "archive_reader": frozenset(),
 }
 DATE_KEYS = ("edition", "time", "day_time")
 
