@@ -11,7 +11,6 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -19,6 +18,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import regex
 from markupsafe import escape
 
 from digest import placeholders
@@ -26,7 +26,12 @@ from digest.errors import ConfigError, SendError
 
 _CRLF = b"\r\n"
 #: Zero-width (non-)joiners shape Persian and Arabic names; every other control goes.
-_JOINERS = "\u200c\u200d"
+#: Control, format, private-use, surrogate and non-characters (the `regex` package's tables,
+#: newer than `unicodedata`: an emoji unknown to the runtime is text, not "unassigned").
+_NOT_HEADER_TEXT = regex.compile(
+    r"(?![\u200c\u200d\U000e0020-\U000e007f])"
+    r"[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
+)
 
 #: Longest header value written unencoded; longer ones become folded encoded-words, so no
 #: line ever exceeds the 998 octets RFC 5322 allows.
@@ -65,20 +70,10 @@ class Recipient:
     variant: str = ""
 
 
-def _control(ch: str) -> bool:
-    """Controls, formats, surrogates and private use; an unassigned code point (to this
-    Python's Unicode tables: a newer emoji) is kept, joiners too."""
-    category = unicodedata.category(ch)
-    if category == "Cn":  # unassigned here; only the reserved non-characters go
-        point = ord(ch)
-        return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
-    return category[0] == "C" and ch not in _JOINERS
-
-
 def clean_header_text(value: str) -> str:
     """No CR, LF or other control characters can reach a header."""
     if not value.isprintable():  # only then is the per-character pass needed
-        value = "".join(" " if _control(ch) else ch for ch in value)
+        value = _NOT_HEADER_TEXT.sub(" ", value)
     return " ".join(value.split())
 
 

@@ -36,10 +36,21 @@ __all__ = [
 
 class Article(Base):
     __tablename__ = "articles"
+    __table_args__ = (
+        # A guid is only unique within its source (RSS 2.0 `guid`, Atom `id`): two feeds
+        # may both say "1". Rows are keyed by (source, guid), matched by canonical URL.
+        UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
+        Index("ix_articles_guid", "guid"),
+        Index("ix_articles_canonical_url", "canonical_url"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    guid: Mapped[str] = mapped_column(String(2048), unique=True)
+    guid: Mapped[str] = mapped_column(String(2048))
     url: Mapped[str] = mapped_column(String(2048), default="")
+    #: `url` without tracking parameters or fragment, host lower-cased, default port
+    #: dropped (digest.ingest.urls): the article's identity across guids and sources,
+    #: and what coverage counts as one report. "" when there is no usable URL.
+    canonical_url: Mapped[str] = mapped_column(String(2048), default="")
     title: Mapped[str] = mapped_column(Text)
     #: Sanitised HTML.
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -53,6 +64,11 @@ class Article(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: The date was not given by the source (feed/fetch time used) or was clamped.
     date_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The source gave no readable date and the item came in its source's first fetch:
+    #: its real age is unknown (a feed's first fetch can hold years of backlog). Such an
+    #: article must never lead an edition, and its recency must not outrank dated news.
+    #: Set once, when the row is created.
+    estimated_on_first_fetch: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(2048), default="")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     popularity: Mapped[int | None] = mapped_column(Integer, nullable=True)

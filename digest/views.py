@@ -34,6 +34,8 @@ def article_dict(article: Article) -> dict[str, Any]:
         "priority": article.priority,
         "popularity": article.popularity,
         "source": article.source,
+        "canonical_url": article.canonical_url,
+        "estimated_on_first_fetch": article.estimated_on_first_fetch,
     }
 
 

@@ -5,12 +5,36 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.ingest.clean import absolute_url, plain_text, sanitise_summary
+from digest.ingest.clean import absolute_url, html_text, plain_text, sanitise_summary
 
 
-def test_title_loses_markup_controls_and_bidi_overrides() -> None:
+def test_html_title_loses_markup_controls_and_bidi_overrides() -> None:
     title = "Breaking:\r\nBcc: x@example.com\t\u202eevil\u202c <b>bold</b> &amp; more\x00"
-    assert plain_text(title) == "Breaking: Bcc: x@example.com evil bold & more"
+    assert html_text(title) == "Breaking: Bcc: x@example.com evil bold & more"
+
+
+def test_html_entities_are_decoded_exactly_once() -> None:
+    assert html_text("how to write &amp;lt;br&amp;gt; <i>now</i>") == "how to write &lt;br&gt; now"
+    assert html_text("how to write &lt;br&gt; correctly") == "how to write <br> correctly"
+
+
+def test_plain_text_is_kept_as_written() -> None:
+    # Text that looks like markup is text: nothing between "<" and ">" may vanish.
+    title = "Ban on energy drinks for <16s and fines >£500 & a <br> &lt;tag&gt;"
+    assert plain_text(title) == title
+    assert plain_text("Breaking:\r\nBcc: x\t\u202eevil\u202c\x00") == "Breaking: Bcc: x evil"
+
+
+def test_only_what_is_not_text_goes() -> None:
+    # Emoji newer than the runtime's unicodedata (U+1FA77, U+1FAE8, U+1FABF), a ZWJ
+    # sequence, a subdivision flag (tag characters) and ZWNJ in Persian all stay.
+    scotland = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    kept = f"🩷 🫨 🪿 👩\u200d💻 {scotland} می\u200cروم"
+    assert plain_text(kept) == kept
+    # Format characters (bidi overrides, zero-width space, BOM), private use,
+    # lone surrogates and non-characters go.
+    dirty = "a\x07b\u202ec\u2066d\u200be\ufefff\ue000g\U000f0001h\ud800i\ufdd0j\uffffk"
+    assert plain_text(dirty + "\U0010fffel") == "a bcdefghijkl"  # a control is a break
 
 
 def test_arabic_diacritics_are_kept_in_titles() -> None:

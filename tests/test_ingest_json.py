@@ -159,6 +159,7 @@ def test_hostile_json_values_are_cleaned(digest: Digest, initialised: Path) -> N
         "body": "One\u0000\n\nTwo \ud800",
         "image_url": "data:image/png;base64,AAAA",
         "section": "<b>World</b>",
+        "author": '<img src=x onerror="alert(1)">Ann',
         "published_at": "2999-01-01T00:00:00Z",
     }
     (initialised / "h.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
@@ -168,7 +169,10 @@ def test_hostile_json_values_are_cleaned(digest: Digest, initialised: Path) -> N
     assert article["url"] == "" and article["image_url"] == ""
     assert "onerror" not in article["summary"] and "script" not in article["summary"]
     assert article["body"] == "One\n\nTwo"
-    assert article["section"] == "World"
+    # Text fields are text, kept as written (escaped wherever they are shown); markup
+    # that could run is not text and goes.
+    assert article["section"] == "<b>World</b>"
+    assert article["author"] == "Ann"
     assert article["date_estimated"] is True and article["published_at"] < "2999"
 
 

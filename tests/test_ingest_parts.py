@@ -82,11 +82,11 @@ def test_settle_prefers_the_source_and_flags_the_rest() -> None:
 
 def test_language_order_and_detection() -> None:
     languages = ("en", "ar")
-    assert choose_language(["ar-SA", "en"], languages, lambda: "x") == "ar"
-    assert choose_language(["fr", None, "EN_gb"], languages, lambda: "x") == "en"
-    assert choose_language([None], languages, lambda: "أخبار اليوم") == "ar"
-    assert choose_language([None], languages, lambda: "News today") == "en"
-    assert choose_language([None], ("ar",), lambda: "News today") == "ar"
+    assert choose_language(["ar-SA", "en"], languages, lambda: "x").code == "ar"
+    assert choose_language(["fr", None, "EN_gb"], languages, lambda: "x").code == "en"
+    assert choose_language([None], languages, lambda: "أخبار اليوم").code == "ar"
+    assert choose_language([None], languages, lambda: "News today").code == "en"
+    assert choose_language([None], ("ar",), lambda: "News today").code == "ar"
 
 
 def test_urls_without_passwords() -> None:

@@ -64,6 +64,8 @@ def ingest(
             app.info(f"{result.source}: not modified")
         else:
             app.info(f"{result.source}: {_counts(result.counts)}")
+            for merge in result.counts.merges:
+                app.info(f"{result.source}: {merge}")
     app.info(f"total: {_counts(report.totals())}, {len(report.failed)} failed")
     if report.failed:
         sys.exit(ExitCode.ERROR)
@@ -84,7 +86,12 @@ class _SourcesBar:
 
 
 def _counts(counts: IngestCounts) -> str:
+    extra = "".join(
+        f", {number} {label}"
+        for number, label in ((counts.merged, "merged"), (counts.retagged, "re-tagged"))
+        if number
+    )
     return (
         f"{counts.new} new, {counts.updated} updated, "
-        f"{counts.unchanged} unchanged, {counts.skipped} skipped"
+        f"{counts.unchanged} unchanged, {counts.skipped} skipped{extra}"
     )

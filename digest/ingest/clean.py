@@ -1,8 +1,12 @@
 """Turning untrusted text into what the store may hold.
 
-Titles become plain single-line text that cannot spoof or break a Subject header;
-summaries become sanitised HTML with absolute links; bodies become plain paragraphs.
-Nothing here decides relevance, and Arabic diacritics are text, so they stay.
+Text is kept as written: a field that is plain text (an RSS title feedparser reports as
+`text/plain`, a JSON title, a page's `<title>`) is never searched for tags or decoded a
+second time, so "<16s and fines >£500" survives. Only fields that really are HTML lose
+their markup, and their entities are decoded exactly once. Titles become single-line
+text that cannot spoof or break a Subject header; summaries become sanitised HTML with
+absolute links; bodies become plain paragraphs. Nothing here decides relevance, and
+Arabic diacritics are text, so they stay.
 """
 
 from __future__ import annotations
@@ -14,15 +18,16 @@ from urllib.parse import urljoin
 import nh3
 import regex
 
-#: Bidi embeddings/overrides/isolates and marks: they can reorder a Subject line visually.
-_BIDI_CONTROLS = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C], None
-)
-#: C0/C1 controls (but tab and newline), lone surrogates, non-characters and bidi controls:
-#: none of them is text, some break databases (NUL in PostgreSQL) or encoders (surrogates).
-_NOT_TEXT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-    "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+#: What is not text (Unicode general categories, read from the `regex` package's tables,
+#: which are newer than the runtime's `unicodedata`, so emoji added since stay): controls
+#: (Cc), format characters (Cf: bidi embeddings/overrides/isolates and marks, zero-width
+#: space, BOM), private use (Co), surrogates (Cs) and non-characters. Kept: tab and
+#: newline, ZWNJ/ZWJ (they shape Arabic and Persian and join emoji sequences) and the tag
+#: characters of subdivision flags. Some break databases (NUL in PostgreSQL) or encoders
+#: (surrogates); bidi controls can reorder a Subject line visually.
+_NOT_TEXT = regex.compile(
+    r"(?![\t\n\u200c\u200d\U000e0020-\U000e007f])"
+    r"[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
 )
 _WHITESPACE = re.compile(r"\s+")
 _URL_NOISE = re.compile(r"[\t\n]")
@@ -30,7 +35,6 @@ _URL_NOISE = re.compile(r"[\t\n]")
 _HTTP_URL = re.compile(r"(?i)https?://(?:[^/?#@\s]*@)?(?:\[[0-9a-f:.]+\]|[^/?#@:\[\]\s]+)")
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _ORIGIN = re.compile(r"(?i)(https?)://[^/?#]+")
-_TAG = re.compile(r"<[^>]*>")
 _BLOCK_END = re.compile(r"(?i)<\s*(br|/p|/div|/h[1-6]|/li|/blockquote|/tr|/pre)\b[^>]*>")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -52,31 +56,68 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def scrub(text: str) -> str:
-    """Remove characters that are not text (controls, surrogates, bidi overrides)."""
+    """Remove characters that are not text (see `_NOT_TEXT`); line breaks become \\n."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _NOT_TEXT.sub("", text)
 
 
-#: Line breaks and controls become spaces; format characters (bidi controls, zero-width
-#: spaces...) and lone surrogates go, but ZWNJ/ZWJ, which shape Arabic and Persian text.
+#: Controls (tab, newline, NUL...) and line and paragraph separators: a single-line value
+#: turns them into spaces, so "Null\x00byte" does not become "Nullbyte".
 _BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
-_INVISIBLE = regex.compile(r"(?![\u200c\u200d])[\p{Cf}\p{Cs}]")
 
 
 def plain_text(value: str | None) -> str:
-    """Markup-free, entity-decoded, single-line text without control or bidi characters."""
+    """Plain text as one line: nothing but non-text characters removed, spaces collapsed.
+
+    The value is taken as written: `<`, `>` and `&lt;` are text here, never markup.
+    """
     if not value:
         return ""
-    text = nh3.clean(value, tags=set(), strip_comments=True) if "<" in value else value
-    text = html.unescape(html.unescape(text)) if "&" in text else text
-    text = _TAG.sub(" ", text) if "<" in text else text
-    text = _INVISIBLE.sub("", _BREAKS.sub(" ", text))
+    if value.isprintable():  # no control, format, private-use... character: nothing to drop
+        return " ".join(value.split())
+    text = _NOT_TEXT.sub("", _BREAKS.sub(" ", value))
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def title_text(value: str | None) -> str:
-    """A headline: plain text, cut at a word boundary if absurdly long."""
-    text = plain_text(value)
+def html_text(value: str | None) -> str:
+    """An HTML fragment as one line of plain text: tags dropped, entities decoded once.
+
+    nh3 parses the fragment as a browser would (script and style go with their content)
+    and serialises the text escaped; one `unescape` then gives what a reader saw.
+    """
+    if not value:
+        return ""
+    if "<" in value:
+        value = nh3.clean(value, tags=set(), strip_comments=True)
+    return plain_text(html.unescape(value) if "&" in value else value)
+
+
+#: Markup no headline writes as text: a whole script/style/iframe... element, or a tag with
+#: an event handler. Text carrying one is an injection attempt (or a feed mislabelling
+#: HTML as text), so it is read as HTML and the element goes; "<16s", "<br>" and
+#: "How to use <script> tags" are text and stay.
+_EXECUTABLE = regex.compile(
+    r"(?is)<\s*(script|style|iframe|frame|object|embed|applet|svg|math|form|template|noscript)"
+    r"\b[^>]*>.*?<\s*/\s*\1\s*>|<[a-z][^>]*\son[a-z]+\s*=[^>]*>"
+)
+
+
+def text_field(value: str | None) -> str:
+    """A field that is plain text (a JSON title, a page title, an RSS text/plain title) as
+    one line, kept as written, unless it carries executable markup (see `_EXECUTABLE`)."""
+    if value and "<" in value and _EXECUTABLE.search(value):
+        return html_text(value)
+    return plain_text(value)
+
+
+def is_html(content_type: object) -> bool:
+    """Whether a feedparser content type (`text/html`, `application/xhtml+xml`) is HTML."""
+    return isinstance(content_type, str) and "html" in content_type.lower()
+
+
+def title_text(value: str | None, *, markup: bool = False) -> str:
+    """A headline on one line (`markup`: the value is HTML), cut at a word if absurdly long."""
+    text = html_text(value) if markup else text_field(value)
     if len(text) <= TITLE_MAX:
         return text
     cut = text[: TITLE_MAX - 1].rsplit(" ", 1)[0] or text[: TITLE_MAX - 1]
@@ -141,6 +182,8 @@ def sanitise_summary(value: str | None, base: str | None) -> str:
             if attr_value.strip().lower().startswith("mailto:") and tag == "a":
                 return attr_value.strip()
             url = absolute_url(attr_value, base)
+            if tag == "img" and not is_image_url(url):
+                return None  # <img src="…mp3">: no mail client shows it; the element goes
             return url or None
         return attr_value
 
@@ -153,7 +196,29 @@ def sanitise_summary(value: str | None, base: str | None) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+    if "<img" in cleaned:
+        cleaned = _IMG_WITHOUT_SOURCE.sub("", cleaned)
     return cleaned.strip()
+
+
+#: File name endings of sound, video and documents: never the source of an <img>.
+_NOT_IMAGE = regex.compile(
+    r"(?i)\.(?:mp3|m4a|m4b|aac|oga|ogg|opus|wav|flac|weba|mp4|m4v|mov|webm|ogv|mkv|avi|wmv"
+    r"|mpe?g|3gp|m3u8?|mpd|pdf|zip|epub)$"
+)
+_IMG_WITHOUT_SOURCE = regex.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
+
+
+def is_image_url(url: str) -> bool:
+    """False for an empty URL or one whose path names sound, video or a document.
+
+    A feed's `<img src>` or image field says nothing of the type; the path's ending is the
+    one clue, and a podcast's `.mp3` must never become `<img src="….mp3">` in the email.
+    """
+    if not url:
+        return False
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    return not _NOT_IMAGE.search(path)
 
 
 def text_summary(value: str | None) -> str:

@@ -1,10 +1,21 @@
-"""Article dates: always UTC, never in the future, flagged when they were not given."""
+"""Article dates: always UTC, never in the future, flagged when they were not given.
+
+Sources write dates as RFC 822 (RSS), ISO 8601 (Atom, JSON, pages) or in their own
+language: "الأحد، 03 مارس 2024 09:15:00 +0300", Arabic-Indic or Persian digits,
+"mercredi 4 juin 2025". The first two are read by the standard library; the rest by
+`dateparser`, a maintained library that knows the day and month names of some 200
+locales and every script's digits.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any
+
+import regex
 
 #: A date further ahead than this is a clock error at the source: clamp it.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -16,6 +27,8 @@ class Dating:
     updated_at: datetime | None
     #: The source gave no date (or only a day, or one in the future): handle with care.
     estimated: bool
+    #: The source gave no usable date at all: the stored one is the feed's or fetch time.
+    undated: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,11 +46,11 @@ def settle(
     now: datetime,
 ) -> Dating:
     """Pick the stored dates: the source's own, else the feed's or fetch time (flagged)."""
-    estimated = False
+    estimated = undated = False
     if published is None:
         published = updated
     if published is None:
-        moment, estimated = fallback or now, True
+        moment, estimated, undated = fallback or now, True, True
     else:
         moment, estimated = published.moment, not published.precise
     if moment > now + FUTURE_TOLERANCE:
@@ -45,7 +58,9 @@ def settle(
     updated_at = updated.moment if updated else None
     if updated_at is not None and updated_at > now + FUTURE_TOLERANCE:
         updated_at = None  # a bogus future stamp says nothing about freshness
-    return Dating(moment.astimezone(UTC), updated_at and updated_at.astimezone(UTC), estimated)
+    return Dating(
+        moment.astimezone(UTC), updated_at and updated_at.astimezone(UTC), estimated, undated
+    )
 
 
 def parse_date(value: str) -> SourceDate:
@@ -78,3 +93,59 @@ def try_parse_date(value: str | None) -> SourceDate | None:
         return parse_date(value)
     except ValueError:
         return None
+
+
+#: A time of day in any script's digits (12:30, ١١:٠٠): without one a date is only a day.
+_TIME_OF_DAY = regex.compile(r"\d{1,2}\s*:\s*\d{2}")
+#: Longer than any real date: do not hand pages of text to the parser.
+_DATE_MAX = 200
+
+
+def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | None:
+    """RFC 822, ISO 8601 or a localised date (any of `languages` first, then any locale).
+
+    Returns None when nothing in `value` reads as a day, month and year; a time zone
+    written in the value is honoured, none means UTC. `languages` are ISO 639-1 codes.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > _DATE_MAX:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        pass
+    for hint in (languages, ()):
+        moment = _date_parser(hint).get_date_data(text).date_obj
+        if moment is not None:
+            break
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return SourceDate(moment.astimezone(UTC), bool(_TIME_OF_DAY.search(text)))
+    except OverflowError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _date_parser(languages: tuple[str, ...]) -> Any:
+    """A dateparser parser for these languages (all when empty); building one costs."""
+    # Here, not at the top: only undated or localised items need it.
+    from dateparser.date import DateDataParser
+    from dateparser.languages.loader import LocaleDataLoader
+
+    known = set(LocaleDataLoader().get_locale_map().keys()) if languages else set()
+    usable = [code for code in dict.fromkeys(languages) if code in known] or None
+    settings = {
+        "TIMEZONE": "UTC",
+        "TO_TIMEZONE": "UTC",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        # "March 2024" is not a publication date: without a day the item stays undated.
+        "REQUIRE_PARTS": ["day", "month", "year"],
+        "PREFER_DATES_FROM": "past",
+        # Absolute dates only: "3 hours ago" would be read against the wall clock, and a
+        # bare number as a Unix time; both are better left undated (and warned about).
+        "PARSERS": ["custom-formats", "absolute-time"],
+    }
+    return DateDataParser(languages=usable, settings=settings)

@@ -12,11 +12,17 @@ from digest.errors import IngestError
 from digest.ingest.clean import (
     absolute_url,
     body_text,
+    html_text,
+    is_html,
+    is_image_url,
+    paragraphs,
     plain_text,
     sanitise_summary,
+    text_field,
+    text_summary,
     title_text,
 )
-from digest.ingest.dates import SourceDate, settle
+from digest.ingest.dates import SourceDate, parse_any_date, settle
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -52,12 +58,20 @@ def parse_feed(
     if not document.get("version") and not document.entries:
         reason = _short(problem, "no feed elements")
         raise IngestError(f"{source}: not an RSS or Atom feed ({reason})")
-    parsed = ParsedSource(title=plain_text(document.feed.get("title")))
     feed = document.feed
+    parsed = ParsedSource(title=_text_of(feed, "title"))
     feed_base = absolute_url(feed.get("link"), base_url or None) or base_url
     feed_date = _to_datetime(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed"))
     for entry in document.entries:
         record = _entry_record(entry, source, feed_base, now, feed, feed_date, defaults)
+        if record is not None and record.date_undated:
+            raw = _raw_date(entry)
+            if raw:  # no date at all is common and was never worth a line; a bad one is
+                time_used = "the feed's date" if feed_date else "the fetch time"
+                parsed.warnings.append(
+                    f"{source}: item {record.guid!r}: date {raw[:80]!r} not understood; "
+                    f"stored with {time_used}, marked estimated"
+                )
         if record is None:
             parsed.skipped += 1
         else:
@@ -89,9 +103,29 @@ def _to_datetime(struct: time.struct_time | None) -> datetime | None:
         return None
 
 
-def _source_date(entry: Any, key: str) -> SourceDate | None:
-    moment = _to_datetime(dict.get(entry, key))
-    return SourceDate(moment) if moment else None
+def _text_of(node: Any, key: str) -> str:
+    """A text construct (title, author...) as one line: markup dropped only when it is HTML."""
+    detail = dict.get(node, key + "_detail") or {}
+    value = dict.get(node, key)
+    return html_text(value) if is_html(detail.get("type")) else text_field(value)
+
+
+def _source_date(entry: Any, key: str, languages: tuple[str, ...]) -> SourceDate | None:
+    """feedparser's reading (RFC 822, ISO 8601, W3CDTF...), else a localised one."""
+    moment = _to_datetime(dict.get(entry, key + "_parsed"))
+    if moment:
+        return SourceDate(moment)
+    raw = dict.get(entry, key)
+    return parse_any_date(raw, languages) if isinstance(raw, str) else None
+
+
+def _raw_date(entry: Any) -> str:
+    """The date as the entry wrote it (published, else updated), "" when it has none."""
+    for key in ("published", "updated"):
+        value = dict.get(entry, key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 def _entry_record(
@@ -106,69 +140,103 @@ def _entry_record(
     # dict.get, not entry.get: FeedParserDict's own lookup is slow, and these keys are plain.
     link = absolute_url(dict.get(entry, "link"), base or None)
     entry_base = link or base or None
-    summary_html, summary_base, content_html = _texts(entry, entry_base)
-    title = title_text(dict.get(entry, "title")) or title_text(plain_text(summary_html)[:120])
+    summary, summary_base, content = _texts(entry, entry_base)
+    summary_value, summary_html = summary
+
+    def summary_text() -> str:
+        return html_text(summary_value) if summary_html else plain_text(summary_value)
+
+    title = title_text(_text_of(entry, "title")) or title_text(summary_text()[:120])
     if not title:
         return None  # nothing a reader could see
+    declared = [
+        dict.get(entry, "language"),
+        (dict.get(entry, "title_detail") or {}).get("language"),
+        dict.get(feed, "language"),
+        defaults.language,
+    ]
+    hints = (
+        tuple(
+            str(code).split("-")[0].lower() for code in declared if isinstance(code, str) and code
+        )
+        + defaults.languages
+    )
     dating = settle(
-        _source_date(entry, "published_parsed"),
-        _source_date(entry, "updated_parsed"),
+        _source_date(entry, "published", hints),
+        _source_date(entry, "updated", hints),
         fallback=feed_date,
         now=now,
     )
     tags = (plain_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags") or [])
     language = choose_language(
-        [
-            dict.get(entry, "language"),
-            (dict.get(entry, "title_detail") or {}).get("language"),
-            dict.get(feed, "language"),
-            defaults.language,
-        ],
-        defaults.languages,
-        lambda: f"{title} {plain_text(summary_html)}",
+        declared, defaults.languages, lambda: f"{title} {summary_text()}", title=title
     )
+    content_value, content_html = content
     return ArticleRecord(
         guid=plain_text(dict.get(entry, "id")) or link or "title:" + title,
         title=title,
         url=link,
-        summary=sanitise_summary(summary_html, summary_base),
-        body=body_text(content_html),
+        summary=(
+            sanitise_summary(summary_value, summary_base)
+            if summary_html
+            else text_summary(summary_value)
+        ),
+        body=body_text(content_value) if content_html else paragraphs(content_value),
         section=defaults.section or next((tag for tag in tags if tag), ""),
-        author=plain_text(dict.get(entry, "author")),
-        language=language,
+        author=_text_of(entry, "author"),
+        language=language.code,
+        language_retagged=language.retagged,
         image_url=_image_url(entry, entry_base),
         published_at=dating.published_at,
         updated_at=dating.updated_at,
         date_estimated=dating.estimated,
+        date_undated=dating.undated,
         source=source,
     )
 
 
-def _texts(entry: Any, entry_base: str | None) -> tuple[str, str | None, str]:
-    """(summary HTML, the base its links resolve against, full content HTML)."""
+def _texts(
+    entry: Any, entry_base: str | None
+) -> tuple[tuple[str, bool], str | None, tuple[str, bool]]:
+    """((summary, is HTML), the base its links resolve against, (full content, is HTML))."""
     content: dict[str, Any] = next(
         (c for c in dict.get(entry, "content") or [] if c.get("value")), {}
     )
-    content_html = content.get("value", "")
-    summary_html = dict.get(entry, "summary") or content_html
+    content_value = content.get("value", "")
+    content_html = is_html(content.get("type", "text/html"))
+    summary_value = dict.get(entry, "summary")
+    summary_detail = dict.get(entry, "summary_detail") or {}
+    summary_html = is_html(summary_detail.get("type", "text/html"))
+    if not summary_value:
+        summary_value, summary_html = content_value, content_html
     # Links in content resolve against its xml:base (or the document's URL), as in XML Base;
     # a local file without either resolves them against the entry's link.
-    detail = dict.get(entry, "summary_detail") or content or {}
-    return summary_html, detail.get("base") or entry_base, content_html
+    detail = summary_detail or content or {}
+    return (
+        (summary_value, summary_html),
+        detail.get("base") or entry_base,
+        (content_value, content_html),
+    )
 
 
 def _image_url(entry: Any, base: str | None) -> str:
-    media_items = (dict.get(entry, "media_content") or []) + (
-        dict.get(entry, "media_thumbnail") or []
-    )
-    for media in media_items:
-        medium = str(media.get("medium") or "image")
-        url = absolute_url(media.get("url"), base)
-        if url and medium == "image":
-            return url
-    for enclosure in entry.get("enclosures") or []:  # derived by FeedParserDict: its get
-        if str(enclosure.get("type", "")).startswith("image/"):
-            url = absolute_url(enclosure.get("href"), base)
-            if url:
+    """The story image: an image the feed names as one (Media RSS `medium="image"` or an
+    `image/*` type, on media:content or an enclosure), else a media:thumbnail (a video's
+    still). A podcast's audio or a video file is never an image (Media RSS 1.5.1)."""
+    for media in dict.get(entry, "media_content") or []:
+        medium = str(media.get("medium") or "").lower()
+        kind = str(media.get("type") or "").lower()
+        if medium == "image" or kind.startswith("image/"):
+            url = absolute_url(media.get("url"), base)
+            if is_image_url(url):
                 return url
+    for enclosure in entry.get("enclosures") or []:  # derived by FeedParserDict: its get
+        if str(enclosure.get("type", "")).lower().startswith("image/"):
+            url = absolute_url(enclosure.get("href"), base)
+            if is_image_url(url):
+                return url
+    for thumbnail in dict.get(entry, "media_thumbnail") or []:
+        url = absolute_url(thumbnail.get("url"), base)
+        if is_image_url(url):
+            return url
     return ""

@@ -17,11 +17,15 @@ from digest.errors import IngestError
 from digest.ingest.clean import (
     absolute_url,
     body_text,
+    html_text,
+    is_image_url,
     plain_text,
     sanitise_summary,
+    text_field,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_date, settle
+from digest.ingest.dates import SourceDate, parse_any_date, settle
+from digest.ingest.jsonfeed import is_json_feed, parse_json_feed
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -40,8 +44,13 @@ def parse_json(
     lines: bool,
     base_url: str = "",
 ) -> ParsedSource:
-    """Parse a JSON array (`lines=False`) or JSON Lines; IngestError names line and field."""
+    """Parse a JSON array (`lines=False`) or JSON Lines; IngestError names line and field.
+
+    A JSON Feed (jsonfeed.org) is recognised by its version and read as a feed instead.
+    """
     text = _decode(content, source)
+    if is_json_feed(text):
+        return parse_json_feed(text, source=source, now=now, defaults=defaults, base_url=base_url)
     items = _json_lines(text, source) if lines else _json_array(text, source)
     parsed = ParsedSource()
     try:
@@ -120,37 +129,43 @@ def _record(
     if not isinstance(item, dict):
         raise IngestError(f"{where}: expected an article object, got {_kind(item)}")
     fields = {name: _text(item, name, where) for name in TEXT_FIELDS}
-    title = title_text(fields["title"])
+    title = title_text(fields["title"])  # plain text, as written: "Rates < 2%" stays
     if not title:
         raise IngestError(f"{where}: title: missing or empty")
     url = absolute_url(fields["url"], base_url or None)
     guid = plain_text(_guid(item, where)) or url
     if not guid:
         raise IngestError(f"{where}: guid: missing, and no usable url to key the article by")
+    hints = (fields["language"].split("-")[0].lower(), *defaults.languages)
     dating = settle(
-        _date(fields["published_at"], "published_at", where),
-        _date(fields["updated_at"], "updated_at", where),
+        _date(fields["published_at"], "published_at", where, hints),
+        _date(fields["updated_at"], "updated_at", where, hints),
         fallback=None,
         now=now,
     )
     summary = sanitise_summary(fields["summary"], url or base_url or None)
+    language = choose_language(
+        [fields["language"], defaults.language],
+        defaults.languages,
+        lambda: f"{title} {html_text(summary)}",
+        title=title,
+    )
+    image_url = absolute_url(fields["image_url"], url or base_url or None)
     return ArticleRecord(
         guid=guid,
         title=title,
         url=url,
         summary=summary,
         body=body_text(fields["body"]),
-        section=defaults.section or plain_text(fields["section"]),
-        author=plain_text(fields["author"]),
-        language=choose_language(
-            [fields["language"], defaults.language],
-            defaults.languages,
-            lambda: f"{title} {plain_text(fields['summary'])}",
-        ),
-        image_url=absolute_url(fields["image_url"], url or base_url or None),
+        section=defaults.section or text_field(fields["section"]),
+        author=text_field(fields["author"]),
+        language=language.code,
+        language_retagged=language.retagged,
+        image_url=image_url if is_image_url(image_url) else "",
         published_at=dating.published_at,
         updated_at=dating.updated_at,
         date_estimated=dating.estimated,
+        date_undated=dating.undated,
         source=source,
         priority=_integer(item, "priority", where, default=0, low=-INT_MAX) or 0,
         popularity=_integer(item, "popularity", where, default=None, low=0),
@@ -180,15 +195,14 @@ def _guid(item: dict[str, Any], where: str) -> str:
     return _text(item, "guid", where)
 
 
-def _date(value: str, name: str, where: str) -> SourceDate | None:
+def _date(value: str, name: str, where: str, languages: tuple[str, ...]) -> SourceDate | None:
+    """ISO 8601 as documented; RFC 822 and localised dates are read too (CMSs vary)."""
     if not value:
         return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        raise IngestError(
-            f"{where}: {name}: expected an ISO 8601 date-time, got {value!r}"
-        ) from None
+    found = parse_any_date(value, languages)
+    if found is None:
+        raise IngestError(f"{where}: {name}: expected an ISO 8601 date-time, got {value!r}")
+    return found
 
 
 def _integer(

@@ -8,6 +8,7 @@ the canonical URL, the language.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from datetime import datetime
@@ -16,8 +17,16 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from digest.errors import IngestError
-from digest.ingest.clean import absolute_url, paragraphs, plain_text, text_summary, title_text
-from digest.ingest.dates import SourceDate, settle, try_parse_date
+from digest.ingest.clean import (
+    absolute_url,
+    is_image_url,
+    paragraphs,
+    plain_text,
+    text_field,
+    text_summary,
+    title_text,
+)
+from digest.ingest.dates import SourceDate, parse_any_date, settle, try_parse_date
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -58,9 +67,10 @@ def parse_page(
     content: bytes, *, source: str, now: datetime, defaults: SourceDefaults, base_url: str = ""
 ) -> ParsedSource:
     """One article from a page; IngestError when there is no page or no article in it."""
-    found = _extract(content, source, base_url)
+    found = _extract(content, source, base_url, defaults.languages)
     meta = found["meta"]
-    title = title_text(found.get("title") or meta["title"])
+    # lxml hands over text (entities decoded once): kept as written.
+    title = title_text(_faithful_title(found.get("title"), meta["titles"]))
     if not title:
         raise IngestError(f"{source}: no article found in the page (no title or main text)")
     parsed = ParsedSource(title=plain_text(found.get("sitename")))
@@ -74,6 +84,18 @@ def parse_page(
     dating = settle(
         meta["published"] or _day(found.get("date")), meta["modified"], fallback=None, now=now
     )
+    if dating.undated and meta["unread_date"]:
+        parsed.warnings.append(
+            f"{source}: item {url or title!r}: date {meta['unread_date'][:80]!r} not "
+            "understood; stored with the fetch time, marked estimated"
+        )
+    language = choose_language(
+        [*meta["languages"], defaults.language],
+        defaults.languages,
+        lambda: f"{title} {body[:400]}",
+        title=title,
+    )
+    image_url = absolute_url(meta["image"] or found.get("image"), url or base_url or None)
     parsed.records.append(
         ArticleRecord(
             guid=url or "title:" + title,
@@ -82,23 +104,23 @@ def parse_page(
             summary=(text_summary(found.get("description")) or text_summary(body.split("\n\n")[0])),
             body=body,
             section=defaults.section or meta["section"] or _first(found.get("categories")),
-            author=plain_text(found.get("author")),
-            language=choose_language(
-                [*meta["languages"], defaults.language],
-                defaults.languages,
-                lambda: f"{title} {body}",
-            ),
-            image_url=absolute_url(meta["image"] or found.get("image"), url or base_url or None),
+            author=text_field(found.get("author")),
+            language=language.code,
+            language_retagged=language.retagged,
+            image_url=image_url if is_image_url(image_url) else "",
             published_at=dating.published_at,
             updated_at=dating.updated_at,
             date_estimated=dating.estimated,
+            date_undated=dating.undated,
             source=source,
         )
     )
     return parsed
 
 
-def _extract(content: bytes, source: str, base_url: str) -> dict[str, Any]:
+def _extract(
+    content: bytes, source: str, base_url: str, languages: tuple[str, ...]
+) -> dict[str, Any]:
     """trafilatura's findings (title, text, author...) plus the page's own metadata."""
     import trafilatura  # here, not at the top: it takes a fifth of a second to import
 
@@ -106,7 +128,7 @@ def _extract(content: bytes, source: str, base_url: str) -> dict[str, Any]:
         tree = trafilatura.load_html(content)
         if tree is None:
             raise IngestError(f"{source}: not an HTML page")
-        meta = _page_meta(tree)  # before trafilatura, which prunes the tree
+        meta = _page_meta(tree, languages)  # before trafilatura, which prunes the tree
         document = trafilatura.bare_extraction(
             tree,
             url=base_url or None,
@@ -134,28 +156,36 @@ def _first_value(tree: HtmlElement, paths: tuple[str, ...]) -> str:
     return ""
 
 
-def _first_date(tree: HtmlElement, paths: tuple[str, ...], ld_key: str) -> SourceDate | None:
-    for path in paths:
-        for value in tree.xpath(path):
-            found = try_parse_date(str(value))
-            if found:
-                return found
-    for value in _json_ld_values(tree, ld_key):
-        found = try_parse_date(value)
+def _first_date(
+    tree: HtmlElement, paths: tuple[str, ...], ld_key: str, languages: tuple[str, ...]
+) -> tuple[SourceDate | None, str]:
+    """The first readable date the page states, and the first unreadable one ("" if none)."""
+    unread = ""
+    values = [str(value) for path in paths for value in tree.xpath(path)]
+    for value in [*values, *_json_ld_values(tree, ld_key)]:
+        if not value.strip():
+            continue
+        found = parse_any_date(value, languages)
         if found:
-            return found
-    return None
+            return found, ""
+        unread = unread or value.strip()
+    return None, unread
 
 
-def _page_meta(tree: HtmlElement) -> dict[str, Any]:
+def _page_meta(tree: HtmlElement, languages: tuple[str, ...]) -> dict[str, Any]:
+    stated = [str(v) for path in _LANGUAGE for v in tree.xpath(path)]
+    hints = (*(code.split("-")[0].split("_")[0].lower() for code in stated), *languages)
+    published, unread = _first_date(tree, _PUBLISHED, "datePublished", hints)
+    modified, _ = _first_date(tree, _MODIFIED, "dateModified", hints)
     return {
-        "published": _first_date(tree, _PUBLISHED, "datePublished"),
-        "modified": _first_date(tree, _MODIFIED, "dateModified"),
+        "published": published,
+        "unread_date": unread,
+        "modified": modified,
         "canonical": _first_value(tree, _CANONICAL),
-        "languages": [str(v) for path in _LANGUAGE for v in tree.xpath(path)],
+        "languages": stated,
         "section": plain_text(_first_value(tree, _SECTION)),
         "image": _first_value(tree, _IMAGE),
-        "title": _first_value(tree, ("//meta[@property='og:title']/@content", "//title/text()")),
+        "titles": _stated_titles(tree),
     }
 
 
@@ -177,6 +207,29 @@ def _json_ld_values(tree: HtmlElement, key: str) -> list[str]:
             elif isinstance(node, list):
                 stack.extend(node)
     return found
+
+
+def _stated_titles(tree: HtmlElement) -> list[str]:
+    """The page's own headlines: og:title, <title>, the first <h1> (as text)."""
+    found = [str(value) for value in tree.xpath("//meta[@property='og:title']/@content")[:1]]
+    found += [str(value) for value in tree.xpath("//title/text()")[:1]]
+    found += [heading.text_content() for heading in tree.xpath("//h1")[:1]]
+    return [title for title in found if title.strip()]
+
+
+def _faithful_title(extracted: str | None, stated: list[str]) -> str:
+    """trafilatura's headline (it trims "| Site name"), but as the page wrote it.
+
+    trafilatura decodes entities a second time ("&amp;lt;" in the source becomes "<");
+    a headline the page states (og:title, <title>, <h1>, decoded once by lxml) that
+    decodes to the same text is the faithful spelling.
+    """
+    if not extracted:
+        return next((title for title in stated if title.strip()), "")
+    for title in stated:
+        if title.strip() != extracted.strip() and html.unescape(title).strip() == extracted.strip():
+            return title
+    return extracted
 
 
 def _day(value: str | None) -> SourceDate | None:

@@ -39,6 +39,10 @@ class ArticleRecord:
     image_url: str = ""
     updated_at: datetime | None = None
     date_estimated: bool = False
+    #: The source gave no usable date (none, or one we could not read): its age is unknown.
+    date_undated: bool = False
+    #: The text is clearly in another site language than the item or feed declared.
+    language_retagged: bool = False
     source: str = ""
     priority: int = 0
     popularity: int | None = None
@@ -56,16 +60,18 @@ class ArticleRecord:
         self.author = self.author[:AUTHOR_MAX].strip()
         self.source = self.source[:URL_MAX]
 
-    def content_hash(self) -> str:
+    def content_hash(self, url: str = "") -> str:
         """Changes when anything a reader would see changes; decides 'updated' vs 'unchanged'.
 
         A date the source gave counts (a corrected time is a change); an estimated one
-        (the fetch time) does not, or every run would 'update' undated articles.
+        (the fetch time) does not, or every run would 'update' undated articles. `url`
+        is the canonical URL when known: tracking parameters that change on every fetch
+        are not a change.
         """
         digest = hashlib.sha256()
         date = "" if self.date_estimated else self.published_at.isoformat()
         for part in (
-            self.title, self.url, self.summary, self.body, self.section, self.author,
+            self.title, url or self.url, self.summary, self.body, self.section, self.author,
             self.language, self.image_url, str(self.priority), str(self.popularity), date,
         ):  # fmt: skip
             digest.update(part.encode("utf-8", "surrogatepass"))

@@ -1,4 +1,18 @@
-"""Upserting ArticleRecords: one row per guid, re-ingest is a no-op, newer content updates.
+"""Upserting ArticleRecords: one row per article, re-ingest is a no-op, newer content updates.
+
+An article's identity (see DESIGN "Model"):
+
+1. its source and guid: a guid is unique only within its source (RSS 2.0, Atom), so
+   the same guid from two feeds is two articles;
+2. when the source's guid is unknown, its canonical URL (digest.ingest.urls): a
+   publisher whose guid changes on every fetch (a session id, a timestamp) updates the
+   row it already has instead of adding one each time;
+3. a canonical URL already stored by *another* source is the same page reached twice:
+   the item is merged into the stored article, which that other feed owns and which is
+   never overwritten; the merge is counted and named in the ingest report.
+
+A canonical URL shared by several items of one source (a feed that links every item to
+its home page) identifies none of them: such items are keyed by guid alone.
 
 New rows go in with one multi-row INSERT per batch and changed rows with an UPDATE
 by id; the ORM's per-object bookkeeping cost more than parsing the feed.
@@ -6,8 +20,9 @@ by id; the ORM's per-object bookkeeping cost more than parsing the feed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +30,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from digest.ingest.records import ArticleRecord
+from digest.ingest.urls import canonical_url
 from digest.models import Article
 
 _BATCH = 500
+#: Merges named one by one in the report; beyond this only the count.
+MERGES_NAMED = 20
 
 
 @dataclass
@@ -27,40 +45,78 @@ class IngestCounts:
     unchanged: int = 0
     #: Items not stored: nothing to show, or a second copy of a guid in the same source.
     skipped: int = 0
+    #: Items already stored from another source under the same canonical URL: not stored
+    #: again, and the stored article (another feed's) left as it is.
+    merged: int = 0
+    #: Items stored with another language than their entry or feed declared.
+    retagged: int = 0
+    #: One line per merge (at most MERGES_NAMED): "guid: same URL as SOURCE's article".
+    merges: list[str] = field(default_factory=list)
 
     def add(self, other: IngestCounts) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.skipped += other.skipped
+        self.merged += other.merged
+        self.retagged += other.retagged
 
 
 @dataclass(frozen=True)
 class _Stored:
     id: int
+    source: str
+    guid: str
+    canonical_url: str
     content_hash: str
     published_at: datetime
     updated_at: datetime | None
 
 
+_STORED_COLUMNS = (
+    Article.id,
+    Article.source,
+    Article.guid,
+    Article.canonical_url,
+    Article.content_hash,
+    Article.published_at,
+    Article.updated_at,
+)
+
+
 def store_records(
     session: Session, records: Iterable[ArticleRecord], now: datetime
 ) -> IngestCounts:
-    """Insert or update; the caller's transaction decides whether it all lands."""
+    """Insert, update or merge; the caller's transaction decides whether it all lands."""
     counts = IngestCounts()
-    unique: dict[str, ArticleRecord] = {}
+    unique: dict[tuple[str, str], ArticleRecord] = {}
     for record in records:
-        previous = unique.get(record.guid)
+        key = (record.source, record.guid)
+        previous = unique.get(key)
         if previous is not None:
             # The same guid twice in one source: the newer version wins (the later on a tie).
             counts.skipped += 1
             if _stamp(record) < _stamp(previous):
                 continue
-        unique[record.guid] = record
+        unique[key] = record
     ordered = list(unique.values())
-    for start in range(0, len(ordered), _BATCH):
-        _store_batch(session, ordered[start : start + _BATCH], now, counts)
+    keyed = [(record, canonical_url(record.url)) for record in ordered]
+    # A URL that several items of one source share names none of them (a home page).
+    shared = Counter((record.source, url) for record, url in keyed)
+    keyed = [(record, url if shared[(record.source, url)] == 1 else "") for record, url in keyed]
+    first_fetch = _first_fetches(session, {record.source for record in ordered})
+    for start in range(0, len(keyed), _BATCH):
+        _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch)
     return counts
+
+
+def _first_fetches(session: Session, sources: set[str]) -> set[str]:
+    """The sources that have no article stored yet: this is their first fetch."""
+    return {
+        source
+        for source in sources
+        if session.scalar(select(Article.id).where(Article.source == source).limit(1)) is None
+    }
 
 
 def _stamp(record: ArticleRecord) -> datetime:
@@ -68,32 +124,94 @@ def _stamp(record: ArticleRecord) -> datetime:
 
 
 def _store_batch(
-    session: Session, batch: list[ArticleRecord], now: datetime, counts: IngestCounts
+    session: Session,
+    batch: list[tuple[ArticleRecord, str]],
+    now: datetime,
+    counts: IngestCounts,
+    first_fetch: set[str],
 ) -> None:
-    query = select(
-        Article.guid, Article.id, Article.content_hash, Article.published_at, Article.updated_at
-    ).where(Article.guid.in_([record.guid for record in batch]))
-    existing = {row.guid: _Stored(*row[1:]) for row in session.execute(query)}
+    by_key, by_url = _stored_matches(session, batch)
     new_rows: list[dict[str, Any]] = []
-    for record in batch:
-        content_hash = record.content_hash()
-        stored = existing.get(record.guid)
+    # Rows matched in this batch take one item each; a guid match comes before a URL's.
+    claimed = {stored.id for stored in by_key.values()}
+    for record, url in batch:
+        counts.retagged += record.language_retagged
+        stored = by_key.get((record.source, record.guid))
+        if stored is None and url:
+            stored = _by_url(by_url.get(url, []), record.source, claimed)
+            if stored is not None and stored.source != record.source:
+                _merged(counts, record, stored)
+                claimed.add(stored.id)
+                continue
         if stored is None:
-            new_rows.append({**_columns(record), "content_hash": content_hash, "ingested_at": now})
+            row = {**_columns(record), "canonical_url": url, "ingested_at": now}
+            row["content_hash"] = record.content_hash(url)
+            row["estimated_on_first_fetch"] = record.date_undated and record.source in first_fetch
+            new_rows.append(row)
             counts.new += 1
-        elif _is_older(record, stored) or (
-            stored.content_hash == content_hash and not _is_newer(record, stored)
-        ):
-            counts.unchanged += 1  # the same, or an older copy (e.g. a stale mirror)
-        else:
-            values = {**_columns(record), "content_hash": content_hash}
-            if record.date_estimated:
-                # The source gives no date: the time we first saw it stays its date.
-                values["published_at"] = stored.published_at
-            session.execute(update(Article).where(Article.id == stored.id).values(**values))
-            counts.updated += 1
+            continue
+        claimed.add(stored.id)
+        _update(session, record, url, stored, counts)
     if new_rows:
         session.execute(insert(Article), new_rows)
+
+
+def _stored_matches(
+    session: Session, batch: list[tuple[ArticleRecord, str]]
+) -> tuple[dict[tuple[str, str], _Stored], dict[str, list[_Stored]]]:
+    """Stored rows with a batch item's (source, guid), and those with its canonical URL."""
+    by_key: dict[tuple[str, str], _Stored] = {}
+    sources = {record.source for record, _ in batch}
+    for source in sources:
+        guids = [record.guid for record, _ in batch if record.source == source]
+        query = select(*_STORED_COLUMNS).where(Article.source == source, Article.guid.in_(guids))
+        for row in session.execute(query):
+            by_key[(row.source, row.guid)] = _Stored(*row)
+    urls = {url for record, url in batch if url and (record.source, record.guid) not in by_key}
+    by_url: dict[str, list[_Stored]] = {}
+    if urls:
+        query = select(*_STORED_COLUMNS).where(Article.canonical_url.in_(urls))
+        for row in session.execute(query.order_by(Article.id)):
+            by_url.setdefault(row.canonical_url, []).append(_Stored(*row))
+    return by_key, by_url
+
+
+def _by_url(candidates: list[_Stored], source: str, claimed: set[int]) -> _Stored | None:
+    """The stored article a URL identifies: this source's own if it has exactly one
+    there (its guid changed), else the oldest other source's; None if ambiguous."""
+    own = [stored for stored in candidates if stored.source == source]
+    if own:
+        return own[0] if len(own) == 1 and own[0].id not in claimed else None
+    return candidates[0] if candidates else None
+
+
+def _merged(counts: IngestCounts, record: ArticleRecord, stored: _Stored) -> None:
+    counts.merged += 1
+    if len(counts.merges) < MERGES_NAMED:
+        counts.merges.append(
+            f"item {record.guid!r} has the same URL as {stored.source}'s article "
+            f"{stored.guid!r}: merged into it (kept as stored)"
+        )
+
+
+def _update(
+    session: Session, record: ArticleRecord, url: str, stored: _Stored, counts: IngestCounts
+) -> None:
+    """Update a row of this source when the record is newer or different."""
+    content_hash = record.content_hash(url)
+    if _is_older(record, stored) or (
+        stored.content_hash == content_hash and not _is_newer(record, stored)
+    ):
+        counts.unchanged += 1  # the same, or an older copy (e.g. a stale mirror)
+        return
+    values = {**_columns(record), "content_hash": content_hash, "canonical_url": url}
+    # The stored guid stays: a publisher's changing guid must not move the article's key.
+    values["guid"] = stored.guid
+    if record.date_estimated:
+        # The source gives no date: the time we first saw it stays its date.
+        values["published_at"] = stored.published_at
+    session.execute(update(Article).where(Article.id == stored.id).values(**values))
+    counts.updated += 1
 
 
 def _is_newer(record: ArticleRecord, stored: _Stored) -> bool:

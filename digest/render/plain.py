@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 import nh3
+import regex
 
 #: Bidi embeddings/overrides/isolates and marks: they can reorder text visually.
 _BIDI_CONTROLS = dict.fromkeys(
@@ -20,6 +21,15 @@ _BIDI_CONTROLS = dict.fromkeys(
 _WHITESPACE = re.compile(r"\s+")
 _URL = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 ELLIPSIS = "…"
+#: Not text, by the `regex` package's Unicode tables (newer than the runtime's
+#: `unicodedata`, which calls emoji added since Unicode 14 "unassigned"): controls,
+#: format characters but ZWNJ/ZWJ and emoji tag characters, private use, surrogates and
+#: non-characters. Characters merely unknown to the runtime are text and stay.
+_NOT_TEXT = regex.compile(
+    r"(?![\u200c\u200d\U000e0020-\U000e007f])"
+    r"[\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
+)
+_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
 
 
 def plain(value: str | None) -> str:
@@ -34,30 +44,8 @@ def clean_line(value: str | None) -> str:
     """Plain text on one line, with no control, bidi or invisible format characters."""
     if not value:
         return ""
-    text = value.translate(_BIDI_CONTROLS)
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-        for ch in text
-        if not _invisible(ch)
-    )
+    text = _BREAKS.sub(" ", _NOT_TEXT.sub("", value.translate(_BIDI_CONTROLS)))
     return _WHITESPACE.sub(" ", text).strip()
-
-
-def _invisible(ch: str) -> bool:
-    """Format, surrogate, private-use and non-characters go (joiners shape scripts and
-    emoji, so they stay). A code point this Python's Unicode tables do not know yet
-    ("Cn") is kept: it is most likely a newer emoji or letter, not junk."""
-    category = unicodedata.category(ch)
-    if category == "Cn":
-        return is_noncharacter(ch)
-    return category in ("Cf", "Cs", "Co") and ch not in "\u200c\u200d"
-
-
-def is_noncharacter(ch: str) -> bool:
-    """The 66 code points Unicode reserves as never being characters (U+FDD0..FDEF and the
-    last two of every plane)."""
-    point = ord(ch)
-    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
 
 
 #: Pictograph blocks: code points there that the Unicode tables do not know yet are

@@ -1,0 +1,53 @@
+"""Canonical URLs: one spelling per article page, whatever tracking a feed adds to its links.
+
+Publishers add campaign parameters (`utm_*`, `fbclid`, `gclid`, `mc_cid`...), session ids
+and fragments to the links in their feeds, and some change them on every fetch. An
+article's canonical URL drops those, lower-cases scheme and host, drops the default port
+and sorts what is left of the query, so the same page always has the same key (RFC 3986
+section 6.2.2-6.2.3 normalisation). The tracker list is courlan's (already installed with
+trafilatura), which follows the ClearURLs and AdGuard tracking-parameter filters.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+#: Query parameters that never name a page; checked before courlan's broader pattern.
+_TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "mkt_", "pk_", "mtm_", "itm_", "oly_")
+#: Session ids and cache-busters: they change on every fetch, the page does not.
+_VOLATILE = {"sid", "phpsessid", "jsessionid", "aspsessionid", "_", "cachebuster", "timestamp"}
+
+
+#: Already canonical: lower-case host without port, a path of characters courlan keeps as
+#: they are, no query, no fragment (most article links): returned unchanged, no parsing.
+_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.-]+(?:/(?!\.\.)[A-Za-z0-9_.~/%!=:,-]*)?")
+
+
+def canonical_url(url: str) -> str:
+    """The page `url` names, spelled one way; "" for an empty or unusable URL.
+
+    Example: ``HTTPS://News.Example:443/a/?b=2&utm_source=x&a=1#top`` ->
+    ``https://news.example/a/?a=1&b=2``. Paths keep their case and trailing slash
+    (servers may distinguish them); only parameters known to track are removed.
+    """
+    if not url:
+        return ""
+    if _ALREADY_CANONICAL.fullmatch(url) and "//" not in url[8:]:
+        return url
+    from courlan import normalize_url  # here: ingest only, and it imports a few modules
+
+    try:
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return ""
+        query = "&".join(
+            pair
+            for pair in parts.query.split("&")
+            if pair
+            and not pair.lower().startswith(_TRACKING_PREFIXES)
+            and pair.split("=", 1)[0].lower() not in _VOLATILE
+        )
+        return str(normalize_url(urlunsplit(parts._replace(query=query, fragment=""))))
+    except (ValueError, AttributeError):
+        return ""
