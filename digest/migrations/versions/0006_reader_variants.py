@@ -1,14 +1,14 @@
 """reader variants: edition_variants table and the edition's frozen story pool
 
 Revision ID: 0006_reader_variants
-Revises: 0001
+Revises: 0004_article_identity
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reader_variants"
-down_revision = "0001"
+down_revision = "0004_article_identity"
 branch_labels = None
 depends_on = None
 
