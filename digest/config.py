@@ -8,16 +8,20 @@ Secrets are not settings: they come from the environment only and are never prin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from digest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from digest.delivery.options import MailIdentity, SendOptions
 
 DEFAULT_CONFIG_NAME = "digest.toml"
 SECRET_KEY_FILE = "secret.key"
@@ -99,6 +103,12 @@ class SiteSettings:
         "checks fail while it is empty.",
         localised=True,
     )
+    list_id: str = _setting(
+        "",
+        "List identifier (List-Id header, scope of unsubscribe tokens), a dotted ASCII name. "
+        "Empty: digest.<domain of mail.from>, stored in the database the first time it is "
+        "used, so a later change of mail.from keeps every link already sent working.",
+    )
 
 
 @dataclass(frozen=True)
@@ -169,8 +179,20 @@ class MailSettings:
     timeout: float = _setting(
         30.0, "Seconds to wait for the SMTP server to connect or to answer a command."
     )
+    data_timeout: float = _setting(
+        600.0,
+        "Seconds to wait for the reply to the end of a message (the final '.'), RFC 5321 "
+        "4.5.3.2.6; no reply by then makes the delivery 'uncertain' (never resent on its own).",
+    )
+    circuit_breaker: int = _setting(
+        5,
+        "The same relay-wide refusal (quota, policy, relay denied) for this many recipients in "
+        "a row stops the run (exit 4) and leaves them pending; 0 = never stop.",
+    )
     bounce_threshold: int = _setting(
-        3, "Permanent failures (5xx) after which a subscriber is marked bounced; 0 = never."
+        3,
+        "Address failures (5.1.x, 5.2.1, or 550/551/553 at RCPT) after which a subscriber is "
+        "marked bounced; 0 = never. Refusals of the relay or sender never count.",
     )
     dkim_selector: str = _setting("", "DKIM selector; empty: messages are not DKIM-signed.")
     dkim_domain: str = _setting("", "DKIM signing domain (d=); empty: the From domain.")
@@ -289,6 +311,20 @@ class Settings:
             return self.web.public_url.rstrip("/")
         parts = urlsplit(self.mail.unsubscribe_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @functools.cached_property
+    def mail_identity(self) -> MailIdentity:
+        """From, envelope sender, list id and transport, parsed once (ConfigError if bad)."""
+        from digest.delivery.options import mail_identity
+
+        return mail_identity(self)
+
+    @functools.cached_property
+    def send_options(self) -> SendOptions:
+        """The sender's knobs from [mail], checked once (ConfigError naming the key)."""
+        from digest.delivery.options import send_options
+
+        return send_options(self)
 
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path).expanduser()
@@ -488,6 +524,9 @@ def validate(settings: Settings) -> None:
         texts = value.values.values() if isinstance(value, Localised) and value.values else [value]
         for text in texts:
             _check_template(f"{origin}: [{section}] {key}", text, allowed)
+    # A bad [mail] section fails now, at start-up, not on the morning of a send.
+    settings.mail_identity  # noqa: B018
+    settings.send_options  # noqa: B018
 
 
 #: Settings that are templates, and the {fields} each may use.

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     ERROR = 1  # bad input or configuration
     USAGE = 2  # click's own usage errors
     PARTIAL = 3  # work remains (deferred deliveries)
+    REFUSED = 4  # the relay refused the sender or account: the circuit breaker stopped the run
 
 
 class DigestError(Exception):

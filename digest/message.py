@@ -23,6 +23,7 @@ from markupsafe import escape
 
 from digest import placeholders
 from digest.errors import ConfigError, SendError
+from digest.mime_parts import EncodedBody
 
 _CRLF = b"\r\n"
 #: Zero-width (non-)joiners shape Persian and Arabic names; every other control goes.
@@ -210,17 +211,6 @@ def _fill(parts: list[str], values: dict[str, str]) -> str:
     return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
-def _encode_body(text: str) -> tuple[bytes, bytes]:
-    """(Content-Transfer-Encoding, encoded body with CRLF lines of at most 76 octets)."""
-    data = _normalise_newlines(text).encode("utf-8")
-    if data.isascii():
-        encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
-        return b"quoted-printable", encoded.replace(b"\n", _CRLF)
-    encoded = binascii.b2a_base64(data, newline=False)
-    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
-    return b"base64", _CRLF.join(lines)
-
-
 @dataclass(frozen=True)
 class DkimSigner:
     """Signs finished messages with one RSA key (relaxed/relaxed canonicalisation)."""
@@ -291,6 +281,9 @@ class MessageSkeleton:
         self.text = text
         self._html_parts = _split_template(html)
         self._text_parts = _split_template(text)
+        self._html_body = EncodedBody([part.encode("utf-8") for part in self._html_parts[::2]])
+        self._text_body = EncodedBody([part.encode("utf-8") for part in self._text_parts[::2]])
+        self._last_date: tuple[datetime, bytes] | None = None
         self.dkim = dkim
         self.boundary = b"=_digest_" + secrets.token_hex(12).encode("ascii")
         head = [
@@ -333,18 +326,46 @@ class MessageSkeleton:
         text = _fill(self._text_parts, text_values)
         return html, text
 
+    def _encoded_bodies(self, recipient: Recipient) -> tuple[list[bytes], list[bytes]]:
+        """Both bodies transfer-encoded: the edition's segments were encoded once, only
+        this recipient's values are encoded here (see `digest.mime_parts`)."""
+        greeting, url, email = recipient.greeting, recipient.unsubscribe_url, recipient.email
+        preferences = recipient.preferences_url
+        html_values = {
+            placeholders.GREETING: str(escape(greeting)).encode("utf-8"),
+            placeholders.UNSUBSCRIBE_URL: str(escape(url)).encode("utf-8"),
+            placeholders.EMAIL: str(escape(email)).encode("utf-8"),
+            placeholders.PREFERENCES_URL: str(escape(preferences)).encode("utf-8"),
+        }
+        text_values = {
+            placeholders.GREETING: clean_header_text(greeting).encode("utf-8"),
+            placeholders.UNSUBSCRIBE_URL: clean_header_text(url).encode("utf-8"),
+            placeholders.EMAIL: clean_header_text(email).encode("utf-8"),
+            placeholders.PREFERENCES_URL: clean_header_text(preferences).encode("utf-8"),
+        }
+        html = self._html_body.lines([html_values[name] for name in self._html_parts[1::2]])
+        text = self._text_body.lines([text_values[name] for name in self._text_parts[1::2]])
+        return html, text
+
+    def _date(self, date: datetime) -> bytes:
+        """The Date header value; the same second is formatted once."""
+        second = date.replace(microsecond=0)
+        last = self._last_date
+        if last is None or last[0] != second:
+            last = self._last_date = (second, format_datetime(second).encode("ascii"))
+        return last[1]
+
     def build(self, recipient: Recipient, *, message_id: str, date: datetime) -> bytes:
         """The complete message as CRLF bytes (DKIM-signed when a signer is set)."""
-        html, text = self.personalised_parts(recipient)
-        text_cte, text_body = _encode_body(text)
-        html_cte, html_body = _encode_body(html)
+        html_body, text_body = self._encoded_bodies(recipient)
+        text_cte, html_cte = self._text_body.cte, self._html_body.cte
         boundary = self.boundary
         message = _CRLF.join(
             [
                 self._head,
                 b"To: "
                 + format_address(recipient.name, recipient.email, smtputf8=recipient.smtputf8),
-                b"Date: " + format_datetime(date).encode("ascii"),
+                b"Date: " + self._date(date),
                 b"Message-ID: " + clean_header_text(message_id).encode("ascii"),
                 b"List-Unsubscribe: <" + header_url(recipient.unsubscribe_url) + b">,",
                 b" " + self._mailto,
@@ -354,12 +375,12 @@ class MessageSkeleton:
                 b'Content-Type: text/plain; charset="utf-8"',
                 b"Content-Transfer-Encoding: " + text_cte,
                 b"",
-                text_body,
+                *text_body,
                 b"--" + boundary,
                 b'Content-Type: text/html; charset="utf-8"',
                 b"Content-Transfer-Encoding: " + html_cte,
                 b"",
-                html_body,
+                *html_body,
                 b"--" + boundary + b"--",
                 b"",
             ]

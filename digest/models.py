@@ -29,7 +29,9 @@ __all__ = [
     "EditionItem",
     "EditionStatus",
     "EditionVariant",
+    "FailureKind",
     "Feed",
+    "SiteIdentity",
     "Subscriber",
 ]
 
@@ -189,6 +191,20 @@ class DeliveryStatus(StrEnum):
     DEFERRED = "deferred"
     FAILED = "failed"
     SKIPPED = "skipped"
+    #: The message was handed over (final "." sent) but no reply came: perhaps delivered.
+    #: Never resent automatically (`digest send --resend-uncertain` does it on request).
+    UNCERTAIN = "uncertain"
+
+
+class FailureKind(StrEnum):
+    """Which kind of SMTP outcome failed a delivery (RFC 3463 enhanced status codes)."""
+
+    #: The address is bad (5.1.x, 5.2.1, or 550/551/553 at RCPT): counts as a bounce.
+    ADDRESS = "address"
+    #: The relay refused us or the message (5.3/5.4/5.5/5.6/5.7.x): never a bounce.
+    REFUSED = "refused"
+    #: 4xx, a dropped connection or a timeout before the final ".": deferred.
+    TRANSIENT = "transient"
 
 
 class Delivery(Base):
@@ -211,3 +227,16 @@ class Delivery(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: `FailureKind` of the last failed try (None when it never failed).
+    failure_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class SiteIdentity(Base):
+    """Values that must never drift once used (e.g. the token scope `list_id`): stored
+    the first time they are needed, read back ever after."""
+
+    __tablename__ = "site_identity"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,6 +5,11 @@ and safe for several workers. A claim is one `UPDATE ... WHERE id IN (SELECT ...
 [FOR UPDATE SKIP LOCKED]) RETURNING`, so two processes can never take the same row, on
 SQLite (the statement holds the write lock) or PostgreSQL (skipped locks).
 
+A claimed row keeps its status (pending or deferred) under the lease; only the sender's
+"before DATA" step (`mark_sending`) makes it `sending`, committed before the message is
+handed over. So after a crash, `sending` means "perhaps on its way", anything else "never
+tried in that run".
+
 A lease owner is `host:pid:start:run`; a lease held by a process that no longer runs on this
 host is taken back at once, others when they expire. A deferred row keeps its owner while
 that run still means to retry it (lease set), and after it gave up (lease cleared), so the
@@ -13,14 +18,10 @@ same run does not take it again but the next run does.
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -36,65 +37,38 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from digest.errors import DigestError
-from digest.models import Delivery, DeliveryStatus, Edition, EditionItem
+from digest.delivery.leases import LEASE as LEASE
+from digest.delivery.leases import HeldElsewhere as HeldElsewhere
+from digest.delivery.leases import held_elsewhere as held_elsewhere
+from digest.delivery.leases import mark_sending as mark_sending
+from digest.delivery.leases import owner_is_dead as owner_is_dead
+from digest.delivery.leases import reclaim_abandoned as reclaim_abandoned
+from digest.delivery.leases import release as release
+from digest.delivery.leases import renew as renew
+from digest.delivery.leases import requeue as requeue
+from digest.delivery.leases import requeue_uncertain as requeue_uncertain
+from digest.delivery.leases import worker_id as worker_id
+from digest.delivery.reports import EditionReport as EditionReport
+from digest.delivery.reports import UnknownEdition as UnknownEdition
+from digest.delivery.reports import Unsent as Unsent
+from digest.delivery.reports import counts as counts
+from digest.delivery.reports import deferred_reasons as deferred_reasons
+from digest.delivery.reports import edition_report as edition_report
+from digest.delivery.reports import find_edition as find_edition
+from digest.delivery.reports import iter_unsent as iter_unsent
+from digest.delivery.reports import list_editions as list_editions
+from digest.delivery.reports import remaining as remaining
+from digest.models import Delivery, DeliveryStatus, Edition, FailureKind
 from subscribers import store
 from subscribers.models import Status, Subscriber, UTCDateTime
-
-LEASE = timedelta(minutes=2)
 
 _deliveries = cast(Table, Delivery.__table__)
 _FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
-
-
-@cache
-def _process_start(pid: int) -> str | None:
-    """The process start time in clock ticks since boot (Linux), to tell a reused pid."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[19] if len(fields) > 19 else None
-
-
-def worker_id() -> str:
-    """A run as a lease owner: host, pid, process start time, and a nonce for the run
-    (one process may run several sends, e.g. the scheduler)."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start(pid) or '-'}:{secrets.token_hex(4)}"
-
-
-def owner_is_dead(owner: str, *, host: str | None = None) -> bool:
-    """True only when `owner` ran on this host and that process is gone."""
-    try:
-        owner_host, pid_text, start, _run = owner.rsplit(":", 3)
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if owner_host != (host or socket.gethostname()) or pid <= 0:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return True
-    except OSError:
-        fields = []
-    if fields:
-        if fields[0] in ("Z", "X"):  # exited, not yet reaped
-            return True
-        return start != "-" and len(fields) > 19 and fields[19] != start
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+#: Statuses a lease can be held on.
+_LEASED = list(_OPEN)
 
 
 def create_deliveries(session: Session, edition: Edition, now: datetime) -> int:
@@ -145,7 +119,10 @@ def _due_conditions(owner: Any, now: Any) -> list[Any]:
     """Claimable rows, in the order they are taken: pending, deferred and due, abandoned."""
     c = _deliveries.c
     return [
-        c.status == DeliveryStatus.PENDING,
+        and_(
+            c.status == DeliveryStatus.PENDING,
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+        ),
         and_(
             c.status == DeliveryStatus.DEFERRED,
             or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
@@ -166,7 +143,9 @@ def _claiming(where: Any, *, postgresql: bool) -> Any:
         update(_deliveries)
         .where(c.id.in_(picked.scalar_subquery()))
         .values(
-            status=DeliveryStatus.SENDING,
+            # Claimed is not yet sending: `mark_sending` does that just before DATA. An
+            # abandoned `sending` row (perhaps delivered) comes back as deferred.
+            status=case((c.status == DeliveryStatus.SENDING, "deferred"), else_=c.status),
             lease_owner=bindparam("c_owner"),
             lease_expires_at=bindparam("c_until", type_=UTCDateTime()),
             updated_at=bindparam("c_now", type_=UTCDateTime()),
@@ -299,6 +278,7 @@ def _row_values(
     next_attempt_at: datetime | None = None,
     lease_owner: str | None = None,
     lease_expires_at: datetime | None = None,
+    failure_kind: str | None = None,
 ) -> dict[str, Any]:
     return {
         "b_id": delivery_id,
@@ -310,6 +290,7 @@ def _row_values(
         "b_next": next_attempt_at,
         "b_owner": lease_owner,
         "b_lease": lease_expires_at,
+        "b_kind": failure_kind,
         "b_now": now,
     }
 
@@ -326,6 +307,7 @@ _RECORD = (
         next_attempt_at=bindparam("b_next"),
         lease_owner=bindparam("b_owner"),
         lease_expires_at=bindparam("b_lease"),
+        failure_kind=bindparam("b_kind"),
         updated_at=bindparam("b_now"),
     )
 )
@@ -345,8 +327,13 @@ class Outcome:
     #: DEFERRED only: when this run tries again (the lease is kept until then), or None
     #: when this run gave up and leaves it to the next run.
     retry_at: datetime | None = None
-    #: FAILED only: a 5xx reply, which counts towards the subscriber's bounce status.
-    bounce: bool = False
+    #: The kind of failure (FAILED, DEFERRED): address, refused or transient.
+    kind: FailureKind | None = None
+
+    @property
+    def bounce(self) -> bool:
+        """Only a failed delivery to a bad address counts towards a bounce."""
+        return self.status == DeliveryStatus.FAILED and self.kind == FailureKind.ADDRESS
 
 
 def record(
@@ -363,6 +350,7 @@ def record(
     for outcome in outcomes:
         sent = outcome.status == DeliveryStatus.SENT
         deferred = outcome.status == DeliveryStatus.DEFERRED
+        handed_over = sent or outcome.status == DeliveryStatus.UNCERTAIN
         values.append(
             _row_values(
                 outcome.delivery_id,
@@ -371,12 +359,13 @@ def record(
                 outcome.at,
                 error=outcome.error,
                 message_id=outcome.message_id,
-                sent_at=outcome.at if sent else None,
+                sent_at=outcome.at if handed_over else None,
                 next_attempt_at=outcome.retry_at if deferred else None,
                 lease_owner=owner if deferred else None,
                 lease_expires_at=(outcome.retry_at + lease)
                 if deferred and outcome.retry_at
                 else None,
+                failure_kind=outcome.kind,
             )
         )
         if outcome.bounce:
@@ -391,111 +380,6 @@ def record(
     return bounced
 
 
-def renew(
-    session: Session, edition_id: int, owner: str, now: datetime, lease: timedelta = LEASE
-) -> None:
-    """Extend this run's leases (a live run's rows are never taken over)."""
-    c = _deliveries.c
-    session.execute(
-        update(_deliveries)
-        .where(
-            c.edition_id == edition_id,
-            c.lease_owner == owner,
-            c.lease_expires_at.is_not(None),
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
-        )
-        .values(lease_expires_at=now + lease)
-    )
-
-
-def _back_to_queue(c: Any) -> Any:
-    """A leased row nobody sent goes back to where it was: pending, or deferred."""
-    return case(
-        (c.status == DeliveryStatus.SENDING, case((c.attempts == 0, "pending"), else_="deferred")),
-        else_=c.status,
-    )
-
-
-def release(session: Session, edition_id: int, owner: str, now: datetime) -> int:
-    """Give back this run's leases (on stop or error) so another run takes them at once.
-
-    Deferred rows keep this owner, so this run does not pick them up again.
-    """
-    c = _deliveries.c
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(_deliveries)
-        .where(
-            c.edition_id == edition_id,
-            c.lease_owner == owner,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
-        )
-        .values(
-            status=_back_to_queue(c),
-            lease_owner=case((c.status == DeliveryStatus.SENDING, None), else_=c.lease_owner),
-            lease_expires_at=None,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-    )
-    return max(result.rowcount or 0, 0)
-
-
-def reclaim_abandoned(
-    session: Session, edition_id: int, owner: str, now: datetime, *, host: str | None = None
-) -> int:
-    """Free the leases of processes on this host that no longer run (killed, crashed)."""
-    c = _deliveries.c
-    owners = session.scalars(
-        select(c.lease_owner)
-        .where(
-            c.edition_id == edition_id,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
-            c.lease_owner.is_not(None),
-            c.lease_owner != owner,
-        )
-        .distinct()
-    ).all()
-    dead = [o for o in owners if o and owner_is_dead(o, host=host)]
-    if not dead:
-        return 0
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(_deliveries)
-        .where(
-            c.edition_id == edition_id,
-            c.lease_owner.in_(dead),
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
-        )
-        .values(
-            status=_back_to_queue(c),
-            lease_owner=None,
-            lease_expires_at=None,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-    )
-    return max(result.rowcount or 0, 0)
-
-
-@dataclass(frozen=True)
-class HeldElsewhere:
-    count: int
-    until: datetime | None
-
-
-def held_elsewhere(session: Session, edition_id: int, owner: str, now: datetime) -> HeldElsewhere:
-    """Deliveries another live run holds (sending, or deferred for its own retry)."""
-    c = _deliveries.c
-    count, until = session.execute(
-        select(func.count(c.id), func.min(c.lease_expires_at)).where(
-            c.edition_id == edition_id,
-            c.status.in_([DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]),
-            c.lease_expires_at >= now,
-            or_(c.lease_owner.is_(None), c.lease_owner != owner),
-        )
-    ).one()
-    return HeldElsewhere(count or 0, until)
-
-
 def due_count(session: Session, edition_id: int, owner: str, now: datetime) -> int:
     """How many deliveries this run could claim right now (the progress bar's total)."""
     return (
@@ -506,164 +390,3 @@ def due_count(session: Session, edition_id: int, owner: str, now: datetime) -> i
         )
         or 0
     )
-
-
-def counts(session: Session, edition_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Delivery.status, func.count(Delivery.id))
-        .where(Delivery.edition_id == edition_id)
-        .group_by(Delivery.status)
-    )
-    found = {str(status): number for status, number in rows}
-    return {status.value: found.get(status.value, 0) for status in DeliveryStatus}
-
-
-def remaining(session: Session, edition_id: int) -> int:
-    """Deliveries not yet in a final state."""
-    return (
-        session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.edition_id == edition_id, Delivery.status.in_(list(_OPEN))
-            )
-        )
-        or 0
-    )
-
-
-def deferred_reasons(session: Session, edition_id: int, limit: int = 10) -> list[tuple[str, int]]:
-    """The commonest last errors of deliveries still deferred, most frequent first."""
-    number = func.count(Delivery.id)
-    rows = session.execute(
-        select(func.coalesce(Delivery.last_error, "not yet tried"), number)
-        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.DEFERRED)
-        .group_by(Delivery.last_error)
-        .order_by(number.desc())
-        .limit(limit)
-    )
-    return [(str(reason), int(count)) for reason, count in rows]
-
-
-@dataclass(frozen=True)
-class Unsent:
-    """A delivery that went wrong, for summaries: who, what happened, why."""
-
-    email: str
-    status: str
-    attempts: int
-    error: str
-    next_attempt_at: datetime | None
-
-
-def iter_unsent(session: Session, edition_id: int, batch_size: int = 500) -> Iterator[Unsent]:
-    """Failed and deferred deliveries in id order, streamed a page at a time."""
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(
-                Delivery.id,
-                Subscriber.email,
-                Delivery.status,
-                Delivery.attempts,
-                Delivery.last_error,
-                Delivery.next_attempt_at,
-            )
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(
-                Delivery.edition_id == edition_id,
-                Delivery.id > last_id,
-                Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.DEFERRED]),
-            )
-            .order_by(Delivery.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield Unsent(
-                row.email, row.status, row.attempts, row.last_error or "", row.next_attempt_at
-            )
-        last_id = rows[-1].id
-
-
-class UnknownEdition(DigestError):
-    pass
-
-
-def find_edition(session: Session, reference: str) -> Edition:
-    """An edition by id (`12`) or key (`2025-06-04/en`)."""
-    reference = reference.strip()
-    edition: Edition | None = None
-    if reference.isdigit():
-        edition = session.get(Edition, int(reference))
-    elif "/" in reference:
-        day, _, rest = reference.partition("/")
-        language, _, variant = rest.partition("/")
-        try:
-            from datetime import date
-
-            edition_day = date.fromisoformat(day)
-        except ValueError:
-            edition_day = None
-        if edition_day is not None:
-            edition = session.scalars(
-                select(Edition).where(
-                    Edition.date == edition_day,
-                    Edition.language == language,
-                    Edition.variant == variant,
-                )
-            ).first()
-    if edition is None:
-        raise UnknownEdition(f"no edition {reference!r}", hint="'digest editions list' shows them")
-    return edition
-
-
-def list_editions(session: Session, limit: int = 50) -> list[tuple[Edition, dict[str, int]]]:
-    """The newest editions with their delivery counts by status."""
-    editions = list(
-        session.scalars(
-            select(Edition).order_by(Edition.date.desc(), Edition.language, Edition.id).limit(limit)
-        )
-    )
-    ids = [edition.id for edition in editions]
-    by_edition: dict[int, dict[str, int]] = {
-        i: {status.value: 0 for status in DeliveryStatus} for i in ids
-    }
-    if ids:
-        rows = session.execute(
-            select(Delivery.edition_id, Delivery.status, func.count(Delivery.id))
-            .where(Delivery.edition_id.in_(ids))
-            .group_by(Delivery.edition_id, Delivery.status)
-        )
-        for edition_id, status, number in rows:
-            by_edition[edition_id][str(status)] = number
-    return [(edition, by_edition[edition.id]) for edition in editions]
-
-
-@dataclass
-class EditionReport:
-    """One edition for `digest editions show`: what it holds and how delivery went."""
-
-    edition: Edition
-    counts: dict[str, int]
-    items: list[EditionItem]
-    unsent: list[Unsent]
-    unsent_total: int
-
-
-def edition_report(
-    session: Session, reference: str, *, unsent_limit: int | None = 50
-) -> EditionReport:
-    """Everything about one edition; the failed and deferred list is cut at `unsent_limit`."""
-    edition = find_edition(session, reference)
-    items = list(
-        session.scalars(
-            select(EditionItem)
-            .options(selectinload(EditionItem.article))
-            .where(EditionItem.edition_id == edition.id)
-            .order_by(EditionItem.position)
-        )
-    )
-    by_status = counts(session, edition.id)
-    unsent_total = by_status[DeliveryStatus.FAILED] + by_status[DeliveryStatus.DEFERRED]
-    unsent = list(islice(iter_unsent(session, edition.id), unsent_limit))
-    return EditionReport(edition, by_status, items, unsent, unsent_total)

@@ -27,30 +27,30 @@ from digest.config import (
     write_default_config,
 )
 from digest.db import Database
+from digest.delivery.clock import Clock as DeliveryClock
+from digest.delivery.clock import ManualClock, SystemClock
+from digest.delivery.copies import rehearse, send_copies
+from digest.delivery.identity import read_list_id, stored_list_id
+from digest.delivery.options import SendOptions
+from digest.delivery.pacing import message_id_factory
+from digest.delivery.results import DrainResult
+from digest.delivery.run import drain
 from digest.errors import ConfigError, SelectError
 from digest.identity import check_ready_to_send
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
-from digest.message import DkimSigner, MessageSkeleton, Recipient, ascii_address
-from digest.models import Edition, EditionItem, EditionStatus, EditionVariant
+from digest.message import DkimSigner, MessageSkeleton, Recipient
+from digest.models import DeliveryStatus, Edition, EditionItem, EditionStatus, EditionVariant
 from digest.render import RenderedEdition, lint, locale_dirs, render_edition
 from digest.render.files import write_atomically
 from digest.render.lint import Finding
 from digest.render.plain import clean_line
 from digest.selection import EditionPlan, plan_edition
-from digest.send import (
-    DrainResult,
-    SendOptions,
-    drain,
-    message_id_factory,
-    rehearse,
-    send_copies,
-)
-from digest.transport import Transport, check_transport_url, open_transport
+from digest.transport import MaildirTransport, SmtpTransport, Transport
 from digest.variants import AudienceKeys, stored_variants
 from subscribers.models import Subscriber
-from subscribers.tokens import make_token
+from subscribers.tokens import TokenMaker
 
 Clock = Callable[[], datetime]
 
@@ -261,10 +261,14 @@ def edition_for_sending(
         return edition
 
 
-def list_id(settings: Settings) -> str:
-    _name, address = parseaddr(settings.mail.from_address)
-    domain = address.rsplit("@", 1)[-1] if "@" in address else "localhost"
-    return f"digest.{domain}"
+def list_id(settings: Settings, db: Database | None = None) -> str:
+    """The token scope and List-Id: the stored one when `db` is given (see
+    `digest.delivery.identity`), else `site.list_id` or the value derived from the From."""
+    identity = settings.mail_identity
+    if db is None:
+        return identity.list_id or identity.default_list_id
+    with db.session() as session:
+        return read_list_id(session, identity)
 
 
 def from_header(settings: Settings, language: str) -> str:
@@ -281,16 +285,23 @@ def from_header(settings: Settings, language: str) -> str:
 
 
 def skeleton_for(
-    settings: Settings, subject: str, html: str, text: str, *, language: str = ""
+    settings: Settings,
+    subject: str,
+    html: str,
+    text: str,
+    list_identifier: str | None = None,
+    *,
+    language: str = "",
 ) -> MessageSkeleton:
+    identity = settings.mail_identity
     return MessageSkeleton(
         from_address=from_header(settings, language),
-        reply_to=settings.mail.reply_to,
+        reply_to=identity.reply_to,
         subject=subject,
         html=html,
         text=text,
-        list_id=f"{settings.site.name} <{list_id(settings)}>",
-        unsubscribe_mailto=settings.mail.unsubscribe_mailto,
+        list_id=f"{identity.list_name} <{list_identifier or list_id(settings)}>",
+        unsubscribe_mailto=identity.unsubscribe_mailto,
         dkim=dkim_signer(settings),
     )
 
@@ -308,26 +319,32 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
 
 
 def recipient_factory(
-    settings: Settings, language: str, variant_of: AudienceKeys | None = None
+    settings: Settings,
+    language: str,
+    list_identifier: str | None = None,
+    *,
+    variant_of: AudienceKeys | None = None,
 ) -> Callable[[Subscriber], Recipient]:
     """Subscriber -> Recipient (greeting, signed links, and with `variant_of` the key of
     the reader group's variant)."""
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
-    identifier = list_id(settings)
+    make = TokenMaker(key, list_identifier or list_id(settings))
     template = settings.mail.unsubscribe_url
     preferences = f"{settings.public_url}/p/"
+    greeting_format = strings["greeting"].format
+    anonymous = placeholders.defuse(strings["greeting_anonymous"])
 
     def recipient_for(subscriber: Subscriber) -> Recipient:
-        token = make_token(key, subscriber.id, identifier, subscriber.email)
-        name = clean_line(subscriber.name)
+        token = make(subscriber.id, subscriber.email)
+        raw = subscriber.name
+        # Printable ASCII has nothing for clean_line to remove but runs of spaces.
+        name = " ".join(raw.split()) if raw.isascii() and raw.isprintable() else clean_line(raw)
         # Substituted per recipient: the greeting must not look like a placeholder.
-        greeting = placeholders.defuse(
-            strings.text("greeting", name=name) if name else strings["greeting_anonymous"]
-        )
+        greeting = placeholders.defuse(greeting_format(name=name)) if name else anonymous
         return Recipient(
             email=subscriber.email,
-            name=subscriber.name,
+            name=raw,
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
@@ -394,8 +411,9 @@ def preview_message(
         if personal is not None:  # exactly the reader group's variant
             subject, html, text = personal.subject, personal.html, personal.text
             stories = personal.stories
-    skeleton = skeleton_for(settings, subject, html, text, language=language)
-    recipient = recipient_factory(settings, language)(subscriber)
+    identifier = list_id(settings, db)
+    skeleton = skeleton_for(settings, subject, html, text, identifier, language=language)
+    recipient = recipient_factory(settings, language, identifier)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
     personal_html, personal_text = skeleton.personalised_parts(recipient)
     direction = i18n.direction(language, locale_dirs(settings))
@@ -467,6 +485,10 @@ class SendReport:
     status: str = ""
     #: (last error, deliveries) of what is still deferred, commonest first.
     deferred_reasons: list[tuple[str, int]] = field(default_factory=list)
+    #: Uncertain deliveries put back to be sent again (`--resend-uncertain`).
+    resent_uncertain: int = 0
+    #: Deliveries of the edition still uncertain after the run.
+    uncertain: int = 0
 
     @property
     def partial(self) -> bool:
@@ -474,38 +496,26 @@ class SendReport:
 
 
 def send_options(settings: Settings) -> SendOptions:
-    """The sender's knobs from [mail], checked (each error names its key)."""
-    mail = settings.mail
-    origin = str(settings.config_path or "settings")
-    check_transport_url(mail.transport)
-    if mail.max_attempts < 1:
-        raise ConfigError(f"{origin}: [mail] max_attempts: must be at least 1")
-    if mail.concurrency < 1:
-        raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
-    return SendOptions(
-        concurrency=mail.concurrency,
-        rate=mail.rate,
-        max_attempts=mail.max_attempts,
-        retry_backoff=mail.retry_backoff,
-        retry_backoff_max=max(mail.retry_backoff_max, mail.retry_backoff),
-        bounce_threshold=mail.bounce_threshold,
-    )
+    """The sender's knobs from [mail], checked when the settings loaded."""
+    return settings.send_options
 
 
 def envelope_sender(settings: Settings) -> str:
     """The SMTP envelope sender (bounces go there): the From address, in ASCII."""
-    address = ascii_address(parseaddr(settings.mail.from_address)[1])
-    if not address or "@" not in address:
-        raise ConfigError(f"[mail] from: {settings.mail.from_address!r} is not a usable address")
-    return address
+    return settings.mail_identity.envelope_sender
 
 
 def open_mail_transport(settings: Settings) -> Transport:
-    return open_transport(
-        settings.mail.transport,
-        settings.base_dir,
+    """The transport of the `MailIdentity` parsed when the settings loaded."""
+    options, identity = settings.send_options, settings.mail_identity
+    if identity.smtp is None:
+        assert identity.maildir is not None
+        return MaildirTransport(identity.maildir)
+    return SmtpTransport(
+        identity.smtp,
         password=settings.secrets.smtp_password,
-        timeout=settings.mail.timeout,
+        timeout=options.timeout,
+        data_timeout=options.data_timeout,
     )
 
 
@@ -514,13 +524,16 @@ def _edition_skeleton(
     language: str,
     content: tuple[str, str, str],
     variants: dict[str, EditionVariant],
+    list_identifier: str,
     *,
     prefix: str = "",
 ) -> tuple[MessageSkeleton, AudienceKeys | None]:
     """The skeleton for (subject, html, text) and each reader group's variant."""
 
     def make(subject: str, html: str, text: str) -> MessageSkeleton:
-        return skeleton_for(settings, prefix + subject, html, text, language=language)
+        return skeleton_for(
+            settings, prefix + subject, html, text, list_identifier, language=language
+        )
 
     return readers.edition_skeleton(settings, make(*content), variants, make)
 
@@ -548,6 +561,13 @@ def _frozen_variants(db: Database, edition: Edition | None) -> dict[str, Edition
         return stored_variants(session, edition.id)
 
 
+def _delivery_clock(clock: Clock | DeliveryClock) -> DeliveryClock:
+    """The sender's clock: a `Clock` as given, or the system clocks with this `now`."""
+    if isinstance(clock, SystemClock | ManualClock):
+        return clock
+    return SystemClock(clock)  # type: ignore[arg-type]
+
+
 def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int], str]:
     return message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
 
@@ -563,14 +583,17 @@ def send(
     on_progress: Callable[[DrainResult], None] | None = None,
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    resend_uncertain: bool = False,
 ) -> SendReport:
     """Freeze (if needed), create deliveries, drain them; safe to rerun at any point.
 
     With `dry_run`, build every message that would go out, and write and send nothing.
+    With `resend_uncertain`, deliveries left `uncertain` (no reply after the message was
+    handed over) are sent again: the operator's decision, never automatic.
     """
     check_language(settings, language)
     options = send_options(settings)
-    sender = envelope_sender(settings)
+    identity = settings.mail_identity
     transport = transport or open_mail_transport(settings)
     if not dry_run:
         check_ready_to_send(settings)
@@ -582,7 +605,11 @@ def send(
         return SendReport(key, language, nothing_to_send=True)
     report = SendReport(edition.key, language, subject=edition.subject)
     report.transport = transport.description
-    if edition.status == EditionStatus.SENT:
+    with db.session() as session:
+        identifier = stored_list_id(session, identity, clock())
+        if resend_uncertain:
+            report.resent_uncertain = outbox.requeue_uncertain(session, edition.id, clock())
+    if edition.status == EditionStatus.SENT and not report.resent_uncertain:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
     variants = _ensure_variants(db, settings, edition, clock())
@@ -591,15 +618,15 @@ def send(
         edition.status = EditionStatus.SENDING
         report.created = outbox.create_deliveries(session, edition, clock())
     content = (edition.subject, edition.html_template, edition.text_template)
-    skeleton, variant_of = _edition_skeleton(settings, language, content, variants)
+    skeleton, variant_of = _edition_skeleton(settings, language, content, variants, identifier)
     report.result = drain(
         db,
         edition.id,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language, variant_of),
+        recipient_for=recipient_factory(settings, language, identifier, variant_of=variant_of),
         transport=transport,
-        sender=sender,
-        clock=clock,
+        identity=identity,
+        clock=_delivery_clock(clock),
         options=options,
         message_id_for=_message_ids(edition, skeleton),
         on_progress=on_progress,
@@ -608,6 +635,7 @@ def send(
     with db.session() as session:
         session.add(edition)
         report.remaining = outbox.remaining(session, edition.id)
+        report.uncertain = outbox.counts(session, edition.id)[DeliveryStatus.UNCERTAIN]
         if report.remaining == 0 and edition.status != EditionStatus.SENT:
             edition.status = EditionStatus.SENT
             edition.sent_at = clock()
@@ -664,17 +692,18 @@ def _rehearse(
     if edition is not None and edition.status == EditionStatus.SENT:
         report.already_sent = True
         return report
+    identifier = list_id(settings, db)
     skeleton, variant_of = _edition_skeleton(
         settings, language, (content.subject, content.html, content.text),
-        _frozen_variants(db, edition),
+        _frozen_variants(db, edition), identifier,
     )  # fmt: skip
     report.result = rehearse(
         db,
         edition.id if edition is not None else None,
         language,
         skeleton=skeleton,
-        recipient_for=recipient_factory(settings, language, variant_of),
-        clock=clock,
+        recipient_for=recipient_factory(settings, language, identifier, variant_of=variant_of),
+        clock=_delivery_clock(clock),
         message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
         on_progress=on_progress,
     )
@@ -717,12 +746,13 @@ def send_test_copies(
     content = edition_content(db, settings, day, language)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
+    identifier = list_id(settings, db)
     # A test copy must look like one in the inbox: it is not the edition as sent.
     skeleton, variant_of = _edition_skeleton(
         settings, language, (content.subject, content.html, content.text),
-        _frozen_variants(db, content.edition), prefix="[TEST] ",
+        _frozen_variants(db, content.edition), identifier, prefix="[TEST] ",
     )  # fmt: skip
-    recipient_for = recipient_factory(settings, language, variant_of)
+    recipient_for = recipient_factory(settings, language, identifier, variant_of=variant_of)
     now = clock()
     recipients = []
     with db.session() as session:
@@ -737,7 +767,7 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    copies = send_copies(transport, sender, skeleton, recipients, clock=clock)
+    copies = send_copies(transport, sender, skeleton, recipients, clock=_delivery_clock(clock))
     return TestCopies(content.key, language, f"[TEST] {content.subject}", copies=copies)
 
 

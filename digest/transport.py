@@ -22,40 +22,74 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from digest.delivery.classify import Reply
 from digest.errors import ConfigError, ExitCode, SendError
+from digest.models import FailureKind
 
 SMTP_PORT = 587
 SMTPS_PORT = 465
 
 
 class DeliveryError(SendError):
-    """One message was not delivered; `broken` says the connection cannot be reused."""
+    """One message was not delivered; `broken` says the connection cannot be reused.
 
-    permanent = False
+    `kind` is the `FailureKind` (see `digest.delivery.classify`); `reply` the server's
+    reply when there was one; `breaker` whether the outcome is a relay-wide symptom that
+    counts towards the circuit breaker (a local decision, such as no SMTPUTF8, is not).
+    """
+
+    kind = FailureKind.TRANSIENT
 
     def __init__(
         self,
         message: str,
         *,
-        code: int | None = None,
+        reply: Reply | None = None,
+        kind: FailureKind | None = None,
         broken: bool = False,
         retry_in_run: bool = True,
+        breaker: bool = True,
     ) -> None:
         super().__init__(message)
-        self.code = code
+        self.reply = reply
+        if kind is not None:
+            self.kind = kind
+        elif reply is not None:
+            self.kind = reply.kind
         self.broken = broken
         #: False when trying again on the same relay in this run cannot help.
         self.retry_in_run = retry_in_run
+        self.breaker = breaker and reply is not None
+
+    @property
+    def code(self) -> int | None:
+        return self.reply.code if self.reply is not None else None
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind != FailureKind.TRANSIENT
+
+    @property
+    def bounce(self) -> bool:
+        """Only a bad address counts towards the subscriber's bounce status."""
+        return self.kind == FailureKind.ADDRESS
 
 
 class TransientFailure(DeliveryError):
-    """4xx reply, dropped connection or timeout: the delivery is deferred and retried."""
+    """4xx reply, dropped connection or timeout before the final ".": deferred, retried."""
 
 
 class PermanentFailure(DeliveryError):
-    """5xx reply to RCPT or DATA: the delivery failed and counts towards a bounce."""
+    """5xx reply to RCPT or DATA: the delivery failed (a bounce only for a bad address)."""
 
-    permanent = True
+    kind = FailureKind.REFUSED
+
+
+class UncertainDelivery(DeliveryError):
+    """The final "." was sent but no reply came: the message may have been delivered."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, broken=True, retry_in_run=False, breaker=False)
 
 
 class RelayUnavailable(SendError):
@@ -202,131 +236,16 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     )
 
 
+def reply_text(error: aiosmtplib.SMTPResponseException) -> str:
+    """`554 5.7.1 text` on one line."""
+    return f"{error.code} {' '.join(error.message.split())}".strip()
+
+
 def _root_cause(error: BaseException) -> BaseException:
     seen = error
     while seen.__cause__ is not None:
         seen = seen.__cause__
     return seen
-
-
-def _reply(error: aiosmtplib.SMTPResponseException) -> str:
-    return f"{error.code} {' '.join(error.message.split())}".strip()
-
-
-def smtp_payload(message: bytes) -> bytes:
-    """The DATA payload of a CRLF message: leading dots doubled, the final dot line.
-
-    One `bytes.replace`: a general client's regular expressions over every line cost
-    more than the rest of the per-recipient work. Messages come from `MessageSkeleton`,
-    which writes CRLF only (bodies are base64 or quoted-printable), so a bare CR or LF
-    that could end DATA early ("SMTP smuggling") cannot occur.
-    """
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
-    if message.startswith(b"."):
-        message = b"." + message
-    return message.replace(b"\r\n.", b"\r\n..") + b".\r\n"
-
-
-def _mailbox(address: str, envelope: Envelope) -> bytes:
-    """`<address>` for MAIL/RCPT; an address no SMTP command can carry fails for good."""
-    try:
-        encoded = address.encode("utf-8" if envelope.smtputf8 else "ascii")
-    except UnicodeEncodeError:
-        raise PermanentFailure(f"address {address!r} needs SMTPUTF8") from None
-    if any(byte < 0x21 or byte in b"<>" for byte in encoded):
-        raise PermanentFailure(f"address {address!r} cannot be sent over SMTP")
-    return b"<" + encoded + b">"
-
-
-class SmtpConnection:
-    """One authenticated SMTP session, reused for many messages."""
-
-    def __init__(self, smtp: aiosmtplib.SMTP, target: SmtpTarget, timeout: float | None) -> None:
-        self._smtp = smtp
-        self._target = target
-        self._timeout = timeout
-
-    async def send(
-        self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
-    ) -> None:
-        smtp = self._smtp
-        options: list[bytes] = []
-        if envelope.smtputf8:
-            if not smtp.supports_extension("smtputf8"):
-                raise TransientFailure(
-                    f"the address needs SMTPUTF8, which {self._target.host} does not offer",
-                    retry_in_run=False,
-                )
-            options.append(b"SMTPUTF8")
-        payload = smtp_payload(message)
-        if smtp.supports_extension("size"):
-            options.append(b"SIZE=%d" % (len(payload) - 3))
-        sender, recipient = (
-            _mailbox(envelope.sender, envelope),
-            _mailbox(envelope.recipient, envelope),
-        )
-        try:
-            reply = await smtp.execute_command(b"MAIL", b"FROM:" + sender, *options)
-            if reply.code != 250:
-                self._sender_refused(envelope, reply)
-            reply = await smtp.execute_command(b"RCPT", b"TO:" + recipient)
-            if reply.code not in (250, 251):
-                raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, envelope.recipient)
-            if ready is not None:
-                await ready
-            await self._data(payload)
-        except aiosmtplib.SMTPResponseException as e:
-            raise await self._refused(e) from e
-        except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
-            raise TransientFailure(f"timed out waiting for {self._target.host}", broken=True) from e
-        except (aiosmtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLError) as e:
-            raise TransientFailure(
-                f"connection to {self._target.host} lost: {e}", broken=True
-            ) from e
-
-    def _sender_refused(self, envelope: Envelope, reply: aiosmtplib.SMTPResponse) -> None:
-        error = aiosmtplib.SMTPSenderRefused(reply.code, reply.message, envelope.sender)
-        if reply.code >= 500:
-            raise SendError(
-                f"{self._target.host} refused the sender {envelope.sender}: {_reply(error)}",
-                hint="check [mail] from and what the relay allows",
-            ) from error
-        raise error
-
-    async def _data(self, payload: bytes) -> None:
-        """DATA, then the prepared payload in one write (see `smtp_payload`)."""
-        reply = await self._smtp.execute_command(b"DATA")
-        if reply.code != 354:
-            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
-        protocol = self._smtp.protocol
-        if protocol is None:
-            raise aiosmtplib.SMTPServerDisconnected("connection lost")
-        protocol.write(payload)
-        reply = await protocol.read_response(timeout=self._timeout)
-        if reply.code != 250:
-            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
-
-    async def _refused(self, error: aiosmtplib.SMTPResponseException) -> DeliveryError:
-        """Classify a reply and reset the transaction so the connection can go on."""
-        broken = error.code == 421
-        if not broken:
-            try:
-                await self._smtp.rset()
-            except (aiosmtplib.SMTPException, ConnectionError, TimeoutError):
-                broken = True
-        if 500 <= error.code < 600:
-            return PermanentFailure(_reply(error), code=error.code, broken=broken)
-        return TransientFailure(_reply(error), code=error.code, broken=broken)
-
-    async def close(self) -> None:
-        try:
-            if self._smtp.is_connected:
-                await self._smtp.quit(timeout=2)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            pass
-        finally:
-            self._smtp.close()
 
 
 class SmtpTransport:
@@ -338,6 +257,7 @@ class SmtpTransport:
         *,
         password: str | None,
         timeout: float,
+        data_timeout: float | None = None,
         local_hostname: str | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -349,6 +269,7 @@ class SmtpTransport:
         self.description = target.description
         self._password = password
         self._timeout = timeout or None
+        self._data_timeout = data_timeout or self._timeout
         self._local_hostname = local_hostname or socket.gethostname() or "localhost"
         self._tls = tls_context or ssl.create_default_context()
 
@@ -376,7 +297,9 @@ class SmtpTransport:
             if isinstance(e, SendError | asyncio.CancelledError | KeyboardInterrupt):
                 raise
             raise self._connect_error(e) from e
-        return SmtpConnection(smtp, target, self._timeout)
+        from digest.delivery.smtp import SmtpConnection  # it needs this module's errors
+
+        return SmtpConnection(smtp, target, self._timeout, self._data_timeout)
 
     async def _secure(self, smtp: aiosmtplib.SMTP) -> None:
         target = self.target
@@ -404,7 +327,7 @@ class SmtpTransport:
         except aiosmtplib.SMTPAuthenticationError as e:
             if e.code >= 500:
                 raise SendError(
-                    f"{self.target.host} refused the login as {user!r}: {_reply(e)}",
+                    f"{self.target.host} refused the login as {user!r}: {reply_text(e)}",
                     hint="check the user in [mail] transport and DIGEST_SMTP_PASSWORD",
                 ) from e
             raise
@@ -423,8 +346,8 @@ class SmtpTransport:
             return SendError(f"cannot resolve SMTP host {self.target.host!r}: {cause.strerror}")
         if isinstance(error, aiosmtplib.SMTPResponseException):
             if 500 <= error.code < 600:
-                return SendError(f"{where} refused the session: {_reply(error)}")
-            return RelayUnavailable(f"{where} answered {_reply(error)}")
+                return SendError(f"{where} refused the session: {reply_text(error)}")
+            return RelayUnavailable(f"{where} answered {reply_text(error)}")
         if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError):
             return RelayUnavailable(f"{where} did not answer in time")
         if isinstance(error, aiosmtplib.SMTPNotSupported):
@@ -461,9 +384,12 @@ def open_transport(
     *,
     password: str | None = None,
     timeout: float = 30.0,
+    data_timeout: float | None = None,
 ) -> Transport:
     """A transport for `url`; relative Maildir paths are relative to the config folder."""
     check_transport_url(url)
     if url.startswith("maildir:"):
         return MaildirTransport(maildir_path(url, base_dir))
-    return SmtpTransport(parse_smtp_url(url), password=password, timeout=timeout)
+    return SmtpTransport(
+        parse_smtp_url(url), password=password, timeout=timeout, data_timeout=data_timeout
+    )

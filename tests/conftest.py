@@ -62,11 +62,51 @@ def initialised(digest: Digest, tmp_path: Path) -> Path:
     return tmp_path
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+#: Skip reasons that mean "a service or tool this test needs is missing".
+_MISSING_SERVICE = ("not set", "not installed", "needs the", "not running", "not available")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses PostgreSQL is marked `postgres`, even if its author forgot."""
+    for item in items:
+        uses = getattr(item, "fixturenames", ())
+        if "postgres_url" in uses and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true a test skipped for a missing service fails: CI cannot pass by skipping."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (report.skipped and in_ci()) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    service = item.get_closest_marker("postgres") or item.get_closest_marker("chromium")
+    if service is not None or any(words in reason for words in _MISSING_SERVICE):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: skipped for a missing service is a failure: {reason}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: an SQLite file in tmp_path, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'digest-test.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh database on the PostgreSQL server named by DIGEST_TEST_POSTGRES_URL."""
     base = os.environ.get("DIGEST_TEST_POSTGRES_URL")
     if not base:
+        if in_ci():
+            pytest.fail("DIGEST_TEST_POSTGRES_URL not set, and CI=true: PostgreSQL must run")
         pytest.skip("DIGEST_TEST_POSTGRES_URL not set (CI sets it)")
     import sqlalchemy as sa
 

@@ -140,6 +140,7 @@ def test_articles_list_since_and_lang(digest: Digest, initialised: Path) -> None
     assert bad.exit_code == 1 and "'fr' is not one of the site's languages" in bad.stderr
 
 
+@pytest.mark.postgres
 def test_postgres_ingest_of_every_format(digest: Digest, postgres_url: str, tmp_path: Path) -> None:
     pg = Digest(env={"DIGEST_DATABASE_URL": postgres_url})
     pg.ok("init")

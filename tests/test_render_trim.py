@@ -8,6 +8,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from digest import placeholders
 from digest.errors import RenderError
 from digest.render import edition, lint
 from digest.render.context import Limits
@@ -108,8 +109,12 @@ def test_encoded_size_matches_the_mime_part(tmp_path: Path) -> None:
     for language in ("en", "ar"):
         rendered = render(settings, plan_of(sample_articles(language)[:4], language, stories=2))
         html_part = parse(message_bytes(settings, rendered)).get_body(("html",))
-        # The estimate used while rendering is the size of the part as sent.
-        assert encoded_size(html_part.get_content()) == lint.encoded_part_size(html_part)
+        # The estimate used while rendering is the size of the part as sent, give or take
+        # the short lines where per-recipient values meet the segments encoded once per
+        # edition (digest/mime_parts.py): a few bytes of line breaks per placeholder.
+        slack = 8 * rendered.html.count(placeholders.MARKER) + 4
+        sent = lint.encoded_part_size(html_part)
+        assert 0 <= sent - encoded_size(html_part.get_content()) <= slack
 
 
 def test_a_budget_that_cannot_be_met_is_a_clear_error(tmp_path: Path) -> None:

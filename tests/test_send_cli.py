@@ -70,7 +70,7 @@ def test_editions_list_and_show(site: Path) -> None:
     assert row["deliveries"]["total"] == 2
     shown = run_digest(site, "editions", "show", f"{DAY}/en")
     assert shown.exit_code == 0, shown.output
-    assert "failed: b@example.com (1 tries): 550 5.1.1" in shown.stdout
+    assert "failed (address): b@example.com (1 tries): 550 5.1.1" in shown.stdout
     detail = json.loads(run_digest(site, "editions", "show", str(row["id"]), "--json").stdout)
     assert detail["subject"] == row["subject"]
     assert [item["role"] for item in detail["items"]].count("top") >= 1
@@ -78,6 +78,7 @@ def test_editions_list_and_show(site: Path) -> None:
         {
             "email": "b@example.com",
             "status": "failed",
+            "failure_kind": "address",
             "attempts": 1,
             "error": "550 5.1.1 <b@example.com>: mailbox unavailable",
             "next_attempt_at": None,

@@ -123,7 +123,7 @@ def test_transient_failures_and_dropped_connections_are_retried(site: Path) -> N
     assert query(site, "select status from editions") == [("sent",)]
 
 
-def test_permanent_failures_are_recorded_listed_and_count_as_bounces(site: Path) -> None:
+def test_address_failures_count_as_bounces_and_refusals_do_not(site: Path) -> None:
     everyone = readers(10)
     add_subscribers(site, everyone)
     set_mail(site, bounce_threshold=1)
@@ -144,7 +144,15 @@ def test_permanent_failures_are_recorded_listed_and_count_as_bounces(site: Path)
     bounced = query(
         site, "select email, status, bounce_count from subscribers where bounce_count > 0"
     )
-    assert sorted(bounced) == sorted((everyone[i], "bounced", 1) for i in (2, 5, 8))
+    # 5.1.1 is the address (a bounce); 5.6.0 refuses the message, not the address.
+    assert sorted(bounced) == sorted((everyone[i], "bounced", 1) for i in (2, 5))
+    kinds = dict(query(site, "select s.email, d.failure_kind from deliveries d"
+                             " join subscribers s on s.id = d.subscriber_id"))  # fmt: skip
+    assert (kinds[everyone[2]], kinds[everyone[8]], kinds[everyone[0]]) == (
+        "address",
+        "refused",
+        None,
+    )
 
 
 def test_what_stays_deferred_exits_3_and_the_next_run_sends_it(site: Path) -> None:
@@ -187,17 +195,24 @@ def test_an_unsubscribe_during_the_send_is_honoured(site: Path) -> None:
     assert "29 sent, 0 failed, 0 deferred, 1 skipped" in result.stdout
 
 
-def test_smtputf8_addresses_go_with_smtputf8_or_wait_for_a_server_that_offers_it(
-    site: Path,
-) -> None:
+def test_smtputf8_addresses_go_with_smtputf8_and_fail_without_it(site: Path) -> None:
     add_subscribers(site, ["ليلى@example.com", "plain@example.com", "ascii@bücher.example"])
     handler = FaultyHandler()
     with SmtpServer(handler) as server:
         first = send(site, server)
-    assert first.exit_code == 3
-    assert "needs SMTPUTF8" in first.stdout + first.stderr
+    # RFC 6531 §3.2: never sent to a relay without SMTPUTF8; final, not deferred for ever,
+    # and not the reader's bounce.
+    assert first.exit_code == 0, first.output
+    assert "failed: ليلى@example.com: 5.6.7 the address needs SMTPUTF8" in first.stdout
     assert handler.count() == {"plain@example.com": 1, "ascii@xn--bcher-kva.example": 1}
-    assert delivery_states(site)["ليلى@example.com"] == ("deferred", 1)
+    assert delivery_states(site)["ليلى@example.com"] == ("failed", 1)
+    assert query(site, "select status from editions") == [("sent",)]
+    assert query(site, "select status, bounce_count from subscribers where email = ?",
+                 "ليلى@example.com") == [("active", 0)]  # fmt: skip
+
+
+def test_a_relay_with_smtputf8_gets_the_utf8_address(site: Path) -> None:
+    add_subscribers(site, ["ليلى@example.com"])
     utf8 = FaultyHandler()
     with SmtpServer(utf8, smtputf8=True) as server:
         second = send(site, server)

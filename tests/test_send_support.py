@@ -50,8 +50,14 @@ class FaultyHandler:
 
     - `soft[address] = n`: 451 to RCPT for the first n tries of that address;
     - `hard`: addresses answered 550 at RCPT; `hard_data`: 554 after the message;
-    - `drop[address] = n`: the connection is cut (no reply) after the first n messages'
-      DATA for that address: the message is *not* delivered;
+    - `drop[address] = n`: the connection is cut at RCPT (before DATA) for the first n
+      tries of that address: the message is *not* delivered;
+    - `cut_after_dot`: addresses whose message is kept, then the connection is cut
+      instead of the reply to the final "." (the sender cannot know it arrived);
+    - `data_delay`: seconds before the reply to the final "." (the message is kept);
+    - `rcpt_reply` / `data_reply`: answer every RCPT / end of DATA with this line;
+    - `close_after`: after that many messages on one connection, answer the next MAIL
+      with `421 4.7.0` and close the connection;
     - `on_message(received)`: called in the server's thread after each delivery.
     """
 
@@ -60,7 +66,13 @@ class FaultyHandler:
     hard_data: set[str] = field(default_factory=set)
     drop: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
+    cut_after_dot: set[str] = field(default_factory=set)
+    data_delay: float = 0.0
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+    close_after: int = 0
     on_message: Callable[[Received], None] | None = None
+    on_data: Callable[[str], None] | None = None
     received: list[Received] = field(default_factory=list)
     tries: Counter[str] = field(default_factory=Counter)
     connections: int = 0
@@ -79,6 +91,19 @@ class FaultyHandler:
         session.host_name = hostname
         return responses
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        accepted = getattr(session, "accepted", 0)
+        if self.close_after and accepted >= self.close_after:
+            transport = server.transport
+            assert transport is not None
+            asyncio.get_running_loop().call_later(0.05, transport.close)
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -87,6 +112,15 @@ class FaultyHandler:
         with self.lock:
             self.tries[address] += 1
             tries = self.tries[address]
+            dropped = self.drop.get(address, 0)
+            if dropped:
+                self.drop[address] = dropped - 1
+        if dropped:
+            assert server.transport is not None
+            server.transport.abort()
+            return "250 never seen"
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
         if address in self.hard:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         if tries <= self.soft.get(address, 0):
@@ -98,14 +132,10 @@ class FaultyHandler:
         if self.delay:
             await asyncio.sleep(self.delay)
         address = envelope.rcpt_tos[0]
-        with self.lock:
-            dropped = self.drop.get(address, 0)
-            if dropped:
-                self.drop[address] = dropped - 1
-        if dropped:
-            assert server.transport is not None
-            server.transport.abort()
-            return "250 never seen"
+        if self.on_data is not None:
+            self.on_data(address)
+        if self.data_reply is not None:
+            return self.data_reply
         if address in self.hard_data:
             return "554 5.6.0 message rejected"
         received = Received(
@@ -118,6 +148,13 @@ class FaultyHandler:
             self.received.append(received)
         if self.on_message is not None:
             self.on_message(received)
+        session.accepted = getattr(session, "accepted", 0) + 1  # type: ignore[attr-defined]
+        if address in self.cut_after_dot:
+            assert server.transport is not None
+            server.transport.abort()
+            return "250 never seen"
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return "250 2.0.0 queued"
 
     def count(self) -> Counter[str]:

@@ -63,9 +63,19 @@ def show_command(app: App, edition_ref: str, as_json: bool) -> None:
     counts = ", ".join(f"{number:,} {status}" for status, number in report.counts.items())
     click.echo(f"deliveries: {counts}")
     for unsent in report.unsent:
-        click.echo(f"  {unsent.status}: {unsent.email} ({unsent.attempts} tries): {unsent.error}")
+        kind = f" ({unsent.kind})" if unsent.kind and unsent.status == "failed" else ""
+        click.echo(
+            f"  {unsent.status}{kind}: {unsent.email} ({unsent.attempts} tries): {unsent.error}"
+        )
     if report.unsent_total > len(report.unsent):
         click.echo(f"  ... and {report.unsent_total - len(report.unsent):,} more (--json: all)")
+    if report.counts["uncertain"]:
+        click.echo(
+            f"{report.counts['uncertain']:,} uncertain: handed to the relay without a reply, "
+            "perhaps delivered; 'digest send --date "
+            f"{edition.date.isoformat()} --lang {edition.language} --resend-uncertain' "
+            "sends them again"
+        )
 
 
 def _edition_dict(edition: Edition, counts: dict[str, int]) -> dict[str, Any]:
@@ -105,6 +115,7 @@ def _report_dict(report: outbox.EditionReport) -> dict[str, Any]:
             {
                 "email": unsent.email,
                 "status": unsent.status,
+                "failure_kind": unsent.kind,
                 "attempts": unsent.attempts,
                 "error": unsent.error,
                 "next_attempt_at": iso(unsent.next_attempt_at),

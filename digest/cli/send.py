@@ -14,8 +14,8 @@ import click
 
 from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
+from digest.delivery.results import DrainResult
 from digest.errors import ExitCode
-from digest.send import DrainResult
 
 _PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
@@ -55,6 +55,11 @@ class RateType(click.ParamType):
     help="SMTP connections in parallel [default: mail.concurrency].",
 )
 @click.option("--rate", type=RateType(), help="At most R messages per second [default: mail.rate].")
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Send again the deliveries left uncertain (handed over, no reply): perhaps a copy.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @pass_app
 def send(
@@ -65,12 +70,14 @@ def send(
     test_to: tuple[str, ...],
     concurrency: int | None,
     rate: float | None,
+    resend_uncertain: bool,
     as_json: bool,
 ) -> None:
     """Freeze the edition and deliver it once to every active subscriber of its language.
 
     Safe to rerun: a finished edition sends nothing; an interrupted one is completed.
-    Exits 3 when deliveries remain deferred (run it again later to retry them)."""
+    Exits 3 when deliveries remain deferred (run it again later to retry them), 4 when
+    the relay refused the same way for mail.circuit_breaker recipients in a row."""
     if dry_run and test_to:
         raise click.UsageError("--dry-run and --to cannot be combined")
     settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
@@ -86,14 +93,25 @@ def send(
                 report = pipeline.send(
                     app.db(), settings, edition_day, lang,
                     on_progress=on_progress, dry_run=dry_run, stop=stop,
+                    resend_uncertain=resend_uncertain,
                 )  # fmt: skip
             reports.append(report)
             if not as_json:
                 _print_report(app, report)
-            if stop.is_set():
+            if stop.is_set() or report.result.breaker:
                 break  # interrupted: leave the other languages for the next run
     if as_json:
         print_json({"dry_run": dry_run, "editions": [_report_dict(r) for r in reports]})
+    tripped = next((report for report in reports if report.result.breaker), None)
+    if tripped is not None:
+        click.echo(
+            f"digest: stopped: the relay refused {tripped.result.requeued:,} recipients in a "
+            f'row with "{tripped.result.breaker}"; {tripped.remaining:,} deliveries left '
+            "pending, nobody's bounce count changed; run 'digest send' again once the relay "
+            "accepts mail",
+            err=True,
+        )
+        sys.exit(ExitCode.REFUSED)
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
     if partial or not_started:
@@ -161,6 +179,13 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
             f"{r.skipped:,} skipped in {r.elapsed:.1f}s ({r.rate:,.0f} msg/s) "
             f"via {report.transport}"
         )
+    if report.resent_uncertain:
+        app.info(f"  {report.resent_uncertain:,} uncertain deliveries were sent again")
+    if report.uncertain:
+        app.info(
+            f"  {report.uncertain:,} uncertain (handed over, no reply; perhaps delivered): "
+            "not resent unless you run 'digest send --resend-uncertain'"
+        )
     for email, error in r.failures:
         app.info(f"  failed: {email}: {error}")
     if r.bounced:
@@ -168,7 +193,7 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
     if r.stopped:
         app.info(f"  stopped early: {r.stopped}")
     if report.partial:
-        app.info(f"  {report.remaining:,} not sent yet:")
+        app.info(f"  {report.remaining:,} not sent yet{':' if report.deferred_reasons else ''}")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
 
@@ -195,6 +220,10 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
         "skipped": r.skipped,
         "retried": r.retried,
         "bounced": r.bounced,
+        "uncertain": report.uncertain,
+        "resent_uncertain": report.resent_uncertain,
+        "requeued": r.requeued,
+        "circuit_breaker": r.breaker,
         "remaining": report.remaining,
         "elapsed_seconds": round(r.elapsed, 3),
         "rate": round(r.rate, 1),

@@ -77,7 +77,7 @@ class UnsubscribePages:
         self.db = db
         self.clock = clock
         self.secret_key = settings.secret_key()  # fails at start-up when there is none
-        self.list_id = pipeline.list_id(settings)
+        self.list_id = pipeline.list_id(settings, db)
         self.site_name = settings.site.name
         self.site_url = settings.site.url
         self.languages = settings.site.languages

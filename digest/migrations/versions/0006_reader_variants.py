@@ -1,14 +1,14 @@
 """reader variants: edition_variants table and the edition's frozen story pool
 
 Revision ID: 0006_reader_variants
-Revises: 0004_article_identity
+Revises: 0002_delivery_outcomes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reader_variants"
-down_revision = "0004_article_identity"
+down_revision = "0002_delivery_outcomes"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,69 @@
+"""Three kinds of SMTP outcome, from the reply code and its RFC 3463 enhanced code.
+
+- *address* (the recipient's address is bad): 5.1.x, 5.2.1, or 550/551/553 at RCPT
+  without an enhanced code. Final, and counts towards `mail.bounce_threshold`.
+- *refused* (the relay refuses us, our account or the message): 5.3.x size, 5.4.x routing
+  and quota, 5.5.x protocol, 5.6.x content, 5.7.x policy, and any other 5xx. Final, never
+  a bounce; the same refusal for many recipients in a row trips the circuit breaker.
+- *transient*: 4xx (RFC 5321 §4.2.1: try again later).
+
+Sources: RFC 3463 §3 (classes and subjects), RFC 5321 §4.2 (reply codes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from digest.models import FailureKind
+
+#: An enhanced status code at the start of the reply text: class.subject.detail.
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+
+#: Stages of a transaction a reply can answer.
+MAIL, RCPT, DATA, END_OF_DATA = "MAIL", "RCPT", "DATA", "end of DATA"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One server reply: `code` (e.g. 554), its text, and the stage it answered."""
+
+    code: int
+    text: str
+    stage: str
+
+    @property
+    def enhanced(self) -> str | None:
+        """The RFC 3463 enhanced status code (`5.4.5`), when the text starts with one."""
+        match = _ENHANCED.match(self.text)
+        return ".".join(match.groups()) if match else None
+
+    @property
+    def kind(self) -> FailureKind:
+        return classify(self.code, self.enhanced, self.stage)
+
+    @property
+    def refusal(self) -> str:
+        """What makes two refusals "the same" for the breaker: code and enhanced code."""
+        return f"{self.code} {self.enhanced or ''}".strip()
+
+    def __str__(self) -> str:
+        return f"{self.code} {' '.join(self.text.split())}".strip()
+
+
+def classify(code: int, enhanced: str | None, stage: str) -> FailureKind:
+    """The kind of a failure reply (`code` >= 400). See the module docstring for the rule."""
+    if code < 500:
+        return FailureKind.TRANSIENT
+    if enhanced is not None and not enhanced.startswith("5."):
+        # A 5xx with a 4.x.x enhanced code contradicts itself; the basic code wins
+        # (RFC 3463 §2: the class must match), and it is permanent.
+        enhanced = None
+    if enhanced is not None:
+        _class, subject, detail = enhanced.split(".")
+        if subject == "1" or (subject == "2" and detail == "1"):
+            return FailureKind.ADDRESS
+        return FailureKind.REFUSED
+    if stage == RCPT and code in (550, 551, 553):
+        return FailureKind.ADDRESS
+    return FailureKind.REFUSED

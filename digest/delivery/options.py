@@ -1,0 +1,133 @@
+"""Typed mail settings, parsed and checked once when the settings load.
+
+`MailIdentity` is who we send as (From, envelope sender, list id, transport); `SendOptions`
+how (connections, rate, retries, timeouts, breaker). Both are built from `[mail]` by
+`Settings.mail_identity` / `Settings.send_options`, so a bad `[mail]` section fails at
+start-up with an error naming the key, and a send never parses an address or URL again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from digest.delivery.leases import LEASE
+from digest.errors import ConfigError
+from digest.message import ascii_address
+from digest.transport import SmtpTarget, check_transport_url, maildir_path, parse_smtp_url
+
+if TYPE_CHECKING:
+    from digest.config import Settings
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How a run sends. Seconds are floats; `lease` and `heartbeat` bound crash recovery."""
+
+    concurrency: int = 8
+    rate: float = 0.0
+    max_attempts: int = 5
+    retry_backoff: float = 1.0
+    retry_backoff_max: float = 60.0
+    bounce_threshold: int = 3
+    #: The same relay-wide refusal this many times in a row stops the run (0: never).
+    circuit_breaker: int = 5
+    #: Seconds for a connection or a command reply.
+    timeout: float = 30.0
+    #: Seconds for the reply to the final "." (RFC 5321 §4.5.3.2.6: 10 minutes).
+    data_timeout: float = 600.0
+    lease: timedelta = LEASE
+    #: Seconds between two renewals of this run's leases (well within `lease`).
+    heartbeat: float = 20.0
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who the digest is from. `list_id` is the configured one ("" = stored default)."""
+
+    from_header: str
+    from_name: str
+    from_email: str
+    #: ASCII envelope sender (MAIL FROM), where bounces go.
+    envelope_sender: str
+    #: `site.list_id` as configured; "" means `default_list_id`, stored on first use.
+    list_id: str
+    #: What the list id is derived as today: `digest.<From domain>`.
+    default_list_id: str
+    list_name: str
+    reply_to: str
+    unsubscribe_mailto: str
+    transport_url: str
+    #: The parsed smtp(s):// URL, or None for a Maildir transport.
+    smtp: SmtpTarget | None
+    #: The Maildir folder, or None for SMTP.
+    maildir: Path | None
+
+    @property
+    def domain(self) -> str:
+        return self.from_email.rpartition("@")[2]
+
+    def envelope_sender_for(self, recipient: str) -> str:
+        """MAIL FROM for one recipient: the hook for per-recipient (VERP) senders."""
+        return self.envelope_sender
+
+
+def mail_identity(settings: Settings) -> MailIdentity:
+    """Parse `[mail] from`, `transport` and `[site] list_id`; ConfigError names the key."""
+    mail, origin = settings.mail, str(settings.config_path or "settings")
+    name, email = parseaddr(mail.from_address)
+    envelope = ascii_address(email) if "@" in email else None
+    if not envelope or "@" not in envelope or any(ch in email for ch in '<>" ,;:\\'):
+        raise ConfigError(f"{origin}: [mail] from: {mail.from_address!r} is not a usable address")
+    if mail.reply_to and "@" not in parseaddr(mail.reply_to)[1]:
+        raise ConfigError(f"{origin}: [mail] reply_to: {mail.reply_to!r} is not an address")
+    list_id = settings.site.list_id.strip()
+    if list_id and (not list_id.isascii() or " " in list_id or "." not in list_id):
+        raise ConfigError(
+            f"{origin}: [site] list_id: {list_id!r} must be a dotted ASCII name, "
+            "e.g. digest.example.org"
+        )
+    check_transport_url(mail.transport)
+    maildir = smtp = None
+    if mail.transport.startswith("maildir:"):
+        maildir = maildir_path(mail.transport, settings.base_dir)
+    else:
+        smtp = parse_smtp_url(mail.transport)
+    return MailIdentity(
+        from_header=mail.from_address,
+        from_name=name,
+        from_email=email,
+        envelope_sender=envelope,
+        list_id=list_id,
+        default_list_id=f"digest.{envelope.rpartition('@')[2]}",
+        list_name=settings.site.name,
+        reply_to=mail.reply_to,
+        unsubscribe_mailto=mail.unsubscribe_mailto,
+        transport_url=mail.transport,
+        smtp=smtp,
+        maildir=maildir,
+    )
+
+
+def send_options(settings: Settings) -> SendOptions:
+    """`[mail]` knobs as `SendOptions`; ConfigError names the key of a bad value."""
+    mail, origin = settings.mail, str(settings.config_path or "settings")
+    for key in ("max_attempts", "concurrency"):
+        if getattr(mail, key) < 1:
+            raise ConfigError(f"{origin}: [mail] {key}: must be at least 1")
+    if mail.data_timeout <= 0:
+        raise ConfigError(f"{origin}: [mail] data_timeout: must be more than 0 seconds")
+    return SendOptions(
+        concurrency=mail.concurrency,
+        rate=mail.rate,
+        max_attempts=mail.max_attempts,
+        retry_backoff=mail.retry_backoff,
+        retry_backoff_max=max(mail.retry_backoff_max, mail.retry_backoff),
+        bounce_threshold=mail.bounce_threshold,
+        circuit_breaker=mail.circuit_breaker,
+        timeout=mail.timeout,
+        data_timeout=max(mail.data_timeout, mail.timeout),
+    )

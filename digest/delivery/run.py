@@ -1,0 +1,122 @@
+"""One run over an edition's outbox: a feeder, `concurrency` workers, one recorder.
+
+After a crash at any moment at most one message per connection was handed over without
+its outcome recorded (see `before_data`); rerunning resumes where the run stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from digest import outbox
+from digest.db import Database
+from digest.delivery.claims import Feeder
+from digest.delivery.clock import Clock
+from digest.delivery.control import RunControl
+from digest.delivery.options import MailIdentity, SendOptions
+from digest.delivery.pacing import run_coroutine
+from digest.delivery.recorder import Recorder
+from digest.delivery.results import DrainResult, ProgressCallback
+from digest.delivery.worker import Connections, RecipientFactory, Worker
+from digest.message import MessageSkeleton
+from digest.transport import Transport
+
+
+def drain(
+    db: Database,
+    edition_id: int,
+    *,
+    skeleton: MessageSkeleton,
+    recipient_for: RecipientFactory,
+    transport: Transport,
+    identity: MailIdentity,
+    clock: Clock,
+    options: SendOptions,
+    message_id_for: Callable[[int], str],
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    owner: str | None = None,
+) -> DrainResult:
+    """Send every due delivery of the edition; returns when none is left to this run.
+
+    Raises what stopped the run for good (SendError for a refused sender or login, a
+    database error); a tripped circuit breaker is not an error: see `DrainResult.breaker`.
+    """
+
+    async def main() -> DrainResult:
+        run = RunControl(
+            db,
+            edition_id,
+            owner or outbox.worker_id(),
+            clock=clock,
+            options=options,
+            on_progress=on_progress,
+            stop=stop,
+        )
+        try:
+            return await _drain(run, skeleton, recipient_for, transport, identity, message_id_for)
+        finally:
+            run.close()
+
+    return run_coroutine(main())
+
+
+async def _drain(
+    run: RunControl,
+    skeleton: MessageSkeleton,
+    recipient_for: RecipientFactory,
+    transport: Transport,
+    identity: MailIdentity,
+    message_id_for: Callable[[int], str],
+) -> DrainResult:
+    started = run.clock.monotonic()
+    feeder: Feeder | None = None
+    try:
+        now = run.clock.now()
+        await run.db(outbox.reclaim_abandoned, run.edition_id, run.owner, now)
+        run.result.total = await run.db(outbox.due_count, run.edition_id, run.owner, now)
+        recorder = Recorder(run, lambda *retry: feeder.schedule_retry(*retry) if feeder else None)
+        feeder = Feeder(run, recorder)
+        connections = Connections(run, transport)
+        recording = asyncio.create_task(recorder.run_loop())
+        workers = [
+            asyncio.create_task(
+                Worker(
+                    run,
+                    feeder,
+                    recorder,
+                    connections,
+                    skeleton=skeleton,
+                    recipient_for=recipient_for,
+                    identity=identity,
+                    message_id_for=message_id_for,
+                ).work()
+            )
+            for _ in range(run.options.concurrency)
+        ]
+        for outcome in await asyncio.gather(*workers, return_exceptions=True):
+            if isinstance(outcome, BaseException) and run.fatal is None:
+                run.fatal = outcome
+        recorder.close()
+        await recording
+        if run.fatal is not None or run.stopping:
+            await _release(run)
+    finally:
+        if feeder is not None:
+            feeder.cancel()
+        run.result.elapsed = run.clock.monotonic() - started
+    if run.fatal is not None:
+        raise run.fatal
+    return run.result
+
+
+async def _release(run: RunControl) -> None:
+    """Give back this run's leases at once, so the next run need not wait for them."""
+    try:
+        await run.db(outbox.release, run.edition_id, run.owner, run.clock.now())
+    except Exception as e:
+        if run.fatal is None:
+            raise
+        run.fatal.add_note(f"and releasing the leases failed too: {e}")

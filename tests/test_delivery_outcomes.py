@@ -1,0 +1,222 @@
+"""Every kind of SMTP outcome against a real aiosmtpd on 127.0.0.1 (see shared cases 04, 10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from digest.delivery.classify import DATA, END_OF_DATA, RCPT, Reply, classify
+from digest.models import FailureKind
+from tests.test_send_support import (
+    DAY,
+    FaultyHandler,
+    SmtpServer,
+    add_subscribers,
+    copy_site,
+    delivery_states,
+    make_template,
+    query,
+    run_digest,
+    set_mail,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def site(template: Path, tmp_path: Path) -> Path:
+    folder = copy_site(template, tmp_path)
+    set_mail(folder, concurrency=2, retry_backoff=0.01, retry_backoff_max=0.05)
+    return folder
+
+
+def readers(count: int) -> list[str]:
+    return [f"reader{number}@example.com" for number in range(1, count + 1)]
+
+
+def send(site: Path, server: SmtpServer, *args: str):
+    set_mail(site, transport=server.url)
+    return run_digest(site, "send", "--date", DAY, "--lang", "en", *args)
+
+
+def bounce_counts(site: Path) -> set[tuple[str, int]]:
+    return set(query(site, "select status, bounce_count from subscribers"))
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "stage", "kind"),
+    [
+        (550, "5.1.1 <a@example.com>: no such user", RCPT, FailureKind.ADDRESS),
+        (550, "5.2.1 mailbox disabled", RCPT, FailureKind.ADDRESS),
+        (550, "no such user", RCPT, FailureKind.ADDRESS),
+        (553, "mailbox name not allowed", RCPT, FailureKind.ADDRESS),
+        (554, "5.4.5 Daily sending quota exceeded", END_OF_DATA, FailureKind.REFUSED),
+        (554, "5.7.1 <a@example.com>: Relay access denied", RCPT, FailureKind.REFUSED),
+        (552, "5.3.4 message too big", END_OF_DATA, FailureKind.REFUSED),
+        (550, "5.5.1 protocol error", DATA, FailureKind.REFUSED),
+        (550, "message refused", END_OF_DATA, FailureKind.REFUSED),
+        (552, "5.2.2 mailbox full", RCPT, FailureKind.REFUSED),
+        (451, "4.7.1 greylisted", RCPT, FailureKind.TRANSIENT),
+        (421, "4.7.0 closing", RCPT, FailureKind.TRANSIENT),
+    ],
+)
+def test_replies_are_classified_by_code_and_enhanced_code(
+    code: int, text: str, stage: str, kind: FailureKind
+) -> None:
+    reply = Reply(code, text, stage)
+    assert reply.kind is kind
+    assert classify(code, reply.enhanced, stage) is kind
+
+
+def test_two_refusals_are_the_same_when_code_and_enhanced_code_match() -> None:
+    first = Reply(554, "5.7.1 <a@example.com>: Relay access denied", RCPT)
+    second = Reply(554, "5.7.1 <b@example.com>: Relay access denied", RCPT)
+    assert first.refusal == second.refusal == "554 5.7.1"
+    assert Reply(554, "5.4.5 quota", END_OF_DATA).refusal != first.refusal
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"data_reply": "554 5.4.5 Daily sending quota exceeded for this account"},
+        {"rcpt_reply": "554 5.7.1 <reader@example.com>: Relay access denied"},
+    ],
+    ids=["quota-5.4.5-at-DATA", "relay-denied-5.7.1-at-RCPT"],
+)
+def test_a_relay_wide_refusal_trips_the_breaker_and_bounces_nobody(
+    site: Path, fault: dict[str, str]
+) -> None:
+    """Case 04: three mornings of a refusing relay must not make the list 'bounced'."""
+    everyone = readers(8)
+    add_subscribers(site, everyone)
+    reply = next(iter(fault.values()))
+    for day in (DAY, DAY, DAY):
+        handler = FaultyHandler(**fault)  # type: ignore[arg-type]
+        with SmtpServer(handler) as server:
+            set_mail(site, transport=server.url)
+            result = run_digest(site, "send", "--date", day, "--lang", "en")
+        assert result.exit_code == 4, result.output
+        [line] = [line for line in result.stderr.splitlines() if "refused" in line]
+        assert reply in line and "pending" in line
+        assert "Traceback" not in result.output
+        assert {status for status, _tries in delivery_states(site).values()} == {"pending"}
+        assert bounce_counts(site) == {("active", 0)}
+        assert query(site, "select status from editions") == [("sending",)]
+    healthy = FaultyHandler()
+    with SmtpServer(healthy) as server:
+        resumed = send(site, server)
+    assert resumed.exit_code == 0, resumed.output
+    assert healthy.count() == {address: 1 for address in everyone}
+    assert query(site, "select status from editions") == [("sent",)]
+
+
+def test_the_breaker_needs_that_many_refusals_in_a_row(site: Path) -> None:
+    everyone = readers(6)
+    add_subscribers(site, everyone)
+    set_mail(site, concurrency=1, circuit_breaker=3)
+    handler = FaultyHandler(hard_data={everyone[0], everyone[1], everyone[3], everyone[4]})
+    with SmtpServer(handler) as server:
+        result = send(site, server, "--json")
+    # refused, refused, sent, refused, refused, sent: never three in a row.
+    assert result.exit_code == 0, result.output
+    [edition] = json.loads(result.stdout)["editions"]
+    assert (edition["sent"], edition["failed"], edition["circuit_breaker"]) == (2, 4, None)
+    assert bounce_counts(site) == {("active", 0)}
+
+
+def test_one_bad_address_fails_and_counts_as_a_bounce(site: Path) -> None:
+    everyone = readers(6)
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(hard={everyone[2]})
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+    assert result.exit_code == 0, result.output
+    assert f"failed: {everyone[2]}: 550 5.1.1" in result.stdout
+    assert delivery_states(site)[everyone[2]] == ("failed", 1)
+    assert query(site, "select bounce_count from subscribers where email = ?", everyone[2]) == [
+        (1,)
+    ]
+    assert handler.count() == {a: 1 for a in everyone if a != everyone[2]}
+
+
+def test_a_slow_final_reply_within_data_timeout_gives_exactly_one_copy(site: Path) -> None:
+    everyone = readers(3)
+    add_subscribers(site, everyone)
+    set_mail(site, timeout=0.3, data_timeout=5.0)
+    handler = FaultyHandler(data_delay=0.8)  # past the command timeout
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+        assert result.exit_code == 0, result.output
+        assert send(site, server).exit_code == 0
+    assert handler.count() == {address: 1 for address in everyone}
+    assert set(delivery_states(site).values()) == {("sent", 1)}
+
+
+@pytest.mark.parametrize("fault", ["cut", "silent"])
+def test_a_lost_reply_after_the_final_dot_is_uncertain_and_not_resent(
+    site: Path, fault: str
+) -> None:
+    everyone = readers(4)
+    add_subscribers(site, everyone)
+    doubtful = everyone[1]
+    if fault == "cut":
+        handler = FaultyHandler(cut_after_dot={doubtful})
+    else:
+        set_mail(site, timeout=0.3, data_timeout=0.5)
+        handler = FaultyHandler(data_delay=1.5)
+    with SmtpServer(handler) as server:
+        first = send(site, server)
+        assert first.exit_code == 0, first.output
+        assert "uncertain" in first.stdout
+        states = delivery_states(site)
+        assert states[doubtful] == ("uncertain", 1)
+        assert query(site, "select status from editions") == [("sent",)]  # complete
+        again = send(site, server)
+        assert again.exit_code == 0 and "already sent" in again.stdout
+        shown = run_digest(site, "editions", "show", f"{DAY}/en")
+        assert f"uncertain: {doubtful}" in shown.stdout
+        assert "--resend-uncertain" in shown.stdout
+        received_before = handler.count()
+        if fault == "silent":
+            handler.data_delay = 0.0
+        handler.cut_after_dot.clear()
+        resend = send(site, server, "--resend-uncertain")
+    assert resend.exit_code == 0, resend.output
+    resent = {a for a, n in handler.count().items() if n > received_before.get(a, 0)}
+    uncertain_before = {a for a, (status, _n) in states.items() if status == "uncertain"}
+    assert resent == uncertain_before
+    assert all(status == "sent" for status, _tries in delivery_states(site).values())
+
+
+def test_a_421_mid_session_reconnects_and_sends_everyone_once(site: Path) -> None:
+    everyone = readers(7)
+    add_subscribers(site, everyone)
+    set_mail(site, concurrency=1)
+    handler = FaultyHandler(close_after=2)
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+    assert result.exit_code == 0, result.output
+    assert handler.count() == {address: 1 for address in everyone}
+    assert handler.connections >= 4
+
+
+def test_no_smtputf8_fails_for_good_without_a_bounce(site: Path) -> None:
+    """Case 10: the edition completes; the reader is not bounced."""
+    add_subscribers(site, ["reader1@example.com", "ليلى@example.com"])
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        for _run in range(2):
+            result = send(site, server)
+            assert result.exit_code == 0, result.output
+    assert handler.count() == {"reader1@example.com": 1}
+    assert delivery_states(site)["ليلى@example.com"] == ("failed", 1)
+    assert query(
+        site, "select failure_kind from deliveries where last_error like '%SMTPUTF8%'"
+    ) == [("refused",)]
+    assert query(site, "select status from editions") == [("sent",)]
+    assert bounce_counts(site) == {("active", 0)}
