@@ -169,3 +169,19 @@ def test_undated_items_come_after_every_dated_one_whatever_their_priority(
     ]
     store(database, [*backlog, SINGLE])
     assert top_guids(database) == ["single", "backlog-0", "backlog-1"]
+
+
+def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
+    database: Database,
+) -> None:
+    # Four of five articles belong to a story several outlets carry: the stray report
+    # only its own outlet carries is not a second top story (it may be that event's).
+    fourth = {
+        "guid": "covered-3",
+        "title": "Maumere airport stays shut as Flores volcano erupts again",
+        "source": "https://herald.example/rss",
+        "hours_before": 20.3,
+    }
+    stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
+    store(database, [*covered_story(), fourth, stray])
+    assert top_guids(database) == ["covered-0"]

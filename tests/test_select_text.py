@@ -118,3 +118,21 @@ def test_arabic_one_letter_proclitics_join_the_bare_word_whichever_comes_first()
         assert vocabulary.count(first, "").ids == vocabulary.count(second, "").ids
     vocabulary = Vocabulary()
     assert vocabulary.count("بحر", "").ids != vocabulary.count("حر", "").ids  # too short
+
+
+def test_a_name_written_as_one_word_or_two_shares_its_terms_in_headlines() -> None:
+    vocabulary = Vocabulary()
+    two_words = vocabulary.count("What is Bitcoin and where is Mt Gox?", "")
+    one_word = vocabulary.count("Hackers hit web accounts of MtGox boss", "")
+    assert not set(two_words.ids) & set(one_word.ids)  # plain terms: nothing shared
+    split = vocabulary.headline_terms("Hackers hit web accounts of MtGox boss")
+    joined = vocabulary.headline_terms("What is Bitcoin and where is Mt Gox?")
+    assert set(two_words.ids) - {vocabulary.count("Bitcoin", "").ids[0]} <= split
+    assert set(one_word.ids) & joined == set(vocabulary.count("MtGox", "").ids)
+
+
+def test_headline_terms_add_nothing_where_no_compound_is_known() -> None:
+    vocabulary = Vocabulary()
+    vocabulary.count("Volcano erupts on Flores island", "")
+    title = "Maumere airport closed by ash"
+    assert vocabulary.headline_terms(title) == frozenset(vocabulary.count(title, "").ids)

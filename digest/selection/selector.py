@@ -42,6 +42,12 @@ from digest.selection.window import covering_window, edition_window
 
 #: A related item scores at least this share of the best (non-copy) match.
 RELATED_RATIO = 0.85
+#: Share of the window's articles that several sources report from which an article
+#: only its own source reports is not a top story (`uncorroborated`). Chosen on the
+#: "tune" half of bench/select_eval.py, where windows hold 93-96% corroborated articles:
+#: any value up to 0.92 gives the same figures there; three in four leaves a day of
+#: one widely reported story and a few exclusives (3 of 5 corroborated) alone.
+CORROBORATED_SHARE = 0.75
 
 
 @dataclass
@@ -80,11 +86,13 @@ def choose(
         graph,
         selection.related_floor,
         [source_identity(doc.source, doc.url) for doc in window_docs],
-        lambda number: frozenset(corpus.vocabulary.count(window_docs[number].title, "").ids),
+        lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
-    parts = score_parts(window_docs, events.coverage_sources(), end, selection)
+    sources = events.coverage_sources()
+    parts = score_parts(window_docs, sources, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
+    excluded |= uncorroborated(window_docs, sources)
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
     ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
@@ -112,6 +120,25 @@ def choose(
         )
     _attach_related(corpus, choices, selection, {doc.id for doc in outcome.picked} | refetched)
     return choices
+
+
+def uncorroborated(docs: Sequence[Doc], sources: Sequence[int]) -> frozenset[int]:
+    """Articles no other source reports, when nearly all the window is reported by several.
+
+    In a window where at least `CORROBORATED_SHARE` of the articles belong to a story
+    two or more sources report (an aggregator of many outlets), a report no other
+    outlet carries is not yet the news of the day: on real aggregated headlines such
+    leftovers are mostly a big event's stray reports whose headlines share no word with
+    it ("The wheels on the bus are
+    going around more often" under a transit-ridership story) and would fill a slot
+    with that event a second time. A quiet day gives a shorter edition instead. Where
+    many articles stand alone (one publication's own feeds, whatever their number; a
+    day with a widely reported story beside a few exclusives), nothing is set aside.
+    """
+    corroborated = sum(1 for count in sources if count >= 2)
+    if corroborated < CORROBORATED_SHARE * len(sources) or not sources:
+        return frozenset()
+    return frozenset(doc.id for doc, count in zip(docs, sources, strict=True) if count < 2)
 
 
 def _join_same_address(

@@ -50,6 +50,9 @@ _LOG_TF = [0.0] + [
 ]
 
 
+#: The shortest part of a word written as two ("mt" of "mtgox").
+_COMPOUND_PART = 2
+
 #: The term id the line end maps to (stop words map to -1).
 LINE_MARK = -2
 
@@ -159,6 +162,27 @@ class Vocabulary:
         tally = Counter(map(known.__getitem__, tokens))
         tally.pop(-1, None)
         return TermCounts(tuple(tally), tuple(tally.values()))
+
+    def headline_terms(self, title: str) -> frozenset[int]:
+        """The terms of a headline, with names written as one word or two made equal:
+        two adjacent words whose concatenation the corpus knows as one word add that
+        word's term ("Mt Gox" and "MtGox", "Wal Mart" and "Walmart"), and a word the
+        corpus also writes as two known words adds their terms. Spelling of compound
+        names varies between newsrooms; a headline has too few words to lose one."""
+        counts = self.count(title, "")
+        found = set(counts.ids)
+        known = self._word_terms
+        tokens = words(title[:TITLE_CHARS])
+        for first, second in pairwise(tokens):
+            term = known.get(first + second, -1)
+            if term >= 0:
+                found.add(term)
+        for token in tokens:
+            for cut in range(_COMPOUND_PART, len(token) - _COMPOUND_PART + 1):
+                head, tail = known.get(token[:cut], -1), known.get(token[cut:], -1)
+                if head >= 0 and tail >= 0:
+                    found.update((head, tail))
+        return frozenset(found)
 
     def words_of(self, terms: Iterable[int]) -> dict[str, int]:
         """Every word seen so far that stands for one of `terms`, with its term."""

@@ -9,7 +9,7 @@ articles that make the edition are loaded as `Article` objects at the end.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -50,20 +50,44 @@ _TEXT_COLUMNS = (
 )
 
 
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A stored time as aware UTC, from a driver's raw value (SQLite gives ISO text,
+    PostgreSQL a naive datetime; both hold UTC, as `UTCDateTime` stores it)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _doc(row: Any) -> Doc:
+    """A document from a driver's raw row of `_DOC_COLUMNS`."""
+    published = _utc(row[5])
+    assert published is not None  # the column is NOT NULL
     return Doc(
         id=row[0],
         guid=row[1],
         title=row[2] or "",
         section=row[3] or "",
         source=row[4] or "",
-        published_at=row[5],
+        published_at=published,
         priority=row[6] or 0,
         popularity=row[7],
         url=row[8] or "",
         date_estimated=bool(row[9]),
-        ingested_at=row[10],
+        ingested_at=_utc(row[10]),
     )
+
+
+def _raw_rows(session: Session, statement: Any) -> Sequence[Any]:
+    """The driver's own rows of a select: tens of thousands of rows, where SQLAlchemy's
+    per-row objects and type conversions would cost more than the query. The columns
+    read this way are plain values, and times are converted by `_utc`."""
+    result = session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _text(summary: str | None, body: str | None) -> str:
@@ -79,12 +103,13 @@ def window_docs(
     session: Session, language: str, start: datetime, end: datetime
 ) -> list[tuple[Doc, str]]:
     """Articles of the language published in [start, end), with their matching text."""
-    rows = session.execute(
+    rows = _raw_rows(
+        session,
         select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(
             Article.language == language,
             Article.published_at >= start,
             Article.published_at < end,
-        )
+        ),
     )
     return _by_publication((_doc(row), _text(row[11], row[12])) for row in rows)
 
@@ -106,11 +131,12 @@ def archive_docs(
     when = and_(Article.published_at >= start, Article.published_at < end)
     if after is not None:
         when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
-    rows = session.execute(
+    rows = _raw_rows(
+        session,
         select(Article.id, Article.title)
         .where(Article.language == language, when)
-        .order_by(Article.published_at, Article.id)
-    ).all()
+        .order_by(Article.published_at, Article.id),
+    )
     split = max(len(rows) - full, 0)
     newest = docs_with_text(session, [row[0] for row in rows[split:]])
     return newest, [(row[0], row[1] or "") for row in rows[:split]]
@@ -121,7 +147,9 @@ def docs_with_text(session: Session, ids: Sequence[int]) -> list[tuple[Doc, str]
     found: list[tuple[Doc, str]] = []
     for offset in range(0, len(ids), _CHUNK):
         chunk = list(ids[offset : offset + _CHUNK])
-        rows = session.execute(select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk)))
+        rows = _raw_rows(
+            session, select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk))
+        )
         found.extend((_doc(row), _text(row[11], row[12])) for row in rows)
     return _by_publication(found)
 
