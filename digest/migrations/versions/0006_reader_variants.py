@@ -1,14 +1,14 @@
 """reader variants: edition_variants table and the edition's frozen story pool
 
 Revision ID: 0006_reader_variants
-Revises: 0002_delivery_outcomes
+Revises: 0005_selection_headlines
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reader_variants"
-down_revision = "0002_delivery_outcomes"
+down_revision = "0005_selection_headlines"
 branch_labels = None
 depends_on = None
 
