@@ -266,11 +266,11 @@ def subject_line(
     """The subject: the template (settings, else the catalogue's "{headline}") within
     `SUBJECT_MAX` columns; only the headline is shortened, at a word boundary."""
     site, when = clean_line(site), catalogue.edition_date(day)
-    if not headline:
+    headline = clean_line(headline)
+    if not headline:  # no story, or a headline with nothing visible in it
         empty = catalogue.text("subject_empty", site=site, date=when)
         return clip(visible_defuse(clean_line(empty)), SUBJECT_MAX)
     pattern = template or catalogue["subject"]
-    headline = clean_line(headline)
     fixed = _fill(pattern, site=site, date=when, headline="")
     room = max(SUBJECT_MAX - display_width(clean_line(fixed)), 12)
     subject = _fill(pattern, site=site, date=when, headline=clip_words(headline, room))

@@ -24,7 +24,7 @@ from lxml import etree
 
 from digest import placeholders
 from digest.errors import RenderError
-from digest.render.plain import display_width, is_url_line
+from digest.render.plain import TAG_SEQUENCE, display_width, is_url_line
 from digest.render.trim import HTML_LIMIT, encoded_size
 
 STYLE_LIMIT = 16 * 1024
@@ -302,7 +302,8 @@ def check_subject(subject: str) -> Iterator[Finding]:
         yield Finding(
             "subject", f"the subject is {display_width(subject)} columns (at most {SUBJECT_WIDTH})"
         )
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in subject):
+    shown = TAG_SEQUENCE.sub("", subject)  # a flag's tag characters are part of it
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in shown):
         yield Finding("subject", "the subject contains control or bidi characters")
 
 

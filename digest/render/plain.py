@@ -30,6 +30,11 @@ _NOT_TEXT = regex.compile(
     r"[\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
 )
 _BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
+#: Emoji tag characters mean something only in a tag sequence after U+1F3F4 (the flags of
+#: England, Scotland, Wales); anywhere else they are invisible, so they go.
+_ORPHAN_TAGS = regex.compile(r"(?<![\U0001F3F4\U000E0020-\U000E007F])[\U000E0020-\U000E007F]+")
+#: A whole tag sequence, for checks that must not count its tags as hidden characters.
+TAG_SEQUENCE = regex.compile(r"\U0001F3F4[\U000E0020-\U000E007F]+")
 
 
 def plain(value: str | None) -> str:
@@ -45,6 +50,8 @@ def clean_line(value: str | None) -> str:
     if not value:
         return ""
     text = _BREAKS.sub(" ", _NOT_TEXT.sub("", value.translate(_BIDI_CONTROLS)))
+    if not text.isascii():
+        text = _ORPHAN_TAGS.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
 
 
