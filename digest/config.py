@@ -206,6 +206,21 @@ class MailSettings:
     unsubscribe_mailto: str = _setting(
         "unsubscribe@arabpress.example", "Address for mailto: unsubscribe requests."
     )
+    bounce_address: str = _setting(
+        "",
+        "Envelope sender (Return-Path) that bounces go to, read by `digest bounces process` "
+        "(empty: the From address).",
+    )
+    verp: bool = _setting(
+        False,
+        "VERP: each message's envelope sender is bounce_address with +<signed delivery id> "
+        "after its local part, so a bounce names its delivery even from a forwarded address.",
+    )
+    soft_bounce_threshold: int = _setting(
+        3,
+        "Soft (temporary) bounces in a row, for consecutive deliveries, that count as one "
+        "address failure towards bounce_threshold; 0 = soft bounces never count.",
+    )
 
 
 @dataclass(frozen=True)
@@ -254,6 +269,11 @@ class WebSettings:
         "archive, preferences and sign-up pages are built from it. Empty: the origin of "
         "mail.unsubscribe_url.",
     )
+    ses_topic_arns: tuple[str, ...] = _setting(
+        [],
+        "Amazon SNS topic ARNs whose SES events POST /hooks/ses accepts (empty: the hook is "
+        "off). Any AWS account can sign SNS messages, so only these topics are trusted.",
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -279,6 +299,8 @@ class Secrets:
 
     smtp_password: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    imap_password: str | None = field(default=None, repr=False)
+    postmark_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -475,6 +497,8 @@ def load_settings(
         secrets=Secrets(
             smtp_password=env.get("DIGEST_SMTP_PASSWORD") or None,
             secret_key=env.get("DIGEST_SECRET_KEY") or None,
+            imap_password=env.get("DIGEST_IMAP_PASSWORD") or None,
+            postmark_secret=env.get("DIGEST_POSTMARK_SECRET") or None,
         ),
         base_dir=(read_path.parent if read_path else config_path.resolve().parent),
         config_path=read_path,

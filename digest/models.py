@@ -23,6 +23,7 @@ from subscribers.models import Base, Subscriber, UTCDateTime
 __all__ = [
     "Article",
     "Base",
+    "BounceEvent",
     "Delivery",
     "DeliveryStatus",
     "Edition",
@@ -240,3 +241,47 @@ class SiteIdentity(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BounceEvent(Base):
+    """One thing learnt after the send: a bounce, complaint or unsubscribe request.
+
+    Each comes from one inbound message or webhook event, whose `digest` (the SHA-256 of
+    the raw message, or "<origin>:<event id>") is unique: a second pass over the same
+    input is a no-op. `failure_kind` follows the synchronous classifier: address | refused
+    | transient; only `counted` events moved the subscriber's bounce count.
+    """
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_delivery", "delivery_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(200), unique=True)
+    #: maildir | mbox | imap | ses | postmark
+    origin: Mapped[str] = mapped_column(String(16))
+    #: The Message-ID of the inbound report itself (or the service's event id).
+    inbound_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    #: hard | soft | complaint | unsubscribe
+    kind: Mapped[str] = mapped_column(String(16))
+    failure_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), nullable=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), nullable=True
+    )
+    #: The failed recipient as the report names it (may differ from the subscriber's).
+    recipient: Mapped[str] = mapped_column(String(320), default="")
+    #: RFC 3463 enhanced status code, e.g. "5.1.1"; empty when the report gives none.
+    status: Mapped[str] = mapped_column(String(16), default="")
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    #: How it was matched: verp | message-id | list-id | address | sender.
+    matched_by: Mapped[str] = mapped_column(String(16), default="")
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: Bounce reports name the delivery by our Message-ID when VERP is off.
+Index("ix_deliveries_message_id", Delivery.message_id)
+#: A soft bounce looks at the subscriber's latest deliveries (bounces.record).
+Index("ix_deliveries_subscriber", Delivery.subscriber_id, Delivery.id)

@@ -5,6 +5,7 @@ Each function here is what one CLI command calls; the stages never import each o
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from digest.delivery.clock import Clock as DeliveryClock
 from digest.delivery.clock import ManualClock, SystemClock
 from digest.delivery.copies import rehearse, send_copies
 from digest.delivery.identity import read_list_id, stored_list_id
-from digest.delivery.options import SendOptions
+from digest.delivery.options import MailIdentity, SendOptions
 from digest.delivery.pacing import message_id_factory
 from digest.delivery.results import DrainResult
 from digest.delivery.run import drain
@@ -572,6 +573,16 @@ def _message_ids(edition: Edition, skeleton: MessageSkeleton) -> Callable[[int],
     return message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
 
 
+def with_verp(settings: Settings, identity: MailIdentity) -> MailIdentity:
+    """`identity` with a VERP envelope sender per delivery when `[mail] verp` is on."""
+    if not settings.mail.verp:
+        return identity
+    from digest.bounces.verp import sender_factory
+
+    verp = sender_factory(identity.envelope_sender, settings.secret_key())
+    return dataclasses.replace(identity, verp_sender=verp)
+
+
 def send(
     db: Database,
     settings: Settings,
@@ -593,7 +604,7 @@ def send(
     """
     check_language(settings, language)
     options = send_options(settings)
-    identity = settings.mail_identity
+    identity = with_verp(settings, settings.mail_identity)
     transport = transport or open_mail_transport(settings)
     if not dry_run:
         check_ready_to_send(settings)

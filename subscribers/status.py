@@ -51,3 +51,10 @@ def reactivate(record: Any, now: datetime) -> bool:
     record.bounce_count = 0
     record.updated_at = now
     return True
+
+
+def movable_to(new: Status) -> frozenset[str]:
+    """The statuses `move` may leave for `new` (for set-based UPDATEs with the same rule)."""
+    return frozenset(
+        current for current in Status if current != new and moves_forward(current, new)
+    )

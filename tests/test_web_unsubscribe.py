@@ -222,7 +222,7 @@ def test_configured_unsubscribe_path_is_served_too(initialised: Path) -> None:
         paths = {route.path for route in create_app(settings, db).routes}  # type: ignore[attr-defined]
     finally:
         db.dispose()
-    assert {"/u/{token}", "/news/out/{token}", "/preview"} <= paths
+    assert {"/u/{token}", "/news/out/{token}", "/preview", "/hooks/ses", "/hooks/postmark"} <= paths
 
 
 def test_serve_reports_a_busy_port_in_one_line(digest: Digest, initialised: Path) -> None:

@@ -14,6 +14,7 @@ import click
 from digest.cli import (
     archive,
     articles,
+    bounces,
     editions,
     feeds,
     ingest,
@@ -67,6 +68,7 @@ for command in (
     editions.editions,
     serve.serve,
     archive.archive,
+    bounces.bounces,
     subscribers_group,
 ):
     cli.add_command(command)

@@ -8,7 +8,8 @@ start-up with an error naming the key, and a send never parses an address or URL
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -65,14 +66,31 @@ class MailIdentity:
     smtp: SmtpTarget | None
     #: The Maildir folder, or None for SMTP.
     maildir: Path | None
+    #: delivery id -> its VERP envelope sender (`[mail] verp`; set by the sender, which
+    #: holds the signing key); None: every message uses `envelope_sender`.
+    verp_sender: Callable[[int], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def domain(self) -> str:
         return self.from_email.rpartition("@")[2]
 
-    def envelope_sender_for(self, recipient: str) -> str:
-        """MAIL FROM for one recipient: the hook for per-recipient (VERP) senders."""
+    def envelope_sender_for(self, recipient: str, delivery_id: int | None = None) -> str:
+        """MAIL FROM for one delivery: its VERP address when `verp_sender` is set."""
+        if self.verp_sender is not None and delivery_id is not None:
+            return self.verp_sender(delivery_id)
         return self.envelope_sender
+
+
+def _bounce_address(configured: str, origin: str, own_key: bool) -> str:
+    """The envelope sender bounces come back to: ASCII, and no '+' (VERP adds one)."""
+    key = "bounce_address" if own_key else "from"
+    address = ascii_address(parseaddr(configured)[1])
+    if not address or address.count("@") != 1 or "+" in address.partition("@")[0]:
+        raise ConfigError(
+            f"{origin}: [mail] {key}: {configured!r} is not usable as the bounce address "
+            "(an ASCII address without '+', which VERP adds)"
+        )
+    return address
 
 
 def mail_identity(settings: Settings) -> MailIdentity:
@@ -82,6 +100,8 @@ def mail_identity(settings: Settings) -> MailIdentity:
     envelope = ascii_address(email) if "@" in email else None
     if not envelope or "@" not in envelope or any(ch in email for ch in '<>" ,;:\\'):
         raise ConfigError(f"{origin}: [mail] from: {mail.from_address!r} is not a usable address")
+    if mail.bounce_address or mail.verp:
+        envelope = _bounce_address(mail.bounce_address or email, origin, bool(mail.bounce_address))
     if mail.reply_to and "@" not in parseaddr(mail.reply_to)[1]:
         raise ConfigError(f"{origin}: [mail] reply_to: {mail.reply_to!r} is not an address")
     list_id = settings.site.list_id.strip()

@@ -133,7 +133,8 @@ class Worker:
             return
         await self.connections.bucket.acquire()
         envelope = envelope_for(
-            self.identity.envelope_sender_for(subscriber.email), subscriber.email
+            self.identity.envelope_sender_for(subscriber.email, item.delivery_id),
+            subscriber.email,
         )
         try:
             await connection.send(envelope, message, BeforeData(self.recorder, item.delivery_id))

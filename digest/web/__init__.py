@@ -29,13 +29,14 @@ def create_app(
     clock: Callable[[], datetime] = pipeline.utc_now,
 ) -> Starlette:
     """The web application: /u/{token} (one-click unsubscribe), /preview, `extra_routes`."""
-    from digest.web import archive, preview
+    from digest.web import archive, hooks, preview
 
     return Starlette(
         routes=[
             *unsubscribe.routes(settings, db, clock=clock),
             *archive.routes(settings, db, clock=clock),
             Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
+            *hooks.routes(settings, db, clock=clock),
             *extra_routes,
         ]
     )

@@ -1,14 +1,14 @@
 """reader variants: edition_variants table and the edition's frozen story pool
 
 Revision ID: 0006_reader_variants
-Revises: 0005_selection_headlines
+Revises: 0008_bounces
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reader_variants"
-down_revision = "0005_selection_headlines"
+down_revision = "0008_bounces"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,131 @@
+"""Which delivery (or subscriber) a report is about.
+
+In order of trust: a VERP envelope sender whose signature checks (the delivery itself);
+our Message-ID in the returned original (the deliveries table stores each one); our
+List-Id in the returned headers plus a failed address that is a subscriber's; for an
+unsubscribe request, the From address. A report that matches nothing is not ours to act
+on: it is left in place and reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.bounces.report import Report, ReportKind
+from digest.bounces.verp import read_verp
+from digest.models import Delivery
+from subscribers.errors import SubscriberError
+from subscribers.models import Subscriber
+from subscribers.validation import normalise_email
+
+#: Most Message-IDs looked up per report (a hostile message may quote thousands).
+MESSAGE_IDS_TRIED = 20
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who our mail goes out as: where bounces come back to and the list's id."""
+
+    bounce_address: str
+    list_id: str
+    secret_key: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The subscriber a report is about, and the delivery when it names one."""
+
+    subscriber_id: int
+    delivery_id: int | None
+    #: verp | message-id | list-id | address | sender
+    matched_by: str
+
+
+class DeliveryLookup:
+    """Deliveries by id and by Message-ID, loaded for a whole batch in a few queries.
+
+    `prime` loads what a batch of reports may need (two IN queries); a later lookup of
+    anything not primed asks the database itself. Misses are remembered too.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, session: Session, identity: Identity) -> None:
+        self.session = session
+        self.identity = identity
+        self._by_id: dict[int, tuple[int, int] | None] = {}
+        self._by_message_id: dict[str, tuple[int, int] | None] = {}
+
+    def verp_ids(self, report: Report) -> list[int]:
+        """Delivery ids of the genuine (signature-checked) VERP addresses in `report`."""
+        found = (
+            read_verp(address, self.identity.bounce_address, self.identity.secret_key)
+            for address in report.verp_candidates
+        )
+        return [delivery_id for delivery_id in found if delivery_id is not None]
+
+    def prime(self, reports: list[Report]) -> None:
+        """Load every delivery these reports may name, in two queries per 500 keys."""
+        ids = {i for report in reports for i in self.verp_ids(report)} - set(self._by_id)
+        message_ids = {
+            m for report in reports for m in report.message_ids[:MESSAGE_IDS_TRIED]
+        } - set(self._by_message_id)
+        self._load(Delivery.id, sorted(ids), self._by_id)
+        self._load(Delivery.message_id, sorted(message_ids), self._by_message_id)
+
+    def _load(self, column: Any, keys: list[Any], into: dict[Any, tuple[int, int] | None]) -> None:
+        for start in range(0, len(keys), self.CHUNK):
+            chunk = keys[start : start + self.CHUNK]
+            into.update(dict.fromkeys(chunk))
+            query = select(column, Delivery.id, Delivery.subscriber_id).where(column.in_(chunk))
+            for key, delivery_id, subscriber_id in self.session.execute(query):
+                into[key] = (delivery_id, subscriber_id)
+
+    def by_id(self, delivery_id: int) -> tuple[int, int] | None:
+        """(delivery id, subscriber id) of this delivery, or None if there is none."""
+        if delivery_id not in self._by_id:
+            self._load(Delivery.id, [delivery_id], self._by_id)
+        return self._by_id[delivery_id]
+
+    def by_message_id(self, message_id: str) -> tuple[int, int] | None:
+        """(delivery id, subscriber id) of the delivery sent with this Message-ID."""
+        if message_id not in self._by_message_id:
+            self._load(Delivery.message_id, [message_id], self._by_message_id)
+        return self._by_message_id[message_id]
+
+
+def match_report(session: Session, report: Report, lookup: DeliveryLookup) -> Match | None:
+    """The delivery or subscriber `report` is about; None if it is not about our mail."""
+    for delivery_id in lookup.verp_ids(report):
+        found = lookup.by_id(delivery_id)
+        if found is not None:
+            return Match(found[1], found[0], "verp")
+    for message_id in report.message_ids[:MESSAGE_IDS_TRIED]:
+        found = lookup.by_message_id(message_id)
+        if found is not None:
+            return Match(found[1], found[0], "message-id")
+    if report.kind == ReportKind.UNSUBSCRIBE:
+        subscriber_id = _subscriber_id(session, report.requester)
+        return None if subscriber_id is None else Match(subscriber_id, None, "sender")
+    ours = any(f"<{lookup.identity.list_id}>" in value for value in report.list_ids)
+    if ours or report.about_our_mail:
+        addresses = [failure.recipient for failure in report.failures] + [report.complainant]
+        for address in addresses:
+            subscriber_id = _subscriber_id(session, address)
+            if subscriber_id is not None:
+                return Match(subscriber_id, None, "list-id" if ours else "address")
+    return None
+
+
+def _subscriber_id(session: Session, address: str) -> int | None:
+    if not address:
+        return None
+    try:
+        email = normalise_email(address).email
+    except SubscriberError:  # not an address we could ever have stored
+        return None
+    return session.scalar(select(Subscriber.id).where(Subscriber.email == email))
