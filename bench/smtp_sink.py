@@ -5,7 +5,8 @@
 Prints `PORT <n>` when it listens; on SIGTERM or SIGINT prints one JSON line with what
 it received (messages, distinct recipients, duplicates, bytes) and exits. `--delay` holds
 every reply to MAIL, RCPT and end-of-DATA that long, standing in for a relay across a
-network.
+network. It offers PIPELINING (RFC 2920) as Postfix and Exim do; `--no-pipelining`
+leaves it out.
 
 aiosmtpd reads a message a line at a time, about a millisecond of Python for a 30 KB
 digest: the sink, not the sender, would be what a benchmark measures. So this sink reads
@@ -29,11 +30,25 @@ TERMINATOR = b"\r\n.\r\n"
 
 
 class Sink:
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, pipelining: bool = True) -> None:
         self.delay = delay
+        self.pipelining = pipelining
         self.messages = 0
         self.octets = 0
         self.recipients: Counter[str] = Counter()
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -95,8 +110,8 @@ class BulkDataSMTP(SMTP):
         await self.push(status)
 
 
-async def serve(port: int, delay: float, line_by_line: bool) -> None:
-    sink = Sink(delay)
+async def serve(port: int, delay: float, line_by_line: bool, pipelining: bool) -> None:
+    sink = Sink(delay, pipelining)
     loop = asyncio.get_running_loop()
     protocol = SMTP if line_by_line else BulkDataSMTP
     server = await loop.create_server(
@@ -119,9 +134,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--line-by-line", action="store_true", help="aiosmtpd's DATA reader")
+    parser.add_argument("--no-pipelining", action="store_true", help="do not offer PIPELINING")
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args.port, args.delay, args.line_by_line))
+        asyncio.run(serve(args.port, args.delay, args.line_by_line, not args.no_pipelining))
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -18,22 +18,14 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import regex
 from markupsafe import escape
 
 from digest import placeholders
+from digest.characters import one_line
 from digest.errors import ConfigError, SendError
 from digest.mime_parts import EncodedBody
 
 _CRLF = b"\r\n"
-#: Zero-width (non-)joiners shape Persian and Arabic names; every other control goes.
-#: Control, format, private-use, surrogate and non-characters (the `regex` package's tables,
-#: newer than `unicodedata`: an emoji unknown to the runtime is text, not "unassigned").
-_NOT_HEADER_TEXT = regex.compile(
-    r"(?![\u200c\u200d\U000e0020-\U000e007f])"
-    r"[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
-)
-
 #: Longest header value written unencoded; longer ones become folded encoded-words, so no
 #: line ever exceeds the 998 octets RFC 5322 allows.
 _PLAIN_HEADER_MAX = 900
@@ -74,7 +66,7 @@ class Recipient:
 def clean_header_text(value: str) -> str:
     """No CR, LF or other control characters can reach a header."""
     if not value.isprintable():  # only then is the per-character pass needed
-        value = _NOT_HEADER_TEXT.sub(" ", value)
+        return one_line(value)
     return " ".join(value.split())
 
 

@@ -81,7 +81,8 @@ def delivery_status(engine: sa.Engine, email: str) -> str:
         )
 
 
-def test_a_delivery_is_durably_sending_before_its_data(database_url: str) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_delivery_is_durably_sending_before_its_data(database_url: str, pipelining: bool) -> None:
     """Seen from another connection while the server holds the message: the row is
     `sending`, and the connection's previous message is already recorded `sent`."""
     db, edition_id = make_outbox(database_url, 6)
@@ -94,7 +95,7 @@ def test_a_delivery_is_durably_sending_before_its_data(database_url: str) -> Non
         seen.append((address, delivery_status(observer, address), previous))
         order.append(address)
 
-    handler = FaultyHandler(on_data=at_data)
+    handler = FaultyHandler(on_data=at_data, pipelining=pipelining)
     try:
         with SmtpServer(handler) as server:
             result = run_drain(

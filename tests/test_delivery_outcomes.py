@@ -23,6 +23,13 @@ from tests.test_send_support import (
 )
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["one-by-one", "pipelined"])
+def relay_pipelining(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every outcome both ways: without PIPELINING, and with it (RFC 2920)."""
+    monkeypatch.setattr(SmtpServer, "pipelining", request.param)
+    return bool(request.param)
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_template(tmp_path_factory.mktemp("template"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -189,6 +189,7 @@ def test_web_url_accepts_only_clean_absolute_http() -> None:
 
 @hypothesis_settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(site=st.text(max_size=60), headline=st.text(max_size=300))
+@example(site="", headline="\U000e0020")
 def test_any_subject_is_plain_and_within_78_columns(site: str, headline: str) -> None:
     for language in ("en", "ar"):
         subject = subject_line(catalogue(language), site, DAY, headline)

@@ -58,7 +58,9 @@ class FaultyHandler:
     - `rcpt_reply` / `data_reply`: answer every RCPT / end of DATA with this line;
     - `close_after`: after that many messages on one connection, answer the next MAIL
       with `421 4.7.0` and close the connection;
-    - `on_message(received)`: called in the server's thread after each delivery.
+    - `on_message(received)`: called in the server's thread after each delivery;
+    - `pipelining`: offer RFC 2920 PIPELINING in the EHLO reply (aiosmtpd reads
+      pipelined commands in order either way; only the sender's behaviour changes).
     """
 
     soft: dict[str, int] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class FaultyHandler:
     rcpt_reply: str | None = None
     data_reply: str | None = None
     close_after: int = 0
+    pipelining: bool = False
     on_message: Callable[[Received], None] | None = None
     on_data: Callable[[str], None] | None = None
     received: list[Received] = field(default_factory=list)
@@ -89,6 +92,8 @@ class FaultyHandler:
         with self.lock:
             self.connections += 1
         session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(
@@ -163,7 +168,13 @@ class FaultyHandler:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1, port 0, in its own thread and event loop."""
+    """aiosmtpd on 127.0.0.1, port 0, in its own thread and event loop.
+
+    `SmtpServer.pipelining = True` (a test module's fixture sets it) makes every
+    `FaultyHandler` served offer PIPELINING, so the same tests cover both send paths.
+    """
+
+    pipelining = False
 
     def __init__(
         self,
@@ -190,6 +201,8 @@ class SmtpServer:
         self._ssl = tls_context if implicit_tls else None
 
     def __enter__(self) -> SmtpServer:
+        if self.pipelining and isinstance(self.handler, FaultyHandler):
+            self.handler.pipelining = True
         self._thread.start()
 
         async def start() -> asyncio.AbstractServer:

@@ -1,4 +1,7 @@
-"""One SMTP session over aiosmtplib, reused for many messages, and its reply handling.
+"""One SMTP session, reused for many messages, and its reply handling.
+
+aiosmtplib sets the session up (greeting, EHLO, STARTTLS, AUTH); the transactions then
+go over `digest.delivery.replies.ReplyReader`, which can read pipelined replies.
 
 Every failure leaves as a `DeliveryError` of one kind (see `digest.delivery.classify`):
 a reply refused at RCPT or DATA, a transient failure before the final ".", or an
@@ -7,12 +10,14 @@ a reply refused at RCPT or DATA, a transient failure before the final ".", or an
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable
 
 import aiosmtplib
 
 from digest.delivery.classify import DATA, END_OF_DATA, MAIL, RCPT, Reply
+from digest.delivery.replies import ReplyReader
 from digest.errors import SendError
 from digest.transport import (
     DeliveryError,
@@ -51,12 +56,26 @@ def _mailbox(address: str, envelope: Envelope) -> bytes:
     return b"<" + encoded + b">"
 
 
+class Refusal(aiosmtplib.SMTPResponseException):
+    """A reply refusing the command sent at `stage` (see `digest.delivery.classify`)."""
+
+    def __init__(self, code: int, message: str, stage: str) -> None:
+        super().__init__(code, message)
+        self.stage = stage
+
+
 class SmtpConnection:
     """One authenticated SMTP session, reused for many messages.
 
     Replies are waited for `timeout` seconds, except the reply to the final ".", which
     gets `data_timeout` (RFC 5321 §4.5.3.2.6): once the message is handed over, a lost
     reply means "perhaps delivered" (`UncertainDelivery`), never "try again".
+
+    When the relay offers PIPELINING (RFC 2920), MAIL and RCPT go in one write and
+    their replies are read together. The "before DATA" step (`ready`) runs while MAIL
+    and RCPT travel, and DATA is written only once it is done (which is why DATA is not
+    in that group). No RSET between messages: a completed transaction ends there
+    (RFC 5321 §4.1.1.4); RSET follows only a refused one.
     """
 
     def __init__(
@@ -70,43 +89,38 @@ class SmtpConnection:
         self._target = target
         self._timeout = timeout
         self._data_timeout = data_timeout or timeout
+        self._pipelining = smtp.supports_extension("pipelining")
+        self._smtputf8 = smtp.supports_extension("smtputf8")
+        self._size = smtp.supports_extension("size")
+        transport = smtp.protocol.transport if smtp.protocol is not None else None
+        if transport is None:
+            raise TransientFailure(f"connection to {target.host} lost", broken=True)
+        self._io = ReplyReader(transport)  # type: ignore[arg-type]
 
     async def send(
         self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
     ) -> None:
-        smtp = self._smtp
-        options: list[bytes] = []
+        mail = b"MAIL FROM:" + _mailbox(envelope.sender, envelope)
         if envelope.smtputf8:
-            if not smtp.supports_extension("smtputf8"):
+            if not self._smtputf8:
                 # RFC 6531 §3.2 forbids sending it here; no retry on this relay can help.
                 raise PermanentFailure(
                     f"5.6.7 the address needs SMTPUTF8, which {self._target.host} does not "
                     "offer (RFC 6531)",
                     breaker=False,
                 )
-            options.append(b"SMTPUTF8")
+            mail += b" SMTPUTF8"
         payload = smtp_payload(message)
-        if smtp.supports_extension("size"):
-            options.append(b"SIZE=%d" % (len(payload) - 3))
-        sender, recipient = (
-            _mailbox(envelope.sender, envelope),
-            _mailbox(envelope.recipient, envelope),
-        )
+        if self._size:
+            mail += b" SIZE=%d" % (len(payload) - 3)
+        rcpt = b"RCPT TO:" + _mailbox(envelope.recipient, envelope) + b"\r\n"
+        mail += b"\r\n"
         stage = MAIL
         try:
-            reply = await smtp.execute_command(b"MAIL", b"FROM:" + sender, *options)
-            if reply.code != 250:
-                self._sender_refused(envelope, reply)
-            stage = RCPT
-            reply = await smtp.execute_command(b"RCPT", b"TO:" + recipient)
-            if reply.code not in (250, 251):
-                raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, envelope.recipient)
-            if ready is not None:
-                await ready
+            await self._envelope(envelope, mail, rcpt, ready)
             stage = DATA
-            reply = await smtp.execute_command(b"DATA")
-            if reply.code != 354:
-                raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+            self._io.write(b"DATA\r\n")
+            self._check(envelope, DATA, await self._io.read(self._timeout))
             stage = END_OF_DATA
             await self._end_of_data(payload)
         except aiosmtplib.SMTPResponseException as e:
@@ -118,28 +132,54 @@ class SmtpConnection:
                 f"connection to {self._target.host} lost: {e}", broken=True
             ) from e
 
-    def _sender_refused(self, envelope: Envelope, reply: aiosmtplib.SMTPResponse) -> None:
-        error = aiosmtplib.SMTPSenderRefused(reply.code, reply.message, envelope.sender)
-        if reply.code >= 500:
+    async def _envelope(
+        self, envelope: Envelope, mail: bytes, rcpt: bytes, ready: Awaitable[object] | None
+    ) -> None:
+        """MAIL and RCPT, while the "before DATA" step commits; both done on return.
+
+        With PIPELINING (RFC 2920 §3.1) MAIL and RCPT go in one write and both replies
+        are read; without it, one command per round trip. The step runs alongside, so
+        its commit costs no time of its own when the relay is slow to answer; it is
+        always awaited, even after a refusal, so that its `sending` mark never lands
+        after the refusal's outcome.
+        """
+        io, timeout = self._io, self._timeout
+        marking = asyncio.ensure_future(ready) if ready is not None else None
+        try:
+            if self._pipelining:
+                io.write(mail + rcpt)
+                mail_reply = await io.read(timeout)
+                rcpt_reply = await io.read(timeout)
+                self._check(envelope, MAIL, mail_reply)
+                self._check(envelope, RCPT, rcpt_reply)
+            else:
+                io.write(mail)
+                self._check(envelope, MAIL, await io.read(timeout))
+                io.write(rcpt)
+                self._check(envelope, RCPT, await io.read(timeout))
+        finally:
+            if marking is not None:
+                await marking
+
+    def _check(self, envelope: Envelope, stage: str, reply: aiosmtplib.SMTPResponse) -> None:
+        """Raise the refusal of a reply that is not the one wanted at `stage`."""
+        wanted = {MAIL: (250,), RCPT: (250, 251), DATA: (354,)}[stage]
+        if reply.code in wanted:
+            return
+        if stage == MAIL and reply.code >= 500:
+            error = aiosmtplib.SMTPSenderRefused(reply.code, reply.message, envelope.sender)
             raise SendError(
                 f"{self._target.host} refused the sender {envelope.sender}: {reply_text(error)}",
                 hint="check [mail] from and what the relay allows",
             ) from error
-        raise error
+        raise Refusal(reply.code, reply.message, stage)
 
     async def _end_of_data(self, payload: bytes) -> None:
-        """The prepared payload in one write (see `smtp_payload`), then its reply.
-
-        Uses aiosmtplib's protocol (`write`, `read_response`): its public `data()` runs
-        two regular expressions over every message and cannot give the final reply its
-        own timeout. pyproject.toml pins aiosmtplib below its next major version for it.
-        """
-        protocol = self._smtp.protocol
-        if protocol is None:
-            raise aiosmtplib.SMTPServerDisconnected("connection lost")
-        protocol.write(payload)
+        """The prepared payload in one write (see `smtp_payload`), then its reply."""
+        io = self._io
+        io.write(payload)
         try:
-            reply = await protocol.read_response(timeout=self._data_timeout)
+            reply = await io.read(self._data_timeout)
         except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
             raise UncertainDelivery(
                 f"no reply from {self._target.host} within {self._data_timeout:g} s of the "
@@ -151,14 +191,17 @@ class SmtpConnection:
                 f"({e}): it may have been delivered"
             ) from e
         if reply.code != 250:
-            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+            raise Refusal(reply.code, reply.message, END_OF_DATA)
 
     async def _refused(self, error: aiosmtplib.SMTPResponseException, stage: str) -> DeliveryError:
         """Classify a reply and reset the transaction so the connection can go on."""
+        if isinstance(error, Refusal):
+            stage = error.stage
         broken = error.code == 421
         if not broken:
             try:
-                await self._smtp.rset()
+                self._io.write(b"RSET\r\n")
+                broken = (await self._io.read(self._timeout)).code != 250
             except (aiosmtplib.SMTPException, ConnectionError, TimeoutError):
                 broken = True
         reply = Reply(error.code, error.message, stage)
@@ -168,9 +211,11 @@ class SmtpConnection:
 
     async def close(self) -> None:
         try:
-            if self._smtp.is_connected:
-                await self._smtp.quit(timeout=2)
+            if self._io.connected:
+                self._io.write(b"QUIT\r\n")
+                await self._io.read(2)
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             pass
         finally:
+            self._io.close()
             self._smtp.close()

@@ -18,17 +18,8 @@ from urllib.parse import urljoin
 import nh3
 import regex
 
-#: What is not text (Unicode general categories, read from the `regex` package's tables,
-#: which are newer than the runtime's `unicodedata`, so emoji added since stay): controls
-#: (Cc), format characters (Cf: bidi embeddings/overrides/isolates and marks, zero-width
-#: space, BOM), private use (Co), surrogates (Cs) and non-characters. Kept: tab and
-#: newline, ZWNJ/ZWJ (they shape Arabic and Persian and join emoji sequences) and the tag
-#: characters of subdivision flags. Some break databases (NUL in PostgreSQL) or encoders
-#: (surrogates); bidi controls can reorder a Subject line visually.
-_NOT_TEXT = regex.compile(
-    r"(?![\t\n\u200c\u200d\U000e0020-\U000e007f])"
-    r"[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
-)
+from digest.characters import one_line, remove_not_text
+
 _WHITESPACE = re.compile(r"\s+")
 _URL_NOISE = re.compile(r"[\t\n]")
 #: http(s)://, optional user info, then a host (a name or a bracketed IPv6 address).
@@ -56,14 +47,9 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def scrub(text: str) -> str:
-    """Remove characters that are not text (see `_NOT_TEXT`); line breaks become \\n."""
+    """Remove characters that are not text (`digest.characters`); line breaks become \\n."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_TEXT.sub("", text)
-
-
-#: Controls (tab, newline, NUL...) and line and paragraph separators: a single-line value
-#: turns them into spaces, so "Null\x00byte" does not become "Nullbyte".
-_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
+    return remove_not_text(text, keep="\t\n")
 
 
 def plain_text(value: str | None) -> str:
@@ -75,8 +61,7 @@ def plain_text(value: str | None) -> str:
         return ""
     if value.isprintable():  # no control, format, private-use... character: nothing to drop
         return " ".join(value.split())
-    text = _NOT_TEXT.sub("", _BREAKS.sub(" ", value))
-    return _WHITESPACE.sub(" ", text).strip()
+    return one_line(value)
 
 
 def html_text(value: str | None) -> str:

@@ -14,6 +14,8 @@ import unicodedata
 import nh3
 import regex
 
+from digest.characters import BREAKS, remove_not_text
+
 #: Bidi embeddings/overrides/isolates and marks: they can reorder text visually.
 _BIDI_CONTROLS = dict.fromkeys(
     [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C], None
@@ -21,20 +23,9 @@ _BIDI_CONTROLS = dict.fromkeys(
 _WHITESPACE = re.compile(r"\s+")
 _URL = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 ELLIPSIS = "…"
-#: Not text, by the `regex` package's Unicode tables (newer than the runtime's
-#: `unicodedata`, which calls emoji added since Unicode 14 "unassigned"): controls,
-#: format characters but ZWNJ/ZWJ and emoji tag characters, private use, surrogates and
-#: non-characters. Characters merely unknown to the runtime are text and stay.
-_NOT_TEXT = regex.compile(
-    r"(?![\u200c\u200d\U000e0020-\U000e007f])"
-    r"[\p{Cf}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}]"
-)
-_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
-#: Emoji tag characters mean something only in a tag sequence after U+1F3F4 (the flags of
-#: England, Scotland, Wales); anywhere else they are invisible, so they go.
-_ORPHAN_TAGS = regex.compile(r"(?<![\U0001F3F4\U000E0020-\U000E007F])[\U000E0020-\U000E007F]+")
-#: A whole tag sequence, for checks that must not count its tags as hidden characters.
-TAG_SEQUENCE = regex.compile(r"\U0001F3F4[\U000E0020-\U000E007F]+")
+#: A subdivision flag's tag sequence (U+1F3F4, tags, CANCEL TAG): checks must not count
+#: its tag characters as hidden ones (see `digest.characters`).
+TAG_SEQUENCE = regex.compile(r"\U0001F3F4[\U000E0020-\U000E007E]+\U000E007F")
 
 
 def plain(value: str | None) -> str:
@@ -49,9 +40,7 @@ def clean_line(value: str | None) -> str:
     """Plain text on one line, with no control, bidi or invisible format characters."""
     if not value:
         return ""
-    text = _BREAKS.sub(" ", _NOT_TEXT.sub("", value.translate(_BIDI_CONTROLS)))
-    if not text.isascii():
-        text = _ORPHAN_TAGS.sub("", text)
+    text = remove_not_text(BREAKS.sub(" ", value.translate(_BIDI_CONTROLS)))
     return _WHITESPACE.sub(" ", text).strip()
 
 

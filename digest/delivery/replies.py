@@ -1,0 +1,105 @@
+"""SMTP replies read off the connection once the session is set up, pipelined or not.
+
+aiosmtplib sets the session up (greeting, EHLO, STARTTLS, AUTH); then this protocol
+takes over the transport (`asyncio.BaseTransport.set_protocol`, public asyncio API).
+aiosmtplib's own protocol keeps at most one reply and drops what arrives before it is
+picked up, so it cannot read the several replies of an RFC 2920 PIPELINING group. Here
+every complete reply is queued in arrival order and `read` takes them one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import aiosmtplib
+
+#: Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512 octets; relays exceed it).
+MAX_LINE = 8192
+
+
+class ReplyReader(asyncio.Protocol):
+    """Queues the server's replies as `aiosmtplib.SMTPResponse` (code, text).
+
+    `read(timeout)` returns the next reply; it raises `TimeoutError` when none comes
+    within `timeout` seconds and `aiosmtplib.SMTPServerDisconnected` when the connection
+    was lost or the server sent something that is not an SMTP reply.
+    """
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+        self._buffer = bytearray()
+        self._lines: list[str] = []
+        self._replies: deque[aiosmtplib.SMTPResponse] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._lost: str | None = None
+        transport.set_protocol(self)
+
+    @property
+    def connected(self) -> bool:
+        return self._lost is None and not self.transport.is_closing()
+
+    def write(self, data: bytes) -> None:
+        if not self.connected:
+            raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
+        self.transport.write(data)
+
+    async def read(self, timeout: float | None) -> aiosmtplib.SMTPResponse:
+        if not self._replies:
+            if self._lost is not None:
+                raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(self._waiter, timeout)
+            finally:
+                self._waiter = None
+            if not self._replies:
+                raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
+        return self._replies.popleft()
+
+    def close(self) -> None:
+        self._lose("closed")
+        self.transport.close()
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start, added = 0, False
+        while (end := buffer.find(b"\n", start)) != -1:
+            line = bytes(buffer[start : end + 1])
+            start = end + 1
+            code = line[:3]
+            if len(line) > MAX_LINE or not code.isdigit() or line[3:4] not in b" -\r\n":
+                self._lose(f"not an SMTP reply: {line[:80]!r}")
+                self.transport.close()
+                return
+            self._lines.append(line[4:].strip(b" \t\r\n").decode("utf-8", "surrogateescape"))
+            if line[3:4] != b"-":
+                self._replies.append(aiosmtplib.SMTPResponse(int(code), "\n".join(self._lines)))
+                self._lines = []
+                added = True
+        del buffer[:start]
+        if len(buffer) > MAX_LINE:
+            self._lose("reply line too long")
+            self.transport.close()
+            return
+        if added:
+            self._wake()
+
+    def eof_received(self) -> bool:
+        self._lose("the server closed it")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lose(str(exc) if exc else "the server closed it")
+
+    def _lose(self, reason: str) -> None:
+        if self._lost is None:
+            self._lost = reason
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
