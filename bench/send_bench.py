@@ -91,13 +91,16 @@ def copy_site(site: Path, run: Path) -> None:
 
 def freeze(folder: Path) -> None:
     """Freeze the edition once, so every run sends the same thing and times sending only."""
-    from digest import pipeline
+    from digest import editions, pipeline
+    from digest.compose import composer
     from digest.config import load_settings
 
     settings = load_settings(folder / "digest.toml", env={})
     db = pipeline.open_database(settings)
     try:
-        pipeline.edition_for_sending(db, settings, date.fromisoformat(DAY), "en", datetime.now(UTC))
+        day = date.fromisoformat(DAY)
+        compose = composer(settings, day, "en")
+        editions.freeze(db, settings, day, "en", datetime.now(UTC), compose)
     finally:
         db.dispose()
 

@@ -25,7 +25,7 @@ def parse_since(value: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise DigestError(
-            f"--since: expected e.g. 24h, 7d or an ISO 8601 date, got {value!r}"
+            f"expected e.g. 24h, 7d or an ISO 8601 date, got {value!r}", field="since"
         ) from None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -40,7 +40,8 @@ def list_articles(
     """Newest first; ties broken by guid so the order is stable."""
     if language and languages is not None and language not in languages:
         raise DigestError(
-            f"--lang {language!r} is not one of the site's languages ({', '.join(languages)})"
+            f"{language!r} is not one of the site's languages ({', '.join(languages)})",
+            field="language",
         )
     query = select(Article)
     if since is not None:

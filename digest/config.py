@@ -14,6 +14,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -225,7 +226,11 @@ class MailSettings:
 
 @dataclass(frozen=True)
 class SelectionSettings:
-    window_hours: int = _setting(24, "Hours before the send time that an edition covers.")
+    window_hours: int = _setting(
+        24,
+        "Hours (of local wall-clock time) the first edition of a language looks back; every "
+        "later edition starts where the previous frozen one ended.",
+    )
     top_stories: int = _setting(8, "Top stories per edition.")
     min_personal_stories: int = _setting(
         4,
@@ -259,6 +264,30 @@ class SelectionSettings:
 class ScheduleSettings:
     at: str = _setting("07:00", "Local send time, HH:MM.")
     timezone: str = _setting("Asia/Riyadh", "IANA time zone of the send time.")
+    grace: str = _setting(
+        "6h",
+        "How late a missed run may still send the day's edition (`digest schedule` started "
+        "after the send time); later, that edition is skipped and its news goes into the "
+        "next one. A duration: 90m, 6h, 1d.",
+    )
+    retry_every: str = _setting(
+        "15m",
+        "How often `digest schedule` retries deferred deliveries, until the edition is "
+        "complete or the next one is due. A duration: 30s, 15m, 1h.",
+    )
+    local_time: bool = _setting(
+        False,
+        "Deliver at `at` in each subscriber's own time zone (the site's when they have "
+        "none). The edition is frozen once, at the first zone's send time.",
+    )
+
+    @property
+    def grace_period(self) -> timedelta:
+        return parse_duration(self.grace)
+
+    @property
+    def retry_interval(self) -> timedelta:
+        return parse_duration(self.retry_every)
 
 
 @dataclass(frozen=True)
@@ -364,6 +393,26 @@ class Settings:
                 "no secret key: set DIGEST_SECRET_KEY",
                 hint=f"or run 'digest init' to create {SECRET_KEY_FILE}",
             ) from None
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `6h`, `1d`, `30s` (a bare number is hours) as a timedelta.
+
+    Raises ValueError naming the text when it is not one of those shapes.
+    """
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else "h"
+    number = value[:-1] if value[-1:] in _UNITS else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError(f"expected a duration like 90m, 6h or 1d, got {text!r}") from None
+    if not amount >= 0 or amount == float("inf"):
+        raise ValueError(f"expected a duration like 90m, 6h or 1d, got {text!r}")
+    return timedelta(seconds=amount * _UNITS[unit])
 
 
 def setting_key(f: dataclasses.Field[Any]) -> str:
@@ -526,6 +575,13 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{origin}: [schedule] timezone: unknown time zone {settings.schedule.timezone!r}"
         ) from None
+    for key in ("grace", "retry_every"):
+        try:
+            period = parse_duration(getattr(settings.schedule, key))
+        except ValueError as e:
+            raise ConfigError(f"{origin}: [schedule] {key}: {e}") from None
+        if key == "retry_every" and period < timedelta(seconds=1):
+            raise ConfigError(f"{origin}: [schedule] retry_every: must be at least 1s")
     if "{token}" not in settings.mail.unsubscribe_url:
         raise ConfigError(f"{origin}: [mail] unsubscribe_url: must contain {{token}}")
     if settings.mail.concurrency < 1:

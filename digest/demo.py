@@ -96,7 +96,7 @@ def run_demo(directory: Path, clock: Callable = pipeline.utc_now) -> DemoReport:
         for language in settings.site.languages:
             preview_dir = directory / "preview" / language
             with db.session() as session:
-                edition_plan = pipeline.plan(session, settings, SAMPLE_DATE, language)
+                edition_plan = pipeline.plan(session, settings, SAMPLE_DATE, language, now=now)
                 related = sum(len(story.related) for story in edition_plan.stories)
             pipeline.preview(db, settings, SAMPLE_DATE, language, preview_dir, now=now)
             sent = pipeline.send(db, settings, SAMPLE_DATE, language, clock=clock)

@@ -24,15 +24,25 @@ class DigestError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
     hint: str | None = None
+    #: The setting or field at fault (`date`, `language`), never a command-line flag: the
+    #: CLI maps it to its flag, the web preview shows it as it is.
+    field: str | None = None
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+        if field is not None:
+            self.field = field
 
-    def __str__(self) -> str:
+    @property
+    def detail(self) -> str:
+        """The message and hint, without the field name."""
         message = super().__str__()
         return f"{message} ({self.hint})" if self.hint else message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.detail}" if self.field else self.detail
 
 
 class ConfigError(DigestError):
@@ -59,10 +69,15 @@ class SendError(DigestError):
     pass
 
 
+class EditionError(DigestError):
+    """An edition cannot be frozen, found or changed as asked."""
+
+
 __all__ = [
     "ConfigError",
     "DatabaseError",
     "DigestError",
+    "EditionError",
     "ExitCode",
     "IngestError",
     "RenderError",

@@ -28,10 +28,13 @@ __all__ = [
     "DeliveryStatus",
     "Edition",
     "EditionItem",
+    "EditionLock",
+    "EditionRevision",
     "EditionStatus",
     "EditionVariant",
     "FailureKind",
     "Feed",
+    "SchedulerState",
     "SiteIdentity",
     "Subscriber",
 ]
@@ -77,6 +80,9 @@ class Article(Base):
     popularity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Set by `digest articles hold`: never selected again, pulled from unsent editions.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Article {self.guid!r}>"
@@ -125,6 +131,11 @@ class Edition(Base):
     #: JSON [[top article id, [related ids]], ...]: the wider ranked selection that
     #: personal variants draw their sections' stories from, frozen with the edition.
     pool: Mapped[str] = mapped_column(Text, default="")
+    #: When it was due (`schedule.at` in `schedule.timezone` on `date`); its window ends
+    #: at this moment or at `frozen_at`, whichever came first.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: 1 when frozen; each hold that pulls an article makes the next revision.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition",
@@ -228,8 +239,52 @@ class Delivery(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Not claimed before this moment (local-time delivery); None: due at once.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The edition revision the message was built from (set when it is claimed).
+    revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: `FailureKind` of the last failed try (None when it never failed).
     failure_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class EditionRevision(Base):
+    """One change to a frozen edition: which article a hold pulled, and why."""
+
+    __tablename__ = "edition_revisions"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "revision", name="uq_edition_revisions_revision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    article_guid: Mapped[str] = mapped_column(String(2048))
+    article_title: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EditionLock(Base):
+    """One row per edition line (language, variant): the row a freeze locks on PostgreSQL."""
+
+    __tablename__ = "edition_locks"
+
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+
+
+class SchedulerState(Base):
+    """What `digest schedule` last said about itself, so `digest status` can tell it died."""
+
+    __tablename__ = "scheduler_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SiteIdentity(Base):

@@ -122,6 +122,7 @@ def _due_conditions(owner: Any, now: Any) -> list[Any]:
         and_(
             c.status == DeliveryStatus.PENDING,
             or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+            or_(c.due_at.is_(None), c.due_at <= now),
         ),
         and_(
             c.status == DeliveryStatus.DEFERRED,
@@ -133,9 +134,20 @@ def _due_conditions(owner: Any, now: Any) -> list[Any]:
     ]
 
 
+def _current_revision() -> Any:
+    """Only while the edition is still at the revision this run builds messages from: a
+    hold that makes a new revision stops the run's claims (the sender then reloads)."""
+    editions = cast(Table, Edition.__table__)
+    return exists().where(
+        editions.c.id == _deliveries.c.edition_id,
+        editions.c.revision == bindparam("c_revision"),
+    )
+
+
 def _claiming(where: Any, *, postgresql: bool) -> Any:
     """UPDATE ... WHERE id IN (SELECT ... LIMIT :limit [FOR UPDATE SKIP LOCKED]) RETURNING."""
     c = _deliveries.c
+    where = and_(where, _current_revision())
     picked = select(c.id).where(where).order_by(c.id).limit(bindparam("c_limit"))
     if postgresql:
         picked = picked.with_for_update(skip_locked=True)
@@ -149,6 +161,7 @@ def _claiming(where: Any, *, postgresql: bool) -> Any:
             lease_owner=bindparam("c_owner"),
             lease_expires_at=bindparam("c_until", type_=UTCDateTime()),
             updated_at=bindparam("c_now", type_=UTCDateTime()),
+            revision=bindparam("c_revision"),
         )
         .returning(c.id, c.subscriber_id, c.attempts)
     )
@@ -189,10 +202,18 @@ def claim(
     limit: int,
     *,
     lease: timedelta = LEASE,
+    revision: int = 1,
 ) -> Claim:
-    """Lease up to `limit` due deliveries: pending first, then deferred, then abandoned."""
+    """Lease up to `limit` due deliveries: pending first, then deferred, then abandoned;
+    none unless the edition is still at `revision`, which each claimed row records."""
     rows: list[Any] = []
-    values = {"c_edition": edition_id, "c_owner": owner, "c_now": now, "c_until": now + lease}
+    values = {
+        "c_edition": edition_id,
+        "c_owner": owner,
+        "c_now": now,
+        "c_until": now + lease,
+        "c_revision": revision,
+    }
     for statement in _claim_statements(_postgresql(session)):
         if len(rows) >= limit:
             break
@@ -207,11 +228,13 @@ def claim_retries(
     now: datetime,
     *,
     lease: timedelta = LEASE,
+    revision: int = 1,
 ) -> Claim:
     """Lease again deliveries this run deferred and still holds, for their next try."""
     if not delivery_ids:
         return Claim([])
     values = {
+        "c_revision": revision,
         "c_ids": list(delivery_ids),
         "c_owner": owner,
         "c_now": now,

@@ -8,6 +8,7 @@ the general edition.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -54,6 +55,7 @@ def pool_plan(session: Session, settings: Settings, edition_plan: EditionPlan) -
         language=edition_plan.language,
         selection=wider,
         schedule=settings.schedule,
+        window=edition_plan.window,
     )
 
 
@@ -113,6 +115,56 @@ def ensure_variants(
         )
     session.flush()
     return stored
+
+
+def freeze_extras(settings: Settings, now: datetime) -> Callable[..., None]:
+    """What `editions.freeze` stores with a new edition, under the same lock: the wider
+    pool of ranked stories, then every current reader group's variant."""
+
+    def extras(session: Session, edition_plan: EditionPlan, edition: Edition) -> None:
+        edition.pool = encoded_pool(session, settings, edition_plan)
+        session.flush()
+        ensure_variants(session, settings, edition, now)
+
+    return extras
+
+
+def _without(value: str, article_id: int) -> str:
+    """Encoded stories without `article_id` (a held top story takes its related items)."""
+    entries = [
+        [top, [item for item in related if item != article_id]]
+        for top, related in decode_ids(value)
+        if top != article_id
+    ]
+    return json.dumps(entries) if value else value
+
+
+def revise_variants(
+    settings: Settings, session: Session, edition: Edition, article_id: int, general: EditionPlan
+) -> bool:
+    """A hold pulls `article_id` from the edition (`general` is the new revision's plan):
+    the pool loses it and every frozen variant that had it is rendered again without it,
+    in the same transaction as the revision, so no reader's message has it from then on.
+    A variant left with no story gets the revision's general stories. Returns whether
+    any variant had it."""
+    edition.pool = _without(edition.pool, article_id)
+    zone = settings.schedule.timezone
+    changed = False
+    for variant in stored_variants(session, edition.id).values():
+        kept = _without(variant.stories, article_id)
+        if kept == variant.stories:
+            continue
+        changed = True
+        stories = decode_stories(session, kept) or list(general.stories)
+        audience = audience_of(variant.sections, variant.timezone, zone)
+        rendered = render_edition(
+            group_plan(general, stories), settings, timezone=audience.timezone
+        )
+        variant.subject, variant.preheader = rendered.subject, rendered.preheader
+        variant.html_template, variant.text_template = rendered.html, rendered.text
+        variant.stories = encode_stories(stories)
+    session.flush()
+    return changed
 
 
 def _rendering(rendered: RenderedEdition, stories: int = 0) -> Rendering:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from digest.editions import EditionWindow
 from digest.models import Article
 from digest.selection.plan import EditionPlan, Explanation, Report
 from digest.selection.selector import RelatedReport
@@ -59,6 +60,18 @@ def plan_dict(plan: EditionPlan, *, explain: bool = False) -> dict[str, Any]:
         "language": plan.language,
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end)},
         "stories": stories,
+    }
+
+
+def window_dict(choice: EditionWindow) -> dict[str, Any]:
+    """An edition's window: `start`/`end` as frozen, or as freezing now would make them."""
+    return {
+        "start": iso(choice.window.start),
+        "end": iso(choice.window.end),
+        "scheduled_at": iso(choice.scheduled_at),
+        "early": choice.early,
+        "frozen": choice.frozen,
+        "previous_edition": choice.previous,
     }
 
 

@@ -43,7 +43,9 @@ def subscribers_group() -> None:
 @click.option("--name", help="Name used in the greeting (plain text).")
 @click.option("--lang", "language", help="Edition language [default: first site language].")
 @click.option("--sections", help="Comma-separated sections of interest (empty: all).")
-@click.option("--tz", "timezone", help="IANA time zone, e.g. Asia/Riyadh [default: UTC].")
+@click.option(
+    "--tz", "timezone", help="IANA time zone, e.g. Asia/Riyadh [default: none, the site's]."
+)
 @deliverability_option
 @click.pass_obj
 def add_command(

@@ -67,7 +67,8 @@ class Subscriber(Base):
     language: Mapped[str] = mapped_column(String(16), index=True)
     #: Comma-separated section names; empty means every section.
     sections: Mapped[str] = mapped_column(Text, default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: IANA zone; empty: none given (the site's zone applies).
+    timezone: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default=Status.ACTIVE, index=True)
     #: The address needs SMTPUTF8 (non-ASCII local part).
     smtputf8: Mapped[bool] = mapped_column(Boolean, default=False)

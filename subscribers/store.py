@@ -149,7 +149,7 @@ def _create(
         name=given.get("name", ""),
         language=given.get("language", languages[0]),
         sections=given.get("sections", ""),
-        timezone=given.get("timezone", "UTC"),
+        timezone=given.get("timezone", ""),
         status=Status.ACTIVE,
         smtputf8=smtputf8,
         bounce_count=0,

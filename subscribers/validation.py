@@ -101,8 +101,11 @@ def _zones() -> dict[str, str]:
 
 
 def check_timezone(value: str | None) -> str:
-    """A valid IANA zone in its canonical spelling (`asia/riyadh` → `Asia/Riyadh`)."""
-    raw = (value or "").strip() or "UTC"
+    """A valid IANA zone in its canonical spelling (`asia/riyadh` → `Asia/Riyadh`); empty
+    when none is given (the reader then gets the site's zone)."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
     zone = _zones().get(raw.lower())
     if zone is None:
         raise InvalidSubscriber("timezone", f"{raw!r} is not an IANA time zone")

@@ -97,7 +97,13 @@ def test_select_json_shape_and_nothing_to_send(digest: Digest, initialised: Path
     digest.ok("ingest", str(FIXTURES / "hostile.xml"))
     plan = json.loads(digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json").stdout)
     assert set(plan) == {"date", "language", "window", "stories"}
-    assert plan["window"] == {"start": "2025-06-03T04:00:00Z", "end": "2025-06-04T04:00:00Z"}
+    window = {key: plan["window"][key] for key in ("start", "end", "scheduled_at", "early")}
+    assert window == {
+        "start": "2025-06-03T04:00:00Z",
+        "end": "2025-06-04T04:00:00Z",
+        "scheduled_at": "2025-06-04T04:00:00Z",
+        "early": False,
+    }
     assert [s["article"]["guid"] for s in plan["stories"]] == ["hostile-1"]
     empty = digest.ok("select", "--date", "2020-01-01")
     assert "nothing to send" in empty.stdout

@@ -70,7 +70,7 @@ def test_no_source_and_no_feeds_is_a_clear_error(digest: Digest, initialised: Pa
 def test_lang_option_must_be_a_site_language(digest: Digest, initialised: Path) -> None:
     result = digest("ingest", "--lang", "fr", str(INGEST / "rss1.rdf"))
     assert result.exit_code == 1
-    assert "--lang 'fr' is not one of the site's languages (en, ar)" in result.stderr
+    assert "--lang: 'fr' is not one of the site's languages (en, ar)" in result.stderr
 
 
 def test_quiet_prints_only_errors(digest: Digest, initialised: Path) -> None:

@@ -102,7 +102,10 @@ def test_parts_are_served_as_sent(site) -> None:
 
 @pytest.mark.parametrize(
     ("query", "status", "message"),
-    [("lang=fr", 400, "is not one of the site&#39;s languages"), ("date=junk", 400, "--date")],
+    [
+        ("lang=fr", 400, "language: &#39;fr&#39; is not one of the site&#39;s languages"),
+        ("date=junk", 400, "date: expected YYYY-MM-DD"),
+    ],
 )
 def test_bad_queries_are_reported_in_the_page(site, query, status, message) -> None:
     _folder, settings, db = site
@@ -110,6 +113,7 @@ def test_bad_queries_are_reported_in_the_page(site, query, status, message) -> N
         response = client.get(f"/preview/?{query}")
         raw = client.get(f"/preview/edition.txt?{query}")
     assert response.status_code == status and message in response.text
+    assert "--date" not in response.text and "--lang" not in response.text  # fields, not flags
     assert raw.status_code == status and "Traceback" not in raw.text
 
 

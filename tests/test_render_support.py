@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from digest import pipeline
+from digest import editions, pipeline
 from digest.config import Settings, load_settings
 from digest.db import Database
 from digest.models import Article
@@ -155,4 +155,4 @@ def store_frozen(db: Database, settings: Settings, plan: EditionPlan) -> None:
         for item in plan.articles():
             session.merge(item) if item.id else session.add(item)
         session.flush()
-        pipeline.freeze(session, plan, render_edition(plan, settings), NOW)
+        editions.insert_frozen(session, plan, render_edition(plan, settings), NOW)

@@ -174,7 +174,10 @@ def test_plan_groups_copies_relates_by_content_and_adds_no_filler(
         assert similarities == sorted(similarities, reverse=True)
         assert all(0.2 <= similarity < 0.6 for similarity in similarities)
     assert set(plan) == {"date", "language", "window", "stories"}
-    assert plan["window"] == {"start": "2025-06-03T04:00:00Z", "end": "2025-06-04T04:00:00Z"}
+    assert (plan["window"]["start"], plan["window"]["end"]) == (
+        "2025-06-03T04:00:00Z",
+        "2025-06-04T04:00:00Z",
+    )
 
 
 def test_coverage_makes_the_story_of_two_sources_lead(digest: Digest, newsroom: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import mailbox
 import sqlite3
 from contextlib import closing
@@ -29,14 +30,15 @@ DAY = "2025-06-04"
 def site(digest: Digest, tmp_path: Path) -> Path:
     digest.ok("init", *SAMPLE_INIT)
     digest.ok("ingest", str(SAMPLE_EN))
-    digest.ok("subscribers", "add", "general@example.com")
+    # A subscriber added without --tz has no zone (the site's, Asia/Riyadh): these say UTC.
+    digest.ok("subscribers", "add", "general@example.com", "--tz", "UTC")
     digest.ok("subscribers", "add", "also-general@example.com", "--tz", "Asia/Riyadh")
     digest.ok(
         "subscribers", "add", "science@example.com", "--sections", "Science,Health",
         "--tz", "America/New_York",
     )  # fmt: skip
-    digest.ok("subscribers", "add", "sport@example.com", "--sections", "Sport")
-    digest.ok("subscribers", "add", "sport2@example.com", "--sections", "sport")
+    digest.ok("subscribers", "add", "sport@example.com", "--sections", "Sport", "--tz", "UTC")
+    digest.ok("subscribers", "add", "sport2@example.com", "--sections", "sport", "--tz", "UTC")
     return tmp_path
 
 
@@ -163,3 +165,52 @@ def test_test_copy_and_dry_run_use_the_readers_variant(digest: Digest, site: Pat
     [copy] = [m for m in copies if str(m["Subject"]).startswith("[TEST] ")]
     assert isinstance(copy, EmailMessage)
     assert headlines(html_of(copy)) == sent
+
+
+def test_a_held_story_leaves_every_reader_variant(digest: Digest, site: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from digest import editions, pipeline, readers
+    from digest.compose import composer
+    from digest.config import load_settings
+
+    settings = load_settings(site / "digest.toml", env={})
+    db = pipeline.open_database(settings)
+    day, now = date.fromisoformat(DAY), datetime.now(UTC)
+    try:
+        frozen = editions.freeze(
+            db, settings, day, "en", now, composer(settings, day, "en"),
+            extras=readers.freeze_extras(settings, now),
+        )  # fmt: skip
+    finally:
+        db.dispose()
+    assert frozen.created
+    with closing(sqlite3.connect(site / "digest.db")) as conn:
+        (stories,) = conn.execute(
+            "select stories from edition_variants where key like 'health,science|%'"
+        ).fetchone()
+        general = {row[0] for row in conn.execute("select article_id from edition_items")}
+        science_ids = [top for top, _related in json.loads(stories)]
+        # One of the reader's own stories the general edition does not have (from the pool).
+        chosen = next((i for i in science_ids if i not in general), science_ids[0])
+        guid, title = conn.execute(
+            "select guid, title from articles where id = ?", (chosen,)
+        ).fetchone()
+    before = digest.ok(
+        "preview", "--date", DAY, "--lang", "en", "--subscriber", "science@example.com",
+        "--out", "before",
+    )  # fmt: skip
+    assert "frozen edition" in before.stdout
+    shown = lxml.html.document_fromstring((site / "before" / "edition.html").read_bytes())
+    assert title in headlines(shown)
+    digest.ok("articles", "hold", guid, "--reason", "legal")
+    digest.ok("send", "--date", DAY, "--lang", "en")
+    messages = received(site)
+    assert len(messages) == 5
+    science = html_of(messages["science@example.com"])
+    assert title not in headlines(science)
+    assert sections_shown(science)[0] in ("Science", "Health")
+    for message in messages.values():
+        assert title not in headlines(html_of(message))
+        text = message.get_body(("plain",))
+        assert text is not None and title not in text.get_content()

@@ -17,9 +17,11 @@ from digest.cli import (
     bounces,
     editions,
     feeds,
+    holds,
     ingest,
     preview,
     related,
+    schedule,
     select,
     send,
     serve,
@@ -68,11 +70,15 @@ for command in (
     editions.editions,
     serve.serve,
     archive.archive,
+    schedule.schedule_command,
+    schedule.status_command,
     bounces.bounces,
     subscribers_group,
 ):
     cli.add_command(command)
 articles.articles.add_command(related.related)
+articles.articles.add_command(holds.hold_command)
+articles.articles.add_command(holds.unhold_command)
 
 
 def main() -> None:

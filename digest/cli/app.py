@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -88,6 +90,25 @@ class UserError(click.ClickException):
         click.echo(f"digest: error: {self.format_message()}", err=True)
 
 
+#: Library fields and settings as this command line spells them (errors name fields).
+FLAGS = {
+    "date": "--date",
+    "language": "--lang",
+    "at": "--at",
+    "timezone": "--tz",
+    "since": "--since",
+    "format": "--format",
+}
+
+
+def error_line(error: Exception) -> str:
+    """The error as one line, its field (if any) shown as the option that sets it."""
+    field = getattr(error, "field", None)
+    if isinstance(error, DigestError) and field:
+        return f"{FLAGS.get(field, field)}: {error.detail}"
+    return str(error)
+
+
 class DigestGroup(click.Group):
     """Turns the project's exceptions into one clear line; `-v` adds the traceback."""
 
@@ -97,7 +118,30 @@ class DigestGroup(click.Group):
         except (DigestError, SubscriberError) as e:
             if isinstance(ctx.obj, App) and ctx.obj.verbose:
                 traceback.print_exc()
-            raise UserError(str(e), int(getattr(e, "exit_code", ExitCode.ERROR))) from e
+            raise UserError(error_line(e), int(getattr(e, "exit_code", ExitCode.ERROR))) from e
+
+
+@contextmanager
+def stop_on_signals(app: App) -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the command to stop cleanly (finish what is in flight, give the
+    rest back); a second signal stops at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        app.warn(f"{signal.Signals(signum).name}: stopping after the work in flight")
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def print_json(value: Any) -> None:

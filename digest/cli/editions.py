@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from digest import outbox
+from digest import holds, outbox
 from digest.cli.app import App, pass_app, print_json
 from digest.models import Edition
+from digest.schedule import localtime
 from digest.views import iso
 
 
@@ -51,17 +52,33 @@ def show_command(app: App, edition_ref: str, as_json: bool) -> None:
         report = outbox.edition_report(session, edition_ref, unsent_limit=None if as_json else 50)
     edition = report.edition
     if as_json:
-        print_json(_report_dict(report))
+        with app.session() as session:
+            extra = _schedule_dict(session, edition)
+        print_json({**_report_dict(report), **extra})
         return
     click.echo(f"edition {edition.key} (id {edition.id}): {edition.status}")
     click.echo(f"subject: {edition.subject}")
     click.echo(f"frozen {iso(edition.frozen_at) or '-'}, sent {iso(edition.sent_at) or '-'}")
+    click.echo(f"window {iso(edition.window_start)} .. {iso(edition.window_end)}, "
+               f"scheduled {iso(edition.scheduled_at) or '-'}")  # fmt: skip
+    with app.session() as session:
+        revisions = holds.history(session, edition)
+        due = localtime.due_times(session, edition.id)
+    for view in revisions:
+        change = f": held {view.held_guid} ({view.held_title})" if view.held_guid else ""
+        reason = f", reason: {view.reason}" if view.reason else ""
+        click.echo(f"revision {view.revision} at {iso(view.created_at)}{change}{reason}; "
+                   f"{view.delivered:,} delivered with it")  # fmt: skip
     tops = 0
     for item in report.items:
         tops += item.role == "top"
         click.echo(f"{f'{tops:>3}.' if item.role == 'top' else '     -'} {item.article.title}")
     counts = ", ".join(f"{number:,} {status}" for status, number in report.counts.items())
     click.echo(f"deliveries: {counts}")
+    if any(moment is not None for moment, _status, _n in due):
+        click.echo("deliveries by due time:")
+        for moment, status, number in due:
+            click.echo(f"  {iso(moment) or 'at once':<20} {status:<9} {number:,}")
     for unsent in report.unsent:
         kind = f" ({unsent.kind})" if unsent.kind and unsent.status == "failed" else ""
         click.echo(
@@ -76,6 +93,23 @@ def show_command(app: App, edition_ref: str, as_json: bool) -> None:
             f"{edition.date.isoformat()} --lang {edition.language} --resend-uncertain' "
             "sends them again"
         )
+
+
+def _schedule_dict(session: Any, edition: Edition) -> dict[str, Any]:
+    """What #11 adds to `editions show --json`: revisions, holds, due times."""
+    return {
+        "revision": edition.revision,
+        "scheduled_at": iso(edition.scheduled_at),
+        "revisions": [
+            {"revision": v.revision, "at": iso(v.created_at), "held_guid": v.held_guid,
+             "held_title": v.held_title, "reason": v.reason, "delivered": v.delivered}
+            for v in holds.history(session, edition)
+        ],
+        "due": [
+            {"due_at": iso(moment), "status": status, "count": number}
+            for moment, status, number in localtime.due_times(session, edition.id)
+        ],
+    }  # fmt: skip
 
 
 def _edition_dict(edition: Edition, counts: dict[str, int]) -> dict[str, Any]:

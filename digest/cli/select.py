@@ -6,7 +6,7 @@ import click
 
 from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
-from digest.views import explanation_lines, iso, plan_dict
+from digest.views import explanation_lines, iso, plan_dict, window_dict
 
 
 @click.command("select")
@@ -26,10 +26,12 @@ def select_command(
     """Show the edition plan: top stories and related items. Changes nothing."""
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
+    language = language or settings.site.languages[0]
     with app.session() as session:
-        plan = pipeline.plan(session, settings, edition_day, language or settings.site.languages[0])
+        window = pipeline.edition_window(session, settings, edition_day, language, app.now())
+        plan = pipeline.plan(session, settings, edition_day, language, now=app.now())
         if as_json:
-            print_json(plan_dict(plan, explain=explain))
+            print_json({**plan_dict(plan, explain=explain), "window": window_dict(window)})
             return
         if plan.is_empty:
             between = f"between {iso(plan.window.start)} and {iso(plan.window.end)}"
@@ -43,7 +45,7 @@ def select_command(
             return
         click.echo(
             f"edition {plan.date} [{plan.language}], window {iso(plan.window.start)} .. "
-            f"{iso(plan.window.end)}"
+            f"{iso(plan.window.end)}{' (frozen)' if window.frozen else ''}"
         )
         for number, story in enumerate(plan.stories, 1):
             click.echo(

@@ -16,6 +16,7 @@ from digest import pipeline
 from digest.cli.app import App, pass_app, print_json
 from digest.delivery.results import DrainResult
 from digest.errors import ExitCode
+from digest.views import iso, window_dict
 
 _PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
@@ -115,7 +116,7 @@ def send(
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
     if partial or not_started:
-        left = sum(report.remaining for report in partial)
+        left = sum(report.remaining - report.not_due for report in partial)
         click.echo(
             f"digest: {left:,} {'delivery' if left == 1 else 'deliveries'} not sent yet"
             f"{_why(partial)}{f'; not started: {not_started}' if not_started else ''}; "
@@ -139,7 +140,8 @@ def _send_test_copies(
 ) -> None:
     settings = app.settings()
     results = [
-        pipeline.send_test_copies(app.db(), settings, day, lang, addresses) for lang in languages
+        pipeline.send_test_copies(app.db(), settings, day, lang, addresses, clock=app.now)
+        for lang in languages
     ]
     copies = [
         {"edition": r.edition, "to": email, "sent": error is None, "error": error}
@@ -163,6 +165,14 @@ def _send_test_copies(
 
 def _print_report(app: App, report: pipeline.SendReport) -> None:
     r = report.result
+    window = report.window
+    if report.froze and window is not None and window.early:
+        app.info(
+            f"{report.edition}: frozen early, before its scheduled time "
+            f"{iso(window.scheduled_at)}: its window is {iso(window.window.start)} .. "
+            f"{iso(window.window.end)}; the next edition's window starts at "
+            f"{iso(window.window.end)}"
+        )
     if report.nothing_to_send:
         app.info(f"{report.edition}: nothing to send (no articles in the window)")
     elif report.already_sent:
@@ -192,8 +202,14 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
         app.info(f"  {r.bounced} subscriber(s) reached the bounce threshold and were suppressed")
     if r.stopped:
         app.info(f"  stopped early: {r.stopped}")
+    if report.not_due:
+        app.info(
+            f"  {report.not_due:,} due later in their readers' time zones "
+            f"(next at {iso(report.next_due_at)}; 'digest schedule' sends them)"
+        )
     if report.partial:
-        app.info(f"  {report.remaining:,} not sent yet{':' if report.deferred_reasons else ''}")
+        left = report.remaining - report.not_due
+        app.info(f"  {left:,} not sent yet{':' if report.deferred_reasons else ''}")
         for reason, count in report.deferred_reasons:
             app.info(f"    {count:,} × {reason}")
 
@@ -225,6 +241,11 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
         "requeued": r.requeued,
         "circuit_breaker": r.breaker,
         "remaining": report.remaining,
+        "not_due": report.not_due,
+        "next_due_at": iso(report.next_due_at),
+        "revision": report.revision,
+        "froze": report.froze,
+        "window": window_dict(report.window) if report.window is not None else None,
         "elapsed_seconds": round(r.elapsed, 3),
         "rate": round(r.rate, 1),
         "stopped": r.stopped,

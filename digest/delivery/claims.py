@@ -120,16 +120,20 @@ class Feeder:
             due[delivery_id] = tries
         claimed: list[outbox.Claimed] = []
         skipped = 0
-        lease = run.options.lease
+        lease, revision = run.options.lease, run.options.revision
         if due:
-            retry = await run.db(outbox.claim_retries, list(due), run.owner, now, lease=lease)
+            retry = await run.db(
+                outbox.claim_retries, list(due), run.owner, now, lease=lease, revision=revision
+            )
             for item in retry.deliveries:
                 item.tries = due[item.delivery_id]
             claimed.extend(retry.deliveries)
             skipped += retry.skipped
         room = self.batch - len(claimed)
         if room > 0 and not run.should_stop():
-            fresh = await run.db(outbox.claim, run.edition_id, run.owner, now, room, lease=lease)
+            fresh = await run.db(
+                outbox.claim, run.edition_id, run.owner, now, room, lease=lease, revision=revision
+            )
             claimed.extend(fresh.deliveries)
             skipped += fresh.skipped
         if skipped:

@@ -43,6 +43,8 @@ class SendOptions:
     lease: timedelta = LEASE
     #: Seconds between two renewals of this run's leases (well within `lease`).
     heartbeat: float = 20.0
+    #: The edition revision the messages are built from; claims stop when a hold changes it.
+    revision: int = 1
 
 
 @dataclass(frozen=True)

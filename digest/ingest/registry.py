@@ -51,7 +51,8 @@ def add_feed(
     url = normalise_feed_url(url)
     if language is not None and normalise_language(language, languages) != language.lower():
         raise IngestError(
-            f"--lang {language!r} is not one of the site's languages ({', '.join(languages)})"
+            f"{language!r} is not one of the site's languages ({', '.join(languages)})",
+            field="language",
         )
     feed = find_feed(session, url)
     created = feed is None

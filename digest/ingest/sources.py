@@ -83,7 +83,7 @@ def ingest_sources(
 ) -> IngestReport:
     """Ingest the given sources (every registered feed if none); failures are reported."""
     if options.source_format != "auto" and options.source_format not in FORMATS:
-        raise IngestError(f"--format: unknown format {options.source_format!r}")
+        raise IngestError(f"unknown format {options.source_format!r}", field="format")
     # The operator's --section is text like any other: it reaches Subject lines too.
     defaults = replace(options.defaults, section=plain_text(options.defaults.section) or None)
     with open_session() as session:

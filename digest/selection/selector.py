@@ -277,9 +277,12 @@ def plan_edition(
     language: str,
     selection: SelectionSettings,
     schedule: ScheduleSettings,
+    window: Window | None = None,
 ) -> EditionPlan:
-    """The plan for (day, language); reads only, changes nothing."""
-    window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
+    """The plan for (day, language) over `window` (the tiled window `digest.editions`
+    computes; without one, the nominal window of a first edition); reads only."""
+    if window is None:
+        window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
     past = [corpus.vector_for(doc.title, text) for doc, text in store.docs_with_text(session, led)]

@@ -109,6 +109,7 @@ def window_docs(
             Article.language == language,
             Article.published_at >= start,
             Article.published_at < end,
+            Article.held_at.is_(None),
         ),
     )
     return _by_publication((_doc(row), _text(row[11], row[12])) for row in rows)
@@ -137,6 +138,9 @@ def archive_docs(
         .where(Article.language == language, when)
         .order_by(Article.published_at, Article.id),
     )
+    # Held articles (few) are dropped here, so the query stays on the covering index.
+    held = set(session.scalars(select(Article.id).where(Article.held_at.is_not(None))))
+    rows = [row for row in rows if row[0] not in held] if held else rows
     split = max(len(rows) - full, 0)
     newest = docs_with_text(session, [row[0] for row in rows[split:]])
     return newest, [(row[0], row[1] or "") for row in rows[:split]]

@@ -1,0 +1,51 @@
+"""Commands: articles hold | unhold."""
+
+from __future__ import annotations
+
+import click
+
+from digest import pipeline
+from digest.cli.app import App, pass_app, print_json
+from digest.holds import unhold
+
+
+@click.command("hold")
+@click.argument("guid")
+@click.option("--reason", default="", help="Why (shown by 'digest editions show').")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@pass_app
+def hold_command(app: App, guid: str, reason: str, as_json: bool) -> None:
+    """Pull an article from every edition not yet fully sent (a new revision of each);
+    it is never selected again."""
+    report = pipeline.hold(app.db(), app.settings(), guid, reason, app.now())
+    if as_json:
+        print_json(
+            {
+                "guid": report.guid,
+                "title": report.title,
+                "newly_held": report.newly,
+                "editions": [
+                    {"edition": e.key, "revision": e.revision, "withdrawn": e.withdrawn,
+                     "had_it": e.had_it}
+                    for e in report.editions
+                ],
+            }
+        )  # fmt: skip
+        return
+    click.echo(f"held {guid}: {report.title}" + ("" if report.newly else " (held already)"))
+    if not report.editions:
+        click.echo("  in no edition still being sent")
+    for edition in report.editions:
+        state = "withdrawn (no story left)" if edition.withdrawn else "unsent deliveries get it"
+        click.echo(f"  {edition.key}: revision {edition.revision} without it; {state}")
+        if edition.had_it:
+            click.echo(f"    {len(edition.had_it):,} already had it: {', '.join(edition.had_it)}")
+
+
+@click.command("unhold")
+@click.argument("guid")
+@pass_app
+def unhold_command(app: App, guid: str) -> None:
+    """Let a held article be selected again (editions it was pulled from stay as revised)."""
+    title, was_held = unhold(app.db(), guid)
+    click.echo(f"{'released' if was_held else 'was not held'}: {guid}: {title}")

@@ -1,0 +1,261 @@
+"""Retractions: `digest articles hold GUID` pulls an article from every edition not yet fully
+sent, making a new revision of each; `unhold` lets it be selected again.
+
+A revision is the edition without the held article (a held top story takes its related
+items with it), rendered again; it is what every delivery claimed from then on gets
+(`digest.outbox` stamps each claimed delivery with the revision it was built from, and a
+run that sees the revision change reloads it). Deliveries sent before stay recorded with
+the revision they had, so `editions show` lists who had the article. An edition left with
+no story is withdrawn: its unsent deliveries are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from digest import editions
+from digest.db import Database
+from digest.errors import EditionError
+from digest.models import (
+    Article,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionItem,
+    EditionRevision,
+    EditionStatus,
+)
+from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
+from subscribers.models import Subscriber
+
+if TYPE_CHECKING:
+    from digest.render import RenderedEdition
+
+Renderer = Callable[[EditionPlan], "RenderedEdition"]
+#: Re-renders what else the edition froze (its reader variants) without the held article:
+#: (session, edition, held article id, the revision's plan) -> whether any of it had it.
+Reviser = Callable[[Session, Edition, int, EditionPlan], bool]
+
+
+@dataclass
+class Revised:
+    """One edition a hold changed."""
+
+    key: str
+    revision: int
+    #: The edition had no story left: its unsent deliveries were skipped.
+    withdrawn: bool
+    #: Addresses whose message, already sent, had the article.
+    had_it: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HoldReport:
+    guid: str
+    title: str
+    #: False when the article was held already (the call changed nothing new).
+    newly: bool
+    editions: list[Revised] = field(default_factory=list)
+
+
+def _article(session: Session, guid: str) -> Article:
+    article = session.scalars(select(Article).where(Article.guid == guid)).first()
+    if article is None:
+        raise EditionError(
+            f"no article {guid!r}", field="guid", hint="'digest articles list' shows guids"
+        )
+    return article
+
+
+def hold(
+    db: Database,
+    guid: str,
+    reason: str,
+    now: datetime,
+    render: Renderer,
+    revise: Reviser | None = None,
+) -> HoldReport:
+    """Hold the article (never selected again) and pull it from every frozen edition not
+    yet fully sent, each under its line's lock. Raises EditionError (field `guid`)."""
+    with db.session() as session:
+        article = _article(session, guid)
+        report = HoldReport(guid, article.title, article.held_at is None)
+        if article.held_at is None:
+            article.held_at, article.hold_reason = now, reason
+        article_id = article.id
+        targets = [
+            (edition_id, language)
+            for edition_id, language in session.execute(
+                select(Edition.id, Edition.language)
+                .join(EditionItem, EditionItem.edition_id == Edition.id)
+                .where(EditionItem.article_id == article_id, Edition.status != EditionStatus.SENT)
+                .distinct()
+            )
+        ]
+        if revise is not None:
+            # Reader variants may show it from the edition's wider pool only.
+            seen = {edition_id for edition_id, _ in targets}
+            pooled = session.execute(
+                select(Edition.id, Edition.language).where(
+                    Edition.status != EditionStatus.SENT,
+                    Edition.frozen_at.is_not(None),
+                    Edition.pool != "",
+                )
+            ).all()
+            targets += [(row[0], row[1]) for row in pooled if row[0] not in seen]
+    for edition_id, language in targets:
+        with editions.locked(db, language) as session:
+            revised = _revise(session, edition_id, article_id, reason, now, render, revise)
+        if revised is not None:
+            report.editions.append(revised)
+    return report
+
+
+def unhold(db: Database, guid: str) -> tuple[str, bool]:
+    """Let the article be selected again; editions it was pulled from stay as revised.
+    Returns (title, whether it was held)."""
+    with db.session() as session:
+        article = _article(session, guid)
+        was_held = article.held_at is not None
+        article.held_at, article.hold_reason = None, None
+        return article.title, was_held
+
+
+def _revise(
+    session: Session,
+    edition_id: int,
+    article_id: int,
+    reason: str,
+    now: datetime,
+    render: Renderer,
+    revise: Reviser | None = None,
+) -> Revised | None:
+    edition = session.get(Edition, edition_id)
+    if edition is None or edition.status == EditionStatus.SENT:
+        return None  # completed meanwhile: it stays as sent
+    items = list(edition.items)
+    pulled = {item.id for item in items if item.article_id == article_id}
+    pulled |= {item.id for item in items if item.parent_id in pulled}
+    kept = [item for item in items if item.id not in pulled]
+    plan = _plan_of(edition, kept)
+    varied = revise is not None and revise(session, edition, article_id, plan)
+    if not pulled and not varied:
+        return None
+    article = session.get(Article, article_id)
+    assert article is not None
+    for item in sorted((i for i in items if i.id in pulled), key=lambda i: i.parent_id is None):
+        session.delete(item)
+    session.flush()
+    edition.revision += 1
+    session.add(
+        EditionRevision(
+            edition_id=edition.id,
+            revision=edition.revision,
+            created_at=now,
+            article_guid=article.guid,
+            article_title=article.title,
+            reason=reason,
+        )
+    )
+    withdrawn = plan.is_empty
+    if withdrawn:
+        _withdraw(session, edition, now)
+    else:
+        rendered = render(plan)
+        edition.subject, edition.preheader = rendered.subject, rendered.preheader
+        edition.html_template, edition.text_template = rendered.html, rendered.text
+    return Revised(edition.key, edition.revision, withdrawn, _had_it(session, edition.id))
+
+
+def _plan_of(edition: Edition, items: list[EditionItem]) -> EditionPlan:
+    """The frozen edition's stories as a plan again (to render the revision)."""
+    plan = EditionPlan(
+        date=edition.date,
+        language=edition.language,
+        window=Window(edition.window_start, edition.window_end),
+    )
+    stories: dict[int, Story] = {}
+    for item in items:
+        if item.role == "top":
+            stories[item.id] = Story(item.article, item.score)
+            plan.stories.append(stories[item.id])
+        elif item.parent_id in stories:
+            stories[item.parent_id].related.append(RelatedItem(item.article, item.score))
+    return plan
+
+
+def _withdraw(session: Session, edition: Edition, now: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition.id,
+            Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.DEFERRED]),
+        )
+        .values(
+            status=DeliveryStatus.SKIPPED,
+            last_error="edition withdrawn: every story was held",
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+    edition.status = EditionStatus.SENT
+    edition.sent_at = edition.sent_at or now
+
+
+def _had_it(session: Session, edition_id: int) -> list[str]:
+    """Addresses whose message was already sent, from an earlier revision (those in flight
+    at the hold show in `editions show` under the revision they went out with)."""
+    return list(
+        session.scalars(
+            select(Subscriber.email)
+            .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.status == DeliveryStatus.SENT,
+            )
+            .order_by(Subscriber.email)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One revision of an edition for `editions show`: what changed, who got it."""
+
+    revision: int
+    created_at: datetime | None
+    held_guid: str | None
+    held_title: str | None
+    reason: str | None
+    delivered: int
+
+
+def history(session: Session, edition: Edition) -> list[RevisionView]:
+    """Revision 1 (the freeze) and each hold's revision, with deliveries sent of each."""
+    delivered = dict(
+        session.execute(
+            select(Delivery.revision, func.count(Delivery.id))
+            .where(Delivery.edition_id == edition.id, Delivery.status == DeliveryStatus.SENT)
+            .group_by(Delivery.revision)
+        ).all()
+    )
+    views = [RevisionView(1, edition.frozen_at, None, None, None, delivered.get(1, 0))]
+    for row in session.scalars(
+        select(EditionRevision)
+        .where(EditionRevision.edition_id == edition.id)
+        .order_by(EditionRevision.revision)
+    ):
+        views.append(
+            RevisionView(
+                row.revision, row.created_at, row.article_guid, row.article_title,
+                row.reason, delivered.get(row.revision, 0),
+            )
+        )  # fmt: skip
+    return views

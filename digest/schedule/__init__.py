@@ -1,0 +1,1 @@
+"""The daily loop: `digest schedule`, local-time delivery, and the operator's view."""

@@ -1,0 +1,109 @@
+"""Retractions: a held article leaves every edition not yet fully sent (a new revision),
+is never selected again, and who already had it stays on record. Against a real aiosmtpd."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from digest import editions, pipeline
+from digest.compose import composer
+from digest.config import load_settings
+from tests.schedule_support import add_article, add_reader, make_site, run_cli, t, title_for
+from tests.test_send_support import FaultyHandler, Received, SmtpServer, query
+
+DAY = date(2025, 6, 2)
+READERS = [f"reader{n:02d}@example.com" for n in range(12)]
+
+
+def text_of(message: Received) -> str:
+    body = message.parsed().get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def site(tmp_path: Path, server: SmtpServer, concurrency: int = 4) -> tuple[Any, Any]:
+    _settings, db = make_site(tmp_path, transport=server.url)
+    with (tmp_path / "digest.toml").open("a", encoding="utf-8") as config:
+        config.write(f"concurrency = {concurrency}\n")
+    for reader in READERS:
+        add_reader(db, reader)
+    for guid in ("retracted", "kept", "also-kept"):
+        add_article(db, guid, t("2025-06-02T08:00"))
+    return load_settings(tmp_path / "digest.toml", env={}), db
+
+
+def freeze(db: Any, settings: Any) -> None:
+    now = t("2025-06-02T11:00")
+    editions.freeze(db, settings, DAY, "en", now, composer(settings, DAY, "en"))
+
+
+def test_a_hold_between_freeze_and_send(tmp_path: Path) -> None:
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        settings, db = site(tmp_path, server)
+        freeze(db, settings)
+        held = run_cli(tmp_path, "articles", "hold", "retracted", "--reason", "legal")
+        assert held.exit_code == 0, held.output
+        assert "2025-06-02/en: revision 2 without it; unsent deliveries get it" in held.stdout
+        preview = pipeline.preview_message(db, settings, DAY, "en", now=t("2025-06-02T11:05"))
+        assert title_for("retracted") not in preview.text
+        assert title_for("kept") in preview.text
+        report = pipeline.send(db, settings, DAY, "en", clock=lambda: t("2025-06-02T11:10"))
+    assert report.result.sent == len(READERS) and report.revision == 2
+    for message in handler.received:
+        assert title_for("retracted") not in text_of(message)
+        assert title_for("kept") in text_of(message)
+    shown = run_cli(tmp_path, "editions", "show", "2025-06-02/en")
+    assert "revision 2 at " in shown.stdout
+    assert f"held retracted ({title_for('retracted')}), reason: legal" in shown.stdout
+    assert f"; {len(READERS)} delivered with it" in shown.stdout
+
+
+def test_a_held_article_is_never_selected_again(tmp_path: Path) -> None:
+    _settings, db = make_site(tmp_path)
+    add_article(db, "pulled", t("2025-06-02T08:00"))
+    add_article(db, "other", t("2025-06-02T08:00"))
+    assert run_cli(tmp_path, "articles", "hold", "pulled").exit_code == 0
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    assert [story["article"]["guid"] for story in plan["stories"]] == ["other"]
+    released = run_cli(tmp_path, "articles", "unhold", "pulled")
+    assert released.stdout.startswith("released: pulled")
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["other", "pulled"]
+    unknown = run_cli(tmp_path, "articles", "hold", "nope")
+    assert unknown.exit_code == 1 and "guid: no article 'nope'" in unknown.stderr
+
+
+def test_a_hold_in_the_middle_of_a_send(tmp_path: Path) -> None:
+    handler = FaultyHandler(delay=0.05)
+    with SmtpServer(handler) as server:
+        settings, db = site(tmp_path, server, concurrency=1)
+        freeze(db, settings)
+        reports: list[Any] = []
+
+        def on_message(received: Received) -> None:
+            if len(handler.received) == 3:  # the hold commits before the third reply
+                reports.append(pipeline.hold(db, settings, "retracted", "", t("2025-06-02T11:01")))
+
+        handler.on_message = on_message
+        report = pipeline.send(db, settings, DAY, "en", clock=lambda: t("2025-06-02T11:00"))
+    assert report.result.sent == len(READERS) and report.remaining == 0
+    had_it = {m.recipient for m in handler.received if title_for("retracted") in text_of(m)}
+    assert 3 <= len(had_it) < len(READERS)
+    assert set(reports[0].editions[0].had_it) <= had_it  # listed: those sent by then
+    revisions = dict(
+        query(
+            tmp_path,
+            "select s.email, d.revision from deliveries d join subscribers s"
+            " on s.id = d.subscriber_id",
+        )
+    )
+    assert {email for email, revision in revisions.items() if revision == 1} == had_it
+    assert all(revisions[email] == 2 for email in READERS if email not in had_it)
+    assert handler.count() == {reader: 1 for reader in READERS}
+    shown = json.loads(run_cli(tmp_path, "editions", "show", "2025-06-02/en", "--json").stdout)
+    delivered = {view["revision"]: view["delivered"] for view in shown["revisions"]}
+    assert delivered == {1: len(had_it), 2: len(READERS) - len(had_it)}
