@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +24,9 @@ from digest.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.delivery.options import MailIdentity, SendOptions
+
+#: A rate limit as `limits` parses it (checked here so serve cannot start with a bad one).
+RATE = re.compile(r"[1-9][0-9]{0,8}\s*(/|per)\s*(1\s*)?(second|minute|hour|day)s?", re.I)
 
 DEFAULT_CONFIG_NAME = "digest.toml"
 SECRET_KEY_FILE = "secret.key"
@@ -305,6 +309,22 @@ class WebSettings:
     )
 
 
+@dataclass(frozen=True)
+class SubscribeSettings:
+    confirm_hours: int = _setting(
+        48, "Hours a sign-up's confirmation link stays valid (double opt-in)."
+    )
+    client_rate: str = _setting(
+        "20/hour",
+        "Sign-ups one client address (IP) may send, as N/second|minute|hour|day; more get 429.",
+    )
+    address_rate: str = _setting(
+        "3/day",
+        "Confirmation emails one address may be sent, as N/minute|hour|day; further sign-ups "
+        "for it get the same answer but no email.",
+    )
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteSettings,
     "database": DatabaseSettings,
@@ -313,6 +333,7 @@ SECTIONS: dict[str, type] = {
     "selection": SelectionSettings,
     "schedule": ScheduleSettings,
     "web": WebSettings,
+    "subscribe": SubscribeSettings,
 }
 
 #: Environment variables that override a setting, documented in the README.
@@ -341,6 +362,7 @@ class Settings:
     selection: SelectionSettings = field(default_factory=SelectionSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    subscribe: SubscribeSettings = field(default_factory=SubscribeSettings)
     secrets: Secrets = field(default_factory=Secrets, repr=False)
     #: Folder that relative paths (SQLite file, Maildir) are resolved against.
     base_dir: Path = field(default_factory=Path.cwd)
@@ -604,6 +626,14 @@ def validate(settings: Settings) -> None:
         texts = value.values.values() if isinstance(value, Localised) and value.values else [value]
         for text in texts:
             _check_template(f"{origin}: [{section}] {key}", text, allowed)
+    if settings.subscribe.confirm_hours < 1:
+        raise ConfigError(f"{origin}: [subscribe] confirm_hours: must be at least 1")
+    for key in ("client_rate", "address_rate"):
+        if not RATE.fullmatch(getattr(settings.subscribe, key).strip()):
+            raise ConfigError(
+                f"{origin}: [subscribe] {key}: expected N/second, N/minute, N/hour or N/day "
+                f'(e.g. "10/hour"), got {getattr(settings.subscribe, key)!r}'
+            )
     # A bad [mail] section fails now, at start-up, not on the morning of a send.
     settings.mail_identity  # noqa: B018
     settings.send_options  # noqa: B018

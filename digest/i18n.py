@@ -1,4 +1,4 @@
-"""Localised strings and dates for the email, one catalogue file per language.
+"""Localised strings and dates for the email and the web pages, one catalogue per language.
 
 A catalogue is a TOML file, `<language>.toml`, read at run time (no build step): the
 packaged ones live in `digest/locale/`, and a `locale/` folder inside the configured
@@ -52,6 +52,75 @@ FIELDS: dict[str, frozenset[str]] = {
 }
 DATE_KEYS = ("edition", "time", "day_time")
 
+#: The web pages' keys (the [web] table), with the fields each may use. A catalogue may
+#: leave some out: `digest serve` shows the English text for those and logs it once.
+WEB_FIELDS: dict[str, frozenset[str]] = {
+    **{
+        key: frozenset()
+        for key in (
+            "button",
+            "confirm_title",
+            "done_title",
+            "gone_heading",
+            "gone_text",
+            "invalid_title",
+            "invalid_heading",
+            "invalid_text",
+            "bad_request_heading",
+            "bad_request_text",
+            "forbidden_heading",
+            "forbidden_text",
+            "too_many_heading",
+            "too_many_text",
+            "subscribe_title",
+            "subscribe_text",
+            "field_email",
+            "field_name",
+            "field_language",
+            "field_sections",
+            "field_timezone",
+            "all_sections",
+            "honeypot",
+            "subscribe_button",
+            "subscribe_sent_heading",
+            "error_email",
+            "error_form",
+            "optin_title",
+            "optin_button",
+            "optin_done_heading",
+            "prefs_title",
+            "prefs_save",
+            "prefs_saved",
+            "prefs_unsubscribe",
+            "prefs_resubscribe",
+            "prefs_resubscribed",
+            "confirm_email_button",
+            "confirm_email_ignore",
+            "already_email_manage",
+            "undo_link",
+        )
+    },
+    "confirm_heading": frozenset({"site"}),
+    "confirm_text": frozenset({"email"}),
+    "done_heading": frozenset(),
+    "done_text": frozenset({"site", "email"}),
+    "already_heading": frozenset(),
+    "already_text": frozenset({"site", "email"}),
+    "visit": frozenset({"site"}),
+    "subscribe_heading": frozenset({"site"}),
+    "subscribe_sent_text": frozenset({"hours"}),
+    "optin_heading": frozenset({"site"}),
+    "optin_text": frozenset({"email"}),
+    "optin_done_text": frozenset({"site", "email"}),
+    "prefs_heading": frozenset({"email"}),
+    "prefs_unsubscribed_text": frozenset({"email"}),
+    "prefs_inactive_text": frozenset({"email"}),
+    "confirm_email_subject": frozenset({"site"}),
+    "confirm_email_text": frozenset({"site", "email", "hours"}),
+    "already_email_subject": frozenset({"site"}),
+    "already_email_text": frozenset({"site", "email"}),
+}
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -63,6 +132,8 @@ class Catalogue:
     dates: Mapping[str, str]
     sections: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    #: The web pages' strings ([web]); keys left out are absent here.
+    web: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> str:
         return self.strings[key]
@@ -134,9 +205,11 @@ def _load(path: Path, language: str) -> Catalogue:
     dates = _table(document, "dates", path)
     sections = _table(document, "sections", path, required=False)
     meta = _table(document, "meta", path, required=False)
-    for key in sorted(set(document) - {"strings", "dates", "sections", "meta"}):
+    web = _table(document, "web", path, required=False)
+    for key in sorted(set(document) - {"strings", "dates", "sections", "meta", "web"}):
         raise RenderError(f"{path}: unknown table [{key}]")
     _check_strings(strings, path)
+    _check_fields(web, WEB_FIELDS, path, "web", required=False)
     for key in DATE_KEYS:
         if not dates.get(key):
             raise RenderError(f"{path}: [dates] {key}: missing")
@@ -149,7 +222,7 @@ def _load(path: Path, language: str) -> Catalogue:
     )
     if direction not in ("ltr", "rtl"):
         raise RenderError(f'{path}: [meta] direction: expected "ltr" or "rtl", got {direction!r}')
-    return Catalogue(language, direction, strings, dates, sections, str(path))
+    return Catalogue(language, direction, strings, dates, sections, str(path), web)
 
 
 def _table(
@@ -169,22 +242,52 @@ def _table(
 
 
 def _check_strings(strings: Mapping[str, str], path: Path) -> None:
-    for key, allowed in FIELDS.items():
+    _check_fields(strings, FIELDS, path, "strings")
+
+
+def _check_fields(
+    strings: Mapping[str, str],
+    keys: Mapping[str, frozenset[str]],
+    path: Path,
+    table: str,
+    *,
+    required: bool = True,
+) -> None:
+    """Every key known, every `{field}` allowed; with `required`, every key present."""
+    for key, allowed in keys.items():
         if key not in strings:
-            raise RenderError(f"{path}: [strings] {key}: missing")
+            if required:
+                raise RenderError(f"{path}: [{table}] {key}: missing")
+            continue
         try:
             used = {name for _, name, _, _ in string.Formatter().parse(strings[key]) if name}
         except ValueError as e:
-            raise RenderError(f"{path}: [strings] {key}: {e}") from None
+            raise RenderError(f"{path}: [{table}] {key}: {e}") from None
         unknown = used - allowed
         if unknown:
             fields = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
             raise RenderError(
-                f"{path}: [strings] {key}: unknown field {{{sorted(unknown)[0]}}} "
+                f"{path}: [{table}] {key}: unknown field {{{sorted(unknown)[0]}}} "
                 f"(allowed: {fields})"
             )
-    for key in sorted(set(strings) - set(FIELDS)):
-        raise RenderError(f"{path}: [strings] {key}: unknown key")
+    for key in sorted(set(strings) - set(keys)):
+        raise RenderError(f"{path}: [{table}] {key}: unknown key")
+
+
+def find_catalogue(language: str, extra: Sequence[Path] = ()) -> Catalogue | None:
+    """The catalogue of `language`, or None when no folder has one (a broken one raises)."""
+    if language in known_languages(extra):
+        return catalogue(language, extra)
+    return None
+
+
+def script_direction(language: str) -> str:
+    """ "rtl" or "ltr" for a language from babel's locale data (ltr when babel has none)."""
+    try:
+        locale = Locale.parse(language)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return "ltr"
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
 def direction(language: str, extra: Sequence[Path] = ()) -> str:

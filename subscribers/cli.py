@@ -1,7 +1,8 @@
 """`digest subscribers ...`: parse options, call one store function, print the result.
 
 The group's context object (built by the host program) provides `session()`, `languages`,
-`sections()`, `now()`, `progress()`, `info()` and `warn()`; this package never imports
+`sections()`, `now()`, `progress()`, `info()`, `warn()` and `request_confirmation(fields)`
+(store pending and mail a confirmation link); this package never imports
 `digest`. Library errors propagate to the host, which prints one line and exits 1.
 """
 
@@ -46,6 +47,11 @@ def subscribers_group() -> None:
 @click.option(
     "--tz", "timezone", help="IANA time zone, e.g. Asia/Riyadh [default: none, the site's]."
 )
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Do not activate: store pending and email a confirmation link (double opt-in).",
+)
 @deliverability_option
 @click.pass_obj
 def add_command(
@@ -55,13 +61,22 @@ def add_command(
     language: str | None,
     sections: str | None,
     timezone: str | None,
+    pending: bool,
     check_deliverability: bool,
 ) -> None:
     """Add an active subscriber; an existing one is updated, never duplicated.
 
     Options left out keep the stored values. An address that unsubscribed, bounced or
-    complained is refused: use 'resubscribe' if the reader asked to come back."""
+    complained is refused: use 'resubscribe' if the reader asked to come back. With
+    --pending the reader confirms from an email first (any status may come back so)."""
     fields = SubscriberFields(email, name, language, sections, timezone)
+    if pending:
+        signup = app.request_confirmation(fields)
+        if signup.answer == "already":
+            app.info(f"{signup.email} is already active: no confirmation sent")
+        else:
+            app.info(f"pending {signup.email}: confirmation link sent [{signup.language}]")
+        return
     with app.session() as session:
         subscriber, outcome = store.add(
             session,
@@ -201,18 +216,39 @@ def export_command(
 @click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, report the others.")
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option(
+    "--map",
+    "column_mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD (email, name, first_name, last_name, language, sections, "
+    "timezone, status), or COLUMN=- to ignore it. Repeatable.",
+)
 @deliverability_option
 @click.pass_obj
 def import_command(
-    app: Any, file: Path, skip_invalid: bool, dry_run: bool, check_deliverability: bool
+    app: Any,
+    file: Path,
+    skip_invalid: bool,
+    dry_run: bool,
+    column_mapping: tuple[str, ...],
+    check_deliverability: bool,
 ) -> None:
     """Import subscribers from a CSV file whose first line names the columns.
 
-    Columns: email (required), name, language, sections, timezone, status; UTF-8.
-    All or nothing: one invalid row and nothing is imported, unless --skip-invalid.
-    Existing addresses are updated, never duplicated; unsubscribed ones stay so."""
+    Columns: email (required), name, language, sections, timezone, status, or as
+    Mailchimp, Substack, Ghost and listmonk export them ("Email Address", "First Name",
+    ...). Any common encoding and separator (comma, semicolon, tab); the choice is
+    printed. All or nothing: one invalid row and nothing is imported, unless
+    --skip-invalid. Existing addresses are updated, never duplicated; unsubscribed ones
+    stay so, and Mailchimp's unsubscribed or cleaned rows come in unsubscribed."""
     options = ImportOptions(
-        app.languages, app.sections(), skip_invalid, dry_run, check_deliverability
+        app.languages,
+        app.sections(),
+        skip_invalid,
+        dry_run,
+        check_deliverability,
+        column_mapping,
     )
     try:
         with _progress_bars(app) as on_progress, app.session() as session:
@@ -248,7 +284,8 @@ def _echo_import_report(app: Any, report: ImportReport) -> None:
     skipped = f", {report.invalid} invalid skipped" if report.invalid else ""
     app.info(
         f"{verb}: {report.source}: {report.rows} rows{repeats}: {report.created} added, "
-        f"{report.updated} updated, {report.unchanged} unchanged{skipped}"
+        f"{report.updated} updated, {report.unchanged} unchanged{skipped} "
+        f"(read as {report.encoding}, {report.separator}-separated)"
     )
 
 

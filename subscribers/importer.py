@@ -17,9 +17,7 @@ Rules, so that importing is safe to repeat:
 from __future__ import annotations
 
 import csv
-import io
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -30,10 +28,12 @@ from typing import IO, Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from subscribers.addresses import AddressValidator, shown
+from subscribers.addresses import AddressValidator
+from subscribers.columns import ColumnMap, map_columns, not_subscribed, parse_mapping, status_word
 from subscribers.errors import ImportFailed, InvalidSubscriber, RowProblem, SubscriberError
 from subscribers.export import CSV_COLUMNS, unescape_cell
 from subscribers.merge import ROW_FIELDS, fold_repeats, merge_rows
+from subscribers.reading import Source, open_source
 from subscribers.validation import (
     check_language,
     check_sections,
@@ -58,11 +58,16 @@ class ImportOptions:
     skip_invalid: bool = False
     dry_run: bool = False
     check_deliverability: bool = False
+    #: `COLUMN=field` pairs naming columns the header's names do not (see columns.py).
+    column_mapping: tuple[str, ...] = ()
 
 
 @dataclass
 class ImportReport:
     source: str
+    #: How the file was read: the text encoding chosen and the separator found.
+    encoding: str = ""
+    separator: str = ""
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -106,8 +111,10 @@ def import_csv(
     progress = on_progress or (lambda phase, done, total: None)
     name = "<stdin>" if str(path) == "-" else str(path)
     report = ImportReport(name, dry_run=options.dry_run)
-    with _open_source(path) as (stream, size), _staging() as staging:
-        _check_file(stream, size, options, staging, report, progress)
+    mapping = parse_mapping(options.column_mapping)
+    with open_source(path, options.languages) as source, _staging() as staging:
+        report.encoding, report.separator = source.encoding, source.separator_name
+        _check_file(source, mapping, options, staging, report, progress)
         if report.invalid and not options.skip_invalid:
             raise ImportFailed(_failure_message(report), report.problems, report.invalid)
         _note_duplicates(staging, report)
@@ -139,28 +146,6 @@ def _failure_message(report: ImportReport) -> str:
 
 
 @contextmanager
-def _open_source(path: str | Path) -> Iterator[tuple[IO[bytes], int]]:
-    """The file as bytes and its size (0 when unknown, e.g. a pipe)."""
-    if str(path) == "-":
-        yield sys.stdin.buffer, 0
-        return
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 (closed below)
-    except FileNotFoundError:
-        raise SubscriberError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SubscriberError(f"{path}: is a folder, not a CSV file") from None
-    except OSError as e:
-        raise SubscriberError(f"{path}: cannot read: {e.strerror}") from None
-    with stream:
-        try:
-            size = Path(path).stat().st_size
-        except OSError:
-            size = 0
-        yield stream, size
-
-
-@contextmanager
 def _staging() -> Iterator[sqlite3.Connection]:
     """A private SQLite database on disk, deleted when closed ("" asks SQLite for one)."""
     with closing(sqlite3.connect("")) as connection:
@@ -176,42 +161,17 @@ def _staging() -> Iterator[sqlite3.Connection]:
 # --- pass one: read and check --------------------------------------------------------
 
 
-def _header(source: str, line: int, cells: list[str]) -> tuple[dict[str, int], tuple[str, ...]]:
-    """Column positions by name, and the names of columns that are ignored."""
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(cells):
-        column = unescape_cell(cell).strip().lower()
-        if not column:
-            continue
-        if column in columns:
-            raise SubscriberError(f"{source}: line {line}: column {column!r} appears twice")
-        if column in CSV_COLUMNS:
-            columns[column] = index
-        else:
-            ignored.append(cell.strip())
-    if "email" not in columns:
-        found = shown(",".join(c.strip() for c in cells), 120) if any(cells) else "nothing"
-        raise SubscriberError(
-            f"{source}: line {line}: the header row has no 'email' column (found {found}); "
-            f"the first line must name the columns: {','.join(CSV_COLUMNS)} (only email is "
-            "required)"
-        )
-    return columns, tuple(ignored)
-
-
 def _check_file(
-    stream: IO[bytes],
-    size: int,
+    source: Source,
+    mapping: dict[str, str],
     options: ImportOptions,
     staging: sqlite3.Connection,
     report: ImportReport,
     progress: Progress,
 ) -> None:
-    # Undecodable bytes are kept as lone surrogates, so the error can name its row's line.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
-    records = _records(reader, report.source)
+    stream, size = source.stream, source.size
+    reader = csv.reader(source.text, dialect=source.dialect())
+    records = _records(reader, report.source, source.encoding)
     try:
         start, header = next(records)
     except StopIteration:
@@ -221,7 +181,9 @@ def _check_file(
         ) from None
     if isinstance(header, str):
         raise SubscriberError(f"{report.source}: line {start}: header row: {header}")
-    columns, report.ignored_columns = _header(report.source, start, header)
+    header = [unescape_cell(cell) for cell in header]
+    columns = map_columns(report.source, start, header, mapping)
+    report.ignored_columns = columns.ignored
     checker = _RowChecker(columns, len(header), options)
     batch: list[tuple[Any, ...]] = []
     for line, cells in records:
@@ -243,7 +205,7 @@ def _check_file(
     progress("checking", size, size)
 
 
-def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str] | str]]:
+def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, list[str] | str]]:
     """(first line number, cells) per CSV record; cells is a message for an unreadable one."""
     while True:
         start = reader.line_num + 1
@@ -256,14 +218,15 @@ def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str] | str]]:
             continue
         if not _is_text(cells):
             raise SubscriberError(
-                f"{source}: line {start}: not UTF-8 text; save the file as CSV in UTF-8 "
-                "and import it again (nothing imported)"
+                f"{source}: line {start}: not {encoding} text (the encoding guessed from "
+                "the file); save the file as CSV in UTF-8 and import it again (nothing "
+                "imported)"
             )
         yield start, cells
 
 
 def _is_text(cells: list[str]) -> bool:
-    """False if a cell holds bytes that were not UTF-8 (see surrogateescape above)."""
+    """False if a cell holds bytes the encoding could not decode (kept as surrogates)."""
     try:
         "".join(cells).encode("utf-8")
     except UnicodeEncodeError:
@@ -309,18 +272,18 @@ def _cell(cells: list[str], index: int | None) -> str:
 class _RowChecker:
     """Checks rows of one file: column positions and memoised checks are set up once."""
 
-    def __init__(self, columns: dict[str, int], width: int, options: ImportOptions) -> None:
+    def __init__(self, columns: ColumnMap, width: int, options: ImportOptions) -> None:
         languages, sections = options.languages, options.sections
+        self.columns = columns
         self.width = width
         self.validator = AddressValidator(check_deliverability=options.check_deliverability)
-        self.email_index = columns["email"]
-        #: (position, check) of the optional fields, in staging order.
+        self.email_index = columns.positions["email"]
+        self.status = _memoised(lambda v: check_status(status_word(v)))
+        #: (position, check) of the optional fields after the name, in staging order.
         self.fields: list[tuple[int | None, Callable[[str], Any]]] = [
-            (columns.get("name"), clean_name),
             (columns.get("language"), _memoised(lambda v: check_language(v, languages))),
             (columns.get("sections"), _memoised(lambda v: check_sections(v, sections))),
             (columns.get("timezone"), _memoised(check_timezone)),
-            (columns.get("status"), _memoised(lambda v: str(check_status(v)))),
         ]
 
     def check(self, cells: list[str]) -> tuple[Any, ...]:
@@ -329,7 +292,7 @@ class _RowChecker:
         if len(cells) > self.width and any(cell.strip() for cell in cells[self.width :]):
             raise _RowInvalid(
                 f"{len(cells)} fields but the header has {self.width} "
-                "(an unquoted comma in a name?)"
+                "(an unquoted separator in a name?)"
             )
         errors: list[str] = []
         try:
@@ -337,15 +300,47 @@ class _RowChecker:
         except InvalidSubscriber as e:
             errors.append(str(e))
         values: list[Any] = []
-        for index, check in self.fields:
-            raw = _cell(cells, index)
+        for check, raw in [(clean_name, self._name(cells))] + [
+            (check, _cell(cells, index)) for index, check in self.fields
+        ]:
             try:
                 values.append(check(raw) if raw else None)
             except InvalidSubscriber as e:
                 errors.append(str(e))
+        try:
+            values.append(self._status(cells))
+        except InvalidSubscriber as e:
+            errors.append(str(e))
         if errors:
             raise _RowInvalid("; ".join(errors))
         return (address.email, *values, address.smtputf8)
+
+    def _name(self, cells: list[str]) -> str:
+        name = _cell(cells, self.columns.get("name"))
+        if name:
+            return name
+        parts = (_cell(cells, self.columns.get(key)) for key in ("first_name", "last_name"))
+        return " ".join(part for part in parts if part)
+
+    def _status(self, cells: list[str]) -> str | None:
+        """The row's status: the status column's, but never active when a tool's own
+        column says the row is not subscribed (or the whole file is of such rows)."""
+        raw = _cell(cells, self.columns.get("status"))
+        status = self.status(raw) if raw else None
+        unsubscribed = self.columns.all_unsubscribed
+        for flag, when in (("email_disabled", True), ("subscribed_to_emails", False)):
+            cell = _cell(cells, self.columns.get(flag))
+            if not cell:
+                continue
+            said = not_subscribed(cell, when=when)
+            if said is None:
+                raise InvalidSubscriber(
+                    self.columns.sources.get(flag, flag), f"{cell!r} is not true or false"
+                )
+            unsubscribed = unsubscribed or said
+        if unsubscribed and status in (None, "active", "pending"):
+            return "unsubscribed"
+        return None if status is None else str(status)
 
 
 def _note_duplicates(staging: sqlite3.Connection, report: ImportReport) -> None:

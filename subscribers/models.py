@@ -79,6 +79,9 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     complained_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Set while a sign-up waits for confirmation; a confirmation link must carry it, and
+    #: confirming clears it, so a link works once (subscribers/optin.py).
+    confirm_nonce: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
 
     @property
     def section_list(self) -> list[str]:

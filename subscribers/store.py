@@ -39,6 +39,7 @@ __all__ = [
     "find",
     "find_by_token",
     "get",
+    "given_fields",
     "iter_records",
     "iter_subscribers",
     "mark",
@@ -85,7 +86,7 @@ def get(session: Session, email: str) -> Subscriber:
     return subscriber
 
 
-def _given_fields(
+def given_fields(
     fields: SubscriberFields, languages: tuple[str, ...], sections: tuple[str, ...] | None
 ) -> dict[str, str]:
     """The fields the caller gave, checked and normalised (errors name the field)."""
@@ -116,10 +117,10 @@ def add(
     is refused (SuppressedSubscriber): only `resubscribe` brings it back.
     """
     address = normalise_email(fields.email, check_deliverability=check_deliverability)
-    given = _given_fields(fields, languages, sections)
+    given = given_fields(fields, languages, sections)
     existing = session.scalars(select(Subscriber).where(Subscriber.email == address.email)).first()
     if existing is None:
-        return _create(session, address.email, address.smtputf8, given, languages, now)
+        return create(session, address.email, address.smtputf8, given, languages, now)
     if existing.status in SUPPRESSED:
         raise SuppressedSubscriber(
             f"{existing.email} is {existing.status}; not subscribed again "
@@ -136,13 +137,16 @@ def add(
     return existing, Outcome.UPDATED if changed else Outcome.UNCHANGED
 
 
-def _create(
+def create(
     session: Session,
     email: str,
     smtputf8: bool,
     given: dict[str, str],
     languages: tuple[str, ...],
     now: datetime,
+    *,
+    status: Status = Status.ACTIVE,
+    confirm_nonce: str | None = None,
 ) -> tuple[Subscriber, Outcome]:
     subscriber = Subscriber(
         email=email,
@@ -150,12 +154,13 @@ def _create(
         language=given.get("language", languages[0]),
         sections=given.get("sections", ""),
         timezone=given.get("timezone", ""),
-        status=Status.ACTIVE,
+        status=status,
         smtputf8=smtputf8,
         bounce_count=0,
         created_at=now,
         updated_at=now,
-        confirmed_at=now,
+        confirmed_at=now if status == Status.ACTIVE else None,
+        confirm_nonce=confirm_nonce,
     )
     session.add(subscriber)
     try:

@@ -1,6 +1,9 @@
-"""Signed unsubscribe tokens: they name subscriber and list, never the address in clear.
+"""Signed tokens: they name subscriber and list, never the address in clear.
 
-A token carries the subscriber's id and a short keyed digest of their address, signed
+Two kinds, under different salts so neither passes for the other: the subscriber's
+token (unsubscribe and preferences links), and the confirmation token of a sign-up.
+
+The subscriber's token carries the subscriber's id and a short keyed digest of their address, signed
 with the site's secret; the list id is part of the signing salt, so a token made for one
 list is worthless on another. The digest makes an id that was reused (a removed
 subscriber's id given to a new one, or ids renumbered by a restore) match nobody instead
@@ -14,8 +17,9 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from subscribers.errors import SubscriberError
 
@@ -108,3 +112,71 @@ def read_token(secret_key: str, token: str, list_id: str) -> TokenClaim:
     ):
         raise InvalidToken()
     return TokenClaim(payload[0], payload[1] if len(payload) == 2 else None)
+
+
+# --- confirmation tokens (double opt-in) ------------------------------------------------
+
+_CONFIRM_SALT = "newsletter-digest.confirm.v1"
+
+
+@dataclass(frozen=True)
+class ConfirmClaim:
+    """What a genuine, unexpired confirmation token says."""
+
+    subscriber_id: int
+    address_digest: str
+    nonce: str
+
+    def matches(self, secret_key: str, email: str, nonce: str | None) -> bool:
+        """True if it names this address and the sign-up still waiting (its nonce)."""
+        return (
+            nonce is not None
+            and hmac.compare_digest(self.nonce, nonce)
+            and hmac.compare_digest(self.address_digest, address_digest(secret_key, email))
+        )
+
+
+def _timed(secret_key: str, list_id: str, now: datetime) -> URLSafeTimedSerializer:
+    """A timed serializer whose clock is `now` (itsdangerous reads time.time otherwise)."""
+    seconds = int(now.timestamp())
+
+    class Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return seconds
+
+    return URLSafeTimedSerializer(secret_key, salt=f"{_CONFIRM_SALT}:{list_id}", signer=Signer)
+
+
+def make_confirm_token(
+    secret_key: str, subscriber_id: int, list_id: str, email: str, nonce: str, *, now: datetime
+) -> str:
+    """A confirmation link's token: subscriber, address digest and sign-up nonce, signed
+    with its time of issue (so it can expire) under a salt no unsubscribe token shares."""
+    payload = [subscriber_id, address_digest(secret_key, email), nonce]
+    return str(_timed(secret_key, list_id, now).dumps(payload))
+
+
+def read_confirm_token(
+    secret_key: str, token: str, list_id: str, *, max_age: timedelta, now: datetime
+) -> ConfirmClaim:
+    """What a confirmation token claims. InvalidToken if forged, damaged, foreign or
+    older than `max_age` (or issued in the future by more than a minute of clock skew)."""
+    if not token or len(token) > TOKEN_MAX or not token.isascii():
+        raise InvalidToken()
+    try:
+        payload, issued = _timed(secret_key, list_id, now).loads(
+            token, max_age=int(max_age.total_seconds()), return_timestamp=True
+        )
+    except (BadData, ValueError, UnicodeError):
+        raise InvalidToken() from None
+    if issued > now + timedelta(minutes=1):
+        raise InvalidToken()
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 3
+        or type(payload[0]) is not int
+        or payload[0] < 1
+        or not all(isinstance(part, str) for part in payload[1:])
+    ):
+        raise InvalidToken()
+    return ConfirmClaim(payload[0], payload[1], payload[2])

@@ -100,6 +100,11 @@ def _zones() -> dict[str, str]:
     }
 
 
+def time_zones() -> list[str]:
+    """Every IANA zone name `check_timezone` accepts, sorted (for a form's choices)."""
+    return sorted(set(_zones().values()))
+
+
 def check_timezone(value: str | None) -> str:
     """A valid IANA zone in its canonical spelling (`asia/riyadh` → `Asia/Riyadh`); empty
     when none is given (the reader then gets the site's zone)."""

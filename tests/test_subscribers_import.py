@@ -215,12 +215,13 @@ def test_hostile_rows(digest: Digest, initialised: Path) -> None:
     assert rows["mallory@example.com"]["name"] == "Mallory Bcc: all@example.com"
 
 
-def test_not_utf8_is_refused(digest: Digest, initialised: Path) -> None:
-    source = initialised / "latin1.csv"
-    source.write_bytes("email,name\nzoe@example.com,Zoë\n".encode("latin-1"))
+def test_binary_file_is_refused_in_one_line(digest: Digest, initialised: Path) -> None:
+    source = initialised / "photo.csv"
+    source.write_bytes(bytes(range(256)) * 40)
     result = digest("subscribers", "import", source.name)
     assert result.exit_code == 1
-    assert "latin1.csv: line 2: not UTF-8 text" in result.stderr
+    assert result.stderr.startswith("digest: error: photo.csv: ")
+    assert len(result.stderr.splitlines()) == 1
     assert count(digest) == 0
 
 

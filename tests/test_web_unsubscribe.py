@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -222,7 +223,17 @@ def test_configured_unsubscribe_path_is_served_too(initialised: Path) -> None:
         paths = {route.path for route in create_app(settings, db).routes}  # type: ignore[attr-defined]
     finally:
         db.dispose()
-    assert {"/u/{token}", "/news/out/{token}", "/preview", "/hooks/ses", "/hooks/postmark"} <= paths
+    assert {
+        "/u/{token}",
+        "/news/out/{token}",
+        "/preview",
+        "/subscribe",
+        "/api/subscribe",
+        "/confirm/{token}",
+        "/p/{token}",
+        "/hooks/ses",
+        "/hooks/postmark",
+    } <= paths  # and the archive's
 
 
 def test_serve_reports_a_busy_port_in_one_line(digest: Digest, initialised: Path) -> None:
@@ -271,3 +282,23 @@ def test_digest_serve_also_shows_the_preview(site: Site, digest: Digest) -> None
     html = httpx.get(f"{site.url}/preview/edition.html?date=2025-06-04&lang=ar", timeout=30)
     assert html.status_code == 200
     assert 'dir="rtl"' in html.text
+
+
+def test_an_unsubscribe_by_mistake_is_undone_from_the_page_it_lands_on(site: Site) -> None:
+    token = site.token("sam@example.com")
+    done = httpx.post(f"{site.url}/u/{token}", data=ONE_CLICK)
+    found = re.search(r'<a href="([^"]+)">Unsubscribed by mistake\?', done.text)
+    assert found, done.text
+    assert found.group(1) == f"{site.settings.public_url}/p/{token}"
+    with httpx.Client(base_url=site.url, headers={"Origin": site.url}) as browser:
+        page = browser.get(f"/p/{token}")
+        assert 'value="resubscribe"' in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf
+        back = browser.post(
+            f"/p/{token}", data={"action": "resubscribe", "csrf_token": csrf.group(1)}
+        )
+    assert back.status_code == 200
+    assert site.subscriber("sam@example.com").status == "active"
+    confirm_page = httpx.get(f"{site.url}/u/{token}")
+    assert "Unsubscribed by mistake" not in confirm_page.text

@@ -61,6 +61,12 @@ class App:
     def now(self) -> datetime:
         return pipeline.utc_now()
 
+    def request_confirmation(self, fields: Any) -> Any:
+        """Store `fields` (SubscriberFields) pending and mail a confirmation link."""
+        from digest.signup import request_confirmation
+
+        return request_confirmation(self.db(), self.settings(), fields, now=self.now())
+
     def progress(self) -> bool:
         return not self.quiet and sys.stderr.isatty()
 

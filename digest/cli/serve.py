@@ -1,4 +1,4 @@
-"""Command: serve (the unsubscribe and preview web endpoints)."""
+"""Command: serve (unsubscribe, sign-up, confirmation, preferences and preview pages)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ from digest.cli.app import App, pass_app
 )
 @pass_app
 def serve(app: App, host: str, port: int) -> None:
-    """Serve one-click unsubscribe (GET /u/TOKEN confirms, POST unsubscribes) and the
-    latest edition's preview (GET /preview/) and the archive of sent editions
-    (GET /archive/, /archive/DATE/LANG/, /archive/feed.xml) until Ctrl-C.
+    """Serve one-click unsubscribe (GET /u/TOKEN confirms, POST unsubscribes), sign-up
+    with double opt-in (/subscribe, /api/subscribe, /confirm/TOKEN), preferences
+    (/p/TOKEN), the latest edition's preview (GET /preview/) and the archive of sent
+    editions (GET /archive/, /archive/DATE/LANG/, /archive/feed.xml) until Ctrl-C.
 
     Access logs (which would record subscribers' tokens) are written only with -v."""
     from digest import web  # Starlette and uvicorn load for this command only
@@ -34,8 +35,9 @@ def serve(app: App, host: str, port: int) -> None:
         app.settings(), app.db(), host=host, port=port, verbose=bool(app.verbose)
     )
     app.info(
-        f"serving on {server.url} (unsubscribe: {server.url}/u/TOKEN, "
-        f"preview: {server.url}/preview/, archive: {server.url}/archive/); Ctrl-C stops"
+        f"serving on {server.url} (sign-up: {server.url}/subscribe, unsubscribe: "
+        f"{server.url}/u/TOKEN, preview: {server.url}/preview/, archive: "
+        f"{server.url}/archive/); Ctrl-C stops"
     )
     server.run()
     app.info("stopped")

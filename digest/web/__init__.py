@@ -1,7 +1,8 @@
-"""`digest serve`: the web endpoints (one-click unsubscribe; preview) on Starlette + uvicorn.
+"""`digest serve`: the web endpoints on Starlette + uvicorn.
 
-`create_app` composes the routes: unsubscribe, the preview under /preview, and any
-`extra_routes` a caller adds.
+`create_app` composes the routes: one-click unsubscribe, sign-up with double opt-in
+(/subscribe, /api/subscribe, /confirm/{token}), preferences (/p/{token}), the archive
+(/archive/), the preview under /preview, and any `extra_routes` a caller adds.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     clock: Callable[[], datetime] = pipeline.utc_now,
 ) -> Starlette:
-    """The web application: /u/{token} (one-click unsubscribe), /preview, `extra_routes`."""
-    from digest.web import archive, hooks, preview
+    """The web application (see the module docstring). Raises ConfigError or RenderError
+    for a bad setting or catalogue, before anything is served."""
+    from digest.web import archive, hooks, preview, selfservice
+    from digest.web.pages import PageRenderer
 
+    renderer = PageRenderer(settings)
     return Starlette(
         routes=[
-            *unsubscribe.routes(settings, db, clock=clock),
+            *unsubscribe.routes(settings, db, clock=clock, renderer=renderer),
+            *selfservice.routes(settings, db, clock=clock, renderer=renderer),
             *archive.routes(settings, db, clock=clock),
             Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
             *hooks.routes(settings, db, clock=clock),

@@ -18,18 +18,15 @@ from email import policy
 from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
-import jinja2
-from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from digest import pipeline
 from digest.config import Settings
 from digest.db import Database
-from digest.render import template_dirs
-from digest.web.strings import STRINGS, direction, page_language
+from digest.web.pages import PageRenderer, mask
 from subscribers import store
 from subscribers.models import Status
 from subscribers.status import SUPPRESSED
@@ -39,18 +36,6 @@ PATH = "/u/{token}"
 TEMPLATE = "unsubscribe.html"
 #: A one-click body is 26 bytes; anything much larger is not one.
 MAX_BODY = 8192
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Cache-Control": "no-store",
-}
-
 
 TITLES = {"confirm": "confirm_title", "bad_request": "confirm_title", "invalid": "invalid_title"}
 
@@ -64,28 +49,22 @@ class Lookup:
     email: str = ""
 
 
-def mask(email: str) -> str:
-    """`l•••@example.com`: enough for the reader to recognise, little for anyone else."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}•••@{domain}"
-
-
 class UnsubscribePages:
     """The handlers; the database work runs in a worker thread, never on the event loop."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Callable[[], datetime],
+        renderer: PageRenderer | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.secret_key = settings.secret_key()  # fails at start-up when there is none
         self.list_id = pipeline.list_id(settings, db)
-        self.site_name = settings.site.name
-        self.site_url = settings.site.url
-        self.languages = settings.site.languages
-        self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(path) for path in template_dirs(settings)]),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
+        self.renderer = renderer or PageRenderer(settings)
+        self.public_url = settings.public_url
 
     async def endpoint(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -94,14 +73,14 @@ class UnsubscribePages:
                 found = await run_in_threadpool(self._look_up, token)
             except InvalidToken:
                 return self._page(request, "invalid", status=400)
-            return self._page(request, found.state, found)
+            return self._page(request, found.state, found, token)
         if not is_one_click(await _read_body(request), request.headers.get("content-type", "")):
             return self._page(request, "bad_request", status=400)
         try:
             found = await run_in_threadpool(self._unsubscribe, token)
         except InvalidToken:
             return self._page(request, "invalid", status=400)
-        return self._page(request, found.state, found)
+        return self._page(request, found.state, found, token)
 
     def _look_up(self, token: str) -> Lookup:
         with self.db.session() as session:
@@ -120,35 +99,32 @@ class UnsubscribePages:
             return Lookup("done", subscriber.language, mask(subscriber.email))
 
     def _page(
-        self, request: Request, state: str, found: Lookup | None = None, status: int = 200
+        self,
+        request: Request,
+        state: str,
+        found: Lookup | None = None,
+        token: str = "",
+        status: int = 200,
     ) -> Response:
+        """The page for a state; once unsubscribed, it links to the preferences page,
+        where an unsubscribe by mistake is undone."""
         found = found or Lookup(state)
-        language = page_language(
-            found.language, request.headers.get("accept-language", ""), self.languages
-        )
-        words = STRINGS[language]
-        fields = {
-            "site": self.site_name,
-            "email": Markup('<bdi dir="ltr">{}</bdi>').format(found.email),
-        }
-
-        def say(key: str) -> Markup:
-            return escape(words[key]).format(**fields)
-
-        title_key = TITLES.get(state, "done_title")
-        html = self.environment.get_template(TEMPLATE).render(
-            language=language,
-            direction=direction(language),
-            site_name=self.site_name,
-            site_url=self.site_url if urlsplit(self.site_url).scheme in ("http", "https") else "",
-            title=words[title_key],
-            heading=say(f"{state}_heading"),
-            text=say(f"{state}_text"),
+        words = self.renderer.language(found.language, request.headers.get("accept-language", ""))
+        fields = {"site": self.renderer.site_name, "email": found.email}
+        return self.renderer.render(
+            TEMPLATE,
+            words,
+            title=TITLES.get(state, "done_title"),
+            status=status,
+            heading=words.say(f"{state}_heading", **fields),
+            text=words.say(f"{state}_text", **fields),
             show_button=state == "confirm",
-            button=words["button"],
-            visit=say("visit"),
+            preferences_url=(
+                f"{self.public_url}/p/{token}" if token and state in ("done", "already") else ""
+            ),
+            # RFC 8058 posts carry no Origin check here: nothing needs a referrer.
+            headers={"Referrer-Policy": "no-referrer"},
         )
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -206,9 +182,13 @@ def unsubscribe_paths(settings: Settings) -> list[str]:
 
 
 def routes(
-    settings: Settings, db: Database, *, clock: Callable[[], datetime] = pipeline.utc_now
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] = pipeline.utc_now,
+    renderer: PageRenderer | None = None,
 ) -> list[BaseRoute]:
-    pages = UnsubscribePages(settings, db, clock)
+    pages = UnsubscribePages(settings, db, clock, renderer)
     return [
         Route(path, pages.endpoint, methods=["GET", "POST"], name=f"unsubscribe-{index}")
         for index, path in enumerate(unsubscribe_paths(settings))

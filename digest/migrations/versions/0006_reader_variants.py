@@ -1,14 +1,14 @@
 """reader variants: edition_variants table and the edition's frozen story pool
 
 Revision ID: 0006_reader_variants
-Revises: 0003_schedule
+Revises: 0007_signup_confirmation
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reader_variants"
-down_revision = "0003_schedule"
+down_revision = "0007_signup_confirmation"
 branch_labels = None
 depends_on = None
 

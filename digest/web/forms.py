@@ -1,0 +1,94 @@
+"""Reading what a reader's browser (or a script) posts: small bodies only, parsed once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+#: A sign-up or preferences form is well under 4 KiB; refuse anything much larger.
+MAX_FORM = 16384
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A posted form or JSON object: single values, and lists for repeated names."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    #: Why the body could not be read ("" when it could).
+    problem: str = ""
+
+    def get(self, name: str) -> str:
+        found = self.values.get(name)
+        return found[-1] if found else ""
+
+    def all(self, name: str) -> list[str]:
+        return self.values.get(name, [])
+
+    def items(self, name: str) -> list[str]:
+        """Every value of a repeated field, each also split at commas (checkboxes send
+        `sections=a&sections=b`, scripts often `sections=a,b`), blanks dropped."""
+        return [
+            part.strip() for value in self.all(name) for part in value.split(",") if part.strip()
+        ]
+
+
+async def read_body(request: Request, limit: int = MAX_FORM) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
+
+
+async def read_form(request: Request) -> Posted:
+    """An `application/x-www-form-urlencoded` body (what an HTML form sends by default)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("application/x-www-form-urlencoded", ""):
+        return Posted(problem="unsupported content type")
+    body = await read_body(request)
+    if body is None:
+        return Posted(problem="too large")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Posted(problem="not UTF-8")
+    return Posted(parse_qs(text, keep_blank_values=True, max_num_fields=200))
+
+
+async def read_json(request: Request) -> Posted:
+    """A JSON object body; strings and lists of strings are kept, other values refused."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        return Posted(problem="the body must be application/json")
+    body = await read_body(request)
+    if body is None:
+        return Posted(problem="the body is too large")
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return Posted(problem="the body is not valid JSON")
+    if not isinstance(document, dict):
+        return Posted(problem="the body must be a JSON object")
+    values: dict[str, list[str]] = {}
+    for name, value in document.items():
+        if isinstance(value, str):
+            values[name] = [value]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            values[name] = value
+        elif value is not None:
+            return Posted(problem=f"{name}: expected a string or a list of strings")
+    return Posted(values)
+
+
+def client_address(request: Request) -> str:
+    """The client's IP (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client else "unknown"
