@@ -8,9 +8,14 @@ sample feeds) in each language, prints medians of several runs:
   `MessageSkeleton.build` (substitution, transfer encoding, headers) into MIME bytes,
   wall time and this process's CPU time (the machine may be shared);
 - per recipient, naive: render + premailer + `email.message.EmailMessage` per recipient;
-- the speed-up (naive / ours), in the same run.
+- the speed-up (naive / ours), in the same run;
+- reader groups: rendering time for 1, 5, 10 and 20 (language, sections, zone) groups
+  (one render each, never one per reader), and the per-recipient cost over
+  `--group-readers` readers spread across 20 groups against the same readers all in one
+  group (the variant look-up must not change it).
 
     python bench/render_bench.py [--recipients 2000] [--naive 12] [--runs 5]
+                                 [--groups 1,5,10,20] [--group-readers 100000]
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from digest.config import Settings, load_settings
 from digest.models import Article
 from digest.render import render_edition
 from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
+from digest.variants import Audience, AudienceKeys, VariantSkeleton, personal_stories
 from subscribers.models import Subscriber
 
 SAMPLES = Path(pipeline.__file__).parent / "data" / "sample"
@@ -151,11 +157,75 @@ def bench_language(settings: Settings, language: str, args: argparse.Namespace) 
     print(f"[{language}] speed-up: {slow / fast:,.0f}x")
 
 
+#: Zones and section choices the synthetic reader groups combine.
+ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Dubai", "Africa/Cairo")
+SECTION_CHOICES = ((), ("politics",), ("technology",), ("world", "business"))
+
+
+def group_audiences(count: int) -> list[Audience]:
+    combos = [Audience(sections, zone) for sections in SECTION_CHOICES for zone in ZONES]
+    return combos[:count]
+
+
+def render_groups(settings: Settings, plan: EditionPlan, pool: list[Story], count: int) -> dict:
+    """Every group's variant rendered once: what freezing an edition costs."""
+    skeletons = {}
+    for audience in group_audiences(count):
+        stories = personal_stories(
+            plan.stories, pool, audience.sections, top_stories=8, min_stories=4
+        )
+        group = EditionPlan(plan.date, plan.language, plan.window, stories)
+        rendered = render_edition(group, settings, timezone=audience.timezone)
+        skeletons[audience.key] = pipeline.skeleton_for(
+            settings, rendered.subject, rendered.html, rendered.text, language=plan.language
+        )
+    return skeletons
+
+
+def bench_groups(settings: Settings, language: str, args: argparse.Namespace) -> None:
+    plan = full_plan(language)
+    pool = [Story(a, 1.0, []) for a in sample_articles(language)]
+    counts = [int(n) for n in args.groups.split(",")]
+    runs = max(1, min(args.runs, 3))
+    print(f"[{language}] reader groups: rendering time (median of {runs} runs)")
+    for count in counts:
+        seconds = median_seconds(runs, lambda n=count: render_groups(settings, plan, pool, n))
+        print(f"[{language}]   {count:3d} groups: {seconds:6.2f} s  "
+              f"({seconds / count * 1e3:6.1f} ms per group)")  # fmt: skip
+    skeletons = render_groups(settings, plan, pool, max(counts))
+    general = next(iter(skeletons.values()))
+    keys = AudienceKeys(settings.schedule.timezone, skeletons)
+    audiences = group_audiences(max(counts))
+    readers = subscribers(args.group_readers, language)
+    for reader in readers:
+        audience = audiences[reader.id % len(audiences)]
+        reader.sections, reader.timezone = ",".join(audience.sections), audience.timezone
+
+    def per_recipient(skeleton, recipient_for) -> None:  # type: ignore[no-untyped-def]
+        for reader in readers:
+            skeleton.build(recipient_for(reader), message_id="<b@x>", date=NOW)
+
+    plain_factory = pipeline.recipient_factory(settings, language)
+    group_factory = pipeline.recipient_factory(settings, language, variant_of=keys)
+    dispatching = VariantSkeleton(general, skeletons)
+    # One pass each over every reader (100,000 by default): long enough to be steady.
+    one = median_seconds(1, lambda: per_recipient(general, plain_factory))
+    many = median_seconds(1, lambda: per_recipient(dispatching, group_factory))
+    print(f"[{language}] per recipient over {len(readers):,} readers: one group "
+          f"{one / len(readers) * 1e6:.1f} µs, {len(skeletons)} groups "
+          f"{many / len(readers) * 1e6:.1f} µs (ratio {many / one:.2f})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=2000, help="recipients for ours")
     parser.add_argument("--naive", type=int, default=12, help="recipients for the naive way")
     parser.add_argument("--runs", type=int, default=5, help="runs; medians are printed")
+    parser.add_argument("--groups", default="1,5,10,20", help="reader group counts to render")
+    parser.add_argument(
+        "--group-readers", type=int, default=100_000, help="readers spread over the groups"
+    )
+    parser.add_argument("--only-groups", action="store_true", help="skip the per-edition part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "digest.toml"
@@ -164,7 +234,9 @@ def main() -> None:
         print(f"medians of {args.runs} runs; {args.recipients} recipients (ours), "
               f"{args.naive} (naive)")  # fmt: skip
         for language in settings.site.languages:
-            bench_language(settings, language, args)
+            if not args.only_groups:
+                bench_language(settings, language, args)
+            bench_groups(settings, language, args)
 
 
 if __name__ == "__main__":

@@ -32,18 +32,58 @@ DEFAULT_CONFIG_NAME = "digest.toml"
 SECRET_KEY_FILE = "secret.key"
 
 
-def _setting(default: Any, help: str, *, key: str | None = None) -> Any:
-    """A settings field: `key` is the TOML key when it differs from the field name."""
+def _setting(default: Any, help: str, *, key: str | None = None, localised: bool = False) -> Any:
+    """A settings field: `key` is the TOML key when it differs from the field name;
+    a `localised` text may be given as one string or as a table of languages."""
+    metadata = {"help": help, "key": key, "localised": localised}
     if isinstance(default, list | tuple):
-        return field(default_factory=lambda: tuple(default), metadata={"help": help, "key": key})
-    return field(default=default, metadata={"help": help, "key": key})
+        return field(default_factory=lambda: tuple(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+class Localised(str):
+    """A text setting that may differ per language: `name = {en = "...", ar = "..."}`.
+
+    It is a `str` (the first language's value, or the only one), so code that needs a
+    single value keeps working; `for_language(code)` gives a language's own text, falling
+    back to that first value.
+    """
+
+    values: Mapping[str, str]
+
+    def __new__(cls, default: str, values: Mapping[str, str] | None = None) -> Localised:
+        text = super().__new__(cls, default)
+        text.values = dict(values or {})
+        return text
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> Localised:
+        """From a {language: text} table (the first entry is the fallback)."""
+        return cls(next(iter(table.values()), ""), table)
+
+    def for_language(self, language: str) -> str:
+        return self.values.get(language, str(self))
+
+
+def localised(value: str, language: str) -> str:
+    """The text of a setting in `language` (a plain string is the same in every language)."""
+    return value.for_language(language) if isinstance(value, Localised) else value
 
 
 @dataclass(frozen=True)
 class SiteSettings:
-    name: str = _setting("Arab Press", "Publication name: masthead, From display name, List-Id.")
+    name: str = _setting(
+        Localised.of({"en": "Arab Press", "ar": "عرب برس"}),
+        "Publication name: masthead, From display name, List-Id. One string, or a table "
+        'per language: {en = "Arab Press", ar = "عرب برس"}.',
+        localised=True,
+    )
     url: str = _setting("https://arabpress.example", "Public address of the site (footer link).")
-    tagline: str = _setting("بالشعب و للشعب", "Short line under the masthead.")
+    tagline: str = _setting(
+        Localised.of({"en": "By the people, for the people", "ar": "بالشعب و للشعب"}),
+        "Short line under the masthead; one string or a table per language.",
+        localised=True,
+    )
     languages: tuple[str, ...] = _setting(
         ["en", "ar"], "Languages the site publishes in; one edition per language."
     )
@@ -56,9 +96,18 @@ class SiteSettings:
         "ones (empty: packaged only).",
     )
     preheader: str = _setting(
-        "", "Hidden inbox preview line after the subject (empty: the lead story)."
+        "",
+        "Hidden inbox preview line after the subject, a template: {stories} (the next two or "
+        "three headlines), {headline}, {site}, {date}. Empty: the catalogue's line naming the "
+        "next stories. One string or a table per language.",
+        localised=True,
     )
-    postal_address: str = _setting("", "Postal address shown in the email footer (empty: none).")
+    postal_address: str = _setting(
+        "",
+        "Postal address in the email footer. Required by anti-spam law (CAN-SPAM): the email "
+        "checks fail while it is empty.",
+        localised=True,
+    )
     list_id: str = _setting(
         "",
         "List identifier (List-Id header, scope of unsubscribe tokens), a dotted ASCII name. "
@@ -107,7 +156,22 @@ class IngestSettings:
 @dataclass(frozen=True)
 class MailSettings:
     from_address: str = _setting(
-        "Arab Press <digest@arabpress.example>", "From header of every digest.", key="from"
+        "digest@arabpress.example",
+        "From address of every digest (a display name here overrides site.name).",
+        key="from",
+    )
+    from_name: str = _setting(
+        "",
+        "From display name; one string or a table per language. Empty: the name in `from`, "
+        "else site.name in the edition's language.",
+        localised=True,
+    )
+    subject: str = _setting(
+        "",
+        "Subject template: {headline} (the lead story's, shortened to fit), {site}, {date}; "
+        "kept within 60 columns. Empty: the catalogue's (the lead headline alone). One string "
+        "or a table per language.",
+        localised=True,
     )
     reply_to: str = _setting("", "Reply-To header (empty: none).")
     transport: str = _setting(
@@ -183,6 +247,11 @@ class SelectionSettings:
         "later edition starts where the previous frozen one ended.",
     )
     top_stories: int = _setting(8, "Top stories per edition.")
+    min_personal_stories: int = _setting(
+        4,
+        "A subscriber who chose sections gets their sections' top stories first; when fewer "
+        "than this many match, the general selection fills the edition up to this many.",
+    )
     related_per_story: int = _setting(3, "Related items under each top story, at most.")
     no_repeat_days: int = _setting(
         7, "An article that led a sent edition this many days back is not a top story again."
@@ -424,6 +493,14 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) ->
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    if f.metadata.get("localised") and isinstance(value, dict):
+        if not value or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigError(
+                f'{where}: expected a string or a table of language = "text", got {value!r}'
+            )
+        return Localised.of(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
     return value
@@ -555,6 +632,11 @@ def validate(settings: Settings) -> None:
     for key in ("timeout", "concurrency", "max_bytes"):
         if getattr(settings.ingest, key) <= 0:
             raise ConfigError(f"{origin}: [ingest] {key}: must be more than 0")
+    for section, key, allowed in TEMPLATE_FIELDS:
+        value = getattr(getattr(settings, section), key)
+        texts = value.values.values() if isinstance(value, Localised) and value.values else [value]
+        for text in texts:
+            _check_template(f"{origin}: [{section}] {key}", text, allowed)
     if settings.subscribe.confirm_hours < 1:
         raise ConfigError(f"{origin}: [subscribe] confirm_hours: must be at least 1")
     for key in ("client_rate", "address_rate"):
@@ -568,7 +650,30 @@ def validate(settings: Settings) -> None:
     settings.send_options  # noqa: B018
 
 
+#: Settings that are templates, and the {fields} each may use.
+TEMPLATE_FIELDS = (
+    ("mail", "subject", frozenset({"headline", "site", "date"})),
+    ("site", "preheader", frozenset({"stories", "headline", "site", "date"})),
+)
+
+
+def _check_template(where: str, text: str, allowed: frozenset[str]) -> None:
+    import string
+
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e} (write {{{{ and }}}} for literal braces)") from None
+    unknown = sorted(used - allowed)
+    if unknown:
+        fields = ", ".join("{" + name + "}" for name in sorted(allowed))
+        raise ConfigError(f"{where}: unknown field {{{unknown[0]}}} (allowed: {fields})")
+
+
 def _toml_value(value: Any) -> str:
+    if isinstance(value, Localised) and value.values:
+        pairs = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.values.items())
+        return "{" + pairs + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -579,8 +684,20 @@ def _toml_value(value: Any) -> str:
     return f'"{escaped}"'
 
 
-def default_config_text() -> str:
-    """The commented digest.toml written by `digest init`, generated from the declaration."""
+def _toml_key(key: str) -> str:
+    return (
+        key
+        if key.replace("-", "").replace("_", "").isalnum() and key.isascii()
+        else (_toml_value(str(key)))
+    )
+
+
+def default_config_text(values: Mapping[str, Any] | None = None) -> str:
+    """The commented digest.toml written by `digest init`, generated from the declaration.
+
+    `values` maps "section.key" to a value written instead of the default (the identity
+    `init` was given)."""
+    values = values or {}
     lines = [
         "# newsletter-digest configuration.",
         "# Precedence: defaults < this file < environment variables < command-line options.",
@@ -595,7 +712,8 @@ def default_config_text() -> str:
         section = getattr(defaults, name)
         for f in dataclasses.fields(section):
             lines.append(f"# {f.metadata['help']}")
-            lines.append(f"{setting_key(f)} = {_toml_value(getattr(section, f.name))}")
+            value = values.get(f"{name}.{setting_key(f)}", getattr(section, f.name))
+            lines.append(f"{setting_key(f)} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -611,12 +729,14 @@ def settings_reference() -> list[tuple[str, Any, str]]:
     return rows
 
 
-def write_default_config(path: Path, *, force: bool = False) -> bool:
+def write_default_config(
+    path: Path, *, force: bool = False, values: Mapping[str, Any] | None = None
+) -> bool:
     """Write the commented config; keep an existing file unless `force`. True if written."""
     if path.exists() and not force:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(default_config_text(), encoding="utf-8")
+    path.write_text(default_config_text(values), encoding="utf-8")
     return True
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from digest import pipeline
 from digest.config import DEFAULT_CONFIG_NAME, load_settings, write_default_config
+from digest.identity import sample_values
 from digest.ingest.sources import IngestReport
 from subscribers import store
 from subscribers.store import SubscriberFields
@@ -25,13 +26,23 @@ SAMPLE_SUBSCRIBERS = (
     SubscriberFields(
         "sarah.mitchell@example.com", "Sarah Mitchell", "en", timezone="Europe/London"
     ),
-    SubscriberFields(
-        "james.oconnor@example.org", "James O'Connor", "en", timezone="America/New_York"
+    SubscriberFields(  # chose sections: his edition leads with them
+        "james.oconnor@example.org",
+        "James O'Connor",
+        "en",
+        sections="Technology,Science",
+        timezone="America/New_York",
     ),
     SubscriberFields("priya.raman@example.net", "Priya Raman", "en", timezone="Asia/Kolkata"),
     SubscriberFields("reader@example.com", "", "en", timezone="UTC"),
     SubscriberFields("layla.haddad@example.com", "ليلى حداد", "ar", timezone="Asia/Riyadh"),
-    SubscriberFields("omar.farouk@example.org", "عمر فاروق", "ar", timezone="Africa/Cairo"),
+    SubscriberFields(
+        "omar.farouk@example.org",
+        "عمر فاروق",
+        "ar",
+        sections="Business,Technology",
+        timezone="Africa/Cairo",
+    ),
     SubscriberFields("amira.nasser@example.net", "أميرة ناصر", "ar", timezone="Asia/Dubai"),
 )
 
@@ -62,7 +73,7 @@ def run_demo(directory: Path, clock: Callable = pipeline.utc_now) -> DemoReport:
     directory.mkdir(parents=True, exist_ok=True)
     config_path = directory / DEFAULT_CONFIG_NAME
     # The demo ignores DIGEST_* variables: it must never touch a real database or relay.
-    write_default_config(config_path)
+    write_default_config(config_path, values=sample_values())
     settings = load_settings(config_path, env={})
     pipeline.initialise(config_path, overrides={"database.url": settings.database.url})
     db = pipeline.open_database(settings)

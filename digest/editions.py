@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 #: What a freeze needs from selection and rendering: the plan over a window, rendered;
 #: None when the window holds nothing to send.
 Composer = Callable[[Session, Window], "tuple[EditionPlan, RenderedEdition] | None"]
+#: What else is frozen with a new edition, in the same transaction: the wider pool of ranked
+#: stories and each reader group's variant (`digest.readers.freeze_variants`).
+Extras = Callable[[Session, EditionPlan, Edition], None]
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,8 @@ def freeze(
     language: str,
     now: datetime,
     compose: Composer,
+    *,
+    extras: Extras | None = None,
 ) -> Freeze:
     """The frozen edition for (day, language), freezing it now under the line's lock.
 
@@ -248,6 +253,8 @@ def freeze(
             return Freeze(None, choice, created=False)
         plan, rendered = composed
         edition = insert_frozen(session, plan, rendered, now, scheduled=choice.scheduled_at)
+        if extras is not None:
+            extras(session, plan, edition)
         return Freeze(FrozenEdition.of(edition), choice, created=True)
 
 
@@ -258,8 +265,11 @@ def insert_frozen(
     now: datetime,
     *,
     scheduled: datetime | None = None,
+    pool: str = "",
 ) -> Edition:
-    """Store the plan and its rendering as revision 1; from here on only a hold changes it."""
+    """Store the plan and its rendering as revision 1; from here on only a hold changes it.
+
+    `pool` is the wider selection reader variants draw on (`readers.encoded_pool`)."""
     edition = Edition(
         date=plan.date,
         language=plan.language,
@@ -275,6 +285,7 @@ def insert_frozen(
         text_template=rendered.text,
         created_at=now,
         frozen_at=now,
+        pool=pool,
     )
     session.add(edition)
     session.flush()

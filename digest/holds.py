@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from digest.render import RenderedEdition
 
 Renderer = Callable[[EditionPlan], "RenderedEdition"]
+#: Re-renders what else the edition froze (its reader variants) without the held article:
+#: (session, edition, held article id, the revision's plan) -> whether any of it had it.
+Reviser = Callable[[Session, Edition, int, EditionPlan], bool]
 
 
 @dataclass
@@ -70,7 +73,14 @@ def _article(session: Session, guid: str) -> Article:
     return article
 
 
-def hold(db: Database, guid: str, reason: str, now: datetime, render: Renderer) -> HoldReport:
+def hold(
+    db: Database,
+    guid: str,
+    reason: str,
+    now: datetime,
+    render: Renderer,
+    revise: Reviser | None = None,
+) -> HoldReport:
     """Hold the article (never selected again) and pull it from every frozen edition not
     yet fully sent, each under its line's lock. Raises EditionError (field `guid`)."""
     with db.session() as session:
@@ -79,15 +89,29 @@ def hold(db: Database, guid: str, reason: str, now: datetime, render: Renderer) 
         if article.held_at is None:
             article.held_at, article.hold_reason = now, reason
         article_id = article.id
-        targets = session.execute(
-            select(Edition.id, Edition.language)
-            .join(EditionItem, EditionItem.edition_id == Edition.id)
-            .where(EditionItem.article_id == article_id, Edition.status != EditionStatus.SENT)
-            .distinct()
-        ).all()
+        targets = [
+            (edition_id, language)
+            for edition_id, language in session.execute(
+                select(Edition.id, Edition.language)
+                .join(EditionItem, EditionItem.edition_id == Edition.id)
+                .where(EditionItem.article_id == article_id, Edition.status != EditionStatus.SENT)
+                .distinct()
+            )
+        ]
+        if revise is not None:
+            # Reader variants may show it from the edition's wider pool only.
+            seen = {edition_id for edition_id, _ in targets}
+            pooled = session.execute(
+                select(Edition.id, Edition.language).where(
+                    Edition.status != EditionStatus.SENT,
+                    Edition.frozen_at.is_not(None),
+                    Edition.pool != "",
+                )
+            ).all()
+            targets += [(row[0], row[1]) for row in pooled if row[0] not in seen]
     for edition_id, language in targets:
         with editions.locked(db, language) as session:
-            revised = _revise(session, edition_id, article_id, reason, now, render)
+            revised = _revise(session, edition_id, article_id, reason, now, render, revise)
         if revised is not None:
             report.editions.append(revised)
     return report
@@ -110,6 +134,7 @@ def _revise(
     reason: str,
     now: datetime,
     render: Renderer,
+    revise: Reviser | None = None,
 ) -> Revised | None:
     edition = session.get(Edition, edition_id)
     if edition is None or edition.status == EditionStatus.SENT:
@@ -117,10 +142,13 @@ def _revise(
     items = list(edition.items)
     pulled = {item.id for item in items if item.article_id == article_id}
     pulled |= {item.id for item in items if item.parent_id in pulled}
-    if not pulled:
-        return None
-    article = next(item.article for item in items if item.article_id == article_id)
     kept = [item for item in items if item.id not in pulled]
+    plan = _plan_of(edition, kept)
+    varied = revise is not None and revise(session, edition, article_id, plan)
+    if not pulled and not varied:
+        return None
+    article = session.get(Article, article_id)
+    assert article is not None
     for item in sorted((i for i in items if i.id in pulled), key=lambda i: i.parent_id is None):
         session.delete(item)
     session.flush()
@@ -135,7 +163,6 @@ def _revise(
             reason=reason,
         )
     )
-    plan = _plan_of(edition, kept)
     withdrawn = plan.is_empty
     if withdrawn:
         _withdraw(session, edition, now)

@@ -40,6 +40,15 @@ FIELDS: dict[str, frozenset[str]] = {
     "unsubscribe": frozenset(),
     "unsubscribe_text": frozenset(),
     "visit_site": frozenset({"site"}),
+    "preheader": frozenset({"stories"}),
+    "in_this_edition": frozenset(),
+    "lead_label": frozenset(),
+    "view_in_browser": frozenset(),
+    "manage_preferences": frozenset(),
+    "archive_title": frozenset({"site"}),
+    "archive_intro": frozenset({"site"}),
+    "archive_empty": frozenset(),
+    "archive_feed": frozenset(),
 }
 DATE_KEYS = ("edition", "time", "day_time")
 
@@ -140,11 +149,24 @@ class Catalogue:
         return format_date(day, self.dates["edition"], locale=self.language)
 
     def story_time(self, moment: datetime, edition_day: date, timezone: str) -> str:
-        """The story's local time; its day too when that is not the edition's day."""
+        """The story's local time and the zone's short name ("6:30 AM GMT+3"); its day too
+        when that is not the edition's day in that zone."""
         zone = ZoneInfo(timezone)
-        local_day = moment.astimezone(zone).date()
-        pattern = self.dates["time"] if local_day == edition_day else self.dates["day_time"]
-        return format_datetime(moment, pattern, tzinfo=zone, locale=self.language)
+        local = moment.astimezone(zone)
+        pattern = self.dates["time"] if local.date() == edition_day else self.dates["day_time"]
+        shown = format_datetime(moment, pattern, tzinfo=zone, locale=self.language)
+        return f"{shown} {zone_abbreviation(local)}"
+
+
+def zone_abbreviation(local: datetime) -> str:
+    """The tz database's short name of the zone at that moment ("EDT", "BST", "UTC"); zones
+    with no letters there ("+03") are written "GMT+3", as mail clients and phones do."""
+    name = local.tzname() or "UTC"
+    if name[:1] not in "+-":
+        return name
+    sign, digits = name[0], name[1:]
+    hours, minutes = digits[:2].lstrip("0") or "0", digits[2:4]
+    return f"GMT{sign}{hours}" + (f":{minutes}" if minutes and minutes != "00" else "")
 
 
 def catalogue_dirs(extra: Sequence[Path] = ()) -> list[Path]:

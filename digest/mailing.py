@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest import i18n, placeholders
-from digest.config import Settings
+from digest.config import Settings, localised
 from digest.db import Database
 from digest.delivery.clock import Clock as DeliveryClock
 from digest.delivery.clock import ManualClock, SystemClock
@@ -24,6 +25,10 @@ from digest.transport import MaildirTransport, SmtpTransport, Transport
 from subscribers.models import Subscriber
 from subscribers.tokens import TokenMaker
 
+if TYPE_CHECKING:
+    from digest.models import EditionVariant
+    from digest.variants import AudienceKeys
+
 
 def list_id(settings: Settings, db: Database | None = None) -> str:
     """The token scope and List-Id: the stored one when `db` is given (see
@@ -35,12 +40,31 @@ def list_id(settings: Settings, db: Database | None = None) -> str:
         return read_list_id(session, identity)
 
 
+def from_header(settings: Settings, language: str) -> str:
+    """The From header for an edition: the display name in the edition's language
+    (mail.from_name, else a name written in mail.from, else site.name), the site's name
+    there rather than in the subject."""
+    display, address = parseaddr(settings.mail.from_address)
+    name = localised(settings.mail.from_name, language) or display
+    name = name or localised(settings.site.name, language)
+    if not name:
+        return address
+    quoted = clean_line(name).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
 def skeleton_for(
-    settings: Settings, subject: str, html: str, text: str, list_identifier: str | None = None
+    settings: Settings,
+    subject: str,
+    html: str,
+    text: str,
+    list_identifier: str | None = None,
+    *,
+    language: str = "",
 ) -> MessageSkeleton:
     identity = settings.mail_identity
     return MessageSkeleton(
-        from_address=identity.from_header,
+        from_address=from_header(settings, language),
         reply_to=identity.reply_to,
         subject=subject,
         html=html,
@@ -49,6 +73,27 @@ def skeleton_for(
         unsubscribe_mailto=identity.unsubscribe_mailto,
         dkim=dkim_signer(settings),
     )
+
+
+def edition_skeleton(
+    settings: Settings,
+    language: str,
+    content: tuple[str, str, str],
+    variants: dict[str, EditionVariant],
+    list_identifier: str,
+    *,
+    prefix: str = "",
+) -> tuple[MessageSkeleton, AudienceKeys | None]:
+    """The skeleton for (subject, html, text) and each reader group's frozen variant, and
+    the subscriber -> variant mapping for `recipient_factory` (None: general only)."""
+    from digest import readers
+
+    def make(subject: str, html: str, text: str) -> MessageSkeleton:
+        return skeleton_for(
+            settings, prefix + subject, html, text, list_identifier, language=language
+        )
+
+    return readers.edition_skeleton(settings, make(*content), variants, make)
 
 
 def dkim_signer(settings: Settings) -> DkimSigner | None:
@@ -64,12 +109,19 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
 
 
 def recipient_factory(
-    settings: Settings, language: str, list_identifier: str | None = None
+    settings: Settings,
+    language: str,
+    list_identifier: str | None = None,
+    *,
+    variant_of: AudienceKeys | None = None,
 ) -> Callable[[Subscriber], Recipient]:
+    """Subscriber -> Recipient (greeting, signed links, and with `variant_of` the key of
+    the reader group's variant)."""
     strings = i18n.catalogue(language, locale_dirs(settings))
     key = settings.secret_key()
     make = TokenMaker(key, list_identifier or list_id(settings))
     template = settings.mail.unsubscribe_url
+    preferences = f"{settings.public_url}/p/"
     greeting_format = strings["greeting"].format
     anonymous = placeholders.defuse(strings["greeting_anonymous"])
 
@@ -86,6 +138,8 @@ def recipient_factory(
             greeting=greeting,
             unsubscribe_url=template.replace("{token}", token),
             smtputf8=subscriber.smtputf8,
+            preferences_url=preferences + token,
+            variant=variant_of(subscriber.sections, subscriber.timezone) if variant_of else "",
         )
 
     return recipient_for

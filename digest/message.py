@@ -57,6 +57,10 @@ class Recipient:
     unsubscribe_url: str
     #: The address needs SMTPUTF8 (non-ASCII local part).
     smtputf8: bool = False
+    #: The subscriber's preferences page.
+    preferences_url: str = ""
+    #: Key of the edition variant this recipient reads ("": the general one).
+    variant: str = ""
 
 
 def clean_header_text(value: str) -> str:
@@ -302,11 +306,13 @@ class MessageSkeleton:
             placeholders.GREETING: str(escape(recipient.greeting)),
             placeholders.UNSUBSCRIBE_URL: str(escape(recipient.unsubscribe_url)),
             placeholders.EMAIL: str(escape(recipient.email)),
+            placeholders.PREFERENCES_URL: str(escape(recipient.preferences_url)),
         }
         text_values = {
             placeholders.GREETING: clean_header_text(recipient.greeting),
             placeholders.UNSUBSCRIBE_URL: clean_header_text(recipient.unsubscribe_url),
             placeholders.EMAIL: clean_header_text(recipient.email),
+            placeholders.PREFERENCES_URL: clean_header_text(recipient.preferences_url),
         }
         html = _fill(self._html_parts, html_values)
         text = _fill(self._text_parts, text_values)
@@ -316,15 +322,18 @@ class MessageSkeleton:
         """Both bodies transfer-encoded: the edition's segments were encoded once, only
         this recipient's values are encoded here (see `digest.mime_parts`)."""
         greeting, url, email = recipient.greeting, recipient.unsubscribe_url, recipient.email
+        preferences = recipient.preferences_url
         html_values = {
             placeholders.GREETING: str(escape(greeting)).encode("utf-8"),
             placeholders.UNSUBSCRIBE_URL: str(escape(url)).encode("utf-8"),
             placeholders.EMAIL: str(escape(email)).encode("utf-8"),
+            placeholders.PREFERENCES_URL: str(escape(preferences)).encode("utf-8"),
         }
         text_values = {
             placeholders.GREETING: clean_header_text(greeting).encode("utf-8"),
             placeholders.UNSUBSCRIBE_URL: clean_header_text(url).encode("utf-8"),
             placeholders.EMAIL: clean_header_text(email).encode("utf-8"),
+            placeholders.PREFERENCES_URL: clean_header_text(preferences).encode("utf-8"),
         }
         html = self._html_body.lines([html_values[name] for name in self._html_parts[1::2]])
         text = self._text_body.lines([text_values[name] for name in self._text_parts[1::2]])

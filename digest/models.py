@@ -31,6 +31,7 @@ __all__ = [
     "EditionLock",
     "EditionRevision",
     "EditionStatus",
+    "EditionVariant",
     "FailureKind",
     "Feed",
     "SchedulerState",
@@ -127,6 +128,9 @@ class Edition(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: JSON [[top article id, [related ids]], ...]: the wider ranked selection that
+    #: personal variants draw their sections' stories from, frozen with the edition.
+    pool: Mapped[str] = mapped_column(Text, default="")
     #: When it was due (`schedule.at` in `schedule.timezone` on `date`); its window ends
     #: at this moment or at `frozen_at`, whichever came first.
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -144,6 +148,31 @@ class Edition(Base):
     def key(self) -> str:
         suffix = f"/{self.variant}" if self.variant else ""
         return f"{self.date.isoformat()}/{self.language}{suffix}"
+
+
+class EditionVariant(Base):
+    """One reader group's rendering of an edition: (sections, time zone), frozen.
+
+    The edition row itself holds the general variant (no sections, the site's zone);
+    a reader whose group has a row here gets that rendering instead.
+    """
+
+    __tablename__ = "edition_variants"
+    __table_args__ = (UniqueConstraint("edition_id", "key", name="uq_edition_variants_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    #: "sport,weather|Europe/London": the group's sections (casefolded, sorted) and zone.
+    key: Mapped[str] = mapped_column(Text)
+    sections: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    preheader: Mapped[str] = mapped_column(Text, default="")
+    html_template: Mapped[str] = mapped_column(Text, default="")
+    text_template: Mapped[str] = mapped_column(Text, default="")
+    #: JSON [[top article id, [related ids]], ...] as shown to this group.
+    stories: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EditionItem(Base):

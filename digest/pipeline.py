@@ -66,10 +66,17 @@ class InitResult:
 
 
 def initialise(
-    config_path: Path, *, force: bool = False, overrides: dict[str, Any] | None = None
+    config_path: Path,
+    *,
+    force: bool = False,
+    overrides: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> InitResult:
-    """Write the commented config (kept unless forced), create or upgrade the database."""
-    written = write_default_config(config_path, force=force)
+    """Write the commented config (kept unless forced), create or upgrade the database.
+
+    `values` ("section.key" -> value) go into a newly written config: the publication's
+    identity (`digest.identity.Identity.config_values`)."""
+    written = write_default_config(config_path, force=force, values=values)
     settings = load_settings(config_path, overrides=overrides)
     key_created = ensure_secret_key_file(settings.base_dir)
     db = open_database(settings, check=False)
@@ -138,10 +145,16 @@ def edition_window(
 
 def hold(db: Database, settings: Settings, guid: str, reason: str, now: datetime) -> HoldReport:
     """`digest articles hold`: pull the article from every edition not yet fully sent."""
+    from functools import partial
+
     from digest.holds import hold as hold_article
+    from digest.readers import revise_variants
     from digest.render import render_edition
 
-    return hold_article(db, guid, reason, now, lambda plan: render_edition(plan, settings))
+    return hold_article(
+        db, guid, reason, now, lambda plan: render_edition(plan, settings),
+        partial(revise_variants, settings),
+    )  # fmt: skip
 
 
 def schedule(

@@ -10,8 +10,10 @@ MARKER = "%%DIGEST_"
 GREETING = "%%DIGEST_GREETING%%"
 UNSUBSCRIBE_URL = "%%DIGEST_UNSUBSCRIBE_URL%%"
 EMAIL = "%%DIGEST_EMAIL%%"
+#: The subscriber's preferences page (`web.public_url` + /p/{token}).
+PREFERENCES_URL = "%%DIGEST_PREFERENCES_URL%%"
 
-ALL = (GREETING, UNSUBSCRIBE_URL, EMAIL)
+ALL = (GREETING, UNSUBSCRIBE_URL, EMAIL, PREFERENCES_URL)
 
 
 def defuse(text: str) -> str:

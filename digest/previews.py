@@ -13,19 +13,25 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from digest import editions, i18n, mailing
+from digest import editions, i18n, mailing, readers
 from digest.compose import check_language, plan
 from digest.config import Settings
 from digest.db import Database
 from digest.editions import FrozenEdition
+from digest.identity import check_ready_to_send
+from digest.models import Edition, EditionVariant
 from digest.render import lint, locale_dirs, render_edition
 from digest.render.files import write_atomically
 from digest.render.lint import Finding
+from digest.selection import EditionPlan
 from digest.send import DrainResult, rehearse, send_copies
 from digest.transport import Transport
+from digest.variants import stored_variants
 from subscribers.models import Subscriber
 
 Clock = Callable[[], datetime]
+#: A test copy's subject starts with this, so it never passes for the edition as sent.
+TEST_PREFIX = "[TEST] "
 
 
 @dataclass
@@ -39,6 +45,8 @@ class EditionContent:
     stories: int
     edition: FrozenEdition | None = None
     trimmed: str = ""
+    #: The plan it was rendered from (not frozen only).
+    plan: EditionPlan | None = None
 
 
 def edition_content(
@@ -58,7 +66,7 @@ def edition_content(
         rendered = render_edition(edition_plan, settings)
     return EditionContent(
         f"{day.isoformat()}/{language}", rendered.subject, rendered.html, rendered.text,
-        len(edition_plan.stories), trimmed=rendered.trimmed,
+        len(edition_plan.stories), trimmed=rendered.trimmed, plan=edition_plan,
     )  # fmt: skip
 
 
@@ -118,21 +126,29 @@ def preview_message(
     content = edition_content(db, settings, day, language, now=now)
     if content is None:
         with db.session() as session:
-            rendered = render_edition(plan(session, settings, day, language, now=now), settings)
-        content = EditionContent("", rendered.subject, rendered.html, rendered.text, 0)
+            empty = plan(session, settings, day, language, now=now)
+            rendered = render_edition(empty, settings)
+        content = EditionContent("", rendered.subject, rendered.html, rendered.text, 0, plan=empty)
+    subject, html, text, stories = content.subject, content.html, content.text, content.stories
     with db.session() as session:
         subscriber = _preview_subscriber(session, language, subscriber_email, now)
+        edition = session.get(Edition, content.edition.id) if content.edition else None
+        personal = readers.subscriber_rendering(
+            session, settings, subscriber, edition=edition,
+            edition_plan=None if edition is not None else content.plan,
+        )  # fmt: skip
+        if personal is not None:  # exactly the reader group's variant
+            subject, html, text = personal.subject, personal.html, personal.text
+            stories = personal.stories
     identifier = mailing.list_id(settings, db)
-    skeleton = mailing.skeleton_for(
-        settings, content.subject, content.html, content.text, identifier
-    )
+    skeleton = mailing.skeleton_for(settings, subject, html, text, identifier, language=language)
     recipient = mailing.recipient_factory(settings, language, identifier)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
     personal_html, personal_text = skeleton.personalised_parts(recipient)
     direction = i18n.direction(language, locale_dirs(settings))
     findings = lint.check_message(message, language=language, direction=direction)
     return PreviewMessage(
-        language, content.subject, content.edition is not None, content.stories, personal_html,
+        language, subject, content.edition is not None, stories, personal_html,
         personal_text, message, findings, content.trimmed,
     )  # fmt: skip
 
@@ -192,15 +208,18 @@ def rehearse_send(
 ) -> DrainResult:
     """Build every message a send would (dry run); write and send nothing."""
     identifier = mailing.list_id(settings, db)
-    skeleton = mailing.skeleton_for(
-        settings, content.subject, content.html, content.text, identifier
-    )
+    skeleton, variant_of = mailing.edition_skeleton(
+        settings, language, (content.subject, content.html, content.text),
+        _frozen_variants(db, content.edition), identifier,
+    )  # fmt: skip
     return rehearse(
         db,
         content.edition.id if content.edition is not None else None,
         language,
         skeleton=skeleton,
-        recipient_for=mailing.recipient_factory(settings, language, identifier),
+        recipient_for=mailing.recipient_factory(
+            settings, language, identifier, variant_of=variant_of
+        ),
         clock=mailing.delivery_clock(clock),
         message_id_for=lambda number: skeleton.message_id(f"dry-run.{number}"),
         on_progress=on_progress,
@@ -235,6 +254,7 @@ def send_test_copies(
     from subscribers.validation import normalise_email
 
     check_language(settings, language)
+    check_ready_to_send(settings)
     mailing.send_options(settings)
     sender = mailing.envelope_sender(settings)
     wanted = [normalise_email(address) for address in addresses]
@@ -244,7 +264,12 @@ def send_test_copies(
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
     identifier = mailing.list_id(settings, db)
-    recipient_for = mailing.recipient_factory(settings, language, identifier)
+    # A test copy must look like one in the inbox: it is not the edition as sent.
+    skeleton, variant_of = mailing.edition_skeleton(
+        settings, language, (content.subject, content.html, content.text),
+        _frozen_variants(db, content.edition), identifier, prefix=TEST_PREFIX,
+    )  # fmt: skip
+    recipient_for = mailing.recipient_factory(settings, language, identifier, variant_of=variant_of)
     recipients = []
     with db.session() as session:
         for address in wanted:
@@ -258,10 +283,15 @@ def send_test_copies(
                 updated_at=now,
             )
             recipients.append(recipient_for(subscriber))
-    skeleton = mailing.skeleton_for(
-        settings, content.subject, content.html, content.text, identifier
-    )
     copies = send_copies(
         transport, sender, skeleton, recipients, clock=mailing.delivery_clock(clock)
     )
-    return TestCopies(content.key, language, content.subject, copies=copies)
+    return TestCopies(content.key, language, TEST_PREFIX + content.subject, copies=copies)
+
+
+def _frozen_variants(db: Database, edition: FrozenEdition | None) -> dict[str, EditionVariant]:
+    """The variants frozen so far (nothing is frozen here: for dry runs and test copies)."""
+    if edition is None:
+        return {}
+    with db.session() as session:
+        return stored_variants(session, edition.id)

@@ -10,18 +10,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from digest import editions, mailing, outbox
+from digest import editions, mailing, outbox, readers
 from digest.compose import check_language, composer
 from digest.config import Settings
 from digest.db import Database
 from digest.delivery.identity import stored_list_id
 from digest.editions import EditionWindow, FrozenEdition
-from digest.mailing import recipient_factory, skeleton_for
-from digest.models import DeliveryStatus, EditionStatus
+from digest.identity import check_ready_to_send
+from digest.mailing import recipient_factory
+from digest.models import DeliveryStatus, Edition, EditionStatus
 from digest.previews import edition_content, rehearse_send
 from digest.schedule.localtime import assign_due_times, next_due
 from digest.send import DrainResult, drain, message_id_factory
 from digest.transport import Transport
+from digest.variants import stored_variants
 
 Clock = Callable[[], datetime]
 #: Seconds between looks at the edition's revision while it is being sent.
@@ -91,9 +93,12 @@ def send(
     transport = transport or mailing.open_mail_transport(settings)
     if dry_run:
         return _rehearse(db, settings, day, language, clock=clock, on_progress=on_progress)
+    check_ready_to_send(settings)
+    now = clock()
     frozen = editions.freeze(
-        db, settings, day, language, clock(), composer(settings, day, language)
-    )
+        db, settings, day, language, now, composer(settings, day, language),
+        extras=readers.freeze_extras(settings, now),
+    )  # fmt: skip
     report = SendReport(f"{day.isoformat()}/{language}", language, window=frozen.window)
     report.froze, edition = frozen.created, frozen.edition
     if edition is None:
@@ -114,6 +119,11 @@ def send(
     # Under the edition lock: two senders creating the same rows at once would collide
     # on the unique (edition, subscriber) key on PostgreSQL.
     with editions.locked(db, language) as session:
+        # Reader groups that appeared since the freeze get their variant now (composed
+        # from what the edition froze); existing variants never change but for holds.
+        stored = session.get(Edition, edition.id)
+        assert stored is not None
+        readers.ensure_variants(session, settings, stored, clock())
         report.created = outbox.create_deliveries(session, edition, clock())  # type: ignore[arg-type]
         if settings.schedule.local_time:
             assign_due_times(session, edition.id, edition.date, settings)
@@ -165,9 +175,14 @@ def _drain(
     identifier: str, options: Any, *, clock: Clock,
     on_progress: Callable[[DrainResult], None] | None, stop: threading.Event | None,
 ) -> DrainResult:  # fmt: skip
-    skeleton = skeleton_for(settings, edition.subject, edition.html, edition.text, identifier)
+    with db.session() as session:
+        variants = stored_variants(session, edition.id)
+    skeleton, variant_of = mailing.edition_skeleton(
+        settings, edition.language, (edition.subject, edition.html, edition.text),
+        variants, identifier,
+    )  # fmt: skip
     message_ids = message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
-    recipient_for = recipient_factory(settings, edition.language, identifier)
+    recipient_for = recipient_factory(settings, edition.language, identifier, variant_of=variant_of)
     return drain(
         db, edition.id, skeleton=skeleton, recipient_for=recipient_for, transport=transport,
         identity=mailing.with_verp(settings, settings.mail_identity),

@@ -47,14 +47,23 @@ def digest() -> Digest:
     return Digest()
 
 
+#: `digest init` options giving the sample publication's identity (init itself writes
+#: example.com placeholders when not told who the publication is).
+SAMPLE_INIT = (
+    "--name", "Arab Press", "--url", "https://arabpress.example",
+    "--from", "digest@arabpress.example", "--address", "1 Example Street, Springfield",
+)  # fmt: skip
+
+
 @pytest.fixture
 def initialised(
     digest: Digest, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """A folder with `digest init` done, once on SQLite and once on PostgreSQL: the
-    database is named by DIGEST_DATABASE_URL for the rest of the test."""
+    """A folder with `digest init` done, once on SQLite and once on PostgreSQL, with the
+    sample identity and a postal address for the footer: the database is named by
+    DIGEST_DATABASE_URL for the rest of the test."""
     monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
-    digest.ok("init")
+    digest.ok("init", *SAMPLE_INIT)
     return tmp_path
 
 

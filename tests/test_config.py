@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from digest.config import Settings, default_config_text, load_settings, settings_reference
+from digest.config import (
+    Localised,
+    Settings,
+    default_config_text,
+    load_settings,
+    localised,
+    settings_reference,
+)
 from digest.errors import ConfigError
 
 
@@ -118,6 +126,8 @@ def test_default_config_text_documents_every_setting_and_parses_to_defaults() ->
         assert f"# {help_text}" in text
         value = document[section][key]
         expected = list(default) if isinstance(default, tuple) else default
+        if isinstance(default, Localised) and default.values:
+            expected = dict(default.values)
         assert value == expected, dotted
     assert document["site"]["languages"] == ["en", "ar"]
     assert defaults.site.languages == ("en", "ar")
@@ -135,3 +145,34 @@ def test_every_setting_and_variable_is_in_the_readme() -> None:
         "DIGEST_SECRET_KEY",
     ):
         assert variable in readme
+
+
+def test_texts_may_be_given_per_language(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "digest.toml",
+        '[site]\nname = {en = "The Paper", ar = "الصحيفة"}\ntagline = "Daily"\n'
+        '[mail]\nfrom_name = {ar = "الصحيفة اليومية"}\n',
+    )
+    settings = load_settings(config, env={})
+    assert settings.site.name == "The Paper"
+    assert localised(settings.site.name, "ar") == "الصحيفة"
+    assert localised(settings.site.name, "fr") == "The Paper"
+    assert localised(settings.site.tagline, "ar") == "Daily"
+    assert localised(settings.mail.from_name, "ar") == "الصحيفة اليومية"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[site]\nname = {en = 3}\n", "[site] name: expected a string or a table"),
+        ('[site]\nlanguages = {en = "x"}\n', "[site] languages: expected a list of strings"),
+        ('[mail]\nsubject = "{headline} {author}"\n', "[mail] subject: unknown field {author}"),
+        ('[site]\npreheader = {ar = "{stories"}\n', "[site] preheader:"),
+    ],
+)
+def test_bad_per_language_texts_and_templates_name_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    config = write(tmp_path / "digest.toml", text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(config, env={})

@@ -84,3 +84,115 @@ def test_postgres_init_and_ingest(digest: Digest, postgres_url: str, tmp_path: P
     pg.ok("ingest", str(fixtures))
     assert "From the future" in pg.ok("articles", "list").stdout
     assert not (tmp_path / "digest.db").exists()
+
+
+def test_init_writes_the_publication_it_is_given(digest: Digest, tmp_path: Path) -> None:
+    digest.ok(
+        "init", "--name", "Daily Bugle", "--url", "https://bugle.example.org/",
+        "--from", "Bugle Desk <news@bugle.example.org>", "--address", "1 Main St, Springfield",
+    )  # fmt: skip
+    import tomllib
+
+    config = tomllib.loads((tmp_path / "digest.toml").read_text(encoding="utf-8"))
+    assert config["site"]["name"] == "Daily Bugle"
+    assert config["site"]["url"] == "https://bugle.example.org"
+    assert config["site"]["postal_address"] == "1 Main St, Springfield"
+    assert config["mail"]["from"] == "Bugle Desk <news@bugle.example.org>"
+    assert config["mail"]["unsubscribe_url"] == "https://bugle.example.org/u/{token}"
+    assert config["mail"]["unsubscribe_mailto"] == "unsubscribe@bugle.example.org"
+    assert "arabpress" not in repr(config)
+
+
+def test_init_without_identity_writes_placeholders_not_the_sample(
+    digest: Digest, tmp_path: Path
+) -> None:
+    import tomllib
+
+    result = digest.ok("init")
+    values = repr(tomllib.loads((tmp_path / "digest.toml").read_text(encoding="utf-8")))
+    assert "arabpress" not in values and "Arab Press" not in values
+    assert "'from': 'newsletter@example.com'" in values
+    assert "placeholders" in result.stderr
+
+
+def test_init_rejects_a_bad_identity_naming_the_setting(digest: Digest, tmp_path: Path) -> None:
+    result = digest("init", "--url", "bugle.example.org")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("digest: error: site.url: expected an absolute https://")
+    assert not (tmp_path / "digest.toml").exists()
+    result = digest("init", "--from", "not an address")
+    assert result.exit_code == 1 and "mail.from:" in result.stderr
+
+
+def test_send_refuses_a_real_relay_with_placeholder_identity(
+    digest: Digest, tmp_path: Path
+) -> None:
+    digest.ok("init", "--address", "1 Main St")
+    config = tmp_path / "digest.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('transport = "maildir:./outbox"', 'transport = "smtp://relay.example:587"'),
+        encoding="utf-8",
+    )
+    result = digest("send", "--date", "2025-06-04")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("digest: error: [mail] from: still 'newsletter@example.com'")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'from = "newsletter@example.com"', 'from = "news@bugle.example.org"'
+        ),
+        encoding="utf-8",
+    )
+    result = digest("send", "--date", "2025-06-04", "--to", "me@bugle.example.org")
+    assert result.exit_code == 1
+    assert "[mail] unsubscribe_url: still 'https://example.com/u/{token}'" in result.stderr
+
+
+def test_the_demo_keeps_its_sample_identity(digest: Digest, tmp_path: Path) -> None:
+    from digest.demo import run_demo
+
+    report = run_demo(tmp_path / "demo")
+    text = report.config_path.read_text(encoding="utf-8")
+    assert 'name = {en = "Arab Press", ar = "عرب برس"}' in text
+    assert "postal_address" in text and "sample publication" in text
+
+
+def test_init_asks_for_the_identity_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, init prompts for what the options did not give."""
+    import os
+    import subprocess
+    import sys
+    import tomllib
+
+    from tests.conftest import REPO
+
+    controller, terminal = os.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {k: v for k, v in env.items() if not k.startswith("DIGEST_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "init", "--name", "Daily Bugle"],
+        cwd=tmp_path, env=env, stdin=terminal, stdout=terminal, stderr=terminal,
+    )  # fmt: skip
+    os.close(terminal)
+    answers = b"https://bugle.example.org\nnews@bugle.example.org\n1 Main St, Springfield\n"
+    os.write(controller, answers)
+    shown = b""
+    try:
+        while process.poll() is None or shown.count(b"\n") < 4:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        process.wait(timeout=60)
+        os.close(controller)
+    assert process.returncode == 0, shown.decode(errors="replace")
+    assert b"Site address" in shown and b"Publication name" not in shown
+    config = tomllib.loads((tmp_path / "digest.toml").read_text(encoding="utf-8"))
+    assert config["site"]["name"] == "Daily Bugle"
+    assert config["site"]["url"] == "https://bugle.example.org"
+    assert config["mail"]["from"] == "news@bugle.example.org"
+    assert config["site"]["postal_address"] == "1 Main St, Springfield"

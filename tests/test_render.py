@@ -70,8 +70,10 @@ def test_layout_is_email_safe(editions, language, direction) -> None:
     assert all(
         prelude.startswith("@media") for css in styles for prelude in lint._top_level_rules(css)
     )
+    lead = doc.find_class("lead-headline")[0]
+    assert "font-size:28px" in lead.get("style").replace(" ", "")
     headline = doc.find_class("headline")[0]
-    assert "font-size:21px" in headline.get("style").replace(" ", "")
+    assert "font-size:20px" in headline.get("style").replace(" ", "")
 
 
 @pytest.mark.parametrize(("language", "direction"), LANGUAGES)
@@ -94,46 +96,91 @@ def test_arabic_edition_isolates_latin_runs(editions) -> None:
     assert len(h1) == 1
     isolated = h1[0].find("bdi")
     assert isolated is not None and isolated.get("dir") == "auto"
-    assert isolated.text_content() == "Arab Press"
+    # The masthead and tagline are the Arabic ones, not the English edition's.
+    assert isolated.text_content() == "عرب برس"
+    assert doc.find_class("tagline")[0].text_content() == "بالشعب و للشعب"
+    en = doc_of(editions["en"][1].html)
+    assert en.find(".//h1").text_content() == "Arab Press"
+    assert en.find_class("tagline")[0].text_content() == "By the people, for the people"
     # The site address in the footer is an LTR island in the RTL footer.
     footer = doc.find_class("footer")[0]
     assert any(b.get("dir") == "ltr" and "https://" in b.text_content() for b in footer.iter("bdi"))
 
 
-def test_structure_of_a_story(editions) -> None:
+def test_front_page_lead_then_sections(editions) -> None:
     settings, rendered, _raw = editions["en"]
     plan = full_plan("en")
     doc = doc_of(rendered.html)
     assert doc.find(".//title").text == rendered.subject
-    stories = doc.find_class("story")
-    assert len(stories) == len(plan.stories) == 8
-    first, story = stories[0], plan.stories[0]
-    assert first.find_class("section")[0].text_content() == "World"
-    link = first.find_class("headline")[0].find("a")
-    assert link.get("href") == story.article.url
-    assert link.text_content() == story.article.title
-    image = first.find(".//img")
+    # The lead: picture, larger headline, standfirst, its related items under it.
+    lead, story = doc.find_class("lead")[0], plan.stories[0]
+    image = lead.find(".//img")
     assert image.get("alt") == story.article.title
     assert image.get("width") == "552" and image.get("height") == "310"
-    assert "Russian officials warn" in first.find_class("summary")[0].text_content()
-    assert re.match(r"6:10\sAM · Read more", first.find_class("meta")[0].text_content())
-    related = first.find_class("related")[0].findall("li")
-    assert [li.find("a").get("href") for li in related] == [
-        item.article.url for item in story.related
-    ]
+    link = lead.find_class("lead-headline")[0].find("a")
+    assert link.get("href") == story.article.url
+    assert link.text_content() == story.article.title
+    assert "Russian officials warn" in lead.find_class("standfirst")[0].text_content()
+    assert re.match(r"6:10\sAM GMT\+3$", lead.find_class("meta")[0].text_content())
+    related = [a.get("href") for a in lead.find_class("related-block")[0].iter("a")]
+    assert related == [item.article.url for item in story.related]
+    # In this edition: the other seven, grouped by section in order of their best story.
+    assert doc.find_class("toc-title")[0].text_content() == "In this edition"
+    stories = doc.find_class("story")
+    assert len(stories) == len(plan.stories) - 1 == 7
+    shown = [s.find_class("headline")[0].find("a").get("href") for s in stories]
+    expected_sections: list[str] = []
+    for item in plan.stories[1:]:
+        if item.article.section not in expected_sections:
+            expected_sections.append(item.article.section)
+    grouped = [i.article.url for name in expected_sections for i in plan.stories[1:]
+               if i.article.section == name]  # fmt: skip
+    assert shown == grouped
+    names = [element.text_content() for element in doc.find_class("section-name")]
+    assert names == expected_sections
+    assert "Read more" not in rendered.html and "Read more" not in rendered.text
     footer = doc.find_class("footer")[0].text_content()
-    assert "because you subscribed to the Arab Press daily digest" in footer
+    assert "subscribed to the Arab Press daily digest" in footer
+    assert "Manage your preferences" in footer and "Unsubscribe" in footer
+    assert settings.site.postal_address in footer
     assert settings.site.url in footer
 
 
-def test_hidden_preheader_leads_with_the_top_story(editions) -> None:
+def test_headlines_are_links_without_underline_in_one_colour(editions) -> None:
+    for language, _direction in LANGUAGES:
+        _settings, rendered, _raw = editions[language]
+        doc = doc_of(rendered.html)
+        headlines = [a for a in doc.iter("a") if "headline-link" in (a.get("class") or "")]
+        assert len(headlines) > 8
+        for link in headlines:
+            style = link.get("style").replace(" ", "")
+            assert "text-decoration:none" in style and "font-weight:bold" in style
+        colours = {
+            re.search(r"(?<![-\w])color:\s*(#[0-9a-f]+)", a.get("style") or "").group(1)
+            for a in doc.iter("a")
+            if a.find(".//img") is None
+        }
+        assert colours == {"#0b57a4"}
+
+
+def test_view_in_browser_links_to_the_archive_page(editions) -> None:
+    settings, rendered, _raw = editions["ar"]
+    url = f"{settings.public_url}/archive/2025-06-04/ar/"
+    links = [a.get("href") for a in doc_of(rendered.html).iter("a")]
+    assert links[0] == url
+    assert url in rendered.text
+
+
+def test_hidden_preheader_names_the_next_stories(editions) -> None:
     _settings, rendered, _raw = editions["en"]
     doc = doc_of(rendered.html)
     preheader = doc.find(".//body")[0]
     assert "display:none" in preheader.get("style").replace(" ", "")
-    lead = full_plan("en").stories[0].article.title
-    assert preheader.text_content().startswith(lead)
-    assert rendered.preheader.startswith(lead)
+    plan = full_plan("en")
+    assert plan.stories[0].article.title not in rendered.preheader
+    assert rendered.preheader.startswith("Also today: " + plan.stories[1].article.title)
+    assert plan.stories[2].article.title in rendered.preheader
+    assert preheader.text_content().startswith(rendered.preheader)
 
 
 def test_configured_preheader(tmp_path: Path) -> None:
@@ -141,6 +188,9 @@ def test_configured_preheader(tmp_path: Path) -> None:
     rendered = render(settings, full_plan("en"))
     assert rendered.preheader == "Your morning briefing"
     assert "Your morning briefing" in doc_of(rendered.html).find(".//body")[0].text_content()
+    templated = make_settings(tmp_path, site__preheader={"en": "{site}: {stories}"})
+    rendered = render(templated, full_plan("en"))
+    assert rendered.preheader.startswith("Arab Press: Majority of French Voters")
 
 
 def test_localised_dates_and_strings(editions) -> None:
@@ -154,15 +204,26 @@ def test_localised_dates_and_strings(editions) -> None:
 
 
 @pytest.mark.parametrize(("language", "direction"), LANGUAGES)
-def test_subject_is_site_date_and_lead_within_78_columns(editions, language, direction) -> None:
+def test_subject_is_the_lead_headline_within_60_columns(editions, language, direction) -> None:
     _settings, rendered, raw = editions[language]
-    assert display_width(rendered.subject) <= 78
-    assert "Arab Press" in rendered.subject
-    assert ("Jun 04, 2025" if language == "en" else "4 يونيو 2025") in rendered.subject
+    assert display_width(rendered.subject) <= 60
+    assert "Arab Press" not in rendered.subject and "عرب برس" not in rendered.subject
     lead = full_plan(language).stories[0].article.title
-    shown = rendered.subject.split(": ", 1)[1].split(" · ")[0].rstrip("…")
-    assert lead.startswith(shown) and len(shown) > 10
+    shown = rendered.subject.rstrip("…")
+    assert lead.startswith(shown) and len(shown) > 30
+    # Cut at a word boundary: what is shown ends where a word of the headline ends.
+    assert lead == shown or lead[len(shown)] == " "
     assert parse(raw)["Subject"] == rendered.subject
+
+
+def test_subject_template_from_settings(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, mail__subject={"en": "{site}: {headline}", "ar": "{headline}"}
+    )
+    rendered = render(settings, full_plan("en"))
+    assert rendered.subject.startswith("Arab Press: Russia Expresses")
+    assert display_width(rendered.subject) <= 60
+    assert render(settings, full_plan("ar")).subject.startswith("روسيا")
 
 
 @pytest.mark.parametrize(("language", "direction"), LANGUAGES)
@@ -199,7 +260,10 @@ def test_every_top_story_url_is_absolute(editions) -> None:
     _settings, rendered, _raw = editions["ar"]
     for link in doc_of(rendered.html).iter("a"):
         href = link.get("href")
-        assert href.startswith("https://") or href == "%%DIGEST_UNSUBSCRIBE_URL%%", href
+        assert href.startswith("https://") or href in (
+            "%%DIGEST_UNSUBSCRIBE_URL%%",
+            "%%DIGEST_PREFERENCES_URL%%",
+        ), href
 
 
 def test_html_part_as_sent_is_under_the_gmail_budget(editions) -> None:
@@ -250,3 +314,30 @@ def test_logo_and_postal_address(tmp_path: Path) -> None:
         )
         == []
     )
+
+
+def test_emoji_newer_than_the_unicode_tables_are_kept(tmp_path: Path) -> None:
+    """U+1FA77 and U+1FAE8 are unassigned to Python 3.11's tables (Unicode 14): still
+    characters, kept in subject, heading and text; non-characters still go."""
+    from tests.test_render_support import article, plan_of
+
+    title = "Pink heart \U0001fa77 and shaking face \U0001fae8 reach every phone\ufffe"
+    settings = make_settings(tmp_path)
+    rendered = render(settings, plan_of([article(1, title=title)], "en", related=0))
+    kept = "Pink heart \U0001fa77 and shaking face \U0001fae8 reach every phone"
+    assert rendered.subject == kept
+    assert doc_of(rendered.html).find_class("lead-headline")[0].text_content() == kept
+    assert kept in rendered.text and "\ufffe" not in rendered.text
+    assert parse(message_bytes(settings, rendered))["Subject"] == kept
+    assert display_width("\U0001fa77") == 2
+
+
+@pytest.mark.parametrize(("language", "direction"), LANGUAGES)
+def test_text_lines_fit_with_a_long_address(tmp_path: Path, language, direction) -> None:
+    settings = make_settings(tmp_path)
+    rendered = render(settings, full_plan(language))
+    reader = sample_reader("layla.haddad.the.long.address@newsroom.example.com", "Layla")
+    _html, text = parts(message_bytes(settings, rendered, reader))
+    assert "layla.haddad.the.long.address@newsroom.example.com" in text
+    for line in text.splitlines():
+        assert display_width(line) <= 78 or is_url_line(line), line

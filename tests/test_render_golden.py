@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from digest.render import render_edition
+from digest.selection.plan import EditionPlan
+from digest.variants import personal_stories
 from tests.test_render_support import (
     article,
     make_settings,
@@ -94,6 +97,23 @@ def test_edition_matches_golden_files(tmp_path: Path, language: str) -> None:
     check(f"edition-{language}.txt", rendered.text.encode("utf-8"))
     reader = sample_reader("layla@example.com", "Layla Haddad")
     check(f"edition-{language}.eml", normalise(message_bytes(settings, rendered, reader)))
+
+
+#: Two reader groups besides the general one: (language, sections, zone).
+GROUPS = [("en", ("business",), "Europe/London"), ("ar", ("world",), "America/New_York")]
+
+
+@pytest.mark.parametrize(("language", "sections", "zone"), GROUPS)
+def test_reader_group_variants_match_golden_files(tmp_path: Path, language, sections, zone) -> None:
+    settings = make_settings(tmp_path, selection__min_personal_stories=2)
+    general = plan_of(golden_articles(language), language, stories=2, related=2)
+    pool = plan_of(golden_articles(language), language, stories=6, related=0).stories
+    stories = personal_stories(general.stories, pool, sections, top_stories=2, min_stories=2)
+    group = EditionPlan(general.date, language, general.window, stories)
+    rendered = render_edition(group, settings, timezone=zone)
+    name = f"edition-{language}-{'-'.join(sections)}-{zone.replace('/', '-').lower()}"
+    check(f"{name}.html", rendered.html.encode("utf-8"))
+    check(f"{name}.txt", rendered.text.encode("utf-8"))
 
 
 def test_normalise_removes_what_changes_per_message() -> None:

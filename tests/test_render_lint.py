@@ -9,7 +9,14 @@ import pytest
 
 from digest.errors import RenderError
 from digest.render import lint
-from tests.test_render_support import full_plan, make_settings, message_bytes, parts, render
+from tests.test_render_support import (
+    POSTAL_ADDRESS,
+    full_plan,
+    make_settings,
+    message_bytes,
+    parts,
+    render,
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +116,16 @@ HTML_FAULTS: list[tuple[str, Callable[[str], str], str]] = [
         "link-style",
     ),
     (
+        "plain headline",
+        lambda h: h.replace("text-decoration:none; font-weight:bold", "text-decoration:none", 1),
+        "link-style",
+    ),
+    (
+        "no postal address",
+        lambda h: re.sub(r'<p class="postal-address".*?</p>', "", h, flags=re.S),
+        "postal-address",
+    ),
+    (
         "hidden unsubscribe",
         lambda h: UNSUBSCRIBE.sub('href="https://arabpress.example/"', h),
         "unsubscribe",
@@ -145,6 +162,7 @@ TEXT_FAULTS = [
     ("missing link", lambda t: t.replace("https://arabpress.example/en/world/", "", 1), "text"),
     ("no unsubscribe", lambda t: re.sub(r"https://arabpress\.example/u/\S+", "", t), "unsubscribe"),
     ("empty", lambda t: "  \n", "text"),
+    ("no postal address", lambda t: t.replace(POSTAL_ADDRESS, ""), "postal-address"),
 ]
 
 
@@ -157,7 +175,7 @@ def test_each_text_fault_is_reported(good, fault, mutate, rule) -> None:
 
 
 @pytest.mark.parametrize(
-    "subject", ["x" * 79, "Fine\r\nBcc: x@example.com", "Fine \u202eevil", "   "]
+    "subject", ["x" * 61, "Fine\r\nBcc: x@example.com", "Fine \u202eevil", "   "]
 )
 def test_subject_faults_are_reported(good, subject: str) -> None:
     html, text, _subject = good
@@ -184,3 +202,11 @@ def test_a_message_without_an_html_part_is_reported() -> None:
     assert [f.rule for f in lint.check_message(raw, language="en", direction="ltr")] == [
         "structure"
     ]
+
+
+def test_an_edition_without_a_postal_address_fails_the_checks(tmp_path) -> None:
+    """Outside the demo the address must be configured: init leaves it empty."""
+    settings = make_settings(tmp_path, site__postal_address="")
+    rendered = render(settings, full_plan("en"))
+    html, text = parts(message_bytes(settings, rendered))
+    assert rules(html, text, rendered.subject) == {"postal-address"}

@@ -30,11 +30,13 @@ DAY = date(2025, 6, 4)
 NOW = datetime(2025, 6, 4, 3, 30, tzinfo=UTC)
 SECRET = "test-secret-key-for-render-tests"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+POSTAL_ADDRESS = "Arab Press, 12 Example Street, Riyadh 12345, Saudi Arabia"
 
 
 def make_settings(base: Path, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Defaults (plus `section.key` overrides) with a fixed token key, no config file."""
     options = {key.replace("__", "."): value for key, value in overrides.items()}
+    options.setdefault("site.postal_address", POSTAL_ADDRESS)
     config = base / "digest.toml"
     if not config.exists():
         config.write_text("", encoding="utf-8")
@@ -121,7 +123,9 @@ def sample_reader(email_address: str = "reader@example.com", name: str = "") -> 
 def message_bytes(
     settings: Settings, rendered: RenderedEdition, reader: Subscriber | None = None
 ) -> bytes:
-    skeleton = pipeline.skeleton_for(settings, rendered.subject, rendered.html, rendered.text)
+    skeleton = pipeline.skeleton_for(
+        settings, rendered.subject, rendered.html, rendered.text, language=rendered.language
+    )
     recipient = pipeline.recipient_factory(settings, rendered.language)(reader or sample_reader())
     return skeleton.build(recipient, message_id="<1.preview@arabpress.example>", date=NOW)
 

@@ -50,7 +50,7 @@ def test_long_edition_is_trimmed_to_fit(giant) -> None:
     assert lint.check_message(raw, language=language, direction=direction) == []
     # Whole documents: every story still has its headline link, the footer is there.
     doc = lxml.html.document_fromstring(html_part.get_content())
-    assert len(doc.find_class("story")) == len(plan.stories)
+    assert len(doc.find_class("lead")) + len(doc.find_class("story")) == len(plan.stories)
     assert doc.find_class("footer") and rendered.html.rstrip().endswith("</html>")
 
 

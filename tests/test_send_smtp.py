@@ -83,7 +83,9 @@ def test_headers_and_mime_structure(site: Path) -> None:
     to = message["To"].addresses
     assert len(to) == 1 and to[0].display_name == 'ليلى "L" حداد'
     assert to[0].addr_spec == "layla@example.com"
-    assert message["Subject"].startswith("Arab Press")
+    # The site's name is the From name; the subject is the news.
+    assert message["From"].addresses[0].display_name == "Arab Press"
+    assert not message["Subject"].startswith("Arab Press")
     assert message["Date"].datetime is not None
     assert message["Message-ID"].endswith("@arabpress.example>")
     assert message["MIME-Version"] == "1.0"
@@ -247,6 +249,8 @@ def test_a_test_copy_goes_only_to_the_given_address(site: Path) -> None:
         ]
     }
     assert handler.count() == {"editor@example.org": 1}
+    [received] = handler.received
+    assert str(received.parsed()["Subject"]).startswith("[TEST] ")
     assert query(site, "select count(*) from deliveries") == [(0,)]
     assert query(site, "select count(*) from editions") == [(0,)]
 

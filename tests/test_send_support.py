@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
 from digest.cli import cli
+from tests.conftest import SAMPLE_INIT
 
 SAMPLE_EN = (
     Path(__file__).resolve().parent.parent / "digest" / "data" / "sample" / "arabpress-en.xml"
@@ -257,7 +258,7 @@ def run_digest(folder: Path, *args: str, env: dict[str, str] | None = None) -> A
 
 def make_template(folder: Path) -> Path:
     """digest init + the sample English feed: the start of most sender tests."""
-    for args in (["init"], ["ingest", str(SAMPLE_EN)]):
+    for args in (["init", *SAMPLE_INIT], ["ingest", str(SAMPLE_EN)]):
         result = run_digest(folder, *args)
         assert result.exit_code == 0, result.output
     return folder

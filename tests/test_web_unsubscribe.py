@@ -223,7 +223,7 @@ def test_configured_unsubscribe_path_is_served_too(initialised: Path) -> None:
         paths = {route.path for route in create_app(settings, db).routes}  # type: ignore[attr-defined]
     finally:
         db.dispose()
-    assert paths == {
+    assert {
         "/u/{token}",
         "/news/out/{token}",
         "/preview",
@@ -233,7 +233,7 @@ def test_configured_unsubscribe_path_is_served_too(initialised: Path) -> None:
         "/p/{token}",
         "/hooks/ses",
         "/hooks/postmark",
-    }
+    } <= paths  # and the archive's
 
 
 def test_serve_reports_a_busy_port_in_one_line(digest: Digest, initialised: Path) -> None:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "editions": "digest.cli.editions:editions",
     "serve": "digest.cli.serve:serve",
     "bounces": "digest.cli.bounces:bounces",
+    "archive": "digest.cli.archive:archive",
     "schedule": "digest.cli.schedule:schedule_command",
     "status": "digest.cli.schedule:status_command",
     "subscribers": "subscribers.cli:subscribers_group",

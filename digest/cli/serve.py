@@ -25,7 +25,8 @@ from digest.cli.app import App, pass_app
 def serve(app: App, host: str, port: int) -> None:
     """Serve one-click unsubscribe (GET /u/TOKEN confirms, POST unsubscribes), sign-up
     with double opt-in (/subscribe, /api/subscribe, /confirm/TOKEN), preferences
-    (/p/TOKEN) and the latest edition's preview (GET /preview/) until Ctrl-C.
+    (/p/TOKEN), the latest edition's preview (GET /preview/) and the archive of sent
+    editions (GET /archive/, /archive/DATE/LANG/, /archive/feed.xml) until Ctrl-C.
 
     Access logs (which would record subscribers' tokens) are written only with -v."""
     from digest import web  # Starlette and uvicorn load for this command only
@@ -35,7 +36,8 @@ def serve(app: App, host: str, port: int) -> None:
     )
     app.info(
         f"serving on {server.url} (sign-up: {server.url}/subscribe, unsubscribe: "
-        f"{server.url}/u/TOKEN, preview: {server.url}/preview/); Ctrl-C stops"
+        f"{server.url}/u/TOKEN, preview: {server.url}/preview/, archive: "
+        f"{server.url}/archive/); Ctrl-C stops"
     )
     server.run()
     app.info("stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -9,18 +10,57 @@ import click
 from digest.cli.app import App, pass_app
 from digest.config import DEFAULT_CONFIG_NAME
 
+IDENTITY_PROMPTS = (
+    ("name", "Publication name"),
+    ("url", "Site address (https://...)"),
+    ("from_address", "From address (newsletter@your-domain)"),
+    ("postal_address", "Postal address (required in the footer by anti-spam law)"),
+)
+
 
 @click.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--name", help="Publication name (masthead, From name).")
+@click.option("--url", help="Public address of the site, https://...")
+@click.option("--from", "from_address", help="From address of the digest.")
+@click.option("--address", "postal_address", help="Postal address for the email footer.")
 @pass_app
-def init(app: App, force: bool) -> None:
-    """Write a commented digest.toml (kept if present) and create or upgrade the database."""
+def init(
+    app: App,
+    force: bool,
+    name: str | None,
+    url: str | None,
+    from_address: str | None,
+    postal_address: str | None,
+) -> None:
+    """Write a commented digest.toml (kept if present) and create or upgrade the database.
+
+    The publication's identity comes from --name, --url, --from and --address; on a
+    terminal, init asks for those not given. Without them it writes example.com
+    placeholders, and `digest send` refuses a real relay until they are replaced."""
     from digest import pipeline
     from digest.db import redact_url
+    from digest.identity import Identity
 
     path = app.config or Path(DEFAULT_CONFIG_NAME)
-    result = pipeline.initialise(path, force=force, overrides={"database.url": app.db_url})
+    given = {"name": name, "url": url, "from_address": from_address,
+             "postal_address": postal_address}  # fmt: skip
+    writing = force or not path.exists()
+    if writing and sys.stdin.isatty():
+        for key, label in IDENTITY_PROMPTS:
+            if given[key] is None:
+                given[key] = click.prompt(label, default="", show_default=False)
+    identity = Identity(**{key: value or "" for key, value in given.items()})
+    result = pipeline.initialise(
+        path, force=force, overrides={"database.url": app.db_url},
+        values=identity.config_values(),
+    )  # fmt: skip
     app.info(f"{'wrote' if result.config_written else 'kept existing'} {path}")
+    if result.config_written and not (identity.from_address and identity.url):
+        app.warn(
+            "mail.from and mail.unsubscribe_url are example.com placeholders; set them "
+            "(or run init --force --from ... --url ...) before sending through a relay"
+        )
     if result.key_created:
         app.info(f"created {result.key_path} (signs unsubscribe tokens; keep it private)")
     app.info(f"database ready: {redact_url(result.database_url)}")

@@ -19,12 +19,12 @@ import nh3
 from markupsafe import Markup, escape
 
 from digest import placeholders
-from digest.config import Settings
+from digest.config import Settings, localised
 from digest.i18n import Catalogue
-from digest.render.plain import clean_line, clip, display_width, plain
+from digest.render.plain import ELLIPSIS, clean_line, clip, display_width, plain
 
-#: Display columns.
-SUBJECT_MAX = 78
+#: Display columns. Phones show about 40 of a subject, desktop clients about 60.
+SUBJECT_MAX = 60
 PREHEADER_MAX = 150
 TITLE_MAX = 200
 #: Story images: the container's content width, 16:9.
@@ -186,13 +186,21 @@ def summary_parts(summary: str) -> tuple[Markup, str]:
 
 
 class ViewBuilder:
-    """Turns a plan's articles into views, within the given limits."""
+    """Turns a plan's articles into views, within the given limits, times in `timezone`."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue, day: date, limits: Limits) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue,
+        day: date,
+        limits: Limits,
+        timezone: str | None = None,
+    ) -> None:
         self.settings = settings
         self.catalogue = catalogue
         self.day = day
         self.limits = limits
+        self.timezone = timezone or settings.schedule.timezone
 
     def article(self, article: ArticleLike, *, with_image: bool) -> ArticleView:
         title = clip(clean_line(article.title), TITLE_MAX) or clean_line(article.url) or "—"
@@ -210,9 +218,7 @@ class ViewBuilder:
             section=self.catalogue.section(clean_line(article.section)),
             summary=summary,
             summary_text=summary_text,
-            published=self.catalogue.story_time(
-                published, self.day, self.settings.schedule.timezone
-            ),
+            published=self.catalogue.story_time(published, self.day, self.timezone),
             published_iso=published.strftime("%Y-%m-%dT%H:%M:%SZ"),
             image=Image(image_url, title, IMAGE_WIDTH, IMAGE_HEIGHT) if image_url else None,
         )
@@ -220,12 +226,29 @@ class ViewBuilder:
     def stories(self, stories: Sequence[StoryLike]) -> list[ArticleView]:
         limits = self.limits
         views = []
-        for story in stories[: limits.stories]:
-            view = self.article(story.article, with_image=True)
+        for index, story in enumerate(stories[: limits.stories]):
+            # Only the lead story shows its picture: one image keeps the email light.
+            view = self.article(story.article, with_image=index == 0)
             related = story.related if limits.related is None else story.related[: limits.related]
             related_views = tuple(self.article(item.article, with_image=False) for item in related)
             views.append(replace(view, related=related_views))
         return views
+
+
+@dataclass(frozen=True)
+class SectionGroup:
+    """The stories of one section in "In this edition", in the edition's order."""
+
+    name: str
+    stories: tuple[ArticleView, ...]
+
+
+def by_section(stories: Sequence[ArticleView]) -> list[SectionGroup]:
+    """Group stories by section; sections appear in the order of their best story."""
+    groups: dict[str, list[ArticleView]] = {}
+    for story in stories:
+        groups.setdefault(story.section, []).append(story)
+    return [SectionGroup(name, tuple(items)) for name, items in groups.items()]
 
 
 def visible_defuse(text: str) -> str:
@@ -233,56 +256,110 @@ def visible_defuse(text: str) -> str:
     return text.replace(placeholders.MARKER, "%% " + placeholders.MARKER[2:])
 
 
-def subject_line(catalogue: Catalogue, site: str, day: date, headline: str | None) -> str:
-    """Site, date and lead headline within 78 columns; only the headline is shortened."""
+def _fill(template: str, **values: str) -> str:
+    return template.format(**values)
+
+
+def subject_line(
+    catalogue: Catalogue, site: str, day: date, headline: str | None, template: str = ""
+) -> str:
+    """The subject: the template (settings, else the catalogue's "{headline}") within
+    `SUBJECT_MAX` columns; only the headline is shortened, at a word boundary."""
     site, when = clean_line(site), catalogue.edition_date(day)
-    if not headline:
+    headline = clean_line(headline)
+    if not headline:  # no story, or a headline with nothing visible in it
         empty = catalogue.text("subject_empty", site=site, date=when)
         return clip(visible_defuse(clean_line(empty)), SUBJECT_MAX)
-    headline = clean_line(headline)
-    fixed = catalogue.text("subject", site=site, date=when, headline="")
+    pattern = template or catalogue["subject"]
+    fixed = _fill(pattern, site=site, date=when, headline="")
     room = max(SUBJECT_MAX - display_width(clean_line(fixed)), 12)
-    subject = catalogue.text("subject", site=site, date=when, headline=clip(headline, room))
+    subject = _fill(pattern, site=site, date=when, headline=clip_words(headline, room))
     return clip(visible_defuse(clean_line(subject)), SUBJECT_MAX)
 
 
-def preheader_line(settings: Settings, stories: Sequence[ArticleView], empty: str) -> str:
-    """The configured line, else the lead story: headline and the start of its summary."""
-    if settings.site.preheader:
-        return clip(clean_line(settings.site.preheader), PREHEADER_MAX)
+def clip_words(text: str, width: int) -> str:
+    """At most `width` columns, cut after a whole word (a single overlong word is cut)."""
+    if display_width(text) <= width:
+        return text
+    words, kept = text.split(" "), ""
+    for word in words:
+        candidate = f"{kept} {word}" if kept else word
+        if display_width(candidate) + 1 > width:
+            break
+        kept = candidate
+    kept = kept.rstrip(" ,;:·-—–،؛")
+    return kept + ELLIPSIS if kept else clip(text, width)
+
+
+def preheader_line(
+    settings: Settings,
+    catalogue: Catalogue,
+    stories: Sequence[ArticleView],
+    *,
+    site: str,
+    day: date,
+) -> str:
+    """The inbox preview line: it names the next two or three stories after the lead
+    (the subject already gives the lead), or the configured template."""
     if not stories:
-        return clip(clean_line(empty), PREHEADER_MAX)
-    lead = stories[0]
-    text = f"{lead.title} — {lead.summary_text}" if lead.summary_text else lead.title
-    return clip(visible_defuse(text), PREHEADER_MAX)
+        return clip(clean_line(catalogue["empty"]), PREHEADER_MAX)
+    template = localised(settings.site.preheader, catalogue.language) or catalogue["preheader"]
+    following = [story.title for story in stories[1:4]]
+    if not following:
+        following = [stories[0].summary_text or stories[0].title]
+    lead = stories[0].title
+    when = catalogue.edition_date(day)
+    for count in range(len(following), 0, -1):
+        line = _fill(template, stories=" · ".join(following[:count]), headline=lead, site=site,
+                     date=when)  # fmt: skip
+        if display_width(clean_line(line)) <= PREHEADER_MAX or count == 1:
+            return clip(visible_defuse(clean_line(line)), PREHEADER_MAX)
+    return ""  # unreachable: the loop returns at count == 1
+
+
+def archive_url(settings: Settings, day: date, language: str) -> str:
+    """The edition's page in the web archive ("View in browser")."""
+    return f"{settings.public_url}/archive/{day.isoformat()}/{language}/"
 
 
 def build_context(
-    plan: PlanLike, settings: Settings, catalogue: Catalogue, limits: Limits
+    plan: PlanLike,
+    settings: Settings,
+    catalogue: Catalogue,
+    limits: Limits,
+    *,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
-    builder = ViewBuilder(settings, catalogue, plan.date, limits)
+    """Everything the email templates read; times shown in `timezone` (default: the site's)."""
+    builder = ViewBuilder(settings, catalogue, plan.date, limits, timezone)
     stories = builder.stories(plan.stories)
     direction = catalogue.direction
     site = settings.site
+    language = plan.language
+    name = clean_line(localised(site.name, language))
     lead = plan.stories[0].article.title if plan.stories else None
+    subject_template = localised(settings.mail.subject, language)
     return {
-        "language": plan.language,
+        "language": language,
         "dir": direction,
         "start": "right" if direction == "rtl" else "left",
         "end": "left" if direction == "rtl" else "right",
         "site": {
-            "name": clean_line(site.name),
+            "name": name,
             "url": web_url(site.url),
-            "tagline": clean_line(site.tagline),
+            "tagline": clean_line(localised(site.tagline, language)),
             "logo_url": web_url(site.logo_url),
             "logo_width": site.logo_width,
             "logo_height": site.logo_height,
-            "postal_address": clean_line(site.postal_address),
+            "postal_address": clean_line(localised(site.postal_address, language)),
         },
         "edition_date": catalogue.edition_date(plan.date),
         "edition_date_iso": plan.date.isoformat(),
-        "subject": subject_line(catalogue, site.name, plan.date, lead),
-        "preheader": preheader_line(settings, stories, catalogue["empty"]),
+        "archive_url": web_url(archive_url(settings, plan.date, language)),
+        "subject": subject_line(catalogue, name, plan.date, lead, subject_template),
+        "preheader": preheader_line(settings, catalogue, stories, site=name, day=plan.date),
         "stories": stories,
+        "lead": stories[0] if stories else None,
+        "sections": by_section(stories[1:]),
         "related_count": sum(len(story.related) for story in stories),
     }

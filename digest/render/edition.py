@@ -20,7 +20,7 @@ from digest.render.context import Limits, PlanLike, build_context
 from digest.render.environment import (
     get_template,
     locale_dirs,
-    make_environment,
+    shared_environment,
     template_dirs,
     translator,
 )
@@ -85,16 +85,21 @@ def _where(error: BaseException, template: jinja2.Template, settings: Settings) 
     return str(template.filename or template.name)
 
 
-def render_edition(plan: PlanLike, settings: Settings) -> RenderedEdition:
-    """Render and inline once; trim predictably if the HTML would not fit the budget."""
+def render_edition(
+    plan: PlanLike, settings: Settings, *, timezone: str | None = None
+) -> RenderedEdition:
+    """Render and inline once; trim predictably if the HTML would not fit the budget.
+
+    Story times are shown in `timezone` (an IANA name; default `schedule.timezone`)."""
     catalogue = i18n.catalogue(plan.language, locale_dirs(settings))
-    env = make_environment(settings)
-    env.globals["t"] = translator(catalogue)
+    env = shared_environment(settings)
+    t = translator(catalogue)
     html_template = get_template(env, HTML_TEMPLATE)
     text_template = get_template(env, TEXT_TEMPLATE)
 
     def attempt(limits: Limits) -> RenderedEdition:
-        context = build_context(plan, settings, catalogue, limits)
+        context = build_context(plan, settings, catalogue, limits, timezone=timezone)
+        context["t"] = t
         html = inline_css(_render(html_template, context, settings))
         return RenderedEdition(
             subject=context["subject"],

@@ -89,9 +89,19 @@ def _field(value: Any, html: bool) -> str:
 def _wrap_filter(
     value: Any, width: int = 78, indent: str = "", first_indent: str | None = None
 ) -> Any:
-    """`wrap` for text templates; keeps a composed string (and its placeholders) intact."""
-    wrapped = wrap(str(value), width, indent, first_indent)
+    """`wrap` for text templates; keeps a composed string (and its placeholders) intact.
+
+    The address placeholder is wrapped as if it were `ADDRESS_COLUMNS` wide, so the line
+    it lands on still fits once a real address replaces it."""
+    text = str(value)
+    stand_in = placeholders.EMAIL.ljust(ADDRESS_COLUMNS, "\x01")
+    wrapped = wrap(text.replace(placeholders.EMAIL, stand_in), width, indent, first_indent)
+    wrapped = wrapped.replace(stand_in, placeholders.EMAIL)
     return Composed(wrapped) if isinstance(value, Composed) else wrapped
+
+
+#: Columns reserved for a subscriber's address where text is wrapped around it.
+ADDRESS_COLUMNS = 64
 
 
 def translator(catalogue: Catalogue) -> Any:
@@ -133,7 +143,22 @@ def make_environment(settings: Settings) -> jinja2.Environment:
         GREETING=Placeholder(placeholders.GREETING),
         UNSUBSCRIBE_URL=Placeholder(placeholders.UNSUBSCRIBE_URL),
         EMAIL=Placeholder(placeholders.EMAIL),
+        PREFERENCES_URL=Placeholder(placeholders.PREFERENCES_URL),
     )
+    return env
+
+
+_SHARED: dict[tuple[str, ...], jinja2.Environment] = {}
+
+
+def shared_environment(settings: Settings) -> jinja2.Environment:
+    """One environment per template search path, so each template compiles once per
+    process (Jinja re-reads a template whose file changed). Render-specific values such
+    as `t` go in the render context, never in its globals."""
+    key = tuple(str(folder) for folder in template_dirs(settings))
+    env = _SHARED.get(key)
+    if env is None:
+        env = _SHARED[key] = make_environment(settings)
     return env
 
 

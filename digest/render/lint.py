@@ -4,7 +4,8 @@ The rules are the ones the email must follow to look right in Gmail, Outlook, Ap
 and phones: size under Gmail's clipping point, a small <style> with only @media rules,
 no script/form/iframe/external CSS, layout tables marked presentational, images with
 alt/width/height, lang and dir where clients read them, absolute links, one <h1>, a
-title, a hidden preheader, a visible unsubscribe link, and a complete text part.
+title, a hidden preheader, a visible unsubscribe link, a postal address, a subject within
+60 columns, and a complete text part.
 """
 
 from __future__ import annotations
@@ -23,18 +24,21 @@ from lxml import etree
 
 from digest import placeholders
 from digest.errors import RenderError
-from digest.render.plain import display_width, is_url_line
+from digest.render.plain import TAG_SEQUENCE, display_width, is_url_line
 from digest.render.trim import HTML_LIMIT, encoded_size
 
 STYLE_LIMIT = 16 * 1024
 TEXT_WIDTH = 78
-SUBJECT_WIDTH = 78
+#: Subject columns: phones show about 40, desktop clients cut past about 60.
+SUBJECT_WIDTH = 60
 FORBIDDEN_TAGS = (
     "script", "form", "iframe", "frame", "frameset", "object", "embed", "applet", "input",
     "button", "select", "textarea", "base", "link",
 )  # fmt: skip
 _FLEX_GRID = re.compile(r"display\s*:\s*(inline-)?(flex|grid)\b", re.IGNORECASE)
 _NO_UNDERLINE = re.compile(r"text-decoration(-line)?\s*:\s*none", re.IGNORECASE)
+_PERSONAL_LINKS = (placeholders.UNSUBSCRIBE_URL, placeholders.PREFERENCES_URL)
+_BOLD = re.compile(r"font-weight\s*:\s*(bold|bolder|[6-9]00)", re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _GHOST_TABLE = re.compile(r"<table\b[^>]*\bwidth\s*=\s*[\"']?600\b", re.IGNORECASE)
 _HIDDEN = re.compile(r"display\s*:\s*none", re.IGNORECASE)
@@ -186,11 +190,14 @@ def check_links(doc: etree._Element, *, personalised: bool) -> Iterator[Finding]
         if href is None:
             no_href += 1
             continue
-        if not personalised and href == placeholders.UNSUBSCRIBE_URL:
+        if not personalised and href in _PERSONAL_LINKS:
             continue
         if not _is_absolute(href):
             bad.append(href)
-        if link.text_content().strip() and _NO_UNDERLINE.search(link.get("style") or ""):
+        style = link.get("style") or ""
+        # WCAG 1.4.1: a link must differ from its text by more than colour; a headline
+        # link does by its weight, so only it may drop the underline.
+        if link.text_content().strip() and _NO_UNDERLINE.search(style) and not _BOLD.search(style):
             plain_links.append(link.text_content().strip())
     if bad:
         yield Finding("link", f"{len(bad)} links are not absolute http(s)/mailto: {_some(bad)}")
@@ -198,7 +205,8 @@ def check_links(doc: etree._Element, *, personalised: bool) -> Iterator[Finding]
         yield Finding("link", f"{no_href} <a> elements without href")
     if plain_links:
         yield Finding(
-            "link-style", f"{len(plain_links)} links are not underlined: {_some(plain_links)}"
+            "link-style",
+            f"{len(plain_links)} links are neither underlined nor bold: {_some(plain_links)}",
         )
 
 
@@ -235,6 +243,24 @@ def check_structure(doc: etree._Element, raw_html: str, unsubscribe_url: str) ->
     ]
     if not visible:
         yield Finding("unsubscribe", "no visible unsubscribe link in the HTML")
+
+
+def check_postal_address(doc: etree._Element, text: str) -> Iterator[Finding]:
+    """CAN-SPAM (15 U.S.C. 7704(a)(5)) wants a valid physical postal address in every
+    commercial email: an element of class "postal-address" in the HTML, repeated in text."""
+    found = [
+        " ".join(element.text_content().split())
+        for element in doc.iter()
+        if isinstance(element.tag, str) and "postal-address" in (element.get("class") or "").split()
+    ]
+    address = next((value for value in found if value), "")
+    if not address:
+        yield Finding(
+            "postal-address",
+            "no postal address in the footer (CAN-SPAM requires one): set site.postal_address",
+        )
+    elif address not in " ".join(text.split()):
+        yield Finding("postal-address", "the text part lacks the postal address")
 
 
 def _html_links(doc: etree._Element) -> list[str]:
@@ -276,7 +302,8 @@ def check_subject(subject: str) -> Iterator[Finding]:
         yield Finding(
             "subject", f"the subject is {display_width(subject)} columns (at most {SUBJECT_WIDTH})"
         )
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in subject):
+    shown = TAG_SEQUENCE.sub("", subject)  # a flag's tag characters are part of it
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in shown):
         yield Finding("subject", "the subject contains control or bidi characters")
 
 
@@ -316,6 +343,7 @@ def check_parts(
         check_links(doc, personalised=personalised),
         check_structure(doc, html, unsubscribe),
         check_text(text, doc, unsubscribe),
+        check_postal_address(doc, text),
         check_subject(subject),
     )
     for check in checks:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 import nh3
+import regex
 
 from digest.characters import BREAKS, remove_not_text
 
@@ -22,6 +23,9 @@ _BIDI_CONTROLS = dict.fromkeys(
 _WHITESPACE = re.compile(r"\s+")
 _URL = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 ELLIPSIS = "…"
+#: A subdivision flag's tag sequence (U+1F3F4, tags, CANCEL TAG): checks must not count
+#: its tag characters as hidden ones (see `digest.characters`).
+TAG_SEQUENCE = regex.compile(r"\U0001F3F4[\U000E0020-\U000E007E]+\U000E007F")
 
 
 def plain(value: str | None) -> str:
@@ -40,10 +44,19 @@ def clean_line(value: str | None) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+#: Pictograph blocks: code points there that the Unicode tables do not know yet are
+#: emoji added since, shown two columns wide.
+_EMOJI_BLOCKS = ((0x1F000, 0x1FAFF), (0x1FC00, 0x1FFFD))
+
+
 def char_width(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    if unicodedata.category(ch) == "Cn" and any(a <= ord(ch) <= b for a, b in _EMOJI_BLOCKS):
+        return 2
+    return 1
 
 
 def display_width(text: str) -> int:

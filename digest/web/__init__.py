@@ -1,8 +1,8 @@
 """`digest serve`: the web endpoints on Starlette + uvicorn.
 
 `create_app` composes the routes: one-click unsubscribe, sign-up with double opt-in
-(/subscribe, /api/subscribe, /confirm/{token}), preferences (/p/{token}), the preview
-under /preview, and any `extra_routes` a caller adds.
+(/subscribe, /api/subscribe, /confirm/{token}), preferences (/p/{token}), the archive
+(/archive/), the preview under /preview, and any `extra_routes` a caller adds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def create_app(
 ) -> Starlette:
     """The web application (see the module docstring). Raises ConfigError or RenderError
     for a bad setting or catalogue, before anything is served."""
-    from digest.web import hooks, preview, selfservice
+    from digest.web import archive, hooks, preview, selfservice
     from digest.web.pages import PageRenderer
 
     renderer = PageRenderer(settings)
@@ -39,6 +39,7 @@ def create_app(
         routes=[
             *unsubscribe.routes(settings, db, clock=clock, renderer=renderer),
             *selfservice.routes(settings, db, clock=clock, renderer=renderer),
+            *archive.routes(settings, db, clock=clock),
             Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
             *hooks.routes(settings, db, clock=clock),
             *extra_routes,
