@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest.editions import EditionWindow
 from digest.models import Article
 from digest.selection.plan import EditionPlan, Explanation, Report
-from digest.selection.selector import RelatedReport
+
+if TYPE_CHECKING:
+    from digest.selection.selector import RelatedReport
 
 
 def iso(moment: datetime | None) -> str | None:

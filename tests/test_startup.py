@@ -69,3 +69,20 @@ def test_a_command_that_needs_the_database_still_works(digest, tmp_path) -> None
     digest.ok("init")
     digest.ok("subscribers", "add", "reader@example.com")
     assert digest.ok("subscribers", "count").stdout.strip() == "1"
+
+
+def test_the_operators_status_does_not_load_the_selector() -> None:
+    """`digest status` runs every minute under monitoring: it reads editions and windows,
+    which must not pull in the selector's numpy/scipy text pipeline."""
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        import digest.schedule.status
+        heavy = ("scipy", "numpy", "digest.selection.selector")
+        print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
