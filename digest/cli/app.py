@@ -180,9 +180,9 @@ class DigestGroup(LazyGroup):
 
 
 @contextmanager
-def stop_on_signals(app: App) -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM ask the command to stop cleanly (finish what is in flight, give the
-    rest back); a second signal stops at once."""
+def stop_on_signals(app: App, in_flight: str = "the work in flight") -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the command to stop cleanly (finish `in_flight`, give the rest
+    back, e.g. leases); a second signal stops at once."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -192,7 +192,7 @@ def stop_on_signals(app: App) -> Iterator[threading.Event]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        app.warn(f"{signal.Signals(signum).name}: stopping after the work in flight")
+        app.warn(f"{signal.Signals(signum).name}: stopping after {in_flight}")
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from digest.cli.app import App, pass_app, print_json
+from digest.cli.app import App, pass_app, print_json, stop_on_signals
 from digest.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -123,7 +121,7 @@ def send(
         _send_test_copies(app, edition_day, languages, test_to, as_json)
         return
     reports = []
-    with _stop_on_signals() as stop:
+    with stop_on_signals(app, "the messages in flight") as stop:
         for lang in languages:
             with _progress(app, f"{edition_day.isoformat()}/{lang}") as on_progress:
                 report = pipeline.send(
@@ -175,7 +173,7 @@ def _send_with_workers(
     if app.db_url:
         environment["DIGEST_DATABASE_URL"] = app.db_url
     outcomes = []
-    with _stop_on_signals() as stop:
+    with stop_on_signals(app, "the messages in flight") as stop:
         for language in languages:
             if not as_json:
                 app.info(f"{day}/{language}: {workers} sender processes...")
@@ -339,29 +337,6 @@ def _report_dict(report: pipeline.SendReport) -> dict[str, Any]:
             {"reason": reason, "count": count} for reason, count in report.deferred_reasons
         ],
     }
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM ask the run to stop cleanly (finish in-flight messages, give back
-    leases); a second signal stops at once."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handle(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        click.echo("\ndigest: stopping after the messages in flight...", err=True)
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @contextmanager
