@@ -10,7 +10,6 @@ that is not theirs.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from digest.config import Settings
 from digest.errors import ConfigError
+from digest.network import is_loopback
 
 #: What `init` writes when it is not given the publication's identity.
 INIT_NAME = "My Newsletter"
@@ -86,13 +86,7 @@ def is_loopback_relay(transport: str) -> bool:
     parts = urlsplit(transport)
     if parts.scheme not in ("smtp", "smtps"):
         return True
-    host = (parts.hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(parts.hostname)
 
 
 def check_ready_to_send(settings: Settings) -> None:

@@ -10,7 +10,6 @@ retry can fix (bad credentials, an unverifiable certificate, a refused sender).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import mailbox
 import socket
 import ssl
@@ -25,6 +24,7 @@ import aiosmtplib
 from digest.delivery.classify import Reply
 from digest.errors import ConfigError, ExitCode, SendError
 from digest.models import FailureKind
+from digest.network import is_loopback
 
 SMTP_PORT = 587
 SMTPS_PORT = 465
@@ -183,15 +183,6 @@ class SmtpTarget:
         host = f"[{self.host}]" if ":" in self.host else self.host
         query = "" if self.starttls or self.implicit_tls else "?tls=off"
         return f"{scheme}://{user}{host}:{self.port}{query}"
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_smtp_url(url: str) -> SmtpTarget:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import ipaddress
 import mailbox
 import os
 import re
@@ -31,6 +30,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from digest.bounces.errors import BounceError, MailboxUnavailable
+from digest.network import is_loopback
 
 PROCESSED_FOLDER = "Processed"
 IMAP_KEYWORD = "$DigestProcessed"
@@ -181,22 +181,13 @@ def parse_imap_url(url: str) -> ImapLocation:
         port = parts.port or (993 if secure else 143)
     except ValueError:
         raise BounceError(f"{where}: the port is not a number") from None
-    if not secure and not _loopback(parts.hostname):
+    if not secure and not is_loopback(parts.hostname):
         raise BounceError(
             f"{where}: imap:// sends the password in clear; use imaps:// "
             "(imap:// is allowed for a loopback host only)"
         )
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return ImapLocation(secure, unquote(parts.username), parts.hostname, port, folder)
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _quote(folder: str) -> str:
