@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from digest.cli import cli
+from tests import backends
+from tests.backends import BackendGuard, Databases, PostgresServer, in_ci
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -57,37 +58,67 @@ SAMPLE_INIT = (
 
 @pytest.fixture
 def initialised(
-    digest: Digest, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    digest: Digest, tmp_path: Path, migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """A folder with `digest init` done, once on SQLite and once on PostgreSQL, with the
     sample identity and a postal address for the footer: the database is named by
     DIGEST_DATABASE_URL for the rest of the test."""
-    monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
+    monkeypatch.setenv("DIGEST_DATABASE_URL", migrated_url)
     digest.ok("init", *SAMPLE_INIT)
     return tmp_path
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+@pytest.fixture
+def database_env(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DIGEST_DATABASE_URL names this test's database (schema at head), once on SQLite and
+    once on PostgreSQL, for tests that run `digest init` and the other commands themselves,
+    in this process or as child processes. Returns the URL."""
+    monkeypatch.setenv("DIGEST_DATABASE_URL", migrated_url)
+    return migrated_url
 
 
 #: Skip reasons that mean "a service or tool this test needs is missing".
 _MISSING_SERVICE = ("not set", "not installed", "needs the", "not running", "not available")
 
 
+_GUARD = BackendGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _GUARD.install()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses PostgreSQL is marked `postgres`, even if its author forgot."""
+    """A test that uses PostgreSQL is marked `postgres`, even if its author forgot; the
+    backend markers are checked (tests/backends.py)."""
+    problems = BackendGuard.check_markers(items)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
     for item in items:
         uses = getattr(item, "fixturenames", ())
-        if "postgres_url" in uses and item.get_closest_marker("postgres") is None:
+        postgres = "postgres_url" in uses or item.get_closest_marker("postgres_only")
+        if postgres and item.get_closest_marker("postgres") is None:
             item.add_marker(pytest.mark.postgres)
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    _GUARD.opened.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Under CI=true a test skipped for a missing service fails: CI cannot pass by skipping."""
+    """A test that opened a database on one backend only without saying why fails
+    (tests/backends.py). Under CI=true a test skipped for a missing service fails: CI
+    cannot pass by skipping."""
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.passed:
+        broken = _GUARD.violation(item)
+        if broken is not None:
+            report.outcome = "failed"
+            report.longrepr = broken
     if not (report.skipped and in_ci()) or hasattr(report, "wasxfail"):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -97,38 +128,68 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"CI=true: skipped for a missing service is a failure: {reason}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server named by DIGEST_TEST_POSTGRES_URL."""
-    yield from _fresh_postgres_database()
+# --- databases: every test that asks for one runs on SQLite and on PostgreSQL ---------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file in tmp_path, then a fresh PostgreSQL
-    database (the `postgres` run needs DIGEST_TEST_POSTGRES_URL)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'digest.db'}"
-    else:
-        yield from _fresh_postgres_database()
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """Makes databases on either backend (tests/backends.py)."""
+    from digest.db import Database
 
-
-def _fresh_postgres_database() -> Iterator[str]:
+    template = tmp_path_factory.mktemp("migrated") / "digest.db"
+    db = Database(f"sqlite:///{template}")
+    db.upgrade()
+    db.dispose()
     base = os.environ.get("DIGEST_TEST_POSTGRES_URL")
-    if not base:
-        if in_ci():
-            pytest.fail("DIGEST_TEST_POSTGRES_URL not set, and CI=true: PostgreSQL must run")
-        pytest.skip("DIGEST_TEST_POSTGRES_URL not set (CI sets it)")
-    import sqlalchemy as sa
-
-    name = f"digest_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    server = PostgresServer(base) if base else None
+    made = Databases(server, template)
+    backends._CURRENT.append(made)
     try:
-        yield url
+        yield made
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        backends._CURRENT.remove(made)
+        if server is not None:
+            server.close()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def backend(request: pytest.FixtureRequest, databases: Databases) -> str:
+    """`sqlite`, then `postgres` (needs DIGEST_TEST_POSTGRES_URL): a test that asks for
+    a database, directly or through a fixture, runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _drop_the_tests_databases() -> Iterator[None]:
+    """PostgreSQL databases a test made (copies of prepared sites) go when it ends."""
+    server = backends._CURRENT[0].server if backends._CURRENT else None
+    mark = len(server.made) if server is not None else 0
+    yield
+    if server is not None:
+        server.drop_since(mark)
+
+
+@pytest.fixture
+def database_url(backend: str, databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file in tmp_path, or a new PostgreSQL database."""
+    url = databases.create(backend, tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def migrated_url(backend: str, databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """Like `database_url`, with the schema at head (a copy of a database migrated once)."""
+    url = databases.create(backend, tmp_path, migrated=True)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def postgres_url(databases: Databases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, for a test marked `postgres_only`."""
+    url = databases.create("postgres", Path())
+    yield url
+    databases.drop(url)

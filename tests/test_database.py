@@ -71,7 +71,7 @@ def test_the_quick_schema_head_is_alembics_head() -> None:
     assert schema_head() == ScriptDirectory.from_config(db._alembic_config()).get_current_head()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("SQLite has no connection pool sizes and no statement_timeout")
 def test_pool_and_statement_timeout_reach_postgresql_connections(postgres_url: str) -> None:
     engine = make_engine(postgres_url, pool_size=3, max_overflow=1, statement_timeout=200)
     try:
@@ -91,7 +91,7 @@ def _plan(connection: sa.Connection, statement: sa.Executable, **params: object)
     return "\n".join(row[0] for row in rows)
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("reads PostgreSQL's EXPLAIN; SQLite's plans are other tests'")
 def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
     """EXPLAIN with sequential scans priced out: each query has an index it can use (on a
     million rows PostgreSQL picks them by itself; bench/scale_bench.py prints those plans)."""
@@ -130,7 +130,7 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
         db.dispose()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("statement_timeout exists on PostgreSQL only")
 def test_a_statement_over_the_timeout_is_one_clear_error(postgres_url: str) -> None:
     from tests.conftest import Digest
 

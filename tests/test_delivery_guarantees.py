@@ -153,7 +153,7 @@ def _waiting_on_a_lock(engine: sa.Engine) -> bool:
         )
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("FOR UPDATE SKIP LOCKED: SQLite has one writer and no row locks")
 def test_concurrent_claims_on_postgresql_never_overlap(postgres_url: str) -> None:
     """Claimer A holds its claim open; B claims meanwhile. With SKIP LOCKED, B takes other
     rows at once; without it B's claim waits for A and then takes A's rows again."""

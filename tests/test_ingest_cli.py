@@ -140,9 +140,10 @@ def test_articles_list_since_and_lang(digest: Digest, initialised: Path) -> None
     assert bad.exit_code == 1 and "'fr' is not one of the site's languages" in bad.stderr
 
 
-@pytest.mark.postgres
-def test_postgres_ingest_of_every_format(digest: Digest, postgres_url: str, tmp_path: Path) -> None:
-    pg = Digest(env={"DIGEST_DATABASE_URL": postgres_url})
+def test_ingest_of_every_format_and_nul_bytes(
+    digest: Digest, database_env: str, tmp_path: Path
+) -> None:
+    pg = Digest(env={"DIGEST_DATABASE_URL": database_env})
     pg.ok("init")
     hostile = {"guid": "nul", "title": "Null\u0000byte", "body": "a\u0000b", "summary": "x\u0000"}
     (tmp_path / "nul.jsonl").write_text(json.dumps(hostile) + "\n", encoding="utf-8")

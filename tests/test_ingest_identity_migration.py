@@ -4,7 +4,6 @@ on SQLite and PostgreSQL; and coverage that counts sources and pages, never rows
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -67,10 +66,5 @@ def _upgrade_from_0001(url: str) -> None:
         database.dispose()
 
 
-def test_upgrade_keeps_articles_and_fills_canonical_urls_sqlite(tmp_path: Path) -> None:
-    _upgrade_from_0001(f"sqlite:///{tmp_path / 'old.db'}")
-
-
-@pytest.mark.postgres
-def test_upgrade_keeps_articles_and_fills_canonical_urls_postgres(postgres_url: str) -> None:
-    _upgrade_from_0001(postgres_url)
+def test_upgrade_keeps_articles_and_fills_canonical_urls(database_url: str) -> None:
+    _upgrade_from_0001(database_url)

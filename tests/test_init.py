@@ -76,7 +76,7 @@ def test_malformed_config_is_one_line_exit_1(digest: Digest, tmp_path: Path) -> 
     assert "digest.toml: [mail] concurrency" in lines[0]
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("checks that a server database leaves no SQLite file behind")
 def test_postgres_init_and_ingest(digest: Digest, postgres_url: str, tmp_path: Path) -> None:
     pg = Digest({"DIGEST_DATABASE_URL": postgres_url})
     pg.ok("init")

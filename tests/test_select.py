@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.backends import Databases
 from tests.conftest import REPO, Digest
 
 DAY = "2025-06-04"  # window 2025-06-03T04:00Z .. 2025-06-04T04:00Z (07:00 Asia/Riyadh)
@@ -368,12 +369,14 @@ def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initial
     digest.ok("articles", "related", "odd-4")
 
 
-@pytest.mark.postgres
 def test_postgresql_gives_the_same_plan_as_sqlite(
-    digest: Digest, newsroom: Path, postgres_url: str
+    digest: Digest, newsroom: Path, backend: str, databases: Databases
 ) -> None:
+    """The same articles on the other backend give the same plan and related items."""
+    other = "postgres" if backend == "sqlite" else "sqlite"
+    (newsroom / other).mkdir()
     sqlite_plan = digest.ok("select", "--date", DAY, "--json").stdout
-    on_postgres = Digest({"DIGEST_DATABASE_URL": postgres_url})
+    on_postgres = Digest({"DIGEST_DATABASE_URL": databases.create(other, newsroom / other)})
     on_postgres.ok("init")
     on_postgres.ok(
         "ingest", *(str(newsroom / n) for n in ("wire.jsonl", "site.jsonl", "arabic.jsonl"))

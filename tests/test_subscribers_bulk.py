@@ -46,7 +46,7 @@ def _snapshot(session: sa.orm.Session) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.execute(sa.select(*columns).order_by(table.c.email))]
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only("COPY into a staging table is PostgreSQL's; SQLite merges by rows")
 def test_copy_merge_equals_the_row_merge(postgres_url: str) -> None:
     chooser = random.Random(17)
     known = [f"known{n}@example.com" for n in range(300)]
