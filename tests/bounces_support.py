@@ -8,6 +8,7 @@ what `digest send` really wrote.
 from __future__ import annotations
 
 import mailbox
+import os
 import re
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -100,14 +101,16 @@ class Site:
 
 
 def sent_site(digest: Digest, folder: Path, *addresses: str, **mail: object) -> Site:
-    """`digest init`, an edition of fixture articles sent (Maildir) to `addresses`."""
+    """`digest init`, an edition of fixture articles sent (Maildir) to `addresses`, in the
+    database DIGEST_DATABASE_URL names (the `database_env` fixture), else the folder's."""
     digest.ok("init")
     configure(folder, **{"from": FROM, "unsubscribe_mailto": UNSUBSCRIBE, **mail})
     digest.ok("ingest", str(FIXTURES / "hostile.xml"))
     for address in addresses:
         digest.ok("subscribers", "add", address, "--lang", "en")
     digest.ok("send", "--date", "2025-06-04", "--lang", "en")
-    return Site(folder, digest, digest.env.get("DIGEST_DATABASE_URL"))
+    url = digest.env.get("DIGEST_DATABASE_URL") or os.environ.get("DIGEST_DATABASE_URL")
+    return Site(folder, digest, url)
 
 
 def send_again(site: Site, date: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.p
 GONE = "gone@example.com"
 ANGRY = "angry@example.com"
 READER = "reader@example.com"
+
+pytestmark = pytest.mark.usefixtures("database_env")
 
 
 @contextmanager
@@ -121,7 +124,7 @@ def site(digest: Digest, tmp_path: Path) -> Site:
 
 
 def _app(site: Site, signer: Signer, **env: str) -> Starlette:
-    settings = load_settings(site.folder / "digest.toml", env=env)
+    settings = load_settings(site.folder / "digest.toml", env={**os.environ, **env})
     db = Database(settings.database_url)
     now = lambda: datetime.now(UTC)  # noqa: E731
     return Starlette(routes=hooks.routes(settings, db, clock=now, fetch=signer.fetch))
@@ -209,7 +212,7 @@ def test_postmark_needs_the_secret(site: Site) -> None:
 
 def test_digest_serve_mounts_the_hooks_and_unconfigured_ones_are_off(site: Site) -> None:
     configure(site.folder, unsubscribe_mailto="unsubscribe@bounces.test")
-    settings = load_settings(site.folder / "digest.toml", env={})
+    settings = load_settings(site.folder / "digest.toml")
     db = Database(settings.database_url)
     with serving(create_app(settings, db)) as url:
         answer = httpx.post(url + "/hooks/postmark", json={})

@@ -7,6 +7,7 @@ import mailbox
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from digest.bounces.verp import verp_address
 from tests.bounces_support import (
@@ -27,6 +28,8 @@ from tests.conftest import Digest
 GONE = "gone@example.com"
 FULL = "full@example.com"
 READER = "reader@example.com"
+
+pytestmark = pytest.mark.usefixtures("database_env")
 
 
 def site_of(digest: Digest, folder: Path, **mail: object) -> Site:
@@ -224,9 +227,7 @@ def test_bad_sources_are_one_line_errors(digest: Digest, tmp_path: Path) -> None
         assert "Traceback" not in result.stderr
 
 
-@pytest.mark.postgres
-def test_on_postgresql(digest: Digest, tmp_path: Path, postgres_url: str) -> None:
-    digest.env["DIGEST_DATABASE_URL"] = postgres_url
+def test_soft_bounce_complaint_and_a_headers_only_copy(digest: Digest, tmp_path: Path) -> None:
     site = site_of(digest, tmp_path, soft_bounce_threshold=1)
     inbox = maildir_with(
         tmp_path / "inbox",
@@ -250,8 +251,9 @@ def test_a_delivery_refused_during_the_send_is_not_counted_again(
     site = site_of(digest, tmp_path, bounce_threshold=3)
     engine = site.engine
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            "update deliveries set status = 'failed' where id = ?", (site.delivery_id(GONE),)
+        connection.execute(
+            sa.text("update deliveries set status = 'failed' where id = :id"),
+            {"id": site.delivery_id(GONE)},
         )
     engine.dispose()
     inbox = maildir_with(tmp_path / "inbox", dsn(site.sent(GONE), GONE))

@@ -30,6 +30,8 @@ ALSO_GONE = f"left-long-ago@{UNKNOWN_DOMAIN}"
 REFUSED = f"reader@{POLICY_DOMAIN}"
 FULL = f"reader@{FULL_DOMAIN}"
 
+pytestmark = pytest.mark.usefixtures("database_env")
+
 
 @pytest.mark.parametrize("verp", [True, False], ids=["verp", "message-id"])
 def test_real_postfix_bounces(digest: Digest, tmp_path: Path, verp: bool) -> None:
