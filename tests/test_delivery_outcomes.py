@@ -31,8 +31,8 @@ def relay_pipelining(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"), backend)
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ SAMPLE_AR = (
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    folder = make_template(tmp_path_factory.mktemp("template"), backend)
     assert run_digest(folder, "ingest", str(SAMPLE_AR)).exit_code == 0
     return folder
 

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from digest import outbox
 from digest.db import Database
+from tests.backends import database_of
 from tests.test_send_support import (
     DAY,
-    SAMPLE_EN,
     FaultyHandler,
     SmtpServer,
     add_subscribers,
@@ -35,8 +35,8 @@ CONCURRENCY = 4
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"), backend)
 
 
 def sender_process(
@@ -132,7 +132,7 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
     elsewhere = f"another-host.example:{gone.pid}:1:feed"
     assert outbox.owner_is_dead(dead) and not outbox.owner_is_dead(elsewhere)
     assert not outbox.owner_is_dead(alive)
-    db = Database(f"sqlite:///{site / 'digest.db'}")
+    db = Database(database_of(site))
     now = datetime.now(UTC)
     try:
         with db.session() as session:
@@ -157,40 +157,20 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
         db.dispose()
 
 
-@pytest.mark.postgres
-def test_two_processes_drain_one_edition_on_postgresql(
-    template: Path, tmp_path: Path, postgres_url: str
-) -> None:
-    site = tmp_path
-    for name in ("digest.toml", "secret.key"):
-        (site / name).write_bytes((template / name).read_bytes())
-    env = {"DIGEST_DATABASE_URL": postgres_url}
-    for args in (["init"], ["ingest", str(SAMPLE_EN)]):
-        assert run_digest(site, *args, env=env).exit_code == 0
+def test_two_processes_drain_one_edition(template: Path, tmp_path: Path) -> None:
+    site = copy_site(template, tmp_path)
     everyone = [f"reader{number:03d}@example.com" for number in range(300)]
-    engine = sa.create_engine(postgres_url)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "insert into subscribers (email, name, language, sections, timezone, status,"
-                " smtputf8, bounce_count, created_at, updated_at)"
-                " values (:email, '', 'en', '', 'UTC', 'active', false, 0, :now, :now)"
-            ),
-            [{"email": address, "now": now} for address in everyone],
-        )
+    add_subscribers(site, everyone)
     handler = FaultyHandler(delay=0.004)
     with SmtpServer(handler) as server:
         set_mail(site, transport=server.url, concurrency=CONCURRENCY)
-        processes = [sender_process(site / "digest.toml", "--json", env=env) for _ in range(2)]
+        processes = [sender_process(site / "digest.toml", "--json") for _ in range(2)]
         outputs = [process.communicate(timeout=120) for process in processes]
     for process, (_stdout, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
     summaries = [json.loads(stdout)["editions"][0] for stdout, _stderr in outputs]
     assert sum(summary["sent"] for summary in summaries) == len(everyone)
     assert handler.count() == {address: 1 for address in everyone}
-    with engine.connect() as connection:
-        statuses = connection.execute(sa.text("select status, count(*) from deliveries group by 1"))
-        assert dict(statuses.all()) == {"sent": len(everyone)}
-        assert connection.execute(sa.text("select status from editions")).scalar() == "sent"
-    engine.dispose()
+    statuses = query(site, "select status, count(*) from deliveries group by status")
+    assert dict(statuses) == {"sent": len(everyone)}
+    assert query(site, "select status from editions") == [("sent",)]

@@ -171,10 +171,13 @@ def test_a_bad_dkim_key_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_send_signs_with_the_configured_key(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, dkim_key: tuple[Path, bytes]
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    dkim_key: tuple[Path, bytes],
+    backend: str,
 ) -> None:
     key_file, record = dkim_key
-    site = copy_site(make_template(tmp_path_factory.mktemp("template")), tmp_path)
+    site = copy_site(make_template(tmp_path_factory.mktemp("template"), backend), tmp_path)
     shutil.copy(key_file, site / "dkim.pem")
     set_mail(site, transport="maildir:outbox", dkim_selector="news", dkim_key_file="dkim.pem")
     add_subscribers(site, ["a@example.com"])

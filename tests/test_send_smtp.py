@@ -23,8 +23,8 @@ from tests.test_send_support import (
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"), backend)
 
 
 @pytest.fixture

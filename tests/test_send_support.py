@@ -13,18 +13,20 @@ import sqlite3
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
 from digest.cli import cli
+from tests import backends
 from tests.conftest import SAMPLE_INIT
 
 SAMPLE_EN = (
@@ -256,11 +258,17 @@ def run_digest(folder: Path, *args: str, env: dict[str, str] | None = None) -> A
     )
 
 
-def make_template(folder: Path) -> Path:
-    """digest init + the sample English feed: the start of most sender tests."""
+def make_template(folder: Path, backend: str = "sqlite") -> Path:
+    """digest init + the sample English feed: the start of most sender tests. On
+    PostgreSQL the database's URL is written into folder/digest.toml."""
+    env = {}
+    if backend != "sqlite":
+        env["DIGEST_DATABASE_URL"] = backends.current().create(backend, folder, migrated=True)
     for args in (["init", *SAMPLE_INIT], ["ingest", str(SAMPLE_EN)]):
-        result = run_digest(folder, *args)
+        result = run_digest(folder, *args, env=env)
         assert result.exit_code == 0, result.output
+    if env:
+        backends.use_database(folder, env["DIGEST_DATABASE_URL"])
     return folder
 
 
@@ -268,11 +276,15 @@ def copy_site(template: Path, folder: Path) -> Path:
     """The template's config and key, and a consistent copy of its database."""
     for name in ("digest.toml", "secret.key"):
         shutil.copy2(template / name, folder / name)
-    with (
-        closing(sqlite3.connect(template / "digest.db")) as source,
-        closing(sqlite3.connect(folder / "digest.db")) as copy,
-    ):
-        source.backup(copy)
+    source = backends.database_of(template)
+    if source.startswith("sqlite"):
+        with (
+            closing(sqlite3.connect(template / "digest.db")) as original,
+            closing(sqlite3.connect(folder / "digest.db")) as copy,
+        ):
+            original.backup(copy)
+    else:
+        backends.use_database(folder, backends.current().clone(source, folder))
     return folder
 
 
@@ -304,21 +316,38 @@ def add_subscribers(
 ) -> None:
     """Insert active subscribers straight into the database (fast for dozens)."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    with closing(sqlite3.connect(folder / "digest.db")) as db, db:
-        db.executemany(
-            "insert into subscribers (email, name, language, sections, timezone, status,"
-            " smtputf8, bounce_count, created_at, updated_at)"
-            " values (?, ?, ?, '', 'UTC', 'active', ?, 0, ?, ?)",
-            [
-                (a, (names or {}).get(a, ""), language, not a.split("@")[0].isascii(), now, now)
-                for a in addresses
-            ],
+    rows = [
+        {"email": a, "name": (names or {}).get(a, ""), "language": language,
+         "smtputf8": not a.split("@")[0].isascii(), "now": now}
+        for a in addresses
+    ]  # fmt: skip
+    with _engine(folder) as engine, engine.begin() as db:
+        db.execute(
+            sa.text(
+                "insert into subscribers (email, name, language, sections, timezone, status,"
+                " smtputf8, bounce_count, created_at, updated_at)"
+                " values (:email, :name, :language, '', 'UTC', 'active', :smtputf8, 0, :now, :now)"
+            ),
+            rows,
         )
 
 
 def query(folder: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(folder / "digest.db")) as db, db:
-        return db.execute(sql, params).fetchall()
+    """Rows of `sql` (`?` placeholders) on the folder's database, SQLite or PostgreSQL."""
+    with _engine(folder) as engine, engine.begin() as db:
+        if engine.dialect.name != "sqlite":
+            sql = sql.replace("%", "%%").replace("?", "%s")
+        result = db.exec_driver_sql(sql, tuple(params))
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+@contextmanager
+def _engine(folder: Path) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(backends.database_of(folder), poolclass=sa.NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def delivery_states(folder: Path) -> dict[str, tuple[str, int]]:

@@ -28,8 +28,8 @@ PASSWORD = "s3cret-Pa55"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"), backend)
 
 
 @pytest.fixture
