@@ -4,6 +4,7 @@ chosen schedule, articles at chosen moments, and a clock that tests move by hand
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,10 +36,10 @@ def config_text(
     for key, value in schedule.items():
         rendered = str(value).lower() if isinstance(value, bool) else f'"{value}"'
         lines.append(f"{key} = {rendered}")
+    if database:  # before [mail], which tests extend by appending lines
+        lines += ["[database]", f'url = "{database}"']
     lines += ["[mail]", f'transport = "{transport}"', "retry_backoff = 0.01"]
     lines += ["retry_backoff_max = 0.05", "max_attempts = 2"]
-    if database:
-        lines += ["[database]", f'url = "{database}"']
     return "\n".join(lines) + "\n"
 
 
@@ -51,7 +52,10 @@ def make_site(
     database: str | None = None,
     **schedule: Any,
 ) -> tuple[Settings, Database]:
-    """digest.toml with this schedule, the database created, opened."""
+    """digest.toml with this schedule, the database created, opened. The database is
+    `database`, else the one DIGEST_DATABASE_URL names (the `database_env` fixture), else
+    the folder's SQLite file."""
+    database = database or os.environ.get("DIGEST_DATABASE_URL")
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "digest.toml"
     config.write_text(config_text(timezone, at, transport, database, **schedule), "utf-8")

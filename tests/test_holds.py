@@ -8,11 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from digest import editions, pipeline
 from digest.compose import composer
 from digest.config import load_settings
 from tests.schedule_support import add_article, add_reader, make_site, run_cli, t, title_for
 from tests.test_send_support import FaultyHandler, Received, SmtpServer, query
+
+pytestmark = pytest.mark.usefixtures("database_env")
 
 DAY = date(2025, 6, 2)
 READERS = [f"reader{n:02d}@example.com" for n in range(12)]

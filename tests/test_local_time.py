@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from digest import pipeline
 from tests.schedule_support import (
     FakeClock,
@@ -18,6 +20,8 @@ from tests.schedule_support import (
     t,
 )
 from tests.test_send_support import FaultyHandler, Received, SmtpServer
+
+pytestmark = pytest.mark.usefixtures("database_env")
 
 ZONES = {
     "kiritimati@example.com": "Pacific/Kiritimati",  # UTC+14

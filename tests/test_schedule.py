@@ -27,6 +27,8 @@ from tests.schedule_support import (
 )
 from tests.test_send_support import FaultyHandler, SmtpServer
 
+pytestmark = pytest.mark.usefixtures("database_env")
+
 READERS = [f"reader{n}@example.com" for n in range(5)]
 
 

@@ -13,8 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.schedule_support import add_article, add_reader, make_site
 from tests.test_send_support import FaultyHandler, SmtpServer, query
+
+pytestmark = pytest.mark.usefixtures("database_env")
 
 READERS = [f"reader{n:02d}@example.com" for n in range(30)]
 

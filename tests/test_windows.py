@@ -26,6 +26,8 @@ from digest.selection.window import next_due, send_time, wall_clock_back
 from tests.conftest import FIXTURES
 from tests.schedule_support import add_article, make_site, run_cli, t, tops
 
+pytestmark = pytest.mark.usefixtures("database_env")
+
 NEW_YORK = "America/New_York"
 
 
