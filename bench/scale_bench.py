@@ -1,7 +1,7 @@
 """Scale on PostgreSQL: a million subscribers, a million-row import, several senders.
 
     python bench/scale_bench.py [--subscribers 1000000] [--import-rows 1000000]
-                                [--send 6000] [--concurrency 4] [--url URL]
+                                [--send 6000] [--concurrency 4] [--repeat 3] [--url URL]
 
 Starts a throwaway PostgreSQL cluster on 127.0.0.1 (initdb as the `postgres` user, as
 .ci/run does; server defaults, fsync on) unless --url names a server, and prints:
@@ -14,11 +14,12 @@ Starts a throwaway PostgreSQL cluster on 127.0.0.1 (initdb as the `postgres` use
 - messages/s with 1, 2 and 4 sender processes (`digest send --workers N`, mail
   concurrency CONCURRENCY each) into bench/smtp_sink.py with a 20 ms reply delay: the
   sum of the workers' messages over the longest worker's drain time, and end to end;
-- peak memory of one sender process for an edition of 1/10 of SUBSCRIBERS and of all
-  of them (each stopped with SIGTERM after --memory-seconds).
+- peak memory per sender process for an edition of 100,000 and of 1,000,000 subscribers
+  (--memory-sizes; each run stopped with SIGTERM after --memory-seconds).
 
-Peak memory is the kernel's maximum resident set of the measured process and its
-children (wait4). Figures only: nothing here asserts; the machine may be shared.
+Every figure is the median of REPEAT runs (default 3), printed with the range. Peak memory
+is the kernel's maximum resident set of the measured process and its children (wait4).
+Figures only: nothing here asserts; the machine may be shared.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def run(
         code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if code not in (0, 3):
+        stopped = stop_after is not None and code == -signal.SIGTERM  # before its handler
+        if code not in (0, 3) and not stopped:
             raise SystemExit(f"digest {' '.join(args)} failed ({code}): {err.read().decode()}")
         return code, seconds, usage.ru_maxrss / 1024, out.read().decode()
 
@@ -147,32 +149,46 @@ def add_subscribers(url: str, count: int) -> None:
     engine.dispose()
 
 
+def spread(values: list[float], unit: str = "", digits: int = 0) -> str:
+    """`median unit (min-max of N)` for figures of repeated runs."""
+    low, high = min(values), max(values)
+    return (
+        f"median {statistics.median(values):,.{digits}f}{unit} "
+        f"({low:,.{digits}f}-{high:,.{digits}f} over {len(values)} runs)"
+    )
+
+
 def reset_edition(url: str) -> None:
     """Back to a frozen edition without deliveries, so the next run sends it all again."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM deliveries")
+        connection.exec_driver_sql("TRUNCATE deliveries CASCADE")
         connection.exec_driver_sql("UPDATE editions SET status = 'frozen', sent_at = NULL")
     engine.dispose()
 
 
-def measure_creation(url: str, subscribers: int) -> None:
+def measure_creation(url: str, subscribers: int, repeat: int) -> None:
     from digest import outbox
     from digest.db import Database
     from digest.models import Edition
 
     db = Database(url)
     try:
+        seconds: list[float] = []
+        for _ in range(repeat):
+            reset_edition(url)
+            with db.session() as session:
+                edition = session.scalars(sa.select(Edition)).one()
+                started = time.perf_counter()
+                created = outbox.create_deliveries(session, edition, datetime.now(UTC))
+                session.commit()
+                seconds.append(time.perf_counter() - started)
         with db.session() as session:
-            edition = session.scalars(sa.select(Edition)).one()
-            started = time.perf_counter()
-            created = outbox.create_deliveries(session, edition, datetime.now(UTC))
-            session.commit()
-            seconds = time.perf_counter() - started
             session.connection().exec_driver_sql("ANALYZE deliveries")
+        rates = [created / s for s in seconds]
         print(
-            f"deliveries: {created:,} created in {seconds:.1f} s = "
-            f"{created / seconds:,.0f}/s (one INSERT ... SELECT; target 1,000,000 < 30 s)"
+            f"deliveries: {created:,} created in {spread(seconds, ' s', 1)} = "
+            f"{spread(rates, '/s')} (one INSERT ... SELECT; target 1,000,000 < 30 s)"
         )
         with db.session() as session:
             connection = session.connection()
@@ -229,100 +245,119 @@ def late_claims(engine: sa.Engine, claim: Any, values: dict[str, Any]) -> None:
         )
 
 
-def measure_import(root: Path, server: str, rows: int) -> None:
-    """Each size into a fresh PostgreSQL database, then into SQLite as the baseline."""
+def measure_import(root: Path, server: str, rows: int, repeat: int) -> None:
+    """Each size into fresh PostgreSQL databases, then into SQLite as the baseline."""
     for count in (rows // 10, rows):
         source = root / f"import-{count}.csv"
         generate(source, count)
-        targets = [
-            ("PostgreSQL", fresh_database(server, f"scale_import_{count}")),
-            ("SQLite", f"sqlite:///{root / f'import-{count}.db'}"),
-        ]
-        rates = {}
-        for label, url in targets:
-            site = root / f"import-site-{label}-{count}"
-            site.mkdir()
-            run(site, url, "init")
-            _code, seconds, peak, _out = run(
-                site, url, "--quiet", "subscribers", "import", str(source)
-            )
-            rates[label] = count / seconds
+        rates: dict[str, float] = {}
+        for label in ("PostgreSQL", "SQLite"):
+            runs, peaks = [], []
+            for attempt in range(repeat):
+                name = f"import-{label}-{count}-{attempt}"
+                url = (
+                    fresh_database(server, name.replace("-", "_").lower())
+                    if label == "PostgreSQL"
+                    else f"sqlite:///{root / (name + '.db')}"
+                )
+                site = root / f"site-{name}"
+                site.mkdir()
+                run(site, url, "init")
+                _code, seconds, peak, _out = run(
+                    site, url, "--quiet", "subscribers", "import", str(source)
+                )
+                runs.append(count / seconds)
+                peaks.append(peak)
+            rates[label] = statistics.median(runs)
             print(
-                f"import into {label}: {count:,} rows in {seconds:.1f} s = "
-                f"{rates[label]:,.0f} rows/s, peak {peak:.0f} MiB (whole process)"
+                f"import into {label}: {count:,} rows: {spread(runs, ' rows/s')}, "
+                f"peak {spread(peaks, ' MiB')} (whole process)"
             )
         print(
-            f"  PostgreSQL / SQLite = {rates['PostgreSQL'] / rates['SQLite']:.2f} "
-            "(target 20,000 rows/s on PostgreSQL; SQLite is the same checking pass)"
+            f"  PostgreSQL / SQLite = {rates['PostgreSQL'] / rates['SQLite']:.2f} (medians; "
+            "target 20,000 rows/s on PostgreSQL; SQLite is the same checking pass)"
         )
         source.unlink()
 
 
-def measure_senders(root: Path, server: str, messages: int, concurrency: int) -> None:
+def measure_senders(root: Path, server: str, messages: int, concurrency: int, repeat: int) -> None:
     url = fresh_database(server, "scale_send")
     site = new_site(root / "send-site", url)
     add_subscribers(url, messages)
-    rates = {}
+    rates: dict[int, float] = {}
     with sink(0.02) as port:
-        transport = f"smtp://127.0.0.1:{port}?tls=off"
-        for workers in (1, 2, 4):
-            reset_edition(url)
-            TRANSPORT.append(transport)
-            try:
-                _code, seconds, peak, out = run(
-                    site,
-                    url,
-                    "send",
-                    "--date",
-                    DAY,
-                    "--lang",
-                    "en",
-                    "--json",
-                    "--concurrency",
-                    str(concurrency),
-                    "--workers",
-                    str(workers),
-                )
-            finally:
-                TRANSPORT.pop()
-            summary = json.loads(out)
-            runs = [w["editions"][0] for w in summary.get("workers", [])] or summary["editions"]
-            sent = sum(r["sent"] for r in runs)
-            longest = max(r["elapsed_seconds"] for r in runs)
-            rates[workers] = sent / longest
-            if not runs[0]["transport"].startswith("smtp"):
-                raise SystemExit(f"sent via {runs[0]['transport']}, not the sink")
-            print(
-                f"send: {workers} process(es) x {concurrency} connections: {sent:,} messages, "
-                f"{rates[workers]:,.0f} msg/s (end to end {sent / seconds:,.0f}/s), "
-                f"peak {peak:.0f} MiB per process"
-            )
-    print(f"  4 processes / 1 process = {rates[4] / rates[1]:.1f}x (target >= 3x)")
-
-
-def measure_sender_memory(root: Path, server: str, subscribers: int, seconds: float) -> None:
-    url = fresh_database(server, "scale_memory")
-    site = new_site(root / "memory-site", url)
-    with sink(0.0) as port:
         TRANSPORT.append(f"smtp://127.0.0.1:{port}?tls=off")
         try:
-            for count in (subscribers // 10, subscribers):
-                engine = sa.create_engine(url)
-                with engine.begin() as connection:
-                    connection.exec_driver_sql("DELETE FROM deliveries")
-                    connection.exec_driver_sql("DELETE FROM subscribers")
-                engine.dispose()
-                add_subscribers(url, count)
-                reset_edition(url)
-                _code, _s, peak, _out = run(
-                    site, url, "--quiet", "send", "--date", DAY, "--lang", "en", stop_after=seconds
-                )
+            for workers in (1, 2, 4):
+                drains, ends, peaks = [], [], []
+                for _ in range(repeat):
+                    reset_edition(url)
+                    sent, drain, seconds, peak = send_once(site, url, concurrency, workers)
+                    drains.append(sent / drain)
+                    ends.append(sent / seconds)
+                    peaks.append(peak)
+                rates[workers] = statistics.median(drains)
                 print(
-                    f"sender memory: edition of {count:,}: peak {peak:.0f} MiB "
-                    f"(creating the deliveries, then {seconds:.0f} s of sending; target < 200)"
+                    f"send: {workers} process(es) x {concurrency} connections, {sent:,} "
+                    f"messages: {spread(drains, ' msg/s')}; end to end "
+                    f"{spread(ends, ' msg/s')}; peak {spread(peaks, ' MiB')} per process"
                 )
         finally:
             TRANSPORT.pop()
+    print(f"  4 processes / 1 process = {rates[4] / rates[1]:.1f}x (medians; target >= 3x)")
+
+
+def send_once(
+    site: Path, url: str, concurrency: int, workers: int
+) -> tuple[int, float, float, float]:
+    """(messages sent, longest worker's drain seconds, whole seconds, peak MiB)."""
+    _code, seconds, peak, out = run(
+        site, url, "send", "--date", DAY, "--lang", "en", "--json",
+        "--concurrency", str(concurrency), "--workers", str(workers),
+    )  # fmt: skip
+    summary = json.loads(out)
+    runs = [w["editions"][0] for w in summary.get("workers", [])] or summary["editions"]
+    if not runs[0]["transport"].startswith("smtp"):
+        raise SystemExit(f"sent via {runs[0]['transport']}, not the sink")
+    longest = max(r["elapsed_seconds"] for r in runs)
+    return sum(r["sent"] for r in runs), longest, seconds, peak
+
+
+def measure_sender_memory(
+    root: Path, server: str, sizes: list[int], seconds: float, repeat: int
+) -> None:
+    url = fresh_database(server, "scale_memory")
+    site = new_site(root / "memory-site", url)
+    peaks_by_size: dict[int, float] = {}
+    with sink(0.0) as port:
+        TRANSPORT.append(f"smtp://127.0.0.1:{port}?tls=off")
+        try:
+            for count in sizes:
+                engine = sa.create_engine(url)
+                with engine.begin() as connection:
+                    connection.exec_driver_sql("TRUNCATE deliveries CASCADE")
+                    connection.exec_driver_sql("DELETE FROM subscribers")
+                engine.dispose()
+                add_subscribers(url, count)
+                peaks = []
+                for _ in range(repeat):
+                    reset_edition(url)
+                    _code, _s, peak, _out = run(
+                        site, url, "--quiet", "send", "--date", DAY, "--lang", "en",
+                        stop_after=seconds,
+                    )  # fmt: skip
+                    peaks.append(peak)
+                peaks_by_size[count] = statistics.median(peaks)
+                print(
+                    f"sender memory, edition of {count:,}: peak {spread(peaks, ' MiB')} per "
+                    f"sender process (creating the deliveries, then {seconds:.0f} s of "
+                    "sending; target < 200)"
+                )
+        finally:
+            TRANSPORT.pop()
+    if len(sizes) > 1:
+        ratio = peaks_by_size[sizes[-1]] / peaks_by_size[sizes[0]]
+        print(f"  peak at {sizes[-1]:,} / peak at {sizes[0]:,} = {ratio:.2f} (medians)")
 
 
 def main() -> None:
@@ -332,11 +367,18 @@ def main() -> None:
     parser.add_argument("--send", type=int, default=6_000, help="messages per sender run")
     parser.add_argument("--concurrency", type=int, default=4, help="connections per process")
     parser.add_argument("--memory-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--memory-sizes", default="100000,1000000", help="edition sizes of the memory runs"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--url", help="use this PostgreSQL server instead of a throwaway one")
     parser.add_argument("--parts", default=",".join(PARTS), help="which measurements")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    print(f"scale bench, {date.today()}, {os.cpu_count()} CPUs (shared machine: see load)")
+    print(
+        f"scale bench, {date.today()}, {os.cpu_count()} CPUs (shared machine: see load), "
+        f"medians of {args.repeat} runs per figure"
+    )
     with tempfile.TemporaryDirectory(prefix="digest-scale-") as scratch:
         root = Path(scratch)
         with throwaway_cluster() if not args.url else _given(args.url) as server:
@@ -344,13 +386,14 @@ def main() -> None:
                 url = fresh_database(server, "scale_deliveries")
                 new_site(root / "site", url)
                 add_subscribers(url, args.subscribers)
-                measure_creation(url, args.subscribers)
+                measure_creation(url, args.subscribers, args.repeat)
             if "import" in parts:
-                measure_import(root, server, args.import_rows)
+                measure_import(root, server, args.import_rows, args.repeat)
             if "send" in parts:
-                measure_senders(root, server, args.send, args.concurrency)
+                measure_senders(root, server, args.send, args.concurrency, args.repeat)
             if "memory" in parts:
-                measure_sender_memory(root, server, args.subscribers, args.memory_seconds)
+                sizes = [int(size) for size in args.memory_sizes.split(",")]
+                measure_sender_memory(root, server, sizes, args.memory_seconds, args.repeat)
             print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
