@@ -29,7 +29,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def sent(digest: Digest, tmp_path: Path) -> Path:
+def sent(digest: Digest, tmp_path: Path, database_env: str) -> Path:
     """A site whose 2025-06-04 editions were sent in both languages."""
     digest.ok("init", *SAMPLE_INIT)
     digest.ok("ingest", str(REPO / "digest" / "data" / "sample"))
@@ -41,7 +41,7 @@ def sent(digest: Digest, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(sent: Path):
-    settings = load_settings(sent / "digest.toml", env={})
+    settings = load_settings(sent / "digest.toml")
     db = pipeline.open_database(settings)
     try:
         with TestClient(create_app(settings, db)) as test_client:

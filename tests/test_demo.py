@@ -7,8 +7,14 @@ import email.policy
 import mailbox
 from pathlib import Path
 
+import pytest
+
 from digest.demo import SAMPLE_SUBSCRIBERS
 from tests.conftest import Digest
+
+pytestmark = pytest.mark.sqlite_only(
+    "digest demo makes its own SQLite database in its folder, whatever the environment says"
+)
 
 
 def read_maildir(path: Path) -> list[email.message.EmailMessage]:

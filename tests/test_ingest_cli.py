@@ -17,6 +17,7 @@ from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, ingest_sources
 from digest.ingest.workers import parsing_pool
 from digest.views import article_dict
+from tests.backends import Databases, use_database
 from tests.conftest import FIXTURES, Digest
 
 INGEST = FIXTURES / "ingest"
@@ -156,7 +157,9 @@ def test_ingest_of_every_format_and_nul_bytes(
     assert len(articles) == 18
 
 
-def test_worker_processes_store_exactly_what_one_process_does(tmp_path: Path) -> None:
+def test_worker_processes_store_exactly_what_one_process_does(
+    tmp_path: Path, backend: str, databases: Databases
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for source in INGEST.iterdir():
@@ -172,6 +175,7 @@ def test_worker_processes_store_exactly_what_one_process_does(tmp_path: Path) ->
     for processes in (1, 2):
         config = tmp_path / f"run{processes}" / "digest.toml"
         write_default_config(config)
+        use_database(config.parent, databases.create(backend, config.parent, migrated=True))
         settings = load_settings(config, env={})
         pipeline.initialise(config)
         db = pipeline.open_database(settings)

@@ -24,6 +24,7 @@ from digest.ingest.loading import Source, parse_content
 from digest.ingest.records import SourceDefaults
 from digest.ingest.store import store_records
 from digest.models import Article
+from tests import backends
 from tests.conftest import FIXTURES
 
 NOW = datetime(2025, 6, 4, 4, 0, tzinfo=UTC)
@@ -79,10 +80,10 @@ def assert_safe_record(article: Article, where: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """One SQLite file for the module; each corpus file is its own source in it."""
-    database = Database(f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'digest.db'}")
-    database.upgrade()
+def database(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Database]:
+    """One database for the module, per backend; each corpus file is its own source in it."""
+    folder = tmp_path_factory.mktemp("corpus")
+    database = Database(backends.current().create(backend, folder, migrated=True))
     yield database
     database.dispose()
 

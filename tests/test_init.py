@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import Digest
 
 
-def test_init_writes_config_key_and_database(digest: Digest, tmp_path: Path) -> None:
+def test_init_writes_config_key_and_database(
+    digest: Digest, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
     result = digest.ok("init")
     assert "wrote digest.toml" in result.stdout
     assert (tmp_path / "digest.toml").read_text(encoding="utf-8").startswith("# newsletter-digest")
     key = tmp_path / "secret.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert key.read_text(encoding="utf-8").strip() not in result.stdout + result.stderr
-    tables = {
-        row[0]
-        for row in sqlite3.connect(tmp_path / "digest.db").execute(
-            "select name from sqlite_master where type='table'"
-        )
-    }
+    engine = sa.create_engine(database_url)
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
     assert {
         "articles",
         "feeds",
@@ -35,6 +35,7 @@ def test_init_writes_config_key_and_database(digest: Digest, tmp_path: Path) -> 
     } <= tables
 
 
+@pytest.mark.usefixtures("database_env")
 def test_init_keeps_an_existing_config_unless_forced(digest: Digest, tmp_path: Path) -> None:
     config = tmp_path / "digest.toml"
     config.write_text('[site]\nname = "Mine"\n', encoding="utf-8")
@@ -45,6 +46,7 @@ def test_init_keeps_an_existing_config_unless_forced(digest: Digest, tmp_path: P
     assert "Mine" not in config.read_text(encoding="utf-8")
 
 
+@pytest.mark.usefixtures("database_env")
 def test_init_is_idempotent_and_upgrades_in_place(digest: Digest, tmp_path: Path) -> None:
     digest.ok("init")
     digest.ok("subscribers", "add", "kept@example.com")
@@ -52,6 +54,7 @@ def test_init_is_idempotent_and_upgrades_in_place(digest: Digest, tmp_path: Path
     assert digest.ok("subscribers", "count").stdout.strip() == "1"
 
 
+@pytest.mark.sqlite_only("where the SQLite file goes: beside the config named by --config")
 def test_init_with_explicit_config_and_db_paths(digest: Digest, tmp_path: Path) -> None:
     target = tmp_path / "site" / "conf.toml"
     digest.ok("--config", str(target), "init")
@@ -59,7 +62,11 @@ def test_init_with_explicit_config_and_db_paths(digest: Digest, tmp_path: Path) 
     assert (tmp_path / "site" / "digest.db").exists()
 
 
-def test_command_before_init_says_what_to_do(digest: Digest) -> None:
+def test_command_before_init_says_what_to_do(
+    digest: Digest, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty database (no schema yet) is named as not initialised."""
+    monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
     result = digest("articles", "list")
     assert result.exit_code == 1
     assert "not initialised" in result.stderr
@@ -86,6 +93,7 @@ def test_postgres_init_and_ingest(digest: Digest, postgres_url: str, tmp_path: P
     assert not (tmp_path / "digest.db").exists()
 
 
+@pytest.mark.usefixtures("database_env")
 def test_init_writes_the_publication_it_is_given(digest: Digest, tmp_path: Path) -> None:
     digest.ok(
         "init", "--name", "Daily Bugle", "--url", "https://bugle.example.org/",
@@ -103,6 +111,7 @@ def test_init_writes_the_publication_it_is_given(digest: Digest, tmp_path: Path)
     assert "arabpress" not in repr(config)
 
 
+@pytest.mark.usefixtures("database_env")
 def test_init_without_identity_writes_placeholders_not_the_sample(
     digest: Digest, tmp_path: Path
 ) -> None:
@@ -124,6 +133,7 @@ def test_init_rejects_a_bad_identity_naming_the_setting(digest: Digest, tmp_path
     assert result.exit_code == 1 and "mail.from:" in result.stderr
 
 
+@pytest.mark.usefixtures("database_env")
 def test_send_refuses_a_real_relay_with_placeholder_identity(
     digest: Digest, tmp_path: Path
 ) -> None:
@@ -148,6 +158,7 @@ def test_send_refuses_a_real_relay_with_placeholder_identity(
     assert "[mail] unsubscribe_url: still 'https://example.com/u/{token}'" in result.stderr
 
 
+@pytest.mark.sqlite_only("digest demo makes its own SQLite database in its folder")
 def test_the_demo_keeps_its_sample_identity(digest: Digest, tmp_path: Path) -> None:
     from digest.demo import run_demo
 
@@ -157,6 +168,7 @@ def test_the_demo_keeps_its_sample_identity(digest: Digest, tmp_path: Path) -> N
     assert "postal_address" in text and "sample publication" in text
 
 
+@pytest.mark.usefixtures("database_env")
 def test_init_asks_for_the_identity_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal, init prompts for what the options did not give."""
     import os
@@ -168,7 +180,7 @@ def test_init_asks_for_the_identity_on_a_terminal(tmp_path: Path) -> None:
 
     controller, terminal = os.openpty()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env = {k: v for k, v in env.items() if not k.startswith("DIGEST_")}
+    env = {k: v for k, v in env.items() if k == "DIGEST_DATABASE_URL" or k[:7] != "DIGEST_"}
     process = subprocess.Popen(
         [sys.executable, "-m", "digest", "init", "--name", "Daily Bugle"],
         cwd=tmp_path, env=env, stdin=terminal, stdout=terminal, stderr=terminal,

@@ -81,6 +81,7 @@ def test_missing_data_set_exits_1_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and str(tmp_path.resolve()) in lines[0]
 
 
+@pytest.mark.sqlite_only("bench/related_eval.py's own scratch SQLite file: a quality measure")
 def test_related_finds_same_event_partners_and_not_other_events() -> None:
     spec = importlib.util.spec_from_file_location(
         "related_eval", REPO / "bench" / "related_eval.py"

@@ -1,4 +1,4 @@
-"""Ranking rewards news, not accidents: exact orders on a real SQLite database.
+"""Ranking rewards news, not accidents: exact orders on a real database (both backends).
 
 Each case stores a well-covered story of the day (reported by three sources, twenty hours
 before the send time), a single-source story, and one accident: an undated item, a
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +30,8 @@ COVERED = [  # one event, three sources
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'ranking.db'}")
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
     db.upgrade()
     yield db
     db.dispose()

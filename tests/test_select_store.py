@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from digest.db import Database
@@ -15,6 +16,7 @@ from digest.selection import store
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; the covering index is SQLite's")
 def test_archive_headlines_are_read_from_the_covering_index_on_sqlite(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'index.db'}")
     db.upgrade()

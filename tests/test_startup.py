@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import click
+import pytest
 
 from digest.cli import COMMANDS, cli
 
@@ -65,6 +66,7 @@ def test_every_registered_command_resolves_and_has_help() -> None:
         assert command.help, f"{name} has no help text"
 
 
+@pytest.mark.usefixtures("database_env")
 def test_a_command_that_needs_the_database_still_works(digest, tmp_path) -> None:
     digest.ok("init")
     digest.ok("subscribers", "add", "reader@example.com")

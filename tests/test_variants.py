@@ -7,13 +7,15 @@ import email
 import email.policy
 import json
 import mailbox
-import sqlite3
-from contextlib import closing
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
 import lxml.html
 import pytest
+import sqlalchemy as sa
 
 from digest.selection.plan import RelatedItem, Story
 from digest.variants import AudienceKeys, audience_of, personal_stories
@@ -27,7 +29,7 @@ DAY = "2025-06-04"
 
 
 @pytest.fixture
-def site(digest: Digest, tmp_path: Path) -> Path:
+def site(digest: Digest, tmp_path: Path, database_env: str) -> Path:
     digest.ok("init", *SAMPLE_INIT)
     digest.ok("ingest", str(SAMPLE_EN))
     # A subscriber added without --tz has no zone (the site's, Asia/Riyadh): these say UTC.
@@ -40,6 +42,17 @@ def site(digest: Digest, tmp_path: Path) -> Path:
     digest.ok("subscribers", "add", "sport@example.com", "--sections", "Sport", "--tz", "UTC")
     digest.ok("subscribers", "add", "sport2@example.com", "--sections", "sport", "--tz", "UTC")
     return tmp_path
+
+
+@contextmanager
+def connected() -> Iterator[sa.Connection]:
+    """The test's database (DIGEST_DATABASE_URL, SQLite or PostgreSQL)."""
+    engine = sa.create_engine(os.environ["DIGEST_DATABASE_URL"], poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def received(folder: Path) -> dict[str, EmailMessage]:
@@ -99,14 +112,14 @@ def test_sections_and_zone_change_what_a_subscriber_receives(digest: Digest, sit
 
 def test_one_frozen_variant_per_group_not_per_reader(digest: Digest, site: Path) -> None:
     digest.ok("send", "--date", DAY, "--lang", "en")
-    with closing(sqlite3.connect(site / "digest.db")) as db:
-        keys = sorted(row[0] for row in db.execute("select key from edition_variants"))
+    with connected() as db:
+        keys = sorted(row[0] for row in db.exec_driver_sql("select key from edition_variants"))
     # general@ (UTC, no sections) is a group of its own; Asia/Riyadh is the edition itself.
     assert keys == ["health,science|America/New_York", "sport|UTC", "|UTC"]
     digest.ok("subscribers", "add", "late@example.com", "--sections", "Business")
     digest.ok("send", "--date", DAY, "--lang", "en")  # nothing new to send: already sent
-    with closing(sqlite3.connect(site / "digest.db")) as db:
-        count = db.execute("select count(*) from edition_variants").fetchone()[0]
+    with connected() as db:
+        count = db.exec_driver_sql("select count(*) from edition_variants").scalar()
     assert count == 3  # a sent edition never changes
 
 
@@ -174,7 +187,7 @@ def test_a_held_story_leaves_every_reader_variant(digest: Digest, site: Path) ->
     from digest.compose import composer
     from digest.config import load_settings
 
-    settings = load_settings(site / "digest.toml", env={})
+    settings = load_settings(site / "digest.toml")
     db = pipeline.open_database(settings)
     day, now = date.fromisoformat(DAY), datetime.now(UTC)
     try:
@@ -185,17 +198,17 @@ def test_a_held_story_leaves_every_reader_variant(digest: Digest, site: Path) ->
     finally:
         db.dispose()
     assert frozen.created
-    with closing(sqlite3.connect(site / "digest.db")) as conn:
+    with connected() as conn:
         (stories,) = conn.execute(
-            "select stories from edition_variants where key like 'health,science|%'"
-        ).fetchone()
-        general = {row[0] for row in conn.execute("select article_id from edition_items")}
+            sa.text("select stories from edition_variants where key like 'health,science|%'")
+        ).one()
+        general = {row[0] for row in conn.exec_driver_sql("select article_id from edition_items")}
         science_ids = [top for top, _related in json.loads(stories)]
         # One of the reader's own stories the general edition does not have (from the pool).
         chosen = next((i for i in science_ids if i not in general), science_ids[0])
         guid, title = conn.execute(
-            "select guid, title from articles where id = ?", (chosen,)
-        ).fetchone()
+            sa.text("select guid, title from articles where id = :id"), {"id": chosen}
+        ).one()
     before = digest.ok(
         "preview", "--date", DAY, "--lang", "en", "--subscriber", "science@example.com",
         "--out", "before",

@@ -186,6 +186,7 @@ def test_token_of_a_removed_subscriber_is_harmless(site: Site, digest: Digest) -
     assert httpx.get(f"{site.url}/u/").status_code == 404
 
 
+@pytest.mark.sqlite_only("a message of digest demo, which keeps its own SQLite database")
 def test_link_in_a_sent_message_unsubscribes(tmp_path: Path) -> None:
     """End to end: the List-Unsubscribe URL of a delivered demo message works."""
     Digest().ok("demo", str(tmp_path / "demo"))
