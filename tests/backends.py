@@ -209,6 +209,7 @@ class BackendGuard:
 
     def __init__(self) -> None:
         self.opened: set[str] = set()
+        self.paused = False
 
     def install(self) -> None:
         import sqlalchemy as sa
@@ -216,7 +217,8 @@ class BackendGuard:
         sa.event.listen(sa.pool.Pool, "checkout", self._checkout)
 
     def _checkout(self, dbapi_connection: object, *_: object) -> None:
-        self.opened.add(backend_of(dbapi_connection))
+        if not self.paused:
+            self.opened.add(backend_of(dbapi_connection))
 
     @staticmethod
     def check_markers(items: list[pytest.Item]) -> list[str]:
@@ -226,7 +228,10 @@ class BackendGuard:
             markers = [m for m in item.iter_markers() if m.name in ONLY]
             reason = markers[0].args[0] if markers and markers[0].args else ""
             on_both = "backend" in getattr(item, "fixturenames", ())
-            if markers and not str(reason).strip():
+            also = item.get_closest_marker("sqlite_also")
+            if also is not None and not (also.args and str(also.args[0]).strip()):
+                problems.append(f"{item.nodeid}: @sqlite_also needs a reason")
+            elif markers and not str(reason).strip():
                 problems.append(f"{item.nodeid}: @{markers[0].name} needs a reason")
             elif markers and on_both:
                 problems.append(f"{item.nodeid}: @{markers[0].name}, yet runs on both backends")
@@ -243,7 +248,19 @@ class BackendGuard:
         folder = getattr(item, "funcargs", {}).get("tmp_path")
         if isinstance(folder, Path) and _has_sqlite_file(folder):
             opened.add("sqlite")
-        if not opened or "backend" in getattr(item, "fixturenames", ()):
+        if not opened:
+            return None
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("backend") == "postgres":
+            if "sqlite" not in opened or item.get_closest_marker("sqlite_also"):
+                return None
+            return (
+                "this test's postgres run used an SQLite database: the URL of the database "
+                "fixture did not reach the code (a DIGEST_* variable dropped, env={} given to "
+                "load_settings, or an sqlite:/// URL written out); if SQLite is meant as well, "
+                'mark it @pytest.mark.sqlite_also("why")'
+            )
+        if "backend" in getattr(item, "fixturenames", ()):
             return None
         allowed = {ONLY[m.name] for m in item.iter_markers() if m.name in ONLY}
         single = sorted(opened - allowed)

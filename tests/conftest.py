@@ -138,8 +138,12 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 
     template = tmp_path_factory.mktemp("migrated") / "digest.db"
     db = Database(f"sqlite:///{template}")
-    db.upgrade()
-    db.dispose()
+    _GUARD.paused = True  # made for the session, not by the test that happens to run first
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+        _GUARD.paused = False
     base = os.environ.get("DIGEST_TEST_POSTGRES_URL")
     server = PostgresServer(base) if base else None
     made = Databases(server, template)

@@ -369,6 +369,7 @@ def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initial
     digest.ok("articles", "related", "odd-4")
 
 
+@pytest.mark.sqlite_also("compares the plan on the other backend")
 def test_postgresql_gives_the_same_plan_as_sqlite(
     digest: Digest, newsroom: Path, backend: str, databases: Databases
 ) -> None:
