@@ -274,13 +274,24 @@ class BackendGuard:
 
 
 def _has_sqlite_file(folder: Path) -> bool:
+    """Whether an SQLite database of ours (it has the `alembic_version` table) is in
+    `folder`; other programs' (a Chromium profile's) do not count."""
     for root, _dirs, files in os.walk(folder):
         for name in files:
-            if name.endswith(SQLITE_SUFFIXES):
-                try:
-                    with open(os.path.join(root, name), "rb") as handle:
-                        if handle.read(16) == b"SQLite format 3\x00":
-                            return True
-                except OSError:
-                    continue
+            if name.endswith(SQLITE_SUFFIXES) and _is_ours(Path(root, name)):
+                return True
     return False
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return False
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "select 1 from sqlite_master where type = 'table' and name = 'alembic_version'"
+            ).fetchone()
+        return found is not None
+    except (OSError, sqlite3.Error):
+        return False

@@ -176,19 +176,22 @@ def _drop_the_tests_databases() -> Iterator[None]:
 
 
 @pytest.fixture
-def database_url(backend: str, databases: Databases, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file in tmp_path, or a new PostgreSQL database."""
-    url = databases.create(backend, tmp_path)
+def database_url(
+    backend: str, databases: Databases, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh database: an SQLite file in tmp_path, or a new PostgreSQL database. Empty,
+    unless the test also asks for `migrated_url` (through `initialised` or
+    `database_env`): then it is that one, with the schema at head."""
+    migrated = "migrated_url" in request.fixturenames
+    url = databases.create(backend, tmp_path, migrated=migrated)
     yield url
     databases.drop(url)
 
 
 @pytest.fixture
-def migrated_url(backend: str, databases: Databases, tmp_path: Path) -> Iterator[str]:
+def migrated_url(database_url: str) -> str:
     """Like `database_url`, with the schema at head (a copy of a database migrated once)."""
-    url = databases.create(backend, tmp_path, migrated=True)
-    yield url
-    databases.drop(url)
+    return database_url
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from digest.errors import EditionError
 from digest.models import Edition
 from digest.selection.plan import EditionPlan, Window
 from digest.selection.window import next_due, send_time, wall_clock_back
+from tests import backends
 from tests.conftest import FIXTURES
 from tests.schedule_support import add_article, make_site, run_cli, t, tops
 
@@ -224,9 +225,13 @@ def test_every_moment_is_in_exactly_one_window(
 
 
 @pytest.fixture(scope="module")
-def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+def shared_site(
+    tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> Iterator[tuple[Any, Any]]:
     """One database for every example (each starts by deleting the editions)."""
-    settings, db = make_site(tmp_path_factory.mktemp("windows"))
+    folder = tmp_path_factory.mktemp("windows")
+    url = backends.current().create(backend, folder, migrated=True)
+    settings, db = make_site(folder, database=url)
     yield settings, db
     db.dispose()
 
