@@ -46,7 +46,7 @@ Sleep = Callable[[float], bool]
 class Steps:
     """What the loop does; `digest.pipeline.schedule` wires the real ingest and send."""
 
-    ingest: Callable[[datetime], IngestReport]
+    ingest: Callable[[datetime, threading.Event], IngestReport]
     send: Callable[[date, str, threading.Event], SendReport]
 
 
@@ -150,6 +150,8 @@ class Scheduler:
                 if not ingested:
                     self._ingest(now)
                     ingested = True
+                if self.stop.is_set():
+                    break  # stopped while ingesting: a restart runs this edition
                 self._send(day, language)
                 frozen = editions.frozen(self.db, day, language)
                 if frozen is not None:
@@ -159,7 +161,7 @@ class Scheduler:
 
     def _ingest(self, now: datetime) -> None:
         try:
-            report = self.steps.ingest(now)
+            report = self.steps.ingest(now, self.stop)
         except DigestError as e:
             self.log(f"ingest: {e}")
             return
@@ -264,10 +266,17 @@ def _due_work(session: Session, now: datetime) -> dict[int, datetime]:
 def describe_ingest(report: IngestReport) -> list[str]:
     """Log lines for one ingest: each failing feed, then the totals."""
     totals = report.totals()
-    return [f"ingest: {failed.source}: {failed.error}" for failed in report.failed] + [
+    lines = [f"ingest: {failed.source}: {failed.error}" for failed in report.failed]
+    lines.append(
         f"ingest: {len(report.results)} feed(s): {totals.new} new, {totals.updated} "
         f"updated, {len(report.failed)} failed"
-    ]
+    )
+    if report.abandoned:
+        lines[-1] += (
+            f"; stopped: {len(report.abandoned)} feed(s) left for the next run "
+            f"({', '.join(report.abandoned[:3])}{', ...' if len(report.abandoned) > 3 else ''})"
+        )
+    return lines
 
 
 def describe(report: SendReport) -> str:
