@@ -135,14 +135,27 @@ def subscriber_zones(session: Session, language: str, site_zone: str) -> list[st
     return sorted({zone or site_zone for zone in zones} or {site_zone})
 
 
-def scheduled_at(session: Session, settings: Settings, day: date, language: str) -> datetime:
-    """When `day`'s edition is due: `schedule.at` in `schedule.timezone`; with
-    `schedule.local_time`, at `schedule.at` in the first of the readers' zones."""
+def send_times(session: Session, settings: Settings, day: date, language: str) -> list[datetime]:
+    """Every moment some reader is due `day`'s edition, earliest first: `schedule.at` in
+    `schedule.timezone`; with `schedule.local_time`, `schedule.at` in each readers' zone
+    (they span up to 26 hours, UTC-12 to UTC+14)."""
     schedule = settings.schedule
     if not schedule.local_time:
-        return send_time(day, schedule.at, schedule.timezone)
+        return [send_time(day, schedule.at, schedule.timezone)]
     zones = subscriber_zones(session, language, schedule.timezone)
-    return min(send_time(day, schedule.at, zone) for zone in zones)
+    return sorted({send_time(day, schedule.at, zone) for zone in zones})
+
+
+def scheduled_at(session: Session, settings: Settings, day: date, language: str) -> datetime:
+    """When `day`'s edition is due (frozen): `schedule.at` in `schedule.timezone`; with
+    `schedule.local_time`, at `schedule.at` in the first of the readers' zones."""
+    return send_times(session, settings, day, language)[0]
+
+
+def last_send_time(session: Session, settings: Settings, day: date, language: str) -> datetime:
+    """When the last reader is due `day`'s edition: after this plus `schedule.grace`
+    nobody may get it any more (see `digest.schedule.loop`)."""
+    return send_times(session, settings, day, language)[-1]
 
 
 def window_for(

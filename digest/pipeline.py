@@ -177,7 +177,15 @@ def schedule(
     mailing.envelope_sender(settings)
     steps = Steps(
         ingest=lambda now, halt: ingest(db, settings, [], now=now, stop=halt),
-        send=lambda day, language, halt: send(db, settings, day, language, clock=clock, stop=halt),
+        send=lambda day, language, halt: send(
+            db,
+            settings,
+            day,
+            language,
+            clock=clock,
+            stop=halt,
+            missed_after=settings.schedule.grace_period,
+        ),
     )
     Scheduler(db, settings, steps, clock=clock, sleep=sleep, stop=stop, log=log).run()
 

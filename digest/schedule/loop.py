@@ -38,6 +38,8 @@ from digest.schedule import state
 from digest.selection.window import edition_date_for
 
 Log = Callable[[str], None]
+#: How many days back a starting loop looks for an edition some reader may still get.
+_LOOK_BACK_DAYS = 3
 #: Waits up to the seconds given; True when the loop was asked to stop meanwhile.
 Sleep = Callable[[float], bool]
 
@@ -90,7 +92,7 @@ class Scheduler:
         heart = state.Heartbeat(self.db, self.row_id, self.clock, self.log)
         heart.start()
         try:
-            self.next_day = {lang: self._latest_day(lang, now) for lang in self.languages}
+            self.next_day = {lang: self._first_day(lang, now) for lang in self.languages}
             while not self.stop.is_set():
                 wake = self.step(self.clock())
                 now = self.clock()
@@ -129,6 +131,33 @@ class Scheduler:
             day -= timedelta(days=1)
         return day
 
+    def _first_day(self, language: str, now: datetime) -> date:
+        """Where a starting loop begins: the newest edition already due, or an older one
+        not yet frozen that some reader may still get (local-time delivery: its last
+        zone's time plus the grace has not passed), but never one before the line's
+        newest frozen edition (its window would repeat that one's news)."""
+        day = self._latest_day(language, now)
+        with self.db.session() as session:
+            newest = session.scalar(
+                select(func.max(Edition.date)).where(
+                    Edition.language == language,
+                    Edition.variant == "",
+                    Edition.frozen_at.is_not(None),
+                )
+            )
+        for _ in range(_LOOK_BACK_DAYS):
+            before = day - timedelta(days=1)
+            if newest is not None and before <= newest:
+                break
+            if now - self._last_due(before, language) > self.grace:
+                break
+            day = before
+        return day
+
+    def _last_due(self, day: date, language: str) -> datetime:
+        with self.db.session() as session:
+            return editions.last_send_time(session, self.settings, day, language)
+
     def _run_due(self, now: datetime) -> set[int]:
         """Send each language's edition whose time has come; skip those missed too long."""
         ingested = False
@@ -140,10 +169,11 @@ class Scheduler:
                 if due > now:
                     break
                 self.next_day[language] = day + timedelta(days=1)
-                if now - due > self.grace and editions.frozen(self.db, day, language) is None:
+                last = self._last_due(day, language)  # local time: the last zone's
+                if now - last > self.grace and editions.frozen(self.db, day, language) is None:
                     self.log(
                         f"{day.isoformat()}/{language}: skipped: its send time passed "
-                        f"{_duration(now - due)} ago, more than schedule.grace "
+                        f"{_duration(now - last)} ago, more than schedule.grace "
                         f"({self.settings.schedule.grace}); its news goes into the next edition"
                     )
                     continue
@@ -178,6 +208,11 @@ class Scheduler:
         except Exception as e:  # an outage must not end the loop: logged and stored
             self._error(f"{key}: {type(e).__name__}: {e}")
             return None
+        for due, number in report.missed:
+            self.log(
+                f"{key}: skipped {number} delivery(ies) due at {_iso(due)}: that zone's send "
+                f"time passed more than schedule.grace ({self.settings.schedule.grace}) ago"
+            )
         self.log(describe(report))
         if report.result.breaker:  # nothing bounced, nothing failed: remember why for status
             state.beat(self.db, self.row_id, self.clock(), error=f"{key}: {report.result.breaker}")
