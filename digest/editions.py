@@ -365,6 +365,17 @@ def set_status(
             edition.sent_at = sent_at
 
 
+def note_send_run(db: Database, edition_id: int, now: datetime, error: str | None) -> None:
+    """Record how the edition's latest send run ended: `error` when it failed as a whole
+    (the relay refused everyone, or could not be reached or used), None otherwise;
+    `digest status` reports the edition as failed while the error stands."""
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        if edition is not None:
+            edition.last_send_at = now
+            edition.last_send_error = error[:2000] if error else None
+
+
 def open_editions(session: Session, languages: Sequence[str]) -> list[Edition]:
     """Frozen editions not yet fully sent, oldest first."""
     return list(

@@ -16,6 +16,7 @@ from digest.config import Settings
 from digest.db import Database
 from digest.delivery.identity import stored_list_id
 from digest.editions import EditionWindow, FrozenEdition
+from digest.errors import DigestError
 from digest.identity import check_ready_to_send
 from digest.mailing import recipient_factory
 from digest.models import DeliveryStatus, Edition, EditionStatus
@@ -140,20 +141,35 @@ def send(
                 )
                 report.missed = skip_missed(session, edition.id, clock(), missed_after, reason)
     editions.set_status(db, edition.id, EditionStatus.SENDING)
-    while True:
-        revised = replace(options, revision=edition.revision)
-        with _watch_revision(db, edition, stop) as halt:
-            part = _drain(db, settings, edition, transport, identifier, revised,
-                          clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
-        current = editions.reload(db, edition.id)
-        if current.revision == edition.revision or (stop is not None and stop.is_set()):
+    try:
+        while True:
+            revised = replace(options, revision=edition.revision)
+            with _watch_revision(db, edition, stop) as halt:
+                part = _drain(db, settings, edition, transport, identifier, revised,
+                              clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
+            current = editions.reload(db, edition.id)
+            if current.revision == edition.revision or (stop is not None and stop.is_set()):
+                _add(report.result, part)
+                break
+            part.stopped = None  # stopped for the new revision, not for good
             _add(report.result, part)
-            break
-        part.stopped = None  # stopped for the new revision, not for good
-        _add(report.result, part)
-        edition = current  # a hold made a new revision: send that to everyone left
+            edition = current  # a hold made a new revision: send that to everyone left
+    except DigestError as e:  # the relay rejected our login, TLS, ...: the run failed
+        editions.note_send_run(db, edition.id, clock(), str(e))
+        raise
     _finish(db, report, edition, clock())
+    editions.note_send_run(db, edition.id, clock(), _run_failure(report.result, stop))
     return report
+
+
+def _run_failure(result: DrainResult, stop: threading.Event | None) -> str | None:
+    """Why the run failed as a whole, if it did: the circuit breaker tripped (a relay-
+    wide refusal), or the run ended early for another reason than being asked to."""
+    if result.breaker:
+        return result.stopped or f"the relay refused every recipient: {result.breaker}"
+    if result.stopped and not (stop is not None and stop.is_set()):
+        return result.stopped
+    return None
 
 
 @contextmanager

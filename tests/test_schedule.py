@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +269,49 @@ def test_a_relay_refusing_everyone_does_not_stop_it(tmp_path: Path) -> None:
     assert any(line.startswith("2025-06-01/en: 5 sent, 0 failed") for line in second), second
     assert any(line.startswith("2025-06-02/en: 5 sent, 0 failed") for line in second), second
     assert subjects_by_reader(handler) == {reader: 2 for reader in READERS}
+
+
+def midday_zone(now: datetime) -> tuple[str, datetime]:
+    """A fixed-offset zone where it is about noon at `now` (no test crosses a local
+    midnight whenever it runs), and `now` there."""
+    from zoneinfo import ZoneInfo
+
+    ahead = 12 - now.astimezone(UTC).hour  # -11 .. 12
+    zone = f"Etc/GMT{-ahead:+d}" if ahead else "UTC"  # POSIX signs: Etc/GMT-3 is UTC+3
+    return zone, now.astimezone(ZoneInfo(zone))
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["within-grace", "past-grace"])
+def test_status_fails_after_a_relay_wide_refusal_and_past_the_grace(
+    tmp_path: Path, late: bool
+) -> None:
+    """`digest send` stopped by the relay answering 554 5.7.1 to everyone (exit 4):
+    status exits 1 and shows the refusal. Once the relay accepts again, what is left is
+    one reader's 451s: 3 while within schedule.grace of the send time, 1 past it."""
+    zone, local = midday_zone(datetime.now(UTC))
+    at = (local - timedelta(hours=7 if late else 1)).strftime("%H:%M")
+    handler = RefusingRelay()
+    handler.soft.update({READERS[0]: 1000})
+    with SmtpServer(handler) as server:
+        _settings, db = site_with_readers(tmp_path, server, timezone=zone, at=at)
+        add_article(db, "news", local - timedelta(hours=8))
+        sent = run_cli(tmp_path, "send", "--lang", "en")
+        refused = run_cli(tmp_path, "status", "--json")
+        handler.refusing = False
+        resent = run_cli(tmp_path, "send", "--lang", "en")
+        left = run_cli(tmp_path, "status", "--json")
+    assert sent.exit_code == 4, sent.output
+    body = json.loads(refused.stdout)
+    english = body["languages"][0]
+    assert refused.exit_code == 1 and english["outcome"] == "failed", refused.stdout
+    assert "554 5.7.1" in english["last_error"] and "relay access denied" in english["last_error"]
+    assert "en: last scheduled edition failed" in body["problems"]
+    assert resent.exit_code == 3, resent.output  # one reader deferred
+    body = json.loads(left.stdout)
+    english = body["languages"][0]
+    assert english["deliveries"]["deferred"] == 1 and "451" in english["last_error"]
+    if late:
+        assert left.exit_code == 1 and english["outcome"] == "overdue" and english["late"] == 1
+        assert "1 delivery(ies) still not sent more than schedule.grace (6h)" in str(body)
+    else:
+        assert left.exit_code == 3 and english["outcome"] == "sending" and not body["problems"]

@@ -93,6 +93,7 @@ def _status_dict(report: Status) -> dict[str, Any]:
                 "last_due": iso(entry.last_due),
                 "next_run": iso(entry.next_run),
                 "deliveries": entry.deliveries,
+                "late": entry.late,
                 "last_error": entry.last_error,
             }
             for entry in report.languages
