@@ -293,6 +293,10 @@ class SchedulerState(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The send time it runs with (`--at`/`--tz` override the settings'): what `digest
+    #: status` judges editions by.
+    schedule_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    schedule_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SiteIdentity(Base):

@@ -315,3 +315,31 @@ def test_status_fails_after_a_relay_wide_refusal_and_past_the_grace(
         assert "1 delivery(ies) still not sent more than schedule.grace (6h)" in str(body)
     else:
         assert left.exit_code == 3 and english["outcome"] == "sending" and not body["problems"]
+
+
+def test_status_judges_by_the_send_time_the_scheduler_runs_with(
+    tmp_path: Path, server: SmtpServer
+) -> None:
+    """`digest schedule --tz America/New_York` on a site configured for Asia/Riyadh:
+    07:00 in New York is 8 hours after 07:00 in Riyadh, more than schedule.grace, so
+    status judging by the settings would call every morning's edition overdue."""
+    from digest.config import load_settings
+
+    configured, db = site_with_readers(tmp_path, server, timezone="Asia/Riyadh")
+    add_article(db, "monday", t("2025-11-10T09:00"))
+    add_article(db, "evening", t("2025-11-10T20:00"))
+    overridden = load_settings(
+        tmp_path / "digest.toml", env={}, overrides={"schedule.timezone": "America/New_York"}
+    )
+    clock = FakeClock(t("2025-11-10T11:00"), until=t("2025-11-10T13:00"))
+    run_scheduler(db, overridden, clock)
+    assert [e.key for e in editions(db) if e.language == "en"] == ["2025-11-10/en"]
+    # 11:00 UTC on the 11th: Riyadh's 07:00 was 7 h ago, New York's is an hour away.
+    report = operator_status(db, configured, t("2025-11-11T11:00"))
+    english = report.languages[0]
+    assert report.exit_code == 0 and english.outcome == "ok", report.problems
+    assert english.next_run == t("2025-11-11T12:00")
+    shown = json.loads(run_cli(tmp_path, "status", "--json").stdout)
+    assert (shown["scheduler"]["at"], shown["scheduler"]["timezone"]) == (
+        "07:00", "America/New_York",
+    )  # fmt: skip

@@ -106,6 +106,8 @@ def _status_dict(report: Status) -> dict[str, Any]:
             "heartbeat_at": iso(view.heartbeat_at),
             "next_run_at": iso(view.next_run_at),
             "stopped_at": iso(view.stopped_at),
+            "at": view.at,
+            "timezone": view.timezone,
             "last_error": view.last_error,
         },
     }

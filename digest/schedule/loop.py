@@ -88,7 +88,10 @@ class Scheduler:
     def run(self) -> None:
         """Catch up on a missed run, then loop until stopped; the heartbeat runs beside."""
         now = self.clock()
-        self.row_id = state.started(self.db, worker_id(), now)
+        schedule = self.settings.schedule
+        self.row_id = state.started(
+            self.db, worker_id(), now, at=schedule.at, timezone=schedule.timezone
+        )
         heart = state.Heartbeat(self.db, self.row_id, self.clock, self.log)
         heart.start()
         try:

@@ -12,7 +12,7 @@ remain (pending, deferred or uncertain) and none of that is true.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -60,6 +60,10 @@ def status(db: Database, settings: Settings, now: datetime) -> Status:
     scheduler = state.latest(db)
     alive = scheduler is not None and scheduler.alive(now)
     report = Status([], scheduler, alive)
+    if scheduler is not None and scheduler.at and scheduler.timezone:
+        # `digest schedule --at/--tz` runs the day by its own send time: judge by that.
+        schedule = replace(settings.schedule, at=scheduler.at, timezone=scheduler.timezone)
+        settings = replace(settings, schedule=schedule)
     with db.session() as session:
         for language in settings.site.languages:
             report.languages.append(_language(session, settings, language, now))
