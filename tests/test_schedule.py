@@ -343,3 +343,12 @@ def test_status_judges_by_the_send_time_the_scheduler_runs_with(
     assert (shown["scheduler"]["at"], shown["scheduler"]["timezone"]) == (
         "07:00", "America/New_York",
     )  # fmt: skip
+
+
+def test_a_bad_at_or_tz_names_the_option_not_the_config_file(tmp_path: Path) -> None:
+    make_site(tmp_path)
+    zone = run_cli(tmp_path, "schedule", "--tz", "Nowhere/Zone")
+    at = run_cli(tmp_path, "schedule", "--at", "25:00")
+    assert zone.exit_code == 2 and "'--tz': unknown time zone 'Nowhere/Zone'" in zone.output
+    assert at.exit_code == 2 and "'--at': expected HH:MM, got '25:00'" in at.output
+    assert "digest.toml" not in zone.output + at.output
