@@ -139,7 +139,10 @@ def send(
                     "skipped: this reader's send time passed more than schedule.grace "
                     f"({settings.schedule.grace}) before the edition could be sent"
                 )
-                report.missed = skip_missed(session, edition.id, clock(), missed_after, reason)
+                report.missed = skip_missed(
+                    session, edition.id, clock(), missed_after, reason,
+                    last_run=stored.last_send_at,
+                )  # fmt: skip
     editions.set_status(db, edition.id, EditionStatus.SENDING)
     try:
         while True:

@@ -168,3 +168,57 @@ def test_a_late_start_within_the_first_zones_grace_misses_nobody(tmp_path: Path)
     }
     english = [line for line in lines if line.startswith("2025-11-10/en")]
     assert english and not [line for line in english if "skipped:" in line or " due at " in line]
+
+
+def test_a_zone_met_by_a_relay_outage_is_retried_past_the_grace_not_skipped(
+    tmp_path: Path,
+) -> None:
+    """The scheduler runs, but the relay is down (connection refused) from London's
+    07:00 until 14:30 UTC, longer than schedule.grace: London's reader was met at their
+    time, so their delivery is retried and goes out when the relay is back, as a
+    deferred one would; only a zone's time passing while no run happened skips it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings, db = make_site(
+        tmp_path,
+        timezone="America/New_York",
+        transport=f"smtp://127.0.0.1:{port}",
+        local_time=True,
+        retry_every="15m",
+    )
+    add_reader(db, "london@example.com", timezone="Europe/London")
+    add_reader(db, "la@example.com", timezone="America/Los_Angeles")
+    add_article(db, "tenth", t("2025-11-09T20:00"))
+    handler = FaultyHandler()
+    arrivals: dict[str, datetime] = {}
+    relay = Controller(handler, hostname="127.0.0.1", port=port)
+    clock = FakeClock(t("2025-11-10T06:59"), until=t("2025-11-10T16:00"))
+    handler.on_message = lambda received: arrivals.setdefault(received.recipient, clock())
+    sleep = clock.sleep
+
+    def sleep_and_repair(seconds: float) -> bool:
+        stopping = sleep(seconds)
+        if clock.now >= t("2025-11-10T14:30") and relay.server is None:  # type: ignore[truthy-function]
+            relay.start()
+        return stopping
+
+    clock.sleep = sleep_and_repair  # type: ignore[method-assign]
+    lines: list[str] = []
+    try:
+        pipeline.schedule(
+            db, settings, clock=clock, sleep=clock.sleep, stop=clock.stop, log=lines.append
+        )
+    finally:
+        relay.stop(no_assert=True)
+    assert t("2025-11-10T14:30") <= arrivals["london@example.com"] <= t("2025-11-10T14:45")
+    assert arrivals["la@example.com"] == t("2025-11-10T15:00")
+    assert not [line for line in lines if " due at " in line], lines
+    assert delivery_outcomes(db) == {
+        ("london@example.com", "2025-11-10"): "sent",
+        ("la@example.com", "2025-11-10"): "sent",
+    }

@@ -70,13 +70,21 @@ def assign_due_times(session: Session, edition_id: int, day: date, settings: Set
 
 
 def skip_missed(
-    session: Session, edition_id: int, now: datetime, grace: timedelta, reason: str
+    session: Session,
+    edition_id: int,
+    now: datetime,
+    grace: timedelta,
+    reason: str,
+    *,
+    last_run: datetime | None,
 ) -> list[tuple[datetime, int]]:
     """Mark `skipped` the edition's never-tried pending deliveries whose due time passed
-    more than `grace` before `now`: a reader whose own send time went by while the
-    scheduler was down does not get the day's edition hours late (nor as the next
-    day's). Deliveries already tried (deferred, put back) keep being retried. Returns
-    (due time, deliveries skipped) per due time, earliest first."""
+    more than `grace` before `now` with no send run of the edition since (`last_run`,
+    when its last run ended): a reader whose own send time went by while the scheduler
+    was down does not get the day's edition hours late (nor as the next day's). Those a
+    run met at or after their time (the relay was down, refused everyone, the run was
+    stopped) keep being retried, as deferred ones are. Returns (due time, deliveries
+    skipped) per due time, earliest first."""
     c = _deliveries.c
     missed = (
         (c.edition_id == edition_id)
@@ -84,6 +92,8 @@ def skip_missed(
         & (c.attempts == 0)
         & (c.due_at < now - grace)
     )
+    if last_run is not None:
+        missed = missed & (c.due_at > last_run)
     rows = session.execute(
         select(c.due_at, func.count(c.id)).where(missed).group_by(c.due_at).order_by(c.due_at)
     ).all()
