@@ -189,13 +189,16 @@ def _failed_run(session: Session, edition_ids: list[int]) -> str | None:
     last run): a relay-wide refusal, the relay unreachable. None: no such edition."""
     if not edition_ids:
         return None
-    error = session.scalar(
-        select(Edition.last_send_error)
+    row = session.execute(
+        select(Edition.date, Edition.language, Edition.last_send_error)
         .where(Edition.id.in_(edition_ids), Edition.last_send_error.is_not(None))
         .order_by(Edition.last_send_at.desc())
         .limit(1)
-    )
-    return f"last send run failed: {error}" if error else None
+    ).first()
+    if row is None:
+        return None
+    day, language, error = row
+    return f"last send run of {day.isoformat()}/{language} failed: {error}"
 
 
 def _late(session: Session, edition_ids: list[int], due_before: datetime) -> int:
