@@ -233,5 +233,6 @@ def parse_content(
             content, source=source.name, now=now, defaults=source.defaults, base_url=base_url
         )
     raise IngestError(
-        f"{source.name}: not a feed, JSON or HTML page (content not recognised; see --format)"
+        f"{source.name}: not a feed, JSON or HTML page (content not recognised; "
+        "name the source's format: rss, atom, json, jsonl or html)"
     )
