@@ -200,6 +200,7 @@ def measure_creation(url: str, subscribers: int, repeat: int) -> None:
                 "c_now": datetime.now(UTC),
                 "c_until": datetime.now(UTC),
                 "c_limit": 32,
+                "c_revision": edition.revision,
             }
             print("  EXPLAIN claim (32 pending, lowest ids first):")
             for (line,) in connection.exec_driver_sql(f"EXPLAIN {claim.string}", values):
