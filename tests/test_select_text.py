@@ -44,7 +44,8 @@ def test_words_are_unicode_and_stop_words_of_both_languages_go() -> None:
 
 def test_acronyms_numbers_and_possessives() -> None:
     assert terms("U.S. troops") == terms("US troops") == ["us", "troop"]
-    assert terms("NATO's 2025 summit, 30 leaders") == ["nato", "summit", "leader"]
+    assert terms("NATO's 2025 summit, 30 leaders") == ["nato", "2025", "summit", "leader"]
+    assert terms("Chapter 11 filing at 9am") == ["chapter", "file", "9am"]
 
 
 def test_light_stems_conflate_only_inflections() -> None:
