@@ -171,3 +171,22 @@ def test_a_report_of_another_top_storys_event_is_not_related() -> None:
     # Sbarro's other report scores below 0.85 of the Mt Gox filing: the filing does not
     # set the bar either
     assert [[m.doc.id for m in choice.related] for choice in choices] == [[2], [4], [], []]
+
+
+def test_an_event_named_by_most_of_a_candidates_neighbours_is_its_event() -> None:
+    # "Digital currencies" never says "bitcoin"; half the reports related to it do, and
+    # "bitcoin" is a keyword of the Mt Gox story's event: one event, one top story.
+    window = [
+        make_doc(1, ("Bitcoin exchange Mt Gox files for bankruptcy", ""), priority=2),
+        make_doc(2, ("Mt Gox bitcoin exchange goes bankrupt in Tokyo", "")),
+        make_doc(3, ("Hackers claim Mt Gox chief kept customers' bitcoin", "")),
+        make_doc(4, ("Investors warned about investing in digital currencies", ""), priority=1),
+        make_doc(5, ("Investors warned about betting on digital currencies", "")),
+        make_doc(6, ("Digital currency is here to stay, whether it is bitcoin or another", "")),
+        make_doc(7, ("Japan comes down hard on the digital currency bitcoin", "")),
+        make_doc(8, LION, section="Culture"),
+        make_doc(9, ("Lion mauls guest at Namibian safari lodge", ""), section="Culture"),
+    ]
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 8]
+    assert 4 in [doc.id for doc in choices[0].reports]
