@@ -123,7 +123,7 @@ def choose(
     def elsewhere(position: int, item: Doc) -> bool:
         number = index_of.get(item.id)
         return number is not None and any(
-            events.same_event(other, number)
+            events.reports(other, number)
             for place, other in enumerate(stories)
             if place != position
         )
@@ -233,24 +233,28 @@ def _attach_related(
     found = corpus.search(
         [choice.doc.vector for choice in choices], selection.related_floor, RELATED_MIN_TERMS
     )
-    for number, (choice, all_matches) in enumerate(zip(choices, found, strict=True)):
-        matches = close_to_best(
-            [m for m in all_matches if m.doc.id != choice.doc.id and not elsewhere(number, m.doc)],
-            selection.duplicate_threshold,
-        )
+    threshold = selection.duplicate_threshold
+    for number, (choice, matches) in enumerate(zip(choices, found, strict=True)):
         chosen: list[dict[int, float]] = []
         addresses = {canonical_address(choice.doc.url)} - {""}
-        for match in matches:
+        bar = None  # `close_to_best`'s, set by the first match that could be listed
+        for match in matches:  # best first; `elsewhere` asked only as far as needed
             if len(choice.related) == selection.related_per_story:
                 break
-            if match.doc.id in used or match.similarity >= selection.duplicate_threshold:
+            if match.doc.id == choice.doc.id or match.similarity >= threshold:
+                continue
+            if bar is not None and match.similarity < RELATED_RATIO * bar:
+                break
+            if elsewhere(number, match.doc):
+                continue
+            if bar is None:
+                bar = match.similarity
+            if match.doc.id in used:
                 continue
             address = canonical_address(match.doc.url)
             if address in addresses:
                 continue  # another fetch of a page already shown
-            if any(
-                cosine(other, match.doc.vector) >= selection.duplicate_threshold for other in chosen
-            ):
+            if any(cosine(other, match.doc.vector) >= threshold for other in chosen):
                 continue
             choice.related.append(match)
             if address:
