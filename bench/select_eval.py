@@ -327,10 +327,9 @@ def report(scores: dict, settings: object, title: str = "") -> list[str]:
     names = {"selector": "selector", "latest": f"latest {selection.top_stories} (baseline)"}
     for key, name in names.items():
         score = scores[key]
-        lines.append(
-            f"{name:24}{score.duplicate_share:>21.1%} {score.related_precision:>19.1%}"
-            f"{score.related:>15}"
-        )
+        pairs = f"{score.duplicate_share:.1%} ({score.same_event_pairs}/{score.pairs})"
+        related = f"{score.related_precision:.1%} ({score.related_same_event}/{score.related})"
+        lines.append(f"{name:24}{pairs:>22}{related:>20}{score.related:>15}")
     lines.append("(same-event top pairs: lower is better; related precision: higher is better)")
     return lines
 
