@@ -40,11 +40,10 @@ EVENT_KEYWORDS = 4
 KEYWORD_SHARE = 0.5
 #: Share of an article's neighbourhood naming another event's keyword from which the
 #: article reports that event (`Events.naming_share`). On the tune half: 0.34 and 0.4
-#: both take same-event top pairs from 1.3% to 0% (0.5: 0.7%); 0.4 is the stricter, and
-#: over all pairs of corroborated window articles it finds 35% of the same-event pairs
-#: the other tests miss while linking 0.31% of different-event pairs (0.34: 0.43%).
-#: `bench/select_eval.py --pairs`, sampled pairs of the tune half: same event found
-#: 89.4% -> 93.5%, different events called one 3.04% -> 3.46%.
+#: both take same-event top pairs from 1.3% to 0% (0.5: 0.7%); 0.4 is the stricter (it
+#: links fewer different-event pairs). `bench/select_eval.py --pairs`, sampled pairs of
+#: the tune half: same event found 89.4% -> 93.5%, different events called one 3.04% ->
+#: 3.46%.
 NAMING_SHARE = 0.4
 
 
