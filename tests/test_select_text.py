@@ -137,3 +137,10 @@ def test_headline_terms_add_nothing_where_no_compound_is_known() -> None:
     vocabulary.count("Volcano erupts on Flores island", "")
     title = "Maumere airport closed by ash"
     assert vocabulary.headline_terms(title) == frozenset(vocabulary.count(title, "").ids)
+
+
+def test_a_year_is_one_term_in_any_digits() -> None:
+    # Four digits or more name a year or an amount; Arabic-Indic and Persian digits are
+    # the same number as ASCII ones.
+    assert terms("كأس العالم ٢٠٣٤") == terms("كأس العالم 2034") == terms("كأس العالم ۲۰۳۴")
+    assert "2034" in terms("كأس العالم ٢٠٣٤") and terms("عام ٢٥") == ["عام"]

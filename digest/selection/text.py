@@ -20,7 +20,8 @@ Nothing here changes what readers see; it decides which words two articles share
 - "U.S." and "US" are one word; numbers of fewer than four digits are not words (days,
   counts, chapter numbers say little about which story an article tells), longer ones
   are: a year or an amount names an event ("World Cup 2034"; on bench/related_eval.py's
-  Arabic pairs, same-event partners found 9/12 -> 10/12).
+  Arabic pairs, same-event partners found 9/12 -> 10/12). Arabic-Indic and Persian
+  digits are read as ASCII ones, so ٢٠٣٤ and 2034 are one term.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _COMPATIBILITY = re.compile("[\ufb00-\ufdff\ufe70-\ufeff\uff00-\uffef]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 #: Tashkeel, Quranic marks and tatweel (U+0640).
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06ed]")
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 _ARABIC_LETTER_FORMS = (
     ("أ", "ا"),
     ("إ", "ا"),
@@ -94,6 +96,7 @@ def normalise(text: str) -> str:
         text = _ARABIC_MARKS.sub("", text)
         for variant, plain in _ARABIC_LETTER_FORMS:
             text = text.replace(variant, plain)
+        text = text.translate(_EASTERN_DIGITS)  # ٢٠٣٤ and ۲۰۳۴ are 2034
     return text
 
 
