@@ -24,7 +24,10 @@ split events (identical normalised headlines under two STORY ids) are merged fir
 the data set's README asks, except through headlines of fewer than four words: two
 stories both carrying "Business highlights" are a column, not one event.
 
-    python bench/select_eval.py [--data DIR] [--every 6] [--pairs]
+    python bench/select_eval.py [--data DIR] [--every 6] [--pairs] [--split tune]
+
+`--split tune` evaluates the tune half only (and not the one-a-day editions, which
+mix both halves): what to run while choosing a threshold.
 
 With `--pairs` it also prints how the event test (`events.Events.same_event`) judges
 pairs of window articles that several sources report (the candidates that can fill a
@@ -361,6 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--pairs", action="store_true", help="also judge sampled pairs with the event test"
     )
+    parser.add_argument(
+        "--split",
+        choices=(*SPLITS, "all"),
+        default="all",
+        help="evaluate one half only (while tuning: 'tune', so the other stays unseen)",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from digest.config import Settings
@@ -374,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     headlines = merge_split_events(headlines)
     events = {h.story for h in headlines}
     print(f"{len(headlines):,} labelled headlines of {len(events)} events from {args.data.name}")
-    for split in SPLITS:
+    for split in SPLITS if args.split == "all" else (args.split,):
         part = [h for h in headlines if split_of(h.story) == split]
         stories = len({h.story for h in part})
         scores = evaluate(part, edition_ends(part, args.every, settings), settings)
@@ -382,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(report(scores, settings, title)))
         if args.pairs:
             print(pair_report(part, edition_ends(part, args.every, settings), settings))
+    if args.split != "all":
+        return 0
     scores = evaluate(headlines, pick_days(headlines, 30, settings), settings)
     title = f"\n[all {len(events)} events, one edition a day at the send time] "
     print("\n".join(report(scores, settings, title)))

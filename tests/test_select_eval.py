@@ -98,3 +98,14 @@ def test_related_finds_same_event_partners_and_not_other_events() -> None:
     different = [hit for labels in found.values() for hit in labels["different"]]
     assert sum(same) / len(same) >= 0.85
     assert sum(different) / len(different) <= 0.05
+
+
+def test_split_tune_prints_the_tune_half_only() -> None:
+    # While choosing a threshold only the tune half is shown, so the other stays unseen.
+    command = [sys.executable, str(REPO / "bench" / "select_eval.py"), "--data", str(SYNTHETIC)]
+    tune = subprocess.run([*command, "--split", "tune"], capture_output=True, text=True)
+    both = subprocess.run(command, capture_output=True, text=True)
+    assert tune.returncode == both.returncode == 0
+    assert "[tune:" in tune.stdout and "[tune:" in both.stdout
+    assert "[held-out:" not in tune.stdout and "[held-out:" in both.stdout
+    assert "one edition a day" not in tune.stdout and "one edition a day" in both.stdout
