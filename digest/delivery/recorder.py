@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from digest import outbox
@@ -27,6 +28,7 @@ from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
 from digest.delivery.results import Entry
 from digest.errors import SendError
+from subscribers import store
 
 #: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
 COMMIT_DELAY = 0.05
@@ -38,7 +40,7 @@ RetryScheduler = Callable[[int, int, float], None]
 
 
 def _write(
-    session: Session,
+    connection: Connection,
     outcomes: list[outbox.Outcome],
     requeued: list[int],
     marked: list[int],
@@ -52,12 +54,18 @@ def _write(
     """One group commit: the heartbeat when due (`renew`: the edition id), outcomes,
     breaker requeues, then "before DATA" marks."""
     if renew is not None:
-        outbox.renew(session, renew, owner, now, lease)
-    bounced = outbox.record(
-        session, outcomes, owner, lease=lease, bounce_threshold=bounce_threshold
-    )
-    outbox.requeue(session, requeued, now)
-    return bounced, outbox.mark_sending(session, marked, owner, now)
+        outbox.renew(connection, renew, owner, now, lease)
+    bounced = 0
+    bounces = outbox.record_rows(connection, outcomes, owner, lease=lease)
+    if bounces:  # the subscriber's bounce count, in the same transaction
+        with Session(bind=connection) as session:
+            for outcome in bounces:
+                bounced += store.record_permanent_failure(
+                    session, outcome.subscriber_id, threshold=bounce_threshold, now=outcome.at
+                )
+            session.flush()
+    outbox.requeue(connection, requeued, now)
+    return bounced, outbox.mark_sending(connection, marked, owner, now)
 
 
 class LeaseLost(SendError):
@@ -200,7 +208,7 @@ class Recorder:
         if renew:
             self.heartbeat.reset()  # the heartbeat rides on this commit
         try:
-            bounced, marked = await run.db(
+            bounced, marked = await run.write(
                 _write,
                 [e.outcome for e in entries if not e.requeue],
                 requeued,
