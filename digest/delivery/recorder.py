@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
@@ -72,6 +72,42 @@ class LeaseLost(SendError):
     """Another run took this delivery over (our lease expired): it must not be sent here."""
 
 
+class CommitChain:
+    """Commits back to back, at most one in flight: `start` begins one unless one is
+    running; each, as it ends, begins the next while `due(timed)` says so. `on_error`
+    gets what made a commit fail, after which nothing starts again."""
+
+    def __init__(
+        self,
+        commit: Callable[[], Awaitable[None]],
+        due: Callable[[bool], bool],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self._commit, self._due, self._on_error = commit, due, on_error
+        self._task: asyncio.Task[None] | None = None
+        self.failed = False
+
+    def start(self, timed: bool = False) -> None:
+        if self.failed or (self._task is not None and not self._task.done()):
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run(timed))
+
+    async def _run(self, timed: bool) -> None:
+        try:
+            while self._due(timed):
+                await self._commit()
+        except BaseException as e:
+            self.failed = True
+            self._on_error(e)
+            if not isinstance(e, Exception):
+                raise
+
+    async def settled(self) -> None:
+        """Until no commit is running."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+
 class Recorder:
     """Commits outcomes and "before DATA" marks for one run; see the module docstring."""
 
@@ -87,9 +123,7 @@ class Recorder:
         self.closing = False
         self._oldest = 0.0
         self._wake = asyncio.Event()
-        #: The commits now running back to back (at most one transaction in flight).
-        self._committing: asyncio.Task[None] | None = None
-        self._failed = False
+        self._chain = CommitChain(self._commit, self._due, self._chain_failed)
 
     # -- what workers call ----------------------------------------------------------
 
@@ -108,8 +142,8 @@ class Recorder:
         if not self.entries:
             self._oldest = self.run.clock.monotonic()
         self.entries.append(entry)
-        if self._due(timed=False):
-            self._start()
+        if self._due(False):
+            self._chain.start()
         else:
             self._wake.set()
 
@@ -122,7 +156,7 @@ class Recorder:
             raise SendError("sending stopped: the outcomes can no longer be recorded")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.marks[delivery_id] = future
-        self._start()
+        self._chain.start()
         return future
 
     def close(self) -> None:
@@ -131,7 +165,7 @@ class Recorder:
 
     # -- committing ---------------------------------------------------------------------
 
-    def _due(self, *, timed: bool) -> bool:
+    def _due(self, timed: bool) -> bool:
         """Whether to commit now: somebody waits, enough piled up, or (`timed`) the
         oldest outcome waited `COMMIT_DELAY`."""
         if self.marks or self.requeued:
@@ -144,41 +178,23 @@ class Recorder:
             or (timed and self.run.clock.monotonic() - self._oldest >= COMMIT_DELAY)
         )
 
-    def _start(self, *, timed: bool = False) -> None:
-        """Commit now, unless a commit is running: its end starts the next one."""
-        if self._failed or (self._committing is not None and not self._committing.done()):
-            return
-        self._committing = asyncio.get_running_loop().create_task(self._commit_while_due(timed))
-
-    async def _commit_while_due(self, timed: bool) -> None:
-        try:
-            while self._due(timed=timed):
-                await self._commit()
-        except BaseException as e:
-            self._failed = True
-            self._fail(e)
-            self.run.halt(error=e)
-            self._wake.set()
-            if not isinstance(e, Exception):
-                raise
-
-    async def _settled(self) -> None:
-        """Until no commit is running."""
-        while self._committing is not None and not self._committing.done():
-            await asyncio.wait({self._committing})
+    def _chain_failed(self, error: BaseException) -> None:
+        self._fail(error)
+        self.run.halt(error=error)
+        self._wake.set()
 
     async def run_loop(self) -> None:
         """Until closed and everything is committed: the commits nobody waits for, and
         the heartbeat. A failed commit or renewal halts the run."""
         try:
-            while not self._failed:
-                await self._settled()
-                if self._failed:
+            while not self._chain.failed:
+                await self._chain.settled()
+                if self._chain.failed:
                     return
                 if self.heartbeat.due() and not self.closing:
                     await self._renew()
-                if self._due(timed=True):
-                    self._start(timed=True)
+                if self._due(True):
+                    self._chain.start(timed=True)
                     continue
                 if self.closing:
                     return
