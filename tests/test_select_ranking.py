@@ -184,3 +184,109 @@ def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
     store(database, [*covered_story(), fourth, stray])
     assert top_guids(database) == ["covered-0"]
+
+
+def test_every_accident_at_once_ranks_after_the_covered_story(database_url: str) -> None:
+    # All the accidents in one window, on both backends: the story three sources report
+    # leads, then dated news (the page fetched three times is one report, the feed that
+    # ran one story three times is one source), then the undated and the future-dated
+    # items, and nothing appears twice.
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        refetched = [
+            {
+                "guid": guid,
+                "title": "Lagos floods displace thousands",
+                "url": url,
+                "hours_before": h,
+            }
+            for guid, url, h in [
+                ("lagos", "https://site.example/lagos", 5),
+                ("lagos-again", "http://www.site.example/lagos/?utm_source=rss", 1),
+            ]
+        ]
+        one_source = [
+            {
+                "guid": f"busy-{n}",
+                "title": f"Perth bushfire season starts early, {word}",
+                "source": "https://perth.example/rss",
+                "hours_before": 8 + n,
+            }
+            for n, word in enumerate(["officials say", "crews deployed", "homes evacuated"])
+        ]
+        future = {
+            "guid": "future",
+            "title": "Hanoi opens new metro line",
+            "hours_before": 0.1,
+            "ingested_at": END - timedelta(hours=3),
+        }
+        undated = {
+            "guid": "undated",
+            "title": "Quito hosts Andean trade summit",
+            "hours_before": 0.05,
+            "date_estimated": True,
+        }
+        store(db, [*covered_story(), *refetched, *one_source, future, undated])
+        # undated and future-dated: no recency, after every dated story; newest first
+        assert top_guids(db) == ["covered-0", "lagos", "busy-0", "undated", "future"]
+        everything = edition_guids(db)
+        assert len(everything) == len(set(everything))
+        assert "lagos-again" not in everything
+    finally:
+        db.dispose()
+
+
+def aggregated_window(big_sources: int) -> list[dict[str, Any]]:
+    """An aggregator's window: one event `big_sources` outlets report, one three report,
+    one only two report (the freshest: under plain scores it leads)."""
+    verbs = ["closes", "shuts", "grounds flights at", "halts traffic at"]
+    big = [
+        {
+            "guid": f"big-{n}",
+            "title": f"Flores volcano eruption {verbs[n % 4]} Maumere airport",
+            "source": f"https://outlet{n}.example/rss",
+            "hours_before": 20 - n / 10,
+        }
+        for n in range(big_sources)
+    ]
+    three = [
+        {
+            "guid": f"three-{n}",
+            "title": f"Tallinn parliament {word} digital identity law",
+            "source": f"https://baltic{n}.example/rss",
+            "hours_before": 6 + n / 10,
+        }
+        for n, word in enumerate(["passes", "approves", "adopts"])
+    ]
+    two = [
+        {
+            "guid": f"two-{n}",
+            "title": f"Business update: Quito {word} Andean trade summit",
+            "source": f"https://desk{n}.example/rss",
+            "hours_before": 1 + n / 10,
+        }
+        for n, word in enumerate(["hosts", "welcomes"])
+    ]
+    return [*big, *three, *two]
+
+
+@pytest.mark.parametrize(
+    ("big_sources", "expected"),
+    [
+        # 2 sources beside 60 (fewer than THIN_SHARE of them): set aside; 3 stay
+        (60, ["big-59", "three-0"]),
+        # beside 40 sources the share asks for fewer than 2: 2 sources are enough
+        (40, ["two-0", "three-0", "big-39"]),
+    ],
+)
+def test_a_thinly_reported_story_does_not_take_a_slot_beside_sixty_sources(
+    database_url: str, big_sources: int, expected: list[str]
+) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        store(db, aggregated_window(big_sources))
+        assert top_guids(db) == expected
+    finally:
+        db.dispose()
