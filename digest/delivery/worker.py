@@ -26,6 +26,7 @@ from digest.models import DeliveryStatus, FailureKind
 from digest.transport import (
     Connection,
     DeliveryError,
+    Interrupted,
     RelayUnavailable,
     Transport,
     UncertainDelivery,
@@ -42,6 +43,7 @@ class Connections:
         self.run = run
         self.transport = transport
         self.live = 0
+        self.opened: set[Connection] = set()
         self.bucket = TokenBucket(
             run.options.rate, clock=run.clock.monotonic, sleep=run.clock.sleep
         )
@@ -66,11 +68,21 @@ class Connections:
                 await run.clock.sleep(self.backoff(failures))
                 continue
             self.live += 1
+            self.opened.add(connection)
+            if run.interrupted:  # stopped while connecting: this one sends nothing
+                connection.interrupt(0.0)
             return connection
         return None
 
+    def interrupt(self, grace: float) -> None:
+        """The run stops: abandon every transaction not yet handed over; give a
+        message handed over `grace` seconds for its reply (see `Connection.interrupt`)."""
+        for connection in self.opened:
+            connection.interrupt(grace)
+
     async def drop(self, connection: Connection) -> None:
         self.live -= 1
+        self.opened.discard(connection)
         await connection.close()
 
 
@@ -138,7 +150,9 @@ class Worker:
         )
         try:
             await connection.send(envelope, message, BeforeData(self.recorder, item.delivery_id))
-        except LeaseLost:
+        except (LeaseLost, Interrupted):
+            # Not handed over: the run's release gives the lease back (Interrupted), or
+            # another run owns it now (LeaseLost). Either way, no outcome from here.
             self.recorder.in_flight -= 1
             await self._reset()
             return
