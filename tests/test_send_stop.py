@@ -54,6 +54,8 @@ class StallingHandler(FaultyHandler):
 
     stalling: threading.Event = field(default_factory=threading.Event)
     stalled: set[str] = field(default_factory=set)
+    #: Also stall every EHLO (a relay silent before the session is set up).
+    stall_ehlo: bool = False
 
     async def _stall(self, address: str) -> None:
         with self.lock:
@@ -61,6 +63,18 @@ class StallingHandler(FaultyHandler):
         while self.stalling.is_set():
             await asyncio.sleep(0.05)
         await asyncio.sleep(3600)  # this session's client is long gone
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        if self.stall_ehlo and self.stalling.is_set():
+            await self._stall("EHLO")
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -142,6 +156,26 @@ def test_sigterm_to_send_while_the_relay_stalls(template: Path, tmp_path: Path) 
         assert resend.returncode == 0, err
     assert handler.count() == {**{reader: 1 for reader in READERS}, STALL_DOT: 2}
     assert {status for status, _ in delivery_states(site).values()} == {"sent"}
+
+
+def test_sigterm_to_send_while_the_relay_is_silent_at_ehlo(template: Path, tmp_path: Path) -> None:
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, READERS)
+    handler = StallingHandler(stall_ehlo=True)
+    handler.stalling.set()
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=2, timeout=TIMEOUT)
+        process = send(site / "digest.toml", DAY)
+        wait_for(lambda: "EHLO" in handler.stalled, "the stalled EHLO")
+        code, err, took = terminate(process)
+        assert took < STOP_BOUND, err
+        assert code == 3, err
+        assert {status for status, _ in delivery_states(site).values()} == {"pending"}
+        handler.stalling.clear()
+        rerun = send(site / "digest.toml", DAY)
+        _out, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+    assert handler.count() == {reader: 1 for reader in READERS}
 
 
 def test_sigterm_to_schedule_while_the_relay_stalls(tmp_path: Path) -> None:

@@ -63,6 +63,8 @@ class RunControl:
         self.stopping = False
         #: Stopped by the operator (the `stop` event), not by an error or the breaker.
         self.interrupted = False
+        #: Set with `interrupted`, for a part that waits on something else meanwhile.
+        self.interrupt_requested = asyncio.Event()
         self.fatal: BaseException | None = None
         self.changed = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="digest-db")
@@ -126,6 +128,7 @@ class RunControl:
     def should_stop(self) -> bool:
         if not self.interrupted and self.stop_event is not None and self.stop_event.is_set():
             self.interrupted = True
+            self.interrupt_requested.set()
             self.halt("interrupted")
         return self.stopping
 

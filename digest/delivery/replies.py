@@ -61,9 +61,7 @@ class ReplyReader(asyncio.Protocol):
             waiter = self._waiter = loop.create_future()
             # A plain timer, not `asyncio.wait_for`: this runs three times per message
             # and wait_for costs a wrapper future and callbacks each time.
-            self._timer = (
-                loop.call_later(timeout, _expire, waiter) if timeout is not None else None
-            )
+            self._timer = loop.call_later(timeout, _expire, waiter) if timeout is not None else None
             try:
                 await waiter
             finally:

@@ -195,8 +195,10 @@ class SmtpConnection:
         try:
             reply = await io.read(self._data_timeout)
         except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
-            waited = "before the run stopped" if self._stopping else (
-                f"within {self._data_timeout:g} s of the end of the message"
+            waited = (
+                "before the run stopped"
+                if self._stopping
+                else (f"within {self._data_timeout:g} s of the end of the message")
             )
             raise UncertainDelivery(
                 f"no reply from {self._target.host} {waited}: it may have been delivered"

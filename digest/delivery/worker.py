@@ -8,6 +8,8 @@ the server the next message.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -58,7 +60,7 @@ class Connections:
         failures, run = 0, self.run
         while not run.should_stop():
             try:
-                connection = await self.transport.connect()
+                connection = await self._connect()
             except RelayUnavailable as e:
                 failures += 1
                 if failures >= run.options.max_attempts:
@@ -67,12 +69,30 @@ class Connections:
                     return None
                 await run.clock.sleep(self.backoff(failures))
                 continue
+            if connection is None:
+                return None  # stopped while connecting
             self.live += 1
             self.opened.add(connection)
-            if run.interrupted:  # stopped while connecting: this one sends nothing
+            if run.interrupted:  # the stop came as the connection opened: send nothing
                 connection.interrupt(0.0)
             return connection
         return None
+
+    async def _connect(self) -> Connection | None:
+        """`transport.connect()`, abandoned when a stop is requested meanwhile (a relay
+        silent at its greeting or EHLO would otherwise hold the stop for `mail.timeout`)."""
+        connecting = asyncio.ensure_future(self.transport.connect())
+        stopping = asyncio.ensure_future(self.run.interrupt_requested.wait())
+        try:
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()  # the transport closes what it opened
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connecting
+            return None
+        return connecting.result()
 
     def interrupt(self, grace: float) -> None:
         """The run stops: abandon every transaction not yet handed over; give a
