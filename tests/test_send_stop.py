@@ -126,10 +126,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_template(tmp_path_factory.mktemp("template"))
 
 
-def test_sigterm_to_send_while_the_relay_stalls(template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelining"])
+def test_sigterm_to_send_while_the_relay_stalls(
+    template: Path, tmp_path: Path, pipelining: bool
+) -> None:
     site = copy_site(template, tmp_path)
     add_subscribers(site, READERS)
-    handler = StallingHandler()
+    handler = StallingHandler(pipelining=pipelining)
     handler.stalling.set()
     with SmtpServer(handler) as server:
         set_mail(site, transport=server.url, concurrency=2, timeout=TIMEOUT)
