@@ -56,6 +56,8 @@ class StallingHandler(FaultyHandler):
     stalled: set[str] = field(default_factory=set)
     #: Also stall every EHLO (a relay silent before the session is set up).
     stall_ehlo: bool = False
+    #: Answer `STALL_DOT`'s final "." after this many seconds instead of never.
+    dot_delay: float | None = None
 
     async def _stall(self, address: str) -> None:
         with self.lock:
@@ -87,6 +89,11 @@ class StallingHandler(FaultyHandler):
         address = envelope.rcpt_tos[0]
         if address == STALL_DOT and self.stalling.is_set():
             reply = await super().handle_DATA(server, session, envelope)  # keeps the message
+            if self.dot_delay is not None:
+                with self.lock:
+                    self.stalled.add(address)
+                await asyncio.sleep(self.dot_delay)
+                return reply
             await self._stall(address)
             return reply
         return await super().handle_DATA(server, session, envelope)
@@ -159,6 +166,27 @@ def test_sigterm_to_send_while_the_relay_stalls(
         assert resend.returncode == 0, err
     assert handler.count() == {**{reader: 1 for reader in READERS}, STALL_DOT: 2}
     assert {status for status, _ in delivery_states(site).values()} == {"sent"}
+
+
+def test_a_reply_within_the_grace_after_a_stop_is_recorded_sent(
+    template: Path, tmp_path: Path
+) -> None:
+    """The reply to a written "." that comes a few seconds after the stop still counts:
+    the delivery is `sent`, not `uncertain` (and nobody is asked to resend it)."""
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, READERS)
+    handler = StallingHandler(dot_delay=3.0)  # inside the 5 s grace a stop gives
+    handler.stalling.set()
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=2, timeout=TIMEOUT)
+        process = send(site / "digest.toml", DAY)
+        wait_for(lambda: stalled_both(handler), "the stalled RCPT and the slow reply")
+        code, err, took = terminate(process)
+        assert took < STOP_BOUND, err
+        assert code == 3, err
+        states = delivery_states(site)
+    assert states[STALL_DOT][0] == "sent", err
+    assert states[STALL_RCPT] == ("pending", 0)
 
 
 def test_sigterm_to_send_while_the_relay_is_silent_at_ehlo(template: Path, tmp_path: Path) -> None:

@@ -112,6 +112,8 @@ class SmtpConnection:
     async def send(
         self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
     ) -> None:
+        if self._stopping:
+            raise Interrupted("stopping")  # no new transaction once the run stops
         mail = b"MAIL FROM:" + _mailbox(envelope.sender, envelope)
         if envelope.smtputf8:
             if not self._smtputf8:
