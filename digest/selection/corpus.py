@@ -22,9 +22,10 @@ from digest.selection.similarity import (
     TITLE_CHARS,
     Vector,
     Vocabulary,
+    matching_text,
     vectors_of,
 )
-from digest.selection.text import LINE_END, words_of_lines
+from digest.selection.text import LINE_END, PackedWords, pack, word_counts, words_of_lines
 
 FULL_ARCHIVE = 1000
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -69,8 +70,19 @@ class Match:
     similarity: float
 
 
+#: A document's matching text (headline aside), or its words counted already: the
+#: `text.word_counts` of its `similarity.matching_text`, as the term cache stores them.
+DocText = str | PackedWords
+
 #: Given article ids, those documents with their matching text.
-DocFetcher = Callable[[list[int]], list[tuple[Doc, str]]]
+DocFetcher = Callable[[list[int]], list[tuple[Doc, DocText]]]
+
+
+def counted(documents: Sequence[tuple[Doc, DocText]]) -> list[PackedWords]:
+    """The packed `WordCounts` of each document: as given, or counted from its text now."""
+    texts = [matching_text(doc.title, text) for doc, text in documents if isinstance(text, str)]
+    fresh = map(pack, word_counts(texts))
+    return [next(fresh) if isinstance(text, str) else text for _, text in documents]
 
 
 class Corpus:
@@ -78,12 +90,12 @@ class Corpus:
 
     def __init__(
         self,
-        full: Sequence[tuple[Doc, str]],
+        full: Sequence[tuple[Doc, DocText]],
         headlines: Sequence[tuple[int, str]] = (),
         fetch: DocFetcher | None = None,
     ) -> None:
         self.vocabulary = Vocabulary()
-        vectors, self.weighting = vectors_of(self.vocabulary, [(d.title, t) for d, t in full])
+        vectors, self.weighting = vectors_of(self.vocabulary, counted(full))
         self.full = [doc for doc, _ in full]
         for doc, vector in zip(self.full, vectors, strict=True):
             doc.vector = vector
@@ -94,6 +106,13 @@ class Corpus:
     def vector_for(self, title: str, text: str) -> Vector:
         """A vector for any text, weighted like the corpus (for documents outside it)."""
         return self.weighting.vector(self.vocabulary.count(title, text))
+
+    def vectors_for(self, documents: Sequence[tuple[Doc, DocText]]) -> list[Vector]:
+        """`vector_for` of documents outside the corpus, from their text or word counts."""
+        return [
+            self.weighting.vector(self.vocabulary.count_words(words))
+            for words in counted(documents)
+        ]
 
     def search(
         self, queries: Sequence[Vector], floor: float, min_shared: int = 1
@@ -140,8 +159,9 @@ class Corpus:
         """Read screened articles in full (once per corpus) and give them vectors."""
         missing = [article_id for article_id in ids if article_id not in self._promoted]
         if missing and self._fetch is not None:
-            for doc, text in self._fetch(missing):
-                doc.vector = self.vector_for(doc.title, text)
+            fetched = self._fetch(missing)
+            for (doc, _), vector in zip(fetched, self.vectors_for(fetched), strict=True):
+                doc.vector = vector
                 self._promoted[doc.id] = doc
         return [self._promoted[i] for i in ids if i in self._promoted]
 

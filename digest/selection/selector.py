@@ -265,7 +265,7 @@ def build_corpus(
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
     corpus = Corpus(
-        [*in_window, *full], headline_only, fetch=lambda ids: store.docs_with_text(session, ids)
+        [*in_window, *full], headline_only, fetch=lambda ids: store.docs_with_terms(session, ids)
     )
     return corpus, [doc for doc, _ in in_window]
 
@@ -285,7 +285,7 @@ def plan_edition(
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
-    past = [corpus.vector_for(doc.title, text) for doc, text in store.docs_with_text(session, led)]
+    past = corpus.vectors_for(store.docs_with_terms(session, led))
     repeats = frozenset(led) | repeats_of(past, window_docs, selection)
     choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
     plan = EditionPlan(date=day, language=language, window=window)
@@ -364,10 +364,10 @@ def related_articles(
     corpus, _ = build_corpus(
         session, article.language, window, selection.no_repeat_days, later=True
     )
-    own = store.docs_with_text(session, [article.id])
     query = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
     if query is None:
-        query = corpus.vector_for(own[0][0].title, own[0][1]) if own else EMPTY
+        own = store.docs_with_terms(session, [article.id])
+        query = corpus.vectors_for(own)[0] if own else EMPTY
     matches = close_to_best(
         [
             match

@@ -2,8 +2,10 @@
 
 A selection may look at tens of thousands of articles; loading each as an ORM object
 with its whole body would cost more than the selection itself. Rows carry only what the
-similarity reads (headline, and the opening of summary and body, cut in SQL); the few
-articles that make the edition are loaded as `Article` objects at the end.
+similarity reads: the article's counted words from the term cache (`terms`,
+`fill_terms`), or, for an article with no valid cached row, its headline and the
+opening of summary and body (cut in SQL). The few articles that make the edition are
+loaded as `Article` objects at the end.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from digest.models import Article, Edition, EditionItem, EditionStatus
-from digest.selection.corpus import Doc
-from digest.selection.similarity import OPENING_CHARS, opening
-from digest.selection.text import plain
+from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
+from digest.selection import terms
+from digest.selection.corpus import Doc, DocText
+from digest.selection.similarity import OPENING_CHARS
+from digest.selection.text import PackedWords, pack
 
-#: Summaries are HTML: read enough of it to leave OPENING_CHARS of text after the tags.
-_SUMMARY_CHARS = 3 * OPENING_CHARS
 _CHUNK = 500
 
 #: The article's address: a canonical URL where ingest stores one, else the URL.
@@ -45,9 +47,16 @@ _DOC_COLUMNS = (
     Article.ingested_at,
 )
 _TEXT_COLUMNS = (
-    func.substr(Article.summary, 1, _SUMMARY_CHARS),
+    func.substr(Article.summary, 1, terms.SUMMARY_CHARS),
     func.substr(Article.body, 1, OPENING_CHARS),
 )
+#: The article's cached row, if it is valid: same content hash, same version.
+_CACHED = and_(
+    ArticleTerms.article_id == Article.id,
+    ArticleTerms.content_hash == Article.content_hash,
+    ArticleTerms.version == terms.VERSION,
+)
+_TERMS_COLUMNS = (ArticleTerms.words, ArticleTerms.counts)
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -90,29 +99,48 @@ def _raw_rows(session: Session, statement: Any) -> Sequence[Any]:
         result.close()
 
 
-def _text(summary: str | None, body: str | None) -> str:
-    return opening(plain(summary or ""), body or "")
-
-
-def _by_publication(rows: Iterable[tuple[Doc, str]]) -> list[tuple[Doc, str]]:
+def _by_publication(rows: Iterable[tuple[Doc, DocText]]) -> list[tuple[Doc, DocText]]:
     """Oldest first, guid breaking ties: an order no database collation can change."""
     return sorted(rows, key=lambda pair: (pair[0].published_at, pair[0].guid))
 
 
+def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
+    """The documents `where` selects, each with its cached words or, where the cache has
+    no valid row, its matching text (read in a second query, by id)."""
+    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms, _CACHED)
+    rows = _raw_rows(session, statement.where(where))
+    found: list[tuple[Doc, DocText]] = []
+    uncached: dict[int, Doc] = {}
+    for row in rows:
+        doc = _doc(row)
+        if row[11] is None:
+            uncached[doc.id] = doc
+        else:
+            found.append((doc, PackedWords(row[11], bytes(row[12]))))
+    ids = sorted(uncached)
+    for offset in range(0, len(ids), _CHUNK):
+        chunk = ids[offset : offset + _CHUNK]
+        statement = select(Article.id, *_TEXT_COLUMNS).where(Article.id.in_(chunk))
+        for article_id, summary, body in _raw_rows(session, statement):
+            found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
+    return found
+
+
 def window_docs(
     session: Session, language: str, start: datetime, end: datetime
-) -> list[tuple[Doc, str]]:
-    """Articles of the language published in [start, end), with their matching text."""
-    rows = _raw_rows(
-        session,
-        select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(
-            Article.language == language,
-            Article.published_at >= start,
-            Article.published_at < end,
-            Article.held_at.is_(None),
-        ),
+) -> list[tuple[Doc, DocText]]:
+    """Articles of the language published in [start, end), with their words or text."""
+    return _by_publication(
+        _with_terms(
+            session,
+            and_(
+                Article.language == language,
+                Article.published_at >= start,
+                Article.published_at < end,
+                Article.held_at.is_(None),
+            ),
+        )
     )
-    return _by_publication((_doc(row), _text(row[11], row[12])) for row in rows)
 
 
 def archive_docs(
@@ -123,9 +151,9 @@ def archive_docs(
     full: int,
     *,
     after: tuple[datetime, datetime] | None = None,
-) -> tuple[list[tuple[Doc, str]], list[tuple[int, str]]]:
+) -> tuple[list[tuple[Doc, DocText]], list[tuple[int, str]]]:
     """The archive [start, end) (and the range `after` too, if given): the newest `full`
-    with matching text, the older ones as (id, headline).
+    with their words or text, the older ones as (id, headline).
 
     Ordered by publication time, then id (an integer: no collation can change the order).
     """
@@ -142,20 +170,75 @@ def archive_docs(
     held = set(session.scalars(select(Article.id).where(Article.held_at.is_not(None))))
     rows = [row for row in rows if row[0] not in held] if held else rows
     split = max(len(rows) - full, 0)
-    newest = docs_with_text(session, [row[0] for row in rows[split:]])
+    newest = docs_with_terms(session, [row[0] for row in rows[split:]])
     return newest, [(row[0], row[1] or "") for row in rows[:split]]
 
 
-def docs_with_text(session: Session, ids: Sequence[int]) -> list[tuple[Doc, str]]:
-    """Documents and matching text for a few articles (for example past top stories)."""
-    found: list[tuple[Doc, str]] = []
+def docs_with_terms(session: Session, ids: Sequence[int]) -> list[tuple[Doc, DocText]]:
+    """Documents with their words or text for a few articles (for example past top
+    stories)."""
+    found: list[tuple[Doc, DocText]] = []
     for offset in range(0, len(ids), _CHUNK):
-        chunk = list(ids[offset : offset + _CHUNK])
-        rows = _raw_rows(
-            session, select(*_DOC_COLUMNS, *_TEXT_COLUMNS).where(Article.id.in_(chunk))
-        )
-        found.extend((_doc(row), _text(row[11], row[12])) for row in rows)
+        found.extend(_with_terms(session, Article.id.in_(list(ids[offset : offset + _CHUNK]))))
     return _by_publication(found)
+
+
+def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
+    """Compute and store the term cache of the articles `ids` (every article if None)
+    that have no valid cached row (none, or one of older content or an older
+    `terms.VERSION`); the number of rows written. Ingest calls it for the rows it
+    inserts or updates; the caller's transaction decides whether they land.
+
+    Written with INSERT ... ON CONFLICT DO UPDATE, so two runs filling the same article
+    at once do not fail.
+    """
+    if ids is None:
+        return _fill_terms(session, true())
+    wanted = sorted(set(ids))
+    return sum(
+        _fill_terms(session, Article.id.in_(wanted[offset : offset + _CHUNK]))
+        for offset in range(0, len(wanted), _CHUNK)
+    )
+
+
+def _fill_terms(session: Session, where: Any) -> int:
+    statement = (
+        select(Article.id, Article.content_hash, Article.title, *_TEXT_COLUMNS)
+        .outerjoin(ArticleTerms, _CACHED)
+        .where(ArticleTerms.article_id.is_(None), where)
+        .order_by(Article.id)
+    )
+    rows = _raw_rows(session, statement)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for offset in range(0, len(rows), _CHUNK):
+        chunk = rows[offset : offset + _CHUNK]
+        counted = terms.article_words([(row[2] or "", row[3] or "", row[4] or "") for row in chunk])
+        values = []
+        for row, words in zip(chunk, counted, strict=True):
+            text, counts = pack(words)
+            values.append(
+                {
+                    "article_id": row[0],
+                    "content_hash": row[1],
+                    "version": terms.VERSION,
+                    "words": text,
+                    "counts": counts,
+                }
+            )
+        upsert = insert(ArticleTerms).values(values)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[ArticleTerms.article_id],
+                set_={
+                    "content_hash": upsert.excluded.content_hash,
+                    "version": upsert.excluded.version,
+                    "words": upsert.excluded.words,
+                    "counts": upsert.excluded.counts,
+                },
+            )
+        )
+    return len(rows)
 
 
 def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
