@@ -34,6 +34,7 @@ from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, source_identity
+from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.scoring import ScoreParts, score_parts, trusted_date
@@ -270,6 +271,7 @@ def build_corpus(
     return corpus, [doc for doc, _ in in_window]
 
 
+@without_cycle_collection
 def plan_edition(
     session: Session,
     *,
@@ -337,6 +339,7 @@ class RelatedReport:
     related: list[RelatedArticle] = field(default_factory=list)
 
 
+@without_cycle_collection
 def related_articles(
     session: Session,
     guid: str,

@@ -34,11 +34,12 @@ _FORMAT = 1
 #: with marks and letter variants, compatibility forms, invisible characters.
 _PROBES = (
     ("U.S. & E.U. leaders' \u201ctalks\u201d \u2014 Iran\u2019s 2025 plans", "<p>A&amp;B</p>", "x"),
+    # Arabic with tashkeel and hamza forms; the article and a ta marbuta.
     (
-        "\u0625\u0650\u064a\u0631\u064e\u0627\u0646\u064f \u0648\u0627\u0644\u0645\u062f\u064a\u0646\u0629",
+        "\u0625\u0650\u064a\u0631\u064e\u0627\u0646\u064f",
+        "\u0627\u0644\u0645\u062f\u064a\u0646\u0629",
         "",
-        "",
-    ),  # noqa: E501
+    ),
     ("\ufb01nal caf\u00e9\u00ad \uff21\uff22", "", "\u200bzero\u200cwidth"),
     ("Mt Gox", "<b>Wal Mart</b> and " * 40, "body " * 200),
 )
