@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class InitResult:
     database_url: str
     key_created: bool
     key_path: Path
+    #: Articles whose term cache the upgrade filled (`selection.store.fill_recent_terms`).
+    terms_filled: int = 0
 
 
 def initialise(
@@ -82,6 +84,7 @@ def initialise(
     db = open_database(settings, check=False)
     try:
         db.upgrade()
+        terms_filled = _fill_term_cache(db, settings)
     finally:
         db.dispose()
     return InitResult(
@@ -90,7 +93,19 @@ def initialise(
         settings.database_url,
         key_created,
         settings.base_dir / SECRET_KEY_FILE,
+        terms_filled,
     )
+
+
+def _fill_term_cache(db: Database, settings: Settings) -> int:
+    """The term cache of the articles a selection would read now (its window and
+    archive), for a database upgraded from before the cache; 0 when nothing is missing."""
+    from digest.selection.store import fill_recent_terms
+
+    selection = settings.selection
+    days = selection.no_repeat_days + selection.window_hours / 24 + 1
+    with db.session() as session:
+        return fill_recent_terms(session, datetime.now(UTC) - timedelta(days=days))
 
 
 def ingest(

@@ -8,6 +8,7 @@ never read, and ingest refreshes it.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from digest.models import Article, ArticleTerms
 from digest.selection import plan_edition, similarity, store, terms
 from digest.selection.selector import related_articles
 from digest.selection.text import PackedWords, WordCounts, pack, word_counts
+from tests.conftest import SAMPLE_INIT, Digest
 
 DAY = date(2025, 6, 4)
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)  # 07:00 Asia/Riyadh: the window's end
@@ -268,3 +270,37 @@ def test_the_version_changes_with_the_rules_that_decide_the_words(
     monkeypatch.undo()
     monkeypatch.setattr(terms, "STOP_WORDS", terms.STOP_WORDS - {"the"})
     assert terms._fingerprint() != terms.VERSION
+
+
+def test_init_fills_the_term_cache_of_an_upgraded_databases_recent_articles(
+    initialised: Path, digest: Digest, database_url: str
+) -> None:
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    with db.session() as session:  # rows as a release before the term cache left them
+        for guid, age in (("recent", timedelta(hours=3)), ("old", timedelta(days=60))):
+            session.add(
+                Article(
+                    guid=guid,
+                    url=f"https://news.example/{guid}",
+                    title=f"Flores volcano erupts {guid}",
+                    summary="<p>Ash closes Maumere airport.</p>",
+                    language="en",
+                    content_hash=guid,
+                    published_at=now - age,
+                    ingested_at=now - age,
+                )
+            )
+    result = digest.ok("init", *SAMPLE_INIT)
+    assert "term cache filled: 1 recent article\n" in result.output
+    with db.session() as session:
+        rows = session.execute(
+            select(Article.guid, ArticleTerms.words).join(
+                ArticleTerms, ArticleTerms.article_id == Article.id
+            )
+        ).all()
+    assert [(guid, words.split(" ")[:4]) for guid, words in rows] == [
+        ("recent", ["flores", "volcano", "erupts", "recent"])
+    ]
+    assert "term cache" not in digest.ok("init", *SAMPLE_INIT).output  # nothing missing
+    db.dispose()

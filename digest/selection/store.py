@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -190,14 +190,23 @@ def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
     inserts or updates; the caller's transaction decides whether they land.
 
     Written with INSERT ... ON CONFLICT DO UPDATE, so two runs filling the same article
-    at once do not fail.
+    at once do not fail. Articles are read `_CHUNK` at a time (bounded memory).
     """
     if ids is None:
-        return _fill_terms(session, true())
+        ids = session.scalars(select(Article.id).order_by(Article.id)).all()
     wanted = sorted(set(ids))
     return sum(
         _fill_terms(session, Article.id.in_(wanted[offset : offset + _CHUNK]))
         for offset in range(0, len(wanted), _CHUNK)
+    )
+
+
+def fill_recent_terms(session: Session, since: datetime) -> int:
+    """`fill_terms` for the articles published since `since` (what selection reads):
+    `digest init` runs it after an upgrade, so a database made before the term cache
+    does not select at the cold speed until its articles are ingested again."""
+    return fill_terms(
+        session, session.scalars(select(Article.id).where(Article.published_at >= since)).all()
     )
 
 

@@ -226,19 +226,24 @@ def word_counts(texts: Sequence[str]) -> list[WordCounts]:
     """`WordCounts` of each text, every text normalised on its own (so a text's words do
     not depend on the texts read with it); ASCII texts, most news in Latin script, are
     normalised and split in one pass."""
-    found: list[WordCounts | None] = [None] * len(texts)
+    tallies: list[Counter[str]] = [Counter() for _ in texts]
     ascii_numbers = [number for number, text in enumerate(texts) if text.isascii()]
     if ascii_numbers:
         joined = normalise(LINE_END.join(texts[n].replace(LINE_END, " ") for n in ascii_numbers))
         lines = joined.encode("ascii").translate(_ASCII_SPLIT_LINES).decode("ascii")
         for number, line in zip(ascii_numbers, lines.split(LINE_END), strict=True):
-            found[number] = _counted(Counter(line.split()))
+            tallies[number].update(line.split())
     for number, text in enumerate(texts):
-        if found[number] is None:
-            found[number] = _counted(Counter(words(text)))
-    return found  # type: ignore[return-value]
-
-
-def _counted(tally: Counter[str]) -> WordCounts:
-    kept = [(word, count) for word, count in tally.items() if is_term(word)]
-    return WordCounts(tuple(word for word, _ in kept), tuple(count for _, count in kept))
+        if not text.isascii():
+            tallies[number].update(words(text))
+    # Whether a word is a term is decided once per distinct word, not once per text.
+    seen: set[str] = set()
+    for tally in tallies:
+        seen.update(tally)
+    not_terms = frozenset(word for word in seen if not is_term(word))
+    found = []
+    for tally in tallies:
+        for word in not_terms.intersection(tally):
+            del tally[word]
+        found.append(WordCounts(tuple(tally), tuple(tally.values())))
+    return found
