@@ -15,7 +15,9 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import accumulate, compress
+from itertools import compress, repeat
+
+import numpy as np
 
 from digest.selection.similarity import (
     EMPTY,
@@ -134,13 +136,17 @@ class Corpus:
         ]
         wanted = self.vocabulary.words_of(term for key in keys for term in key)
         tokens = words_of_lines(title[:TITLE_CHARS] for _, title in self.headlines)
-        # C-level iteration: line numbers count the line ends before each word.
-        lines = accumulate(map(LINE_END.__eq__, tokens))
+        # One C-level pass over the words (half a million): each becomes its term, -1 (not
+        # wanted) or -2 (a line end); a word's line is the number of line ends before it.
+        codes = {**wanted, LINE_END: -2}
+        found = np.fromiter(
+            map(codes.get, tokens, repeat(-1, len(tokens))), dtype=np.int64, count=len(tokens)
+        )
+        lines = np.cumsum(found == -2)
+        hits = np.flatnonzero(found >= 0)
         terms_by_line: dict[int, set[int]] = {}
-        for at_line, token in compress(
-            zip(lines, tokens, strict=True), map(wanted.__contains__, tokens)
-        ):
-            terms_by_line.setdefault(int(at_line), set()).add(wanted[token])
+        for at_line, term in zip(lines[hits].tolist(), found[hits].tolist(), strict=True):
+            terms_by_line.setdefault(at_line, set()).add(term)
         best: list[list[tuple[float, int]]] = [[] for _ in queries]
         for line_number, terms in terms_by_line.items():
             article_id = self.headlines[line_number][0]

@@ -61,12 +61,21 @@ _TERMS_COLUMNS = (ArticleTerms.words, ArticleTerms.counts)
 
 def _utc(value: datetime | str | None) -> datetime | None:
     """A stored time as aware UTC, from a driver's raw value (SQLite gives ISO text,
-    PostgreSQL a naive datetime; both hold UTC, as `UTCDateTime` stores it)."""
+    PostgreSQL a naive datetime; both hold UTC, as `UTCDateTime` stores it).
+
+    Tens of thousands are converted per selection: parsing the text with its zone, and
+    `datetime.combine`, each take a fifth of the time of `datetime.replace` (whose
+    keyword arguments are slow to parse)."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # the text carries its own offset
+            value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return datetime.combine(value.date(), value.time(), UTC)
+    return value.astimezone(UTC)
 
 
 def _doc(row: Any) -> Doc:
