@@ -141,7 +141,7 @@ def fill_term_cache(path: Path) -> int:
     article without a valid one, as ingest does for the rows it stores; the number
     written (0 for a database filled by this version before)."""
     from digest.db import Database
-    from digest.selection.store import fill_terms
+    from digest.selection.cache import fill_terms
 
     db = Database(f"sqlite:///{path}")
     db.upgrade()

@@ -100,7 +100,7 @@ def initialise(
 def _fill_term_cache(db: Database, settings: Settings) -> int:
     """The term cache of the articles a selection would read now (its window and
     archive), for a database upgraded from before the cache; 0 when nothing is missing."""
-    from digest.selection.store import fill_recent_terms
+    from digest.selection.cache import fill_recent_terms
 
     selection = settings.selection
     days = selection.no_repeat_days + selection.window_hours / 24 + 1

@@ -19,7 +19,7 @@ from digest.db import Database
 from digest.ingest.records import ArticleRecord
 from digest.ingest.store import store_records
 from digest.models import Article, ArticleTerms
-from digest.selection import plan_edition, similarity, store, terms
+from digest.selection import cache, plan_edition, similarity, store, terms
 from digest.selection.selector import related_articles
 from digest.selection.text import PackedWords, WordCounts, pack, word_counts
 from tests.conftest import SAMPLE_INIT, Digest
@@ -195,7 +195,7 @@ def test_ingest_fills_the_term_cache_and_plans_are_the_same_without_it(news: Dat
         session.execute(delete(ArticleTerms))
     assert outcome(news) == with_cache
     with news.session() as session:  # as ingest would fill an upgraded database's rows
-        store.fill_terms(session)
+        cache.fill_terms(session)
     assert cached_rows(news) == articles
     assert outcome(news) == with_cache
     news.dispose()

@@ -16,8 +16,9 @@ its home page) identifies none of them: such items are keyed by guid alone.
 
 New rows go in with one multi-row INSERT per batch and changed rows with an UPDATE
 by id; the ORM's per-object bookkeeping cost more than parsing the feed. The term
-cache of every row inserted or updated is written in the same transaction
-(`digest.selection.store.fill_terms`), so selection need not tokenise it again.
+cache of every row inserted or updated is written in the same transaction, from the
+text being stored (`digest.selection.cache.write_terms`), so selection need not
+tokenise it again.
 """
 
 from __future__ import annotations
@@ -107,13 +108,13 @@ def store_records(
     shared = Counter((record.source, url) for record, url in keyed)
     keyed = [(record, url if shared[(record.source, url)] == 1 else "") for record, url in keyed]
     first_fetch = _first_fetches(session, {record.source for record in ordered})
-    touched: list[int] = []
+    touched: list[tuple[int, str, str, str, str]] = []
     for start in range(0, len(keyed), _BATCH):
         _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch, touched)
     if touched:
-        from digest.selection.store import fill_terms  # numpy and the stemmer: only now
+        from digest.selection.cache import write_terms  # numpy and the stemmer: only now
 
-        fill_terms(session, touched)
+        write_terms(session, touched)
     return counts
 
 
@@ -136,9 +137,10 @@ def _store_batch(
     now: datetime,
     counts: IngestCounts,
     first_fetch: set[str],
-    touched: list[int],
+    touched: list[tuple[int, str, str, str, str]],
 ) -> None:
-    """Store one batch; the ids of the rows inserted or updated are added to `touched`."""
+    """Store one batch; (id, content hash, title, summary, body) of every row inserted or
+    updated is added to `touched`."""
     by_key, by_url = _stored_matches(session, batch)
     new_rows: list[dict[str, Any]] = []
     # Rows matched in this batch take one item each; a guid match comes before a URL's.
@@ -160,10 +162,16 @@ def _store_batch(
             counts.new += 1
             continue
         claimed.add(stored.id)
-        if _update(session, record, url, stored, counts):
-            touched.append(stored.id)
+        content_hash = _update(session, record, url, stored, counts)
+        if content_hash is not None:
+            touched.append((stored.id, content_hash, record.title, record.summary, record.body))
     if new_rows:
-        touched.extend(session.scalars(insert(Article).returning(Article.id), new_rows))
+        returning = insert(Article).returning(Article.id, sort_by_parameter_order=True)
+        ids = session.scalars(returning, new_rows).all()
+        touched.extend(
+            (article_id, row["content_hash"], row["title"], row["summary"], row["body"])
+            for article_id, row in zip(ids, new_rows, strict=True)
+        )
 
 
 def _stored_matches(
@@ -206,14 +214,15 @@ def _merged(counts: IngestCounts, record: ArticleRecord, stored: _Stored) -> Non
 
 def _update(
     session: Session, record: ArticleRecord, url: str, stored: _Stored, counts: IngestCounts
-) -> bool:
-    """Update a row of this source when the record is newer or different; whether it did."""
+) -> str | None:
+    """Update a row of this source when the record is newer or different; the new
+    content hash if it did."""
     content_hash = record.content_hash(url)
     if _is_older(record, stored) or (
         stored.content_hash == content_hash and not _is_newer(record, stored)
     ):
         counts.unchanged += 1  # the same, or an older copy (e.g. a stale mirror)
-        return False
+        return None
     values = {**_columns(record), "content_hash": content_hash, "canonical_url": url}
     # The stored guid stays: a publisher's changing guid must not move the article's key.
     values["guid"] = stored.guid
@@ -222,7 +231,7 @@ def _update(
         values["published_at"] = stored.published_at
     session.execute(update(Article).where(Article.id == stored.id).values(**values))
     counts.updated += 1
-    return True
+    return content_hash
 
 
 def _is_newer(record: ArticleRecord, stored: _Stored) -> bool:

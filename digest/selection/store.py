@@ -3,7 +3,7 @@
 A selection may look at tens of thousands of articles; loading each as an ORM object
 with its whole body would cost more than the selection itself. Rows carry only what the
 similarity reads: the article's counted words from the term cache (`terms`,
-`fill_terms`), or, for an article with no valid cached row, its headline and the
+`cache`), or, for an article with no valid cached row, its headline and the
 opening of summary and body (cut in SQL). The few articles that make the edition are
 loaded as `Article` objects at the end.
 """
@@ -15,14 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
 from digest.selection import terms
 from digest.selection.corpus import Doc, DocText
 from digest.selection.similarity import OPENING_CHARS
-from digest.selection.text import PackedWords, pack
+from digest.selection.text import PackedWords
 
 _CHUNK = 500
 
@@ -46,12 +45,12 @@ _DOC_COLUMNS = (
     Article.date_estimated,
     Article.ingested_at,
 )
-_TEXT_COLUMNS = (
+TEXT_COLUMNS = (
     func.substr(Article.summary, 1, terms.SUMMARY_CHARS),
     func.substr(Article.body, 1, OPENING_CHARS),
 )
 #: The article's cached row, if it is valid: same content hash, same version.
-_CACHED = and_(
+CACHED = and_(
     ArticleTerms.article_id == Article.id,
     ArticleTerms.content_hash == Article.content_hash,
     ArticleTerms.version == terms.VERSION,
@@ -97,7 +96,7 @@ def _doc(row: Any) -> Doc:
     )
 
 
-def _raw_rows(session: Session, statement: Any) -> Sequence[Any]:
+def raw_rows(session: Session, statement: Any) -> Sequence[Any]:
     """The driver's own rows of a select: tens of thousands of rows, where SQLAlchemy's
     per-row objects and type conversions would cost more than the query. The columns
     read this way are plain values, and times are converted by `_utc`."""
@@ -116,8 +115,8 @@ def _by_publication(rows: Iterable[tuple[Doc, DocText]]) -> list[tuple[Doc, DocT
 def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     """The documents `where` selects, each with its cached words or, where the cache has
     no valid row, its matching text (read in a second query, by id)."""
-    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms, _CACHED)
-    rows = _raw_rows(session, statement.where(where))
+    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms, CACHED)
+    rows = raw_rows(session, statement.where(where))
     found: list[tuple[Doc, DocText]] = []
     uncached: dict[int, Doc] = {}
     for row in rows:
@@ -129,8 +128,8 @@ def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     ids = sorted(uncached)
     for offset in range(0, len(ids), _CHUNK):
         chunk = ids[offset : offset + _CHUNK]
-        statement = select(Article.id, *_TEXT_COLUMNS).where(Article.id.in_(chunk))
-        for article_id, summary, body in _raw_rows(session, statement):
+        statement = select(Article.id, *TEXT_COLUMNS).where(Article.id.in_(chunk))
+        for article_id, summary, body in raw_rows(session, statement):
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
     return found
 
@@ -169,7 +168,7 @@ def archive_docs(
     when = and_(Article.published_at >= start, Article.published_at < end)
     if after is not None:
         when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
-    rows = _raw_rows(
+    rows = raw_rows(
         session,
         select(Article.id, Article.title)
         .where(Article.language == language, when)
@@ -190,73 +189,6 @@ def docs_with_terms(session: Session, ids: Sequence[int]) -> list[tuple[Doc, Doc
     for offset in range(0, len(ids), _CHUNK):
         found.extend(_with_terms(session, Article.id.in_(list(ids[offset : offset + _CHUNK]))))
     return _by_publication(found)
-
-
-def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
-    """Compute and store the term cache of the articles `ids` (every article if None)
-    that have no valid cached row (none, or one of older content or an older
-    `terms.VERSION`); the number of rows written. Ingest calls it for the rows it
-    inserts or updates; the caller's transaction decides whether they land.
-
-    Written with INSERT ... ON CONFLICT DO UPDATE, so two runs filling the same article
-    at once do not fail. Articles are read `_CHUNK` at a time (bounded memory).
-    """
-    if ids is None:
-        ids = session.scalars(select(Article.id).order_by(Article.id)).all()
-    wanted = sorted(set(ids))
-    return sum(
-        _fill_terms(session, Article.id.in_(wanted[offset : offset + _CHUNK]))
-        for offset in range(0, len(wanted), _CHUNK)
-    )
-
-
-def fill_recent_terms(session: Session, since: datetime) -> int:
-    """`fill_terms` for the articles published since `since` (what selection reads):
-    `digest init` runs it after an upgrade, so a database made before the term cache
-    does not select at the cold speed until its articles are ingested again."""
-    return fill_terms(
-        session, session.scalars(select(Article.id).where(Article.published_at >= since)).all()
-    )
-
-
-def _fill_terms(session: Session, where: Any) -> int:
-    statement = (
-        select(Article.id, Article.content_hash, Article.title, *_TEXT_COLUMNS)
-        .outerjoin(ArticleTerms, _CACHED)
-        .where(ArticleTerms.article_id.is_(None), where)
-        .order_by(Article.id)
-    )
-    rows = _raw_rows(session, statement)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for offset in range(0, len(rows), _CHUNK):
-        chunk = rows[offset : offset + _CHUNK]
-        counted = terms.article_words([(row[2] or "", row[3] or "", row[4] or "") for row in chunk])
-        values = []
-        for row, words in zip(chunk, counted, strict=True):
-            text, counts = pack(words)
-            values.append(
-                {
-                    "article_id": row[0],
-                    "content_hash": row[1],
-                    "version": terms.VERSION,
-                    "words": text,
-                    "counts": counts,
-                }
-            )
-        upsert = insert(ArticleTerms).values(values)
-        session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[ArticleTerms.article_id],
-                set_={
-                    "content_hash": upsert.excluded.content_hash,
-                    "version": upsert.excluded.version,
-                    "words": upsert.excluded.words,
-                    "counts": upsert.excluded.counts,
-                },
-            )
-        )
-    return len(rows)
 
 
 def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
