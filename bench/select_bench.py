@@ -284,10 +284,11 @@ def main() -> None:
             )
         started = time.perf_counter()
         written = fill_term_cache(path)
-        print(
-            f"term cache: {written:,} articles' terms written at ingest "
-            f"({time.perf_counter() - started:.1f} s)"
-        )
+        seconds = time.perf_counter() - started
+        if written:
+            print(f"term cache: {written:,} articles' words written as at ingest ({seconds:.1f} s)")
+        else:
+            print(f"term cache: every article's words already stored (checked in {seconds:.1f} s)")
         cold_path = Path(folder) / "cold.db"
         without_term_cache(path, cold_path)
         load_before = f"{os.getloadavg()[0]:.2f}"
