@@ -135,14 +135,27 @@ def subscriber_zones(session: Session, language: str, site_zone: str) -> list[st
     return sorted({zone or site_zone for zone in zones} or {site_zone})
 
 
-def scheduled_at(session: Session, settings: Settings, day: date, language: str) -> datetime:
-    """When `day`'s edition is due: `schedule.at` in `schedule.timezone`; with
-    `schedule.local_time`, at `schedule.at` in the first of the readers' zones."""
+def send_times(session: Session, settings: Settings, day: date, language: str) -> list[datetime]:
+    """Every moment some reader is due `day`'s edition, earliest first: `schedule.at` in
+    `schedule.timezone`; with `schedule.local_time`, `schedule.at` in each readers' zone
+    (they span up to 26 hours, UTC-12 to UTC+14)."""
     schedule = settings.schedule
     if not schedule.local_time:
-        return send_time(day, schedule.at, schedule.timezone)
+        return [send_time(day, schedule.at, schedule.timezone)]
     zones = subscriber_zones(session, language, schedule.timezone)
-    return min(send_time(day, schedule.at, zone) for zone in zones)
+    return sorted({send_time(day, schedule.at, zone) for zone in zones})
+
+
+def scheduled_at(session: Session, settings: Settings, day: date, language: str) -> datetime:
+    """When `day`'s edition is due (frozen): `schedule.at` in `schedule.timezone`; with
+    `schedule.local_time`, at `schedule.at` in the first of the readers' zones."""
+    return send_times(session, settings, day, language)[0]
+
+
+def last_send_time(session: Session, settings: Settings, day: date, language: str) -> datetime:
+    """When the last reader is due `day`'s edition: after this plus `schedule.grace`
+    nobody may get it any more (see `digest.schedule.loop`)."""
+    return send_times(session, settings, day, language)[-1]
 
 
 def window_for(
@@ -350,6 +363,17 @@ def set_status(
         edition.status = status
         if sent_at is not None and edition.sent_at is None:
             edition.sent_at = sent_at
+
+
+def note_send_run(db: Database, edition_id: int, now: datetime, error: str | None) -> None:
+    """Record how the edition's latest send run ended: `error` when it failed as a whole
+    (the relay refused everyone, or could not be reached or used), None otherwise;
+    `digest status` reports the edition as failed while the error stands."""
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        if edition is not None:
+            edition.last_send_at = now
+            edition.last_send_error = error[:2000] if error else None
 
 
 def open_editions(session: Session, languages: Sequence[str]) -> list[Edition]:

@@ -159,6 +159,11 @@ class Edition(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: 1 when frozen; each hold that pulls an article makes the next revision.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: When the edition's last send run ended, and why it ended early if that was a
+    #: failure of the whole run (a relay-wide refusal, the relay unreachable); None
+    #: when that run was not stopped by one. `digest status` reports it as failed.
+    last_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_send_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     items: Mapped[list[EditionItem]] = relationship(
         back_populates="edition",
@@ -311,6 +316,10 @@ class SchedulerState(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The send time it runs with (`--at`/`--tz` override the settings'): what `digest
+    #: status` judges editions by.
+    schedule_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    schedule_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SiteIdentity(Base):

@@ -119,8 +119,10 @@ def ingest(
     language: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_source: Callable[[SourceResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
-    """Ingest files, folders and URLs (every registered feed if none), each on its own."""
+    """Ingest files, folders and URLs (every registered feed if none), each on its own;
+    once `stop` is set, what is not stored yet is left for the next run."""
     if language:
         check_language(settings, language)
     ingest_settings = settings.ingest
@@ -139,8 +141,9 @@ def ingest(
         concurrency=ingest_settings.concurrency,
     )
     return ingest_sources(
-        db.session, sources, now=now, options=options, on_start=on_start, on_source=on_source
-    )
+        db.session, sources, now=now, options=options, on_start=on_start, on_source=on_source,
+        stop=stop,
+    )  # fmt: skip
 
 
 def known_sections(session: Session) -> tuple[str, ...]:
@@ -188,8 +191,16 @@ def schedule(
     mailing.send_options(settings)  # a bad [mail] section fails now, not on send day
     mailing.envelope_sender(settings)
     steps = Steps(
-        ingest=lambda now: ingest(db, settings, [], now=now),
-        send=lambda day, language, halt: send(db, settings, day, language, clock=clock, stop=halt),
+        ingest=lambda now, halt: ingest(db, settings, [], now=now, stop=halt),
+        send=lambda day, language, halt: send(
+            db,
+            settings,
+            day,
+            language,
+            clock=clock,
+            stop=halt,
+            missed_after=settings.schedule.grace_period,
+        ),
     )
     Scheduler(db, settings, steps, clock=clock, sleep=sleep, stop=stop, log=log).run()
 

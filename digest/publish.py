@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from digest import editions, mailing, outbox, readers
@@ -16,11 +16,12 @@ from digest.config import Settings
 from digest.db import Database
 from digest.delivery.identity import stored_list_id
 from digest.editions import EditionWindow, FrozenEdition
+from digest.errors import DigestError
 from digest.identity import check_ready_to_send
 from digest.mailing import recipient_factory
 from digest.models import DeliveryStatus, Edition, EditionStatus
 from digest.previews import edition_content, rehearse_send
-from digest.schedule.localtime import assign_due_times, next_due
+from digest.schedule.localtime import assign_due_times, next_due, skip_missed
 from digest.send import DrainResult, drain, message_id_factory
 from digest.transport import Transport
 from digest.variants import stored_variants
@@ -64,6 +65,9 @@ class SendReport:
     resent_uncertain: int = 0
     #: Deliveries of the edition still uncertain after the run.
     uncertain: int = 0
+    #: Local-time delivery, `missed_after`: (due time, deliveries) skipped by this run
+    #: because their zone's send time passed too long ago.
+    missed: list[tuple[datetime, int]] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
@@ -82,12 +86,15 @@ def send(
     dry_run: bool = False,
     stop: threading.Event | None = None,
     resend_uncertain: bool = False,
+    missed_after: timedelta | None = None,
 ) -> SendReport:
     """Freeze (if needed, under the edition lock), create deliveries, drain the due ones;
     safe to rerun at any point. A hold during the run makes it carry on with the new
     revision. With `dry_run`, build every message that would go out; write nothing.
     With `resend_uncertain`, deliveries left `uncertain` (no reply after the message was
-    handed over) are sent again: the operator's decision, never automatic."""
+    handed over) are sent again: the operator's decision, never automatic. With
+    `missed_after` (`digest schedule`: `schedule.grace`) and `schedule.local_time`,
+    never-tried deliveries due longer ago than that are skipped, not sent late."""
     check_language(settings, language)
     options = mailing.send_options(settings)
     transport = transport or mailing.open_mail_transport(settings)
@@ -127,21 +134,45 @@ def send(
         report.created = outbox.create_deliveries(session, edition, clock())  # type: ignore[arg-type]
         if settings.schedule.local_time:
             assign_due_times(session, edition.id, edition.date, settings)
+            if missed_after is not None:
+                reason = (
+                    "skipped: this reader's send time passed more than schedule.grace "
+                    f"({settings.schedule.grace}) before the edition could be sent"
+                )
+                report.missed = skip_missed(
+                    session, edition.id, clock(), missed_after, reason,
+                    last_run=stored.last_send_at,
+                )  # fmt: skip
     editions.set_status(db, edition.id, EditionStatus.SENDING)
-    while True:
-        revised = replace(options, revision=edition.revision)
-        with _watch_revision(db, edition, stop) as halt:
-            part = _drain(db, settings, edition, transport, identifier, revised,
-                          clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
-        current = editions.reload(db, edition.id)
-        if current.revision == edition.revision or (stop is not None and stop.is_set()):
+    try:
+        while True:
+            revised = replace(options, revision=edition.revision)
+            with _watch_revision(db, edition, stop) as halt:
+                part = _drain(db, settings, edition, transport, identifier, revised,
+                              clock=clock, on_progress=on_progress, stop=halt)  # fmt: skip
+            current = editions.reload(db, edition.id)
+            if current.revision == edition.revision or (stop is not None and stop.is_set()):
+                _add(report.result, part)
+                break
+            part.stopped = None  # stopped for the new revision, not for good
             _add(report.result, part)
-            break
-        part.stopped = None  # stopped for the new revision, not for good
-        _add(report.result, part)
-        edition = current  # a hold made a new revision: send that to everyone left
+            edition = current  # a hold made a new revision: send that to everyone left
+    except DigestError as e:  # the relay rejected our login, TLS, ...: the run failed
+        editions.note_send_run(db, edition.id, clock(), str(e))
+        raise
     _finish(db, report, edition, clock())
+    editions.note_send_run(db, edition.id, clock(), _run_failure(report.result, stop))
     return report
+
+
+def _run_failure(result: DrainResult, stop: threading.Event | None) -> str | None:
+    """Why the run failed as a whole, if it did: the circuit breaker tripped (a relay-
+    wide refusal), or the run ended early for another reason than being asked to."""
+    if result.breaker:
+        return result.stopped or f"the relay refused every recipient: {result.breaker}"
+    if result.stopped and not (stop is not None and stop.is_set()):
+        return result.stopped
+    return None
 
 
 @contextmanager

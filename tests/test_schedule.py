@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +269,86 @@ def test_a_relay_refusing_everyone_does_not_stop_it(tmp_path: Path) -> None:
     assert any(line.startswith("2025-06-01/en: 5 sent, 0 failed") for line in second), second
     assert any(line.startswith("2025-06-02/en: 5 sent, 0 failed") for line in second), second
     assert subjects_by_reader(handler) == {reader: 2 for reader in READERS}
+
+
+def midday_zone(now: datetime) -> tuple[str, datetime]:
+    """A fixed-offset zone where it is about noon at `now` (no test crosses a local
+    midnight whenever it runs), and `now` there."""
+    from zoneinfo import ZoneInfo
+
+    ahead = 12 - now.astimezone(UTC).hour  # -11 .. 12
+    zone = f"Etc/GMT{-ahead:+d}" if ahead else "UTC"  # POSIX signs: Etc/GMT-3 is UTC+3
+    return zone, now.astimezone(ZoneInfo(zone))
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["within-grace", "past-grace"])
+def test_status_fails_after_a_relay_wide_refusal_and_past_the_grace(
+    tmp_path: Path, late: bool
+) -> None:
+    """`digest send` stopped by the relay answering 554 5.7.1 to everyone (exit 4):
+    status exits 1 and shows the refusal. Once the relay accepts again, what is left is
+    one reader's 451s: 3 while within schedule.grace of the send time, 1 past it."""
+    zone, local = midday_zone(datetime.now(UTC))
+    at = (local - timedelta(hours=7 if late else 1)).strftime("%H:%M")
+    handler = RefusingRelay()
+    handler.soft.update({READERS[0]: 1000})
+    with SmtpServer(handler) as server:
+        _settings, db = site_with_readers(tmp_path, server, timezone=zone, at=at)
+        add_article(db, "news", local - timedelta(hours=8))
+        sent = run_cli(tmp_path, "send", "--lang", "en")
+        refused = run_cli(tmp_path, "status", "--json")
+        handler.refusing = False
+        resent = run_cli(tmp_path, "send", "--lang", "en")
+        left = run_cli(tmp_path, "status", "--json")
+    assert sent.exit_code == 4, sent.output
+    body = json.loads(refused.stdout)
+    english = body["languages"][0]
+    assert refused.exit_code == 1 and english["outcome"] == "failed", refused.stdout
+    assert "554 5.7.1" in english["last_error"] and "relay access denied" in english["last_error"]
+    assert "en: last scheduled edition failed" in body["problems"]
+    assert resent.exit_code == 3, resent.output  # one reader deferred
+    body = json.loads(left.stdout)
+    english = body["languages"][0]
+    assert english["deliveries"]["deferred"] == 1 and "451" in english["last_error"]
+    if late:
+        assert left.exit_code == 1 and english["outcome"] == "overdue" and english["late"] == 1
+        assert "1 delivery(ies) still not sent more than schedule.grace (6h)" in str(body)
+    else:
+        assert left.exit_code == 3 and english["outcome"] == "sending" and not body["problems"]
+
+
+def test_status_judges_by_the_send_time_the_scheduler_runs_with(
+    tmp_path: Path, server: SmtpServer
+) -> None:
+    """`digest schedule --tz America/New_York` on a site configured for Asia/Riyadh:
+    07:00 in New York is 8 hours after 07:00 in Riyadh, more than schedule.grace, so
+    status judging by the settings would call every morning's edition overdue."""
+    from digest.config import load_settings
+
+    configured, db = site_with_readers(tmp_path, server, timezone="Asia/Riyadh")
+    add_article(db, "monday", t("2025-11-10T09:00"))
+    add_article(db, "evening", t("2025-11-10T20:00"))
+    overridden = load_settings(
+        tmp_path / "digest.toml", env={}, overrides={"schedule.timezone": "America/New_York"}
+    )
+    clock = FakeClock(t("2025-11-10T11:00"), until=t("2025-11-10T13:00"))
+    run_scheduler(db, overridden, clock)
+    assert [e.key for e in editions(db) if e.language == "en"] == ["2025-11-10/en"]
+    # 11:00 UTC on the 11th: Riyadh's 07:00 was 7 h ago, New York's is an hour away.
+    report = operator_status(db, configured, t("2025-11-11T11:00"))
+    english = report.languages[0]
+    assert report.exit_code == 0 and english.outcome == "ok", report.problems
+    assert english.next_run == t("2025-11-11T12:00")
+    shown = json.loads(run_cli(tmp_path, "status", "--json").stdout)
+    assert (shown["scheduler"]["at"], shown["scheduler"]["timezone"]) == (
+        "07:00", "America/New_York",
+    )  # fmt: skip
+
+
+def test_a_bad_at_or_tz_names_the_option_not_the_config_file(tmp_path: Path) -> None:
+    make_site(tmp_path)
+    zone = run_cli(tmp_path, "schedule", "--tz", "Nowhere/Zone")
+    at = run_cli(tmp_path, "schedule", "--at", "25:00")
+    assert zone.exit_code == 2 and "'--tz': unknown time zone 'Nowhere/Zone'" in zone.output
+    assert at.exit_code == 2 and "'--at': expected HH:MM, got '25:00'" in at.output
+    assert "digest.toml" not in zone.output + at.output

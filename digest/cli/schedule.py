@@ -13,10 +13,34 @@ if TYPE_CHECKING:
     from digest.schedule.status import Status
 
 
+def _send_time(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    hh, _, mm = (value or "").partition(":")
+    if value is not None and not (
+        hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2
+    ):
+        raise click.BadParameter(f"expected HH:MM, got {value!r}")
+    return value
+
+
+def _zone(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return None if value is None else ZoneInfo(value).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {value!r} (an IANA name)") from None
+
+
 @click.command("schedule")
-@click.option("--at", "at", metavar="HH:MM", help="Send time [default: schedule.at].")
 @click.option(
-    "--tz", "timezone", metavar="ZONE", help="Its time zone [default: schedule.timezone]."
+    "--at", "at", metavar="HH:MM", callback=_send_time, help="Send time [default: schedule.at]."
+)
+@click.option(
+    "--tz",
+    "timezone",
+    metavar="ZONE",
+    callback=_zone,
+    help="Its time zone [default: schedule.timezone].",
 )
 @pass_app
 def schedule_command(app: App, at: str | None, timezone: str | None) -> None:
@@ -93,6 +117,7 @@ def _status_dict(report: Status) -> dict[str, Any]:
                 "last_due": iso(entry.last_due),
                 "next_run": iso(entry.next_run),
                 "deliveries": entry.deliveries,
+                "late": entry.late,
                 "last_error": entry.last_error,
             }
             for entry in report.languages
@@ -105,6 +130,8 @@ def _status_dict(report: Status) -> dict[str, Any]:
             "heartbeat_at": iso(view.heartbeat_at),
             "next_run_at": iso(view.next_run_at),
             "stopped_at": iso(view.stopped_at),
+            "at": view.at,
+            "timezone": view.timezone,
             "last_error": view.last_error,
         },
     }

@@ -8,6 +8,7 @@ number of retries for failures that may pass (timeouts, dropped connections, 429
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,11 +95,22 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+class FetchStopped(IngestError):
+    """The run was asked to stop (`stop` set): the fetch gave up; nothing of it is kept."""
+
+
 class Fetcher:
-    """One HTTP client shared by every fetch of a run (thread-safe); close it when done."""
+    """One HTTP client shared by every fetch of a run (thread-safe); close it when done.
+
+    With `stop`, a fetch gives up (FetchStopped) at its next step once the event is set:
+    before an attempt, between retries (the wait is cut short) and between chunks."""
 
     def __init__(
-        self, options: FetchOptions, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        options: FetchOptions,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
         import httpx  # here, not at the top: only fetching needs it (faster CLI start)
 
@@ -107,6 +119,7 @@ class Fetcher:
             raise IngestError(f"[ingest] user_agent: must be one line of ASCII text, got {agent!r}")
         self.options = options
         self._sleep = sleep
+        self._stop = stop
         self._client = httpx.Client(
             follow_redirects=True,
             max_redirects=options.max_redirects,
@@ -132,6 +145,7 @@ class Fetcher:
             headers["If-Modified-Since"] = validators.last_modified
         attempts = self.options.retries + 1
         for attempt in range(1, attempts + 1):
+            self._check_stop(url)
             try:
                 return self._attempt(url, headers, attempt)
             except _Transient as e:
@@ -143,8 +157,16 @@ class Fetcher:
                         f"{display_url(url)}: {e} (server asks to retry after "
                         f"{e.retry_after:.0f} s)"
                     ) from None
-                self._sleep(max(self.options.backoff * 2 ** (attempt - 1), e.retry_after or 0))
+                delay = max(self.options.backoff * 2 ** (attempt - 1), e.retry_after or 0)
+                if self._stop is None:
+                    self._sleep(delay)
+                else:
+                    self._stop.wait(delay)
         raise AssertionError("unreachable")
+
+    def _check_stop(self, url: str) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise FetchStopped(f"{display_url(url)}: fetch abandoned: the run is stopping")
 
     def _attempt(self, url: str, headers: dict[str, str], attempt: int) -> Fetched:
         import httpx
@@ -187,6 +209,7 @@ class Fetcher:
             if size > limit:
                 raise IngestError(f"{shown}: response too large (over {limit} bytes)")
             chunks.append(chunk)
+            self._check_stop(shown)
             if time.monotonic() > deadline:
                 raise _Transient(f"timed out after {self.options.timeout:g} s")
         return b"".join(chunks)

@@ -89,7 +89,7 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, Any]]:
         kind = "an object" if text.startswith("{", position) else "not an array"
         raise IngestError(
             f"{source}: expected a JSON array of articles, got {kind} "
-            "(one article object per line is JSON Lines: --format jsonl)"
+            "(one article object per line is JSON Lines: format jsonl)"
         )
     position, line, counted, first = position + 1, 1, 0, True
     while True:

@@ -4,13 +4,18 @@ Every source is loaded and parsed completely (see `loading`), then stored in its
 transaction: one bad source never stops the others and never leaves half its items
 behind. A registered feed's HTTP validators are saved only with its articles, so a
 feed whose content failed is fetched in full next time.
+
+A run can be stopped (`stop`): it is looked at between sources, and a source still being
+fetched is abandoned at once (see `loading`). An abandoned source stores nothing and is
+not recorded as failing: it is simply fetched again by the next run.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +27,8 @@ from digest.errors import IngestError
 from digest.ingest import registry
 from digest.ingest.clean import plain_text
 from digest.ingest.detect import FORMATS
-from digest.ingest.fetch import Fetcher, FetchOptions, display_url
-from digest.ingest.loading import Loaded, Source, loaded_in_order
+from digest.ingest.fetch import Fetcher, FetchOptions, FetchStopped, display_url
+from digest.ingest.loading import Loaded, Source, SourceAbandoned, loaded_in_order
 from digest.ingest.records import SourceDefaults
 from digest.ingest.store import IngestCounts, store_records
 from digest.models import Feed
@@ -49,6 +54,12 @@ class SourceResult:
 @dataclass
 class IngestReport:
     results: list[SourceResult] = field(default_factory=list)
+    #: Sources left unstored because the run was stopped (fetched again next run).
+    abandoned: list[str] = field(default_factory=list)
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.abandoned)
 
     @property
     def failed(self) -> list[SourceResult]:
@@ -80,8 +91,11 @@ def ingest_sources(
     options: IngestOptions = IngestOptions(),
     on_start: Callable[[int], None] | None = None,
     on_source: Callable[[SourceResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
-    """Ingest the given sources (every registered feed if none); failures are reported."""
+    """Ingest the given sources (every registered feed if none); failures are reported.
+
+    Once `stop` is set, the sources not yet stored are left (`IngestReport.abandoned`)."""
     if options.source_format != "auto" and options.source_format not in FORMATS:
         raise IngestError(f"unknown format {options.source_format!r}", field="format")
     # The operator's --section is text like any other: it reaches Subject lines too.
@@ -91,32 +105,48 @@ def ingest_sources(
     if on_start:
         on_start(len(sources))
     report = IngestReport()
-    with ExitStack() as stack:
-        # Files only: no HTTP client (nor its import) is needed.
-        needs_http = any(source.url and not source.problem for source in sources)
-        fetcher = stack.enter_context(Fetcher(options.fetch)) if needs_http else None
-        for source, loading in loaded_in_order(
+    # Files only: no HTTP client (nor its import) is needed.
+    needs_http = any(source.url and not source.problem for source in sources)
+    fetcher = Fetcher(options.fetch, stop=stop) if needs_http else None
+    try:
+        loading_all = loaded_in_order(
             sources,
             fetcher,
             now=now,
             source_format=options.source_format,
             concurrency=options.concurrency,
             processes=options.processes,
-        ):
-            result = _store_source(open_session, source, loading, now)
-            report.results.append(result)
-            if on_source:
-                on_source(result)
+            stop=stop,
+        )
+        with closing(loading_all):
+            for number, (source, loading) in enumerate(loading_all):
+                result = None
+                if stop is None or not stop.is_set():
+                    result = _store_source(open_session, source, loading, now)
+                if result is None:
+                    report.abandoned = [s.name for s in sources[number:]]
+                    break
+                report.results.append(result)
+                if on_source:
+                    on_source(result)
+    finally:
+        # A fetch abandoned mid-flight may still use the client: its thread ends with it.
+        if fetcher is not None and not report.stopped:
+            fetcher.close()
     return report
 
 
 def _store_source(
     open_session: OpenSession, source: Source, loading: Callable[[], Loaded], now: datetime
-) -> SourceResult:
-    """Store one loaded source in its own transaction; any failure leaves nothing of it."""
+) -> SourceResult | None:
+    """Store one loaded source in its own transaction; any failure leaves nothing of it.
+    None: the run stopped before the source was loaded (nothing stored, nothing noted)."""
     result = SourceResult(source.name)
     try:
-        loaded = loading()
+        try:
+            loaded = loading()
+        except (SourceAbandoned, FetchStopped):
+            return None
         parsed = loaded.parsed
         result.not_modified = loaded.not_modified
         with open_session() as session:

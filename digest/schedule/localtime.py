@@ -11,7 +11,7 @@ doubles a reader's day; a wall time that does not exist that day is read as PEP 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +67,43 @@ def assign_due_times(session: Session, edition_id: int, day: date, settings: Set
         )
         timed += max(result.rowcount or 0, 0)
     return timed
+
+
+def skip_missed(
+    session: Session,
+    edition_id: int,
+    now: datetime,
+    grace: timedelta,
+    reason: str,
+    *,
+    last_run: datetime | None,
+) -> list[tuple[datetime, int]]:
+    """Mark `skipped` the edition's never-tried pending deliveries whose due time passed
+    more than `grace` before `now` with no send run of the edition since (`last_run`,
+    when its last run ended): a reader whose own send time went by while the scheduler
+    was down does not get the day's edition hours late (nor as the next day's). Those a
+    run met at or after their time (the relay was down, refused everyone, the run was
+    stopped) keep being retried, as deferred ones are. Returns (due time, deliveries
+    skipped) per due time, earliest first."""
+    c = _deliveries.c
+    missed = (
+        (c.edition_id == edition_id)
+        & (c.status == DeliveryStatus.PENDING)
+        & (c.attempts == 0)
+        & (c.due_at < now - grace)
+    )
+    if last_run is not None:
+        missed = missed & (c.due_at > last_run)
+    rows = session.execute(
+        select(c.due_at, func.count(c.id)).where(missed).group_by(c.due_at).order_by(c.due_at)
+    ).all()
+    if rows:
+        session.execute(
+            update(_deliveries)
+            .where(missed)
+            .values(status=DeliveryStatus.SKIPPED, last_error=reason, updated_at=now)
+        )
+    return [(due, int(number)) for due, number in rows]
 
 
 def next_due(session: Session, edition_id: int, now: datetime) -> tuple[int, datetime | None]:

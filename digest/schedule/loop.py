@@ -38,6 +38,8 @@ from digest.schedule import state
 from digest.selection.window import edition_date_for
 
 Log = Callable[[str], None]
+#: How many days back a starting loop looks for an edition some reader may still get.
+_LOOK_BACK_DAYS = 3
 #: Waits up to the seconds given; True when the loop was asked to stop meanwhile.
 Sleep = Callable[[float], bool]
 
@@ -46,7 +48,7 @@ Sleep = Callable[[float], bool]
 class Steps:
     """What the loop does; `digest.pipeline.schedule` wires the real ingest and send."""
 
-    ingest: Callable[[datetime], IngestReport]
+    ingest: Callable[[datetime, threading.Event], IngestReport]
     send: Callable[[date, str, threading.Event], SendReport]
 
 
@@ -86,11 +88,14 @@ class Scheduler:
     def run(self) -> None:
         """Catch up on a missed run, then loop until stopped; the heartbeat runs beside."""
         now = self.clock()
-        self.row_id = state.started(self.db, worker_id(), now)
+        schedule = self.settings.schedule
+        self.row_id = state.started(
+            self.db, worker_id(), now, at=schedule.at, timezone=schedule.timezone
+        )
         heart = state.Heartbeat(self.db, self.row_id, self.clock, self.log)
         heart.start()
         try:
-            self.next_day = {lang: self._latest_day(lang, now) for lang in self.languages}
+            self.next_day = {lang: self._first_day(lang, now) for lang in self.languages}
             while not self.stop.is_set():
                 wake = self.step(self.clock())
                 now = self.clock()
@@ -129,6 +134,33 @@ class Scheduler:
             day -= timedelta(days=1)
         return day
 
+    def _first_day(self, language: str, now: datetime) -> date:
+        """Where a starting loop begins: the newest edition already due, or an older one
+        not yet frozen that some reader may still get (local-time delivery: its last
+        zone's time plus the grace has not passed), but never one before the line's
+        newest frozen edition (its window would repeat that one's news)."""
+        day = self._latest_day(language, now)
+        with self.db.session() as session:
+            newest = session.scalar(
+                select(func.max(Edition.date)).where(
+                    Edition.language == language,
+                    Edition.variant == "",
+                    Edition.frozen_at.is_not(None),
+                )
+            )
+        for _ in range(_LOOK_BACK_DAYS):
+            before = day - timedelta(days=1)
+            if newest is not None and before <= newest:
+                break
+            if now - self._last_due(before, language) > self.grace:
+                break
+            day = before
+        return day
+
+    def _last_due(self, day: date, language: str) -> datetime:
+        with self.db.session() as session:
+            return editions.last_send_time(session, self.settings, day, language)
+
     def _run_due(self, now: datetime) -> set[int]:
         """Send each language's edition whose time has come; skip those missed too long."""
         ingested = False
@@ -140,16 +172,19 @@ class Scheduler:
                 if due > now:
                     break
                 self.next_day[language] = day + timedelta(days=1)
-                if now - due > self.grace and editions.frozen(self.db, day, language) is None:
+                last = self._last_due(day, language)  # local time: the last zone's
+                if now - last > self.grace and editions.frozen(self.db, day, language) is None:
                     self.log(
                         f"{day.isoformat()}/{language}: skipped: its send time passed "
-                        f"{_duration(now - due)} ago, more than schedule.grace "
+                        f"{_duration(now - last)} ago, more than schedule.grace "
                         f"({self.settings.schedule.grace}); its news goes into the next edition"
                     )
                     continue
                 if not ingested:
                     self._ingest(now)
                     ingested = True
+                if self.stop.is_set():
+                    break  # stopped while ingesting: a restart runs this edition
                 self._send(day, language)
                 frozen = editions.frozen(self.db, day, language)
                 if frozen is not None:
@@ -159,7 +194,7 @@ class Scheduler:
 
     def _ingest(self, now: datetime) -> None:
         try:
-            report = self.steps.ingest(now)
+            report = self.steps.ingest(now, self.stop)
         except DigestError as e:
             self.log(f"ingest: {e}")
             return
@@ -176,6 +211,11 @@ class Scheduler:
         except Exception as e:  # an outage must not end the loop: logged and stored
             self._error(f"{key}: {type(e).__name__}: {e}")
             return None
+        for due, number in report.missed:
+            self.log(
+                f"{key}: skipped {number} delivery(ies) due at {_iso(due)}: that zone's send "
+                f"time passed more than schedule.grace ({self.settings.schedule.grace}) ago"
+            )
         self.log(describe(report))
         if report.result.breaker:  # nothing bounced, nothing failed: remember why for status
             state.beat(self.db, self.row_id, self.clock(), error=f"{key}: {report.result.breaker}")
@@ -264,10 +304,17 @@ def _due_work(session: Session, now: datetime) -> dict[int, datetime]:
 def describe_ingest(report: IngestReport) -> list[str]:
     """Log lines for one ingest: each failing feed, then the totals."""
     totals = report.totals()
-    return [f"ingest: {failed.source}: {failed.error}" for failed in report.failed] + [
+    lines = [f"ingest: {failed.source}: {failed.error}" for failed in report.failed]
+    lines.append(
         f"ingest: {len(report.results)} feed(s): {totals.new} new, {totals.updated} "
         f"updated, {len(report.failed)} failed"
-    ]
+    )
+    if report.abandoned:
+        lines[-1] += (
+            f"; stopped: {len(report.abandoned)} feed(s) left for the next run "
+            f"({', '.join(report.abandoned[:3])}{', ...' if len(report.abandoned) > 3 else ''})"
+        )
+    return lines
 
 
 def describe(report: SendReport) -> str:

@@ -24,10 +24,19 @@ HEARTBEAT = timedelta(seconds=30)
 DEAD_AFTER = timedelta(minutes=5)
 
 
-def started(db: Database, owner: str, now: datetime) -> int:
-    """Record a starting scheduler; returns its row id."""
+def started(
+    db: Database, owner: str, now: datetime, *, at: str | None = None, timezone: str | None = None
+) -> int:
+    """Record a starting scheduler and the send time (`at` HH:MM in `timezone`) it runs
+    with; returns its row id."""
     with db.session() as session:
-        row = SchedulerState(owner=owner, started_at=now, heartbeat_at=now)
+        row = SchedulerState(
+            owner=owner,
+            started_at=now,
+            heartbeat_at=now,
+            schedule_at=at,
+            schedule_timezone=timezone,
+        )
         session.add(row)
         session.flush()
         return row.id
@@ -91,6 +100,9 @@ class SchedulerView:
     next_run_at: datetime | None
     stopped_at: datetime | None
     last_error: str | None
+    #: The send time it ran with (None: rows from before it was recorded).
+    at: str | None = None
+    timezone: str | None = None
 
     def alive(self, now: datetime) -> bool:
         return self.stopped_at is None and now - self.heartbeat_at <= DEAD_AFTER
@@ -105,5 +117,11 @@ def latest(db: Database) -> SchedulerView | None:
         if row is None:
             return None
         return SchedulerView(
-            row.owner, row.heartbeat_at, row.next_run_at, row.stopped_at, row.last_error
+            row.owner,
+            row.heartbeat_at,
+            row.next_run_at,
+            row.stopped_at,
+            row.last_error,
+            row.schedule_at,
+            row.schedule_timezone,
         )

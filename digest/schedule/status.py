@@ -3,13 +3,16 @@
 Per language: the last edition and its outcome, the next scheduled run, deliveries
 pending, deferred, uncertain and failed (of the last edition and any not yet complete),
 and the last error. The exit code follows the Nagios plugin convention of "0 ok, else a
-problem" with the project's codes: 0 all is well; 1 the last scheduled edition failed,
-is overdue past `schedule.grace`, or the scheduler's heartbeat stopped; 3 deliveries remain.
+problem" with the project's codes: 0 all is well; 1 the last scheduled edition failed
+(its last send run ended on a relay-wide refusal, or the relay could not be reached or
+used), is overdue past `schedule.grace` (not frozen, or deliveries left whose send time
+passed more than the grace ago), or the scheduler's heartbeat stopped; 3 deliveries
+remain (pending, deferred or uncertain) and none of that is true.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -39,6 +42,8 @@ class LanguageStatus:
     next_run: datetime
     deliveries: dict[str, int] = field(default_factory=dict)
     last_error: str | None = None
+    #: Of the deliveries left, those whose send time passed more than the grace ago.
+    late: int = 0
 
 
 @dataclass
@@ -55,18 +60,27 @@ def status(db: Database, settings: Settings, now: datetime) -> Status:
     scheduler = state.latest(db)
     alive = scheduler is not None and scheduler.alive(now)
     report = Status([], scheduler, alive)
+    if scheduler is not None and scheduler.at and scheduler.timezone:
+        # `digest schedule --at/--tz` runs the day by its own send time: judge by that.
+        schedule = replace(settings.schedule, at=scheduler.at, timezone=scheduler.timezone)
+        settings = replace(settings, schedule=schedule)
     with db.session() as session:
-        error = scheduler.last_error if scheduler is not None else None
         for language in settings.site.languages:
-            report.languages.append(_language(session, settings, language, now, error))
+            report.languages.append(_language(session, settings, language, now))
     if scheduler is not None and scheduler.stopped_at is None and not alive:
         report.problems.append(
             f"scheduler {scheduler.owner} has not written a heartbeat since "
             f"{scheduler.heartbeat_at:%Y-%m-%dT%H:%M:%SZ}: it is no longer running"
         )
+    grace = settings.schedule.grace
     for entry in report.languages:
         if entry.outcome in ("failed", "overdue"):
             report.problems.append(f"{entry.language}: last scheduled edition {entry.outcome}")
+        if entry.late:
+            report.problems.append(
+                f"{entry.language}: {entry.late} delivery(ies) still not sent more than "
+                f"schedule.grace ({grace}) after their send time"
+            )
         if alive and scheduler is not None and scheduler.next_run_at is not None:
             entry.next_run = min(entry.next_run, scheduler.next_run_at)
         error = scheduler.last_error if scheduler is not None else None
@@ -84,9 +98,7 @@ def status(db: Database, settings: Settings, now: datetime) -> Status:
     return report
 
 
-def _language(
-    session: Session, settings: Settings, language: str, now: datetime, error: str | None
-) -> LanguageStatus:
+def _language(session: Session, settings: Settings, language: str, now: datetime) -> LanguageStatus:
     last_day, last_due = _latest_due(session, settings, language, now)
     next_due = editions.scheduled_at(session, settings, last_day + timedelta(days=1), language)
     last = session.scalars(
@@ -106,11 +118,14 @@ def _language(
     ids = [last.id] if last else []
     ids += [e.id for e in editions.open_editions(session, [language]) if e.id not in ids]
     entry.deliveries = _counts(session, ids)
-    entry.last_error = _last_error(session, ids)
+    entry.late = _late(session, ids, now - settings.schedule.grace_period)
+    failed_run = _failed_run(session, ids)
+    entry.last_error = failed_run or _last_error(session, ids)
     entry.outcome = _outcome(session, settings, language, last, last_day, last_due, now)
-    refused = last is not None and bool(error) and str(error).startswith(f"{last.key}:")
-    if entry.outcome == "sending" and refused and last is not None and not _sent(session, last.id):
-        entry.outcome = "failed"  # the scheduler saw the relay refuse everyone
+    if failed_run is not None and entry.outcome in ("ok", "sending"):
+        entry.outcome = "failed"  # its last send run ended on a relay-wide refusal
+    elif entry.late and entry.outcome in ("ok", "sending"):
+        entry.outcome = "overdue"  # deliveries left past the grace
     return entry
 
 
@@ -133,8 +148,6 @@ def _outcome(
     now: datetime,
 ) -> str:
     if last is not None and last.date >= last_day:
-        if _refused(session, last.id) and not _sent(session, last.id):
-            return "failed"  # nobody got it: the relay refused everything
         return "ok" if last.status == EditionStatus.SENT else "sending"
     since = last.window_end if last is not None else None
     if not _articles_waiting(session, language, since, last_due):
@@ -171,25 +184,38 @@ def _counts(session: Session, edition_ids: list[int]) -> dict[str, int]:
     return found
 
 
-def _refused(session: Session, edition_id: int) -> bool:
-    """Some delivery failed, or was tried and put back (a tripped circuit breaker)."""
-    tried_and_failed = (Delivery.status == DeliveryStatus.FAILED) | (
-        (Delivery.status == DeliveryStatus.PENDING) & (Delivery.attempts > 0)
-    )
-    return bool(
-        session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.edition_id == edition_id, tried_and_failed
-            )
-        )
-    )
+def _failed_run(session: Session, edition_ids: list[int]) -> str | None:
+    """The error of the newest send run that failed as a whole (and is the edition's
+    last run): a relay-wide refusal, the relay unreachable. None: no such edition."""
+    if not edition_ids:
+        return None
+    row = session.execute(
+        select(Edition.date, Edition.language, Edition.last_send_error)
+        .where(Edition.id.in_(edition_ids), Edition.last_send_error.is_not(None))
+        .order_by(Edition.last_send_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    day, language, error = row
+    return f"last send run of {day.isoformat()}/{language} failed: {error}"
 
 
-def _sent(session: Session, edition_id: int) -> int:
+def _late(session: Session, edition_ids: list[int], due_before: datetime) -> int:
+    """Deliveries not yet sent (pending, sending, deferred) whose send time (their zone's,
+    else the edition's) was before `due_before`: past `schedule.grace`."""
+    if not edition_ids:
+        return 0
+    due = func.coalesce(Delivery.due_at, Edition.scheduled_at, Edition.frozen_at)
+    open_states = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]
     return (
         session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.SENT
+            select(func.count(Delivery.id))
+            .join(Edition, Edition.id == Delivery.edition_id)
+            .where(
+                Delivery.edition_id.in_(edition_ids),
+                Delivery.status.in_(open_states),
+                due < due_before,
             )
         )
         or 0
