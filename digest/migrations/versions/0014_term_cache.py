@@ -7,14 +7,14 @@ before this revision have none, and selection reads their text as before until t
 next ingest of their source fills them in.
 
 Revision ID: 0014_term_cache
-Revises: 0006_reader_variants
+Revises: 0011_edition_send_outcome
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_term_cache"
-down_revision = "0006_reader_variants"
+down_revision = "0011_edition_send_outcome"
 branch_labels = None
 depends_on = None
 
