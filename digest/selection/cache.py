@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,9 +34,10 @@ def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
     a few tens of microseconds per article.
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(ArticleTerms)
+    table = cast(Table, ArticleTerms.__table__)  # Core, not the ORM's per-row bookkeeping
+    statement = insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=[ArticleTerms.article_id],
+        index_elements=[table.c.article_id],
         set_={
             "content_hash": statement.excluded.content_hash,
             "version": statement.excluded.version,
