@@ -33,6 +33,7 @@ from digest.holds import HoldReport
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
+from digest.ingest.store import StoredText
 from digest.mailing import list_id, open_transport_path, recipient_factory, skeleton_for
 from digest.previews import (
     PreviewMessage,
@@ -108,6 +109,13 @@ def _fill_term_cache(db: Database, settings: Settings) -> int:
         return fill_recent_terms(session, datetime.now(UTC) - timedelta(days=days))
 
 
+def _write_terms(session: Session, stored: list[StoredText]) -> None:
+    """Ingest's new and changed rows into selection's term cache, in ingest's transaction."""
+    from digest.selection.cache import write_terms  # numpy and the stemmer: only now
+
+    write_terms(session, stored)
+
+
 def ingest(
     db: Database,
     settings: Settings,
@@ -139,6 +147,7 @@ def ingest(
             user_agent=ingest_settings.user_agent or default_user_agent(settings.site.url),
         ),
         concurrency=ingest_settings.concurrency,
+        on_stored=_write_terms,
     )
     return ingest_sources(
         db.session, sources, now=now, options=options, on_start=on_start, on_source=on_source,

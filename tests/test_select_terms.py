@@ -20,9 +20,10 @@ from digest.ingest.records import ArticleRecord
 from digest.ingest.store import store_records
 from digest.models import Article, ArticleTerms
 from digest.selection import cache, plan_edition, similarity, store, terms
+from digest.selection.cache import write_terms
 from digest.selection.selector import related_articles
 from digest.selection.text import PackedWords, WordCounts, pack, word_counts
-from tests.conftest import SAMPLE_INIT, Digest
+from tests.conftest import FIXTURES, SAMPLE_INIT, Digest
 
 DAY = date(2025, 6, 4)
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)  # 07:00 Asia/Riyadh: the window's end
@@ -120,7 +121,7 @@ def records(days_back: int = 0, prefix: str = "") -> list[ArticleRecord]:
 
 def ingest(db: Database, batch: list[ArticleRecord]) -> None:
     with db.session() as session:
-        store_records(session, batch, END)
+        store_records(session, batch, END, write_terms)
 
 
 def outcome(db: Database) -> list[Any]:
@@ -303,4 +304,24 @@ def test_init_fills_the_term_cache_of_an_upgraded_databases_recent_articles(
         ("recent", ["flores", "volcano", "erupts", "recent"])
     ]
     assert "term cache" not in digest.ok("init", *SAMPLE_INIT).output  # nothing missing
+    db.dispose()
+
+
+def test_digest_ingest_writes_the_term_cache_of_what_it_stores(
+    initialised: Path, digest: Digest, database_url: str
+) -> None:
+    for name in ("atom.xml", "arabic.xml"):
+        digest.ok("ingest", str(FIXTURES / "ingest" / name))
+    db = Database(database_url)
+    with db.session() as session:
+        stored = session.execute(
+            select(Article.id, Article.content_hash, Article.title, ArticleTerms.words)
+            .outerjoin(ArticleTerms, ArticleTerms.article_id == Article.id)
+            .order_by(Article.id)
+        ).all()
+        assert len(stored) >= 4
+        for article_id, content_hash, title, words in stored:
+            row = session.get(ArticleTerms, article_id)
+            assert row is not None and row.content_hash == content_hash, title
+            assert set(word_counts([title])[0].words) <= set(words.split(" "))
     db.dispose()

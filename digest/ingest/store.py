@@ -16,15 +16,15 @@ its home page) identifies none of them: such items are keyed by guid alone.
 
 New rows go in with one multi-row INSERT per batch and changed rows with an UPDATE
 by id; the ORM's per-object bookkeeping cost more than parsing the feed. The term
-cache of every row inserted or updated is written in the same transaction, from the
-text being stored (`digest.selection.cache.write_terms`), so selection need not
-tokenise it again.
+rows inserted or updated are handed to `on_stored` in the same transaction, with the
+text being stored: the pipeline writes selection's term cache there, so selection need
+not tokenise them again (ingest does not import selection; the pipeline wires them).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,11 @@ from digest.ingest.urls import canonical_url
 from digest.models import Article
 
 _BATCH = 500
+
+#: (article id, content hash, headline, summary HTML, body) of a row just stored.
+StoredText = tuple[int, str, str, str, str]
+#: Called with the session and the rows a store inserted or updated, in its transaction.
+OnStored = Callable[[Session, list[StoredText]], None]
 #: Merges named one by one in the report; beyond this only the count.
 MERGES_NAMED = 20
 
@@ -88,9 +93,13 @@ _STORED_COLUMNS = (
 
 
 def store_records(
-    session: Session, records: Iterable[ArticleRecord], now: datetime
+    session: Session,
+    records: Iterable[ArticleRecord],
+    now: datetime,
+    on_stored: OnStored | None = None,
 ) -> IngestCounts:
-    """Insert, update or merge; the caller's transaction decides whether it all lands."""
+    """Insert, update or merge; the caller's transaction decides whether it all lands.
+    `on_stored` gets the rows inserted or updated, with their text."""
     counts = IngestCounts()
     unique: dict[tuple[str, str], ArticleRecord] = {}
     for record in records:
@@ -108,13 +117,11 @@ def store_records(
     shared = Counter((record.source, url) for record, url in keyed)
     keyed = [(record, url if shared[(record.source, url)] == 1 else "") for record, url in keyed]
     first_fetch = _first_fetches(session, {record.source for record in ordered})
-    touched: list[tuple[int, str, str, str, str]] = []
+    touched: list[StoredText] = []
     for start in range(0, len(keyed), _BATCH):
         _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch, touched)
-    if touched:
-        from digest.selection.cache import write_terms  # numpy and the stemmer: only now
-
-        write_terms(session, touched)
+    if touched and on_stored is not None:
+        on_stored(session, touched)
     return counts
 
 
@@ -137,7 +144,7 @@ def _store_batch(
     now: datetime,
     counts: IngestCounts,
     first_fetch: set[str],
-    touched: list[tuple[int, str, str, str, str]],
+    touched: list[StoredText],
 ) -> None:
     """Store one batch; (id, content hash, title, summary, body) of every row inserted or
     updated is added to `touched`."""
