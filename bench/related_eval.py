@@ -1,22 +1,29 @@
 """`digest articles related` on labelled pairs of news articles, English and Arabic.
 
 bench/data/related_pairs.jsonl holds pairs written for this check (real events of
-2020-2024, each told twice in different words, as two outlets would): one object per
-line, `{"language", "label": "same" | "different", "a": {"title", "summary"},
-"b": {"title", "summary"}}`. A "same" pair reports one event; a "different" pair is a
-clearly different event on the same topic (two earthquakes, two bridge collapses), the
-hard case for a similarity measure. Each article A has one same-event partner and one
-different-event partner.
+2019-2024, each told twice in different words, as two outlets would): one object per
+line, `{"language", "label": "same" | "different", "kind": "topic" | "actor",
+"a": {"title", "summary"}, "b": {"title", "summary"}}`. A "same" pair reports one event;
+a "different" pair is a clearly different event that shares something with A, the hard
+cases for a similarity measure:
 
-All articles go into one SQLite database (A, then its partners a few hours later, each
-group a day after the previous one, so the corpora overlap as a real archive does), and
-for each pair `related_articles(A, limit=3)` is asked, as `digest articles related A
---limit 3` does. Printed, per language and overall:
+- `kind: "topic"` (the default): the same kind of event elsewhere (two earthquakes, two
+  bridge collapses, two rate rises);
+- `kind: "actor"`: the same place, person or organisation in another event (Taiwan's
+  earthquake and Taiwan's election, Kate's diagnosis and Kate's edited photo, Nvidia's
+  market value and Nvidia's new chip, OPEC+'s output cut and OPEC+'s new member).
+
+Each article A has one same-event partner and one different-event partner of each kind.
+
+All articles go into one SQLite database (A, then its partners a few hours later, all in
+A's edition window; each group a day after the previous one, so the corpora overlap as a
+real archive does), and for each pair `related_articles(A, limit=3)` is asked, as
+`digest articles related A --limit 3` does. Printed, per language and overall:
 
 - same-event partner in the top 3: the share of "same" pairs whose B is listed
   (higher is better; the issue asks for at least 85%);
 - different event in the top 3: the share of "different" pairs whose B is listed
-  (lower is better; at most 5%).
+  (lower is better; at most 5%), and the same for each kind.
 
     python bench/related_eval.py [--pairs FILE]
 """
@@ -43,6 +50,7 @@ class Pair:
     label: str
     a: dict[str, str]
     b: dict[str, str]
+    kind: str = "topic"
 
 
 def read_pairs(path: Path) -> list[Pair]:
@@ -52,7 +60,10 @@ def read_pairs(path: Path) -> list[Pair]:
             continue
         try:
             item = json.loads(line)
-            pairs.append(Pair(item["language"], item["label"], item["a"], item["b"]))
+            kind = item.get("kind", "topic")
+            if item["label"] not in ("same", "different") or kind not in ("topic", "actor"):
+                raise ValueError(f"label {item['label']!r} or kind {kind!r} not known")
+            pairs.append(Pair(item["language"], item["label"], item["a"], item["b"], kind))
         except (ValueError, KeyError, TypeError) as e:
             raise SystemExit(f"related_eval: {path.name}: line {number}: {e}") from None
     return pairs
@@ -99,21 +110,17 @@ def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
                 )
             group = groups[key]
             day = START + timedelta(days=group + 1)
-            partner = f"{pair.label}{group}"
-            add(
-                partner,
-                pair.b,
-                pair.language,
-                day + timedelta(hours=3 if pair.label == "same" else 5),
-                "b",
-            )
+            partner = f"{pair.label}{number}"
+            hours = 3 if pair.label == "same" else 5 if pair.kind == "topic" else 4
+            add(partner, pair.b, pair.language, day + timedelta(hours=hours), f"b{hours}")
             guids[number] = (f"a{group}", partner)
     db.dispose()
     return guids
 
 
 def evaluate(pairs: Sequence[Pair], top: int = 3) -> dict[str, dict[str, list[bool]]]:
-    """language -> label -> [partner listed in the top `top`] per pair."""
+    """language -> label -> [partner listed in the top `top`] per pair; "different"
+    pairs are also counted under "different-KIND"."""
     from digest.config import Settings
     from digest.db import Database
     from digest.selection import related_articles
@@ -135,7 +142,10 @@ def evaluate(pairs: Sequence[Pair], top: int = 3) -> dict[str, dict[str, list[bo
                     schedule=settings.schedule,
                 )
                 listed = partner in {item.article.guid for item in report.related}
-                found.setdefault(pair.language, {}).setdefault(pair.label, []).append(listed)
+                labels = found.setdefault(pair.language, {})
+                labels.setdefault(pair.label, []).append(listed)
+                if pair.label == "different":
+                    labels.setdefault(f"different-{pair.kind}", []).append(listed)
         db.dispose()
     return found
 
@@ -152,15 +162,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = read_pairs(args.pairs)
     found = evaluate(pairs)
     print(f"{len(pairs)} labelled pairs from {args.pairs.name}; top 3 of digest articles related")
-    print(f"{'':10}{'same-event partner in top 3':>30}{'different event in top 3':>28}")
-    every: dict[str, list[bool]] = {"same": [], "different": []}
+    columns = {
+        "same": "same-event partner",
+        "different": "different event",
+        "different-topic": "... same topic",
+        "different-actor": "... same actor",
+    }
+    print(f"{'':6}" + "".join(f"{title:>22}" for title in columns.values()))
+    every: dict[str, list[bool]] = {label: [] for label in columns}
     for language in sorted(found):
         labels = found[language]
         for label in every:
             every[label] += labels.get(label, [])
-        same, different = share(labels.get("same", [])), share(labels.get("different", []))
-        print(f"{language:10}{same:>30}{different:>28}")
-    print(f"{'all':10}{share(every['same']):>30}{share(every['different']):>28}")
+        print(f"{language:6}" + "".join(f"{share(labels.get(label, [])):>22}" for label in columns))
+    print(f"{'all':6}" + "".join(f"{share(every[label]):>22}" for label in columns))
+    print("(in the top 3; actor: same place, person or organisation)")
     print("(same-event: higher is better, goal >= 85%; different event: lower, goal <= 5%)")
     return 0
 

@@ -24,7 +24,13 @@ split events (identical normalised headlines under two STORY ids) are merged fir
 the data set's README asks, except through headlines of fewer than four words: two
 stories both carrying "Business highlights" are a column, not one event.
 
-    python bench/select_eval.py [--data DIR] [--every 6]
+    python bench/select_eval.py [--data DIR] [--every 6] [--pairs]
+
+With `--pairs` it also prints how the event test (`events.Events.same_event`) judges
+pairs of window articles that several sources report (the candidates that can fill a
+slot): of the pairs labelled one event, the share it finds; of the others, the share it
+wrongly calls one event. A seeded sample of pairs per edition: a figure per half, far
+less noisy than the few dozen top-story pairs of an edition.
 
 DIR defaults to ../shared/evaldata/uci-news-aggregator beside the repository.
 """
@@ -121,6 +127,8 @@ class Score:
 
 
 SPLITS = ("tune", "held-out")
+#: Pairs of window articles judged per edition with --pairs.
+PAIR_SAMPLES = 3000
 #: Shorter identical headlines are a column's name, not one event's.
 MERGE_MIN_WORDS = 4
 
@@ -207,11 +215,9 @@ def between(headlines: Sequence[Headline], start: datetime, end: datetime) -> li
     return list(headlines[bisect_left(stamps, start) : bisect_left(stamps, end)])
 
 
-def selector_edition(
-    window: Sequence[Headline], archive: Sequence[Headline], end: datetime, settings: object
-) -> Edition:
+def _corpus(window: Sequence[Headline], archive: Sequence[Headline]) -> tuple:
+    """The similarity corpus of a window and its archive, and the window's documents."""
     from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc
-    from digest.selection.selector import choose
 
     def doc(headline: Headline) -> Doc:
         return Doc(
@@ -232,12 +238,54 @@ def selector_edition(
         [(d.id, d.title) for d in archive_docs[:split]],
         fetch=lambda ids: [(by_id[i], "") for i in ids],
     )
+    return corpus, window_docs
+
+
+def selector_edition(
+    window: Sequence[Headline], archive: Sequence[Headline], end: datetime, settings: object
+) -> Edition:
+    from digest.selection.selector import choose
+
+    corpus, window_docs = _corpus(window, archive)
     story_of = {h.id: h.story for h in (*window, *archive)}
     edition = Edition()
     for choice in choose(corpus, window_docs, end, settings.selection):  # type: ignore[attr-defined]
         edition.tops.append(story_of[choice.doc.id])
         edition.related.append([story_of[m.doc.id] for m in choice.related])
     return edition
+
+
+def event_pairs(
+    window: Sequence[Headline], archive: Sequence[Headline], settings: object, samples: int
+) -> tuple[int, int, int, int]:
+    """(same-event pairs, of them found, different-event pairs, of them called one event)
+    over `samples` random pairs of the window's corroborated articles."""
+    import random
+
+    from digest.selection.events import Events
+    from digest.selection.graph import KeyGraph
+    from digest.selection.identity import source_identity
+
+    corpus, window_docs = _corpus(window, archive)
+    vectors = [doc.vector for doc in window_docs]
+    events = Events(
+        vectors,
+        KeyGraph(vectors),
+        settings.selection.related_floor,  # type: ignore[attr-defined]
+        [source_identity(doc.source, doc.url) for doc in window_docs],
+        lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
+    )
+    covered = [n for n, count in enumerate(events.coverage_sources()) if count >= 2]
+    rng = random.Random(len(window))
+    same = found = different = wrong = 0
+    for _ in range(samples if len(covered) >= 2 else 0):
+        first, second = rng.sample(covered, 2)
+        judged = events.same_event(first, second)
+        if window[first].story == window[second].story:
+            same, found = same + 1, found + judged
+        else:
+            different, wrong = different + 1, wrong + judged
+    return same, found, different, wrong
 
 
 def latest_edition(window: Sequence[Headline], settings: object) -> Edition:
@@ -279,12 +327,29 @@ def report(scores: dict, settings: object, title: str = "") -> list[str]:
     names = {"selector": "selector", "latest": f"latest {selection.top_stories} (baseline)"}
     for key, name in names.items():
         score = scores[key]
-        lines.append(
-            f"{name:24}{score.duplicate_share:>21.1%} {score.related_precision:>19.1%}"
-            f"{score.related:>15}"
-        )
+        pairs = f"{score.duplicate_share:.1%} ({score.same_event_pairs}/{score.pairs})"
+        related = f"{score.related_precision:.1%} ({score.related_same_event}/{score.related})"
+        lines.append(f"{name:24}{pairs:>22}{related:>20}{score.related:>15}")
     lines.append("(same-event top pairs: lower is better; related precision: higher is better)")
     return lines
+
+
+def pair_report(headlines: Sequence[Headline], ends: Iterable[datetime], settings: object) -> str:
+    """One line: the event test on sampled pairs of corroborated window articles."""
+    archive_days = settings.selection.no_repeat_days  # type: ignore[attr-defined]
+    same = found = different = wrong = 0
+    for end in ends:
+        start, end = window_of(end, settings)
+        window = between(headlines, start, end)
+        archive = between(headlines, start - timedelta(days=archive_days), start)
+        counts = event_pairs(window, archive, settings, PAIR_SAMPLES)
+        same, found = same + counts[0], found + counts[1]
+        different, wrong = different + counts[2], wrong + counts[3]
+    return (
+        f"event test on {same + different:,} sampled pairs of corroborated window articles: "
+        f"same event found {found / max(same, 1):.1%} ({found:,}/{same:,}), "
+        f"different events called one {wrong / max(different, 1):.2%} ({wrong:,}/{different:,})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -292,6 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the data set")
     parser.add_argument(
         "--every", type=int, default=6, help="hours between two editions (24-hour windows)"
+    )
+    parser.add_argument(
+        "--pairs", action="store_true", help="also judge sampled pairs with the event test"
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
@@ -312,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         scores = evaluate(part, edition_ends(part, args.every, settings), settings)
         title = f"\n[{split}: {stories} events, {len(part):,} headlines] "
         print("\n".join(report(scores, settings, title)))
+        if args.pairs:
+            print(pair_report(part, edition_ends(part, args.every, settings), settings))
     scores = evaluate(headlines, pick_days(headlines, 30, settings), settings)
     title = f"\n[all {len(events)} events, one edition a day at the send time] "
     print("\n".join(report(scores, settings, title)))

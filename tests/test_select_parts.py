@@ -129,3 +129,64 @@ def test_choose_one_top_per_event_and_related_without_filler() -> None:
     assert len(choices) == 3  # a quiet day: the related angle is not made a second top story
     everything = [c.doc.id for c in choices] + [m.doc.id for c in choices for m in c.related]
     assert len(everything) == len(set(everything))
+
+
+SBARRO = (
+    "Sbarro files for Chapter 11 bankruptcy",
+    "The mall pizza chain Sbarro filed for bankruptcy protection for the second time.",
+)
+SBARRO_AGAIN = (
+    "Sbarro goes bust again",
+    "The mall pizza chain owes lenders millions and blames falling food-court traffic.",
+)
+GOX = (
+    "Bitcoin exchange Mt Gox shuts down, coins missing",
+    "Customers of the Tokyo exchange cannot reach their bitcoins after a theft.",
+)
+GOX_AGAIN = (
+    "Mt Gox bitcoin exchange goes dark in Tokyo",
+    "Bitcoins worth millions are missing from the exchange, customers say.",
+)
+GOX_FILING = (
+    "Mt Gox files for Chapter 15 bankruptcy in US court",
+    "The Tokyo bitcoin exchange asked a Dallas judge to shield it from creditors.",
+)
+
+
+def test_a_report_of_another_top_storys_event_is_not_related() -> None:
+    # The Mt Gox filing passes the floor under Sbarro's filing (files, chapter,
+    # bankruptcy, protection) and reports the Mt Gox story's event: it is listed under
+    # neither top story, and nothing appears twice.
+    window = [
+        make_doc(1, SBARRO, priority=2),
+        make_doc(2, SBARRO_AGAIN),
+        make_doc(3, GOX, priority=1, section="Business"),
+        make_doc(4, GOX_AGAIN),
+        make_doc(5, GOX_FILING),
+        make_doc(6, LION),
+        make_doc(7, FILM, section="Culture"),
+    ]
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 3, 6, 7]
+    # Sbarro's other report scores below 0.85 of the Mt Gox filing: the filing does not
+    # set the bar either
+    assert [[m.doc.id for m in choice.related] for choice in choices] == [[2], [4], [], []]
+
+
+def test_an_event_named_by_most_of_a_candidates_neighbours_is_its_event() -> None:
+    # "Digital currencies" never says "bitcoin"; half the reports related to it do, and
+    # "bitcoin" is a keyword of the Mt Gox story's event: one event, one top story.
+    window = [
+        make_doc(1, ("Bitcoin exchange Mt Gox files for bankruptcy", ""), priority=2),
+        make_doc(2, ("Mt Gox bitcoin exchange goes bankrupt in Tokyo", "")),
+        make_doc(3, ("Hackers claim Mt Gox chief kept customers' bitcoin", "")),
+        make_doc(4, ("Investors warned about investing in digital currencies", ""), priority=1),
+        make_doc(5, ("Investors warned about betting on digital currencies", "")),
+        make_doc(6, ("Digital currency is here to stay, whether it is bitcoin or another", "")),
+        make_doc(7, ("Japan comes down hard on the digital currency bitcoin", "")),
+        make_doc(8, LION, section="Culture"),
+        make_doc(9, ("Lion mauls guest at Namibian safari lodge", ""), section="Culture"),
+    ]
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 8]
+    assert 4 in [doc.id for doc in choices[0].reports]

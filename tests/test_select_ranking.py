@@ -185,3 +185,54 @@ def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
     store(database, [*covered_story(), fourth, stray])
     assert top_guids(database) == ["covered-0"]
+
+
+def test_every_accident_at_once_ranks_after_the_covered_story(database_url: str) -> None:
+    # All the accidents in one window, on both backends: the story three sources report
+    # leads, then dated news (the page fetched three times is one report, the feed that
+    # ran one story three times is one source), then the undated and the future-dated
+    # items, and nothing appears twice.
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        refetched = [
+            {
+                "guid": guid,
+                "title": "Lagos floods displace thousands",
+                "url": url,
+                "hours_before": h,
+            }
+            for guid, url, h in [
+                ("lagos", "https://site.example/lagos", 5),
+                ("lagos-again", "http://www.site.example/lagos/?utm_source=rss", 1),
+            ]
+        ]
+        one_source = [
+            {
+                "guid": f"busy-{n}",
+                "title": f"Perth bushfire season starts early, {word}",
+                "source": "https://perth.example/rss",
+                "hours_before": 8 + n,
+            }
+            for n, word in enumerate(["officials say", "crews deployed", "homes evacuated"])
+        ]
+        future = {
+            "guid": "future",
+            "title": "Hanoi opens new metro line",
+            "hours_before": 0.1,
+            "ingested_at": END - timedelta(hours=3),
+        }
+        undated = {
+            "guid": "undated",
+            "title": "Quito hosts Andean trade summit",
+            "hours_before": 0.05,
+            "date_estimated": True,
+        }
+        store(db, [*covered_story(), *refetched, *one_source, future, undated])
+        # undated and future-dated: no recency, after every dated story; newest first
+        assert top_guids(db) == ["covered-0", "lagos", "busy-0", "undated", "future"]
+        everything = edition_guids(db)
+        assert len(everything) == len(set(everything))
+        assert "lagos-again" not in everything
+    finally:
+        db.dispose()

@@ -44,7 +44,8 @@ def test_words_are_unicode_and_stop_words_of_both_languages_go() -> None:
 
 def test_acronyms_numbers_and_possessives() -> None:
     assert terms("U.S. troops") == terms("US troops") == ["us", "troop"]
-    assert terms("NATO's 2025 summit, 30 leaders") == ["nato", "summit", "leader"]
+    assert terms("NATO's 2025 summit, 30 leaders") == ["nato", "2025", "summit", "leader"]
+    assert terms("Chapter 11 filing at 9am") == ["chapter", "file", "9am"]
 
 
 def test_light_stems_conflate_only_inflections() -> None:
@@ -136,3 +137,10 @@ def test_headline_terms_add_nothing_where_no_compound_is_known() -> None:
     vocabulary.count("Volcano erupts on Flores island", "")
     title = "Maumere airport closed by ash"
     assert vocabulary.headline_terms(title) == frozenset(vocabulary.count(title, "").ids)
+
+
+def test_a_year_is_one_term_in_any_digits() -> None:
+    # Four digits or more name a year or an amount; Arabic-Indic and Persian digits are
+    # the same number as ASCII ones.
+    assert terms("كأس العالم ٢٠٣٤") == terms("كأس العالم 2034") == terms("كأس العالم ۲۰۳۴")
+    assert "2034" in terms("كأس العالم ٢٠٣٤") and terms("عام ٢٥") == ["عام"]

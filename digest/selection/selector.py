@@ -19,7 +19,7 @@ evaluation script runs it on labelled headlines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -119,7 +119,18 @@ def choose(
                 beaten=[(other, score_of[other.id]) for other in outcome.beaten[doc.id]],
             )
         )
-    _attach_related(corpus, choices, selection, {doc.id for doc in outcome.picked} | refetched)
+    stories = [index_of[choice.doc.id] for choice in choices]
+
+    def elsewhere(position: int, item: Doc) -> bool:
+        number = index_of.get(item.id)
+        return number is not None and any(
+            events.reports(other, number)
+            for place, other in enumerate(stories)
+            if place != position
+        )
+
+    used = {doc.id for doc in outcome.picked} | refetched
+    _attach_related(corpus, choices, selection, used, elsewhere)
     return choices
 
 
@@ -201,31 +212,50 @@ def repeats_of(
 
 
 def _attach_related(
-    corpus: Corpus, choices: list[Choice], selection: SelectionSettings, used: set[int]
+    corpus: Corpus,
+    choices: list[Choice],
+    selection: SelectionSettings,
+    used: set[int],
+    elsewhere: Callable[[int, Doc], bool] = lambda story, item: False,
 ) -> None:
-    """Related items for each story in order; `used` (the edition's articles) grows."""
+    """Related items for each story in order; `used` (the edition's articles) grows.
+
+    `elsewhere(story number, item)` says the item reports the event of another top story
+    of the edition (`events.Events.same_event`): such an item is not listed under this
+    story, nor does it set the bar of `close_to_best`. A report of story B's event that
+    passes the floor under story A shares A's topic words ("files for Chapter 15
+    bankruptcy" under another company's Chapter 11 filing): listed under A it is a
+    different event, and B tells its event already. On bench/select_eval.py's tune half
+    this took related precision from 94.8% (109/115) to 98.2% (109/111); held-out half:
+    96.8% to 96.0% (120/125).
+    """
     if selection.related_per_story <= 0 or not choices:
         return
     found = corpus.search(
         [choice.doc.vector for choice in choices], selection.related_floor, RELATED_MIN_TERMS
     )
-    for choice, all_matches in zip(choices, found, strict=True):
-        matches = close_to_best(
-            [m for m in all_matches if m.doc.id != choice.doc.id], selection.duplicate_threshold
-        )
+    threshold = selection.duplicate_threshold
+    for number, (choice, matches) in enumerate(zip(choices, found, strict=True)):
         chosen: list[dict[int, float]] = []
         addresses = {canonical_address(choice.doc.url)} - {""}
-        for match in matches:
+        bar = None  # `close_to_best`'s, set by the first match that could be listed
+        for match in matches:  # best first; `elsewhere` asked only as far as needed
             if len(choice.related) == selection.related_per_story:
                 break
-            if match.doc.id in used or match.similarity >= selection.duplicate_threshold:
+            if match.doc.id == choice.doc.id or match.similarity >= threshold:
+                continue
+            if bar is not None and match.similarity < RELATED_RATIO * bar:
+                break
+            if elsewhere(number, match.doc):
+                continue
+            if bar is None:
+                bar = match.similarity
+            if match.doc.id in used:
                 continue
             address = canonical_address(match.doc.url)
             if address in addresses:
                 continue  # another fetch of a page already shown
-            if any(
-                cosine(other, match.doc.vector) >= selection.duplicate_threshold for other in chosen
-            ):
+            if any(cosine(other, match.doc.vector) >= threshold for other in chosen):
                 continue
             choice.related.append(match)
             if address:
