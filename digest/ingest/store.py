@@ -117,7 +117,7 @@ def store_records(
     shared = Counter((record.source, url) for record, url in keyed)
     keyed = [(record, url if shared[(record.source, url)] == 1 else "") for record, url in keyed]
     first_fetch = _first_fetches(session, {record.source for record in ordered})
-    touched: list[StoredText] = []
+    touched: list[StoredText] | None = [] if on_stored is not None else None
     for start in range(0, len(keyed), _BATCH):
         _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch, touched)
     if touched and on_stored is not None:
@@ -144,10 +144,10 @@ def _store_batch(
     now: datetime,
     counts: IngestCounts,
     first_fetch: set[str],
-    touched: list[StoredText],
+    touched: list[StoredText] | None,
 ) -> None:
     """Store one batch; (id, content hash, title, summary, body) of every row inserted or
-    updated is added to `touched`."""
+    updated is added to `touched`, if given."""
     by_key, by_url = _stored_matches(session, batch)
     new_rows: list[dict[str, Any]] = []
     # Rows matched in this batch take one item each; a guid match comes before a URL's.
@@ -170,15 +170,30 @@ def _store_batch(
             continue
         claimed.add(stored.id)
         content_hash = _update(session, record, url, stored, counts)
-        if content_hash is not None:
+        if content_hash is not None and touched is not None:
             touched.append((stored.id, content_hash, record.title, record.summary, record.body))
     if new_rows:
-        returning = insert(Article).returning(Article.id, sort_by_parameter_order=True)
-        ids = session.scalars(returning, new_rows).all()
-        touched.extend(
-            (article_id, row["content_hash"], row["title"], row["summary"], row["body"])
-            for article_id, row in zip(ids, new_rows, strict=True)
+        session.execute(insert(Article), new_rows)
+        if touched is not None:
+            touched.extend(_new_ids(session, new_rows))
+
+
+def _new_ids(session: Session, new_rows: list[dict[str, Any]]) -> list[StoredText]:
+    """The rows just inserted, with their ids, read back by (source, guid), which is
+    unique: not with INSERT ... RETURNING, which SQLite before 3.35 cannot do."""
+    by_key = {(row["source"], row["guid"]): row for row in new_rows}
+    found: list[StoredText] = []
+    for source in sorted({row["source"] for row in new_rows}):
+        guids = [guid for key_source, guid in by_key if key_source == source]
+        query = select(Article.id, Article.guid).where(
+            Article.source == source, Article.guid.in_(guids)
         )
+        for article_id, guid in session.execute(query):
+            row = by_key[(source, guid)]
+            found.append(
+                (article_id, row["content_hash"], row["title"], row["summary"], row["body"])
+            )
+    return found
 
 
 def _stored_matches(
