@@ -66,6 +66,7 @@ EVENTS: list[tuple[list[str], str, str]] = [
         "The phone has a folding screen and five cameras, Zentro said in Seoul.",
         "en",
     ),
+    (["What it is and why, and how"], "It is what it is.", "en"),  # no term at all
     (
         ["Tallinn votes on digital identity law"],
         "Estonia's parliament debated the bill for a second day.",
@@ -186,6 +187,10 @@ def test_ingest_fills_the_term_cache_and_plans_are_the_same_without_it(news: Dat
     with news.session() as session:
         articles = int(session.scalar(select(func.count(Article.id))) or 0)
     assert cached_rows(news) == articles > 0
+    with news.session() as session:  # an article with no term has an empty row
+        empty = session.scalars(select(Article).where(Article.guid == "e4-r0")).one()
+        row = session.get(ArticleTerms, empty.id)
+        assert row is not None and (row.words, row.counts) == ("", b"")
     with_cache = outcome(news)
     assert sum(1 for entry in with_cache if isinstance(entry, tuple)) >= 6
     assert any(entry[2] for entry in with_cache if isinstance(entry, tuple))  # related items
@@ -234,12 +239,12 @@ def test_a_row_of_other_content_or_version_is_never_read(news: Database) -> None
 
 
 def test_an_update_at_ingest_refreshes_the_cached_words(news: Database) -> None:
-    changed = next(r for r in records() if r.guid == "e4-r0")
+    changed = next(r for r in records() if r.guid == "e5-r0")
     changed.title = "Tallinn parliament passes digital identity law after marathon vote"
     changed.updated_at = END
     ingest(news, [changed])
     with news.session() as session:
-        article = session.scalars(select(Article).where(Article.guid == "e4-r0")).one()
+        article = session.scalars(select(Article).where(Article.guid == "e5-r0")).one()
         row = session.get(ArticleTerms, article.id)
         assert row is not None
         assert row.content_hash == article.content_hash and row.version == terms.VERSION
