@@ -123,6 +123,8 @@ def stem(word: str) -> str:
 
 
 _SNOWBALL = Stemmer.Stemmer("english")
+#: No cache: a selection stems each of its tens of thousands of new words once, and
+#: filling PyStemmer's cache cost three times the stemming itself.
 _SNOWBALL.maxCacheSize = 0
 
 
@@ -191,8 +193,8 @@ def terms(text: str) -> list[str]:
 
 
 class WordCounts(NamedTuple):
-    """A document's distinct term words (normalised, not stemmed; stop words, numbers and
-    one-letter words left out), in order of first appearance, and how often each occurs.
+    """A document's distinct term words (normalised, not stemmed; words that are not
+    terms, `is_term`, left out), in order of first appearance, and how often each occurs.
 
     What the term cache stores: stemming and term ids are decided by each selection's
     vocabulary, so the cache does not depend on them.
