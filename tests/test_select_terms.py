@@ -7,6 +7,7 @@ never read, and ingest refreshes it.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from sqlalchemy import delete, func, select, update
 
 from digest.config import Settings
 from digest.db import Database
+from digest.errors import SelectError
 from digest.ingest.records import ArticleRecord
 from digest.ingest.store import store_records
 from digest.models import Article, ArticleTerms
 from digest.selection import cache, plan_edition, similarity, store, terms
 from digest.selection.cache import write_terms
+from digest.selection.pauses import without_cycle_collection
 from digest.selection.selector import related_articles
 from digest.selection.text import PackedWords, WordCounts, pack, word_counts
 from tests.conftest import FIXTURES, SAMPLE_INIT, Digest
@@ -330,3 +333,24 @@ def test_digest_ingest_writes_the_term_cache_of_what_it_stores(
             assert row is not None and row.content_hash == content_hash, title
             assert set(word_counts([title])[0].words) <= set(words.split(" "))
     db.dispose()
+
+
+def test_selection_leaves_the_garbage_collector_as_it_found_it() -> None:
+    seen: list[bool] = []
+
+    @without_cycle_collection
+    def select_and_fail() -> None:
+        seen.append(gc.isenabled())
+        raise SelectError("no candidates")
+
+    assert gc.isenabled()
+    with pytest.raises(SelectError):
+        select_and_fail()
+    assert seen == [False] and gc.isenabled()  # a long-running scheduler keeps collecting
+    gc.disable()
+    try:
+        with pytest.raises(SelectError):
+            select_and_fail()
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()
