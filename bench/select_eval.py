@@ -24,7 +24,14 @@ split events (identical normalised headlines under two STORY ids) are merged fir
 the data set's README asks, except through headlines of fewer than four words: two
 stories both carrying "Business highlights" are a column, not one event.
 
-    python bench/select_eval.py [--data DIR] [--every 6] [--pairs]
+    python bench/select_eval.py [--data DIR] [--every 6] [--pairs] [--split tune]
+        [--top-stories N] [--window-hours H] [--sample FRAC [--seed S]]
+
+`--split tune` evaluates the tune half only (and not the one-a-day editions, which
+mix both halves): what to run while choosing a threshold. Harder editions for it:
+`--every 2`, `--top-stories 12` (more slots than most windows have events),
+`--window-hours 12`, and `--sample 0.25 [--seed 1]` (a seeded quarter of each half's
+headlines: thinner windows, where fewer reports are corroborated).
 
 With `--pairs` it also prints how the event test (`events.Events.same_event`) judges
 pairs of window articles that several sources report (the candidates that can fill a
@@ -352,6 +359,24 @@ def pair_report(headlines: Sequence[Headline], ends: Iterable[datetime], setting
     )
 
 
+def positive(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def share(text: str) -> float:
+    """An argument that must be a share above 0, at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share above 0, at most 1")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the data set")
@@ -361,20 +386,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--pairs", action="store_true", help="also judge sampled pairs with the event test"
     )
+    parser.add_argument(
+        "--split",
+        choices=(*SPLITS, "all"),
+        default="all",
+        help="evaluate one half only (while tuning: 'tune', so the other stays unseen)",
+    )
+    parser.add_argument("--top-stories", type=positive, help="top stories per edition")
+    parser.add_argument("--window-hours", type=positive, help="hours each edition looks back")
+    parser.add_argument(
+        "--sample", type=share, default=1.0, help="keep this share of the headlines (0..1]"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of --sample")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from digest.config import Settings
 
     settings = Settings()
+    changed = {
+        name: value
+        for name, value in (("top_stories", args.top_stories), ("window_hours", args.window_hours))
+        if value is not None
+    }
+    settings = replace(settings, selection=replace(settings.selection, **changed))
     try:
         headlines = read_headlines(args.data / CORPUS_FILE)
     except DatasetError as e:
         print(f"select_eval: {e} (the UCI News Aggregator data set; see --data)", file=sys.stderr)
         return 1
     headlines = merge_split_events(headlines)
+    if args.sample < 1.0:
+        import random
+
+        chance = random.Random(args.seed)
+        headlines = [h for h in headlines if chance.random() < args.sample]
     events = {h.story for h in headlines}
     print(f"{len(headlines):,} labelled headlines of {len(events)} events from {args.data.name}")
-    for split in SPLITS:
+    for split in SPLITS if args.split == "all" else (args.split,):
         part = [h for h in headlines if split_of(h.story) == split]
         stories = len({h.story for h in part})
         scores = evaluate(part, edition_ends(part, args.every, settings), settings)
@@ -382,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(report(scores, settings, title)))
         if args.pairs:
             print(pair_report(part, edition_ends(part, args.every, settings), settings))
+    if args.split != "all":
+        return 0
     scores = evaluate(headlines, pick_days(headlines, 30, settings), settings)
     title = f"\n[all {len(events)} events, one edition a day at the send time] "
     print("\n".join(report(scores, settings, title)))

@@ -275,6 +275,8 @@ class MessageSkeleton:
         self._text_parts = _split_template(text)
         self._html_body = EncodedBody([part.encode("utf-8") for part in self._html_parts[::2]])
         self._text_body = EncodedBody([part.encode("utf-8") for part in self._text_parts[::2]])
+        self._html_slots, self._text_slots = self._html_parts[1::2], self._text_parts[1::2]
+        self._html_used, self._text_used = set(self._html_slots), set(self._text_slots)
         self._last_date: tuple[datetime, bytes] | None = None
         self.dkim = dkim
         self.boundary = b"=_digest_" + secrets.token_hex(12).encode("ascii")
@@ -321,22 +323,19 @@ class MessageSkeleton:
     def _encoded_bodies(self, recipient: Recipient) -> tuple[list[bytes], list[bytes]]:
         """Both bodies transfer-encoded: the edition's segments were encoded once, only
         this recipient's values are encoded here (see `digest.mime_parts`)."""
-        greeting, url, email = recipient.greeting, recipient.unsubscribe_url, recipient.email
-        preferences = recipient.preferences_url
-        html_values = {
-            placeholders.GREETING: str(escape(greeting)).encode("utf-8"),
-            placeholders.UNSUBSCRIBE_URL: str(escape(url)).encode("utf-8"),
-            placeholders.EMAIL: str(escape(email)).encode("utf-8"),
-            placeholders.PREFERENCES_URL: str(escape(preferences)).encode("utf-8"),
+        raw = {
+            placeholders.GREETING: recipient.greeting,
+            placeholders.UNSUBSCRIBE_URL: recipient.unsubscribe_url,
+            placeholders.EMAIL: recipient.email,
+            placeholders.PREFERENCES_URL: recipient.preferences_url,
         }
+        # Only the placeholders the templates hold, each escaped or cleaned once.
+        html_values = {name: str(escape(raw[name])).encode("utf-8") for name in self._html_used}
         text_values = {
-            placeholders.GREETING: clean_header_text(greeting).encode("utf-8"),
-            placeholders.UNSUBSCRIBE_URL: clean_header_text(url).encode("utf-8"),
-            placeholders.EMAIL: clean_header_text(email).encode("utf-8"),
-            placeholders.PREFERENCES_URL: clean_header_text(preferences).encode("utf-8"),
+            name: clean_header_text(raw[name]).encode("utf-8") for name in self._text_used
         }
-        html = self._html_body.lines([html_values[name] for name in self._html_parts[1::2]])
-        text = self._text_body.lines([text_values[name] for name in self._text_parts[1::2]])
+        html = self._html_body.lines([html_values[name] for name in self._html_slots])
+        text = self._text_body.lines([text_values[name] for name in self._text_slots])
         return html, text
 
     def _date(self, date: datetime) -> bytes:

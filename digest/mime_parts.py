@@ -107,7 +107,11 @@ class EncodedBody:
             lent = -len(chunk) % 3
             chunk += segment[:lent]
             if chunk:
-                out.extend(_lines(_b64(chunk)))
+                encoded = _b64(chunk)
+                if len(encoded) <= _LINE:  # the usual case: a value fits one line
+                    out.append(encoded)
+                else:
+                    out.extend(_lines(encoded))
             encoded, carry = variants[lent]
             if encoded:
                 out.append(encoded)

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     CursorResult,
     Table,
     and_,
@@ -391,6 +392,23 @@ def record(
     bounce_threshold: int = 0,
 ) -> int:
     """Write a batch of outcomes in the caller's transaction; returns subscribers bounced."""
+    bounced = 0
+    for outcome in record_rows(session, outcomes, owner, lease=lease):
+        bounced += store.record_permanent_failure(
+            session, outcome.subscriber_id, threshold=bounce_threshold, now=outcome.at
+        )
+    return bounced
+
+
+def record_rows(
+    connection: Session | Connection,
+    outcomes: Iterable[Outcome],
+    owner: str,
+    *,
+    lease: timedelta = LEASE,
+) -> list[Outcome]:
+    """The deliveries' part of `record` (one executemany); returns the bounces, whose
+    subscribers' counts the caller still has to record."""
     values = []
     bounces: list[Outcome] = []
     for outcome in outcomes:
@@ -417,13 +435,8 @@ def record(
         if outcome.bounce:
             bounces.append(outcome)
     if values:
-        session.execute(_RECORD, values)
-    bounced = 0
-    for outcome in bounces:
-        bounced += store.record_permanent_failure(
-            session, outcome.subscriber_id, threshold=bounce_threshold, now=outcome.at
-        )
-    return bounced
+        connection.execute(_RECORD, values)
+    return bounces
 
 
 def due_count(session: Session, edition_id: int, owner: str, now: datetime) -> int:

@@ -204,3 +204,32 @@ def test_concurrent_claims_on_postgresql_never_overlap(postgres_url: str) -> Non
     finally:
         watcher.dispose()
         db.dispose()
+
+
+def test_a_delivery_whose_lease_was_taken_over_is_not_sent(database_url: str) -> None:
+    """The "before DATA" step finds the row leased to another run: no DATA for it here."""
+    db, edition_id = make_outbox(database_url, 5)
+    clock = ManualClock(START)
+    rival = Database(database_url)
+    taken: list[int] = []
+
+    def stall(_received: object) -> None:
+        if taken:
+            return
+        clock.advance(300)  # past the lease: another run may take the rest over
+        with rival.session() as session:
+            claim = outbox.claim(session, edition_id, "rival:1:1:x", clock.now(), 100)
+            taken.extend(item.delivery_id for item in claim.deliveries)
+
+    handler = FaultyHandler(on_message=stall)
+    options = SendOptions(concurrency=1, lease=timedelta(seconds=120), heartbeat=1000.0)
+    try:
+        with SmtpServer(handler) as server:
+            result = run_drain(db, edition_id, server, clock=clock, options=options)
+        assert len(taken) >= 4  # (the first too: its outcome was not yet recorded)
+        assert result.sent == 1
+        assert sum(handler.count().values()) == 1
+        assert statuses(db, edition_id) == {"sent": 1, "pending": 4}
+    finally:
+        rival.dispose()
+        db.dispose()

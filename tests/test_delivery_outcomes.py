@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.delivery.classify import DATA, END_OF_DATA, RCPT, Reply, classify
+from digest.delivery.classify import DATA, END_OF_DATA, MAIL, RCPT, Reply, classify
 from digest.models import FailureKind
 from tests.test_send_support import (
     DAY,
@@ -69,6 +69,9 @@ def bounce_counts(site: Path) -> set[tuple[str, int]]:
         (550, "message refused", END_OF_DATA, FailureKind.REFUSED),
         (552, "5.2.2 mailbox full", RCPT, FailureKind.REFUSED),
         (451, "4.7.1 greylisted", RCPT, FailureKind.TRANSIENT),
+        (553, "5.1.8 sender domain unknown", MAIL, FailureKind.REFUSED),
+        (550, "sender rejected", MAIL, FailureKind.REFUSED),
+        (451, "4.3.0 try later", MAIL, FailureKind.TRANSIENT),
         (421, "4.7.0 closing", RCPT, FailureKind.TRANSIENT),
     ],
 )
@@ -227,3 +230,65 @@ def test_no_smtputf8_fails_for_good_without_a_bounce(site: Path) -> None:
     ) == [("refused",)]
     assert query(site, "select status from editions") == [("sent",)]
     assert bounce_counts(site) == {("active", 0)}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["554 5.7.1 Sender address rejected: not owned by user", "553 5.1.8 Sender domain unknown"],
+    ids=["policy-5.7.1", "sender-domain-5.1.8"],
+)
+def test_a_sender_refused_at_mail_trips_the_breaker_and_bounces_nobody(
+    site: Path, reply: str
+) -> None:
+    """A 5xx to MAIL FROM refuses our sender, not the reader: kind 2, exit 4, all pending."""
+    everyone = readers(8)
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(mail_reply=reply)
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+    assert result.exit_code == 4, result.output
+    assert "Traceback" not in result.output
+    [line] = [line for line in result.stderr.splitlines() if "refused" in line]
+    assert reply in line and "pending" in line
+    assert {status for status, _tries in delivery_states(site).values()} == {"pending"}
+    assert bounce_counts(site) == {("active", 0)}
+    assert handler.count() == {}
+    with SmtpServer(FaultyHandler()) as server:
+        resumed = send(site, server)
+    assert resumed.exit_code == 0, resumed.output
+    assert query(site, "select status from editions") == [("sent",)]
+
+
+def test_one_sender_refusal_at_mail_fails_that_delivery_only(site: Path) -> None:
+    """Below the breaker's threshold a refusal at MAIL is final for that delivery."""
+    everyone = readers(4)
+    add_subscribers(site, everyone)
+    set_mail(site, concurrency=1)
+    handler = FaultyHandler(mail_reply="550 5.7.1 Sender rejected by policy", mail_reply_limit=1)
+    with SmtpServer(handler) as server:
+        result = send(site, server, "--json")
+    assert result.exit_code == 0, result.output
+    [edition] = json.loads(result.stdout)["editions"]
+    assert (edition["sent"], edition["failed"]) == (3, 1)
+    assert query(site, "select failure_kind from deliveries where status = 'failed'") == [
+        ("refused",)
+    ]
+    assert bounce_counts(site) == {("active", 0)}
+    assert sum(handler.count().values()) == 3
+
+
+def test_a_4xx_at_mail_is_transient_and_everyone_gets_one_copy(site: Path) -> None:
+    everyone = readers(5)
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(mail_reply="451 4.3.0 Temporary lookup failure", mail_reply_limit=3)
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+    assert result.exit_code == 0, result.output
+    assert handler.count() == {address: 1 for address in everyone}
+    assert set(delivery_states(site).values()) <= {
+        ("sent", 1),
+        ("sent", 2),
+        ("sent", 3),
+        ("sent", 4),
+    }
+    assert handler.mails_refused == 3

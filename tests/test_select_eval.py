@@ -98,3 +98,59 @@ def test_related_finds_same_event_partners_and_not_other_events() -> None:
     different = [hit for labels in found.values() for hit in labels["different"]]
     assert sum(same) / len(same) >= 0.85
     assert sum(different) / len(different) <= 0.05
+
+
+def test_split_tune_prints_the_tune_half_only() -> None:
+    # While choosing a threshold only the tune half is shown, so the other stays unseen.
+    command = [sys.executable, str(REPO / "bench" / "select_eval.py"), "--data", str(SYNTHETIC)]
+    tune = subprocess.run([*command, "--split", "tune"], capture_output=True, text=True)
+    both = subprocess.run(command, capture_output=True, text=True)
+    assert tune.returncode == both.returncode == 0
+    assert "[tune:" in tune.stdout and "[tune:" in both.stdout
+    assert "[held-out:" not in tune.stdout and "[held-out:" in both.stdout
+    assert "one edition a day" not in tune.stdout and "one edition a day" in both.stdout
+
+
+def test_harder_editions_for_the_tune_half() -> None:
+    # --top-stories and --window-hours reach the selector; --sample keeps a seeded share.
+    command = [
+        sys.executable,
+        str(REPO / "bench" / "select_eval.py"),
+        "--data",
+        str(SYNTHETIC),
+        "--split",
+        "tune",
+    ]
+    plain = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    harder = subprocess.run(
+        [*command, "--top-stories", "12", "--window-hours", "12"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "8 top stories" in plain and "12 top stories" in harder
+    assert "latest 12 (baseline)" in harder
+
+    def headlines(output: str) -> int:
+        return int(output.split(" labelled headlines")[0].replace(",", ""))
+
+    samples = [
+        subprocess.run(
+            [*command, "--sample", "0.5", "--seed", seed], capture_output=True, text=True
+        ).stdout
+        for seed in ("1", "1", "2")
+    ]
+    assert samples[0] == samples[1]  # seeded: the same run twice
+    assert 0 < headlines(samples[0]) < headlines(plain)
+    assert samples[0] != samples[2]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--sample", "0"), ("--sample", "1.5"), ("--top-stories", "0")]
+)
+def test_a_bad_option_value_names_the_option_and_exits_2(option: str, value: str) -> None:
+    command = [sys.executable, str(REPO / "bench" / "select_eval.py"), "--data", str(SYNTHETIC)]
+    result = subprocess.run([*command, option, value], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"argument {option}: '{value}' is not" in last and "Traceback" not in result.stderr

@@ -236,3 +236,58 @@ def test_every_accident_at_once_ranks_after_the_covered_story(database_url: str)
         assert "lagos-again" not in everything
     finally:
         db.dispose()
+
+
+def aggregated_window(big_sources: int) -> list[dict[str, Any]]:
+    """An aggregator's window: one event `big_sources` outlets report, one three report,
+    one only two report (the freshest: under plain scores it leads)."""
+    verbs = ["closes", "shuts", "grounds flights at", "halts traffic at"]
+    big = [
+        {
+            "guid": f"big-{n}",
+            "title": f"Flores volcano eruption {verbs[n % 4]} Maumere airport",
+            "source": f"https://outlet{n}.example/rss",
+            "hours_before": 20 - n / 10,
+        }
+        for n in range(big_sources)
+    ]
+    three = [
+        {
+            "guid": f"three-{n}",
+            "title": f"Tallinn parliament {word} digital identity law",
+            "source": f"https://baltic{n}.example/rss",
+            "hours_before": 6 + n / 10,
+        }
+        for n, word in enumerate(["passes", "approves", "adopts"])
+    ]
+    two = [
+        {
+            "guid": f"two-{n}",
+            "title": f"Business update: Quito {word} Andean trade summit",
+            "source": f"https://desk{n}.example/rss",
+            "hours_before": 1 + n / 10,
+        }
+        for n, word in enumerate(["hosts", "welcomes"])
+    ]
+    return [*big, *three, *two]
+
+
+@pytest.mark.parametrize(
+    ("big_sources", "expected"),
+    [
+        # 2 sources beside 60 (fewer than THIN_SHARE of them): set aside; 3 stay
+        (60, ["big-59", "three-0"]),
+        # beside 40 sources the share asks for fewer than 2: 2 sources are enough
+        (40, ["two-0", "three-0", "big-39"]),
+    ],
+)
+def test_a_thinly_reported_story_does_not_take_a_slot_beside_sixty_sources(
+    database_url: str, big_sources: int, expected: list[str]
+) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        store(db, aggregated_window(big_sources))
+        assert top_guids(db) == expected
+    finally:
+        db.dispose()

@@ -159,3 +159,19 @@ def test_progress_line_shows_counts_rate_and_eta() -> None:
     for part in ("43%", "sent 40", "failed 2", "deferred 1", "/s", "ETA "):
         assert part in shown
     assert shown.endswith("\n")
+
+
+def test_editions_list_counts_uncertain_deliveries(site: Path) -> None:
+    """An uncertain delivery (reply lost after the final ".") has its own column."""
+    add_subscribers(site, ["a@example.com", "b@example.com", "c@example.com"])
+    handler = FaultyHandler(cut_after_dot={"b@example.com"})
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url)
+        assert run_digest(site, "send", "--date", DAY, "--lang", "en").exit_code == 0
+    listed = run_digest(site, "editions", "list")
+    assert listed.exit_code == 0, listed.output
+    header, row = listed.stdout.splitlines()[:2]
+    columns = dict(zip(header.split()[:7], row.split()[:7], strict=True))
+    assert (columns["sent"], columns["failed"], columns["uncertain"]) == ("2", "0", "1")
+    [entry] = json.loads(run_digest(site, "editions", "list", "--json").stdout)
+    assert entry["deliveries"]["uncertain"] == 1

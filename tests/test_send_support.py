@@ -56,6 +56,8 @@ class FaultyHandler:
       instead of the reply to the final "." (the sender cannot know it arrived);
     - `data_delay`: seconds before the reply to the final "." (the message is kept);
     - `rcpt_reply` / `data_reply`: answer every RCPT / end of DATA with this line;
+    - `mail_reply`: answer MAIL with this line (the first `mail_reply_limit` MAIL
+      commands when that is set, every one otherwise);
     - `close_after`: after that many messages on one connection, answer the next MAIL
       with `421 4.7.0` and close the connection;
     - `on_message(received)`: called in the server's thread after each delivery;
@@ -72,6 +74,8 @@ class FaultyHandler:
     data_delay: float = 0.0
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    mail_reply: str | None = None
+    mail_reply_limit: int = 0
     close_after: int = 0
     pipelining: bool = False
     on_message: Callable[[Received], None] | None = None
@@ -79,6 +83,7 @@ class FaultyHandler:
     received: list[Received] = field(default_factory=list)
     tries: Counter[str] = field(default_factory=Counter)
     connections: int = 0
+    mails_refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -105,6 +110,12 @@ class FaultyHandler:
             assert transport is not None
             asyncio.get_running_loop().call_later(0.05, transport.close)
             return "421 4.7.0 Too many messages on this connection, closing"
+        if self.mail_reply is not None:
+            with self.lock:
+                refuse = not self.mail_reply_limit or self.mails_refused < self.mail_reply_limit
+                self.mails_refused += refuse
+            if refuse:
+                return self.mail_reply
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

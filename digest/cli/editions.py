@@ -35,12 +35,13 @@ def list_command(app: App, limit: int, as_json: bool) -> None:
         app.info("no editions yet ('digest send' freezes one)")
         return
     click.echo(f"{'id':>4}  {'edition':<16} {'status':<8} {'sent':>7} {'failed':>6} "
-               f"{'deferred':>8} {'pending':>7}  subject")  # fmt: skip
+               f"{'deferred':>8} {'uncertain':>9} {'pending':>7}  subject")  # fmt: skip
     for edition, counts in rows:
         waiting = counts["pending"] + counts["sending"]
         click.echo(
             f"{edition.id:>4}  {edition.key:<16} {edition.status:<8} {counts['sent']:>7,} "
-            f"{counts['failed']:>6,} {counts['deferred']:>8,} {waiting:>7,}  {edition.subject}"
+            f"{counts['failed']:>6,} {counts['deferred']:>8,} {counts['uncertain']:>9,} "
+            f"{waiting:>7,}  {edition.subject}"
         )
 
 

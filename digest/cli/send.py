@@ -139,8 +139,9 @@ def send(
     tripped = next((report for report in reports if report.result.breaker), None)
     if tripped is not None:
         click.echo(
-            f"digest: stopped: the relay refused {tripped.result.requeued:,} recipients in a "
-            f'row with "{tripped.result.breaker}"; {tripped.remaining:,} deliveries left '
+            f"digest: stopped by the circuit breaker: the relay refused "
+            f'{tripped.result.requeued:,} recipients with "{tripped.result.breaker}"; '
+            f"{tripped.remaining:,} deliveries left "
             "pending, nobody's bounce count changed; run 'digest send' again once the relay "
             "accepts mail",
             err=True,

@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from digest.delivery.recorder import Recorder
-from digest.errors import SendError
+from digest.delivery.recorder import LeaseLost, Recorder
 
-
-class LeaseLost(SendError):
-    """Another run took this delivery over (our lease expired): it must not be sent here."""
+__all__ = ["BeforeData", "LeaseLost"]
 
 
 class BeforeData:
-    """Awaitable step for one delivery; raises `LeaseLost` when the row is no longer ours."""
+    """Awaitable step for one delivery; raises `LeaseLost` when the row is no longer ours.
+
+    Lazy: nothing is marked until the transport awaits it (an address the transport
+    refuses before MAIL is never marked).
+    """
 
     __slots__ = ("delivery_id", "recorder")
 
@@ -30,8 +31,4 @@ class BeforeData:
         self.delivery_id = delivery_id
 
     def __await__(self) -> Generator[Any, None, None]:
-        return self._commit().__await__()
-
-    async def _commit(self) -> None:
-        if not await self.recorder.mark_sending(self.delivery_id):
-            raise LeaseLost(f"delivery {self.delivery_id} was taken over by another run")
+        return self.recorder.mark_sending(self.delivery_id).__await__()

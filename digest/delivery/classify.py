@@ -1,10 +1,12 @@
 """Three kinds of SMTP outcome, from the reply code and its RFC 3463 enhanced code.
 
 - *address* (the recipient's address is bad): 5.1.x, 5.2.1, or 550/551/553 at RCPT
-  without an enhanced code. Final, and counts towards `mail.bounce_threshold`.
+  without an enhanced code, to any command but MAIL. Final, and counts towards
+  `mail.bounce_threshold`.
 - *refused* (the relay refuses us, our account or the message): 5.3.x size, 5.4.x routing
-  and quota, 5.5.x protocol, 5.6.x content, 5.7.x policy, and any other 5xx. Final, never
-  a bounce; the same refusal for many recipients in a row trips the circuit breaker.
+  and quota, 5.5.x protocol, 5.6.x content, 5.7.x policy, any 5xx to MAIL (the sender
+  is refused), and any other 5xx. Final, never a bounce; the same refusal for many
+  recipients in a row trips the circuit breaker.
 - *transient*: 4xx (RFC 5321 §4.2.1: try again later).
 
 Sources: RFC 3463 §3 (classes and subjects), RFC 5321 §4.2 (reply codes).
@@ -55,6 +57,11 @@ def classify(code: int, enhanced: str | None, stage: str) -> FailureKind:
     """The kind of a failure reply (`code` >= 400). See the module docstring for the rule."""
     if code < 500:
         return FailureKind.TRANSIENT
+    if stage == MAIL:
+        # MAIL names the sender, not the recipient: even "5.1.8 bad sender domain" says
+        # nothing against the reader's address (RFC 3463 §3.2: subject 1 is "the
+        # address" the command carried).
+        return FailureKind.REFUSED
     if enhanced is not None and not enhanced.startswith("5."):
         # A 5xx with a 4.x.x enhanced code contradicts itself; the basic code wins
         # (RFC 3463 §2: the class must match), and it is permanent.

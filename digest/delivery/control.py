@@ -9,6 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
+
 from digest.db import Database
 from digest.delivery.clock import Clock
 from digest.delivery.options import SendOptions
@@ -16,12 +18,17 @@ from digest.delivery.results import DrainResult, ProgressCallback
 
 T = TypeVar("T")
 
+#: Seconds the recorder's connection may sit idle and still be used without a new checkout.
+REUSE_FOR = 5.0
+
 
 class RunControl:
     """One run's shared context.
 
     Database work runs in one dedicated thread (`db`), so a slow round trip never stalls
-    the connections, and SQLite sees its writes in order from one thread.
+    the connections, and SQLite sees its writes in order from one thread. The recorder's
+    commits, one every few messages, go over one connection held for the run (`write`):
+    a session and a pool checkout per commit cost more than the commit itself.
     """
 
     def __init__(
@@ -47,6 +54,9 @@ class RunControl:
         self.fatal: BaseException | None = None
         self.changed = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="digest-db")
+        #: The recorder's connection; opened, used and closed in the database thread only.
+        self._connection: Connection | None = None
+        self._last_write = 0.0
 
     async def db(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `work(session, *args, **kwargs)` in one transaction, off the event loop."""
@@ -57,7 +67,35 @@ class RunControl:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, transaction)
 
+    async def write(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `work(connection, *args, **kwargs)` in one transaction on the run's own
+        connection, off the event loop. A failed transaction closes that connection (the
+        next call opens another)."""
+
+        def transaction() -> T:
+            moment = self.clock.monotonic()
+            if moment - self._last_write > REUSE_FOR:
+                self._drop_connection()  # idle a while: check out afresh (the pool pings it)
+            self._last_write = moment
+            if self._connection is None:
+                self._connection = self.database.engine.connect()
+            try:
+                with self._connection.begin():
+                    return work(self._connection, *args, **kwargs)
+            except BaseException:
+                self._drop_connection()
+                raise
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, transaction)
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
     def close(self) -> None:
+        self._executor.submit(self._drop_connection)
         self._executor.shutdown(wait=True)
 
     def notify(self) -> None:

@@ -1,8 +1,12 @@
-"""The recorder: one task that commits outcomes in batches and keeps the leases alive.
+"""The recorder: commits outcomes in batches and keeps the leases alive.
 
 Group commit: everything finished since the last commit goes in one transaction, at the
 latest when a worker waits for its "before DATA" step (which rides in the same commit).
 So a worker's previous outcome is always durable before its next message is handed over.
+A worker's wait starts a commit at once unless one is running; when that one ends, the
+next starts at once with every mark and outcome that arrived meanwhile. So at most one
+commit is in flight, and under load each carries the waits of many connections.
+Outcomes nobody waits for are committed at the latest `COMMIT_DELAY` seconds later.
 The recorder also applies the circuit breaker's verdicts and renews this run's leases
 every `SendOptions.heartbeat` seconds of the injected clock.
 """
@@ -11,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from digest import outbox
@@ -23,6 +28,7 @@ from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
 from digest.delivery.results import Entry
 from digest.errors import SendError
+from subscribers import store
 
 #: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
 COMMIT_DELAY = 0.05
@@ -34,7 +40,7 @@ RetryScheduler = Callable[[int, int, float], None]
 
 
 def _write(
-    session: Session,
+    connection: Connection,
     outcomes: list[outbox.Outcome],
     requeued: list[int],
     marked: list[int],
@@ -43,13 +49,63 @@ def _write(
     lease: timedelta,
     bounce_threshold: int,
     now: datetime,
+    renew: int | None = None,
 ) -> tuple[int, set[int]]:
-    """One group commit: outcomes, breaker requeues, then "before DATA" marks."""
-    bounced = outbox.record(
-        session, outcomes, owner, lease=lease, bounce_threshold=bounce_threshold
-    )
-    outbox.requeue(session, requeued, now)
-    return bounced, outbox.mark_sending(session, marked, owner, now)
+    """One group commit: the heartbeat when due (`renew`: the edition id), outcomes,
+    breaker requeues, then "before DATA" marks."""
+    if renew is not None:
+        outbox.renew(connection, renew, owner, now, lease)
+    bounced = 0
+    bounces = outbox.record_rows(connection, outcomes, owner, lease=lease)
+    if bounces:  # the subscriber's bounce count, in the same transaction
+        with Session(bind=connection) as session:
+            for outcome in bounces:
+                bounced += store.record_permanent_failure(
+                    session, outcome.subscriber_id, threshold=bounce_threshold, now=outcome.at
+                )
+            session.flush()
+    outbox.requeue(connection, requeued, now)
+    return bounced, outbox.mark_sending(connection, marked, owner, now)
+
+
+class LeaseLost(SendError):
+    """Another run took this delivery over (our lease expired): it must not be sent here."""
+
+
+class CommitChain:
+    """Commits back to back, at most one in flight: `start` begins one unless one is
+    running; each, as it ends, begins the next while `due(timed)` says so. `on_error`
+    gets what made a commit fail, after which nothing starts again."""
+
+    def __init__(
+        self,
+        commit: Callable[[], Awaitable[None]],
+        due: Callable[[bool], bool],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self._commit, self._due, self._on_error = commit, due, on_error
+        self._task: asyncio.Task[None] | None = None
+        self.failed = False
+
+    def start(self, timed: bool = False) -> None:
+        if self.failed or (self._task is not None and not self._task.done()):
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run(timed))
+
+    async def _run(self, timed: bool) -> None:
+        try:
+            while self._due(timed):
+                await self._commit()
+        except BaseException as e:
+            self.failed = True
+            self._on_error(e)
+            if not isinstance(e, Exception):
+                raise
+
+    async def settled(self) -> None:
+        """Until no commit is running."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
 
 
 class Recorder:
@@ -61,12 +117,13 @@ class Recorder:
         self.breaker = CircuitBreaker(run.options.circuit_breaker)
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
         self.entries: list[Entry] = []
-        self.marks: dict[int, asyncio.Future[bool]] = {}
+        self.marks: dict[int, asyncio.Future[None]] = {}
         self.requeued: list[int] = []
         self.in_flight = 0
         self.closing = False
         self._oldest = 0.0
         self._wake = asyncio.Event()
+        self._chain = CommitChain(self._commit, self._due, self._chain_failed)
 
     # -- what workers call ----------------------------------------------------------
 
@@ -74,8 +131,7 @@ class Recorder:
         self, outcome: outbox.Outcome, email: str, tries: int, reply: Reply | None = None
     ) -> None:
         """Queue one outcome for the next commit (the breaker may turn it into a requeue)."""
-        loop = asyncio.get_running_loop()
-        entry = Entry(outcome, email, tries, loop.create_future())
+        entry = Entry(outcome, email, tries)
         if self.run.fatal is not None:
             return  # nothing more can be recorded; the run is ending
         if self.breaker.judge(entry, reply):
@@ -86,25 +142,32 @@ class Recorder:
         if not self.entries:
             self._oldest = self.run.clock.monotonic()
         self.entries.append(entry)
-        self._wake.set()
+        if self._due(False):
+            self._chain.start()
+        else:
+            self._wake.set()
 
-    async def mark_sending(self, delivery_id: int) -> bool:
-        """The "before DATA" step: True once the delivery is durably `sending` (and every
-        earlier outcome committed); False when the lease was lost meanwhile."""
+    def mark_sending(self, delivery_id: int) -> asyncio.Future[None]:
+        """The "before DATA" step: a future done once the delivery is durably `sending`,
+        in the commit of every outcome submitted before. It raises `LeaseLost` when the
+        lease was lost meanwhile, and `SendError` when outcomes can no longer be
+        recorded."""
         if self.run.fatal is not None:
             raise SendError("sending stopped: the outcomes can no longer be recorded")
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.marks[delivery_id] = future
-        self._wake.set()
-        return await future
+        self._chain.start()
+        return future
 
     def close(self) -> None:
         self.closing = True
         self._wake.set()
 
-    # -- the loop ---------------------------------------------------------------------
+    # -- committing ---------------------------------------------------------------------
 
-    def _commit_due(self) -> bool:
+    def _due(self, timed: bool) -> bool:
+        """Whether to commit now: somebody waits, enough piled up, or (`timed`) the
+        oldest outcome waited `COMMIT_DELAY`."""
         if self.marks or self.requeued:
             return True
         if not self.entries:
@@ -112,24 +175,33 @@ class Recorder:
         return (
             self.closing
             or len(self.entries) >= self.run.options.concurrency
-            or self.run.clock.monotonic() - self._oldest >= COMMIT_DELAY
+            or (timed and self.run.clock.monotonic() - self._oldest >= COMMIT_DELAY)
         )
 
+    def _chain_failed(self, error: BaseException) -> None:
+        self._fail(error)
+        self.run.halt(error=error)
+        self._wake.set()
+
     async def run_loop(self) -> None:
-        """Until closed and everything is committed; a failed commit halts the run."""
+        """Until closed and everything is committed: the commits nobody waits for, and
+        the heartbeat. A failed commit or renewal halts the run."""
         try:
-            while True:
-                if self._commit_due():
-                    await self._commit()
-                elif self.closing:
+            while not self._chain.failed:
+                await self._chain.settled()
+                if self._chain.failed:
                     return
                 if self.heartbeat.due() and not self.closing:
                     await self._renew()
-                if not self._commit_due() and not self.closing:
-                    timeout = COMMIT_DELAY if self.entries else POLL
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout)
-                    self._wake.clear()
+                if self._due(True):
+                    self._chain.start(timed=True)
+                    continue
+                if self.closing:
+                    return
+                timeout = COMMIT_DELAY if self.entries else POLL
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                self._wake.clear()
         except BaseException as e:
             self._fail(e)
             self.run.halt(error=e)
@@ -148,8 +220,11 @@ class Recorder:
         requeued = self.requeued + [e.outcome.delivery_id for e in entries if e.requeue]
         self.requeued = []
         run = self.run
+        renew = self.heartbeat.due()
+        if renew:
+            self.heartbeat.reset()  # the heartbeat rides on this commit
         try:
-            bounced, marked = await run.db(
+            bounced, marked = await run.write(
                 _write,
                 [e.outcome for e in entries if not e.requeue],
                 requeued,
@@ -158,6 +233,7 @@ class Recorder:
                 lease=run.options.lease,
                 bounce_threshold=run.options.bounce_threshold,
                 now=run.clock.now(),
+                renew=run.edition_id if renew else None,
             )
         except BaseException:
             self.entries, self.marks = entries + self.entries, {**marks, **self.marks}
@@ -165,10 +241,15 @@ class Recorder:
         run.result.bounced += bounced
         for entry in entries:
             self._count(entry)
-            entry.future.set_result(None)
         for delivery_id, future in marks.items():
-            if not future.done():
-                future.set_result(delivery_id in marked)
+            if future.done():
+                continue
+            if delivery_id in marked:
+                future.set_result(None)
+            else:
+                future.set_exception(
+                    LeaseLost(f"delivery {delivery_id} was taken over by another run")
+                )
         if entries:
             run.progress()
         run.notify()
@@ -180,10 +261,6 @@ class Recorder:
             self.schedule_retry(entry.outcome.delivery_id, entry.tries, retry_in)
 
     def _fail(self, error: BaseException) -> None:
-        for entry in self.entries:
-            if not entry.future.done():
-                entry.future.set_exception(error)
-                entry.future.exception()
         for future in self.marks.values():
             if not future.done():
                 future.set_exception(error)

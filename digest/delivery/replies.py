@@ -48,11 +48,17 @@ class ReplyReader(asyncio.Protocol):
         if not self._replies:
             if self._lost is not None:
                 raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
-            self._waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            # A plain timer, not `asyncio.wait_for`: this runs three times per message
+            # and wait_for costs a wrapper future and callbacks each time.
+            timer = loop.call_later(timeout, _expire, waiter) if timeout is not None else None
             try:
-                await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             finally:
                 self._waiter = None
+                if timer is not None:
+                    timer.cancel()
             if not self._replies:
                 raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
         return self._replies.popleft()
@@ -103,3 +109,8 @@ class ReplyReader(asyncio.Protocol):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())

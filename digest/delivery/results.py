@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,7 +82,6 @@ class Entry:
     outcome: Outcome
     email: str
     tries: int
-    future: asyncio.Future[None]
     #: Back to pending instead of recorded (the circuit breaker tripped).
     requeue: bool = False
     #: Already counted in the run's `DrainResult`.

@@ -18,7 +18,6 @@ import aiosmtplib
 
 from digest.delivery.classify import DATA, END_OF_DATA, MAIL, RCPT, Reply
 from digest.delivery.replies import ReplyReader
-from digest.errors import SendError
 from digest.transport import (
     DeliveryError,
     Envelope,
@@ -26,7 +25,6 @@ from digest.transport import (
     SmtpTarget,
     TransientFailure,
     UncertainDelivery,
-    reply_text,
 )
 
 
@@ -120,7 +118,7 @@ class SmtpConnection:
             await self._envelope(envelope, mail, rcpt, ready)
             stage = DATA
             self._io.write(b"DATA\r\n")
-            self._check(envelope, DATA, await self._io.read(self._timeout))
+            self._check(DATA, await self._io.read(self._timeout))
             stage = END_OF_DATA
             await self._end_of_data(payload)
         except aiosmtplib.SMTPResponseException as e:
@@ -150,28 +148,28 @@ class SmtpConnection:
                 io.write(mail + rcpt)
                 mail_reply = await io.read(timeout)
                 rcpt_reply = await io.read(timeout)
-                self._check(envelope, MAIL, mail_reply)
-                self._check(envelope, RCPT, rcpt_reply)
+                self._check(MAIL, mail_reply)
+                self._check(RCPT, rcpt_reply)
             else:
                 io.write(mail)
-                self._check(envelope, MAIL, await io.read(timeout))
+                self._check(MAIL, await io.read(timeout))
                 io.write(rcpt)
-                self._check(envelope, RCPT, await io.read(timeout))
+                self._check(RCPT, await io.read(timeout))
         finally:
             if marking is not None:
                 await marking
 
-    def _check(self, envelope: Envelope, stage: str, reply: aiosmtplib.SMTPResponse) -> None:
-        """Raise the refusal of a reply that is not the one wanted at `stage`."""
+    def _check(self, stage: str, reply: aiosmtplib.SMTPResponse) -> None:
+        """Raise the refusal of a reply that is not the one wanted at `stage`.
+
+        A refusal at MAIL goes through the same classification as any other (a 5xx
+        there refuses the sender or the relay, a 4xx is transient): one such reply
+        fails that delivery, the same one for many recipients in a row trips the
+        circuit breaker.
+        """
         wanted = {MAIL: (250,), RCPT: (250, 251), DATA: (354,)}[stage]
         if reply.code in wanted:
             return
-        if stage == MAIL and reply.code >= 500:
-            error = aiosmtplib.SMTPSenderRefused(reply.code, reply.message, envelope.sender)
-            raise SendError(
-                f"{self._target.host} refused the sender {envelope.sender}: {reply_text(error)}",
-                hint="check [mail] from and what the relay allows",
-            ) from error
         raise Refusal(reply.code, reply.message, stage)
 
     async def _end_of_data(self, payload: bytes) -> None:
