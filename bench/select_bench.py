@@ -2,10 +2,13 @@
 
 Generates a SQLite database once (synthetic news: stories of very different sizes
 reported by 40 feeds, wire copies, a Zipf-distributed vocabulary, bodies of ~400 words),
-then runs `digest.selection.plan_edition` in a fresh process several times and prints
-the medians. Each run reports wall time of the selection (database reads included) and
-the process's peak RSS growth during it; one more run reports the peak of Python
-allocations (tracemalloc, which slows that run, so its time is not counted).
+with the term cache filled as ingest fills it (`digest.selection.store.fill_terms`,
+which ingest calls for every row it stores), then runs `digest.selection.plan_edition`
+in a fresh process several times and prints the medians. Each run reports wall time of
+the selection (database reads included) and the process's peak RSS growth during it;
+one more run reports the peak of Python allocations (tracemalloc, which slows that run,
+so its time is not counted). The same runs on a copy without the term cache (an
+upgraded database before its articles are ingested again) give the cold figure.
 
     python bench/select_bench.py [--window 10000] [--archive 50000] [--runs 5]
 """
@@ -13,10 +16,12 @@ allocations (tracemalloc, which slows that run, so its time is not counted).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +29,7 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 DAY = date(2025, 6, 4)
 SECTIONS = ["World", "Politics", "Business", "Technology", "Sport", "Health", "Science", "Culture"]
@@ -127,7 +133,39 @@ def build_database(path: Path, window: int, archive: int) -> None:
             )
         for offset in range(0, len(rows), 5000):
             session.execute(insert(Article), rows[offset : offset + 5000])
-    with db.engine.connect() as connection:  # as a long-running database would be
+    db.dispose()
+
+
+def fill_term_cache(path: Path) -> int:
+    """Bring the database to the current schema and write the term cache of every
+    article without a valid one, as ingest does for the rows it stores; the number
+    written (0 for a database filled by this version before)."""
+    from digest.db import Database
+    from digest.selection.cache import fill_terms
+
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with db.session() as session:
+        written = fill_terms(session)
+    checkpoint(db)
+    return written
+
+
+def without_term_cache(path: Path, copy: Path) -> None:
+    """A copy of the database whose term cache is empty."""
+    from digest.db import Database
+
+    shutil.copyfile(path, copy)
+    db = Database(f"sqlite:///{copy}")
+    with db.session() as session:
+        session.connection().exec_driver_sql("DELETE FROM article_terms")
+    checkpoint(db)
+
+
+def checkpoint(db: Any) -> None:
+    """Fold the write-ahead log into the file and refresh statistics, as a long-running
+    database would be."""
+    with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.exec_driver_sql("ANALYZE")
     db.dispose()
@@ -174,6 +212,14 @@ def run_once(path: Path, trace: bool) -> dict:
         )
         stories = len(plan.stories)
         related = sum(len(story.related) for story in plan.stories)
+        chosen = [
+            (
+                story.article.guid,
+                story.score,
+                [(r.article.guid, r.similarity) for r in story.related],
+            )
+            for story in plan.stories
+        ]
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     traced = tracemalloc.get_traced_memory()[1] if trace else 0
@@ -186,6 +232,7 @@ def run_once(path: Path, trace: bool) -> dict:
         "traced_peak_mb": traced / 2**20,
         "stories": stories,
         "related": related,
+        "plan": hashlib.sha256(json.dumps(chosen).encode()).hexdigest()[:16],
     }
 
 
@@ -235,10 +282,20 @@ def main() -> None:
                 f"database: {args.window:,} window + {args.archive:,} archive articles "
                 f"(built in {time.perf_counter() - started:.0f} s)"
             )
+        started = time.perf_counter()
+        written = fill_term_cache(path)
+        seconds = time.perf_counter() - started
+        if written:
+            print(f"term cache: {written:,} articles' words written as at ingest ({seconds:.1f} s)")
+        else:
+            print(f"term cache: every article's words already stored (checked in {seconds:.1f} s)")
+        cold_path = Path(folder) / "cold.db"
+        without_term_cache(path, cold_path)
         load_before = f"{os.getloadavg()[0]:.2f}"
-        runs, baseline = [], []
+        runs, cold, baseline = [], [], []
         for _ in range(args.runs):
             runs.append(child(path, trace=False))
+            cold.append(child(cold_path, trace=False))
             if args.baseline:
                 baseline.append(child(path, trace=False, tree=args.baseline))
         traced = child(path, trace=True)
@@ -246,11 +303,22 @@ def main() -> None:
     cpu = statistics.median(run["cpu_seconds"] for run in runs)
     growth = statistics.median(run["rss_growth_mb"] for run in runs)
     peak = statistics.median(run["peak_rss_mb"] for run in runs)
-    print(f"plan: {runs[0]['stories']} top stories, {runs[0]['related']} related items")
+    same = {run["plan"] for run in runs + cold} == {runs[0]["plan"]}
+    print(
+        f"plan: {runs[0]['stories']} top stories, {runs[0]['related']} related items; "
+        f"{'identical' if same else 'DIFFERENT'} with and without the term cache"
+    )
     fastest, slowest = min(r["seconds"] for r in runs), max(r["seconds"] for r in runs)
     print(
-        f"selection time: median {seconds:.2f} s wall, {cpu:.2f} s CPU, of {args.runs} runs "
-        f"(wall min {fastest:.2f}, max {slowest:.2f})"
+        f"selection time, terms computed at ingest: median {seconds:.2f} s wall, {cpu:.2f} s "
+        f"CPU, of {args.runs} runs (wall min {fastest:.2f}, max {slowest:.2f})"
+    )
+    cold_wall = statistics.median(run["seconds"] for run in cold)
+    cold_cpu = statistics.median(run["cpu_seconds"] for run in cold)
+    cold_peak = statistics.median(run["peak_rss_mb"] for run in cold)
+    print(
+        f"selection time, cold (no term cache: every article tokenised): median "
+        f"{cold_wall:.2f} s wall, {cold_cpu:.2f} s CPU (process peak RSS {cold_peak:.0f} MB)"
     )
     print(
         f"peak memory: RSS growth during selection median {growth:.0f} MB "

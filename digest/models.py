@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -22,6 +23,7 @@ from subscribers.models import Base, Subscriber, UTCDateTime
 
 __all__ = [
     "Article",
+    "ArticleTerms",
     "Base",
     "BounceEvent",
     "Delivery",
@@ -86,6 +88,27 @@ class Article(Base):
 
     def __repr__(self) -> str:
         return f"<Article {self.guid!r}>"
+
+
+class ArticleTerms(Base):
+    """The term cache: an article's counted words (`digest.selection.text.WordCounts` of
+    its matching text), written when it is ingested, so that a selection reads them
+    instead of tokenising ten thousand articles on every edition. A row is valid only
+    while its `content_hash` is the article's (a content change makes it stale) and its
+    `version` is the code's (`digest.selection.terms.VERSION`); a selection reads any
+    other row's text instead, with identical results."""
+
+    __tablename__ = "article_terms"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(16))
+    #: The distinct words, space-separated, in order of first appearance.
+    words: Mapped[str] = mapped_column(Text)
+    #: Each word's count: little-endian unsigned 16-bit integers, one per word.
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Feed(Base):

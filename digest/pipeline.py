@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from digest.holds import HoldReport
 from digest.ingest.fetch import FetchOptions, default_user_agent
 from digest.ingest.records import SourceDefaults
 from digest.ingest.sources import IngestOptions, IngestReport, SourceResult, ingest_sources
+from digest.ingest.store import StoredText
 from digest.mailing import list_id, open_transport_path, recipient_factory, skeleton_for
 from digest.previews import (
     PreviewMessage,
@@ -63,6 +64,8 @@ class InitResult:
     database_url: str
     key_created: bool
     key_path: Path
+    #: Articles whose term cache the upgrade filled (`selection.store.fill_recent_terms`).
+    terms_filled: int = 0
 
 
 def initialise(
@@ -82,6 +85,7 @@ def initialise(
     db = open_database(settings, check=False)
     try:
         db.upgrade()
+        terms_filled = _fill_term_cache(db, settings)
     finally:
         db.dispose()
     return InitResult(
@@ -90,7 +94,26 @@ def initialise(
         settings.database_url,
         key_created,
         settings.base_dir / SECRET_KEY_FILE,
+        terms_filled,
     )
+
+
+def _fill_term_cache(db: Database, settings: Settings) -> int:
+    """The term cache of the articles a selection would read now (its window and
+    archive), for a database upgraded from before the cache; 0 when nothing is missing."""
+    from digest.selection.cache import fill_recent_terms
+
+    selection = settings.selection
+    days = selection.no_repeat_days + selection.window_hours / 24 + 1
+    with db.session() as session:
+        return fill_recent_terms(session, datetime.now(UTC) - timedelta(days=days))
+
+
+def _write_terms(session: Session, stored: list[StoredText]) -> None:
+    """Ingest's new and changed rows into selection's term cache, in ingest's transaction."""
+    from digest.selection.cache import write_terms  # numpy and the stemmer: only now
+
+    write_terms(session, stored)
 
 
 def ingest(
@@ -124,6 +147,7 @@ def ingest(
             user_agent=ingest_settings.user_agent or default_user_agent(settings.site.url),
         ),
         concurrency=ingest_settings.concurrency,
+        on_stored=_write_terms,
     )
     return ingest_sources(
         db.session, sources, now=now, options=options, on_start=on_start, on_source=on_source,

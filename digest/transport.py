@@ -92,6 +92,14 @@ class UncertainDelivery(DeliveryError):
         super().__init__(message, broken=True, retry_in_run=False, breaker=False)
 
 
+class Interrupted(Exception):
+    """The run was asked to stop before this message's final "." was written.
+
+    Nothing of it reached the relay's queue (a transaction not ended by "." is
+    discarded, RFC 5321 §4.1.1.4), so the delivery goes back to the queue, unsent.
+    """
+
+
 class RelayUnavailable(SendError):
     """The relay cannot be reached just now; the remaining deliveries wait for a rerun."""
 
@@ -110,7 +118,14 @@ class Connection(Protocol):
     async def send(
         self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
     ) -> None:
-        """Deliver one message; `ready` is awaited just before the message is committed."""
+        """Deliver one message; `ready` is awaited just before the message is committed.
+
+        Raises `DeliveryError`, or `Interrupted` after `interrupt` (not yet handed over).
+        """
+
+    def interrupt(self, grace: float) -> None:
+        """The run stops: a send not yet handed over raises `Interrupted` at once; a
+        message already handed over waits at most `grace` more seconds for its reply."""
 
     async def close(self) -> None: ...
 
@@ -136,6 +151,9 @@ class MaildirConnection:
             self._box.add(message)
         except OSError as e:
             raise SendError(f"maildir {self._path}: {e.strerror}") from e
+
+    def interrupt(self, grace: float) -> None:
+        return None  # a file write never stalls on a relay
 
     async def close(self) -> None:
         return None

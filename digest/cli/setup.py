@@ -63,6 +63,9 @@ def init(
         )
     if result.key_created:
         app.info(f"created {result.key_path} (signs unsubscribe tokens; keep it private)")
+    if result.terms_filled:
+        count = result.terms_filled
+        app.info(f"term cache filled: {count:,} recent article{'s' if count > 1 else ''}")
     app.info(f"database ready: {redact_url(result.database_url)}")
 
 

@@ -21,6 +21,16 @@ T = TypeVar("T")
 #: Seconds the recorder's connection may sit idle and still be used without a new checkout.
 REUSE_FOR = 5.0
 
+#: After a stop request, seconds a message already handed over (final "." written) may
+#: still wait for its reply before it is recorded `uncertain`. Short, so a stop stays
+#: well inside the 15 s a supervisor gives (issue #11); a few seconds, so a relay that is
+#: merely slow still confirms most such messages.
+STOP_GRACE = 5.0
+
+#: Seconds between looks at the stop request: a signal handler sets a `threading.Event`,
+#: which cannot wake the event loop by itself.
+STOP_POLL = 0.2
+
 
 class RunControl:
     """One run's shared context.
@@ -51,6 +61,10 @@ class RunControl:
         self.on_progress = on_progress
         self.stop_event = stop
         self.stopping = False
+        #: Stopped by the operator (the `stop` event), not by an error or the breaker.
+        self.interrupted = False
+        #: Set with `interrupted`, for a part that waits on something else meanwhile.
+        self.interrupt_requested = asyncio.Event()
         self.fatal: BaseException | None = None
         self.changed = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="digest-db")
@@ -112,9 +126,20 @@ class RunControl:
         self.notify()
 
     def should_stop(self) -> bool:
-        if not self.stopping and self.stop_event is not None and self.stop_event.is_set():
+        if not self.interrupted and self.stop_event is not None and self.stop_event.is_set():
+            self.interrupted = True
+            self.interrupt_requested.set()
             self.halt("interrupted")
         return self.stopping
+
+    async def watch_stop(self, on_interrupt: Callable[[], None]) -> None:
+        """Until the run ends: call `on_interrupt` once, as soon as a stop is requested
+        (the workers may be waiting on a stalled relay and never look themselves)."""
+        if self.stop_event is None:
+            return
+        while not (self.should_stop() and self.interrupted):
+            await asyncio.sleep(STOP_POLL)
+        on_interrupt()
 
     async def wait_for_change(self, timeout: float) -> None:
         """Until something changes or `timeout` real seconds pass."""

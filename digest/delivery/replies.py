@@ -14,6 +14,8 @@ from collections import deque
 
 import aiosmtplib
 
+from digest.transport import Interrupted
+
 #: Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512 octets; relays exceed it).
 MAX_LINE = 8192
 
@@ -23,7 +25,8 @@ class ReplyReader(asyncio.Protocol):
 
     `read(timeout)` returns the next reply; it raises `TimeoutError` when none comes
     within `timeout` seconds and `aiosmtplib.SMTPServerDisconnected` when the connection
-    was lost or the server sent something that is not an SMTP reply.
+    was lost or the server sent something that is not an SMTP reply. After
+    `interrupt()`, a pending or later `read` and any `write` raise `Interrupted`.
     """
 
     def __init__(self, transport: asyncio.WriteTransport) -> None:
@@ -33,6 +36,8 @@ class ReplyReader(asyncio.Protocol):
         self._replies: deque[aiosmtplib.SMTPResponse] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._lost: str | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.interrupted = False
         transport.set_protocol(self)
 
     @property
@@ -40,11 +45,15 @@ class ReplyReader(asyncio.Protocol):
         return self._lost is None and not self.transport.is_closing()
 
     def write(self, data: bytes) -> None:
+        if self.interrupted:
+            raise Interrupted("stopping")
         if not self.connected:
             raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
         self.transport.write(data)
 
     async def read(self, timeout: float | None) -> aiosmtplib.SMTPResponse:
+        if self.interrupted:
+            raise Interrupted("stopping")
         if not self._replies:
             if self._lost is not None:
                 raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
@@ -52,16 +61,34 @@ class ReplyReader(asyncio.Protocol):
             waiter = self._waiter = loop.create_future()
             # A plain timer, not `asyncio.wait_for`: this runs three times per message
             # and wait_for costs a wrapper future and callbacks each time.
-            timer = loop.call_later(timeout, _expire, waiter) if timeout is not None else None
+            self._timer = loop.call_later(timeout, _expire, waiter) if timeout is not None else None
             try:
                 await waiter
             finally:
                 self._waiter = None
-                if timer is not None:
-                    timer.cancel()
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
             if not self._replies:
                 raise aiosmtplib.SMTPServerDisconnected(f"connection lost ({self._lost})")
         return self._replies.popleft()
+
+    def interrupt(self) -> None:
+        """Stop now: the pending `read` (and every later one) raises `Interrupted`."""
+        self.interrupted = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(Interrupted("stopping"))
+
+    def expire_within(self, seconds: float) -> None:
+        """Let the pending `read` wait at most `seconds` more (then `TimeoutError`)."""
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._timer is not None:
+            if self._timer.when() <= waiter.get_loop().time() + seconds:
+                return
+            self._timer.cancel()
+        self._timer = waiter.get_loop().call_later(seconds, _expire, waiter)
 
     def close(self) -> None:
         self._lose("closed")

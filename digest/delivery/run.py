@@ -14,7 +14,7 @@ from digest import outbox
 from digest.db import Database
 from digest.delivery.claims import Feeder
 from digest.delivery.clock import Clock
-from digest.delivery.control import RunControl
+from digest.delivery.control import STOP_GRACE, RunControl
 from digest.delivery.options import MailIdentity, SendOptions
 from digest.delivery.pacing import run_coroutine
 from digest.delivery.recorder import Recorder
@@ -73,6 +73,7 @@ async def _drain(
 ) -> DrainResult:
     started = run.clock.monotonic()
     feeder: Feeder | None = None
+    watching: asyncio.Task[None] | None = None
     try:
         now = run.clock.now()
         await run.db(outbox.reclaim_abandoned, run.edition_id, run.owner, now)
@@ -81,6 +82,7 @@ async def _drain(
         feeder = Feeder(run, recorder)
         connections = Connections(run, transport)
         recording = asyncio.create_task(recorder.run_loop())
+        watching = asyncio.create_task(run.watch_stop(lambda: connections.interrupt(STOP_GRACE)))
         workers = [
             asyncio.create_task(
                 Worker(
@@ -102,8 +104,12 @@ async def _drain(
         recorder.close()
         await recording
         if run.fatal is not None or run.stopping:
-            await _release(run)
+            released = await _release(run)
+            if run.interrupted:
+                run.result.stopped = _interrupted(released, run.result.uncertain)
     finally:
+        if watching is not None:
+            watching.cancel()
         if feeder is not None:
             feeder.cancel()
         run.result.elapsed = run.clock.monotonic() - started
@@ -112,11 +118,24 @@ async def _drain(
     return run.result
 
 
-async def _release(run: RunControl) -> None:
-    """Give back this run's leases at once, so the next run need not wait for them."""
+async def _release(run: RunControl) -> int:
+    """Give back this run's leases at once, so the next run need not wait for them;
+    returns how many deliveries went back to the queue."""
     try:
-        await run.db(outbox.release, run.edition_id, run.owner, run.clock.now())
+        return await run.db(outbox.release, run.edition_id, run.owner, run.clock.now())
     except Exception as e:
         if run.fatal is None:
             raise
         run.fatal.add_note(f"and releasing the leases failed too: {e}")
+        return 0
+
+
+def _interrupted(released: int, uncertain: int) -> str:
+    """The stop's one line: what went back to the queue, what may have been delivered."""
+    line = (
+        f"interrupted: {released} {'delivery' if released == 1 else 'deliveries'} released "
+        "to the queue unsent"
+    )
+    if uncertain:
+        line += f", {uncertain} handed over without a reply recorded uncertain"
+    return line

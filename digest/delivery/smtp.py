@@ -21,6 +21,7 @@ from digest.delivery.replies import ReplyReader
 from digest.transport import (
     DeliveryError,
     Envelope,
+    Interrupted,
     PermanentFailure,
     SmtpTarget,
     TransientFailure,
@@ -94,10 +95,25 @@ class SmtpConnection:
         if transport is None:
             raise TransientFailure(f"connection to {target.host} lost", broken=True)
         self._io = ReplyReader(transport)  # type: ignore[arg-type]
+        #: The current message's final "." is written: it may be in the relay's queue.
+        self._handed_over = False
+        self._stopping = False
+
+    def interrupt(self, grace: float) -> None:
+        """Stop: a transaction before its final "." is abandoned (`Interrupted`); the
+        reply to a written "." gets at most `grace` more seconds, then the delivery is
+        `UncertainDelivery` as when any reply to "." is lost. Never resends."""
+        self._stopping = True
+        if self._handed_over:
+            self._io.expire_within(grace)
+        else:
+            self._io.interrupt()
 
     async def send(
         self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
     ) -> None:
+        if self._stopping:
+            raise Interrupted("stopping")  # no new transaction once the run stops
         mail = b"MAIL FROM:" + _mailbox(envelope.sender, envelope)
         if envelope.smtputf8:
             if not self._smtputf8:
@@ -114,6 +130,7 @@ class SmtpConnection:
         rcpt = b"RCPT TO:" + _mailbox(envelope.recipient, envelope) + b"\r\n"
         mail += b"\r\n"
         stage = MAIL
+        self._handed_over = False
         try:
             await self._envelope(envelope, mail, rcpt, ready)
             stage = DATA
@@ -176,12 +193,17 @@ class SmtpConnection:
         """The prepared payload in one write (see `smtp_payload`), then its reply."""
         io = self._io
         io.write(payload)
+        self._handed_over = True
         try:
             reply = await io.read(self._data_timeout)
         except (aiosmtplib.SMTPTimeoutError, TimeoutError) as e:
+            waited = (
+                "before the run stopped"
+                if self._stopping
+                else (f"within {self._data_timeout:g} s of the end of the message")
+            )
             raise UncertainDelivery(
-                f"no reply from {self._target.host} within {self._data_timeout:g} s of the "
-                "end of the message: it may have been delivered"
+                f"no reply from {self._target.host} {waited}: it may have been delivered"
             ) from e
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLError) as e:
             raise UncertainDelivery(
@@ -200,7 +222,7 @@ class SmtpConnection:
             try:
                 self._io.write(b"RSET\r\n")
                 broken = (await self._io.read(self._timeout)).code != 250
-            except (aiosmtplib.SMTPException, ConnectionError, TimeoutError):
+            except (aiosmtplib.SMTPException, ConnectionError, TimeoutError, Interrupted):
                 broken = True
         reply = Reply(error.code, error.message, stage)
         if 500 <= error.code < 600:
@@ -209,7 +231,7 @@ class SmtpConnection:
 
     async def close(self) -> None:
         try:
-            if self._io.connected:
+            if self._io.connected and not self._io.interrupted:
                 self._io.write(b"QUIT\r\n")
                 await self._io.read(2)
         except (aiosmtplib.SMTPException, OSError, TimeoutError):

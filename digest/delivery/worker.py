@@ -8,6 +8,8 @@ the server the next message.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,6 +28,7 @@ from digest.models import DeliveryStatus, FailureKind
 from digest.transport import (
     Connection,
     DeliveryError,
+    Interrupted,
     RelayUnavailable,
     Transport,
     UncertainDelivery,
@@ -42,6 +45,7 @@ class Connections:
         self.run = run
         self.transport = transport
         self.live = 0
+        self.opened: set[Connection] = set()
         self.bucket = TokenBucket(
             run.options.rate, clock=run.clock.monotonic, sleep=run.clock.sleep
         )
@@ -56,7 +60,7 @@ class Connections:
         failures, run = 0, self.run
         while not run.should_stop():
             try:
-                connection = await self.transport.connect()
+                connection = await self._connect()
             except RelayUnavailable as e:
                 failures += 1
                 if failures >= run.options.max_attempts:
@@ -65,12 +69,40 @@ class Connections:
                     return None
                 await run.clock.sleep(self.backoff(failures))
                 continue
+            if connection is None:
+                return None  # stopped while connecting
             self.live += 1
+            self.opened.add(connection)
+            if run.interrupted:  # the stop came as the connection opened: send nothing
+                connection.interrupt(0.0)
             return connection
         return None
 
+    async def _connect(self) -> Connection | None:
+        """`transport.connect()`, abandoned when a stop is requested meanwhile (a relay
+        silent at its greeting or EHLO would otherwise hold the stop for `mail.timeout`)."""
+        connecting = asyncio.ensure_future(self.transport.connect())
+        stopping = asyncio.ensure_future(self.run.interrupt_requested.wait())
+        try:
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()  # the transport closes what it opened
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connecting
+            return None
+        return connecting.result()
+
+    def interrupt(self, grace: float) -> None:
+        """The run stops: abandon every transaction not yet handed over; give a
+        message handed over `grace` seconds for its reply (see `Connection.interrupt`)."""
+        for connection in self.opened:
+            connection.interrupt(grace)
+
     async def drop(self, connection: Connection) -> None:
         self.live -= 1
+        self.opened.discard(connection)
         await connection.close()
 
 
@@ -138,7 +170,9 @@ class Worker:
         )
         try:
             await connection.send(envelope, message, BeforeData(self.recorder, item.delivery_id))
-        except LeaseLost:
+        except (LeaseLost, Interrupted):
+            # Not handed over: the run's release gives the lease back (Interrupted), or
+            # another run owns it now (LeaseLost). Either way, no outcome from here.
             self.recorder.in_flight -= 1
             await self._reset()
             return

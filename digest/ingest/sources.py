@@ -30,7 +30,7 @@ from digest.ingest.detect import FORMATS
 from digest.ingest.fetch import Fetcher, FetchOptions, FetchStopped, display_url
 from digest.ingest.loading import Loaded, Source, SourceAbandoned, loaded_in_order
 from digest.ingest.records import SourceDefaults
-from digest.ingest.store import IngestCounts, store_records
+from digest.ingest.store import IngestCounts, OnStored, store_records
 from digest.models import Feed
 
 #: File name endings a folder is searched for (a named file is read whatever its name).
@@ -81,6 +81,8 @@ class IngestOptions:
     concurrency: int = 4
     #: Worker processes parsing files: None decides by size and idle cores (see workers).
     processes: int | None = None
+    #: Given the rows each source stored, in its transaction (`store.store_records`).
+    on_stored: OnStored | None = None
 
 
 def ingest_sources(
@@ -122,7 +124,7 @@ def ingest_sources(
             for number, (source, loading) in enumerate(loading_all):
                 result = None
                 if stop is None or not stop.is_set():
-                    result = _store_source(open_session, source, loading, now)
+                    result = _store_source(open_session, source, loading, now, options.on_stored)
                 if result is None:
                     report.abandoned = [s.name for s in sources[number:]]
                     break
@@ -137,7 +139,11 @@ def ingest_sources(
 
 
 def _store_source(
-    open_session: OpenSession, source: Source, loading: Callable[[], Loaded], now: datetime
+    open_session: OpenSession,
+    source: Source,
+    loading: Callable[[], Loaded],
+    now: datetime,
+    on_stored: OnStored | None = None,
 ) -> SourceResult | None:
     """Store one loaded source in its own transaction; any failure leaves nothing of it.
     None: the run stopped before the source was loaded (nothing stored, nothing noted)."""
@@ -150,7 +156,7 @@ def _store_source(
         parsed = loaded.parsed
         result.not_modified = loaded.not_modified
         with open_session() as session:
-            result.counts = store_records(session, parsed.records, now)
+            result.counts = store_records(session, parsed.records, now, on_stored)
             result.counts.skipped += parsed.skipped
             if source.feed_id is not None:
                 registry.record_success(

@@ -15,13 +15,16 @@ A canonical URL shared by several items of one source (a feed that links every i
 its home page) identifies none of them: such items are keyed by guid alone.
 
 New rows go in with one multi-row INSERT per batch and changed rows with an UPDATE
-by id; the ORM's per-object bookkeeping cost more than parsing the feed.
+by id; the ORM's per-object bookkeeping cost more than parsing the feed. The term
+rows inserted or updated are handed to `on_stored` in the same transaction, with the
+text being stored: the pipeline writes selection's term cache there, so selection need
+not tokenise them again (ingest does not import selection; the pipeline wires them).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +37,11 @@ from digest.ingest.urls import canonical_url
 from digest.models import Article
 
 _BATCH = 500
+
+#: (article id, content hash, headline, summary HTML, body) of a row just stored.
+StoredText = tuple[int, str, str, str, str]
+#: Called with the session and the rows a store inserted or updated, in its transaction.
+OnStored = Callable[[Session, list[StoredText]], None]
 #: Merges named one by one in the report; beyond this only the count.
 MERGES_NAMED = 20
 
@@ -85,9 +93,13 @@ _STORED_COLUMNS = (
 
 
 def store_records(
-    session: Session, records: Iterable[ArticleRecord], now: datetime
+    session: Session,
+    records: Iterable[ArticleRecord],
+    now: datetime,
+    on_stored: OnStored | None = None,
 ) -> IngestCounts:
-    """Insert, update or merge; the caller's transaction decides whether it all lands."""
+    """Insert, update or merge; the caller's transaction decides whether it all lands.
+    `on_stored` gets the rows inserted or updated, with their text."""
     counts = IngestCounts()
     unique: dict[tuple[str, str], ArticleRecord] = {}
     for record in records:
@@ -105,8 +117,11 @@ def store_records(
     shared = Counter((record.source, url) for record, url in keyed)
     keyed = [(record, url if shared[(record.source, url)] == 1 else "") for record, url in keyed]
     first_fetch = _first_fetches(session, {record.source for record in ordered})
+    touched: list[StoredText] | None = [] if on_stored is not None else None
     for start in range(0, len(keyed), _BATCH):
-        _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch)
+        _store_batch(session, keyed[start : start + _BATCH], now, counts, first_fetch, touched)
+    if touched and on_stored is not None:
+        on_stored(session, touched)
     return counts
 
 
@@ -129,7 +144,10 @@ def _store_batch(
     now: datetime,
     counts: IngestCounts,
     first_fetch: set[str],
+    touched: list[StoredText] | None,
 ) -> None:
+    """Store one batch; (id, content hash, title, summary, body) of every row inserted or
+    updated is added to `touched`, if given."""
     by_key, by_url = _stored_matches(session, batch)
     new_rows: list[dict[str, Any]] = []
     # Rows matched in this batch take one item each; a guid match comes before a URL's.
@@ -151,9 +169,31 @@ def _store_batch(
             counts.new += 1
             continue
         claimed.add(stored.id)
-        _update(session, record, url, stored, counts)
+        content_hash = _update(session, record, url, stored, counts)
+        if content_hash is not None and touched is not None:
+            touched.append((stored.id, content_hash, record.title, record.summary, record.body))
     if new_rows:
         session.execute(insert(Article), new_rows)
+        if touched is not None:
+            touched.extend(_new_ids(session, new_rows))
+
+
+def _new_ids(session: Session, new_rows: list[dict[str, Any]]) -> list[StoredText]:
+    """The rows just inserted, with their ids, read back by (source, guid), which is
+    unique: not with INSERT ... RETURNING, which SQLite before 3.35 cannot do."""
+    by_key = {(row["source"], row["guid"]): row for row in new_rows}
+    found: list[StoredText] = []
+    for source in sorted({row["source"] for row in new_rows}):
+        guids = [guid for key_source, guid in by_key if key_source == source]
+        query = select(Article.id, Article.guid).where(
+            Article.source == source, Article.guid.in_(guids)
+        )
+        for article_id, guid in session.execute(query):
+            row = by_key[(source, guid)]
+            found.append(
+                (article_id, row["content_hash"], row["title"], row["summary"], row["body"])
+            )
+    return found
 
 
 def _stored_matches(
@@ -196,14 +236,15 @@ def _merged(counts: IngestCounts, record: ArticleRecord, stored: _Stored) -> Non
 
 def _update(
     session: Session, record: ArticleRecord, url: str, stored: _Stored, counts: IngestCounts
-) -> None:
-    """Update a row of this source when the record is newer or different."""
+) -> str | None:
+    """Update a row of this source when the record is newer or different; the new
+    content hash if it did."""
     content_hash = record.content_hash(url)
     if _is_older(record, stored) or (
         stored.content_hash == content_hash and not _is_newer(record, stored)
     ):
         counts.unchanged += 1  # the same, or an older copy (e.g. a stale mirror)
-        return
+        return None
     values = {**_columns(record), "content_hash": content_hash, "canonical_url": url}
     # The stored guid stays: a publisher's changing guid must not move the article's key.
     values["guid"] = stored.guid
@@ -212,6 +253,7 @@ def _update(
         values["published_at"] = stored.published_at
     session.execute(update(Article).where(Article.id == stored.id).values(**values))
     counts.updated += 1
+    return content_hash
 
 
 def _is_newer(record: ArticleRecord, stored: _Stored) -> bool:

@@ -15,16 +15,19 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import accumulate, compress
+from itertools import compress, repeat
+
+import numpy as np
 
 from digest.selection.similarity import (
     EMPTY,
     TITLE_CHARS,
     Vector,
     Vocabulary,
+    matching_text,
     vectors_of,
 )
-from digest.selection.text import LINE_END, words_of_lines
+from digest.selection.text import LINE_END, PackedWords, pack, word_counts, words_of_lines
 
 FULL_ARCHIVE = 1000
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -69,8 +72,19 @@ class Match:
     similarity: float
 
 
+#: A document's matching text (headline aside), or its words counted already: the
+#: `text.word_counts` of its `similarity.matching_text`, as the term cache stores them.
+DocText = str | PackedWords
+
 #: Given article ids, those documents with their matching text.
-DocFetcher = Callable[[list[int]], list[tuple[Doc, str]]]
+DocFetcher = Callable[[list[int]], list[tuple[Doc, DocText]]]
+
+
+def counted(documents: Sequence[tuple[Doc, DocText]]) -> list[PackedWords]:
+    """The packed `WordCounts` of each document: as given, or counted from its text now."""
+    texts = [matching_text(doc.title, text) for doc, text in documents if isinstance(text, str)]
+    fresh = map(pack, word_counts(texts))
+    return [next(fresh) if isinstance(text, str) else text for _, text in documents]
 
 
 class Corpus:
@@ -78,12 +92,12 @@ class Corpus:
 
     def __init__(
         self,
-        full: Sequence[tuple[Doc, str]],
+        full: Sequence[tuple[Doc, DocText]],
         headlines: Sequence[tuple[int, str]] = (),
         fetch: DocFetcher | None = None,
     ) -> None:
         self.vocabulary = Vocabulary()
-        vectors, self.weighting = vectors_of(self.vocabulary, [(d.title, t) for d, t in full])
+        vectors, self.weighting = vectors_of(self.vocabulary, counted(full))
         self.full = [doc for doc, _ in full]
         for doc, vector in zip(self.full, vectors, strict=True):
             doc.vector = vector
@@ -94,6 +108,13 @@ class Corpus:
     def vector_for(self, title: str, text: str) -> Vector:
         """A vector for any text, weighted like the corpus (for documents outside it)."""
         return self.weighting.vector(self.vocabulary.count(title, text))
+
+    def vectors_for(self, documents: Sequence[tuple[Doc, DocText]]) -> list[Vector]:
+        """`vector_for` of documents outside the corpus, from their text or word counts."""
+        return [
+            self.weighting.vector(self.vocabulary.count_words(words))
+            for words in counted(documents)
+        ]
 
     def search(
         self, queries: Sequence[Vector], floor: float, min_shared: int = 1
@@ -115,13 +136,17 @@ class Corpus:
         ]
         wanted = self.vocabulary.words_of(term for key in keys for term in key)
         tokens = words_of_lines(title[:TITLE_CHARS] for _, title in self.headlines)
-        # C-level iteration: line numbers count the line ends before each word.
-        lines = accumulate(map(LINE_END.__eq__, tokens))
+        # One C-level pass over the words (half a million): each becomes its term, -1 (not
+        # wanted) or -2 (a line end); a word's line is the number of line ends before it.
+        codes = {**wanted, LINE_END: -2}
+        found = np.fromiter(
+            map(codes.get, tokens, repeat(-1, len(tokens))), dtype=np.int64, count=len(tokens)
+        )
+        lines = np.cumsum(found == -2)
+        hits = np.flatnonzero(found >= 0)
         terms_by_line: dict[int, set[int]] = {}
-        for at_line, token in compress(
-            zip(lines, tokens, strict=True), map(wanted.__contains__, tokens)
-        ):
-            terms_by_line.setdefault(int(at_line), set()).add(wanted[token])
+        for at_line, term in zip(lines[hits].tolist(), found[hits].tolist(), strict=True):
+            terms_by_line.setdefault(at_line, set()).add(term)
         best: list[list[tuple[float, int]]] = [[] for _ in queries]
         for line_number, terms in terms_by_line.items():
             article_id = self.headlines[line_number][0]
@@ -140,8 +165,9 @@ class Corpus:
         """Read screened articles in full (once per corpus) and give them vectors."""
         missing = [article_id for article_id in ids if article_id not in self._promoted]
         if missing and self._fetch is not None:
-            for doc, text in self._fetch(missing):
-                doc.vector = self.vector_for(doc.title, text)
+            fetched = self._fetch(missing)
+            for (doc, _), vector in zip(fetched, self.vectors_for(fetched), strict=True):
+                doc.vector = vector
                 self._promoted[doc.id] = doc
         return [self._promoted[i] for i in ids if i in self._promoted]
 

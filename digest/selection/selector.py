@@ -34,6 +34,7 @@ from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, source_identity
+from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.scoring import ScoreParts, score_parts, trusted_date
@@ -309,11 +310,12 @@ def build_corpus(
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
     corpus = Corpus(
-        [*in_window, *full], headline_only, fetch=lambda ids: store.docs_with_text(session, ids)
+        [*in_window, *full], headline_only, fetch=lambda ids: store.docs_with_terms(session, ids)
     )
     return corpus, [doc for doc, _ in in_window]
 
 
+@without_cycle_collection
 def plan_edition(
     session: Session,
     *,
@@ -329,7 +331,7 @@ def plan_edition(
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
-    past = [corpus.vector_for(doc.title, text) for doc, text in store.docs_with_text(session, led)]
+    past = corpus.vectors_for(store.docs_with_terms(session, led))
     repeats = frozenset(led) | repeats_of(past, window_docs, selection)
     choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
     plan = EditionPlan(date=day, language=language, window=window)
@@ -381,6 +383,7 @@ class RelatedReport:
     related: list[RelatedArticle] = field(default_factory=list)
 
 
+@without_cycle_collection
 def related_articles(
     session: Session,
     guid: str,
@@ -408,10 +411,10 @@ def related_articles(
     corpus, _ = build_corpus(
         session, article.language, window, selection.no_repeat_days, later=True
     )
-    own = store.docs_with_text(session, [article.id])
     query = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
     if query is None:
-        query = corpus.vector_for(own[0][0].title, own[0][1]) if own else EMPTY
+        own = store.docs_with_terms(session, [article.id])
+        query = corpus.vectors_for(own)[0] if own else EMPTY
     matches = close_to_best(
         [
             match

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from digest.selection.text import LINE_END, is_term, stem_all, words, words_of_lines
+from digest.selection.text import PackedWords, is_term, stem_all, words
 
 TITLE_WEIGHT = 2
 TITLE_CHARS = 300
@@ -52,9 +52,6 @@ _LOG_TF = [0.0] + [
 
 #: The shortest part of a word written as two ("mt" of "mtgox").
 _COMPOUND_PART = 2
-
-#: The term id the line end maps to (stop words map to -1).
-LINE_MARK = -2
 
 
 class TermCounts(NamedTuple):
@@ -154,13 +151,24 @@ class Vocabulary:
 
     def count(self, title: str, text: str) -> TermCounts:
         """Term counts of one document: headline words count `TITLE_WEIGHT` times."""
-        headline = title[:TITLE_CHARS]
-        tokens = words(" ".join([headline] * TITLE_WEIGHT + [text[:OPENING_CHARS]]))
+        tokens = words(matching_text(title, text))
         known = self._word_terms
         if set(tokens).difference(known):
             self._learn(tokens)
         tally = Counter(map(known.__getitem__, tokens))
         tally.pop(-1, None)
+        return TermCounts(tuple(tally), tuple(tally.values()))
+
+    def count_words(self, packed: PackedWords) -> TermCounts:
+        """`count` of a document whose words are counted already (`text.word_counts` of
+        its `matching_text`, packed)."""
+        document = packed.unpack()
+        known = self._word_terms
+        if not known.keys() >= set(document.words):
+            self._learn(list(document.words))
+        tally: Counter[int] = Counter()
+        for word, count in zip(document.words, document.counts, strict=True):
+            tally[known[word]] += count
         return TermCounts(tuple(tally), tuple(tally.values()))
 
     def headline_terms(self, title: str) -> frozenset[int]:
@@ -243,58 +251,75 @@ def cosine(query: dict[int, float], vector: Vector) -> float:
     return min(1.0, sum(map(mul, vector.weights, shared)))
 
 
-#: Documents tokenised at a time (bounds the memory of the token lists).
-_CHUNK = 2000
+def matching_text(title: str, text: str) -> str:
+    """What a document is matched on: its headline `TITLE_WEIGHT` times, then its text."""
+    return " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
 
 
 def _term_counts(
-    vocabulary: Vocabulary, documents: Sequence[tuple[str, str]], offset: int
+    vocabulary: Vocabulary, documents: Sequence[PackedWords]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(document number, term, count) of every term of the documents, by document then
-    term; document numbers start at `offset`."""
-    texts = [
-        " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
-        for title, text in documents
-    ]
-    tokens = words_of_lines(texts)
-    del texts
+    term (several words can share a term: their counts add up)."""
+    flat = " ".join(document.words for document in documents if document.words).split(" ")
+    if flat == [""]:
+        flat = []
     known = vocabulary._word_terms
-    known.setdefault(LINE_END, LINE_MARK)
-    vocabulary._learn([t for t in dict.fromkeys(tokens) if t not in known])
-    ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    del tokens
-    ends = ids == LINE_MARK
-    line_of = np.cumsum(ends) - ends
-    real = ids >= 0
-    term_ids, doc_of = ids[real], line_of[real]
-    width = int(term_ids.max()) + 1 if len(term_ids) else 1
-    pairs, counts = np.unique(doc_of * width + term_ids, return_counts=True)
-    return pairs // width + offset, pairs % width, counts
+    vocabulary._learn(flat)
+    ids = np.fromiter(map(known.__getitem__, flat), dtype=np.int64, count=len(flat))
+    counts = np.frombuffer(b"".join(document.counts for document in documents), dtype="<u2")
+    lengths = np.fromiter(
+        (len(document.counts) // 2 for document in documents),
+        dtype=np.int64,
+        count=len(documents),
+    )
+    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+    width = int(ids.max()) + 1 if len(ids) else 1
+    keys = doc_of * width + ids
+    order = np.argsort(keys)  # one int64 sort: numpy's np.unique is several times slower
+    keys = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
+    summed = np.add.reduceat(counts[order].astype(np.int64), starts) if len(keys) else keys
+    pairs = keys[starts]
+    return pairs // width, pairs % width, summed
+
+
+def _heaviest_first(pair_doc: np.ndarray, pair_term: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """The order of the pairs by document, then weight (heaviest first), then term: one
+    sort of a combined integer key (the weights' ranks stand in for them, so equal
+    weights tie exactly) where `np.lexsort` on three keys takes several times longer."""
+    if not len(raw):
+        return np.zeros(0, dtype=np.int64)
+    distinct = np.sort(raw)
+    distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
+    heavier = len(distinct) - 1 - np.searchsorted(distinct, raw)
+    width, ranks = int(pair_term.max()) + 1, len(distinct)
+    if (int(pair_doc.max()) + 1) * ranks * width >= 2**62:  # too big for one int64 key
+        return np.lexsort((pair_term, heavier, pair_doc))
+    return np.argsort((pair_doc * ranks + heavier) * width + pair_term)
 
 
 def vectors_of(
-    vocabulary: Vocabulary, documents: Sequence[tuple[str, str]]
+    vocabulary: Vocabulary, documents: Sequence[PackedWords]
 ) -> tuple[list[Vector], Weighting]:
-    """The vectors of many (headline, text) documents at once, and the weighting learnt
-    from them: the same numbers as `Vocabulary.count` then `Weighting.vector` per
-    document, computed with numpy over all documents together (tens of thousands of
-    documents: a Python loop per document and term would be the selection's main cost).
+    """The vectors of many documents (the packed `text.WordCounts` of their
+    `matching_text`) at once, and the weighting learnt from them: the same numbers as
+    `Vocabulary.count` then `Weighting.vector` per document, computed with numpy over all
+    documents together (tens of thousands of documents: a Python loop per document and
+    term would be the selection's main cost).
     """
-    parts = [
-        _term_counts(vocabulary, documents[start : start + _CHUNK], start)
-        for start in range(0, len(documents), _CHUNK)
-    ]
-    pair_doc = np.concatenate([part[0] for part in parts] or [np.zeros(0, np.int64)])
-    pair_term = np.concatenate([part[1] for part in parts] or [np.zeros(0, np.int64)])
-    counts = np.concatenate([part[2] for part in parts] or [np.zeros(0, np.int64)])
+    pair_doc, pair_term, counts = _term_counts(vocabulary, documents)
     width = int(pair_term.max()) + 1 if len(pair_term) else 1
-    terms_seen, document_counts = np.unique(pair_term, return_counts=True)
-    frequencies = Counter(dict(zip(terms_seen.tolist(), document_counts.tolist(), strict=True)))
+    document_counts = np.bincount(pair_term, minlength=width)
+    terms_seen = np.flatnonzero(document_counts)
+    frequencies = Counter(
+        dict(zip(terms_seen.tolist(), document_counts[terms_seen].tolist(), strict=True))
+    )
     weighting = Weighting((), frequencies=frequencies, documents=len(documents))
     idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
     log_tf = np.asarray(_LOG_TF)[np.minimum(counts, len(_LOG_TF) - 1)]
     raw = log_tf * idf[pair_term]
-    order = np.lexsort((pair_term, -raw, pair_doc))
+    order = _heaviest_first(pair_doc, pair_term, raw)
     pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
     starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
     rank = np.arange(len(pair_doc)) - starts[pair_doc]

@@ -27,9 +27,13 @@ Nothing here changes what readers see; it decides which words two articles share
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from html import unescape
+from typing import NamedTuple
 
 import Stemmer
 
@@ -119,7 +123,9 @@ def stem(word: str) -> str:
 
 
 _SNOWBALL = Stemmer.Stemmer("english")
-_SNOWBALL.maxCacheSize = 50000
+#: No cache: a selection stems each of its tens of thousands of new words once, and
+#: filling PyStemmer's cache cost three times the stemming itself.
+_SNOWBALL.maxCacheSize = 0
 
 
 def _english_stem(word: str) -> str:
@@ -184,3 +190,67 @@ def words_of_lines(lines: Iterable[str]) -> list[str]:
 def terms(text: str) -> list[str]:
     """The matching terms of a text, in order: what two articles can share."""
     return [stem(word) for word in words(text) if is_term(word)]
+
+
+class WordCounts(NamedTuple):
+    """A document's distinct term words (normalised, not stemmed; words that are not
+    terms, `is_term`, left out), in order of first appearance, and how often each occurs.
+
+    What the term cache stores: stemming and term ids are decided by each selection's
+    vocabulary, so the cache does not depend on them.
+    """
+
+    words: tuple[str, ...]
+    counts: tuple[int, ...]
+
+
+class PackedWords(NamedTuple):
+    """`WordCounts` as the term cache stores them (`pack`): the words space-separated,
+    the counts as little-endian unsigned 16-bit integers. Many documents' are read back
+    in one pass (`similarity.vectors_of`), not one tuple per document."""
+
+    words: str
+    counts: bytes
+
+    def unpack(self) -> WordCounts:
+        numbers = array("H")
+        numbers.frombytes(self.counts)
+        if sys.byteorder == "big":
+            numbers.byteswap()
+        return WordCounts(tuple(self.words.split(" ")) if self.words else (), tuple(numbers))
+
+
+def pack(words: WordCounts) -> PackedWords:
+    """The stored form of `words`; ValueError for a count above 65,535 (a matching text
+    is a few hundred words: it cannot happen)."""
+    counts = array("H", words.counts)
+    if sys.byteorder == "big":
+        counts.byteswap()
+    return PackedWords(" ".join(words.words), counts.tobytes())
+
+
+def word_counts(texts: Sequence[str]) -> list[WordCounts]:
+    """`WordCounts` of each text, every text normalised on its own (so a text's words do
+    not depend on the texts read with it); ASCII texts, most news in Latin script, are
+    normalised and split in one pass."""
+    tallies: list[Counter[str]] = [Counter() for _ in texts]
+    ascii_numbers = [number for number, text in enumerate(texts) if text.isascii()]
+    if ascii_numbers:
+        joined = normalise(LINE_END.join(texts[n].replace(LINE_END, " ") for n in ascii_numbers))
+        lines = joined.encode("ascii").translate(_ASCII_SPLIT_LINES).decode("ascii")
+        for number, line in zip(ascii_numbers, lines.split(LINE_END), strict=True):
+            tallies[number].update(line.split())
+    for number, text in enumerate(texts):
+        if not text.isascii():
+            tallies[number].update(words(text))
+    # Whether a word is a term is decided once per distinct word, not once per text.
+    seen: set[str] = set()
+    for tally in tallies:
+        seen.update(tally)
+    not_terms = frozenset(word for word in seen if not is_term(word))
+    found = []
+    for tally in tallies:
+        for word in not_terms.intersection(tally):
+            del tally[word]
+        found.append(WordCounts(tuple(tally), tuple(tally.values())))
+    return found
