@@ -129,8 +129,8 @@ def stalled_both(handler: StallingHandler) -> bool:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("template"))
+def template(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"), backend)
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelining"])
@@ -209,6 +209,7 @@ def test_sigterm_to_send_while_the_relay_is_silent_at_ehlo(template: Path, tmp_p
     assert handler.count() == {reader: 1 for reader in READERS}
 
 
+@pytest.mark.usefixtures("database_env")
 def test_sigterm_to_schedule_while_the_relay_stalls(tmp_path: Path) -> None:
     handler = StallingHandler()
     handler.stalling.set()
