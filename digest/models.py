@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from digest.delivery.classify import FailureKind as FailureKind
 from subscribers.models import Base, Subscriber, UTCDateTime
 
 __all__ = [
@@ -234,17 +235,6 @@ class DeliveryStatus(StrEnum):
     #: The message was handed over (final "." sent) but no reply came: perhaps delivered.
     #: Never resent automatically (`digest send --resend-uncertain` does it on request).
     UNCERTAIN = "uncertain"
-
-
-class FailureKind(StrEnum):
-    """Which kind of SMTP outcome failed a delivery (RFC 3463 enhanced status codes)."""
-
-    #: The address is bad (5.1.x, 5.2.1, or 550/551/553 at RCPT): counts as a bounce.
-    ADDRESS = "address"
-    #: The relay refused us or the message (5.3/5.4/5.5/5.6/5.7.x): never a bounce.
-    REFUSED = "refused"
-    #: 4xx, a dropped connection or a timeout before the final ".": deferred.
-    TRANSIENT = "transient"
 
 
 class Delivery(Base):

@@ -21,9 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from digest.delivery.classify import Reply
+from digest.delivery.classify import FailureKind, Reply
 from digest.errors import ConfigError, ExitCode, SendError
-from digest.models import FailureKind
 from digest.network import is_loopback
 
 SMTP_PORT = 587

@@ -21,8 +21,7 @@ from enum import StrEnum
 
 from flufl.bounce import all_failures
 
-from digest.delivery.classify import RCPT, classify
-from digest.models import FailureKind
+from digest.delivery.classify import RCPT, FailureKind, classify
 
 
 class ReportKind(StrEnum):

@@ -16,8 +16,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from digest.models import FailureKind
+
+class FailureKind(StrEnum):
+    """Which kind of SMTP outcome failed a delivery (RFC 3463 enhanced status codes)."""
+
+    #: The address is bad (5.1.x, 5.2.1, or 550/551/553 at RCPT): counts as a bounce.
+    ADDRESS = "address"
+    #: The relay refused us or the message (5.3/5.4/5.5/5.6/5.7.x): never a bounce.
+    REFUSED = "refused"
+    #: 4xx, a dropped connection or a timeout before the final ".": deferred.
+    TRANSIENT = "transient"
+
 
 #: An enhanced status code at the start of the reply text: class.subject.detail.
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")

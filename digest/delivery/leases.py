@@ -20,9 +20,8 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from digest.delivery.options import LEASE as LEASE
 from digest.models import Delivery, DeliveryStatus
-
-LEASE = timedelta(minutes=2)
 
 _deliveries = cast(Table, Delivery.__table__)
 #: Statuses a lease can be held on.

@@ -15,13 +15,16 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.delivery.leases import LEASE
 from digest.errors import ConfigError
 from digest.message import ascii_address
 from digest.transport import SmtpTarget, check_transport_url, maildir_path, parse_smtp_url
 
 if TYPE_CHECKING:
     from digest.config import Settings
+
+#: How long a claimed delivery stays ours without a renewal (kept here, not in
+#: leases.py, so that loading the settings does not import the ORM models).
+LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
