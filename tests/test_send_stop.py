@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -245,3 +246,25 @@ def test_sigterm_to_schedule_while_the_relay_stalls(tmp_path: Path) -> None:
         assert resend.returncode == 0, err
     assert handler.count() == {**{reader: 1 for reader in READERS}, STALL_DOT: 2}
     assert {status for status, _ in delivery_states(tmp_path).values()} == {"sent"}
+
+
+def test_sigterm_to_send_while_it_waits_to_reconnect_to_a_relay_that_is_down(
+    template: Path, tmp_path: Path
+) -> None:
+    """A relay that refuses connections: the sender waits `retry_backoff` (40 s here)
+    before trying again, and a stop must end that wait, not sit it out."""
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, READERS)
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    set_mail(
+        site, transport=f"smtp://127.0.0.1:{port}", concurrency=2, timeout=TIMEOUT,
+        retry_backoff=40.0, retry_backoff_max=40.0,
+    )  # fmt: skip
+    process = send(site / "digest.toml", DAY)
+    time.sleep(3.0)  # start-up, a refused connection, then the backoff wait
+    code, err, took = terminate(process)
+    assert took < STOP_BOUND, err
+    assert code == 3, err
+    assert {status for status, _ in delivery_states(site).values()} == {"pending"}

@@ -67,7 +67,7 @@ class Connections:
                     if self.live == 0:
                         run.halt(str(e))
                     return None
-                await run.clock.sleep(self.backoff(failures))
+                await self._pause(self.backoff(failures))
                 continue
             if connection is None:
                 return None  # stopped while connecting
@@ -77,6 +77,17 @@ class Connections:
                 connection.interrupt(0.0)
             return connection
         return None
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next connection attempt; a stop request ends the wait (the
+        backoff reaches `mail.retry_backoff_max`, longer than the 15 s a stop may take)."""
+        sleeping = asyncio.ensure_future(self.run.clock.sleep(seconds))
+        stopping = asyncio.ensure_future(self.run.interrupt_requested.wait())
+        try:
+            await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            stopping.cancel()
 
     async def _connect(self) -> Connection | None:
         """`transport.connect()`, abandoned when a stop is requested meanwhile (a relay
