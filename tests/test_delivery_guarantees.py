@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -107,6 +108,58 @@ def test_a_delivery_is_durably_sending_before_its_data(database_url: str, pipeli
     assert result.sent == 6
     assert [status for _address, status, _previous in seen] == ["sending"] * 6
     assert [previous for _address, _status, previous in seen] == [None] + ["sent"] * 5
+
+
+class HoldFirstMessage(FaultyHandler):
+    """Holds the reply to the first message's final "." until `others` more messages
+    have arrived (or `limit` seconds pass); a second connection's EHLO is answered only
+    once that hold began, so its first "before DATA" mark has no commit to ride on."""
+
+    def __init__(self, others: int, limit: float = 20.0) -> None:
+        super().__init__()
+        self.others, self.limit = others, limit
+        self.holding = threading.Event()
+        self.released_by_others: bool | None = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+        if self.connections >= 1:
+            await _until(self.holding.is_set, self.limit)
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        reply = await super().handle_DATA(server, session, envelope)
+        if not self.holding.is_set():
+            self.holding.set()
+            self.released_by_others = await _until(
+                lambda: len(self.received) > self.others, self.limit
+            )
+        return reply
+
+
+async def _until(condition: Callable[[], bool], limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def test_a_mark_never_waits_for_a_stalled_connection(database_url: str) -> None:
+    """Group commit waits for the other connections' marks, but only briefly: while one
+    connection waits on a slow reply, the other's marks commit and its messages go."""
+    db, edition_id = make_outbox(database_url, 4)
+    handler = HoldFirstMessage(others=3)
+    try:
+        with SmtpServer(handler) as server:
+            result = run_drain(
+                db, edition_id, server, clock=SystemClock(), options=SendOptions(concurrency=2)
+            )
+    finally:
+        db.dispose()
+    assert handler.released_by_others, "the second connection sent nothing during the hold"
+    assert result.sent == 4
+    assert handler.count() == {f"reader{n:03d}@example.com": 1 for n in range(4)}
 
 
 def test_a_long_run_keeps_renewing_its_lease(database_url: str) -> None:

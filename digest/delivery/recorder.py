@@ -3,8 +3,9 @@
 Group commit: everything finished since the last commit goes in one transaction, at the
 latest when a worker waits for its "before DATA" step (which rides in the same commit).
 So a worker's previous outcome is always durable before its next message is handed over.
-A worker's wait starts a commit at once unless one is running; when that one ends, the
-next starts at once with every mark and outcome that arrived meanwhile. So at most one
+A worker's mark waits for the others' (see `Gathering`) at most `MARK_DELAY`, while its
+MAIL and RCPT travel; a commit then starts unless one is running, and when that one
+ends the next starts with every mark and outcome that arrived meanwhile. So at most one
 commit is in flight, and under load each carries the waits of many connections.
 Outcomes nobody waits for are committed at the latest `COMMIT_DELAY` seconds later.
 The recorder also applies the circuit breaker's verdicts and renews this run's leases
@@ -32,6 +33,9 @@ from subscribers import store
 
 #: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
 COMMIT_DELAY = 0.05
+#: Longest a "before DATA" mark waits for other connections' to share its commit
+#: (seconds): well under a relay's reply to MAIL and RCPT, which it overlaps.
+MARK_DELAY = 0.004
 #: Longest the recorder sleeps between two looks at the heartbeat (real seconds).
 POLL = 0.5
 
@@ -108,10 +112,52 @@ class CommitChain:
             await asyncio.wait({self._task})
 
 
+class Gathering:
+    """When the pending "before DATA" marks go to commit: at once when every open
+    connection has one pending (`peers()`; no other can join), else `MARK_DELAY` after
+    the first arrived, or when `start` is called for another reason.
+
+    Group commit with a wait, as PostgreSQL's `commit_delay` and `commit_siblings` do:
+    a commit costs the database thread about as much for one row as for eight, and
+    committing each mark as it comes spent most of the sender's CPU on commits of two
+    or three rows. The wait runs while the relay answers MAIL and RCPT.
+    """
+
+    def __init__(self, peers: Callable[[], int], start: Callable[[], None]) -> None:
+        self._peers, self._start = peers, start
+        self._timer: asyncio.TimerHandle | None = None
+        self._overdue = False
+
+    def ready(self, pending: int) -> bool:
+        """Whether `pending` marks should be committed now; if not, arms the deadline."""
+        if not pending:
+            return False
+        if self._overdue or pending >= self._peers():
+            return True
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._expire)
+        return False
+
+    def taken(self) -> None:
+        """The pending marks went into a commit: the next ones wait afresh."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._overdue = False
+
+    def _expire(self) -> None:
+        self._timer = None
+        self._overdue = True
+        self._start()
+
+
 class Recorder:
     """Commits outcomes and "before DATA" marks for one run; see the module docstring."""
 
-    def __init__(self, run: RunControl, schedule_retry: RetryScheduler) -> None:
+    def __init__(
+        self, run: RunControl, schedule_retry: RetryScheduler, peers: Callable[[], int]
+    ) -> None:
+        """`peers()`: how many connections are open (each may add a mark)."""
         self.run = run
         self.schedule_retry = schedule_retry
         self.breaker = CircuitBreaker(run.options.circuit_breaker)
@@ -124,6 +170,7 @@ class Recorder:
         self._oldest = 0.0
         self._wake = asyncio.Event()
         self._chain = CommitChain(self._commit, self._due, self._chain_failed)
+        self._gathering = Gathering(peers, self._chain.start)
 
     # -- what workers call ----------------------------------------------------------
 
@@ -156,7 +203,8 @@ class Recorder:
             raise SendError("sending stopped: the outcomes can no longer be recorded")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.marks[delivery_id] = future
-        self._chain.start()
+        if self._gathering.ready(len(self.marks)):
+            self._chain.start()
         return future
 
     def close(self) -> None:
@@ -166,9 +214,9 @@ class Recorder:
     # -- committing ---------------------------------------------------------------------
 
     def _due(self, timed: bool) -> bool:
-        """Whether to commit now: somebody waits, enough piled up, or (`timed`) the
-        oldest outcome waited `COMMIT_DELAY`."""
-        if self.marks or self.requeued:
+        """Whether to commit now: the marks' wait is over (see `Gathering`), a breaker
+        requeue, enough outcomes piled up, or (`timed`) the oldest waited `COMMIT_DELAY`."""
+        if self.requeued or self._gathering.ready(len(self.marks)):
             return True
         if not self.entries:
             return False
@@ -217,6 +265,7 @@ class Recorder:
     async def _commit(self) -> None:
         entries, self.entries = self.entries, []
         marks, self.marks = self.marks, {}
+        self._gathering.taken()
         requeued = self.requeued + [e.outcome.delivery_id for e in entries if e.requeue]
         self.requeued = []
         run = self.run

@@ -78,9 +78,13 @@ async def _drain(
         now = run.clock.now()
         await run.db(outbox.reclaim_abandoned, run.edition_id, run.owner, now)
         run.result.total = await run.db(outbox.due_count, run.edition_id, run.owner, now)
-        recorder = Recorder(run, lambda *retry: feeder.schedule_retry(*retry) if feeder else None)
-        feeder = Feeder(run, recorder)
         connections = Connections(run, transport)
+        recorder = Recorder(
+            run,
+            lambda *retry: feeder.schedule_retry(*retry) if feeder else None,
+            peers=lambda: connections.live,
+        )
+        feeder = Feeder(run, recorder)
         recording = asyncio.create_task(recorder.run_loop())
         watching = asyncio.create_task(run.watch_stop(lambda: connections.interrupt(STOP_GRACE)))
         workers = [
