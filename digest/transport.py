@@ -13,7 +13,7 @@ import asyncio
 import mailbox
 import socket
 import ssl
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -113,11 +113,17 @@ class Envelope:
     smtputf8: bool = False
 
 
+#: The "before DATA" step: called as the transaction begins; its awaitable must be done
+#: before the message is handed over (see `digest.delivery.before_data`).
+ReadyStep = Callable[[], Awaitable[object]]
+
+
 class Connection(Protocol):
     async def send(
-        self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
+        self, envelope: Envelope, message: bytes, ready: ReadyStep | None = None
     ) -> None:
-        """Deliver one message; `ready` is awaited just before the message is committed.
+        """Deliver one message. `ready()` is called once the transaction begins, and
+        what it returns is awaited just before the message is committed (DATA).
 
         Raises `DeliveryError`, or `Interrupted` after `interrupt` (not yet handed over).
         """
@@ -142,10 +148,10 @@ class MaildirConnection:
         self._path = path
 
     async def send(
-        self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
+        self, envelope: Envelope, message: bytes, ready: ReadyStep | None = None
     ) -> None:
         if ready is not None:
-            await ready
+            await ready()
         try:
             self._box.add(message)
         except OSError as e:

@@ -9,8 +9,7 @@ per connection was handed over without its outcome recorded.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+import asyncio
 
 from digest.delivery.recorder import LeaseLost, Recorder
 
@@ -18,9 +17,11 @@ __all__ = ["BeforeData", "LeaseLost"]
 
 
 class BeforeData:
-    """Awaitable step for one delivery; raises `LeaseLost` when the row is no longer ours.
+    """The step for one delivery, as the transport's `ready`: calling it registers the
+    mark and returns a future (no task per message), which raises `LeaseLost` when the
+    row is no longer ours.
 
-    Lazy: nothing is marked until the transport awaits it (an address the transport
+    Lazy: nothing is marked until the transport calls it (an address the transport
     refuses before MAIL is never marked).
     """
 
@@ -30,5 +31,5 @@ class BeforeData:
         self.recorder = recorder
         self.delivery_id = delivery_id
 
-    def __await__(self) -> Generator[Any, None, None]:
-        return self.recorder.mark_sending(self.delivery_id).__await__()
+    def __call__(self) -> asyncio.Future[None]:
+        return self.recorder.mark_sending(self.delivery_id)

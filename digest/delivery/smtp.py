@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Awaitable
 
 import aiosmtplib
 
@@ -23,6 +22,7 @@ from digest.transport import (
     Envelope,
     Interrupted,
     PermanentFailure,
+    ReadyStep,
     SmtpTarget,
     TransientFailure,
     UncertainDelivery,
@@ -110,7 +110,7 @@ class SmtpConnection:
             self._io.interrupt()
 
     async def send(
-        self, envelope: Envelope, message: bytes, ready: Awaitable[object] | None = None
+        self, envelope: Envelope, message: bytes, ready: ReadyStep | None = None
     ) -> None:
         if self._stopping:
             raise Interrupted("stopping")  # no new transaction once the run stops
@@ -148,7 +148,7 @@ class SmtpConnection:
             ) from e
 
     async def _envelope(
-        self, envelope: Envelope, mail: bytes, rcpt: bytes, ready: Awaitable[object] | None
+        self, envelope: Envelope, mail: bytes, rcpt: bytes, ready: ReadyStep | None
     ) -> None:
         """MAIL and RCPT, while the "before DATA" step commits; both done on return.
 
@@ -159,7 +159,7 @@ class SmtpConnection:
         after the refusal's outcome.
         """
         io, timeout = self._io, self._timeout
-        marking = asyncio.ensure_future(ready) if ready is not None else None
+        marking = asyncio.ensure_future(ready()) if ready is not None else None
         try:
             if self._pipelining:
                 io.write(mail + rcpt)
