@@ -190,3 +190,48 @@ def test_an_event_named_by_most_of_a_candidates_neighbours_is_its_event() -> Non
     choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
     assert [choice.doc.id for choice in choices] == [1, 8]
     assert 4 in [doc.id for doc in choices[0].reports]
+
+
+BITCOIN_DAY = [
+    "Bitcoin exchange Mt Gox files for bankruptcy",
+    "Mt Gox files for bankruptcy in Tokyo court",
+    "Mt Gox seeks bankruptcy protection in Tokyo",
+    "Tokyo exchange Mt Gox bankruptcy filing stuns users",
+]
+STRAY = ("Why I would not trust Bitcoin with my savings or my pension", "")
+
+
+def bitcoin_day(source: str | None = None) -> list[tuple[Doc, str]]:
+    """The Mt Gox story (4 reports, one saying "bitcoin"), the lion story (2), and three
+    lone reports: one shares only "bitcoin" with the big story's lead, two share nothing
+    with anything."""
+    texts = [
+        *((title, "") for title in BITCOIN_DAY),
+        (LION[0], ""),
+        ("Lion mauls guest at Namibian safari lodge", ""),
+        STRAY,
+        ("City expands bus network to the airport", ""),
+        ("Library opens a new branch downtown", ""),
+    ]
+    fields = {} if source is None else {"source": source}
+    return [make_doc(number, text, **fields) for number, text in enumerate(texts, start=1)]
+
+
+def test_a_lone_report_naming_the_days_big_word_is_that_events() -> None:
+    # Six of nine articles are reported by several sources (not the three in four from
+    # which lone reports are set aside outright), and "bitcoin" is in two of the nine
+    # (one Mt Gox report in four says it: not the event's keyword): the lone "Why I
+    # would not trust Bitcoin ..." is the Mt Gox story's stray, not a second top story
+    # on it. The other lone reports name nothing of the day's and stay.
+    window = bitcoin_day()
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 5, 8, 9]
+    assert 7 in [doc.id for doc in choices[0].reports]
+
+
+def test_one_publications_lone_reports_are_never_strays() -> None:
+    # One site's own feed: every article is a lone report, so none is a stray of
+    # another; the piece on Bitcoin is a top story of its own.
+    window = bitcoin_day(source="https://site.example/rss")
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert 7 in [choice.doc.id for choice in choices]

@@ -16,8 +16,13 @@ other's event, or when at least `NAMING_SHARE` of one's neighbourhood names such
 keyword ("Investors warned about digital currencies" says no "bitcoin", but half the
 reports related to it do, and "bitcoin" is a keyword of the Mt Gox story's event). The
 last is the keyword test one step out, as relevance feedback expands a query with what
-its top documents say. Thresholds were chosen on half of the UCI stories
-(`bench/select_eval.py`, the "tune" split) and are reported on the other half.
+its top documents say. And in a window most of which several sources report, a report
+related to nothing (a single source's) that shares a headline word with the other
+article is that article's event when the word is in at least `DOMINANT_SHARE` of the
+window's articles (`Events.satellite`): "Why I do not trust Bitcoin" beside "Bitcoin
+exchange Mt. Gox files for US bankruptcy" on a day "bitcoin" is in half the news.
+Thresholds were chosen on half of the UCI stories (`bench/select_eval.py`, the "tune"
+split) and are reported on the other half.
 
 The neighbourhoods come from `graph.KeyGraph` (every pair at once, over key terms).
 """
@@ -45,6 +50,16 @@ KEYWORD_SHARE = 0.5
 #: the tune half: same event found 89.4% -> 93.5%, different events called one 3.04% ->
 #: 3.46%.
 NAMING_SHARE = 0.4
+#: Share of the window's articles a word must be in to name the day's big event, for a
+#: lone report (`Events.satellite`). On the tune half's thinner windows (a seeded
+#: quarter of the headlines, editions every 3 hours) same-event top pairs fell from
+#: 11.3% to 1.9% (seed 1) and 9.8% to 1.1% (seed 5), events per edition unchanged or up;
+#: 0.05 gave the same figures.
+DOMINANT_SHARE = 0.1
+#: ... in a window where at least this share of the articles are reported by two or
+#: more sources: where most stand alone (one publication's own feeds), a lone report is
+#: the normal case, not a stray of a big event.
+SATELLITE_WINDOW = 0.5
 
 
 class Events:
@@ -72,6 +87,8 @@ class Events:
         self._centroids: dict[int, sparse.csr_matrix] = {}
         self._centroid_weights: dict[int, dict[int, float]] = {}
         self._keywords: dict[int, frozenset[int]] = {}
+        self._dominant: frozenset[int] | None = None
+        self._lone: list[bool] | None = None
 
     def _title_terms(self, index: int) -> frozenset[int]:
         found = self._titles.get(index)
@@ -164,10 +181,41 @@ class Events:
             return True
         return self.centroid_similarity(event, article) >= EVENT_THRESHOLD
 
+    def _lone_reports(self) -> list[bool]:
+        """Per article: no other source reports it; all False unless at least
+        `SATELLITE_WINDOW` of the window is reported by several sources."""
+        if self._lone is None:
+            counts = self.coverage_sources()
+            corroborated = sum(1 for count in counts if count >= 2)
+            if corroborated < SATELLITE_WINDOW * len(counts):
+                self._lone = [False] * len(counts)
+            else:
+                self._lone = [count < 2 for count in counts]
+        return self._lone
+
+    def _dominant_terms(self) -> frozenset[int]:
+        """Terms in at least `DOMINANT_SHARE` of the window's articles (one sparse
+        column sum, computed once and only when a lone report is judged)."""
+        if self._dominant is None:
+            counts = np.asarray(self.ones.sum(axis=0)).ravel()
+            needed = max(2.0, DOMINANT_SHARE * self.ones.shape[0])
+            self._dominant = frozenset(np.flatnonzero(counts >= needed).tolist())
+        return self._dominant
+
+    def satellite(self, event: int, article: int) -> bool:
+        """Whether `article`, a lone report (see `_lone_reports`), reports `event`'s
+        event by naming the day's dominant word that `event`'s headline names: a big
+        event's stray reports share that word and nothing else with it, and a lone
+        report is never the better top story of the two."""
+        if not self._lone_reports()[article]:
+            return False
+        shared = self._title_terms(event) & self._title_terms(article)
+        return bool(shared) and not shared.isdisjoint(self._dominant_terms())
+
     def same_event(self, first: int, second: int) -> bool:
         """Whether the two articles report one event: related, near either centroid, one
         names the other's event keyword in its headline, or most of one's neighbourhood
-        does (`naming_share`)."""
+        does (`naming_share`), or one is the other's lone stray report (`satellite`)."""
         if self.related[first, second]:
             return True
         if self.keywords(first) & self._title_terms(second):
@@ -177,6 +225,8 @@ class Events:
         if self.naming_share(first, second) >= NAMING_SHARE:
             return True
         if self.naming_share(second, first) >= NAMING_SHARE:
+            return True
+        if self.satellite(first, second) or self.satellite(second, first):
             return True
         return (
             self.centroid_similarity(first, second) >= EVENT_THRESHOLD
