@@ -268,3 +268,23 @@ def test_sigterm_to_send_while_it_waits_to_reconnect_to_a_relay_that_is_down(
     assert took < STOP_BOUND, err
     assert code == 3, err
     assert {status for status, _ in delivery_states(site).values()} == {"pending"}
+
+
+def test_sigterm_to_send_while_it_waits_for_the_rate_limit(template: Path, tmp_path: Path) -> None:
+    """`mail.rate` 0.02 (a message every 50 s): after the first message the sender waits
+    for the rate limit, and a stop must end that wait, not sit it out."""
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, OTHERS)
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=1, timeout=TIMEOUT, rate=0.02)
+        process = send(site / "digest.toml", DAY)
+        wait_for(lambda: len(handler.received) == 1, "the first message")
+        time.sleep(0.5)  # the second is claimed and waits for its slot
+        code, err, took = terminate(process)
+    assert took < STOP_BOUND, err
+    assert code == 3, err
+    (first,) = handler.count().elements()  # one message, once
+    states = delivery_states(site)
+    assert states.pop(first)[0] == "sent"
+    assert {status for status, _ in states.values()} == {"pending"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -140,6 +140,23 @@ class RunControl:
         while not (self.should_stop() and self.interrupted):
             await asyncio.sleep(STOP_POLL)
         on_interrupt()
+
+    async def unless_interrupted(self, work: Awaitable[T]) -> tuple[bool, T | None]:
+        """(True, `work`'s result), or (False, None) when a stop is requested first: then
+        `work` is cancelled and awaited, so what it opened is closed. A wait on the relay,
+        the backoff or the rate limit must not hold a stop past the 15 s it may take."""
+        doing = asyncio.ensure_future(work)
+        stopping = asyncio.ensure_future(self.interrupt_requested.wait())
+        try:
+            await asyncio.wait({doing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if doing.done():
+            return True, doing.result()
+        doing.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await doing
+        return False, None
 
     async def wait_for_change(self, timeout: float) -> None:
         """Until something changes or `timeout` real seconds pass."""

@@ -20,7 +20,10 @@ T = TypeVar("T")
 class TokenBucket:
     """At most `rate` acquisitions per second on average, bursts of `capacity`.
 
-    Each caller reserves the next slot, so sleeping late never loses throughput.
+    Each caller reserves the next slot (`reserve`) and waits the seconds it returns, so
+    sleeping late never loses throughput. The caller waits, so that a stop can end the
+    wait; and the clock is injected, so tests drive it (which is why this is not a
+    library limiter: those read the event loop's own clock).
     """
 
     def __init__(
@@ -29,12 +32,10 @@ class TokenBucket:
         *,
         capacity: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.rate = rate
         self.capacity = max(capacity, 1.0)
         self._clock = clock
-        self._sleep = sleep
         self._tokens = self.capacity
         self._updated = clock()
 
@@ -47,11 +48,6 @@ class TokenBucket:
         self._updated = now
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    async def acquire(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            await self._sleep(delay)
 
 
 def backoff_delay(tries: int, base: float, cap: float, rng: random.Random) -> float:

@@ -3,7 +3,7 @@
 Group commit: everything finished since the last commit goes in one transaction, at the
 latest when a worker waits for its "before DATA" step (which rides in the same commit).
 So a worker's previous outcome is always durable before its next message is handed over.
-A worker's mark waits for the others' (see `Gathering`) at most `MARK_DELAY`, while its
+A worker's mark waits for the others' (see `Marks`) at most `MARK_DELAY`, while its
 MAIL and RCPT travel; a commit then starts unless one is running, and when that one
 ends the next starts with every mark and outcome that arrived meanwhile. So at most one
 commit is in flight, and under load each carries the waits of many connections.
@@ -112,38 +112,77 @@ class CommitChain:
             await asyncio.wait({self._task})
 
 
-class Gathering:
-    """When the pending "before DATA" marks go to commit: at once when every open
-    connection has one pending (`peers()`; no other can join), else `MARK_DELAY` after
-    the first arrived, or when `start` is called for another reason.
+class Marks:
+    """The "before DATA" marks waiting for a commit, and when they go: at once when
+    every open connection has one pending (`peers()`; no other can join), else
+    `MARK_DELAY` after the first arrived (then `start` is called), or with a commit
+    started for another reason.
 
     Group commit with a wait, as PostgreSQL's `commit_delay` and `commit_siblings` do:
     a commit costs the database thread about as much for one row as for eight, and
-    committing each mark as it comes spent most of the sender's CPU on commits of two
+    committing each mark as it came spent most of the sender's CPU on commits of two
     or three rows. The wait runs while the relay answers MAIL and RCPT.
     """
 
     def __init__(self, peers: Callable[[], int], start: Callable[[], None]) -> None:
         self._peers, self._start = peers, start
+        self._pending: dict[int, asyncio.Future[None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._overdue = False
 
-    def ready(self, pending: int) -> bool:
-        """Whether `pending` marks should be committed now; if not, arms the deadline."""
-        if not pending:
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, delivery_id: int) -> asyncio.Future[None]:
+        """A future for this delivery's mark; starts a commit when the wait is over."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[delivery_id] = future
+        if self.ready():
+            self._start()
+        return future
+
+    def ready(self) -> bool:
+        """Whether the pending marks should be committed now; if not, arms the deadline."""
+        if not self._pending:
             return False
-        if self._overdue or pending >= self._peers():
+        if self._overdue or len(self._pending) >= self._peers():
             return True
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(MARK_DELAY, self._expire)
         return False
 
-    def taken(self) -> None:
-        """The pending marks went into a commit: the next ones wait afresh."""
+    def take(self) -> dict[int, asyncio.Future[None]]:
+        """The pending marks, for a commit: the next ones wait afresh."""
+        taken, self._pending = self._pending, {}
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._overdue = False
+        return taken
+
+    def put_back(self, taken: dict[int, asyncio.Future[None]]) -> None:
+        """Marks whose commit failed, ahead of those that came since."""
+        self._pending = {**taken, **self._pending}
+
+    @staticmethod
+    def settle(taken: dict[int, asyncio.Future[None]], marked: set[int]) -> None:
+        """After the commit: done for each delivery `marked`, `LeaseLost` for the others."""
+        for delivery_id, future in taken.items():
+            if future.done():
+                continue
+            if delivery_id in marked:
+                future.set_result(None)
+            else:
+                future.set_exception(
+                    LeaseLost(f"delivery {delivery_id} was taken over by another run")
+                )
+
+    def fail(self, error: BaseException) -> None:
+        """Nothing can be committed any more: every waiting mark raises `error`."""
+        for future in self.take().values():
+            if not future.done():
+                future.set_exception(error)
+                future.exception()
 
     def _expire(self) -> None:
         self._timer = None
@@ -163,14 +202,13 @@ class Recorder:
         self.breaker = CircuitBreaker(run.options.circuit_breaker)
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
         self.entries: list[Entry] = []
-        self.marks: dict[int, asyncio.Future[None]] = {}
         self.requeued: list[int] = []
         self.in_flight = 0
         self.closing = False
         self._oldest = 0.0
         self._wake = asyncio.Event()
         self._chain = CommitChain(self._commit, self._due, self._chain_failed)
-        self._gathering = Gathering(peers, self._chain.start)
+        self.marks = Marks(peers, self._chain.start)
 
     # -- what workers call ----------------------------------------------------------
 
@@ -201,11 +239,7 @@ class Recorder:
         recorded."""
         if self.run.fatal is not None:
             raise SendError("sending stopped: the outcomes can no longer be recorded")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.marks[delivery_id] = future
-        if self._gathering.ready(len(self.marks)):
-            self._chain.start()
-        return future
+        return self.marks.add(delivery_id)
 
     def close(self) -> None:
         self.closing = True
@@ -214,9 +248,9 @@ class Recorder:
     # -- committing ---------------------------------------------------------------------
 
     def _due(self, timed: bool) -> bool:
-        """Whether to commit now: the marks' wait is over (see `Gathering`), a breaker
+        """Whether to commit now: the marks' wait is over (see `Marks`), a breaker
         requeue, enough outcomes piled up, or (`timed`) the oldest waited `COMMIT_DELAY`."""
-        if self.requeued or self._gathering.ready(len(self.marks)):
+        if self.requeued or self.marks.ready():
             return True
         if not self.entries:
             return False
@@ -264,8 +298,7 @@ class Recorder:
 
     async def _commit(self) -> None:
         entries, self.entries = self.entries, []
-        marks, self.marks = self.marks, {}
-        self._gathering.taken()
+        marks = self.marks.take()
         requeued = self.requeued + [e.outcome.delivery_id for e in entries if e.requeue]
         self.requeued = []
         run = self.run
@@ -285,20 +318,13 @@ class Recorder:
                 renew=run.edition_id if renew else None,
             )
         except BaseException:
-            self.entries, self.marks = entries + self.entries, {**marks, **self.marks}
+            self.entries = entries + self.entries
+            self.marks.put_back(marks)
             raise
         run.result.bounced += bounced
         for entry in entries:
             self._count(entry)
-        for delivery_id, future in marks.items():
-            if future.done():
-                continue
-            if delivery_id in marked:
-                future.set_result(None)
-            else:
-                future.set_exception(
-                    LeaseLost(f"delivery {delivery_id} was taken over by another run")
-                )
+        Marks.settle(marks, marked)
         if entries:
             run.progress()
         run.notify()
@@ -310,11 +336,8 @@ class Recorder:
             self.schedule_retry(entry.outcome.delivery_id, entry.tries, retry_in)
 
     def _fail(self, error: BaseException) -> None:
-        for future in self.marks.values():
-            if not future.done():
-                future.set_exception(error)
-                future.exception()
-        self.entries, self.marks = [], {}
+        self.marks.fail(error)
+        self.entries = []
 
     @property
     def idle(self) -> bool:

@@ -8,8 +8,6 @@ the server the next message.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,9 +44,7 @@ class Connections:
         self.transport = transport
         self.live = 0
         self.opened: set[Connection] = set()
-        self.bucket = TokenBucket(
-            run.options.rate, clock=run.clock.monotonic, sleep=run.clock.sleep
-        )
+        self.bucket = TokenBucket(run.options.rate, clock=run.clock.monotonic)
         self.rng = random.Random()
 
     def backoff(self, tries: int) -> float:
@@ -81,29 +77,21 @@ class Connections:
     async def _pause(self, seconds: float) -> None:
         """Wait before the next connection attempt; a stop request ends the wait (the
         backoff reaches `mail.retry_backoff_max`, longer than the 15 s a stop may take)."""
-        sleeping = asyncio.ensure_future(self.run.clock.sleep(seconds))
-        stopping = asyncio.ensure_future(self.run.interrupt_requested.wait())
-        try:
-            await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeping.cancel()
-            stopping.cancel()
+        await self.run.unless_interrupted(self.run.clock.sleep(seconds))
 
     async def _connect(self) -> Connection | None:
         """`transport.connect()`, abandoned when a stop is requested meanwhile (a relay
-        silent at its greeting or EHLO would otherwise hold the stop for `mail.timeout`)."""
-        connecting = asyncio.ensure_future(self.transport.connect())
-        stopping = asyncio.ensure_future(self.run.interrupt_requested.wait())
-        try:
-            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not connecting.done():
-            connecting.cancel()  # the transport closes what it opened
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await connecting
-            return None
-        return connecting.result()
+        silent at its greeting or EHLO would otherwise hold the stop for `mail.timeout`;
+        the transport closes what it opened)."""
+        _, connection = await self.run.unless_interrupted(self.transport.connect())
+        return connection
+
+    async def pace(self) -> None:
+        """The rate limit's wait (`mail.rate`), ended by a stop request: at a low rate it
+        can be longer than a stop may take. After a stop the send is `Interrupted`."""
+        delay = self.bucket.reserve()
+        if delay > 0:
+            await self.run.unless_interrupted(self.run.clock.sleep(delay))
 
     def interrupt(self, grace: float) -> None:
         """The run stops: abandon every transaction not yet handed over; give a
@@ -174,7 +162,7 @@ class Worker:
             failed = replace(base, status=DeliveryStatus.FAILED, error=str(e))
             self.recorder.submit(failed, subscriber.email, item.tries)
             return
-        await self.connections.bucket.acquire()
+        await self.connections.pace()
         envelope = envelope_for(
             self.identity.envelope_sender_for(subscriber.email, item.delivery_id),
             subscriber.email,
