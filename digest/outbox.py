@@ -34,6 +34,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     update,
@@ -360,6 +361,27 @@ _RECORD = (
 )
 
 
+#: A delivery sent at its first row shape: the outcome of nearly every message, so it
+#: gets its own statement with 4 values per row instead of `_RECORD`'s 11 (binding and
+#: converting each row's values was most of the commit's time in the sender).
+_RECORD_SENT = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        attempts=bindparam("b_attempts"),
+        last_error=null(),
+        message_id=bindparam("b_message_id"),
+        sent_at=bindparam("b_now"),
+        next_attempt_at=null(),
+        lease_owner=null(),
+        lease_expires_at=null(),
+        failure_kind=null(),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 @dataclass(slots=True)
 class Outcome:
     """What one try of one delivery came to, as it will be written."""
@@ -407,12 +429,23 @@ def record_rows(
     *,
     lease: timedelta = LEASE,
 ) -> list[Outcome]:
-    """The deliveries' part of `record` (one executemany); returns the bounces, whose
-    subscribers' counts the caller still has to record."""
+    """The deliveries' part of `record` (an executemany per row shape); returns the
+    bounces, whose subscribers' counts the caller still has to record."""
     values = []
+    sent_values = []
     bounces: list[Outcome] = []
     for outcome in outcomes:
         sent = outcome.status == DeliveryStatus.SENT
+        if sent and outcome.error is None and outcome.kind is None:
+            sent_values.append(
+                {
+                    "b_id": outcome.delivery_id,
+                    "b_attempts": outcome.attempts,
+                    "b_message_id": outcome.message_id,
+                    "b_now": outcome.at,
+                }
+            )
+            continue
         deferred = outcome.status == DeliveryStatus.DEFERRED
         handed_over = sent or outcome.status == DeliveryStatus.UNCERTAIN
         values.append(
@@ -436,6 +469,8 @@ def record_rows(
             bounces.append(outcome)
     if values:
         connection.execute(_RECORD, values)
+    if sent_values:
+        connection.execute(_RECORD_SENT, sent_values)
     return bounces
 
 
