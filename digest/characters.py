@@ -48,3 +48,10 @@ BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]")
 def one_line(value: str) -> str:
     """`value` as one line of text: breaks become spaces, non-text goes, spaces collapse."""
     return " ".join(remove_not_text(BREAKS.sub(" ", value)).split())
+
+
+def storable_text(text: str) -> str:
+    """Text any database stores: a lone surrogate (a byte a decoder escaped, as
+    aiosmtplib escapes a relay's greeting) becomes "?" instead of failing the commit
+    it rides in (one outcome's error would lose a whole batch of outcomes)."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.characters import storable_text
 from digest.config import Settings
 from digest.db import Database
 from digest.errors import EditionError
@@ -373,7 +374,7 @@ def note_send_run(db: Database, edition_id: int, now: datetime, error: str | Non
         edition = session.get(Edition, edition_id)
         if edition is not None:
             edition.last_send_at = now
-            edition.last_send_error = error[:2000] if error else None
+            edition.last_send_error = storable_text(error[:2000]) if error else None
 
 
 def open_editions(session: Session, languages: Sequence[str]) -> list[Edition]:

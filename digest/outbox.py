@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from digest.characters import storable_text
 from digest.delivery.leases import LEASE as LEASE
 from digest.delivery.leases import HeldElsewhere as HeldElsewhere
 from digest.delivery.leases import held_elsewhere as held_elsewhere
@@ -332,7 +333,7 @@ def _row_values(
         "b_id": delivery_id,
         "b_status": status,
         "b_attempts": attempts,
-        "b_error": error[:2000] if error else error,
+        "b_error": storable_text(error[:2000]) if error else error,
         "b_message_id": message_id,
         "b_sent_at": sent_at,
         "b_next": next_attempt_at,

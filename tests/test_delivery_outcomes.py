@@ -73,6 +73,13 @@ def bounce_counts(site: Path) -> set[tuple[str, int]]:
         (550, "sender rejected", MAIL, FailureKind.REFUSED),
         (451, "4.3.0 try later", MAIL, FailureKind.TRANSIENT),
         (421, "4.7.0 closing", RCPT, FailureKind.TRANSIENT),
+        # Exim's default wording: no enhanced code, but the relay refuses us
+        (550, "relay not permitted", RCPT, FailureKind.REFUSED),
+        (550, "Relaying denied. Proper authentication required.", RCPT, FailureKind.REFUSED),
+        (550, "authentication required", RCPT, FailureKind.REFUSED),
+        # the enhanced code on a later line of a multi-line reply
+        (550, "Sorry, we do not take this\n5.7.1 relay access denied", RCPT, FailureKind.REFUSED),
+        (550, "Sorry\n5.1.1 no such user here", RCPT, FailureKind.ADDRESS),
     ],
 )
 def test_replies_are_classified_by_code_and_enhanced_code(
@@ -80,7 +87,7 @@ def test_replies_are_classified_by_code_and_enhanced_code(
 ) -> None:
     reply = Reply(code, text, stage)
     assert reply.kind is kind
-    assert classify(code, reply.enhanced, stage) is kind
+    assert classify(code, reply.enhanced, stage, text) is kind
 
 
 def test_two_refusals_are_the_same_when_code_and_enhanced_code_match() -> None:

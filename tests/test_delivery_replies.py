@@ -7,7 +7,7 @@ import asyncio
 import aiosmtplib
 import pytest
 
-from digest.delivery.replies import ReplyReader
+from digest.delivery.replies import MAX_TEXT, ReplyReader
 
 
 async def _read_all(chunks: list[bytes], count: int) -> list[aiosmtplib.SMTPResponse]:
@@ -48,3 +48,21 @@ def test_a_line_that_is_not_a_reply_loses_the_connection() -> None:
 def test_a_closed_connection_is_reported_after_the_replies_it_sent() -> None:
     with pytest.raises(aiosmtplib.SMTPServerDisconnected):
         asyncio.run(_read_all([b"250 ok\r\n"], 2))
+
+
+def test_reply_text_is_made_printable_and_bytes_that_are_not_utf8_are_replaced() -> None:
+    chunks = [b"550 5.1.1 user \xff unknown\r\n", b"554 5.7.1 \x1b]0;pwned\x07denied\r\n"]
+    replies = asyncio.run(_read_all(chunks, 2))
+    assert replies == [(550, "5.1.1 user \ufffd unknown"), (554, "5.7.1 ]0;pwned denied")]
+
+
+def test_a_long_reply_is_cut() -> None:
+    [reply] = asyncio.run(_read_all([b"550 " + b"x" * 5000 + b"\r\n"], 1))
+    assert reply.message == "x" * MAX_TEXT
+
+
+def test_a_multi_line_reply_mixing_codes_loses_the_connection() -> None:
+    """RFC 5321 §4.2.1: every line repeats the code. "554-5.7.1 no" then "250 ok" is
+    neither a refusal nor an acceptance to act on."""
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected, match="mixing codes 554 and 250"):
+        asyncio.run(_read_all([b"554-5.7.1 you are not welcome\r\n250 ok\r\n"], 1))

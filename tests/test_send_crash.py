@@ -174,3 +174,55 @@ def test_two_processes_drain_one_edition(template: Path, tmp_path: Path) -> None
     statuses = query(site, "select status, count(*) from deliveries group by status")
     assert dict(statuses) == {"sent": len(everyone)}
     assert query(site, "select status from editions") == [("sent",)]
+
+
+def _refuse_recording(site: Path, subscriber_id: int) -> None:
+    """A trigger that fails the commit recording this subscriber's delivery as sent (the
+    recorder writes sent_at = updated_at; the release writes updated_at later)."""
+    if database_of(site).startswith("postgresql"):
+        query(
+            site,
+            "create function refuse_recording() returns trigger as $$ begin"
+            f" if new.subscriber_id = {subscriber_id} and new.status = 'sent'"
+            " and new.sent_at = new.updated_at then raise exception 'refused by a trigger';"
+            " end if; return new; end $$ language plpgsql",
+        )
+        query(
+            site,
+            "create trigger refuse_recording before update on deliveries"
+            " for each row execute function refuse_recording()",
+        )
+        return
+    query(
+        site,
+        "create trigger refuse_recording before update on deliveries"
+        f" when new.subscriber_id = {subscriber_id} and new.status = 'sent'"
+        " and new.sent_at = new.updated_at"
+        " begin select raise(abort, 'refused by a trigger'); end",
+    )
+
+
+def test_a_failed_commit_of_outcomes_never_makes_copies(template: Path, tmp_path: Path) -> None:
+    """The commit holding reader2's "sent" fails (one row the database refuses): the run
+    stops with one line, reader2 is recorded sent on the way out, and the rerun sends
+    everyone else once and reader2 never again."""
+    site = copy_site(template, tmp_path)
+    everyone = [f"reader{n}@example.com" for n in range(1, 6)]
+    add_subscribers(site, everyone)
+    set_mail(site, concurrency=1)
+    [(second,)] = query(site, "select id from subscribers where email = ?", everyone[1])
+    _refuse_recording(site, second)
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url)
+        failed = run_digest(site, "send", "--date", DAY, "--lang", "en")
+        assert failed.exit_code == 1, failed.output
+        assert "refused by a trigger" in failed.stderr and "Traceback" not in failed.output
+        assert delivery_states(site)[everyone[1]][0] == "sent"
+        query(site, "drop trigger refuse_recording" + (
+            " on deliveries" if database_of(site).startswith("postgresql") else ""
+        ))  # fmt: skip
+        rerun = run_digest(site, "send", "--date", DAY, "--lang", "en")
+    assert rerun.exit_code == 0, rerun.output
+    assert handler.count() == {address: 1 for address in everyone}
+    assert {status for status, _ in delivery_states(site).values()} == {"sent"}

@@ -1,7 +1,8 @@
 """Three kinds of SMTP outcome, from the reply code and its RFC 3463 enhanced code.
 
 - *address* (the recipient's address is bad): 5.1.x, 5.2.1, or 550/551/553 at RCPT
-  without an enhanced code, to any command but MAIL. Final, and counts towards
+  without an enhanced code (unless the text says relaying is denied, as Exim's default
+  "550 relay not permitted" does), to any command but MAIL. Final, and counts towards
   `mail.bounce_threshold`.
 - *refused* (the relay refuses us, our account or the message): 5.3.x size, 5.4.x routing
   and quota, 5.5.x protocol, 5.6.x content, 5.7.x policy, any 5xx to MAIL (the sender
@@ -30,8 +31,17 @@ class FailureKind(StrEnum):
     TRANSIENT = "transient"
 
 
-#: An enhanced status code at the start of the reply text: class.subject.detail.
-_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+#: An enhanced status code at the start of a line of the reply text: class.subject.detail
+#: (a multi-line reply may give it on a later line only: "550-Sorry" "550 5.7.1 ...").
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)", re.MULTILINE)
+#: A refusal to relay worded without an enhanced code, as Exim words it by default
+#: ("550 relay not permitted") and others after it: the relay refuses us, not the
+#: address, though RFC 5321 gives 550 to both.
+_RELAY_DENIED = re.compile(
+    r"\brelay(?:ing)?\b.{0,40}\b(?:denied|not permitted|not allowed|prohibited|refused)\b"
+    r"|\b(?:authentication|auth) required\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 #: Stages of a transaction a reply can answer.
 MAIL, RCPT, DATA, END_OF_DATA = "MAIL", "RCPT", "DATA", "end of DATA"
@@ -47,13 +57,14 @@ class Reply:
 
     @property
     def enhanced(self) -> str | None:
-        """The RFC 3463 enhanced status code (`5.4.5`), when the text starts with one."""
-        match = _ENHANCED.match(self.text)
+        """The RFC 3463 enhanced status code (`5.4.5`) the first line that has one starts
+        with."""
+        match = _ENHANCED.search(self.text)
         return ".".join(match.groups()) if match else None
 
     @property
     def kind(self) -> FailureKind:
-        return classify(self.code, self.enhanced, self.stage)
+        return classify(self.code, self.enhanced, self.stage, self.text)
 
     @property
     def refusal(self) -> str:
@@ -64,8 +75,9 @@ class Reply:
         return f"{self.code} {' '.join(self.text.split())}".strip()
 
 
-def classify(code: int, enhanced: str | None, stage: str) -> FailureKind:
-    """The kind of a failure reply (`code` >= 400). See the module docstring for the rule."""
+def classify(code: int, enhanced: str | None, stage: str, text: str = "") -> FailureKind:
+    """The kind of a failure reply (`code` >= 400). See the module docstring for the rule;
+    `text` is read only for a 5xx without an enhanced code at RCPT (relaying denied)."""
     if code < 500:
         return FailureKind.TRANSIENT
     if stage == MAIL:
@@ -82,6 +94,6 @@ def classify(code: int, enhanced: str | None, stage: str) -> FailureKind:
         if subject == "1" or (subject == "2" and detail == "1"):
             return FailureKind.ADDRESS
         return FailureKind.REFUSED
-    if stage == RCPT and code in (550, 551, 553):
+    if stage == RCPT and code in (550, 551, 553) and not _RELAY_DENIED.search(text):
         return FailureKind.ADDRESS
     return FailureKind.REFUSED

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from digest.characters import storable_text
 from digest.delivery.options import LEASE as LEASE
 from digest.models import Delivery, DeliveryStatus
 
@@ -167,12 +168,54 @@ def _back_to_queue(c: Any) -> Any:
     )
 
 
-def release(session: Session, edition_id: int, owner: str, now: datetime) -> int:
-    """Give back this run's leases (on stop or error) so another run takes them at once.
+@dataclass(frozen=True)
+class HandedOver:
+    """A delivery whose message the relay took (`sent`) or may have (`uncertain`), but
+    whose outcome the run could not commit."""
 
-    Deferred rows keep this owner, so this run does not pick them up again.
+    delivery_id: int
+    status: DeliveryStatus
+    at: datetime
+    attempts: int
+    message_id: str | None = None
+    error: str | None = None
+
+
+def release(
+    session: Session,
+    edition_id: int,
+    owner: str,
+    now: datetime,
+    handed_over: Sequence[HandedOver] = (),
+) -> int:
+    """Give back this run's leases (on stop or error) so another run takes them at once;
+    returns how many went back to the queue.
+
+    Deferred rows keep this owner, so this run does not pick them up again. Deliveries
+    `handed_over` are recorded first, with their status only: put back in the queue,
+    their row still `sending`, they would be sent again.
     """
     c = _deliveries.c
+    for item in handed_over:
+        session.execute(
+            update(_deliveries)
+            .where(
+                c.id == item.delivery_id,
+                c.lease_owner == owner,
+                c.status == DeliveryStatus.SENDING,
+            )
+            .values(
+                status=item.status,
+                attempts=item.attempts,
+                sent_at=item.at,
+                message_id=item.message_id,
+                last_error=storable_text(item.error[:2000]) if item.error else None,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                updated_at=now,
+            )
+        )
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(_deliveries)
         .where(

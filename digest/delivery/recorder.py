@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest import outbox
@@ -27,8 +28,10 @@ from digest.delivery.breaker import CircuitBreaker
 from digest.delivery.classify import Reply
 from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
+from digest.delivery.leases import HandedOver
 from digest.delivery.results import Entry
 from digest.errors import SendError
+from digest.models import DeliveryStatus
 from subscribers import store
 
 #: Longest an outcome waits for its commit when no worker needs it sooner (seconds).
@@ -203,6 +206,8 @@ class Recorder:
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
         self.entries: list[Entry] = []
         self.requeued: list[int] = []
+        #: Handed over, but the commit of their outcome failed (see `leases.release`).
+        self.unrecorded: list[HandedOver] = []
         self.in_flight = 0
         self.closing = False
         self._oldest = 0.0
@@ -317,9 +322,11 @@ class Recorder:
                 now=run.clock.now(),
                 renew=run.edition_id if renew else None,
             )
-        except BaseException:
+        except BaseException as e:
             self.entries = entries + self.entries
             self.marks.put_back(marks)
+            if isinstance(e, Exception) and not isinstance(e, SQLAlchemyError | SendError):
+                raise SendError(f"recording the outcomes failed: {e}") from e
             raise
         run.result.bounced += bounced
         for entry in entries:
@@ -337,6 +344,19 @@ class Recorder:
 
     def _fail(self, error: BaseException) -> None:
         self.marks.fail(error)
+        for entry in self.entries:
+            outcome = entry.outcome
+            if outcome.status in (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN):
+                self.unrecorded.append(
+                    HandedOver(
+                        outcome.delivery_id,
+                        outcome.status,
+                        outcome.at,
+                        outcome.attempts,
+                        outcome.message_id,
+                        outcome.error,
+                    )
+                )
         self.entries = []
 
     @property

@@ -18,6 +18,18 @@ from digest.transport import Interrupted
 
 #: Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512 octets; relays exceed it).
 MAX_LINE = 8192
+#: Longest reply text kept (characters): it is printed and stored with the delivery.
+MAX_TEXT = 1000
+
+
+def reply_text(line: bytes) -> str:
+    """A reply line's text as it may be printed and stored: bytes that are not UTF-8
+    become U+FFFD (a relay's text is not ours to trust: one byte of Latin-1 must not
+    stop a run), and control characters (a terminal's escape sequences) become spaces."""
+    text = line.decode("utf-8", "replace")
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())
 
 
 class ReplyReader(asyncio.Protocol):
@@ -27,12 +39,17 @@ class ReplyReader(asyncio.Protocol):
     within `timeout` seconds and `aiosmtplib.SMTPServerDisconnected` when the connection
     was lost or the server sent something that is not an SMTP reply. After
     `interrupt()`, a pending or later `read` and any `write` raise `Interrupted`.
+    A multi-line reply whose lines carry different codes breaks RFC 5321 §4.2.1: it is
+    not guessed at, the connection is treated as lost. Reply texts are made printable
+    (`reply_text`) and cut to `MAX_TEXT` characters.
     """
 
     def __init__(self, transport: asyncio.WriteTransport) -> None:
         self.transport = transport
         self._buffer = bytearray()
         self._lines: list[str] = []
+        #: The code of the multi-line reply being read (each line must repeat it).
+        self._code: bytes | None = None
         self._replies: deque[aiosmtplib.SMTPResponse] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._lost: str | None = None
@@ -105,13 +122,19 @@ class ReplyReader(asyncio.Protocol):
             start = end + 1
             code = line[:3]
             if len(line) > MAX_LINE or not code.isdigit() or line[3:4] not in b" -\r\n":
-                self._lose(f"not an SMTP reply: {line[:80]!r}")
+                self._lose(f"not an SMTP reply: {reply_text(line[:80])!r}")
                 self.transport.close()
                 return
-            self._lines.append(line[4:].strip(b" \t\r\n").decode("utf-8", "surrogateescape"))
+            if self._code is not None and code != self._code:
+                self._lose(f"a reply mixing codes {self._code.decode()} and {code.decode()}")
+                self.transport.close()
+                return
+            self._code = code
+            self._lines.append(reply_text(line[4:]))
             if line[3:4] != b"-":
-                self._replies.append(aiosmtplib.SMTPResponse(int(code), "\n".join(self._lines)))
-                self._lines = []
+                text = "\n".join(self._lines)[:MAX_TEXT]
+                self._replies.append(aiosmtplib.SMTPResponse(int(code), text))
+                self._lines, self._code = [], None
                 added = True
         del buffer[:start]
         if len(buffer) > MAX_LINE:

@@ -15,6 +15,7 @@ from digest.db import Database
 from digest.delivery.claims import Feeder
 from digest.delivery.clock import Clock
 from digest.delivery.control import STOP_GRACE, RunControl
+from digest.delivery.leases import HandedOver
 from digest.delivery.options import MailIdentity, SendOptions
 from digest.delivery.pacing import run_coroutine
 from digest.delivery.recorder import Recorder
@@ -108,7 +109,7 @@ async def _drain(
         recorder.close()
         await recording
         if run.fatal is not None or run.stopping:
-            released = await _release(run)
+            released = await _release(run, recorder.unrecorded)
             if run.interrupted:
                 run.result.stopped = _interrupted(released, run.result.uncertain)
     finally:
@@ -122,11 +123,12 @@ async def _drain(
     return run.result
 
 
-async def _release(run: RunControl) -> int:
+async def _release(run: RunControl, handed_over: list[HandedOver]) -> int:
     """Give back this run's leases at once, so the next run need not wait for them;
-    returns how many deliveries went back to the queue."""
+    returns how many deliveries went back to the queue. `handed_over`: deliveries whose
+    outcome the run could not commit, recorded now (see `leases.release`)."""
     try:
-        return await run.db(outbox.release, run.edition_id, run.owner, run.clock.now())
+        return await run.db(outbox.release, run.edition_id, run.owner, run.clock.now(), handed_over)
     except Exception as e:
         if run.fatal is None:
             raise
