@@ -23,6 +23,7 @@ from digest.models import DeliveryStatus, Edition, EditionStatus
 from digest.previews import edition_content, rehearse_send
 from digest.schedule.localtime import assign_due_times, next_due, skip_missed
 from digest.send import DrainResult, drain, message_id_factory
+from digest.stopping import StopRequest
 from digest.transport import Transport
 from digest.variants import stored_variants
 
@@ -182,7 +183,8 @@ def _watch_revision(
     """An event that stops the run when the caller stops it or a hold revises the edition,
     so no claimed message is built from the old revision once the new one is committed
     (those in flight finish; the claims the run held go back to the outbox)."""
-    halt, done = threading.Event(), threading.Event()
+    halt = StopRequest(stop) if isinstance(stop, StopRequest) else threading.Event()
+    done = threading.Event()
 
     def watch() -> None:
         while not done.wait(REVISION_POLL):

@@ -288,3 +288,33 @@ def test_sigterm_to_send_while_it_waits_for_the_rate_limit(template: Path, tmp_p
     states = delivery_states(site)
     assert states.pop(first)[0] == "sent"
     assert {status for status, _ in states.values()} == {"pending"}
+
+
+def test_a_second_sigint_records_what_was_handed_over_before_it_stops(
+    template: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C twice while a reply to "." is awaited: the second one ends the grace at
+    once, the message is recorded uncertain (not left `sending` for the next run to
+    send again), the stalled transaction goes back to the queue."""
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, READERS)
+    handler = StallingHandler(dot_delay=40.0)  # far past the 5 s grace
+    handler.stalling.set()
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=2, timeout=TIMEOUT)
+        process = send(site / "digest.toml", DAY)
+        wait_for(lambda: stalled_both(handler), "the stalled RCPT and the slow reply")
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=TIMEOUT + 30)
+        assert process.returncode == 3, err
+        assert "stopping now" in err and "Aborted" not in err, err
+        states = delivery_states(site)
+        assert states[STALL_DOT][0] == "uncertain", err
+        assert states[STALL_RCPT] == ("pending", 0)
+        handler.stalling.clear()
+        rerun = send(site / "digest.toml", DAY)
+        _out, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+    assert handler.count() == {reader: 1 for reader in READERS}

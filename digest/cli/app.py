@@ -23,6 +23,7 @@ import click
 
 from digest.config import Settings, load_settings
 from digest.errors import DigestError, ExitCode
+from digest.stopping import StopRequest
 from subscribers.errors import SubscriberError
 
 if TYPE_CHECKING:
@@ -182,14 +183,19 @@ class DigestGroup(LazyGroup):
 @contextmanager
 def stop_on_signals(app: App, in_flight: str = "the work in flight") -> Iterator[threading.Event]:
     """SIGINT/SIGTERM ask the command to stop cleanly (finish `in_flight`, give the rest
-    back, e.g. leases); a second signal stops at once."""
-    stop = threading.Event()
+    back, e.g. leases); a second signal stops at once (a send: with what it handed over
+    recorded, see `digest.stopping`), a third aborts."""
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
     def handle(signum: int, frame: Any) -> None:
         if stop.is_set():
+            if stop.can_hurry and not stop.hurried.is_set():
+                stop.hurried.set()
+                app.warn(f"{signal.Signals(signum).name}: stopping now (again to abort)")
+                return
             raise KeyboardInterrupt
         stop.set()
         app.warn(f"{signal.Signals(signum).name}: stopping after {in_flight}")

@@ -132,14 +132,22 @@ class RunControl:
             self.halt("interrupted")
         return self.stopping
 
-    async def watch_stop(self, on_interrupt: Callable[[], None]) -> None:
-        """Until the run ends: call `on_interrupt` once, as soon as a stop is requested
-        (the workers may be waiting on a stalled relay and never look themselves)."""
+    async def watch_stop(self, on_interrupt: Callable[[float], None]) -> None:
+        """Until the run ends: call `on_interrupt(STOP_GRACE)` as soon as a stop is
+        requested (the workers may be waiting on a stalled relay and never look
+        themselves), and `on_interrupt(0.0)` if the stop is hurried (a second signal,
+        `digest.stopping.StopRequest`)."""
         if self.stop_event is None:
             return
         while not (self.should_stop() and self.interrupted):
             await asyncio.sleep(STOP_POLL)
-        on_interrupt()
+        on_interrupt(STOP_GRACE)
+        hurried = getattr(self.stop_event, "hurried", None)
+        if hurried is None:
+            return
+        while not hurried.is_set():
+            await asyncio.sleep(STOP_POLL)
+        on_interrupt(0.0)
 
     async def unless_interrupted(self, work: Awaitable[T]) -> tuple[bool, T | None]:
         """(True, `work`'s result), or (False, None) when a stop is requested first: then

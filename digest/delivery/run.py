@@ -14,7 +14,7 @@ from digest import outbox
 from digest.db import Database
 from digest.delivery.claims import Feeder
 from digest.delivery.clock import Clock
-from digest.delivery.control import STOP_GRACE, RunControl
+from digest.delivery.control import RunControl
 from digest.delivery.leases import HandedOver
 from digest.delivery.options import MailIdentity, SendOptions
 from digest.delivery.pacing import run_coroutine
@@ -22,6 +22,7 @@ from digest.delivery.recorder import Recorder
 from digest.delivery.results import DrainResult, ProgressCallback
 from digest.delivery.worker import Connections, RecipientFactory, Worker
 from digest.message import MessageSkeleton
+from digest.stopping import StopRequest
 from digest.transport import Transport
 
 
@@ -61,6 +62,9 @@ def drain(
         finally:
             run.close()
 
+    if isinstance(stop, StopRequest):
+        with stop.hurry_aware():
+            return run_coroutine(main())
     return run_coroutine(main())
 
 
@@ -87,7 +91,7 @@ async def _drain(
         )
         feeder = Feeder(run, recorder)
         recording = asyncio.create_task(recorder.run_loop())
-        watching = asyncio.create_task(run.watch_stop(lambda: connections.interrupt(STOP_GRACE)))
+        watching = asyncio.create_task(run.watch_stop(connections.interrupt))
         workers = [
             asyncio.create_task(
                 Worker(
