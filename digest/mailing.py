@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from digest.config import Settings, localised
 from digest.db import Database
 from digest.delivery.clock import Clock as DeliveryClock
 from digest.delivery.clock import ManualClock, SystemClock
-from digest.delivery.identity import read_list_id
+from digest.delivery.identity import read_list_id, stored_list_id
 from digest.delivery.options import MailIdentity, SendOptions
 from digest.errors import ConfigError
 from digest.message import DkimSigner, MessageSkeleton, Recipient
@@ -30,14 +30,19 @@ if TYPE_CHECKING:
     from digest.variants import AudienceKeys
 
 
-def list_id(settings: Settings, db: Database | None = None) -> str:
-    """The token scope and List-Id: the stored one when `db` is given (see
-    `digest.delivery.identity`), else `site.list_id` or the value derived from the From."""
+def list_id(settings: Settings, db: Database | None = None, *, store: bool = True) -> str:
+    """The token scope and List-Id: with `db`, the stored one, stored now if this is the
+    first use (see `digest.delivery.identity`): a sign-up's confirmation or a preferences
+    email may carry a token before the first edition is sent, and a later change of
+    `mail.from` must not break it. Without `db`, `site.list_id` or the value derived
+    from the From. `store=False` (previews, dry runs) reads without storing."""
     identity = settings.mail_identity
     if db is None:
         return identity.list_id or identity.default_list_id
     with db.session() as session:
-        return read_list_id(session, identity)
+        if not store:
+            return read_list_id(session, identity)
+        return stored_list_id(session, identity, datetime.now(UTC))
 
 
 def from_header(settings: Settings, language: str) -> str:

@@ -140,7 +140,7 @@ def preview_message(
         if personal is not None:  # exactly the reader group's variant
             subject, html, text = personal.subject, personal.html, personal.text
             stories = personal.stories
-    identifier = mailing.list_id(settings, db)
+    identifier = mailing.list_id(settings, db, store=False)
     skeleton = mailing.skeleton_for(settings, subject, html, text, identifier, language=language)
     recipient = mailing.recipient_factory(settings, language, identifier)(subscriber)
     message = skeleton.build(recipient, message_id=skeleton.message_id("preview"), date=now)
@@ -207,7 +207,7 @@ def rehearse_send(
     on_progress: Callable[[DrainResult], None] | None,
 ) -> DrainResult:
     """Build every message a send would (dry run); write and send nothing."""
-    identifier = mailing.list_id(settings, db)
+    identifier = mailing.list_id(settings, db, store=False)
     skeleton, variant_of = mailing.edition_skeleton(
         settings, language, (content.subject, content.html, content.text),
         _frozen_variants(db, content.edition), identifier,
@@ -263,7 +263,7 @@ def send_test_copies(
     content = edition_content(db, settings, day, language, now=now)
     if content is None:
         return TestCopies(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
-    identifier = mailing.list_id(settings, db)
+    identifier = mailing.list_id(settings, db, store=False)
     # A test copy must look like one in the inbox: it is not the edition as sent.
     skeleton, variant_of = mailing.edition_skeleton(
         settings, language, (content.subject, content.html, content.text),

@@ -13,6 +13,7 @@ import pytest
 from digest import pipeline
 from digest.config import load_settings
 from digest.errors import ConfigError
+from subscribers.tokens import make_token
 from tests.conftest import Digest
 from tests.test_send_support import DAY, SAMPLE_EN, set_mail
 from tests.test_web_unsubscribe import ONE_CLICK, serving
@@ -49,6 +50,31 @@ def test_a_link_sent_before_a_change_of_from_still_unsubscribes(
         db.dispose()
     shown = digest.ok("subscribers", "show", "sam@example.com", "--json")
     assert '"status": "unsubscribed"' in shown.stdout
+
+
+def test_a_token_made_before_the_first_send_survives_a_change_of_from(
+    digest: Digest, initialised: Path
+) -> None:
+    """A sign-up's confirmation or a preferences email can carry a token before any
+    edition is sent: the list id it is scoped to is stored at that first use."""
+    digest.ok("subscribers", "add", "sam@example.com", "--lang", "en")
+    settings = load_settings(initialised / "digest.toml")
+    db = pipeline.open_database(settings)
+    try:
+        first = pipeline.list_id(settings, db)  # as the sign-up mailer does
+        [(subscriber_id,)] = (
+            db.engine.connect().exec_driver_sql("select id from subscribers").fetchall()
+        )
+        token = make_token(settings.secret_key(), subscriber_id, first, "sam@example.com")
+        set_mail(initialised, **{"from": "Arab Press News <news@mail.other.example>"})
+        changed = load_settings(initialised / "digest.toml")
+        assert pipeline.list_id(changed) != first  # derived afresh it would differ
+        assert pipeline.list_id(changed, db) == first
+        with serving(changed, db) as url:
+            response = httpx.post(f"{url}/u/{token}", data=ONE_CLICK)
+        assert response.status_code == 200, response.text
+    finally:
+        db.dispose()
 
 
 def test_the_stored_list_id_also_names_later_editions(digest: Digest, initialised: Path) -> None:

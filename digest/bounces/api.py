@@ -25,7 +25,7 @@ def process(
 
     Raises BounceError for a source that cannot be opened, ConfigError for bad settings.
     """
-    options = process_options(settings, dry_run=dry_run)
+    options = process_options(settings, db, dry_run=dry_run)
     mailbox = open_source(source, imap_password=settings.secrets.imap_password)
     try:
         return process_source(db, mailbox, options, clock=clock, on_progress=on_progress)

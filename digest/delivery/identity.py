@@ -2,8 +2,9 @@
 
 Tokens are signed with the list id in their salt (`subscribers.tokens`). Deriving it from
 `mail.from` at each send would break every link already in readers' inboxes the day the
-From address changes, so the first run that needs it stores it (`site_identity` table)
-and every later one reads it back. An explicit `site.list_id` is stored the same way.
+From address changes, so the first use stores it (`site_identity` table: the first
+send, sign-up, preview or web request, whichever comes first) and every later one reads
+it back. An explicit `site.list_id` is stored the same way.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def stored_list_id(session: Session, identity: MailIdentity, now: datetime) -> s
 
 
 def read_list_id(session: Session, identity: MailIdentity) -> str:
-    """The list id without storing anything (read-only callers: previews, the web)."""
+    """The list id without storing anything (previews and dry runs, which must change
+    nothing): the stored one, else what the first use would store."""
     row = session.get(SiteIdentity, LIST_ID)
     if row is not None and (not identity.list_id or row.value == identity.list_id):
         return row.value

@@ -65,7 +65,7 @@ class Hooks:
         self.db = db
         self.clock = clock
         self.fetch = fetch
-        self.options: ProcessOptions = process_options(settings)
+        self.options: ProcessOptions = process_options(settings, db)
         self.topics = frozenset(settings.web.ses_topic_arns)
         self.postmark_secret = settings.secrets.postmark_secret
         self.verifier = SnsVerifier(fetch, clock)
