@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import re
 import secrets
@@ -193,12 +194,13 @@ class MailSettings:
     )
     retry_backoff_max: float = _setting(60.0, "Longest wait between two tries, in seconds.")
     timeout: float = _setting(
-        30.0, "Seconds to wait for the SMTP server to connect or to answer a command."
+        30.0, "Seconds to wait for the SMTP server to connect or to answer a command (more than 0)."
     )
     data_timeout: float = _setting(
         600.0,
         "Seconds to wait for the reply to the end of a message (the final '.'), RFC 5321 "
-        "4.5.3.2.6; no reply by then makes the delivery 'uncertain' (never resent on its own).",
+        "4.5.3.2.6; no reply by then makes the delivery 'uncertain' (never resent on its own). "
+        "At least mail.timeout.",
     )
     circuit_breaker: int = _setting(
         5,
@@ -479,14 +481,17 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) ->
             return int(value)
         raise ConfigError(f"{where}: expected a whole number, got {value!r}")
     if isinstance(default, float):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if value < 0:
-                raise ConfigError(f"{where}: must not be negative, got {value}")
-            return float(value)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):  # nan compares false with everything: no bound holds
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+        if number < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value}")
+        return number
     if isinstance(default, tuple):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)

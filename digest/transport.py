@@ -211,7 +211,10 @@ class SmtpTarget:
 def parse_smtp_url(url: str) -> SmtpTarget:
     """smtp://[user@]host[:port][?tls=off] or smtps://[user@]host[:port]."""
     where = "[mail] transport"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # "Invalid IPv6 URL": an unclosed [
+        raise ConfigError(f"{where}: not a URL ({e}): {url!r}") from None
     implicit_tls = parts.scheme == "smtps"
     if parts.password is not None:
         raise ConfigError(
@@ -224,6 +227,8 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         raise ConfigError(f"{where}: invalid port in {parts.scheme}:// URL") from None
     if not host:
         raise ConfigError(f"{where}: {parts.scheme}:// needs a host, e.g. smtp://relay:587")
+    if port == 0:
+        raise ConfigError(f"{where}: port 0 is not a port (1 to 65535)")
     if parts.path not in ("", "/") or parts.fragment:
         raise ConfigError(f"{where}: unexpected path in {parts.scheme}:// URL")
     query = parse_qs(parts.query, keep_blank_values=True)

@@ -79,6 +79,11 @@ def test_relative_sqlite_path_is_relative_to_the_config_folder(tmp_path: Path) -
         ("[schedule]\nat = '25:00'\n", "[schedule] at: expected HH:MM"),
         ("[schedule]\ntimezone = 'Mars/Olympus'\n", "[schedule] timezone: unknown time zone"),
         ("[site]\nlanguages = 'en, ar'\nname = 3\n", "[site] name: expected a string"),
+        # TOML has nan and inf: no bound holds for them
+        ("[mail]\ndata_timeout = nan\n", "[mail] data_timeout: expected a finite number"),
+        ("[mail]\ntimeout = inf\n", "[mail] timeout: expected a finite number"),
+        ("[mail]\nrate = 1e400\n", "[mail] rate: expected a finite number"),
+        ("[mail]\nretry_backoff = 'nan'\n", "[mail] retry_backoff: expected a finite number"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:

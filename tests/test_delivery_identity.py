@@ -96,6 +96,10 @@ def test_the_stored_list_id_also_names_later_editions(digest: Digest, initialise
         ("mail", "from", "not an address", "[mail] from"),
         ("mail", "transport", "smtp://relay.example?tls=off", "[mail] transport"),
         ("mail", "data_timeout", 0.0, "[mail] data_timeout"),
+        ("mail", "data_timeout", 5.0, "[mail] data_timeout: must be at least [mail] timeout"),
+        ("mail", "timeout", 0.0, "[mail] timeout: must be more than 0"),
+        ("mail", "transport", "smtp://[::1", "[mail] transport: not a URL"),
+        ("mail", "transport", "smtp://127.0.0.1:0", "[mail] transport: port 0"),
         ("site", "list_id", "has spaces in it", "[site] list_id"),
     ],
 )

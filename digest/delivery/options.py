@@ -143,8 +143,15 @@ def send_options(settings: Settings) -> SendOptions:
     for key in ("max_attempts", "concurrency"):
         if getattr(mail, key) < 1:
             raise ConfigError(f"{origin}: [mail] {key}: must be at least 1")
-    if mail.data_timeout <= 0:
-        raise ConfigError(f"{origin}: [mail] data_timeout: must be more than 0 seconds")
+    for key in ("timeout", "data_timeout"):
+        if getattr(mail, key) <= 0:
+            raise ConfigError(f"{origin}: [mail] {key}: must be more than 0 seconds")
+    if mail.data_timeout < mail.timeout:
+        raise ConfigError(
+            f"{origin}: [mail] data_timeout: must be at least [mail] timeout "
+            f"({mail.timeout:g} s): the reply to the end of a message may take longest "
+            "(RFC 5321 4.5.3.2.6)"
+        )
     return SendOptions(
         concurrency=mail.concurrency,
         rate=mail.rate,
@@ -154,5 +161,5 @@ def send_options(settings: Settings) -> SendOptions:
         bounce_threshold=mail.bounce_threshold,
         circuit_breaker=mail.circuit_breaker,
         timeout=mail.timeout,
-        data_timeout=max(mail.data_timeout, mail.timeout),
+        data_timeout=mail.data_timeout,
     )
