@@ -205,7 +205,8 @@ class MailSettings:
     circuit_breaker: int = _setting(
         5,
         "The same relay-wide refusal (quota, policy, relay denied) for this many recipients in "
-        "a row stops the run (exit 4) and leaves them pending; 0 = never stop.",
+        "a row stops the run (exit 4) and leaves them pending (for all of a run's deliveries "
+        "when there are fewer); 0 = never stop.",
     )
     bounce_threshold: int = _setting(
         3,

@@ -132,6 +132,21 @@ def test_a_relay_wide_refusal_trips_the_breaker_and_bounces_nobody(
     assert query(site, "select status from editions") == [("sent",)]
 
 
+def test_a_list_smaller_than_the_breaker_refused_whole_trips_it(site: Path) -> None:
+    """Three readers, a breaker of 5: a relay refusing all three alike refuses the list;
+    they stay pending (exit 4) rather than fail for good with the edition 'sent'."""
+    everyone = readers(3)
+    add_subscribers(site, everyone)
+    handler = FaultyHandler(rcpt_reply="554 5.7.1 <reader@example.com>: Relay access denied")
+    with SmtpServer(handler) as server:
+        result = send(site, server)
+    assert result.exit_code == 4, result.output
+    assert {status for status, _tries in delivery_states(site).values()} == {"pending"}
+    assert bounce_counts(site) == {("active", 0)}
+    [line] = [line for line in result.stderr.splitlines() if "circuit breaker" in line]
+    assert "refused 3 recipients in a row" in line, line
+
+
 def test_the_breaker_needs_that_many_refusals_in_a_row(site: Path) -> None:
     everyone = readers(6)
     add_subscribers(site, everyone)

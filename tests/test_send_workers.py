@@ -154,3 +154,16 @@ def test_a_sender_with_nothing_left_to_claim_exits_0_while_another_holds_leases(
     (summary,) = json.loads(stdout)["editions"]
     assert (summary["created"], summary["sent"]) == (1, 1)  # new@example.com
     assert (summary["remaining"], summary["held_elsewhere"]) == (1, 1)
+
+
+def test_workers_stopped_by_the_breaker_say_so_once(tmp_path: Path, database_url: str) -> None:
+    """Every worker trips its own breaker; the command prints one line for all (exit 4)."""
+    site, env, _everyone = _site(tmp_path, database_url)
+    handler = FaultyHandler(data_reply="554 5.4.5 Daily sending quota exceeded")
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=CONCURRENCY)
+        process = _digest(site, env, "send", "--date", DAY, "--lang", "en", "--workers", "3")
+        _stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 4, stderr
+    lines = [line for line in stderr.splitlines() if "circuit breaker" in line]
+    assert len(lines) == 1 and "554 5.4.5" in lines[0], stderr

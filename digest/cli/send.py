@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -138,17 +139,13 @@ def send(
         print_json({"dry_run": dry_run, "editions": [_report_dict(r) for r in reports]})
     tripped = next((report for report in reports if report.result.breaker), None)
     if tripped is not None:
-        click.echo(
-            f"digest: stopped by the circuit breaker: the relay refused "
-            f'{tripped.result.requeued:,} recipients with "{tripped.result.breaker}"; '
-            f"{tripped.remaining:,} deliveries left "
-            "pending, nobody's bounce count changed; run 'digest send' again once the relay "
-            "accepts mail",
-            err=True,
-        )
+        if not os.environ.get(WORKER_ENV):  # a worker's parent says it once for all
+            click.echo(_breaker_line(tripped.result.stopped, tripped.remaining), err=True)
         sys.exit(ExitCode.REFUSED)
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
+    if (partial or not_started) and os.environ.get(WORKER_ENV):
+        sys.exit(ExitCode.PARTIAL)
     if partial or not_started:
         left = sum(report.remaining - report.not_due - report.held_elsewhere for report in partial)
         click.echo(
@@ -158,6 +155,23 @@ def send(
             err=True,
         )
         sys.exit(ExitCode.PARTIAL)
+
+
+#: Set for the `digest send` processes of `--workers`: their parent prints the summary
+#: lines once for all of them.
+WORKER_ENV = "DIGEST_SEND_WORKER"
+
+
+def _breaker_line(stopped: str | None, remaining: int | None) -> str:
+    """The one line a tripped circuit breaker prints: the same words as the run's
+    `stopped` reason (count and reply), and what is left."""
+    left = f"{remaining:,} deliveries left pending" if remaining is not None else (
+        "the deliveries not sent are left pending"
+    )  # fmt: skip
+    return (
+        f"digest: stopped by the circuit breaker: {stopped}; {left}, nobody's bounce count "
+        "changed; run 'digest send' again once the relay accepts mail"
+    )
 
 
 def _send_with_workers(
@@ -171,6 +185,7 @@ def _send_with_workers(
     if mail.rate:
         arguments += ["--rate", repr(mail.rate / workers)]  # the limit is for all of them
     environment = {"DIGEST_CONFIG": str(app.config)} if app.config else {}
+    environment[WORKER_ENV] = "1"
     if app.db_url:
         environment["DIGEST_DATABASE_URL"] = app.db_url
     outcomes = []
@@ -189,7 +204,14 @@ def _send_with_workers(
     if as_json:
         print_json({"workers": [{"worker": o.number, "pid": o.pid, "exit_code": o.returncode,
                                  "editions": o.editions} for o in outcomes]})  # fmt: skip
-    sys.exit(worst_exit_code(outcomes))
+    code = worst_exit_code(outcomes)
+    editions = [edition for outcome in outcomes for edition in outcome.editions]
+    tripped = next((edition for edition in editions if edition.get("circuit_breaker")), None)
+    if tripped is not None:
+        click.echo(_breaker_line(tripped.get("stopped"), None), err=True)
+    elif code == ExitCode.PARTIAL:
+        click.echo("digest: deliveries not sent yet; run 'digest send' again to finish", err=True)
+    sys.exit(code)
 
 
 def _print_worker(app: App, outcome: Any, as_json: bool) -> None:

@@ -5,7 +5,9 @@ relay, not about the recipients: sending on would fail the whole list. The refus
 tripped the breaker go back to pending, so a later run resumes with them; a single
 refusal that trips nothing is final (RFC 3463 class 5 is permanent for that message).
 Two refusals are "the same" when code and enhanced code match (texts often name the
-recipient). A delivered message or a bad address in between breaks the streak.
+recipient). A delivered message or a bad address in between breaks the streak. A run
+with fewer deliveries than the threshold trips when every one of them is refused alike
+(`breaker_threshold`): a relay that refuses a small list whole refuses the list.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from dataclasses import dataclass, field
 from digest.delivery.classify import Reply
 from digest.delivery.results import DrainResult, Entry
 from digest.models import DeliveryStatus, FailureKind
+
+
+def breaker_threshold(configured: int, deliveries: int) -> int:
+    """The streak that trips the breaker in a run of `deliveries` due deliveries:
+    `mail.circuit_breaker` (0: never), or all of them when there are fewer."""
+    if not configured:
+        return 0
+    return min(configured, deliveries) if deliveries > 0 else configured
 
 
 @dataclass

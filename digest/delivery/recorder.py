@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest import outbox
-from digest.delivery.breaker import CircuitBreaker
+from digest.delivery.breaker import CircuitBreaker, breaker_threshold
 from digest.delivery.classify import Reply
 from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
@@ -202,7 +202,9 @@ class Recorder:
         """`peers()`: how many connections are open (each may add a mark)."""
         self.run = run
         self.schedule_retry = schedule_retry
-        self.breaker = CircuitBreaker(run.options.circuit_breaker)
+        self.breaker = CircuitBreaker(
+            breaker_threshold(run.options.circuit_breaker, run.result.total)
+        )
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
         self.entries: list[Entry] = []
         self.requeued: list[int] = []
