@@ -73,9 +73,17 @@ def clean_header_text(value: str) -> str:
 def encode_header_value(value: str) -> bytes:
     """ASCII as is (when short), anything else as folded RFC 2047 encoded-words."""
     value = clean_header_text(value)
-    if value.isascii() and len(value) <= _PLAIN_HEADER_MAX:
+    if _plain_allowed(value):
         return value.encode("ascii")
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n").encode("ascii")
+
+
+def _plain_allowed(value: str) -> bool:
+    """Whether a header value may be written as it is: short ASCII that does not look
+    like an RFC 2047 encoded-word. A name or title reading "=?utf-8?b?...?=" would be
+    decoded by mail readers (several decode inside quotes too, against RFC 2047 §5) and
+    show text its writer hid, such as "Bcc: ..."; encoded, it shows as written."""
+    return value.isascii() and len(value) <= _PLAIN_HEADER_MAX and "=?" not in value
 
 
 def encode_phrase(value: str) -> bytes:
@@ -87,7 +95,7 @@ def encode_phrase(value: str) -> bytes:
     is split.
     """
     value = clean_header_text(value)
-    if value.isascii() and len(value) <= _PLAIN_HEADER_MAX:
+    if _plain_allowed(value):
         quoted = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{quoted}"'.encode("ascii")
     word = b"=?utf-8?b?" + binascii.b2a_base64(value.encode("utf-8"), newline=False) + b"?="

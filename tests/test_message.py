@@ -77,6 +77,18 @@ def test_names_cannot_inject_headers(name: str) -> None:
     assert len(message.get_all("To")) == 1
 
 
+def test_a_name_that_looks_like_an_encoded_word_shows_as_written() -> None:
+    """ "=?utf-8?b?...?=" (here "Bcc: x@y.z") must not be decoded by the reader's client:
+    such a name is itself encoded, so it decodes to the literal text."""
+    disguised = "=?utf-8?b?QmNjOiB4QHkueg==?="
+    raw = skeleton().build(
+        recipient(name=disguised), message_id="<2@a.example>", date=datetime(2025, 6, 4, tzinfo=UTC)
+    )
+    message = parse(raw)
+    assert message["To"].addresses[0].display_name == disguised
+    assert "Bcc" not in str(message["To"])
+
+
 def test_address_that_would_break_a_header_is_refused() -> None:
     with pytest.raises(SendError):
         skeleton().build(

@@ -293,7 +293,10 @@ def _print_report(app: App, report: pipeline.SendReport) -> None:
             f"via {report.transport}"
         )
     if report.resent_uncertain:
-        app.info(f"  {report.resent_uncertain:,} uncertain deliveries were sent again")
+        app.info(
+            f"  {report.resent_uncertain:,} uncertain deliveries put back in the queue "
+            "(counted above with the rest)"
+        )
     if report.uncertain:
         app.info(
             f"  {report.uncertain:,} uncertain (handed over, no reply; perhaps delivered): "
