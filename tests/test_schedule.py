@@ -166,13 +166,19 @@ def test_status_reports_what_remains_and_what_is_overdue(
 ) -> None:
     handler: FaultyHandler = server.handler  # type: ignore[attr-defined]
     handler.soft.update({READERS[0]: 100})
-    _settings, db = site_with_readers(tmp_path, server, timezone="UTC")
+    # `digest status` reads the real clock: a zone where it is about noon now, the send
+    # time an hour later, so that yesterday's send time is long past its grace and
+    # today's still ahead, whenever the test runs (it failed between 07:00 and 13:00 UTC
+    # with a fixed 07:00 send time).
+    zone, local_now = midday_zone(datetime.now(UTC))
+    at = (local_now + timedelta(hours=1)).strftime("%H:%M")
+    _settings, db = site_with_readers(tmp_path, server, timezone=zone, at=at)
     add_article(db, "news", t("2025-06-02T05:00"))
     result = run_cli(tmp_path, "status")
     assert result.exit_code == 1  # there was news and nothing was sent, long ago
     assert "en: last scheduled edition overdue" in result.stderr
-    today = datetime.now().astimezone().date()
-    add_article(db, "today", datetime.now().astimezone().replace(hour=0, minute=0))
+    today = local_now.date()
+    add_article(db, "today", local_now.replace(hour=0, minute=0))
     sent = run_cli(tmp_path, "send", "--lang", "en", "--date", today.isoformat())
     assert sent.exit_code == 3, sent.output
     shown = run_cli(tmp_path, "status", "--json")

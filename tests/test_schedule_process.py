@@ -166,6 +166,8 @@ def test_sigterm_while_a_feed_hangs_stops_at_once_then_a_restart_completes(
         feeds.hanging.set()
         first = scheduler(tmp_path / "digest.toml", at)
         wait_until(feeds.asked.is_set, "the scheduler to fetch the hanging feed")
+        stored = "select count(*) from articles"  # the fast feed, fetched alongside
+        wait_until(lambda: query(tmp_path, stored) == [(1,)], "the fast feed to be stored")
         code, err = stop(first)
         assert code == 0, err
         assert "1 feed(s): 1 new" in err and "stopped: 1 feed(s) left for the next run" in err
