@@ -75,6 +75,15 @@ def _write(
     return bounced, outbox.mark_sending(connection, marked, owner, now)
 
 
+def _handed_over(entries: Sequence[Entry]) -> list[HandedOver]:
+    """The entries whose message the relay took or may have (sent, uncertain)."""
+    return [
+        HandedOver(o.delivery_id, o.status, o.at, o.attempts, o.message_id, o.error)
+        for o in (entry.outcome for entry in entries)
+        if o.status in (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN)
+    ]
+
+
 class LeaseLost(SendError):
     """Another run took this delivery over (our lease expired): it must not be sent here."""
 
@@ -346,19 +355,7 @@ class Recorder:
 
     def _fail(self, error: BaseException) -> None:
         self.marks.fail(error)
-        for entry in self.entries:
-            outcome = entry.outcome
-            if outcome.status in (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN):
-                self.unrecorded.append(
-                    HandedOver(
-                        outcome.delivery_id,
-                        outcome.status,
-                        outcome.at,
-                        outcome.attempts,
-                        outcome.message_id,
-                        outcome.error,
-                    )
-                )
+        self.unrecorded += _handed_over(self.entries)
         self.entries = []
 
     @property
