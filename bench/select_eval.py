@@ -49,6 +49,7 @@ import csv
 import hashlib
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -97,10 +98,12 @@ def read_headlines(path: Path) -> list[Headline]:
 
 @dataclass
 class Edition:
-    """Top stories and their related items, as event labels."""
+    """Top stories and their related items, as event labels; `strays`: per top story,
+    whether its headline's label is a likely slip (`stray_labels`)."""
 
     tops: list[str] = field(default_factory=list)
     related: list[list[str]] = field(default_factory=list)
+    strays: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -108,6 +111,8 @@ class Score:
     editions: int = 0
     pairs: int = 0
     same_event_pairs: int = 0
+    #: Of the same-event pairs, those with a headline whose label is a likely slip.
+    stray_pairs: int = 0
     related: int = 0
     related_same_event: int = 0
     stories: int = 0
@@ -116,9 +121,12 @@ class Score:
     def add(self, edition: Edition) -> None:
         self.editions += 1
         self.stories += len(edition.tops)
-        for first, second in combinations(edition.tops, 2):
+        strays = edition.strays or [False] * len(edition.tops)
+        tops = zip(edition.tops, strays, strict=True)
+        for (first, lost), (second, astray) in combinations(tops, 2):
             self.pairs += 1
             self.same_event_pairs += first == second
+            self.stray_pairs += first == second and (lost or astray)
         for top, items in zip(edition.tops, edition.related, strict=True):
             self.related += len(items)
             self.related_same_event += sum(item == top for item in items)
@@ -160,6 +168,22 @@ def merge_split_events(headlines: Sequence[Headline]) -> list[Headline]:
         low, high = sorted((root(other), root(headline.story)))
         parent[high] = low
     return [replace(h, story=root(h.story)) for h in headlines]
+
+
+def stray_labels(headlines: Sequence[Headline]) -> frozenset[int]:
+    """Ids of headlines that share no word (matching terms: stop words out, stemmed)
+    with any other headline of their labelled event: likely labelling slips of the
+    aggregator ("Oil falls to around $101 after China data" in the Chiquita-Fyffes
+    merger's story). Reported beside the same-event pairs, never taken out of them."""
+    from digest.selection.text import terms
+
+    words = {h.id: frozenset(terms(h.title)) for h in headlines}
+    counts: dict[str, Counter[str]] = {}
+    for headline in headlines:
+        counts.setdefault(headline.story, Counter()).update(words[headline.id])
+    return frozenset(
+        h.id for h in headlines if all(counts[h.story][word] < 2 for word in words[h.id])
+    )
 
 
 def split_of(story: str) -> str:
@@ -249,7 +273,11 @@ def _corpus(window: Sequence[Headline], archive: Sequence[Headline]) -> tuple:
 
 
 def selector_edition(
-    window: Sequence[Headline], archive: Sequence[Headline], end: datetime, settings: object
+    window: Sequence[Headline],
+    archive: Sequence[Headline],
+    end: datetime,
+    settings: object,
+    strays: frozenset[int] = frozenset(),
 ) -> Edition:
     from digest.selection.selector import choose
 
@@ -258,6 +286,7 @@ def selector_edition(
     edition = Edition()
     for choice in choose(corpus, window_docs, end, settings.selection):  # type: ignore[attr-defined]
         edition.tops.append(story_of[choice.doc.id])
+        edition.strays.append(choice.doc.id in strays)
         edition.related.append([story_of[m.doc.id] for m in choice.related])
     return edition
 
@@ -307,10 +336,13 @@ def latest_edition(window: Sequence[Headline], settings: object) -> Edition:
 
 
 def evaluate(
-    headlines: Sequence[Headline], days: Iterable[date | datetime], settings: object
+    headlines: Sequence[Headline],
+    days: Iterable[date | datetime],
+    settings: object,
+    strays: frozenset[int] = frozenset(),
 ) -> dict:
     """Both ways over the given edition days (or send times): {"selector": Score,
-    "latest": Score}."""
+    "latest": Score}; `strays` as `stray_labels` gives them."""
     archive_days = settings.selection.no_repeat_days  # type: ignore[attr-defined]
     scores = {"selector": Score(), "latest": Score()}
     for day in days:
@@ -319,7 +351,7 @@ def evaluate(
         if not window:
             continue
         archive = between(headlines, start - timedelta(days=archive_days), start)
-        scores["selector"].add(selector_edition(window, archive, end, settings))
+        scores["selector"].add(selector_edition(window, archive, end, settings, strays))
         scores["latest"].add(latest_edition(window, settings))
     return scores
 
@@ -337,6 +369,13 @@ def report(scores: dict, settings: object, title: str = "") -> list[str]:
         pairs = f"{score.duplicate_share:.1%} ({score.same_event_pairs}/{score.pairs})"
         related = f"{score.related_precision:.1%} ({score.related_same_event}/{score.related})"
         lines.append(f"{name:24}{pairs:>22}{related:>20}{score.related:>15}")
+    strays = scores["selector"].stray_pairs
+    if strays:
+        lines.append(
+            f"(of the selector's same-event pairs, {strays} {'has' if strays == 1 else 'have'} "
+            "a headline that shares no word with the rest of its labelled event: a likely "
+            "labelling slip)"
+        )
     lines.append("(same-event top pairs: lower is better; related precision: higher is better)")
     return lines
 
@@ -421,18 +460,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         chance = random.Random(args.seed)
         headlines = [h for h in headlines if chance.random() < args.sample]
     events = {h.story for h in headlines}
+    strays = stray_labels(headlines)
     print(f"{len(headlines):,} labelled headlines of {len(events)} events from {args.data.name}")
     for split in SPLITS if args.split == "all" else (args.split,):
         part = [h for h in headlines if split_of(h.story) == split]
         stories = len({h.story for h in part})
-        scores = evaluate(part, edition_ends(part, args.every, settings), settings)
+        scores = evaluate(part, edition_ends(part, args.every, settings), settings, strays)
         title = f"\n[{split}: {stories} events, {len(part):,} headlines] "
         print("\n".join(report(scores, settings, title)))
         if args.pairs:
             print(pair_report(part, edition_ends(part, args.every, settings), settings))
     if args.split != "all":
         return 0
-    scores = evaluate(headlines, pick_days(headlines, 30, settings), settings)
+    scores = evaluate(headlines, pick_days(headlines, 30, settings), settings, strays)
     title = f"\n[all {len(events)} events, one edition a day at the send time] "
     print("\n".join(report(scores, settings, title)))
     return 0

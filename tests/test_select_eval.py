@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -44,6 +44,27 @@ def test_metrics_follow_their_definitions(evaluation: ModuleType) -> None:
     assert score.related == 3 and score.related_precision == 2 / 3
     assert score.stories_with_related == 2
     assert evaluation.Score().duplicate_share == 0.0
+
+
+def test_pairs_with_a_stray_label_are_counted_apart(evaluation: ModuleType) -> None:
+    def headline(number: int, title: str, story: str) -> object:
+        return evaluation.Headline(
+            number, title, "p", "b", story, datetime(2014, 3, 10, tzinfo=UTC)
+        )
+
+    rows = [
+        headline(1, "Chiquita and Fyffes merge", "banana"),
+        headline(2, "Fyffes shares soar on Chiquita deal", "banana"),
+        headline(3, "Oil falls to around $101 after China data", "banana"),
+        headline(4, "Oil prices rise", "oil"),
+    ]
+    assert evaluation.stray_labels(rows) == {3, 4}
+    score = evaluation.Score()
+    edition = evaluation.Edition(
+        tops=["banana", "banana", "banana"], related=[[], [], []], strays=[False, False, True]
+    )
+    score.add(edition)
+    assert score.same_event_pairs == 3 and score.stray_pairs == 2
 
 
 def test_latest_baseline_takes_the_newest(evaluation: ModuleType) -> None:
