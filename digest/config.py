@@ -30,13 +30,30 @@ if TYPE_CHECKING:
 RATE = re.compile(r"[1-9][0-9]{0,8}\s*(/|per)\s*(1\s*)?(second|minute|hour|day)s?", re.I)
 
 DEFAULT_CONFIG_NAME = "digest.toml"
+#: Bounds of the settings that become dates: far beyond any use, far below an overflow.
+HOURS_A_YEAR = 366 * 24
+DAYS_TEN_YEARS = 3660
 SECRET_KEY_FILE = "secret.key"
 
 
-def _setting(default: Any, help: str, *, key: str | None = None, localised: bool = False) -> Any:
+#: Largest whole number and number any setting takes unless it sets its own `maximum`:
+#: larger ones only overflow a date, a timer or a database column somewhere.
+MAX_WHOLE = 2**31 - 1
+MAX_NUMBER = 1e9
+
+
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    key: str | None = None,
+    localised: bool = False,
+    maximum: float | None = None,
+) -> Any:
     """A settings field: `key` is the TOML key when it differs from the field name;
-    a `localised` text may be given as one string or as a table of languages."""
-    metadata = {"help": help, "key": key, "localised": localised}
+    a `localised` text may be given as one string or as a table of languages; a
+    number above `maximum` (default `MAX_WHOLE` or `MAX_NUMBER`) is refused."""
+    metadata = {"help": help, "key": key, "localised": localised, "maximum": maximum}
     if isinstance(default, list | tuple):
         return field(default_factory=lambda: tuple(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -248,21 +265,29 @@ class SelectionSettings:
         24,
         "Hours (of local wall-clock time) the first edition of a language looks back; every "
         "later edition starts where the previous frozen one ended.",
+        maximum=HOURS_A_YEAR,
     )
-    top_stories: int = _setting(8, "Top stories per edition.")
+    top_stories: int = _setting(8, "Top stories per edition.", maximum=100)
     min_personal_stories: int = _setting(
         4,
         "A subscriber who chose sections gets their sections' top stories first; when fewer "
         "than this many match, the general selection fills the edition up to this many.",
+        maximum=100,
     )
-    related_per_story: int = _setting(3, "Related items under each top story, at most.")
+    related_per_story: int = _setting(
+        3, "Related items under each top story, at most.", maximum=100
+    )
     no_repeat_days: int = _setting(
-        7, "An article that led a sent edition this many days back is not a top story again."
+        7,
+        "An article that led a sent edition this many days back is not a top story again.",
+        maximum=DAYS_TEN_YEARS,
     )
     weight_priority: float = _setting(1.0, "Weight of the article's editorial priority.")
     weight_popularity: float = _setting(0.5, "Weight of popularity (views), when known.")
     weight_recency: float = _setting(1.0, "Weight of recency (newer scores higher).")
-    recency_half_life_hours: float = _setting(12.0, "Hours after which the recency score halves.")
+    recency_half_life_hours: float = _setting(
+        12.0, "Hours after which the recency score halves.", maximum=HOURS_A_YEAR
+    )
     weight_coverage: float = _setting(
         1.0, "Weight of coverage (a story reported by more sources or pieces is bigger news)."
     )
@@ -326,7 +351,7 @@ class WebSettings:
 @dataclass(frozen=True)
 class SubscribeSettings:
     confirm_hours: int = _setting(
-        48, "Hours a sign-up's confirmation link stays valid (double opt-in)."
+        48, "Hours a sign-up's confirmation link stays valid (double opt-in).", maximum=HOURS_A_YEAR
     )
     client_rate: str = _setting(
         "20/hour",
@@ -466,23 +491,30 @@ def resolve_sqlite_url(url: str, base_dir: Path) -> str:
     return prefix + str((base_dir / path).resolve())
 
 
-def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) -> Any:
+def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str, *, text: bool) -> Any:
+    """The typed value of one setting. `text`: the value comes as text (an environment
+    variable, an option), so a number may be written as one; in the TOML file a number
+    in quotes is a wrong type."""
     where = f"{origin}: [{section}] {setting_key(f)}"
     default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+    maximum = f.metadata.get("maximum")
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 0:
-                raise ConfigError(f"{where}: must not be negative, got {value}")
-            return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if isinstance(value, str) and text and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value}")
+        if value > (MAX_WHOLE if maximum is None else maximum):
+            raise ConfigError(f"{where}: must be at most {maximum or MAX_WHOLE}, got {value}")
+        return value
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
+        allowed = int | float | str if text else int | float
+        if isinstance(value, bool) or not isinstance(value, allowed):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         try:
             number = float(value)
@@ -492,6 +524,8 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) ->
             raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         if number < 0:
             raise ConfigError(f"{where}: must not be negative, got {value}")
+        if number > (MAX_NUMBER if maximum is None else maximum):
+            raise ConfigError(f"{where}: must be at most {maximum or MAX_NUMBER:g}, got {value}")
         return number
     if isinstance(default, tuple):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -513,7 +547,13 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str) ->
 
 
 def _apply(
-    values: dict[str, dict[str, Any]], section: str, key: str, value: Any, origin: str
+    values: dict[str, dict[str, Any]],
+    section: str,
+    key: str,
+    value: Any,
+    origin: str,
+    *,
+    text: bool = False,
 ) -> None:
     cls = SECTIONS.get(section)
     if cls is None:
@@ -522,7 +562,7 @@ def _apply(
     f = by_key.get(key)
     if f is None:
         raise ConfigError(f"{origin}: unknown key [{section}] {key}")
-    values.setdefault(section, {})[f.name] = _coerce(section, f, value, origin)
+    values.setdefault(section, {})[f.name] = _coerce(section, f, value, origin, text=text)
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
@@ -573,12 +613,12 @@ def load_settings(
         read_path = config_path.resolve()
     for variable, (section, key) in ENVIRONMENT.items():
         if env.get(variable):
-            _apply(values, section, key, env[variable], f"environment {variable}")
+            _apply(values, section, key, env[variable], f"environment {variable}", text=True)
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue
         section, key = dotted.split(".", 1)
-        _apply(values, section, key, value, f"option for {dotted}")
+        _apply(values, section, key, value, f"option for {dotted}", text=True)
     sections = {name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}
     settings = Settings(
         **sections,

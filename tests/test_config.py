@@ -83,7 +83,16 @@ def test_relative_sqlite_path_is_relative_to_the_config_folder(tmp_path: Path) -
         ("[mail]\ndata_timeout = nan\n", "[mail] data_timeout: expected a finite number"),
         ("[mail]\ntimeout = inf\n", "[mail] timeout: expected a finite number"),
         ("[mail]\nrate = 1e400\n", "[mail] rate: expected a finite number"),
-        ("[mail]\nretry_backoff = 'nan'\n", "[mail] retry_backoff: expected a finite number"),
+        # a number in quotes is text, in the file (an environment variable is text anyway)
+        ("[mail]\nretry_backoff = 'nan'\n", "[mail] retry_backoff: expected a number, got 'nan'"),
+        ('[selection]\ntop_stories = "3"\n', "[selection] top_stories: expected a whole number"),
+        ("[selection]\nrelated_floor = '0.3'\n", "[selection] related_floor: expected a number"),
+        # numbers that become dates or timers stay far from an overflow
+        ("[selection]\nno_repeat_days = 3000000\n", "[selection] no_repeat_days: must be at most"),
+        ("[selection]\nwindow_hours = 100000\n", "[selection] window_hours: must be at most"),
+        ("[subscribe]\nconfirm_hours = 10000000\n", "[subscribe] confirm_hours: must be at most"),
+        ("[mail]\nretry_backoff_max = 1e300\n", "[mail] retry_backoff_max: must be at most"),
+        ("[database]\npool_size = 99999999999\n", "[database] pool_size: must be at most"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -92,6 +101,14 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, expected: str)
         load_settings(config, env={})
     assert str(config) in str(error.value)
     assert expected in str(error.value)
+
+
+def test_numbers_from_options_are_text_and_bounded(tmp_path: Path) -> None:
+    config = write(tmp_path / "digest.toml", "")
+    settings = load_settings(config, env={}, overrides={"mail.rate": "2.5"})
+    assert settings.mail.rate == 2.5
+    with pytest.raises(ConfigError, match=r"option for mail.rate: \[mail\] rate: must be at most"):
+        load_settings(config, env={}, overrides={"mail.rate": "1e12"})
 
 
 def test_invalid_toml_error_names_the_line(tmp_path: Path) -> None:
