@@ -216,11 +216,17 @@ def schedule(
 
 def parse_day(value: str | None, settings: Settings, now: datetime) -> date:
     """The edition date `value` (YYYY-MM-DD), or today's in the schedule's zone."""
-    from digest.selection.window import edition_date_for
+    from digest.selection.window import FIRST_EDITION_DAY, LAST_EDITION_DAY, edition_date_for
 
     if not value:
         return edition_date_for(now, settings.schedule.timezone)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise SelectError(f"expected YYYY-MM-DD, got {value!r}", field="date") from None
+    if not FIRST_EDITION_DAY <= day <= LAST_EDITION_DAY:
+        raise SelectError(
+            f"expected a day from {FIRST_EDITION_DAY} to {LAST_EDITION_DAY}, got {value!r}",
+            field="date",
+        )
+    return day

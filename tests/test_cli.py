@@ -120,6 +120,11 @@ def test_select_json_shape_and_nothing_to_send(digest: Digest, initialised: Path
 def test_bad_date_and_language(digest: Digest, initialised: Path) -> None:
     bad_date = digest("select", "--date", "04/06/2025")
     assert bad_date.exit_code == 1 and "--date: expected YYYY-MM-DD" in bad_date.stderr
+    for far in ("0001-01-05", "9999-12-31"):  # a window or a week around it: no datetime
+        for command in ("select", "preview", "send"):
+            result = digest(command, "--date", far, "--lang", "en")
+            assert result.exit_code == 1 and "Traceback" not in result.stderr
+            assert "--date: expected a day from 1971-01-01" in result.stderr
     bad_lang = digest("select", "--lang", "fr")
     assert bad_lang.exit_code == 1 and "'fr' is not one of the site's languages" in bad_lang.stderr
 

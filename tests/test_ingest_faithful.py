@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Digest
 
 FIRST_FETCH = "2025-06-04T04:00:00Z"
@@ -355,6 +357,20 @@ def test_future_dates_are_clamped_to_the_fetch_time(digest: Digest, initialised:
     row = by_guid(digest)["f"]
     assert row["date_estimated"] is True and row["published_at"] < "2999"
     assert row["estimated_on_first_fetch"] is False  # the source gave a date
+
+
+@pytest.mark.parametrize(
+    "zero", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "1900-01-01", "0001-01-01"]
+)
+def test_a_clock_zero_value_is_no_date(digest: Digest, initialised: Path, zero: str) -> None:
+    # Go's, Unix's and spreadsheets' zero dates mean "not set": the item is undated, stored
+    # at the fetch time and flagged, and every command that reads it works.
+    export = {"guid": "z", "title": "Zero", "url": "https://x.example/z", "published_at": zero}
+    (initialised / "export.jsonl").write_text(json.dumps(export) + "\n", encoding="utf-8")
+    digest.ok("ingest", "export.jsonl")
+    row = by_guid(digest)["z"]
+    assert row["date_estimated"] is True and row["published_at"] >= "2020"
+    assert "nothing related" in digest.ok("articles", "related", "z").stdout
 
 
 # --- 5. Characters --------------------------------------------------------------------------

@@ -78,6 +78,10 @@ def test_settle_prefers_the_source_and_flags_the_rest() -> None:
     assert settle(slightly_ahead, None, fallback=None, now=NOW).estimated is False
     future = settle(SourceDate(datetime(2100, 1, 1, tzinfo=UTC)), None, fallback=None, now=NOW)
     assert future.published_at == NOW and future.estimated is True
+    zero = settle(SourceDate(datetime(1, 1, 1, tzinfo=UTC)), None, fallback=None, now=NOW)
+    assert zero.published_at == NOW and zero.undated is True
+    epoch = SourceDate(datetime(1970, 1, 1, tzinfo=UTC))
+    assert settle(epoch, given_date, fallback=None, now=NOW).published_at == given_date.moment
 
 
 def test_language_order_and_detection() -> None:

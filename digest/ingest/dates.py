@@ -19,6 +19,9 @@ import regex
 
 #: A date further ahead than this is a clock error at the source: clamp it.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+#: A date before this is the zero value of a clock or database, not a publication date
+#: (Go's 0001-01-01, Unix's 1970-01-01, spreadsheets' 1900-01-01): no date was given.
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,14 @@ def settle(
     fallback: datetime | None,
     now: datetime,
 ) -> Dating:
-    """Pick the stored dates: the source's own, else the feed's or fetch time (flagged)."""
+    """Pick the stored dates: the source's own, else the feed's or fetch time (flagged).
+    A date before `EARLIEST` counts as none; one after `now` (with `FUTURE_TOLERANCE`)
+    becomes `now`, flagged."""
     estimated = undated = False
+    if published is not None and published.moment < EARLIEST:
+        published = None
+    if updated is not None and updated.moment < EARLIEST:
+        updated = None
     if published is None:
         published = updated
     if published is None:

@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo
 
 from digest.selection.plan import Window
 
+#: The edition dates that can be asked for: windows and no-repeat periods of years
+#: before or after them still fit in a datetime (1 to 9999).
+FIRST_EDITION_DAY = date(1971, 1, 1)
+LAST_EDITION_DAY = date(9000, 12, 31)
+
 
 def send_time(day: date, at: str, timezone: str) -> datetime:
     """`at` (HH:MM) local time on `day` in `timezone`, in UTC.

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from digest import archive
 from digest.config import Settings
 from digest.db import Database
+from digest.selection.window import FIRST_EDITION_DAY, LAST_EDITION_DAY
 
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 #: Archive pages are emails: no script runs, only their own styles and images load.
@@ -48,6 +49,8 @@ class ArchivePages:
         try:
             day = date.fromisoformat(request.path_params["day"])
         except ValueError:
+            return PlainTextResponse("not found\n", 404, headers=HEADERS)
+        if not FIRST_EDITION_DAY <= day <= LAST_EDITION_DAY:
             return PlainTextResponse("not found\n", 404, headers=HEADERS)
         language = request.path_params["language"]
         try:
