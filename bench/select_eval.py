@@ -300,7 +300,7 @@ def event_pairs(
 
     from digest.selection.events import Events
     from digest.selection.graph import KeyGraph
-    from digest.selection.identity import source_identity
+    from digest.selection.identity import reporters
 
     corpus, window_docs = _corpus(window, archive)
     vectors = [doc.vector for doc in window_docs]
@@ -308,7 +308,7 @@ def event_pairs(
         vectors,
         KeyGraph(vectors),
         settings.selection.related_floor,  # type: ignore[attr-defined]
-        [source_identity(doc.source, doc.url) for doc in window_docs],
+        reporters([(doc.source, doc.url) for doc in window_docs]),
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
     covered = [n for n, count in enumerate(events.coverage_sources()) if count >= 2]

@@ -434,3 +434,81 @@ def test_explain_names_the_candidates_beaten_on_section(digest: Digest, initiali
     assert [(report["guid"], report["section"]) for report in beaten] == [("world-0", "World")]
     assert beaten[0]["score"] > plan["stories"][1]["score"]
     assert plan["stories"][0]["explanation"]["beat_on_section"] == []
+
+
+def test_a_page_stored_twice_appears_once_in_an_edition(digest: Digest, initialised: Path) -> None:
+    # One page, two guids (two feeds; https and www, or http with utm_): related to both
+    # top stories, it is listed under one of them only.
+    boric = {
+        "title": "Boric visits quake-hit Valdivia, vows reconstruction and pension reform",
+        "summary": "President Boric visited Valdivia after the earthquake, promising "
+        "reconstruction money and saying the pension reform bill would pass the Senate.",
+        "section": "Politics",
+        "published_at": "2025-06-02T20:00:00Z",
+    }
+    write_feed(
+        initialised,
+        "all.jsonl",
+        [{**boric, "guid": "x1", "url": "https://www.daily.example/p/boric"}],
+    )
+    write_feed(
+        initialised,
+        "politics.jsonl",
+        [{**boric, "guid": "x2", "url": "http://daily.example/p/boric/?utm_source=rss"}],
+    )
+    tops = [
+        {
+            "guid": "quake",
+            "url": "https://wire.example/quake",
+            "title": "Quake-hit Valdivia begins reconstruction as aftershocks continue",
+            "summary": "Valdivia began reconstruction of buildings damaged by the earthquake.",
+            "published_at": "2025-06-03T10:00:00Z",
+        },
+        {
+            "guid": "pension",
+            "url": "https://wire.example/pension",
+            "title": "Chile Senate passes Boric pension reform bill",
+            "summary": "Chile's Senate passed President Boric's pension reform bill.",
+            "section": "Politics",
+            "published_at": "2025-06-03T11:00:00Z",
+        },
+    ]
+    write_feed(initialised, "wire.jsonl", tops)
+    for name in ("all", "politics", "wire"):
+        digest.ok("ingest", str(initialised / f"{name}.jsonl"))
+    listed = [
+        item["article"]["url"]
+        for story in plan_of(digest, "--lang", "en")["stories"]
+        for item in story["related"]
+    ]
+    assert len(listed) == 1 and "daily.example/p/boric" in listed[0]
+
+
+def test_yesterdays_lead_fetched_again_under_a_new_guid_does_not_lead(
+    digest: Digest, initialised: Path
+) -> None:
+    lead = {
+        "guid": "lead",
+        "url": "https://www.bugle.example/world/valdivia-quake",
+        "title": "Magnitude 7.1 earthquake strikes Valdivia in southern Chile",
+        "published_at": "2025-06-03T10:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "day1.jsonl", [lead])))
+    digest.ok("subscribers", "add", "reader@example.com", "--lang", "en")
+    digest.ok("send", "--date", DAY, "--lang", "en")
+    again = {
+        "guid": "lead-v2",  # another feed, http, no www, utm_, a new headline
+        "url": "http://bugle.example/world/valdivia-quake?utm_source=rss",
+        "title": "Valdivia quake death toll rises to 12 as rescuers search rubble",
+        "published_at": "2025-06-04T09:00:00Z",
+    }
+    other = {
+        "guid": "law",
+        "url": "https://herald.example/climate",
+        "title": "Parliament passes landmark climate law after marathon debate",
+        "published_at": "2025-06-04T08:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "day2.jsonl", [again, other])))
+    plan = json.loads(digest.ok("select", "--date", "2025-06-05", "--lang", "en", "--json").stdout)
+    tops, _ = guids(plan)
+    assert tops == ["law"]

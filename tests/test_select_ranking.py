@@ -138,6 +138,56 @@ def test_an_article_fetched_again_under_new_guids_is_one_report(database: Databa
     assert "lagos-again" not in everything and "lagos-third" not in everything
 
 
+def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:
+    # One outlet's quake reports reach us through three feeds (this machine under two
+    # names, www or not, http or https); two outlets' feeds, from the same server, carry
+    # the climate law. Coverage: 1 source against 2, so the law leads.
+    server = "http://127.0.0.1:8000"
+    quake = [
+        ("world", "https://www.bugle.example/world/quake", "Quake strikes Valdivia in Chile"),
+        ("americas", "https://bugle.example/americas/live", "Valdivia quake: live updates"),
+        ("top", "http://bugle.example/top/explainer", "Valdivia quake in Chile explained"),
+    ]
+    rows = [
+        {"guid": f"quake-{feed}", "title": title, "url": url, "hours_before": 1}
+        | {
+            "source": f"http://localhost:8000/{feed}.json"
+            if feed == "americas"
+            else f"{server}/{feed}.json"
+        }
+        for feed, url, title in quake
+    ]
+    rows += [
+        {
+            "guid": f"law-{feed}",
+            "title": title,
+            "url": f"https://{feed}.example/climate-law",
+            "source": f"{server}/{feed}.json",
+            "hours_before": 4,
+        }
+        for feed, title in (
+            ("herald", "Parliament passes landmark climate law"),
+            ("times", "Landmark climate law passes parliament"),
+        )
+    ]
+    store(database, rows)
+    settings = Settings()
+    with database.session() as session:
+        plan = plan_edition(
+            session,
+            day=DAY,
+            language="en",
+            selection=settings.selection,
+            schedule=settings.schedule,
+        )
+    assert [
+        (s.article.guid[:3], s.explanation and s.explanation.sources) for s in plan.stories
+    ] == [
+        ("law", 2),
+        ("qua", 1),
+    ]
+
+
 def test_coverage_counts_sources_not_rows(database: Database) -> None:
     one_source = [
         {

@@ -1,18 +1,20 @@
 """Who reported an article and which address it lives at, for counting and de-duplication.
 
-Coverage counts distinct *sources*, not rows: a feed that publishes a story twice, or an
-article fetched again under a new guid, is still one report. A row's source is its
-`source` field (where ingest got it); without one, the host of its URL. Its address is
-the URL normalised by courlan (the URL library trafilatura uses): tracking parameters
-(utm_*, fbclid, ...) and the fragment dropped, host lower-cased; then scheme, a leading
-"www." and a trailing slash are ignored, so http/https and www variants of one page meet.
+Coverage counts distinct *sources*, not rows: a feed that publishes a story twice, an
+outlet that carries it in three feeds, or an article fetched again under a new guid is
+still one report (`reporters`). An article's address is its URL normalised by courlan
+(the URL library trafilatura uses): tracking parameters (utm_*, fbclid, ...) and the
+fragment dropped, host lower-cased; then scheme, a leading "www." and a trailing slash are
+ignored, so http/https and www variants of one page meet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from courlan import normalize_url
+from courlan import extract_domain, normalize_url
 
 
 def canonical_address(url: str) -> str:
@@ -36,7 +38,60 @@ def canonical_address(url: str) -> str:
 
 
 def source_identity(source: str, url: str) -> str:
-    """The reporter of an article: its source, or failing that its URL's host."""
+    """The reporter of an article on its own: its source, or failing that its URL's site."""
     if source.strip():
         return source.strip()
-    return urlsplit(url.strip()).netloc.lower().removeprefix("www.")
+    return site(url)
+
+
+def site(url: str) -> str:
+    """The site a URL is on: its registrable domain ("edition.cnn.com" and "www.cnn.com"
+    are "cnn.com", by the public suffix list courlan reads), or its host without "www."
+    where the list has no suffix for it ("localhost" for any loopback address); "" for
+    no host."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:  # a malformed port or IPv6 literal
+        return ""
+    return _registrable(host.lower().removeprefix("www."))
+
+
+#: Names of this machine: a feed served from it is served from one place however named.
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@lru_cache(maxsize=4096)
+def _registrable(host: str) -> str:
+    if host in _LOOPBACK:
+        return "localhost"
+    if not host or "." not in host:
+        return host
+    return extract_domain(f"http://{host}/") or host
+
+
+def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
+    """The reporter of each (source, URL) article, for counting distinct sources.
+
+    A reporter is the site the article lives on *and* where it was got from: the site of
+    its feed or page when that is a web address, else the source itself (a file). So an
+    outlet's several feeds (or its feed by http and https, www or not) are one source;
+    feeds served from one place for several outlets (a mirror, a proxy, a test server)
+    are as many sources as the sites their articles live on; and feeds of several
+    outlets whose articles share one address space are still several. A page fetched
+    twice (one `canonical_address`, under two guids or from two feeds) is one report:
+    every fetch takes the reporter of the first. Without a URL, `source_identity`.
+    """
+    first: dict[str, str] = {}
+    found = []
+    for source, url in articles:
+        where = site(url)
+        if not where:
+            found.append(source_identity(source, url))
+            continue
+        origin = source.strip()
+        if origin.startswith(("http://", "https://")):
+            origin = site(origin)
+        reporter = f"{where} {origin}"
+        address = canonical_address(url)
+        found.append(first.setdefault(address, reporter) if address else reporter)
+    return found

@@ -33,7 +33,7 @@ from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, scan
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
-from digest.selection.identity import canonical_address, source_identity
+from digest.selection.identity import canonical_address, reporters
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
@@ -93,7 +93,7 @@ def choose(
         vectors,
         graph,
         selection.related_floor,
-        [source_identity(doc.source, doc.url) for doc in window_docs],
+        reporters([(doc.source, doc.url) for doc in window_docs]),
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
@@ -249,9 +249,11 @@ def _attach_related(
         [choice.doc.vector for choice in choices], selection.related_floor, RELATED_MIN_TERMS
     )
     threshold = selection.duplicate_threshold
+    # Every page the edition shows, under any story: a page fetched twice (two guids) is
+    # one article, and no article appears twice in an edition.
+    addresses = {canonical_address(choice.doc.url) for choice in choices} - {""}
     for number, (choice, matches) in enumerate(zip(choices, found, strict=True)):
         chosen: list[dict[int, float]] = []
-        addresses = {canonical_address(choice.doc.url)} - {""}
         bar = None  # `close_to_best`'s, set by the first match that could be listed
         for match in matches:  # best first; `elsewhere` asked only as far as needed
             if len(choice.related) == selection.related_per_story:
@@ -331,8 +333,11 @@ def plan_edition(
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
-    past = corpus.vectors_for(store.docs_with_terms(session, led))
+    led_docs = store.docs_with_terms(session, led)
+    past = corpus.vectors_for(led_docs)
     repeats = frozenset(led) | repeats_of(past, window_docs, selection)
+    led_addresses = {canonical_address(doc.url) for doc, _ in led_docs} - {""}
+    repeats |= {doc.id for doc in window_docs if canonical_address(doc.url) in led_addresses}
     choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
