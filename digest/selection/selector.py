@@ -29,7 +29,7 @@ from digest.config import ScheduleSettings, SelectionSettings
 from digest.errors import SelectError
 from digest.models import Article
 from digest.selection import store
-from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, scan
+from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
@@ -37,6 +37,7 @@ from digest.selection.identity import canonical_address, reporters
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
+from digest.selection.repeats import recent_leads, repeats_of
 from digest.selection.scoring import ScoreParts, score_parts, trusted_date
 from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import covering_window, edition_window
@@ -215,16 +216,6 @@ def _representatives(
     return sorted(best.values(), key=lambda pair: rank(*pair))
 
 
-def repeats_of(
-    past_tops: Sequence[Vector], window_docs: Sequence[Doc], selection: SelectionSettings
-) -> frozenset[int]:
-    """Window articles that are near-duplicates of a recent edition's top story."""
-    if not past_tops:
-        return frozenset()
-    copies = scan(window_docs, past_tops, selection.duplicate_threshold)
-    return frozenset(match.doc.id for matches in copies for match in matches)
-
-
 def _attach_related(
     corpus: Corpus,
     choices: list[Choice],
@@ -332,12 +323,7 @@ def plan_edition(
     if window is None:
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
-    led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
-    led_docs = store.docs_with_terms(session, led)
-    past = corpus.vectors_for(led_docs)
-    repeats = frozenset(led) | repeats_of(past, window_docs, selection)
-    led_addresses = {canonical_address(doc.url) for doc, _ in led_docs} - {""}
-    repeats |= {doc.id for doc in window_docs if canonical_address(doc.url) in led_addresses}
+    repeats = recent_leads(session, corpus, window_docs, day, language, selection)
     choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
