@@ -223,17 +223,66 @@ def test_undated_items_come_after_every_dated_one_whatever_their_priority(
 def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     database: Database,
 ) -> None:
-    # Four of five articles belong to a story several outlets carry: the stray report
-    # only its own outlet carries is not a second top story (it may be that event's).
+    # Six of seven articles belong to two stories several outlets carry: the stray report
+    # only its own outlet carries is not a third top story (it may be one of theirs).
     fourth = {
         "guid": "covered-3",
         "title": "Maumere airport stays shut as Flores volcano erupts again",
         "source": "https://herald.example/rss",
         "hours_before": 20.3,
     }
+    rates = [
+        {
+            "guid": f"rates-{n}",
+            "title": title,
+            "source": f"https://{outlet}.example/rss",
+            "section": "Business",
+            "hours_before": 21 + n,
+        }
+        for n, (outlet, title) in enumerate(
+            [
+                ("ledger", "Central bank cuts interest rates by half a point"),
+                ("markets", "Central bank cuts rates by half a point to spur growth"),
+            ]
+        )
+    ]
     stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
-    store(database, [*covered_story(), fourth, stray])
-    assert top_guids(database) == ["covered-0"]
+    store(database, [*covered_story(), fourth, *rates, stray])
+    assert top_guids(database) == ["covered-0", "rates-0"]
+
+
+def test_one_widely_reported_story_leaves_a_few_exclusives_their_slots(
+    database: Database,
+) -> None:
+    # Six outlets report the volcano, one story; the two exclusives are not its strays
+    # (an aggregator's day has several stories many report, or a story of twenty outlets).
+    more = [
+        {
+            "guid": f"covered-{n}",
+            "title": title,
+            "source": f"https://{outlet}.example/rss",
+            "hours_before": 20 + n / 10,
+        }
+        for n, (outlet, title) in enumerate(
+            [
+                ("herald", "Maumere airport stays shut as Flores volcano erupts again"),
+                ("courier", "Flores volcano eruption keeps Maumere airport closed"),
+                ("gazette", "Volcano on Flores erupts, Maumere flights cancelled"),
+            ],
+            start=3,
+        )
+    ]
+    exclusives = [
+        {"guid": "tram", "title": "Council approves budget for new tram line", "hours_before": 2},
+        {
+            "guid": "cup",
+            "title": "Rovers win cup final on penalties",
+            "section": "Sport",
+            "hours_before": 3,
+        },
+    ]
+    store(database, [*covered_story(), *more, *exclusives])
+    assert top_guids(database) == ["covered-0", "tram", "cup"]
 
 
 def test_every_accident_at_once_ranks_after_the_covered_story(database_url: str) -> None:
