@@ -512,3 +512,45 @@ def test_yesterdays_lead_fetched_again_under_a_new_guid_does_not_lead(
     plan = json.loads(digest.ok("select", "--date", "2025-06-05", "--lang", "en", "--json").stdout)
     tops, _ = guids(plan)
     assert tops == ["law"]
+
+
+def test_explain_lists_every_report_it_counts_with_their_copies(
+    digest: Digest, initialised: Path
+) -> None:
+    # aq0 and aq1 are one report (with and without tashkeel); aq2 tells the same quake.
+    # Whichever leads, the explanation names the two others.
+    reports = [
+        (
+            "aq0",
+            "زلزال بقوة ٧٫١ درجات يضرب مدينة فالديفيا جنوب تشيلي",
+            "ضرب زلزال بقوة ٧٫١ درجات مدينة فالديفيا في جنوب تشيلي "
+            "وقطع الكهرباء وألحق أضراراً بالمباني.",
+        ),
+        (
+            "aq1",
+            "زِلْزَالٌ قَوِيٌّ يَضْرِبُ فَالْدِيفْيَا فِي جَنُوبِ تْشِيلِي",
+            "ضَرَبَ زِلْزَالٌ قَوِيٌّ مَدِينَةَ فَالْدِيفْيَا فِي جَنُوبِ تْشِيلِي وَقَطَعَ الْكَهْرَبَاءَ وَأَلْحَقَ أَضْرَارًا بِالْمَبَانِي.",
+        ),
+        (
+            "aq2",
+            "تشيلي: أضرار في المباني بعد زلزال فالديفيا",
+            "أعلنت السلطات في تشيلي عن أضرار في المباني بعد الزلزال "
+            "الذي ضرب فالديفيا وقطع الكهرباء في الجنوب.",
+        ),
+    ]
+    for number, (guid, title, summary) in enumerate(reports):
+        item = {
+            "guid": guid,
+            "url": f"https://ar{number}.example/q",
+            "title": title,
+            "summary": summary,
+            "section": "عالم",
+            "language": "ar",
+            "published_at": f"2025-06-03T{10 + number}:00:00Z",
+        }
+        digest.ok("ingest", str(write_feed(initialised, f"ar{number}.jsonl", [item])))
+    (story,) = plan_of(digest, "--lang", "ar", "--explain")["stories"]
+    explanation = story["explanation"]
+    assert explanation["sources"] == 3
+    others = {"aq0", "aq1", "aq2"} - {story["article"]["guid"]}
+    assert {report["guid"] for report in explanation["reports"]} == others

@@ -124,8 +124,10 @@ def choose(
         members.setdefault(group, []).append(doc)
     choices = []
     for doc in outcome.picked:
+        # Its copies, then every other report of its event with that report's copies.
         grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
-        grouped += outcome.same_event[doc.id]
+        for other in outcome.same_event[doc.id]:
+            grouped += members[groups[index_of[other.id]]]
         choices.append(
             Choice(
                 doc,
