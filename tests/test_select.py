@@ -339,6 +339,28 @@ def test_articles_related_errors_are_one_line(digest: Digest, newsroom: Path) ->
     assert digest("articles", "related", "site-iran", "--limit", "0").exit_code == 2
 
 
+def test_a_guid_two_sources_use_is_chosen_by_its_source(digest: Digest, initialised: Path) -> None:
+    quake = {"guid": "1", "title": "Earthquake strikes Valdivia in southern Chile"}
+    final = {"guid": "1", "title": "Rovers win the cup final on penalties", "section": "Sport"}
+    for name, item in (("a.jsonl", quake), ("b.jsonl", final)):
+        item = {
+            **item,
+            "url": f"https://{name[0]}.example/1",
+            "published_at": "2025-06-03T10:00:00Z",
+        }
+        digest.ok("ingest", str(write_feed(initialised, name, [item])))
+    both = digest("articles", "related", "1")
+    assert both.exit_code == 1 and "Traceback" not in both.stderr
+    assert both.stderr.startswith("digest: error: --source: 2 articles have guid '1' (sources ")
+    source = str(initialised / "b.jsonl")
+    listed = {a["source"] for a in json.loads(digest.ok("articles", "list", "--json").stdout)}
+    assert source in listed
+    chosen = digest.ok("articles", "related", "1", "--source", source).stdout
+    assert chosen.startswith("Rovers win the cup final on penalties [en] (1)")
+    other = digest("articles", "related", "1", "--source", "c.jsonl")
+    assert other.exit_code == 1 and "no article with guid '1' from source 'c.jsonl'" in other.stderr
+
+
 def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initialised: Path) -> None:
     odd = [
         {

@@ -117,6 +117,7 @@ FLAGS = {
     "timezone": "--tz",
     "since": "--since",
     "format": "--format",
+    "source": "--source",
 }
 
 

@@ -16,9 +16,14 @@ from digest.cli.app import App, pass_app, print_json
     type=click.IntRange(min=1),
     help="Show at most this many articles.",
 )
+@click.option(
+    "--source",
+    help="The article's source (feed URL or file, as 'digest articles list --json' "
+    "shows it), when several sources use GUID.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see README).")
 @pass_app
-def related(app: App, guid: str, limit: int, as_json: bool) -> None:
+def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) -> None:
     """What else we have on this story: stored articles most related to GUID.
 
     Uses the selector's similarity and floor, judged among the articles of the edition
@@ -30,7 +35,12 @@ def related(app: App, guid: str, limit: int, as_json: bool) -> None:
     settings = app.settings()
     with app.session() as session:
         report = related_articles(
-            session, guid, limit=limit, selection=settings.selection, schedule=settings.schedule
+            session,
+            guid,
+            limit=limit,
+            selection=settings.selection,
+            schedule=settings.schedule,
+            source=source,
         )
         if as_json:
             print_json(related_list(report))

@@ -403,8 +403,11 @@ def related_articles(
     limit: int,
     selection: SelectionSettings,
     schedule: ScheduleSettings,
+    source: str | None = None,
 ) -> RelatedReport:
-    """Stored articles most like the one with `guid`, at or above the related floor.
+    """Stored articles most like the one with `guid` (of `source`: a guid is unique
+    within one source only), at or above the related floor. Raises SelectError when no
+    article, or several (from several sources, `source` not given), have it.
 
     They are judged in the corpus of the edition that covers the article (that edition's
     window and archive, as the selector sees it), plus what was published in the
@@ -412,11 +415,19 @@ def related_articles(
     an edition with nothing newer stored, the similarities are exactly the ones
     `digest select` works with.
     """
-    article = store.article_by_guid(session, guid)
-    if article is None:
+    found = store.articles_by_guid(session, guid, source)
+    if not found:
+        where = "" if source is None else f" from source {source!r}"
         raise SelectError(
-            f"no article with guid {guid!r}", hint="see 'digest articles list' for guids"
+            f"no article with guid {guid!r}{where}", hint="see 'digest articles list' for guids"
         )
+    if len(found) > 1:
+        sources = ", ".join(repr(article.source) for article in found[:5])
+        raise SelectError(
+            f"{len(found)} articles have guid {guid!r} (sources {sources}); name the source",
+            field="source",
+        )
+    article = found[0]
     window = covering_window(
         article.published_at, schedule.at, schedule.timezone, selection.window_hours
     )

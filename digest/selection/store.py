@@ -202,8 +202,13 @@ def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
     return found
 
 
-def article_by_guid(session: Session, guid: str) -> Article | None:
-    return session.scalars(select(Article).where(Article.guid == guid)).first()
+def articles_by_guid(session: Session, guid: str, source: str | None = None) -> list[Article]:
+    """The articles with `guid` (a guid is unique within one source), of `source` only
+    when given; oldest first."""
+    query = select(Article).where(Article.guid == guid)
+    if source is not None:
+        query = query.where(Article.source == source)
+    return list(session.scalars(query.order_by(Article.id)))
 
 
 def recent_top_story_ids(session: Session, day: date, language: str, days: int) -> list[int]:
