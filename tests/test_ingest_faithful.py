@@ -367,7 +367,8 @@ def test_a_clock_zero_value_is_no_date(digest: Digest, initialised: Path, zero: 
     # at the fetch time and flagged, and every command that reads it works.
     export = {"guid": "z", "title": "Zero", "url": "https://x.example/z", "published_at": zero}
     (initialised / "export.jsonl").write_text(json.dumps(export) + "\n", encoding="utf-8")
-    digest.ok("ingest", "export.jsonl")
+    warned = digest.ok("ingest", "export.jsonl").stderr
+    assert f"date {zero!r} is a zero value, not a publication date; stored with" in warned
     row = by_guid(digest)["z"]
     assert row["date_estimated"] is True and row["published_at"] >= "2020"
     assert "nothing related" in digest.ok("articles", "related", "z").stdout

@@ -72,6 +72,15 @@ def settle(
     )
 
 
+def undated_reason(raw: str, languages: tuple[str, ...] = ()) -> str:
+    """Why a date the source wrote was not used, for a warning: "not understood", or
+    a zero value (`EARLIEST`)."""
+    found = parse_any_date(raw, languages)
+    if found is not None and found.moment < EARLIEST:
+        return "is a zero value, not a publication date"
+    return "not understood"
+
+
 def parse_date(value: str) -> SourceDate:
     """ISO 8601 (or RFC 2822) into UTC; no offset means UTC. Raises ValueError."""
     text = value.strip()

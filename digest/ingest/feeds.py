@@ -22,7 +22,7 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_any_date, settle
+from digest.ingest.dates import SourceDate, parse_any_date, settle, undated_reason
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -69,7 +69,7 @@ def parse_feed(
             if raw:  # no date at all is common and was never worth a line; a bad one is
                 time_used = "the feed's date" if feed_date else "the fetch time"
                 parsed.warnings.append(
-                    f"{source}: item {record.guid!r}: date {raw[:80]!r} not understood; "
+                    f"{source}: item {record.guid!r}: date {raw[:80]!r} {undated_reason(raw)}; "
                     f"stored with {time_used}, marked estimated"
                 )
         if record is None:

@@ -24,7 +24,7 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import parse_any_date, settle
+from digest.ingest.dates import parse_any_date, settle, undated_reason
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -107,7 +107,7 @@ def _item(
     raw = _string(item, "date_published") or _string(item, "date_modified")
     if dating.undated and raw:
         warnings.append(
-            f"{source}: item {guid!r}: date {raw[:80]!r} not understood; "
+            f"{source}: item {guid!r}: date {raw[:80]!r} {undated_reason(raw)}; "
             "stored with the fetch time, marked estimated"
         )
     language = choose_language(

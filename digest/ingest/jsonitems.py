@@ -24,7 +24,7 @@ from digest.ingest.clean import (
     text_field,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_any_date, settle
+from digest.ingest.dates import SourceDate, parse_any_date, settle, undated_reason
 from digest.ingest.jsonfeed import is_json_feed, parse_json_feed
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
@@ -56,7 +56,14 @@ def parse_json(
     try:
         for line, item in items:
             where = f"{source}: line {line}"
-            parsed.records.append(_record(item, where, source, base_url, now, defaults))
+            record = _record(item, where, source, base_url, now, defaults)
+            parsed.records.append(record)
+            raw = item.get("published_at") or item.get("updated_at")
+            if record.date_undated and isinstance(raw, str) and raw.strip():
+                parsed.warnings.append(
+                    f"{where}: date {raw[:80]!r} {undated_reason(raw)}; "
+                    "stored with the fetch time, marked estimated"
+                )
     except RecursionError:
         raise IngestError(f"{source}: invalid JSON: nested too deeply") from None
     return parsed
