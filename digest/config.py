@@ -462,7 +462,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_duration(text: str) -> timedelta:
     """`90m`, `6h`, `1d`, `30s` (a bare number is hours) as a timedelta.
 
-    Raises ValueError naming the text when it is not one of those shapes.
+    Raises ValueError naming the text when it is not one of those shapes, or longer
+    than a year.
     """
     value = text.strip().lower()
     unit = value[-1:] if value[-1:] in _UNITS else "h"
@@ -473,7 +474,10 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"expected a duration like 90m, 6h or 1d, got {text!r}") from None
     if not amount >= 0 or amount == float("inf"):
         raise ValueError(f"expected a duration like 90m, 6h or 1d, got {text!r}")
-    return timedelta(seconds=amount * _UNITS[unit])
+    seconds = amount * _UNITS[unit]
+    if seconds > HOURS_A_YEAR * 3600:  # any longer only overflows a date
+        raise ValueError(f"must be at most {HOURS_A_YEAR // 24}d, got {text!r}")
+    return timedelta(seconds=seconds)
 
 
 def setting_key(f: dataclasses.Field[Any]) -> str:

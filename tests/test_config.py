@@ -93,6 +93,8 @@ def test_relative_sqlite_path_is_relative_to_the_config_folder(tmp_path: Path) -
         ("[subscribe]\nconfirm_hours = 10000000\n", "[subscribe] confirm_hours: must be at most"),
         ("[mail]\nretry_backoff_max = 1e300\n", "[mail] retry_backoff_max: must be at most"),
         ("[database]\npool_size = 99999999999\n", "[database] pool_size: must be at most"),
+        ("[schedule]\ngrace = '1e300d'\n", "[schedule] grace: must be at most 366d"),
+        ("[schedule]\nretry_every = '99999999d'\n", "[schedule] retry_every: must be at most"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:

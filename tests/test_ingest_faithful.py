@@ -360,7 +360,15 @@ def test_future_dates_are_clamped_to_the_fetch_time(digest: Digest, initialised:
 
 
 @pytest.mark.parametrize(
-    "zero", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "1900-01-01", "0001-01-01"]
+    "zero",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+03:00",  # east of UTC: before the calendar's first day
+        "Mon, 01 Jan 0001 00:00:00 GMT",  # the email module would read 2001
+        "1970-01-01T00:00:00Z",
+        "1900-01-01",
+        "0001-01-01",
+    ],
 )
 def test_a_clock_zero_value_is_no_date(digest: Digest, initialised: Path, zero: str) -> None:
     # Go's, Unix's and spreadsheets' zero dates mean "not set": the item is undated, stored
@@ -372,6 +380,15 @@ def test_a_clock_zero_value_is_no_date(digest: Digest, initialised: Path, zero: 
     row = by_guid(digest)["z"]
     assert row["date_estimated"] is True and row["published_at"] >= "2020"
     assert "nothing related" in digest.ok("articles", "related", "z").stdout
+
+
+def test_a_feeds_zero_date_does_not_date_its_items(digest: Digest, initialised: Path) -> None:
+    undated = "<item><title>No date</title><link>https://news.example/n</link><guid>n</guid></item>"
+    feed = rss(undated, "<language>en</language><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate>")
+    (initialised / "feed.xml").write_text(feed, encoding="utf-8")
+    digest.ok("ingest", "feed.xml")
+    row = by_guid(digest)["n"]
+    assert row["date_estimated"] is True and str(row["published_at"]) >= "2020"
 
 
 # --- 5. Characters --------------------------------------------------------------------------

@@ -120,6 +120,30 @@ def test_a_page_without_canonical_url_or_date(digest: Digest, initialised: Path)
     assert article["language"] == "en"
 
 
+def test_a_page_stating_a_zero_date_is_undated_with_a_warning(
+    digest: Digest, initialised: Path
+) -> None:
+    page = (
+        "<!DOCTYPE html><html><head><title>Local notes</title>"
+        '<meta property="article:published_time" content="0001-01-01T00:00:00+03:00">'
+        '<meta property="article:modified_time" content="1970-01-01T00:00:00Z">'
+        '<link rel="canonical" href="https://news.example/notes"></head><body><article>'
+        "<h1>Council approves new budget</h1>"
+        + "".join(
+            f"<p>Paragraph {n} of the report explains the budget decision in detail.</p>"
+            for n in range(6)
+        )
+        + "</article></body></html>"
+    )
+    (initialised / "zero.html").write_text(page, encoding="utf-8")
+    result = digest.ok("ingest", "zero.html")
+    assert "date '0001-01-01T00:00:00+03:00' is a zero value, not a publication date" in (
+        result.stderr
+    )
+    article = only_article(digest)
+    assert article["date_estimated"] is True and str(article["published_at"]) >= "2020"
+
+
 def test_a_page_with_no_article_is_an_error(digest: Digest, initialised: Path) -> None:
     (initialised / "empty.html").write_text("<!DOCTYPE html><html><body></body></html>", "utf-8")
     result = digest("ingest", "empty.html")

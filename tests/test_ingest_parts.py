@@ -61,9 +61,15 @@ def test_dates_parse_to_utc_and_day_only_is_imprecise() -> None:
     assert parse_date("2025-06-04T06:40:00") == SourceDate(datetime(2025, 6, 4, 6, 40, tzinfo=UTC))
     assert parse_date("Wed, 04 Jun 2025 06:40:00 +0300").moment.hour == 3
     assert parse_date("2025-06-04").precise is False
-    for bad in ("", "yesterday", "2025-13-01", "9999-12-31T23:59:59-23:59"):
+    for bad in ("", "yesterday", "2025-13-01"):
         with pytest.raises(ValueError):
             parse_date(bad)
+    # shifted off the calendar: its first or last instant (a zero value, a future date)
+    assert parse_date("9999-12-31T23:59:59-23:59").moment.year == 9999
+    assert parse_date("0001-01-01T00:00:00+03:00").moment.year == 1
+    # the email module reads the year 0001 as 2001; it is Go's zero value
+    assert parse_date("Mon, 01 Jan 0001 00:00:00 GMT").moment.year == 1
+    assert parse_date("Sat, 01 Jan 0000 00:00:00 GMT").moment.year == 1
 
 
 def test_settle_prefers_the_source_and_flags_the_rest() -> None:
@@ -80,6 +86,8 @@ def test_settle_prefers_the_source_and_flags_the_rest() -> None:
     assert future.published_at == NOW and future.estimated is True
     zero = settle(SourceDate(datetime(1, 1, 1, tzinfo=UTC)), None, fallback=None, now=NOW)
     assert zero.published_at == NOW and zero.undated is True
+    zero_feed = settle(None, None, fallback=datetime(1970, 1, 1, tzinfo=UTC), now=NOW)
+    assert zero_feed.published_at == NOW and zero_feed.undated is True
     epoch = SourceDate(datetime(1970, 1, 1, tzinfo=UTC))
     assert settle(epoch, given_date, fallback=None, now=NOW).published_at == given_date.moment
 

@@ -49,9 +49,11 @@ def settle(
     now: datetime,
 ) -> Dating:
     """Pick the stored dates: the source's own, else the feed's or fetch time (flagged).
-    A date before `EARLIEST` counts as none; one after `now` (with `FUTURE_TOLERANCE`)
-    becomes `now`, flagged."""
+    A date before `EARLIEST` (the feed's too) counts as none; one after `now` (with
+    `FUTURE_TOLERANCE`) becomes `now`, flagged."""
     estimated = undated = False
+    if fallback is not None and fallback < EARLIEST:
+        fallback = None
     if published is not None and published.moment < EARLIEST:
         published = None
     if updated is not None and updated.moment < EARLIEST:
@@ -95,12 +97,26 @@ def parse_date(value: str) -> SourceDate:
         except (TypeError, ValueError, IndexError):
             raise ValueError(f"not an ISO 8601 date-time: {value!r}") from None
         precise = True
+        if _EARLY_YEAR.search(text):  # "0001": the email module reads it as 2001
+            moment = datetime.min
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    return _in_utc(moment, precise)
+
+
+#: A four-digit year before 1000 in an RFC 2822 date (Go's zero value is year 1).
+_EARLY_YEAR = regex.compile(r"(?i)\b[a-z]{3}[a-z]*\.?\s+0\d{3}(?!\d)")
+
+
+def _in_utc(moment: datetime, precise: bool) -> SourceDate:
+    """`moment` in UTC; where the shift leaves the calendar (year 1 east of UTC, 9999
+    west of it), the calendar's first or last instant: a zero value or a future date,
+    which `settle` handles."""
     try:
         return SourceDate(moment.astimezone(UTC), precise)
     except OverflowError:
-        raise ValueError(f"date out of range: {value!r}") from None
+        edge = datetime.min if moment.year < 2000 else datetime.max
+        return SourceDate(edge.replace(tzinfo=UTC), precise)
 
 
 def try_parse_date(value: str | None) -> SourceDate | None:
@@ -133,17 +149,17 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
     except ValueError:
         pass
     for hint in (languages, ()):
-        moment = _date_parser(hint).get_date_data(text).date_obj
+        try:
+            moment = _date_parser(hint).get_date_data(text).date_obj
+        except (OverflowError, ValueError):  # a day at the edge of the calendar, shifted
+            moment = None
         if moment is not None:
             break
     else:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    try:
-        return SourceDate(moment.astimezone(UTC), bool(_TIME_OF_DAY.search(text)))
-    except OverflowError:
-        return None
+    return _in_utc(moment, bool(_TIME_OF_DAY.search(text)))
 
 
 @lru_cache(maxsize=8)

@@ -22,7 +22,7 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_any_date, settle, undated_reason
+from digest.ingest.dates import EARLIEST, SourceDate, parse_any_date, settle, undated_reason
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -62,6 +62,8 @@ def parse_feed(
     parsed = ParsedSource(title=_text_of(feed, "title"))
     feed_base = absolute_url(feed.get("link"), base_url or None) or base_url
     feed_date = _to_datetime(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed"))
+    if feed_date is not None and feed_date < EARLIEST:
+        feed_date = None  # a zero value: the fetch time stands in
     for entry in document.entries:
         record = _entry_record(entry, source, feed_base, now, feed, feed_date, defaults)
         if record is not None and record.date_undated:

@@ -26,7 +26,14 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_any_date, settle, try_parse_date
+from digest.ingest.dates import (
+    EARLIEST,
+    SourceDate,
+    parse_any_date,
+    settle,
+    try_parse_date,
+    undated_reason,
+)
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -86,8 +93,8 @@ def parse_page(
     )
     if dating.undated and meta["unread_date"]:
         parsed.warnings.append(
-            f"{source}: item {url or title!r}: date {meta['unread_date'][:80]!r} not "
-            "understood; stored with the fetch time, marked estimated"
+            f"{source}: item {url or title!r}: date {meta['unread_date'][:80]!r} "
+            f"{undated_reason(meta['unread_date'])}; stored with the fetch time, marked estimated"
         )
     language = choose_language(
         [*meta["languages"], defaults.language],
@@ -159,16 +166,17 @@ def _first_value(tree: HtmlElement, paths: tuple[str, ...]) -> str:
 def _first_date(
     tree: HtmlElement, paths: tuple[str, ...], ld_key: str, languages: tuple[str, ...]
 ) -> tuple[SourceDate | None, str]:
-    """The first readable date the page states, and the first unreadable one ("" if none)."""
+    """The first readable date the page states, and the first unreadable (or zero-valued,
+    `dates.EARLIEST`) one ("" if none)."""
     unread = ""
     values = [str(value) for path in paths for value in tree.xpath(path)]
     for value in [*values, *_json_ld_values(tree, ld_key)]:
         if not value.strip():
             continue
         found = parse_any_date(value, languages)
-        if found:
+        if found and found.moment >= EARLIEST:
             return found, ""
-        unread = unread or value.strip()
+        unread = unread or value.strip()  # unreadable, or a zero value
     return None, unread
 
 
