@@ -576,3 +576,38 @@ def test_explain_lists_every_report_it_counts_with_their_copies(
     assert explanation["sources"] == 3
     others = {"aq0", "aq1", "aq2"} - {story["article"]["guid"]}
     assert {report["guid"] for report in explanation["reports"]} == others
+
+
+def test_explain_names_a_report_of_the_event_that_a_recent_lead_keeps_out(
+    digest: Digest, initialised: Path
+) -> None:
+    # Yesterday's lead L; today a wire copy of it (C, kept from leading) and an aftershock
+    # report D. D leads with two sources: C is one, so the explanation names it.
+    lead = {
+        "guid": "L",
+        "url": "https://a.example/quake",
+        "title": "Earthquake strikes Anatolia near Malatya",
+        "summary": "A powerful earthquake struck eastern Anatolia near Malatya, collapsing "
+        "buildings in Elazig and Adiyaman; rescuers search rubble for survivors.",
+        "published_at": "2025-06-03T10:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "day1.jsonl", [lead])))
+    digest.ok("subscribers", "add", "reader@example.com", "--lang", "en")
+    digest.ok("send", "--date", DAY, "--lang", "en")
+    copy = {**lead, "guid": "C", "url": "https://b.example/wire-quake"}
+    copy["published_at"] = "2025-06-04T08:00:00Z"
+    aftershock = {
+        "guid": "D",
+        "url": "https://c.example/aftershock",
+        "title": "Strong aftershock hits Malatya as Anatolia earthquake toll rises",
+        "summary": "A strong aftershock shook Malatya on Wednesday as the death toll from the "
+        "Anatolia earthquake rose; rescuers in Elazig and Adiyaman pulled survivors from rubble.",
+        "published_at": "2025-06-04T09:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "day2.jsonl", [copy, aftershock])))
+    plan = json.loads(
+        digest.ok("select", "--date", "2025-06-05", "--lang", "en", "--json", "--explain").stdout
+    )
+    (story,) = plan["stories"]
+    assert story["article"]["guid"] == "D" and story["explanation"]["sources"] == 2
+    assert [report["guid"] for report in story["explanation"]["reports"]] == ["C"]

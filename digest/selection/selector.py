@@ -109,6 +109,7 @@ def choose(
     sources = events.coverage_sources()
     parts = score_parts(window_docs, sources, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
+    repeated = excluded  # recent leads and their copies: few, and still this day's reports
     excluded |= uncorroborated(window_docs, sources, events)
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
     ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
@@ -128,6 +129,14 @@ def choose(
         grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
         for other in outcome.same_event[doc.id]:
             grouped += members[groups[index_of[other.id]]]
+        listed = {d.id for d in grouped} | {doc.id}
+        grouped += [  # a recent lead's report of this event (no lead again, still coverage)
+            d
+            for d in window_docs
+            if d.id in repeated
+            and d.id not in listed
+            and events.same_event(index_of[doc.id], index_of[d.id])
+        ]
         choices.append(
             Choice(
                 doc,
