@@ -359,6 +359,9 @@ def test_a_guid_two_sources_use_is_chosen_by_its_source(digest: Digest, initiali
     assert chosen.startswith("Rovers win the cup final on penalties [en] (1)")
     other = digest("articles", "related", "1", "--source", "c.jsonl")
     assert other.exit_code == 1 and "no article with guid '1' from source 'c.jsonl'" in other.stderr
+    secret = digest("articles", "related", "1", "--source", "https://me:s3cret@feeds.example/x")
+    assert secret.exit_code == 1 and "s3cret" not in secret.stderr
+    assert "from source 'https://me:***@feeds.example/x'" in secret.stderr
 
 
 def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initialised: Path) -> None:

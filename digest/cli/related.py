@@ -29,6 +29,7 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
     Uses the selector's similarity and floor, judged among the articles of the edition
     that covers GUID (its window and archive).
     """
+    from digest.ingest.fetch import display_url
     from digest.selection import related_articles
     from digest.views import iso, related_list
 
@@ -40,7 +41,7 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
             limit=limit,
             selection=settings.selection,
             schedule=settings.schedule,
-            source=source,
+            source=display_url(source) if source else None,  # stored, and shown, masked
         )
         if as_json:
             print_json(related_list(report))
