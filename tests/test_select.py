@@ -614,3 +614,47 @@ def test_explain_names_a_report_of_the_event_that_a_recent_lead_keeps_out(
     (story,) = plan["stories"]
     assert story["article"]["guid"] == "D" and story["explanation"]["sources"] == 2
     assert [report["guid"] for report in story["explanation"]["reports"]] == ["C"]
+
+
+def test_arabic_stories_sharing_only_a_preposition_are_two_events(
+    digest: Digest, initialised: Path
+) -> None:
+    # "near" (قرب) is a function word in Arabic as in English: an earthquake near Malatya
+    # and an eruption near Grindavik are two stories, and the talks in Vienna a third.
+    stories = {
+        "q": (
+            "زلزال بقوة {} درجات يضرب ملاطية في الأناضول",
+            "ضرب زلزال قوي شرق الأناضول قرب ملاطية وانهارت مبان في إلازيغ وأديامان "
+            "وتبحث فرق الإنقاذ عن ناجين تحت الأنقاض",
+            5,
+        ),
+        "v": (
+            "ثوران بركان في شبه جزيرة ريكيانس قرب غريندافيك {}",
+            "تدفقت الحمم من شق سوندنوكور في شبه جزيرة ريكيانس وأخليت غريندافيك "
+            "وأغلقت البحيرة الزرقاء",
+            3,
+        ),
+        "o": (
+            "وزراء أوبك بلس يتفقون على زيادة إنتاج النفط في فيينا {}",
+            "اتفق وزراء أوبك بلس في فيينا على رفع حصص إنتاج الخام بدعم من الوفدين السعودي والروسي",
+            2,
+        ),
+    }
+    variants = ["", "اليوم", "بحسب مسؤولين", "تقارير", "تحديث"]
+    items = []
+    for name, (title, summary, outlets) in stories.items():
+        for outlet in range(outlets):
+            items.append(
+                {
+                    "guid": f"{name}{outlet}",
+                    "url": f"https://o{outlet}.example/{name}",
+                    "title": " ".join(title.format(variants[outlet]).split()),
+                    "summary": summary,
+                    "section": "",
+                    "language": "ar",
+                    "published_at": f"2025-06-03T{6 + len(items):02d}:00:00Z",
+                }
+            )
+    digest.ok("ingest", str(write_feed(initialised, "ar.jsonl", items)))
+    tops, _ = guids(plan_of(digest, "--lang", "ar"))
+    assert sorted(guid[0] for guid in tops) == ["o", "q", "v"]

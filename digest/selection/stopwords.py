@@ -19,7 +19,8 @@ over own per perhaps rather said same say saying says she should since so some s
 than that the their theirs them themselves then there these they this those though through
 throughout thus till to told too toward towards under unless until up upon very via was
 we were what whatever when where whether which while who whom whose why will with within
-without would yet you your yours yourself yourselves according amongst
+without would yet you your yours yourself yourselves according amongst across behind
+beneath despite nearby unlike versus
 """
 
 ARABIC = """
@@ -32,4 +33,5 @@ ARABIC = """
 منه منها منهم عليه عليها عليهم إليه اليه إليها اليها عنه عنها عنهم يا و ف ب ل ك أمس
 اليوم الآن الان قال قالت يقول تقول وقال وقالت أضاف اضاف أضافت اضافت أكد اكد أكدت اكدت
 وأضاف واضاف وأكد واكد كذلك أكثر اكثر أقل اقل بينما أثناء اثناء عندما لدي إلا الا
+قرب بالقرب وسط خلف إزاء عقب إثر اثر جراء حيال قبيل حسب بحسب تجاه قرابة
 """
