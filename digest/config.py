@@ -511,11 +511,7 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str, *,
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        if value < 0:
-            raise ConfigError(f"{where}: must not be negative, got {value}")
-        if value > (MAX_WHOLE if maximum is None else maximum):
-            raise ConfigError(f"{where}: must be at most {maximum or MAX_WHOLE}, got {value}")
-        return value
+        return _within(where, value, MAX_WHOLE if maximum is None else maximum)
     if isinstance(default, float):
         allowed = int | float | str if text else int | float
         if isinstance(value, bool) or not isinstance(value, allowed):
@@ -526,11 +522,7 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str, *,
             raise ConfigError(f"{where}: expected a number, got {value!r}") from None
         if not math.isfinite(number):  # nan compares false with everything: no bound holds
             raise ConfigError(f"{where}: expected a finite number, got {value!r}")
-        if number < 0:
-            raise ConfigError(f"{where}: must not be negative, got {value}")
-        if number > (MAX_NUMBER if maximum is None else maximum):
-            raise ConfigError(f"{where}: must be at most {maximum or MAX_NUMBER:g}, got {value}")
-        return number
+        return _within(where, number, MAX_NUMBER if maximum is None else maximum)
     if isinstance(default, tuple):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
@@ -548,6 +540,16 @@ def _coerce(section: str, f: dataclasses.Field[Any], value: Any, origin: str, *,
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
     return value
+
+
+def _within(where: str, number: Any, maximum: float) -> Any:
+    """`number` if it is from 0 to `maximum`; else a ConfigError naming the key."""
+    if number < 0:
+        raise ConfigError(f"{where}: must not be negative, got {number}")
+    if number > maximum:
+        shown = int(maximum) if float(maximum).is_integer() and maximum < 1e15 else maximum
+        raise ConfigError(f"{where}: must be at most {shown}, got {number}")
+    return number
 
 
 def _apply(

@@ -97,17 +97,20 @@ def test_reingesting_a_page_changes_nothing(digest: Digest, initialised: Path) -
     assert digest.ok("articles", "list", "--json").stdout == before
 
 
-def test_a_page_without_canonical_url_or_date(digest: Digest, initialised: Path) -> None:
-    page = (
-        "<!DOCTYPE html><html><head><title>Local notes</title></head><body><article>"
-        "<h1>Council approves new budget</h1>"
-        + "".join(
-            f"<p>Paragraph {n} of the report explains the budget decision in detail.</p>"
-            for n in range(6)
-        )
-        + "</article></body></html>"
+def notes_page(head: str = "") -> str:
+    """A page with an article and nothing else; `head` goes into its <head>."""
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the report explains the budget decision in detail.</p>"
+        for n in range(6)
     )
-    (initialised / "notes.html").write_text(page, encoding="utf-8")
+    return (
+        f"<!DOCTYPE html><html><head><title>Local notes</title>{head}</head><body><article>"
+        f"<h1>Council approves new budget</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def test_a_page_without_canonical_url_or_date(digest: Digest, initialised: Path) -> None:
+    (initialised / "notes.html").write_text(notes_page(), encoding="utf-8")
     result = digest.ok("ingest", "notes.html")
     assert "warning: notes.html: no canonical URL in the page; stored without a link" in (
         result.stderr
@@ -123,17 +126,10 @@ def test_a_page_without_canonical_url_or_date(digest: Digest, initialised: Path)
 def test_a_page_stating_a_zero_date_is_undated_with_a_warning(
     digest: Digest, initialised: Path
 ) -> None:
-    page = (
-        "<!DOCTYPE html><html><head><title>Local notes</title>"
+    page = notes_page(
         '<meta property="article:published_time" content="0001-01-01T00:00:00+03:00">'
         '<meta property="article:modified_time" content="1970-01-01T00:00:00Z">'
-        '<link rel="canonical" href="https://news.example/notes"></head><body><article>'
-        "<h1>Council approves new budget</h1>"
-        + "".join(
-            f"<p>Paragraph {n} of the report explains the budget decision in detail.</p>"
-            for n in range(6)
-        )
-        + "</article></body></html>"
+        '<link rel="canonical" href="https://news.example/notes">'
     )
     (initialised / "zero.html").write_text(page, encoding="utf-8")
     result = digest.ok("ingest", "zero.html")
