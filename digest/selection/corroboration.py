@@ -40,21 +40,19 @@ def uncorroborated(docs: Sequence[Doc], sources: Sequence[int], events: Events) 
     """Articles no other source reports, when nearly all the window is reported by several.
 
     In a window where at least `CORROBORATED_SHARE` of the articles belong to a story
-    two or more sources report (an aggregator of many outlets), a report no other
-    outlet carries is not yet the news of the day: on real aggregated headlines such
-    leftovers are mostly a big event's stray reports whose headlines share no word with
-    it ("The wheels on the bus are
-    going around more often" under a transit-ridership story) and would fill a slot
-    with that event a second time. The same holds, at an aggregator's scale, for a
-    report only a few outlets carry while the day's biggest story has a hundred
-    (fewer than `THIN_SHARE` of its sources): the event test finds nothing to link it
-    by ("Business update: US network to scan workers with secret clearances", 2
-    sources, beside Snowden's talk at SXSW, 109), so it is set aside too: a missed
-    small story costs the reader less than an event told twice. A quiet day gives a
-    shorter edition instead. Where
-    many articles stand alone (one publication's own feeds, whatever their number), or
-    where the corroborated articles all tell one story that fewer than
-    `AGGREGATOR_SOURCES` sources report (a widely reported story beside a few
+    two or more sources report (an aggregator of many outlets), a report no other outlet
+    carries is not yet the news of the day: on real aggregated headlines such leftovers
+    are mostly a big event's stray reports whose headlines share no word with it ("The
+    wheels on the bus are going around more often" under a transit-ridership story) and
+    would fill a slot with that event a second time. The same holds, at an aggregator's
+    scale, for a report only a few outlets carry while the day's biggest story has a
+    hundred (fewer than `THIN_SHARE` of its sources): the event test finds nothing to
+    link it by ("Business update: US network to scan workers with secret clearances", 2
+    sources, beside Snowden's talk at SXSW, 109), so it is set aside too: a missed small
+    story costs the reader less than an event told twice. A quiet day gives a shorter
+    edition instead. Where many articles stand alone (one publication's own feeds,
+    whatever their number), or where the corroborated articles all tell one story that
+    fewer than `AGGREGATOR_SOURCES` sources report (a widely reported story beside a few
     exclusives), nothing is set aside.
     """
     corroborated = [number for number, count in enumerate(sources) if count >= 2]
