@@ -18,6 +18,7 @@ from digest.config import Settings
 from digest.db import Database
 from digest.models import Article
 from digest.selection import plan_edition
+from digest.selection.plan import EditionPlan
 
 DAY = date(2025, 6, 4)
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)  # 07:00 Asia/Riyadh
@@ -66,30 +67,41 @@ def covered_story() -> list[dict[str, Any]]:
 SINGLE = {"guid": "single", "title": "Tallinn votes on digital identity law", "hours_before": 6}
 
 
-def top_guids(db: Database) -> list[str]:
+def plan(db: Database) -> EditionPlan:
+    """DAY's English plan with the default settings."""
     settings = Settings()
     with db.session() as session:
-        plan = plan_edition(
+        return plan_edition(
             session,
             day=DAY,
             language="en",
             selection=settings.selection,
             schedule=settings.schedule,
         )
-        return [story.article.guid for story in plan.stories]
+
+
+def top_guids(db: Database) -> list[str]:
+    return [story.article.guid for story in plan(db).stories]
 
 
 def edition_guids(db: Database) -> list[str]:
-    settings = Settings()
-    with db.session() as session:
-        plan = plan_edition(
-            session,
-            day=DAY,
-            language="en",
-            selection=settings.selection,
-            schedule=settings.schedule,
-        )
-        return [article.guid for article in plan.articles()]
+    return [article.guid for article in plan(db).articles()]
+
+
+def reports(
+    prefix: str, outlets: list[tuple[str, str]], hours: float, **fields: Any
+) -> list[dict[str, Any]]:
+    """One report per (outlet, headline), each from the outlet's own feed, an hour apart."""
+    return [
+        {
+            "guid": f"{prefix}-{n}",
+            "title": title,
+            "source": f"https://{outlet}.example/rss",
+            "hours_before": hours + n,
+            **fields,
+        }
+        for n, (outlet, title) in enumerate(outlets)
+    ]
 
 
 def test_an_undated_item_never_outranks_the_covered_story(database: Database) -> None:
@@ -171,17 +183,9 @@ def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:
         )
     ]
     store(database, rows)
-    settings = Settings()
-    with database.session() as session:
-        plan = plan_edition(
-            session,
-            day=DAY,
-            language="en",
-            selection=settings.selection,
-            schedule=settings.schedule,
-        )
     assert [
-        (s.article.guid[:3], s.explanation and s.explanation.sources) for s in plan.stories
+        (s.article.guid[:3], s.explanation and s.explanation.sources)
+        for s in plan(database).stories
     ] == [
         ("law", 2),
         ("qua", 1),
@@ -231,21 +235,15 @@ def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
         "source": "https://herald.example/rss",
         "hours_before": 20.3,
     }
-    rates = [
-        {
-            "guid": f"rates-{n}",
-            "title": title,
-            "source": f"https://{outlet}.example/rss",
-            "section": "Business",
-            "hours_before": 21 + n,
-        }
-        for n, (outlet, title) in enumerate(
-            [
-                ("ledger", "Central bank cuts interest rates by half a point"),
-                ("markets", "Central bank cuts rates by half a point to spur growth"),
-            ]
-        )
-    ]
+    rates = reports(
+        "rates",
+        [
+            ("ledger", "Central bank cuts interest rates by half a point"),
+            ("markets", "Central bank cuts rates by half a point to spur growth"),
+        ],
+        21,
+        section="Business",
+    )
     stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
     store(database, [*covered_story(), fourth, *rates, stray])
     assert top_guids(database) == ["covered-0", "rates-0"]
@@ -256,22 +254,15 @@ def test_one_widely_reported_story_leaves_a_few_exclusives_their_slots(
 ) -> None:
     # Six outlets report the volcano, one story; the two exclusives are not its strays
     # (an aggregator's day has several stories many report, or a story of twenty outlets).
-    more = [
-        {
-            "guid": f"covered-{n}",
-            "title": title,
-            "source": f"https://{outlet}.example/rss",
-            "hours_before": 20 + n / 10,
-        }
-        for n, (outlet, title) in enumerate(
-            [
-                ("herald", "Maumere airport stays shut as Flores volcano erupts again"),
-                ("courier", "Flores volcano eruption keeps Maumere airport closed"),
-                ("gazette", "Volcano on Flores erupts, Maumere flights cancelled"),
-            ],
-            start=3,
-        )
-    ]
+    more = reports(
+        "more",
+        [
+            ("herald", "Maumere airport stays shut as Flores volcano erupts again"),
+            ("courier", "Flores volcano eruption keeps Maumere airport closed"),
+            ("gazette", "Volcano on Flores erupts, Maumere flights cancelled"),
+        ],
+        20.5,
+    )
     exclusives = [
         {"guid": "tram", "title": "Council approves budget for new tram line", "hours_before": 2},
         {
