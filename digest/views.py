@@ -10,7 +10,7 @@ from digest.models import Article
 from digest.selection.plan import EditionPlan, Explanation, Report
 
 if TYPE_CHECKING:
-    from digest.selection.selector import RelatedReport
+    from digest.selection.related import RelatedReport
 
 
 def iso(moment: datetime | None) -> str | None:

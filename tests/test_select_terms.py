@@ -24,7 +24,7 @@ from digest.models import Article, ArticleTerms
 from digest.selection import cache, plan_edition, similarity, store, terms
 from digest.selection.cache import write_terms
 from digest.selection.pauses import without_cycle_collection
-from digest.selection.selector import related_articles
+from digest.selection.related import related_articles
 from digest.selection.text import PackedWords, WordCounts, pack, word_counts
 from tests.conftest import FIXTURES, SAMPLE_INIT, Digest
 

@@ -26,8 +26,9 @@ from digest.cli.app import App, pass_app, print_json
 def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) -> None:
     """What else we have on this story: stored articles most related to GUID.
 
-    Uses the selector's similarity and floor, judged among the articles of the edition
-    that covers GUID (its window and archive).
+    Compares whole texts (headline, summary and body) with the selector's measure and
+    floor, among the articles of the edition that covers GUID (its window and archive)
+    and those published in the following days.
     """
     from digest.ingest.fetch import display_url
     from digest.selection import related_articles

@@ -12,12 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
-    from digest.selection.selector import (
-        RelatedArticle,
-        RelatedReport,
-        plan_edition,
-        related_articles,
-    )
+    from digest.selection.related import RelatedArticle, RelatedReport, related_articles
+    from digest.selection.selector import plan_edition
     from digest.selection.window import edition_window
 
 _WHERE = {
@@ -25,10 +21,10 @@ _WHERE = {
     "RelatedItem": "digest.selection.plan",
     "Story": "digest.selection.plan",
     "Window": "digest.selection.plan",
-    "RelatedArticle": "digest.selection.selector",
-    "RelatedReport": "digest.selection.selector",
+    "RelatedArticle": "digest.selection.related",
+    "RelatedReport": "digest.selection.related",
     "plan_edition": "digest.selection.selector",
-    "related_articles": "digest.selection.selector",
+    "related_articles": "digest.selection.related",
     "edition_window": "digest.selection.window",
 }
 

@@ -26,8 +26,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from digest.config import ScheduleSettings, SelectionSettings
-from digest.errors import SelectError
-from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match
 from digest.selection.corroboration import uncorroborated
@@ -40,8 +38,8 @@ from digest.selection.picking import pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.repeats import recent_leads, repeats_of
 from digest.selection.scoring import ScoreParts, score_parts, trusted_date
-from digest.selection.similarity import EMPTY, RELATED_MIN_TERMS, Vector, cosine
-from digest.selection.window import covering_window, edition_window
+from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine
+from digest.selection.window import edition_window
 
 #: A related item scores at least this share of the best (non-copy) match.
 RELATED_RATIO = 0.85
@@ -329,80 +327,3 @@ def explain(choice: Choice) -> Explanation | None:
 def _report(doc: Doc, score: float | None = None) -> Report:
     rounded = None if score is None else round(score, 4)
     return Report(doc.guid, doc.title, doc.source, doc.section, doc.published_at, rounded)
-
-
-@dataclass
-class RelatedArticle:
-    article: Article
-    similarity: float
-    duplicate: bool
-
-
-@dataclass
-class RelatedReport:
-    """What `digest articles related` shows: the article, the corpus judged, the matches."""
-
-    article: Article
-    window: Window
-    related: list[RelatedArticle] = field(default_factory=list)
-
-
-@without_cycle_collection
-def related_articles(
-    session: Session,
-    guid: str,
-    *,
-    limit: int,
-    selection: SelectionSettings,
-    schedule: ScheduleSettings,
-    source: str | None = None,
-) -> RelatedReport:
-    """Stored articles most like the one with `guid` (of `source`: a guid is unique
-    within one source only), at or above the related floor. Raises SelectError when no
-    article, or several (from several sources, `source` not given), have it.
-
-    They are judged in the corpus of the edition that covers the article (that edition's
-    window and archive, as the selector sees it), plus what was published in the
-    `no_repeat_days` after that window, so later follow-ups show too: for an article of
-    an edition with nothing newer stored, the similarities are exactly the ones
-    `digest select` works with.
-    """
-    found = store.articles_by_guid(session, guid, source)
-    if not found:
-        where = "" if source is None else f" from source {source!r}"
-        raise SelectError(
-            f"no article with guid {guid!r}{where}", hint="see 'digest articles list' for guids"
-        )
-    if len(found) > 1:
-        sources = ", ".join(repr(article.source) for article in found[:5])
-        raise SelectError(
-            f"{len(found)} articles have guid {guid!r} (sources {sources}); name the source",
-            field="source",
-        )
-    article = found[0]
-    window = covering_window(
-        article.published_at, schedule.at, schedule.timezone, selection.window_hours
-    )
-    corpus, _ = build_corpus(
-        session, article.language, window, selection.no_repeat_days, later=True
-    )
-    query = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
-    if query is None:
-        own = store.docs_with_terms(session, [article.id])
-        query = corpus.vectors_for(own)[0] if own else EMPTY
-    matches = close_to_best(
-        [
-            match
-            for match in corpus.search([query], selection.related_floor, RELATED_MIN_TERMS)[0]
-            if match.doc.id != article.id
-        ],
-        selection.duplicate_threshold,
-    )
-    matches = matches[: max(limit, 0)]
-    loaded = store.articles(session, [m.doc.id for m in matches])
-    report = RelatedReport(article, window)
-    for match in matches:
-        similarity = round(match.similarity, 4)
-        duplicate = match.similarity >= selection.duplicate_threshold
-        report.related.append(RelatedArticle(loaded[match.doc.id], similarity, duplicate))
-    return report

@@ -32,6 +32,10 @@ TITLE_WEIGHT = 2
 TITLE_CHARS = 300
 OPENING_CHARS = 320
 MAX_TERMS = 32
+#: `digest articles related` reads whole texts (`related.py`): this much of summary and
+#: body, keeping this many terms (a long report names more than 32 things).
+FULL_CHARS = 12_000
+FULL_TERMS = 200
 #: Related means sharing at least this many terms: one shared word, however rare in a
 #: small corpus ("opens", a first name), is a coincidence as often as a story.
 RELATED_MIN_TERMS = 2
@@ -45,9 +49,7 @@ _ARABIC_PROCLITICS = frozenset("لبكف")
 _DEMONYM_SUFFIXES = ("ian", "an", "n", "i", "ese", "ish")
 
 #: 1 + ln(tf) for every count a capped headline and opening can produce.
-_LOG_TF = [0.0] + [
-    1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + OPENING_CHARS + 1)
-]
+_LOG_TF = [0.0] + [1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + FULL_CHARS + 1)]
 
 
 #: The shortest part of a word written as two ("mt" of "mtgox").
@@ -149,9 +151,10 @@ class Vocabulary:
             self._places.setdefault(base, term)
         return term
 
-    def count(self, title: str, text: str) -> TermCounts:
-        """Term counts of one document: headline words count `TITLE_WEIGHT` times."""
-        tokens = words(matching_text(title, text))
+    def count(self, title: str, text: str, chars: int = OPENING_CHARS) -> TermCounts:
+        """Term counts of one document: headline words count `TITLE_WEIGHT` times; of
+        `text`, the first `chars` characters are read."""
+        tokens = words(matching_text(title, text, chars))
         known = self._word_terms
         if set(tokens).difference(known):
             self._learn(tokens)
@@ -220,8 +223,8 @@ class Weighting:
         for term, df in frequencies.items():
             self._idf[term] = math.log((1 + documents) / (1 + df)) + 1.0
 
-    def vector(self, counts: TermCounts) -> Vector:
-        """The normalised vector of a document's `MAX_TERMS` heaviest terms."""
+    def vector(self, counts: TermCounts, terms: int = MAX_TERMS) -> Vector:
+        """The normalised vector of a document's `terms` heaviest terms."""
         if not counts.ids:
             return EMPTY
         idf = self._idf
@@ -232,7 +235,7 @@ class Weighting:
             map(mul, map(_LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
         )
         ids = counts.ids
-        order = sorted(range(len(raw)), key=lambda i: (-raw[i], ids[i]))[:MAX_TERMS]
+        order = sorted(range(len(raw)), key=lambda i: (-raw[i], ids[i]))[:terms]
         kept = list(map(raw.__getitem__, order))
         norm = math.sqrt(sum(map(mul, kept, kept)))
         return Vector(
@@ -251,9 +254,10 @@ def cosine(query: dict[int, float], vector: Vector) -> float:
     return min(1.0, sum(map(mul, vector.weights, shared)))
 
 
-def matching_text(title: str, text: str) -> str:
-    """What a document is matched on: its headline `TITLE_WEIGHT` times, then its text."""
-    return " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:OPENING_CHARS]])
+def matching_text(title: str, text: str, chars: int = OPENING_CHARS) -> str:
+    """What a document is matched on: its headline `TITLE_WEIGHT` times, then the first
+    `chars` characters of its text."""
+    return " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:chars]])
 
 
 def _term_counts(

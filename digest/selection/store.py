@@ -202,6 +202,19 @@ def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
     return found
 
 
+def texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """Article id -> (headline, summary HTML, body) for a few hundred articles."""
+    found: dict[int, tuple[str, str, str]] = {}
+    for offset in range(0, len(ids), _CHUNK):
+        chunk = list(ids[offset : offset + _CHUNK])
+        statement = select(Article.id, Article.title, Article.summary, Article.body).where(
+            Article.id.in_(chunk)
+        )
+        for number, title, summary, body in raw_rows(session, statement):
+            found[number] = (title or "", summary or "", body or "")
+    return found
+
+
 def articles_by_guid(session: Session, guid: str, source: str | None = None) -> list[Article]:
     """The articles with `guid` (a guid is unique within one source), of `source` only
     when given; oldest first."""

@@ -1,0 +1,129 @@
+"""`digest articles related` reads whole texts: reports that meet only in their bodies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Digest
+from tests.test_select import write_feed
+
+FIRE = {
+    "guid": "fire",
+    "title": "Fire destroys warehouses on the waterfront overnight",
+    "summary": "Crews fought the flames until dawn.",
+    "body": (
+        "Flames spread through a row of storage buildings late on Monday, and crews worked "
+        "until dawn to stop the blaze from reaching homes. Nobody was hurt, the fire service "
+        "said, but thick smoke forced residents of several streets to keep their windows "
+        "shut, and schools opened late on Tuesday while engineers checked what was left "
+        "standing.\n\n"
+        "The buildings belonged to Greyhaven Logistics, which leases the Quillon Street "
+        "depot from the Marrowby port authority. Mayor Tamsin Okafor said what remained of "
+        "the depot would be demolished, and Greyhaven said stock worth about 40 million "
+        "dollars was lost."
+    ),
+}
+INSURERS = {
+    "guid": "insurers",
+    "title": "Insurers face large claims after overnight blaze",
+    "summary": "Analysts expect payouts in the tens of millions.",
+    "body": (
+        "Underwriters expect payouts running into tens of millions after the losses, "
+        "analysts said, with shares in several listed carriers falling in early trading "
+        "as investors weighed their exposure to commercial property and the cost of "
+        "business interruption cover, which pays a firm's lost income while it rebuilds "
+        "and is often the largest part of such a bill.\n\n"
+        "Greyhaven Logistics said its Quillon Street depot held goods for retailers across "
+        "the region, worth about 40 million dollars. Mayor Tamsin Okafor asked the "
+        "Marrowby port authority to review fire safety at every depot it leases."
+    ),
+}
+#: Other news of the day, each with a body of its own.
+OTHERS = [
+    (
+        "theatre",
+        "Fire guts a historic theatre in the old town",
+        "The Lyceum's roof and stage were lost when a blaze broke out during rehearsals; "
+        "the company said the season is cancelled and the building will be rebuilt.",
+    ),
+    (
+        "budget",
+        "Council approves a bigger schools budget",
+        "Councillors voted for 12 new teachers and repairs to two primary schools, paid for "
+        "by raising parking charges in the centre from next spring.",
+    ),
+    (
+        "cup",
+        "Rovers reach the cup final after extra time",
+        "A header from the captain in the 110th minute sent Rovers through against United, "
+        "who had led for most of the second half in front of a full stadium.",
+    ),
+    (
+        "rates",
+        "Central bank holds interest rates for a third month",
+        "The bank kept its main rate at four per cent and said inflation was falling more "
+        "slowly than hoped, so cuts would wait until the summer.",
+    ),
+    (
+        "telescope",
+        "Observatory opens a new telescope to the public",
+        "Visitors can book evening sessions to look at the moon and planets through the "
+        "largest lens in the country, installed after a decade of fundraising.",
+    ),
+]
+
+
+def items(published: str) -> list[dict[str, Any]]:
+    made = []
+    for number, (guid, title, body) in enumerate(OTHERS):
+        made.append(
+            {
+                "guid": guid,
+                "title": title,
+                "summary": body.split(";")[0].split(",")[0] + ".",
+                "body": body,
+                "published_at": f"{published}T{8 + number:02d}:00:00Z",
+            }
+        )
+    return made
+
+
+def related(digest: Digest, guid: str) -> list[str]:
+    report = json.loads(digest.ok("articles", "related", guid, "--json").stdout)
+    return [item["article"]["guid"] for item in report]
+
+
+def test_reports_that_meet_only_in_their_bodies_are_related(
+    digest: Digest, initialised: Path
+) -> None:
+    # The insurers' report opens on markets and shares one headline word with the fire's;
+    # both name the company, the depot, the port authority, the mayor and the sum further
+    # down. A theatre fire shares the kind of event, not the event.
+    news = [
+        {**FIRE, "published_at": "2025-06-03T07:00:00Z"},
+        {**INSURERS, "published_at": "2025-06-03T15:00:00Z"},
+        *items("2025-06-03"),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "news.jsonl", news)))
+    assert related(digest, "fire") == ["insurers"]
+    assert related(digest, "insurers") == ["fire"]
+    assert related(digest, "theatre") == []
+
+
+def test_words_every_body_uses_do_not_relate_different_events(
+    digest: Digest, initialised: Path
+) -> None:
+    # A paper's boilerplate closes every body (and no opening): weights learnt from
+    # openings alone would take its words for rare ones and relate every report to every
+    # other; learnt from whole texts, they are the paper's background.
+    footer = (
+        "\n\nThe Marrowby Gazette is published by Harbourline Media. Follow our coverage "
+        "of Marrowby and the Quillon valley, subscribe to the Gazette newsletter, or send "
+        "tips to our newsroom in confidence."
+    )
+    news = [{**FIRE, "body": FIRE["body"] + footer, "published_at": "2025-06-03T07:00:00Z"}]
+    news += [{**item, "body": item["body"] + footer} for item in items("2025-06-03")]
+    digest.ok("ingest", str(write_feed(initialised, "city.jsonl", news)))
+    assert all(related(digest, item["guid"]) == [] for item in news)
