@@ -127,3 +127,39 @@ def test_words_every_body_uses_do_not_relate_different_events(
     news += [{**item, "body": item["body"] + footer} for item in items("2025-06-03")]
     digest.ok("ingest", str(write_feed(initialised, "city.jsonl", news)))
     assert all(related(digest, item["guid"]) == [] for item in news)
+
+
+def test_what_the_edition_relates_stays_related_when_a_body_wanders_off(
+    digest: Digest, initialised: Path
+) -> None:
+    # Two reports of one vote open alike; one goes on for pages about the city's history.
+    # Its whole text shares little with the other's, but the edition relates them by
+    # their openings, and an editor who saw one under the other must find it here.
+    opening = (
+        "Councillors in Marrowby voted to close the Quillon Street depot after the fire, "
+        "and Greyhaven Logistics will move its warehouses to the northern ring road."
+    )
+    history = " ".join(
+        f"In {1850 + decade * 10} the {word} trade shaped the valley's {place}."
+        for decade, (word, place) in enumerate(
+            zip(
+                ["wool", "coal", "salt", "tin", "timber", "rail", "fishing", "glass"],
+                ["chapels", "mills", "canals", "bridges", "markets", "schools", "farms", "inns"],
+                strict=True,
+            )
+        )
+    )
+    vote = {"title": "Marrowby council votes to close the Quillon Street depot", "summary": ""}
+    news = [
+        {**vote, "guid": "short", "body": opening, "published_at": "2025-06-03T07:00:00Z"},
+        {
+            **vote,
+            "title": "Depot closure approved as Greyhaven prepares its move",
+            "guid": "long",
+            "body": opening + "\n\n" + (history + "\n\n") * 40,
+            "published_at": "2025-06-03T09:00:00Z",
+        },
+        *items("2025-06-03"),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "vote.jsonl", news)))
+    assert related(digest, "short") == ["long"]

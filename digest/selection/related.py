@@ -14,14 +14,17 @@ So the answer is found in two steps, ordinary two-stage retrieval:
    body, `similarity.FULL_TERMS` terms) with the same TF-IDF cosine and the same floor,
    term weights learnt from the whole texts of the candidates, of the newest
    `WEIGHT_SAMPLE` documents of the corpus and of the article's source (a word can be
-   rare in openings and common in bodies: a site's footer).
+   rare in openings and common in bodies: a site's footer). Its similarity is the
+   greater of that and the edition's own (openings): a long body that wanders off
+   (background, a second topic, a live blog's other entries) must not hide a report the
+   edition itself relates, and an editor who sees an item under a story finds it here.
 
-On `bench/related_eval.py`'s pairs with bodies, reading whole texts found twice as many
-same-event partners in the top 3 (10 -> 20 of 28) for one more different event (6 -> 7
-of 56); on headline-and-summary pairs it changed nothing. Weights learnt from whole texts
-rather than the corpus's openings did better there too (18 -> 20 found, 8 -> 7 wrong).
-The similarities shown are therefore not the edition's own numbers for the same pair:
-those come from openings and the whole corpus's weights.
+On `bench/related_eval.py`'s long-article pairs (written in other words on purpose),
+reading whole texts found twice as many same-event partners in the top 3 (10 -> 20 of
+28) for two more different events (6 -> 8 of 56); on headline-and-summary pairs it
+changed nothing; weights learnt from whole texts rather than the corpus's openings did
+better (18 -> 20 found, 8 -> 7 wrong, whole-text similarity alone). The similarities
+shown are not always the edition's numbers for the same pair: other texts, other weights.
 """
 
 from __future__ import annotations
@@ -92,8 +95,9 @@ def related_articles(
     source: str | None = None,
 ) -> RelatedReport:
     """Stored articles most like the one with `guid` (of `source`: a guid is unique
-    within one source only), best first, at most `limit`: whole-text cosine at or above
-    `selection.related_floor`, sharing `RELATED_MIN_TERMS` terms, within
+    within one source only), best first, at most `limit`: the greater of the whole-text
+    cosine (sharing `RELATED_MIN_TERMS` terms) and the edition's own similarity, at or
+    above `selection.related_floor`, within
     `selector.RELATED_RATIO` of the best match that is not a copy (module docstring).
     Raises SelectError when no article, or several (from several sources, `source` not
     given), have it.
@@ -107,7 +111,13 @@ def related_articles(
     )
     candidates = _candidates(session, corpus, article, selection.related_floor)
     texts = store.texts(
-        session, [doc.id for doc in _weight_sample(corpus, candidates, article.source)]
+        session,
+        [
+            doc.id
+            for doc in _weight_sample(
+                corpus, [doc for doc, _ in candidates.values()], article.source
+            )
+        ],
     )
     texts[article.id] = (article.title, article.summary, article.body)
     counts = {
@@ -117,13 +127,13 @@ def related_articles(
     weighting = Weighting(counts.values())
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
     matches = []
-    for doc in candidates:
+    for doc, by_opening in candidates.values():
         vector = weighting.vector(counts[doc.id], FULL_TERMS) if doc.id in counts else EMPTY
         similarity = cosine(query, vector)
-        if (
-            similarity >= selection.related_floor
-            and shared_terms(query, vector) >= RELATED_MIN_TERMS
-        ):
+        if shared_terms(query, vector) < RELATED_MIN_TERMS:
+            similarity = 0.0
+        similarity = max(similarity, by_opening)
+        if similarity >= selection.related_floor:
             matches.append(Match(doc, similarity))
     matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     kept = close_to_best(matches, selection.duplicate_threshold)[: max(limit, 0)]
@@ -152,8 +162,11 @@ def _the_article(session: Session, guid: str, source: str | None) -> Article:
     return found[0]
 
 
-def _candidates(session: Session, corpus: Corpus, article: Article, floor: float) -> list[Doc]:
-    """The documents worth reading in full (step 1 of the module docstring)."""
+def _candidates(
+    session: Session, corpus: Corpus, article: Article, floor: float
+) -> dict[int, tuple[Doc, float]]:
+    """The documents worth reading in full (step 1 of the module docstring): id ->
+    (document, the edition's similarity if at least `floor`, else 0)."""
     opening = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
     if opening is None:
         own = store.docs_with_terms(session, [article.id])
@@ -165,15 +178,15 @@ def _candidates(session: Session, corpus: Corpus, article: Article, floor: float
         FULL_TERMS,
     )
     by_opening, by_whole = corpus.search([opening, whole], 0.0, RELATED_MIN_TERMS)
-    wanted: dict[int, Doc] = {}
+    wanted: dict[int, tuple[Doc, float]] = {}
     for match in by_opening:
         if match.similarity < floor:
             break
-        wanted.setdefault(match.doc.id, match.doc)
+        wanted.setdefault(match.doc.id, (match.doc, match.similarity))
     for match in by_whole[:CANDIDATES]:
-        wanted.setdefault(match.doc.id, match.doc)
+        wanted.setdefault(match.doc.id, (match.doc, 0.0))
     wanted.pop(article.id, None)
-    return list(wanted.values())
+    return wanted
 
 
 def _weight_sample(corpus: Corpus, candidates: Sequence[Doc], source: str) -> list[Doc]:
