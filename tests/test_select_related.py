@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from digest.config import Settings
+from digest.db import Database
+from digest.ingest.records import ArticleRecord
+from digest.ingest.store import store_records
+from digest.selection.cache import write_terms
+from digest.selection.related import related_articles
 from tests.conftest import Digest
 from tests.test_select import write_feed
 
@@ -163,3 +172,126 @@ def test_what_the_edition_relates_stays_related_when_a_body_wanders_off(
     ]
     digest.ok("ingest", str(write_feed(initialised, "vote.jsonl", news)))
     assert related(digest, "short") == ["long"]
+
+
+#: A court report that names its parties at once, and a market report that reaches
+#: them only after a paragraph on the day's trading: the market report's opening shares
+#: no word with the court report.
+COURT = {
+    "guid": "court",
+    "title": "Court freezes the assets of Quillfeather Holdings",
+    "summary": "Judge Amara Voss froze Quillfeather Holdings' accounts at Brannock Bank.",
+    "body": (
+        "Judge Amara Voss froze the accounts of Quillfeather Holdings at Brannock Bank on "
+        "Tuesday, after creditors led by Ostrava Shipping said the group had moved 90 "
+        "million dollars offshore. Quillfeather's founder, Lionel Drace, denied it."
+    ),
+}
+MARKETS = {
+    "guid": "markets",
+    "title": "Regional shares edge higher in thin trading",
+    "summary": "Indexes rose slightly as investors waited for the rate-setters' minutes.",
+    "body": (
+        "Indexes rose slightly in a quiet session as investors waited for minutes of the "
+        "last rate-setting meeting, with energy and utilities leading and volumes well "
+        "below their monthly average; the currency was little changed and yields slipped "
+        "for a third day, while oil and gold traded in narrow ranges.\n\n"
+        "Brannock Bank fell 6 per cent after Judge Amara Voss froze the accounts of "
+        "Quillfeather Holdings, one of its largest clients; Ostrava Shipping, which led the "
+        "creditors, said 90 million dollars had gone offshore. Lionel Drace, "
+        "Quillfeather's founder, denied it."
+    ),
+}
+
+
+def test_a_report_that_names_the_event_only_past_its_opening_is_found_both_ways(
+    digest: Digest, initialised: Path
+) -> None:
+    news = [
+        {**COURT, "published_at": "2025-06-03T07:00:00Z"},
+        {**MARKETS, "published_at": "2025-06-03T16:00:00Z"},
+        *items("2025-06-03"),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "court.jsonl", news)))
+    assert related(digest, "markets") == ["court"]
+    assert related(digest, "court") == ["markets"]
+
+
+def test_a_footer_on_a_few_articles_of_one_site_relates_nothing(
+    digest: Digest, initialised: Path
+) -> None:
+    # Three articles of a small site carry its footer, among a bigger site's news: the
+    # footer is rare in the corpus, and still that site's boilerplate.
+    footer = (
+        "\n\nThe Marrowby Gazette is published by Harbourline Media. Follow our coverage "
+        "of Marrowby and the Quillon valley, subscribe to the Gazette newsletter, or send "
+        "tips to our newsroom in confidence.\nCopyright 2025 Harbourline Media Limited, "
+        "registered in Marrowby, company number 04417. Our journalism is independent "
+        "and funded by readers like you."
+    )
+    small = [
+        {**item, "body": item["body"] + footer, "url": f"https://gazette.example/{item['guid']}"}
+        for item in items("2025-06-03")[:3]
+    ]
+    big = [
+        {
+            **item,
+            "guid": f"{item['guid']}-{day}",
+            "url": f"https://big.example/{day}/{item['guid']}",
+        }
+        for day in ("2025-06-01", "2025-06-02")
+        for item in items(day)[3:]
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "gazette.jsonl", small)))
+    digest.ok("ingest", str(write_feed(initialised, "big.jsonl", big)))
+    assert all(related(digest, item["guid"]) == [] for item in small)
+
+
+def test_reports_just_before_the_window_are_read_beside_a_busy_week_after_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the 3 archive articles nearest the window are read in full (the others by
+    # headline): those are the report an hour before the window, not the week after.
+    monkeypatch.setattr("digest.selection.selector.FULL_ARCHIVE", 3)
+    claims = {
+        **INSURERS,
+        "guid": "claims",
+        "title": "Underwriters brace for heavy losses",
+        "summary": "Greyhaven Logistics lost stock worth 40 million dollars at its Quillon "
+        "Street depot, Mayor Tamsin Okafor said.",
+    }
+    news = [
+        {**FIRE, "published_at": "2025-06-03T07:00:00Z"},
+        {**claims, "published_at": "2025-06-03T03:00:00Z"},  # before the 04:00 window
+    ]
+    for day in range(5, 10):
+        news += [{**item, "guid": f"{item['guid']}-{day}"} for item in items(f"2025-06-0{day}")]
+    db = Database(database_url)
+    db.upgrade()
+    records = [
+        ArticleRecord(
+            guid=item["guid"],
+            title=item["title"],
+            published_at=datetime.fromisoformat(item["published_at"]),
+            url=f"https://news.example/{item['guid']}",
+            summary=item["summary"],
+            body=item["body"],
+            section="World",
+            language="en",
+            source="https://news.example/rss",
+        )
+        for item in news
+    ]
+    settings = Settings()
+    with db.session() as session:
+        store_records(session, records, datetime(2025, 6, 10, tzinfo=UTC), write_terms)
+    with db.session() as session:
+        report = related_articles(
+            session,
+            "fire",
+            limit=3,
+            selection=settings.selection,
+            schedule=settings.schedule,
+        )
+        assert [item.article.guid for item in report.related] == ["claims"]
+    db.dispose()

@@ -7,17 +7,19 @@ rebuild) and meet only further down, in the names, places and figures of their b
 So the answer is found in two steps, ordinary two-stage retrieval:
 
 1. Candidates, from the corpus of the edition that covers the article (its window and
-   archive, plus what came in the `no_repeat_days` after it): the documents whose
-   headline and opening share terms with the article's whole text, or that the
-   edition's own measure already relates to it; at most `CANDIDATES` of the first kind.
+   archive, plus what came in the `no_repeat_days` after it): the `NEAREST` documents
+   published closest to it (reports of one event are close in time, and either may
+   name the event's people and places only past its opening), the `CANDIDATES` whose
+   headline and opening share most with the article's whole text, and those the
+   edition's own measure relates to it.
 2. Each candidate is compared on its whole text (`similarity.FULL_CHARS` of summary and
-   body, `similarity.FULL_TERMS` terms) with the same TF-IDF cosine and the same floor,
-   term weights learnt from the whole texts of the candidates, of the newest
-   `WEIGHT_SAMPLE` documents of the corpus and of the article's source (a word can be
-   rare in openings and common in bodies: a site's footer). Its similarity is the
-   greater of that and the edition's own (openings): a long body that wanders off
-   (background, a second topic, a live blog's other entries) must not hide a report the
-   edition itself relates, and an editor who sees an item under a story finds it here.
+   body, `similarity.FULL_TERMS` terms, a site's boilerplate left out: `wholetext`)
+   with the same TF-IDF cosine and floor, term weights learnt from the whole texts read
+   (the candidates and the newest `WEIGHT_SAMPLE` of the article's own source): a word
+   can be rare in openings and common in bodies. Its similarity is the greater of that
+   and the edition's own (openings): a long body that wanders off (background, a second
+   topic, a live blog's other entries) must not hide a report the edition itself
+   relates, and an editor who sees an item under a story finds it here.
 
 On `bench/related_eval.py`'s long-article pairs (written in other words on purpose),
 reading whole texts found twice as many same-event partners in the top 3 (10 -> 20 of
@@ -29,7 +31,6 @@ shown are not always the edition's numbers for the same pair: other texts, other
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -51,13 +52,15 @@ from digest.selection.similarity import (
     cosine,
     shared_terms,
 )
-from digest.selection.terms import SUMMARY_CHARS
-from digest.selection.text import plain
+from digest.selection.wholetext import whole_texts
 from digest.selection.window import covering_window
 
-#: Candidates read in full, at most (besides those the edition's measure relates).
+#: Documents published nearest the article, read whole whatever their openings say.
+NEAREST = 1000
+#: Documents whose openings share most with the article's whole text, read whole.
 CANDIDATES = 100
-#: Newest corpus documents whose whole texts join the candidates' in the term weights.
+#: Newest articles of the article's own source whose whole texts join the weights (and
+#: show its boilerplate).
 WEIGHT_SAMPLE = 300
 
 
@@ -77,13 +80,6 @@ class RelatedReport:
     related: list[RelatedArticle] = field(default_factory=list)
 
 
-def whole_text(summary: str, body: str) -> str:
-    """An article's text beyond its headline, as read in full: its summary (HTML, as
-    words) then its body, `FULL_CHARS` at most."""
-    text = plain(summary[: SUMMARY_CHARS + FULL_CHARS])
-    return f"{text} {body[:FULL_CHARS]}"[:FULL_CHARS] if body else text[:FULL_CHARS]
-
-
 @without_cycle_collection
 def related_articles(
     session: Session,
@@ -97,10 +93,9 @@ def related_articles(
     """Stored articles most like the one with `guid` (of `source`: a guid is unique
     within one source only), best first, at most `limit`: the greater of the whole-text
     cosine (sharing `RELATED_MIN_TERMS` terms) and the edition's own similarity, at or
-    above `selection.related_floor`, within
-    `selector.RELATED_RATIO` of the best match that is not a copy (module docstring).
-    Raises SelectError when no article, or several (from several sources, `source` not
-    given), have it.
+    above `selection.related_floor`, within `selector.RELATED_RATIO` of the best match
+    that is not a copy (module docstring). Raises SelectError when no article, or
+    several (from several sources, `source` not given), have it.
     """
     article = _the_article(session, guid, source)
     window = covering_window(
@@ -109,20 +104,18 @@ def related_articles(
     corpus, _ = build_corpus(
         session, article.language, window, selection.no_repeat_days, later=True
     )
-    candidates = _candidates(session, corpus, article, selection.related_floor)
-    texts = store.texts(
-        session,
-        [
-            doc.id
-            for doc in _weight_sample(
-                corpus, [doc for doc, _ in candidates.values()], article.source
-            )
-        ],
-    )
+    own = _own_doc(session, corpus, article)
+    candidates = _candidates(corpus, own, article, selection.related_floor)
+    read = {doc.id: doc for doc, _ in candidates.values()}
+    for doc in _newest_of(corpus, article.source):
+        read.setdefault(doc.id, doc)
+    texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
+    sources = {number: doc.source for number, doc in read.items()}
+    sources[article.id] = article.source
     counts = {
-        number: corpus.vocabulary.count(title, whole_text(summary, body), FULL_CHARS)
-        for number, (title, summary, body) in texts.items()
+        number: corpus.vocabulary.count(texts[number][0], text, FULL_CHARS)
+        for number, text in whole_texts(texts, sources).items()
     }
     weighting = Weighting(counts.values())
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
@@ -162,22 +155,26 @@ def _the_article(session: Session, guid: str, source: str | None) -> Article:
     return found[0]
 
 
+def _own_doc(session: Session, corpus: Corpus, article: Article) -> Doc:
+    """The article as the corpus reads it (with its opening's vector)."""
+    doc = next((doc for doc in corpus.full if doc.id == article.id), None)
+    if doc is None:  # a held article is in no corpus
+        found = store.docs_with_terms(session, [article.id])
+        doc = found[0][0]
+        doc.vector = corpus.vectors_for(found)[0]
+    return doc
+
+
 def _candidates(
-    session: Session, corpus: Corpus, article: Article, floor: float
+    corpus: Corpus, own: Doc, article: Article, floor: float
 ) -> dict[int, tuple[Doc, float]]:
-    """The documents worth reading in full (step 1 of the module docstring): id ->
-    (document, the edition's similarity if at least `floor`, else 0)."""
-    opening = next((doc.vector for doc in corpus.full if doc.id == article.id), None)
-    if opening is None:
-        own = store.docs_with_terms(session, [article.id])
-        opening = corpus.vectors_for(own)[0] if own else EMPTY
+    """The documents read whole (step 1 of the module docstring): id -> (document, the
+    edition's similarity if at least `floor`, else 0)."""
+    text = whole_texts({own.id: (article.title, article.summary, article.body)}, {})[own.id]
     whole = corpus.weighting.vector(
-        corpus.vocabulary.count(
-            article.title, whole_text(article.summary, article.body), FULL_CHARS
-        ),
-        FULL_TERMS,
+        corpus.vocabulary.count(article.title, text, FULL_CHARS), FULL_TERMS
     )
-    by_opening, by_whole = corpus.search([opening, whole], 0.0, RELATED_MIN_TERMS)
+    by_opening, by_whole = corpus.search([own.vector, whole], 0.0, RELATED_MIN_TERMS)
     wanted: dict[int, tuple[Doc, float]] = {}
     for match in by_opening:
         if match.similarity < floor:
@@ -185,15 +182,16 @@ def _candidates(
         wanted.setdefault(match.doc.id, (match.doc, match.similarity))
     for match in by_whole[:CANDIDATES]:
         wanted.setdefault(match.doc.id, (match.doc, 0.0))
-    wanted.pop(article.id, None)
+    when = own.order_key()[0]
+    nearest = sorted(corpus.full, key=lambda doc: (abs(doc.order_key()[0] - when), doc.id))
+    for doc in nearest[: NEAREST + 1]:
+        wanted.setdefault(doc.id, (doc, 0.0))
+    wanted.pop(own.id, None)
     return wanted
 
 
-def _weight_sample(corpus: Corpus, candidates: Sequence[Doc], source: str) -> list[Doc]:
-    """The candidates, the corpus's newest `WEIGHT_SAMPLE` documents and the newest
-    `WEIGHT_SAMPLE` of the article's own source (whose boilerplate, a site's footer,
-    would otherwise read as rare words shared)."""
-    newest = sorted(corpus.full, key=Doc.order_key)
-    own = [doc for doc in newest if doc.source == source][:WEIGHT_SAMPLE]
-    sample = [*candidates, *newest[:WEIGHT_SAMPLE], *own]
-    return list({doc.id: doc for doc in sample}.values())
+def _newest_of(corpus: Corpus, source: str) -> list[Doc]:
+    """The newest `WEIGHT_SAMPLE` documents of the corpus from `source`."""
+    return sorted((doc for doc in corpus.full if doc.source == source), key=Doc.order_key)[
+        :WEIGHT_SAMPLE
+    ]

@@ -160,8 +160,9 @@ def archive_docs(
     *,
     after: tuple[datetime, datetime] | None = None,
 ) -> tuple[list[tuple[Doc, DocText]], list[tuple[int, str]]]:
-    """The archive [start, end) (and the range `after` too, if given): the newest `full`
-    with their words or text, the older ones as (id, headline).
+    """The archive [start, end) (and the range `after` too, if given): the `full`
+    nearest to the window (the newest before it; with `after`, the nearest on either
+    side) with their words or text, the others as (id, headline).
 
     Ordered by publication time, then id (an integer: no collation can change the order).
     """
@@ -170,16 +171,43 @@ def archive_docs(
         when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
     rows = raw_rows(
         session,
-        select(Article.id, Article.title)
+        select(Article.id, Article.title, Article.published_at)
         .where(Article.language == language, when)
         .order_by(Article.published_at, Article.id),
     )
     # Held articles (few) are dropped here, so the query stays on the covering index.
     held = set(session.scalars(select(Article.id).where(Article.held_at.is_not(None))))
     rows = [row for row in rows if row[0] not in held] if held else rows
-    split = max(len(rows) - full, 0)
-    newest = docs_with_terms(session, [row[0] for row in rows[split:]])
-    return newest, [(row[0], row[1] or "") for row in rows[:split]]
+    if after is None:
+        split = max(len(rows) - full, 0)
+        nearest = [row[0] for row in rows[split:]]
+    else:
+        nearest = _nearest(rows, end, after[0], full)
+    chosen = set(nearest)
+    screened = [(row[0], row[1] or "") for row in rows if row[0] not in chosen]
+    return docs_with_terms(session, nearest), screened
+
+
+def _nearest(rows: Sequence[Any], before: datetime, after: datetime, count: int) -> list[int]:
+    """Ids of the `count` rows (id, headline, published; oldest first) published nearest
+    to the gap [before, after): the newest before it and the oldest after it, whichever
+    is closer first."""
+    times = [_utc(row[2]) or after for row in rows]
+    split = sum(1 for when in times if when < before)  # rows are in publication order
+    first_after = next((i for i in range(split, len(rows)) if times[i] >= after), len(rows))
+    earlier, later = split - 1, first_after
+    picked: list[int] = []
+    while len(picked) < count and (earlier >= 0 or later < len(rows)):
+        take_later = later < len(rows) and (
+            earlier < 0 or times[later] - after <= before - times[earlier]
+        )
+        if take_later:
+            picked.append(rows[later][0])
+            later += 1
+        else:
+            picked.append(rows[earlier][0])
+            earlier -= 1
+    return picked
 
 
 def docs_with_terms(session: Session, ids: Sequence[int]) -> list[tuple[Doc, DocText]]:
