@@ -100,6 +100,8 @@ def test_an_invalid_line_names_source_and_line_and_stores_nothing_of_it(
             "line 2: priority: expected a whole number",
         ),
         ('["not", "an", "object"]', "line 2: expected an article object, got an array"),
+        ('{"guid": true, "title": "T"}', "line 2: guid: expected a string, got true/false"),
+        ('{"guid": 1.5, "title": "T"}', "line 2: guid: expected a string, got a number"),
     ],
 )
 def test_wrong_fields_name_the_line_and_field(
@@ -111,6 +113,15 @@ def test_wrong_fields_name_the_line_and_field(
     assert result.exit_code == 1
     assert f"error: items.jsonl: {message}" in result.stderr
     assert stored(digest) == {}
+
+
+def test_a_cms_number_is_a_guid(digest: Digest, initialised: Path) -> None:
+    (initialised / "items.jsonl").write_text(
+        '{"guid": 1042, "title": "Numbered"}\n{"guid": "1043", "title": "Texted"}\n',
+        encoding="utf-8",
+    )
+    digest.ok("ingest", "items.jsonl")
+    assert set(stored(digest)) == {"1042", "1043"}
 
 
 def test_json_array_errors_give_the_line_of_the_item(digest: Digest, initialised: Path) -> None:

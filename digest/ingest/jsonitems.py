@@ -29,7 +29,7 @@ from digest.ingest.jsonfeed import is_json_feed, parse_json_feed
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
-TEXT_FIELDS = ("guid", "url", "title", "summary", "body", "section", "author", "language",
+TEXT_FIELDS = ("url", "title", "summary", "body", "section", "author", "language",
                "image_url", "published_at", "updated_at")  # fmt: skip
 INT_MAX = 2**31 - 1
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
