@@ -156,6 +156,11 @@ class Database:
         import) loads only when that quick reading is ambiguous.
         """
         head = schema_head()
+        if self._missing_file():
+            raise DatabaseError(
+                f"database {redact_url(self.url)} is not initialised",
+                hint="run 'digest init' first",
+            )
         try:
             with self.engine.connect() as connection:
                 inspector = inspect(connection)
@@ -181,6 +186,15 @@ class Database:
                 f"database {redact_url(self.url)} has schema {current}, this release needs {head}",
                 hint="run 'digest init' to upgrade it",
             )
+
+    def _missing_file(self) -> bool:
+        """An SQLite file that does not exist: connecting would create it, empty, and
+        leave it behind in whatever folder a mistyped command ran in."""
+        url = self.engine.url
+        name = url.database or ""
+        if url.get_backend_name() != "sqlite" or name in ("", ":memory:") or "uri" in url.query:
+            return False
+        return not Path(name).exists()
 
     def _alembic_versions(self, connection: Any) -> tuple[str | None, str | None]:
         from alembic.runtime.migration import MigrationContext

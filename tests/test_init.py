@@ -74,6 +74,19 @@ def test_command_before_init_says_what_to_do(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.sqlite_only("an SQLite file a command would create")
+def test_a_command_in_a_folder_without_a_project_leaves_no_database_behind(
+    digest: Digest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for command in (("articles", "list"), ("status",), ("articles", "related", "x")):
+        result = digest(*command)
+        assert result.exit_code == 1
+        assert "not initialised" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_malformed_config_is_one_line_exit_1(digest: Digest, tmp_path: Path) -> None:
     (tmp_path / "digest.toml").write_text("[mail]\nconcurrency = 'x'\n", encoding="utf-8")
     result = digest("select")
