@@ -99,6 +99,19 @@ def items(published: str) -> list[dict[str, Any]]:
     return made
 
 
+def ingest_pair(
+    digest: Digest, folder: Path, first: dict[str, str], second: dict[str, str]
+) -> None:
+    """Two reports of one event, the first in the morning and the second in the
+    afternoon, among the day's other news."""
+    news = [
+        {**first, "published_at": "2025-06-03T07:00:00Z"},
+        {**second, "published_at": "2025-06-03T15:00:00Z"},
+        *items("2025-06-03"),
+    ]
+    digest.ok("ingest", str(write_feed(folder, f"{first['guid']}.jsonl", news)))
+
+
 def related(digest: Digest, guid: str) -> list[str]:
     report = json.loads(digest.ok("articles", "related", guid, "--json").stdout)
     return [item["article"]["guid"] for item in report]
@@ -110,12 +123,7 @@ def test_reports_that_meet_only_in_their_bodies_are_related(
     # The insurers' report opens on markets and shares one headline word with the fire's;
     # both name the company, the depot, the port authority, the mayor and the sum further
     # down. A theatre fire shares the kind of event, not the event.
-    news = [
-        {**FIRE, "published_at": "2025-06-03T07:00:00Z"},
-        {**INSURERS, "published_at": "2025-06-03T15:00:00Z"},
-        *items("2025-06-03"),
-    ]
-    digest.ok("ingest", str(write_feed(initialised, "news.jsonl", news)))
+    ingest_pair(digest, initialised, FIRE, INSURERS)
     assert related(digest, "fire") == ["insurers"]
     assert related(digest, "insurers") == ["fire"]
     assert related(digest, "theatre") == []
@@ -207,12 +215,7 @@ MARKETS = {
 def test_a_report_that_names_the_event_only_past_its_opening_is_found_both_ways(
     digest: Digest, initialised: Path
 ) -> None:
-    news = [
-        {**COURT, "published_at": "2025-06-03T07:00:00Z"},
-        {**MARKETS, "published_at": "2025-06-03T16:00:00Z"},
-        *items("2025-06-03"),
-    ]
-    digest.ok("ingest", str(write_feed(initialised, "court.jsonl", news)))
+    ingest_pair(digest, initialised, COURT, MARKETS)
     assert related(digest, "markets") == ["court"]
     assert related(digest, "court") == ["markets"]
 
