@@ -207,6 +207,33 @@ def test_a_guid_that_changes_on_every_fetch_keeps_one_row(
     assert rows["feed.xml|session-0"]["canonical_url"] == "https://news.example/budget?id=5"
 
 
+def test_an_article_listed_again_with_a_later_date_keeps_its_publication_date(
+    digest: Digest, initialised: Path
+) -> None:
+    # The feed lists yesterday's article again under a new guid with this morning's
+    # date, then again later: it was updated, not published now.
+    feed = initialised / "feed.xml"
+    link = "https://news.example/rail-strike"
+    for guid, link_used, date in (
+        ("h-100", link, "Sat, 28 Nov 2026 20:00:00 +0000"),
+        ("h-100-r", f"{link}?utm_source=feed", "Mon, 30 Nov 2026 03:50:00 +0000"),
+        ("h-100-s", f"{link}?utm_source=app", "Mon, 30 Nov 2026 05:10:00 +0000"),
+    ):
+        story = item(guid, "Rail workers announce a national strike", link=link_used, date=date)
+        feed.write_text(rss(story), "utf-8")
+        digest.ok("ingest", "feed.xml")
+    rows = stored(digest)
+    assert list(rows) == ["feed.xml|h-100"]
+    assert rows["feed.xml|h-100"]["published_at"] == "2026-11-28T20:00:00Z"
+    assert rows["feed.xml|h-100"]["updated_at"] == "2026-11-30T05:10:00Z"
+    # Under its own guid a new date is the publisher's correction, and is taken.
+    story = item("h-100", "Rail workers announce a national strike", link=link,
+                 date="Sat, 28 Nov 2026 18:30:00 +0000")  # fmt: skip
+    feed.write_text(rss(story), "utf-8")
+    digest.ok("ingest", "feed.xml")
+    assert stored(digest)["feed.xml|h-100"]["published_at"] == "2026-11-28T18:30:00Z"
+
+
 def test_items_sharing_a_home_page_link_stay_apart(digest: Digest, initialised: Path) -> None:
     items = item("p1", "First notice", link="https://news.example/") + item(
         "p2", "Second notice", link="https://news.example/"

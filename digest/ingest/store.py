@@ -79,6 +79,7 @@ class _Stored:
     content_hash: str
     published_at: datetime
     updated_at: datetime | None
+    date_estimated: bool
 
 
 _STORED_COLUMNS = (
@@ -89,6 +90,7 @@ _STORED_COLUMNS = (
     Article.content_hash,
     Article.published_at,
     Article.updated_at,
+    Article.date_estimated,
 )
 
 
@@ -248,9 +250,17 @@ def _update(
     values = {**_columns(record), "content_hash": content_hash, "canonical_url": url}
     # The stored guid stays: a publisher's changing guid must not move the article's key.
     values["guid"] = stored.guid
-    if record.date_estimated:
-        # The source gives no date: the time we first saw it stays its date.
+    relisted = record.guid != stored.guid and record.published_at > stored.published_at
+    if record.date_estimated or relisted:
+        # With no date from the source, the time we first saw the article stays its date.
+        # Listed again under another guid with a later date, it is the same article
+        # updated, not news of today: its first publication date stands, or a re-listing
+        # would lead today's edition. (Under its own guid a new date is the publisher's
+        # correction, and is taken.)
         values["published_at"] = stored.published_at
+        values["date_estimated"] = stored.date_estimated
+        if not record.date_estimated and record.updated_at is None:
+            values["updated_at"] = record.published_at
     session.execute(update(Article).where(Article.id == stored.id).values(**values))
     counts.updated += 1
     return content_hash
