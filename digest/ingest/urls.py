@@ -11,7 +11,8 @@ trafilatura), which follows the ClearURLs and AdGuard tracking-parameter filters
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+import string
+from urllib.parse import quote, urlsplit, urlunsplit
 
 #: Query parameters that never name a page; checked before courlan's broader pattern.
 _TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "mkt_", "pk_", "mtm_", "itm_", "oly_")
@@ -24,6 +25,37 @@ _VOLATILE = {"sid", "phpsessid", "jsessionid", "aspsessionid", "_", "cachebuster
 _ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.-]+(?:/(?!\.\.)[A-Za-z0-9_.~/%!=:,-]*)?")
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+#: Everything a URL may carry unescaped besides unreserved characters (RFC 3986 section
+#: 2.2), and "%" of the escapes already there.
+_KEEP = "!#$%&'()*+,/:;=?@[]"
+
+
+def percent_encoded(url: str) -> str:
+    """`url` with one spelling of its escapes, after the host: RFC 3986 section 6.2.2.1
+    (hex digits upper-case: "%d8%b2" and "%D8%B2" are one escape), 6.2.2.2 (an escaped
+    unreserved character is that character: "%7E" is "~") and RFC 3987 section 3.1
+    (raw non-ASCII characters are their UTF-8 bytes, escaped). A CMS writes an Arabic
+    slug raw, WordPress escapes it in lower case, most libraries in upper case: one page.
+    """
+    if "%" not in url and url.isascii():
+        return url
+    scheme, found, rest = url.partition("://")
+    if not found:
+        scheme, rest = "", url
+    host, slash, path = rest.partition("/")
+    if not slash:
+        return url
+
+    def one_spelling(escape: re.Match[str]) -> str:
+        character = chr(int(escape.group(1), 16))
+        return character if character in _UNRESERVED else "%" + escape.group(1).upper()
+
+    path = _PERCENT.sub(one_spelling, quote(path, safe=_KEEP))
+    return f"{scheme}{found}{host}/{path}"
+
+
 def canonical_url(url: str) -> str:
     """The page `url` names, spelled one way; "" for an empty or unusable URL.
 
@@ -33,6 +65,7 @@ def canonical_url(url: str) -> str:
     """
     if not url:
         return ""
+    url = percent_encoded(url)
     if _ALREADY_CANONICAL.fullmatch(url) and "//" not in url[8:]:
         return url
     from courlan import normalize_url  # here: ingest only, and it imports a few modules

@@ -2,10 +2,11 @@
 
 Coverage counts distinct *sources*, not rows: a feed that publishes a story twice, an
 outlet that carries it in three feeds, or an article fetched again under a new guid is
-still one report (`reporters`). An article's address is its URL normalised by courlan
-(the URL library trafilatura uses): tracking parameters (utm_*, fbclid, ...) and the
-fragment dropped, host lower-cased; then scheme, a leading "www." and a trailing slash are
-ignored, so http/https and www variants of one page meet.
+still one report (`reporters`). An article's address is its canonical URL, as ingest
+keys articles by (`ingest.urls.canonical_url`: tracking parameters and the fragment
+dropped, host lower-cased, escapes spelled one way, every other parameter kept, since
+"show.aspx?NewsID=7" and "?NewsID=8" are two articles); then scheme, a leading "www."
+and a trailing slash are ignored, so http/https and www variants of one page meet.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from courlan import extract_domain, normalize_url
+from courlan import extract_domain
+
+from digest.ingest.urls import canonical_url
 
 
 @lru_cache(maxsize=2**15)  # a selection asks for each window article's address 2-3 times
@@ -22,11 +25,7 @@ def canonical_address(url: str) -> str:
     text = url.strip()
     if not text:
         return ""
-    if "?" in text or "%" in text:  # only then is courlan's (slower) work needed
-        try:
-            text = normalize_url(text, strict=True)
-        except (ValueError, AttributeError):  # courlan raises on some malformed URLs
-            text = text.lower()
+    text = canonical_url(text) or text.lower()
     text = text.split("#", 1)[0]
     _, found, rest = text.partition("://")  # http and https: one page
     if not found:

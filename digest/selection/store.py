@@ -169,9 +169,10 @@ def archive_docs(
     when = and_(Article.published_at >= start, Article.published_at < end)
     if after is not None:
         when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
+    columns = [Article.id, Article.title] + ([Article.published_at] if after else [])
     rows = raw_rows(
         session,
-        select(Article.id, Article.title, Article.published_at)
+        select(*columns)
         .where(Article.language == language, when)
         .order_by(Article.published_at, Article.id),
     )
@@ -180,9 +181,9 @@ def archive_docs(
     rows = [row for row in rows if row[0] not in held] if held else rows
     if after is None:
         split = max(len(rows) - full, 0)
-        nearest = [row[0] for row in rows[split:]]
-    else:
-        nearest = _nearest(rows, end, after[0], full)
+        newest = docs_with_terms(session, [row[0] for row in rows[split:]])
+        return newest, [(row[0], row[1] or "") for row in rows[:split]]
+    nearest = _nearest(rows, end, after[0], full)
     chosen = set(nearest)
     screened = [(row[0], row[1] or "") for row in rows if row[0] not in chosen]
     return docs_with_terms(session, nearest), screened
