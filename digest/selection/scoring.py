@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
@@ -81,6 +81,12 @@ class ScoreParts:
     @property
     def total(self) -> float:
         return self.priority + self.popularity + self.recency + self.coverage
+
+
+def recounted(parts: ScoreParts, sources: int, weights: SelectionSettings) -> ScoreParts:
+    """`parts` with coverage from `sources` distinct sources instead."""
+    covered = coverage([sources])[0]
+    return replace(parts, coverage=weights.weight_coverage * covered, sources=sources)
 
 
 def score_parts(

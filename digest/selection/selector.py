@@ -34,10 +34,10 @@ from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, reporters
 from digest.selection.pauses import without_cycle_collection
-from digest.selection.picking import pick_top_stories
+from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.repeats import recent_leads, repeats_of
-from digest.selection.scoring import ScoreParts, score_parts, trusted_date
+from digest.selection.scoring import ScoreParts, recounted, score_parts, trusted_date
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import edition_window
 
@@ -73,6 +73,7 @@ def choose(
     nor second fetches of one address (`identity.canonical_address`).
     """
     vectors = [doc.vector for doc in window_docs]
+    who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
     groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
     groups, refetched = _join_same_address(groups, window_docs)
@@ -80,7 +81,7 @@ def choose(
         vectors,
         graph,
         selection.related_floor,
-        reporters([(doc.source, doc.url) for doc in window_docs]),
+        who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
@@ -90,37 +91,45 @@ def choose(
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
     excluded |= uncorroborated(window_docs, sources, events)
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
-    ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
-    outcome = pick_top_stories(
-        [doc for _, doc in ranked],
-        selection.top_stories,
-        lambda first, second: events.same_event(index_of[first.id], index_of[second.id]),
-    )
-    score_of = {doc.id: score for score, doc in ranked}
     members: dict[int, list[Doc]] = {}
     for group, doc in zip(groups, window_docs, strict=True):
         members.setdefault(group, []).append(doc)
-    choices = []
-    for doc in outcome.picked:
-        # Its copies, then every other report of its event with that report's copies.
+
+    def same(first: Doc, second: Doc) -> bool:
+        return events.same_event(index_of[first.id], index_of[second.id])
+
+    def reports(doc: Doc, outcome: Picking) -> list[Doc]:
+        """Its copies, then every other report of its event with that report's copies,
+        then a recent lead's report of the event (no lead again, still coverage)."""
         grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
         for other in outcome.same_event[doc.id]:
             grouped += members[groups[index_of[other.id]]]
         listed = {d.id for d in grouped} | {doc.id}
-        grouped += [  # a recent lead's report of this event (no lead again, still coverage)
-            d
-            for d in window_docs
-            if d.id in repeated
-            and d.id not in listed
-            and events.same_event(index_of[doc.id], index_of[d.id])
-        ]
+        grouped += [d for d in window_docs if d.id in repeated - listed and same(doc, d)]
+        return sorted(grouped, key=Doc.order_key)
+
+    def pick() -> tuple[Picking, dict[int, float]]:
+        ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
+        found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same)
+        return found, {doc.id: score for score, doc in ranked}
+
+    # Ranking counts each article's neighbourhood; picking finds more of a story's
+    # reports (by centroid and keywords). A story whose reports come from more sources
+    # than its neighbourhood showed is scored again with them, and picking redone once
+    # (a story first picked then is recounted for what it shows, not picked again).
+    outcome, score_of = pick()
+    if _recount(outcome.picked, lambda doc: reports(doc, outcome), parts, who, index_of, selection):
+        outcome, score_of = pick()
+        _recount(outcome.picked, lambda doc: reports(doc, outcome), parts, who, index_of, selection)
+    choices = []
+    for doc in outcome.picked:
         choices.append(
             Choice(
                 doc,
-                score_of[doc.id],
+                parts[index_of[doc.id]].total,
                 parts=parts[index_of[doc.id]],
-                reports=sorted(grouped, key=Doc.order_key),
+                reports=reports(doc, outcome),
                 beaten=[(other, score_of[other.id]) for other in outcome.beaten[doc.id]],
             )
         )
@@ -137,6 +146,27 @@ def choose(
     used = {doc.id for doc in outcome.picked} | refetched
     _attach_related(corpus, choices, selection, used, elsewhere)
     return choices
+
+
+def _recount(
+    stories: Sequence[Doc],
+    reports: Callable[[Doc], list[Doc]],
+    parts: list[ScoreParts],
+    who: Sequence[str],
+    index_of: dict[int, int],
+    selection: SelectionSettings,
+) -> bool:
+    """Give each story the coverage of every report grouped into it (as `--explain`
+    lists them) where that counts more sources than its neighbourhood did; whether any
+    changed."""
+    changed = False
+    for doc in stories:
+        number = index_of[doc.id]
+        counted = len({who[index_of[d.id]] for d in (doc, *reports(doc))})
+        if counted > parts[number].sources:
+            parts[number] = recounted(parts[number], counted, selection)
+            changed = True
+    return changed
 
 
 def _join_same_address(
