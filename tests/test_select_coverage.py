@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Digest
+from tests.conftest import FIXTURES, Digest
 from tests.test_select import write_feed
 
 #: Two outlets' reports of one earthquake whose openings share only the place and the
@@ -80,3 +80,25 @@ def test_a_storys_coverage_counts_every_report_grouped_into_it(
     assert [report["guid"] for report in lead["reports"]] == ["gw-100"]
     assert lead["sources"] == 2 and lead["score_parts"]["coverage"] > 0
     assert stories[0]["score"] > stories[1]["score"]
+
+
+def test_a_report_related_to_one_set_aside_under_a_story_is_that_storys_event(
+    digest: Digest, initialised: Path
+) -> None:
+    # A day of seven outlets' feeds (tests/fixtures/newsday). A republisher's copy of
+    # the wire's quake report leads; the wire's own report is set aside as its event.
+    # The rescuers' report shares no headline word with the republished one and is
+    # related to the wire's report: the same event, not a second top story. (The outlet's
+    # feed comes before the aggregator's here: the page's row keeps the outlet's summary.)
+    order = ("gw", "herald-world", "herald-business", "chron", "chron-www", "metro")
+    order += ("capital", "newsnow", "hub", "chron-latest")
+    digest.ok("ingest", *(str(FIXTURES / "newsday" / f"{name}.xml") for name in order))
+    plan = json.loads(
+        digest.ok("select", "--date", "2026-11-30", "--lang", "en", "--json", "--explain").stdout
+    )
+    stories = plan["stories"]
+    lead = stories[0]
+    assert lead["article"]["title"] == "7.4-magnitude earthquake strikes northern Chile - reports"
+    reports = {report["guid"] for report in lead["explanation"]["reports"]}
+    assert {"gw-100", "metro-77"} <= reports
+    assert "metro-77" not in {story["article"]["guid"] for story in stories}

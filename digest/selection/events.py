@@ -35,7 +35,7 @@ import numpy as np
 from scipy import sparse
 
 from digest.selection.graph import KeyGraph, matrix
-from digest.selection.similarity import RELATED_MIN_TERMS, Vector
+from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine, shared_terms
 
 #: Similarity to an event's centroid from which an article reports that event.
 EVENT_THRESHOLD = 0.25
@@ -83,6 +83,9 @@ class Events:
         self._headline_terms = title_terms
         self._titles: dict[int, frozenset[int]] = {}
         self.related = graph.pairs(floor, RELATED_MIN_TERMS)
+        self._vectors = vectors
+        self._floor = floor
+        self._queries: dict[int, dict[int, float]] = {}
         self._sources = sources
         self._centroids: dict[int, sparse.csr_matrix] = {}
         self._centroid_weights: dict[int, dict[int, float]] = {}
@@ -100,6 +103,19 @@ class Events:
         """Window articles related to article `index` (itself included), in index order."""
         start, end = self.related.indptr[index], self.related.indptr[index + 1]
         return sorted(int(i) for i in self.related.indices[start:end])
+
+    def related_exactly(self, first: int, second: int) -> bool:
+        """Related over all their terms (the neighbourhoods compare key terms only, for
+        speed: two reports whose summaries name the event below their headlines' own
+        words can be related only over all of them). Asked for the pairs picking meets."""
+        query = self._queries.get(first)
+        if query is None:
+            query = self._queries[first] = self._vectors[first].as_dict()
+        vector = self._vectors[second]
+        return (
+            shared_terms(query, vector) >= RELATED_MIN_TERMS
+            and cosine(query, vector) >= self._floor
+        )
 
     def coverage_sources(self) -> list[int]:
         """For each article, how many distinct sources report articles related to it."""

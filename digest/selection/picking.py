@@ -42,15 +42,26 @@ class Picking:
 
 
 def pick_top_stories(
-    ranked: Sequence[Doc], count: int, same_event: Callable[[Doc, Doc], bool]
+    ranked: Sequence[Doc],
+    count: int,
+    same_event: Callable[[Doc, Doc], bool],
+    related: Callable[[Doc, Doc], bool] = lambda story, report: False,
 ) -> Picking:
     """Up to `count` top stories from `ranked` (best first), sections diverse, one per
-    event."""
+    event. A candidate is a chosen story's event when `same_event` says so, or when it
+    is `related` to a report already set aside as that story's event: one step, not a
+    chain (a report related to a report related to a report can be another event)."""
     outcome = Picking()
     remaining = list(ranked)
+
+    def owns(chosen: Doc, story: Doc) -> bool:
+        if same_event(story, chosen):
+            return True
+        return any(related(story, report) for report in outcome.same_event[chosen.id])
+
     while remaining and len(outcome.picked) < count:
         story, passed_over = _next(remaining, outcome.picked, count)
-        owner = next((chosen for chosen in outcome.picked if same_event(story, chosen)), None)
+        owner = next((chosen for chosen in outcome.picked if owns(chosen, story)), None)
         if owner is not None:
             outcome.same_event[owner.id].append(story)
             remaining[0:0] = passed_over  # they were not beaten: nothing was picked

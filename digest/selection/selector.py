@@ -99,6 +99,9 @@ def choose(
     def same(first: Doc, second: Doc) -> bool:
         return events.same_event(index_of[first.id], index_of[second.id])
 
+    def exact(first: Doc, second: Doc) -> bool:
+        return events.related_exactly(index_of[first.id], index_of[second.id])
+
     def reports(doc: Doc, outcome: Picking) -> list[Doc]:
         """Its copies, then every other report of its event with that report's copies,
         then a recent lead's report of the event (no lead again, still coverage)."""
@@ -111,7 +114,7 @@ def choose(
 
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
-        found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same)
+        found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same, exact)
         return found, {doc.id: score for score, doc in ranked}
 
     # Ranking counts each article's neighbourhood; picking finds more of a story's
