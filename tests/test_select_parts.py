@@ -109,6 +109,21 @@ def test_pick_keeps_sections_diverse_and_sets_aside_the_same_story() -> None:
     assert [d.id for d in outcome.picked] == [1, 3, 6, 4, 5]  # the same event never fills
 
 
+def test_pick_sets_aside_what_is_related_to_a_set_aside_report_one_step_only() -> None:
+    sections = ["World", "Business", "Sport", "Culture", "Science"]
+    ranked = [make_doc(n, LION, section=sections[n - 1])[0] for n in range(1, 6)]
+
+    def same(a: Doc, b: Doc) -> bool:
+        return {a.id, b.id} == {1, 2}  # 2 reports the event of 1
+
+    def related(a: Doc, b: Doc) -> bool:
+        return {a.id, b.id} in ({2, 3}, {3, 4})  # 3 is related to 2, 4 only to 3
+
+    outcome = pick_top_stories(ranked, 5, same, related)
+    assert [d.id for d in outcome.picked] == [1, 4, 5]
+    assert [d.id for d in outcome.same_event[1]] == [2, 3]
+
+
 def test_choose_one_top_per_event_and_related_without_filler() -> None:
     window = [
         make_doc(1, IRAN, priority=1),

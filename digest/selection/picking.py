@@ -53,11 +53,15 @@ def pick_top_stories(
     chain (a report related to a report related to a report can be another event)."""
     outcome = Picking()
     remaining = list(ranked)
+    #: Story id -> the reports `same_event` itself set aside: the only ones `related`
+    #: is asked about, so that a report set aside for being related is not a step on.
+    direct: dict[int, list[Doc]] = {}
 
     def owns(chosen: Doc, story: Doc) -> bool:
         if same_event(story, chosen):
+            direct[chosen.id].append(story)
             return True
-        return any(related(story, report) for report in outcome.same_event[chosen.id])
+        return any(related(story, report) for report in direct[chosen.id])
 
     while remaining and len(outcome.picked) < count:
         story, passed_over = _next(remaining, outcome.picked, count)
@@ -68,6 +72,7 @@ def pick_top_stories(
             continue
         outcome.picked.append(story)
         outcome.same_event[story.id] = []
+        direct[story.id] = []
         outcome.beaten[story.id] = [
             doc
             for doc in passed_over[:EXPLAINED]
