@@ -313,6 +313,22 @@ def test_a_pages_og_image_is_its_image(digest: Digest, initialised: Path) -> Non
 # --- 4. Dates -------------------------------------------------------------------------------
 
 
+def test_a_feeds_region_orders_its_numeric_dates(digest: Digest, initialised: Path) -> None:
+    # 05/11/2026 is 5 November in a British or Egyptian feed, May 11 in an American one.
+    for name, language in (("gb", "en-GB"), ("us", "en-US"), ("eg", "ar-EG")):
+        story = item(f"{name}-1", f"Story {name}", date="05/11/2026 08:15")
+        (initialised / f"{name}.xml").write_text(
+            rss(story, f"<language>{language}</language>"), "utf-8"
+        )
+        digest.ok("ingest", f"{name}.xml")
+    dates = {guid: row["published_at"] for guid, row in by_guid(digest).items()}
+    assert dates == {
+        "gb-1": "2026-11-05T08:15:00Z",
+        "us-1": "2026-05-11T08:15:00Z",
+        "eg-1": "2026-11-05T08:15:00Z",
+    }
+
+
 def test_localised_dates_are_read(digest: Digest, initialised: Path) -> None:
     items = (
         item("ar-names", "مكتبة", date="الأحد، 03 مارس 2024 09:15:00 +0300")

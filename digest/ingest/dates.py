@@ -150,7 +150,7 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
         pass
     for hint in (languages, ()):
         try:
-            moment = _date_parser(hint).get_date_data(text).date_obj
+            moment = _date_parser(_locales(hint)).get_date_data(text).date_obj
         except (OverflowError, ValueError):  # a day at the edge of the calendar, shifted
             moment = None
         if moment is not None:
@@ -163,14 +163,12 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
 
 
 @lru_cache(maxsize=8)
-def _date_parser(languages: tuple[str, ...]) -> Any:
-    """A dateparser parser for these languages (all when empty); building one costs."""
+def _date_parser(locales: tuple[str, ...]) -> Any:
+    """A dateparser parser for these locales (all languages when empty); building one
+    costs."""
     # Here, not at the top: only undated or localised items need it.
     from dateparser.date import DateDataParser
-    from dateparser.languages.loader import LocaleDataLoader
 
-    known = set(LocaleDataLoader().get_locale_map().keys()) if languages else set()
-    usable = [code for code in dict.fromkeys(languages) if code in known] or None
     settings = {
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
@@ -182,4 +180,33 @@ def _date_parser(languages: tuple[str, ...]) -> Any:
         # bare number as a Unix time; both are better left undated (and warned about).
         "PARSERS": ["custom-formats", "absolute-time"],
     }
-    return DateDataParser(languages=usable, settings=settings)
+    if locales:  # the source's own language first: its order reads numeric dates
+        from dateparser.languages.loader import LocaleDataLoader
+
+        first = next(iter(LocaleDataLoader().get_locales(locales=[locales[0]])))
+        settings["DATE_ORDER"] = first.info.get("date_order", "MDY")
+    return DateDataParser(locales=list(locales) or None, settings=settings)
+
+
+@lru_cache(maxsize=64)
+def _locales(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """dateparser locales for language tags ("en", "en-GB", "ar_EG"), one per language
+    (dateparser takes one region per language): the first tag with a region dateparser
+    knows, else the bare language. The first locale's date order (CLDR, as dateparser
+    carries it) reads numeric dates: 05/11/2026 is 5 November in en-GB, ar-EG and ar,
+    May 11 in en-US and in bare English."""
+    from dateparser.data.languages_info import language_locale_dict
+
+    chosen: dict[str, str] = {}
+    for tag in tags:
+        language, _, region = tag.replace("_", "-").partition("-")
+        language = language.lower()
+        regions = language_locale_dict.get(language)
+        if regions is None:
+            continue
+        locale = f"{language}-{region.upper()}"
+        if region and locale in regions and chosen.get(language, language) == language:
+            chosen[language] = locale
+        else:
+            chosen.setdefault(language, language)
+    return tuple(chosen.values())

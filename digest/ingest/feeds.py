@@ -157,12 +157,9 @@ def _entry_record(
         dict.get(feed, "language"),
         defaults.language,
     ]
-    hints = (
-        tuple(
-            str(code).split("-")[0].lower() for code in declared if isinstance(code, str) and code
-        )
-        + defaults.languages
-    )
+    # Whole tags: the region orders numeric dates (en-GB is day first).
+    hints = tuple(str(code) for code in declared if isinstance(code, str) and code)
+    hints += defaults.languages
     dating = settle(
         _source_date(entry, "published", hints),
         _source_date(entry, "updated", hints),

@@ -143,7 +143,7 @@ def _record(
     guid = plain_text(_guid(item, where)) or url
     if not guid:
         raise IngestError(f"{where}: guid: missing, and no usable url to key the article by")
-    hints = (fields["language"].split("-")[0].lower(), *defaults.languages)
+    hints = (fields["language"], *defaults.languages)  # a region orders numeric dates
     dating = settle(
         _date(fields["published_at"], "published_at", where, hints),
         _date(fields["updated_at"], "updated_at", where, hints),

@@ -182,7 +182,7 @@ def _first_date(
 
 def _page_meta(tree: HtmlElement, languages: tuple[str, ...]) -> dict[str, Any]:
     stated = [str(v) for path in _LANGUAGE for v in tree.xpath(path)]
-    hints = (*(code.split("-")[0].split("_")[0].lower() for code in stated), *languages)
+    hints = (*stated, *languages)  # whole tags: a region orders numeric dates
     published, unread = _first_date(tree, _PUBLISHED, "datePublished", hints)
     modified, _ = _first_date(tree, _MODIFIED, "dateModified", hints)
     return {
