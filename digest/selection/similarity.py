@@ -45,6 +45,11 @@ RELATED_MIN_TERMS = 2
 #: whichever is seen first (on bench/related_eval.py's Arabic pairs: 10/12 -> 11/12).
 _ARABIC_PROCLITICS = frozenset("لبكف")
 
+#: Arabic long vowels, which transliterations of one name put in or leave out.
+_LONG_VOWELS = frozenset("اوي")
+#: The shortest Arabic stem whose spellings a long vowel apart are joined.
+_SPELLING_MIN = 4
+
 #: Endings that make a demonym of a place name: Iran-ian, Syria-n, Israel-i, Sudan-ese.
 _DEMONYM_SUFFIXES = ("ian", "an", "n", "i", "ese", "ish")
 
@@ -100,6 +105,8 @@ class Vocabulary:
         self._places: dict[str, int] = {}
         #: Arabic stems seen so far with a one-letter proclitic, without it.
         self._clitic_bases: dict[str, int] = {}
+        #: Arabic stems seen so far, and each with one long vowel left out.
+        self._spellings: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(set(self._term_ids.values()))
@@ -131,6 +138,8 @@ class Vocabulary:
         if term is not None:
             terms[stemmed] = term
             return term
+        if not stemmed.isascii() and len(stemmed) >= _SPELLING_MIN:
+            return self._spelling_of(stemmed)
         bases: list[str] = []
         if stemmed.isascii():
             term = self._places.get(stemmed)  # a demonym of this place came first
@@ -149,6 +158,31 @@ class Vocabulary:
         terms[stemmed] = term
         for base in bases:
             self._places.setdefault(base, term)
+        return term
+
+    def _spelling_of(self, stemmed: str) -> int:
+        """The term of an Arabic stem, shared with a stem seen before that is the same
+        word spelt with one long vowel more or less: transliterated names and loanwords
+        are spelt differently by different newsrooms (ترمب and ترامب, الأميركي and
+        الأمريكي, whose stems both lose one ي to امرك). Only stems of `_SPELLING_MIN`
+        letters or more: a short native word and the one a vowel away are often two
+        words (عالم "world" and علم "flag")."""
+        terms = self._term_ids
+        skeletons = [
+            stemmed[:i] + stemmed[i + 1 :]
+            for i in range(1, len(stemmed) - 1)
+            if stemmed[i] in _LONG_VOWELS and len(stemmed) > _SPELLING_MIN
+        ]
+        term = self._spellings.get(stemmed)  # ترمب after ترامب
+        for skeleton in skeletons:
+            if term is None:
+                term = terms.get(skeleton, self._spellings.get(skeleton))
+        if term is None:
+            term = len(terms)
+        terms[stemmed] = term
+        self._spellings.setdefault(stemmed, term)
+        for skeleton in skeletons:
+            self._spellings.setdefault(skeleton, term)
         return term
 
     def count(self, title: str, text: str, chars: int = OPENING_CHARS) -> TermCounts:
