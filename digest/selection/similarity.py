@@ -47,7 +47,7 @@ _ARABIC_PROCLITICS = frozenset("لبكف")
 
 #: Arabic long vowels, which transliterations of one name put in or leave out.
 _LONG_VOWELS = frozenset("اوي")
-#: The shortest Arabic stem whose spellings a long vowel apart are joined.
+#: Arabic stems a long vowel apart are joined when the longer has more letters than this.
 _SPELLING_MIN = 4
 
 #: Endings that make a demonym of a place name: Iran-ian, Syria-n, Israel-i, Sudan-ese.
@@ -164,9 +164,9 @@ class Vocabulary:
         """The term of an Arabic stem, shared with a stem seen before that is the same
         word spelt with one long vowel more or less: transliterated names and loanwords
         are spelt differently by different newsrooms (ترمب and ترامب, الأميركي and
-        الأمريكي, whose stems both lose one ي to امرك). Only stems of `_SPELLING_MIN`
-        letters or more: a short native word and the one a vowel away are often two
-        words (عالم "world" and علم "flag")."""
+        الأمريكي, whose stems both lose one ي to امرك). Only where the longer stem has
+        more than `_SPELLING_MIN` letters: a short native word and the one a vowel away
+        are often two words (عالم "world" and علم "flag")."""
         terms = self._term_ids
         skeletons = [
             stemmed[:i] + stemmed[i + 1 :]
