@@ -132,16 +132,20 @@ def test_reports_that_meet_only_in_their_bodies_are_related(
 def test_words_every_body_uses_do_not_relate_different_events(
     digest: Digest, initialised: Path
 ) -> None:
-    # A paper's boilerplate closes every body (and no opening): weights learnt from
-    # openings alone would take its words for rare ones and relate every report to every
-    # other; learnt from whole texts, they are the paper's background.
-    footer = (
-        "\n\nThe Marrowby Gazette is published by Harbourline Media. Follow our coverage "
-        "of Marrowby and the Quillon valley, subscribe to the Gazette newsletter, or send "
-        "tips to our newsroom in confidence."
-    )
-    news = [{**FIRE, "body": FIRE["body"] + footer, "published_at": "2025-06-03T07:00:00Z"}]
-    news += [{**item, "body": item["body"] + footer} for item in items("2025-06-03")]
+    # A city paper: every report closes on the city's council, mayor and port, each in
+    # its own sentence (so no line repeats: not boilerplate), and no opening names them.
+    # Weights learnt from openings alone would take these words for rare ones and relate
+    # every report to every other; learnt from whole texts, they are the city's
+    # background.
+    def close(guid: str) -> str:
+        return (
+            f"\n\nAsked about the {guid} story, Marrowby's mayor Tamsin Okafor said the "
+            "Quillon valley council and the Harbourline port authority would meet in "
+            "Marrowby next week."
+        )
+
+    news = [{**FIRE, "published_at": "2025-06-03T07:00:00Z"}, *items("2025-06-03")]
+    news = [{**item, "body": item["body"] + close(item["guid"])} for item in news]
     digest.ok("ingest", str(write_feed(initialised, "city.jsonl", news)))
     assert all(related(digest, item["guid"]) == [] for item in news)
 
