@@ -312,8 +312,8 @@ def test_articles_related_inspects_the_selectors_judgement(digest: Digest, newsr
     report = json.loads(digest.ok("articles", "related", story["article"]["guid"], "--json").stdout)
     assert all(set(item) == {"article", "similarity", "duplicate"} for item in report)
     found = {item["article"]["guid"]: item for item in report}
-    for item in story["related"]:
-        assert found[item["article"]["guid"]]["similarity"] == item["similarity"]
+    # Other texts and weights, and names weighed apart: other numbers, the same items.
+    assert {item["article"]["guid"] for item in story["related"]} <= found.keys()
     copy = "wire-iran" if story["article"]["guid"] == "site-iran" else "site-iran"
     assert found[copy]["duplicate"] is True and found[copy]["similarity"] >= 0.6
     assert "wire-lion" not in found

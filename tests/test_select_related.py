@@ -150,40 +150,77 @@ def test_words_every_body_uses_do_not_relate_different_events(
     assert all(related(digest, item["guid"]) == [] for item in news)
 
 
-def test_what_the_edition_relates_stays_related_when_a_body_wanders_off(
-    digest: Digest, initialised: Path
-) -> None:
-    # Two reports of one vote open alike; one goes on for pages about the city's history.
-    # Its whole text shares little with the other's, but the edition relates them by
-    # their openings, and an editor who saw one under the other must find it here.
-    opening = (
-        "Councillors in Marrowby voted to close the Quillon Street depot after the fire, "
-        "and Greyhaven Logistics will move its warehouses to the northern ring road."
-    )
-    history = " ".join(
-        f"In {1850 + decade * 10} the {word} trade shaped the valley's {place}."
-        for decade, (word, place) in enumerate(
-            zip(
-                ["wool", "coal", "salt", "tin", "timber", "rail", "fishing", "glass"],
-                ["chapels", "mills", "canals", "bridges", "markets", "schools", "farms", "inns"],
-                strict=True,
-            )
-        )
-    )
-    vote = {"title": "Marrowby council votes to close the Quillon Street depot", "summary": ""}
+#: One earthquake told by two outlets, another earthquake elsewhere told in the same
+#: words of the kind, and another event of the first quake's region.
+QUAKE = {
+    "guid": "quake",
+    "title": "Strong earthquake shakes Velmora, toppling homes in Kestrel Bay",
+    "summary": "A magnitude 6.8 earthquake struck before dawn, killing at least 41 people.",
+    "body": (
+        "A powerful earthquake struck the coast of Velmora before dawn on Sunday, "
+        "collapsing buildings and killing at least 41 people, officials said. Rescuers "
+        "searched the rubble of collapsed apartment blocks for survivors as aftershocks "
+        "rattled the region.\n\n"
+        "The magnitude 6.8 quake had its epicentre 12 kilometres off Kestrel Bay, the "
+        "Harrow Seismic Institute said. Governor Ilse Brandvold said 1,200 homes were "
+        "damaged and that field hospitals would open in Kestrel Bay and Port Saltmere."
+    ),
+}
+QUAKE_AGAIN = {
+    "guid": "quake-again",
+    "title": "Kestrel Bay digs out as Velmora counts its dead",
+    "summary": "Families slept outdoors after Sunday's tremor.",
+    "body": (
+        "Families in Kestrel Bay slept in parks and car parks on Sunday night, afraid to "
+        "go back indoors, as the death toll from the morning's earthquake rose to 47.\n\n"
+        "Governor Ilse Brandvold toured Port Saltmere, where field hospitals were set up "
+        "beside the harbour, and said about 1,200 homes in Velmora had been damaged. The "
+        "Harrow Seismic Institute put the magnitude at 6.8."
+    ),
+}
+OTHER_QUAKE = {
+    "guid": "other-quake",
+    "title": "Earthquake in Dunmarsh kills dozens as buildings collapse",
+    "summary": "A magnitude 6.5 earthquake struck inland, killing at least 30 people.",
+    "body": (
+        "A powerful earthquake struck the mountains of Dunmarsh on Sunday, collapsing "
+        "buildings and killing at least 30 people, officials said. Rescuers searched the "
+        "rubble of collapsed apartment blocks for survivors as aftershocks rattled the "
+        "region.\n\n"
+        "The quake had its epicentre near the town of Orrin Vale, the Tolland Geological "
+        "Survey said. Mayor Piet Haverkamp said hundreds of homes were damaged and that "
+        "field hospitals would open across the valley."
+    ),
+}
+VELMORA_VOTE = {
+    "guid": "velmora-vote",
+    "title": "Velmora votes in a close election for governor",
+    "summary": "Governor Ilse Brandvold faces a strong challenge in Kestrel Bay.",
+    "body": (
+        "Voters in Velmora chose a governor on Thursday in the closest race in decades, "
+        "with Governor Ilse Brandvold trailing her challenger in Kestrel Bay and Port "
+        "Saltmere, the region's two largest towns, according to early counts.\n\n"
+        "Turnout was high, the electoral commission said, and results are due on Friday."
+    ),
+}
+
+
+def test_the_same_kind_of_event_elsewhere_is_not_related(digest: Digest, initialised: Path) -> None:
+    # The other quake shares the words of every quake report, sentence for sentence,
+    # and none of this one's names (a weekday is not a name). One cosine over all terms
+    # puts it above the second report of this one; the facets do not. The election,
+    # which shares the names and no happening, is among the day's news.
     news = [
-        {**vote, "guid": "short", "body": opening, "published_at": "2025-06-03T07:00:00Z"},
-        {
-            **vote,
-            "title": "Depot closure approved as Greyhaven prepares its move",
-            "guid": "long",
-            "body": opening + "\n\n" + (history + "\n\n") * 40,
-            "published_at": "2025-06-03T09:00:00Z",
-        },
+        {**QUAKE, "published_at": "2025-06-03T07:00:00Z"},
+        {**QUAKE_AGAIN, "published_at": "2025-06-03T15:00:00Z"},
+        {**OTHER_QUAKE, "published_at": "2025-06-03T11:00:00Z"},
+        {**VELMORA_VOTE, "published_at": "2025-06-03T09:00:00Z"},
         *items("2025-06-03"),
     ]
-    digest.ok("ingest", str(write_feed(initialised, "vote.jsonl", news)))
-    assert related(digest, "short") == ["long"]
+    digest.ok("ingest", str(write_feed(initialised, "quakes.jsonl", news)))
+    assert related(digest, "quake") == ["quake-again"]
+    assert related(digest, "quake-again") == ["quake"]
+    assert related(digest, "other-quake") == []
 
 
 #: A court report that names its parties at once, and a market report that reaches
