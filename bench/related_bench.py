@@ -5,7 +5,12 @@ articles with bodies of ~400 words, term cache filled as ingest fills it), build
 unless `--database` names one already built, then asks `related_articles` (what
 `digest articles related GUID --limit 10` runs) for `--articles` window articles spread
 over the window, each in a fresh process, and prints the median wall time (corpus
-build included) and how many related articles were listed.
+build included) and how many related articles were listed. The synthetic articles are
+written in lower case, so no names are read (selection/names.py): the cost of reading
+them is printed apart, on the labelled pairs' real-language bodies
+(bench/data/related_pairs*.jsonl), per language, as the time to read the names of 1,000
+articles (a lookup reads those of every candidate whose cosine reaches the floor
+squared, at most `NEAREST` + `CANDIDATES` of them).
 
     python bench/related_bench.py [--database FILE] [--articles 7]
 """
@@ -94,6 +99,37 @@ def main() -> None:
             f"listed {sum(int(run['listed']) for run in runs)} related in all"
         )
         print(f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} (2 cores)")
+    names_cost()
+
+
+def names_cost(repeats: int = 7) -> None:
+    """Print the median time `names` takes per 1,000 labelled bodies of each language."""
+    from digest.selection.names import has_case, names
+    from digest.selection.similarity import Vocabulary
+
+    bodies: dict[str, list[str]] = {}
+    for path in sorted((REPO / "bench" / "data").glob("related_pairs*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            for side in (item["a"], item["b"]):
+                if side.get("body"):
+                    bodies.setdefault(item["language"], []).append(side["body"])
+    for language, texts in sorted(bodies.items()):
+        texts = list(dict.fromkeys(texts))
+        cased = has_case(texts[0])
+        names(Vocabulary(), texts[0], language, cased)  # CLDR tables loaded once
+        times = []
+        for _ in range(repeats):
+            vocabulary = Vocabulary()
+            start = time.perf_counter()
+            for text in texts:
+                names(vocabulary, text, language, cased)
+            times.append((time.perf_counter() - start) / len(texts) * 1000)
+        size = sum(map(len, texts)) // len(texts)
+        print(
+            f"names read ({language}, {len(texts)} bodies of {size:,} characters on "
+            f"average): median {statistics.median(times):.2f} s per 1,000 articles"
+        )
 
 
 if __name__ == "__main__":
