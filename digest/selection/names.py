@@ -21,30 +21,31 @@ from __future__ import annotations
 
 import math
 import re
-import zoneinfo
-from collections import Counter
 from collections.abc import Iterable
-from functools import cache
 
 import regex
-from babel import Locale, UnknownLocaleError
-from babel.dates import get_timezone_location
 
+from digest.selection.places import calendar_words, capitals_mark_names, place_words
 from digest.selection.similarity import Vector, Vocabulary
 
-#: Where a sentence's first word starts (after . ! ? or a line break): capitalised by
-#: rule, not as a name.
-_SENTENCE_STARTS = re.compile(r"(?:^|[.!?\u061f]+[\"'\u201d\u2019)\]]*\s+|\n\s*)\W*(?=\w)")
+#: Where a sentence's first word starts: after . ! ? (not the point of an abbreviation
+#: such as "Mr." or "U.S."), a line break, or a dateline's dash ("HERAT, Afghanistan -
+#: Powerful ..."). Its first word is capitalised by rule, not as a name.
+_SENTENCE_STARTS = re.compile(
+    r"(?:^|(?<!\b[A-Z][a-z])(?<!\b[A-Z])[.!?\u061f]+[\"'\u201d\u2019)\]]*\s+|\n\s*"
+    r"|\s[-\u2013\u2014]\s+)\W*(?=\w)"
+)
 #: A capitalised word or a word with a digit (4.7bn, 10pm, 2010).
 _NAME_OR_FIGURE = re.compile(r"\b[^\W\d_a-z][\w'\u2019-]*|\w*\d[\w.,]*")
+_FIGURE = re.compile(r"\w*\d[\w.,]*")
 _LETTER = regex.compile(r"\p{L}")
 _CASED = regex.compile(r"\p{LC}")
-#: Characters read to tell the script.
+#: Characters read to tell the script of a text in a language CLDR does not know.
 _CASE_SAMPLE = 500
-_WORD = re.compile(r"\w+")
-_FIGURE = re.compile(r"\w*\d[\w.,]*")
-#: One-letter Arabic proclitics: and, with, to, so, as.
-_PROCLITICS = frozenset("وبلفك")
+#: Characters of a text read for names: the event's names come early, and past them a
+#: long report names its background (reading 14,000 characters of capitalised text
+#: for each of a thousand candidates took seconds).
+NAMES_CHARS = 4000
 
 
 def name_words(text: str) -> list[str]:
@@ -63,57 +64,35 @@ def name_words(text: str) -> list[str]:
 
 def has_case(text: str) -> bool:
     """Whether most of the letters of `text` (its first `_CASE_SAMPLE` characters) are
-    of a script with letter case: an Arabic report quoting "CNN" has none to read."""
+    of a script with letter case."""
     sample = text[:_CASE_SAMPLE]
     return len(_CASED.findall(sample)) * 2 > len(_LETTER.findall(sample))
 
 
-def names(vocabulary: Vocabulary, text: str, language: str, cased: bool) -> frozenset[int]:
-    """The terms of `vocabulary` that `text` writes as a name or figure: `name_words`
-    when `cased` (the language's script has letter case, `has_case`); else the words
-    with a digit and the place names `places(language)` knows (after a one- or
-    two-letter proclitic: و ب ل ف ك, لل for ال)."""
-    if cased:
+def by_capitals(language: str, text: str) -> bool:
+    """Whether names are read by their capitals in an article of `language`
+    (`places.capitals_mark_names`; for a language CLDR does not know, whether `text`
+    is mostly in a cased script). Decided once per article, from its language rather
+    than its text: an Arabic report that quotes an English post in its summary is
+    still read as Arabic."""
+    known = capitals_mark_names(language)
+    return has_case(text) if known is None else known
+
+
+def names(vocabulary: Vocabulary, text: str, language: str, capitals: bool) -> frozenset[int]:
+    """The terms of `vocabulary` that the first `NAMES_CHARS` characters of `text` write
+    as a name or figure: `name_words` (not days and months) when `capitals`
+    (`by_capitals`); else the words with a digit and the places of
+    `places.gazetteer(language)`."""
+    text = text[:NAMES_CHARS]
+    if capitals:
         calendar = calendar_words(language)
         words = {word for word in name_words(text) if word.casefold() not in calendar}
     else:
-        known = places(language)
-        words = set(_FIGURE.findall(text))
-        words.update(word for word in set(_WORD.findall(text)) if _place(word, known))
+        words = set(_FIGURE.findall(text)) | place_words(text, language)
     if not words:
         return frozenset()
     return frozenset(vocabulary.count("", " ".join(words), len(text) + len(words)).ids)
-
-
-def _place(word: str, known: frozenset[str]) -> bool:
-    """Whether `word` is a place of `known`, maybe behind Arabic proclitics."""
-    for cut in range(3):
-        if cut and word[cut - 1 : cut] not in _PROCLITICS:
-            return False
-        rest = word[cut:]
-        if rest in known or (rest.startswith("لل") and "ا" + rest[1:] in known):
-            return True
-    return False
-
-
-@cache
-def places(language: str) -> frozenset[str]:
-    """Countries, territories and cities as `language` writes them (Unicode CLDR, through
-    Babel: territory names and the time zones' exemplar cities), one word each: a word
-    of a name of several words counts only if no other name has it (السعودية of
-    المملكة العربية السعودية, not المملكة). Empty for a language CLDR does not know."""
-    locale = _locale(language)
-    if locale is None:
-        return frozenset()
-    found = {name for code, name in locale.territories.items() if code.isalpha()}
-    for zone in sorted(zoneinfo.available_timezones()):
-        try:
-            city = get_timezone_location(zone, locale=locale, return_city=True)
-        except (LookupError, ValueError):
-            continue
-        found.add(city)
-    words = Counter(word for name in found for word in set(name.split()))
-    return frozenset(word for word, count in words.items() if count == 1)
 
 
 def _part(weights: Iterable[tuple[int, float]]) -> dict[int, float]:
@@ -136,27 +115,3 @@ def facet_cosine(query: dict[int, float], vector: Vector, names: frozenset[int])
     on_names = sum(w * query_named.get(t, 0.0) for t, w in named.items())
     on_rest = sum(w * query_other.get(t, 0.0) for t, w in other.items())
     return min(1.0, math.sqrt(max(on_names, 0.0) * max(on_rest, 0.0)))
-
-
-@cache
-def calendar_words(language: str) -> frozenset[str]:
-    """Names of the days and months in `language`, full and abbreviated, casefolded
-    (Unicode CLDR, through Babel): capitalised in English, and shared by every event of
-    the same Sunday. Empty for a language CLDR does not know."""
-    locale = _locale(language)
-    if locale is None:
-        return frozenset()
-    found: set[str] = set()
-    for table in (locale.days, locale.months):
-        for context in table.values():
-            for width in ("wide", "abbreviated"):
-                found.update(name.casefold() for name in context.get(width, {}).values())
-    return frozenset(found)
-
-
-def _locale(language: str) -> Locale | None:
-    """The CLDR locale of a language tag ("ar", "en-GB"), or None if unknown."""
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        return None

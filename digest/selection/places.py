@@ -1,0 +1,125 @@
+"""What a language's script and Unicode CLDR say about names: place names, calendar words.
+
+`names` tells names from other words. In a script with letter case it reads capitals,
+and needs to know the words capitalised by rule that name nothing (days and months, in
+English). In a script without case (Arabic) it can only know names from a list: the
+countries, territories and cities CLDR names in the language. Both come from CLDR
+through Babel, so they are maintained, and nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import get_timezone_location
+
+#: Scripts with letter case: a capital inside a sentence marks a name.
+_CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn"})
+#: Languages whose spelling capitalises every noun: capitals say nothing of names.
+_NOUNS_CAPITALISED = frozenset({"de", "gsw", "lb", "nds"})
+#: One-letter Arabic proclitics (and, with, to, so, as), before a place name.
+_PROCLITICS = frozenset("وبلفك")
+_WORD = re.compile(r"\w+")
+#: Where CLDR adds a qualifier to a name ("الكونغو - كينشاسا", "جزر كوكوس (كيلينغ)").
+_QUALIFIER = re.compile(r"\s+[-\u2013]\s+|\s*\(")
+
+
+def capitals_mark_names(language: str) -> bool | None:
+    """Whether a capital letter inside a sentence marks a name in `language`: True for a
+    cased script (Latin, Cyrillic, Greek, Armenian) whose spelling does not capitalise
+    every noun (German does), False otherwise, None for a language CLDR does not know."""
+    base = language.replace("-", "_").split("_")[0].lower()
+    if base in _NOUNS_CAPITALISED:
+        return False
+    likely = get_global("likely_subtags").get(base)
+    if not likely:
+        return None
+    return likely.split("_")[1] in _CASED_SCRIPTS
+
+
+@cache
+def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+    """The countries, territories and cities of Unicode CLDR as `language` writes them
+    (territory names and the time zones' exemplar cities), by first word: first word ->
+    the words after it, one tuple per name (empty for a name of one word). A name with a
+    qualifier also counts without it. Empty for a language CLDR does not know."""
+    locale = _locale(language)
+    if locale is None:
+        return {}
+    found = {name for code, name in locale.territories.items() if code.isalpha()}
+    for zone in sorted(zoneinfo.available_timezones()):
+        try:
+            found.add(get_timezone_location(zone, locale=locale, return_city=True))
+        except (LookupError, ValueError):
+            continue
+    by_first: dict[str, set[tuple[str, ...]]] = {}
+    for name in found:
+        for part in {name, _QUALIFIER.split(name)[0]}:
+            words = _WORD.findall(part)
+            if words:
+                by_first.setdefault(words[0], set()).add(tuple(words[1:]))
+    return {first: tuple(sorted(rests)) for first, rests in by_first.items()}
+
+
+def place_words(text: str, language: str) -> set[str]:
+    """The words of `text` that write a place of `gazetteer(language)`, as written (with
+    their proclitics: وبمصر is a place), the later words of a name of several included
+    when the whole name is there."""
+    known = gazetteer(language)
+    found: set[str] = set()
+    if not known:
+        return found
+    for word in set(_WORD.findall(text)):
+        first = _first_word(word, known)
+        if first is None:
+            continue
+        for rest in known[first]:
+            if not rest:
+                found.add(word)
+            elif f"{word} {' '.join(rest)}" in text:
+                found.add(word)
+                found.update(rest)
+    return found
+
+
+def _first_word(word: str, known: Mapping[str, object]) -> str | None:
+    """`word`, or `word` without up to two proclitics (لل before a name that starts with
+    ال), if it is a first word of `known`."""
+    for cut in range(min(3, len(word))):
+        if cut and word[cut - 1] not in _PROCLITICS:
+            return None
+        rest = word[cut:]
+        if rest in known:
+            return rest
+        if rest.startswith("لل") and f"ا{rest[1:]}" in known:
+            return f"ا{rest[1:]}"
+    return None
+
+
+@cache
+def calendar_words(language: str) -> frozenset[str]:
+    """Names of the days and months in `language`, casefolded (Unicode CLDR, through
+    Babel, full names only: "Mar" and "Sun" are names as often): capitalised in
+    English, and shared by every event of the same Sunday. Empty for a language CLDR
+    does not know."""
+    locale = _locale(language)
+    if locale is None:
+        return frozenset()
+    found: set[str] = set()
+    for table in (locale.days, locale.months):
+        for context in table.values():
+            found.update(name.casefold() for name in context.get("wide", {}).values())
+    return frozenset(found)
+
+
+def _locale(language: str) -> Locale | None:
+    """The CLDR locale of a language tag ("ar", "en-GB"), or None if unknown."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return None
