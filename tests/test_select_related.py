@@ -339,3 +339,73 @@ def test_reports_just_before_the_window_are_read_beside_a_busy_week_after_it(
         )
         assert [item.article.guid for item in report.related] == ["claims"]
     db.dispose()
+
+
+#: Two Arabic reports of one town's fall: the first names the capital, the second only
+#: "the capital" (العاصمة), and no other place or figure; and the day's other news.
+SUDAN = {
+    "guid": "sd-a",
+    "title": "قوات الدعم السريع تسيطر على ود مدني بعد معارك عنيفة",
+    "summary": "سيطرت قوات الدعم السريع على مدينة ود مدني بعد أيام من القتال مع الجيش.",
+    "body": (
+        "أعلنت قوات الدعم السريع سيطرتها على مدينة ود مدني بعد معارك عنيفة مع الجيش "
+        "استمرت أربعة أيام، وفر آلاف السكان نحو الجنوب. وقال شهود إن المقاتلين انتشروا "
+        "في الأسواق والمستشفيات وإن الجيش انسحب من مقر الفرقة الأولى مشاة.\n\n"
+        "وكانت المدينة قد استقبلت مئات الآلاف من النازحين الفارين من القتال في الخرطوم "
+        "منذ اندلاع الحرب."
+    ),
+}
+SUDAN_AGAIN = {
+    "guid": "sd-b",
+    "title": "فرار آلاف النازحين من ود مدني بعد دخول الدعم السريع",
+    "summary": "نزح آلاف المدنيين من ود مدني بعد انسحاب الجيش ودخول مقاتلي الدعم السريع.",
+    "body": (
+        "تدفق آلاف النازحين على الطرق المؤدية إلى سنار بعد أن دخل مقاتلو قوات الدعم "
+        "السريع مدينة ود مدني وانسحب الجيش من مقر الفرقة الأولى مشاة.\n\n"
+        "وقالت منظمات إغاثة إن كثيرا من الفارين كانوا قد نزحوا من العاصمة في وقت سابق "
+        "من الحرب، وإن المستشفيات والأسواق في المدينة أغلقت أبوابها."
+    ),
+}
+ARABIC_DAY = [
+    (
+        "ar-cup",
+        "الهلال يتأهل إلى نهائي الكأس بعد الوقت الإضافي",
+        "سجل القائد هدف الفوز في الدقيقة 110 أمام جماهير غفيرة ملأت المدرجات.",
+    ),
+    (
+        "ar-rates",
+        "البنك المركزي يبقي أسعار الفائدة دون تغيير للشهر الثالث",
+        "قال البنك إن التضخم يتراجع أبطأ من المتوقع وإن خفض الفائدة سينتظر الصيف.",
+    ),
+    (
+        "ar-books",
+        "معرض الكتاب يفتح أبوابه بمشاركة مئات دور النشر",
+        "يستضيف المعرض ندوات وأمسيات شعرية ويخصص جناحا لكتب الأطفال هذا العام.",
+    ),
+]
+
+
+def test_an_arabic_report_that_names_no_place_is_judged_on_its_words(
+    digest: Digest, initialised: Path
+) -> None:
+    # The first report's one place (الخرطوم) is not in the second, which names no place
+    # and gives no figure: its names say nothing either way, and its words say it is
+    # the same event.
+    news = [
+        {**SUDAN, "published_at": "2025-06-03T07:00:00Z", "language": "ar"},
+        {**SUDAN_AGAIN, "published_at": "2025-06-03T15:00:00Z", "language": "ar"},
+        *(
+            {
+                "guid": guid,
+                "title": title,
+                "summary": body,
+                "body": body,
+                "language": "ar",
+                "published_at": f"2025-06-03T{9 + number:02d}:00:00Z",
+            }
+            for number, (guid, title, body) in enumerate(ARABIC_DAY)
+        ),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "sudan.jsonl", news)))
+    assert related(digest, "sd-a") == ["sd-b"]
+    assert related(digest, "sd-b") == ["sd-a"]
