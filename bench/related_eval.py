@@ -27,10 +27,14 @@ event that shares something with A, the hard cases for a similarity measure:
 
 Each article A has one same-event partner and one different-event partner of each kind.
 
-All articles go into one SQLite database (A, then its partners a few hours later, all in
-A's edition window; each group a day after the previous one, so the corpora overlap as a
-real archive does), and for each pair `related_articles(A, limit=3)` is asked, as
-`digest articles related A --limit 3` does. Printed for each file, per language and
+Each file is asked twice. First, all articles go into one SQLite database (A, then its
+partners a few hours later, all in A's edition window; each group a day after the
+previous one, so the corpora overlap as a real archive does), and for each pair
+`related_articles(A, limit=3)` is asked, as `digest articles related A --limit 3` does.
+There a same-event partner ranked first can hide a different event (only matches within
+0.85 of the best are listed). So, second, each kind of partner alone: a database of
+every A with its same-event partner only, one with its same-topic partner only, one
+with its same-actor partner only. Printed for each file and way, per language and
 overall:
 
 - same-event partner in the top 3: the share of "same" pairs whose B is listed
@@ -141,9 +145,31 @@ def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
     return guids
 
 
-def evaluate(pairs: Sequence[Pair], top: int = 3) -> dict[str, dict[str, list[bool]]]:
+def evaluate(
+    pairs: Sequence[Pair], top: int = 3, *, alone: bool = False
+) -> dict[str, dict[str, list[bool]]]:
     """language -> label -> [partner listed in the top `top`] per pair; "different"
-    pairs are also counted under "different-KIND"."""
+    pairs are also counted under "different-KIND". `alone`: each kind of partner in a
+    database of its own (every A with its same-event partners only, then with its
+    same-topic ones, then same-actor), so no other partner of A hides it or is hidden
+    behind it."""
+    if not alone:
+        return _evaluate(pairs, top)
+    found: dict[str, dict[str, list[bool]]] = {}
+    for wanted in ("same", "topic", "actor"):
+        subset = [
+            pair
+            for pair in pairs
+            if (pair.label == "same") == (wanted == "same")
+            and (wanted == "same" or pair.kind == wanted)
+        ]
+        for language, labels in _evaluate(subset, top).items():
+            for label, flags in labels.items():
+                found.setdefault(language, {}).setdefault(label, []).extend(flags)
+    return found
+
+
+def _evaluate(pairs: Sequence[Pair], top: int) -> dict[str, dict[str, list[bool]]]:
     from digest.config import Settings
     from digest.db import Database
     from digest.selection import related_articles
@@ -190,14 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for number, path in enumerate(args.pairs):
         if number:
             print()
-        print_table(path)
+        pairs = read_pairs(path)
+        print(f"{len(pairs)} labelled pairs from {path.name}; top 3 of digest articles related")
+        print("all partners of each article together:")
+        print_table(evaluate(pairs))
+        print("each kind of partner alone (the same-event one, or a different event):")
+        print_table(evaluate(pairs, alone=True))
+    print("(in the top 3; actor: same place, person or organisation)")
+    print("(same-event: higher is better, goal >= 85%; different event: lower, goal <= 5%)")
     return 0
 
 
-def print_table(path: Path) -> None:
-    pairs = read_pairs(path)
-    found = evaluate(pairs)
-    print(f"{len(pairs)} labelled pairs from {path.name}; top 3 of digest articles related")
+def print_table(found: dict[str, dict[str, list[bool]]]) -> None:
     columns = {
         "same": "same-event partner",
         "different": "different event",
@@ -212,8 +242,6 @@ def print_table(path: Path) -> None:
             every[label] += labels.get(label, [])
         print(f"{language:6}" + "".join(f"{share(labels.get(label, [])):>22}" for label in columns))
     print(f"{'all':6}" + "".join(f"{share(every[label]):>22}" for label in columns))
-    print("(in the top 3; actor: same place, person or organisation)")
-    print("(same-event: higher is better, goal >= 85%; different event: lower, goal <= 5%)")
 
 
 if __name__ == "__main__":
