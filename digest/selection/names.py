@@ -36,8 +36,11 @@ _SENTENCE_STARTS = re.compile(
     r"|\s[-\u2013\u2014]\s+)\W*(?=\w)"
 )
 #: A capitalised word or a word with a digit (4.7bn, 10pm, 2010).
-_NAME_OR_FIGURE = re.compile(r"\b[^\W\d_a-z][\w'\u2019-]*|\w*\d[\w.,]*")
+_NAME_OR_FIGURE = re.compile(r"(\w*\d[\w.,]*)|\b([^\W\d_a-z][\w'\u2019-]*)")
 _FIGURE = re.compile(r"\w*\d[\w.,]*")
+#: Words of four letters or more needed to judge a text capitalised throughout.
+_JUDGED = 12
+_LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 _LETTER = regex.compile(r"\p{L}")
 _CASED = regex.compile(r"\p{LC}")
 #: Characters read to tell the script of a text in a language CLDR does not know.
@@ -55,11 +58,22 @@ def name_words(text: str) -> list[str]:
     starts = {match.end() for match in _SENTENCE_STARTS.finditer(text)}
     found = []
     for match in _NAME_OR_FIGURE.finditer(text):
-        word = match.group()
-        figure = not word[0].isalpha() or any(c.isdigit() for c in word)
-        if figure or (word[0].isupper() and match.start() not in starts):
-            found.append(word)
+        figure, word = match.groups()
+        if figure:
+            found.append(figure)
+        elif word[0].isupper() and match.start() not in starts:
+            # Bouches-du-Rhône names Bouches and Rhône, not "du"
+            found += [part for part in word.split("-") if part[:1].isupper()]
     return found
+
+
+def capitalised_throughout(text: str) -> bool:
+    """Whether most words of four letters or more in `text` start with a capital (a text
+    in capitals, or in title case; judged on `_JUDGED` such words at least, as a
+    sentence of names can be mostly capitals): there capitals tell nothing of names."""
+    long_words = _LONG_WORD.findall(text)
+    capitalised = sum(word[0].isupper() for word in long_words)
+    return len(long_words) >= _JUDGED and capitalised * 2 > len(long_words)
 
 
 def has_case(text: str) -> bool:
@@ -82,10 +96,10 @@ def by_capitals(language: str, text: str) -> bool:
 def names(vocabulary: Vocabulary, text: str, language: str, capitals: bool) -> frozenset[int]:
     """The terms of `vocabulary` that the first `NAMES_CHARS` characters of `text` write
     as a name or figure: `name_words` (not days and months) when `capitals`
-    (`by_capitals`); else the words with a digit and the places of
-    `places.gazetteer(language)`."""
+    (`by_capitals`) and the text is not capitalised throughout; else the words with a
+    digit and the places of `places.gazetteer(language)`."""
     text = text[:NAMES_CHARS]
-    if capitals:
+    if capitals and not capitalised_throughout(text):
         calendar = calendar_words(language)
         words = {word for word in name_words(text) if word.casefold() not in calendar}
     else:

@@ -13,10 +13,15 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
-from babel.dates import get_timezone_location
+from digest.selection.text import normalise, stem
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is first needed: a selection imports this module (through
+# `similarity`) and most never read a name.
 
 #: Scripts with letter case: a capital inside a sentence marks a name.
 _CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn"})
@@ -25,6 +30,11 @@ _NOUNS_CAPITALISED = frozenset({"de", "gsw", "lb", "nds"})
 #: One-letter Arabic proclitics (and, with, to, so, as), before a place name.
 _PROCLITICS = frozenset("وبلفك")
 _WORD = re.compile(r"\w+")
+#: A city of one word this short is kept only in the zones of these regions, where the
+#: news of the languages served happens (دبي, عدن): elsewhere CLDR's exemplar cities
+#: spell common words, Nome (نوم, "sleep") and Chuuk (ترك, "he left").
+_SHORT_CITY = 3
+_SHORT_CITY_REGIONS = ("Africa/", "Asia/", "Europe/")
 #: Where CLDR adds a qualifier to a name ("الكونغو - كينشاسا", "جزر كوكوس (كيلينغ)").
 _QUALIFIER = re.compile(r"\s+[-\u2013]\s+|\s*\(")
 
@@ -33,6 +43,8 @@ def capitals_mark_names(language: str) -> bool | None:
     """Whether a capital letter inside a sentence marks a name in `language`: True for a
     cased script (Latin, Cyrillic, Greek, Armenian) whose spelling does not capitalise
     every noun (German does), False otherwise, None for a language CLDR does not know."""
+    from babel.core import get_global
+
     base = language.replace("-", "_").split("_")[0].lower()
     if base in _NOUNS_CAPITALISED:
         return False
@@ -48,15 +60,19 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     (territory names and the time zones' exemplar cities), by first word: first word ->
     the words after it, one tuple per name (empty for a name of one word). A name with a
     qualifier also counts without it. Empty for a language CLDR does not know."""
+    from babel.dates import get_timezone_location
+
     locale = _locale(language)
     if locale is None:
         return {}
-    found = {name for code, name in locale.territories.items() if code.isalpha()}
+    found = set(_territories(locale))
     for zone in sorted(zoneinfo.available_timezones()):
         try:
-            found.add(get_timezone_location(zone, locale=locale, return_city=True))
+            city = normalise(get_timezone_location(zone, locale=locale, return_city=True))
         except (LookupError, ValueError):
             continue
+        if " " in city or len(city) > _SHORT_CITY or zone.startswith(_SHORT_CITY_REGIONS):
+            found.add(city)
     by_first: dict[str, set[tuple[str, ...]]] = {}
     for name in found:
         for part in {name, _QUALIFIER.split(name)[0]}:
@@ -66,14 +82,34 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     return {first: tuple(sorted(rests)) for first, rests in by_first.items()}
 
 
+def _territories(locale: Locale) -> list[str]:
+    """The countries and territories (not world regions) of `locale`, normalised
+    (`text.normalise`: casefolded, Arabic hamza and vowel marks made plain, so إيران,
+    ايران and عُمان, عمان are one)."""
+    return [normalise(name) for code, name in locale.territories.items() if code.isalpha()]
+
+
+@cache
+def bare_country_stems() -> frozenset[str]:
+    """Stems of the Arabic names of countries of one word without the article (مصر,
+    قطر, تونس): a one-letter proclitic on one (بمصر, لقطر) is the country, however
+    short the stem (`similarity.Vocabulary` joins them)."""
+    locale = _locale("ar")
+    if locale is None:
+        return frozenset()
+    stems = (stem(name) for name in _territories(locale) if " " not in name)
+    return frozenset(found for found in stems if len(found) >= 3 and not found.startswith("ال"))
+
+
 def place_words(text: str, language: str) -> set[str]:
-    """The words of `text` that write a place of `gazetteer(language)`, as written (with
-    their proclitics: وبمصر is a place), the later words of a name of several included
-    when the whole name is there."""
+    """The words of `text` that write a place of `gazetteer(language)`, normalised
+    (`text.normalise`) and with their proclitics (وبمصر is a place), the later words of a
+    name of several included when the whole name is there."""
     known = gazetteer(language)
     found: set[str] = set()
     if not known:
         return found
+    text = normalise(text)
     for word in set(_WORD.findall(text)):
         first = _first_word(word, known)
         if first is None:
@@ -119,6 +155,8 @@ def calendar_words(language: str) -> frozenset[str]:
 
 def _locale(language: str) -> Locale | None:
     """The CLDR locale of a language tag ("ar", "en-GB"), or None if unknown."""
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(language.replace("-", "_"))
     except (ValueError, UnknownLocaleError):

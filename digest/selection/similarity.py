@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from digest.selection.places import bare_country_stems
 from digest.selection.text import PackedWords, is_term, stem_all, words
 
 TITLE_WEIGHT = 2
@@ -42,7 +43,9 @@ RELATED_MIN_TERMS = 2
 
 #: One-letter Arabic proclitics (to, with, as, so) that light10 leaves on a word: a stem
 #: of five letters or more that starts with one shares the term of the stem without it,
-#: whichever is seen first (on bench/related_eval.py's Arabic pairs: 10/12 -> 11/12).
+#: whichever is seen first (on bench/related_eval.py's Arabic pairs: 10/12 -> 11/12);
+#: so does a shorter one when the rest is a country's name (بمصر, لقطر:
+#: `places.bare_country_stems`), where a short native word would not (بعد is not ب+عد).
 _ARABIC_PROCLITICS = frozenset("لبكف")
 
 #: Arabic long vowels, which transliterations of one name put in or leave out.
@@ -127,7 +130,11 @@ class Vocabulary:
         term = terms.get(stemmed)
         if term is not None:
             return term
-        if not stemmed.isascii() and stemmed[:1] in _ARABIC_PROCLITICS and len(stemmed) >= 5:
+        if (
+            not stemmed.isascii()
+            and stemmed[:1] in _ARABIC_PROCLITICS
+            and (len(stemmed) >= 5 or stemmed[1:] in bare_country_stems())
+        ):
             term = terms.get(stemmed[1:])  # لتايوان ("to Taiwan") after تايوان
             if term is None:
                 term = len(terms)
