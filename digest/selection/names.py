@@ -11,10 +11,11 @@ names, places and figures, the strong same-event cue, and of the event's own wor
 
 A name is a word written with a capital letter inside a sentence (not its first word,
 and not in a headline, where newsrooms capitalise every word), or a word with a digit.
-A script without letter case (Arabic) shows no names that way: there a name is a word
-with a digit or a place Unicode CLDR names in the language (`places`), countries and
-cities being the names most news shares; its people and organisations go unseen, and
-count with the happening.
+A script without letter case (Arabic) shows no names that way, nor does a language that
+capitalises every noun (German) or a text in capitals or title case throughout: there a
+name is a word with a digit or a place Unicode CLDR names in the language (`places`),
+countries and cities being the names most news shares; its people and organisations go
+unseen, and count with the happening.
 """
 
 from __future__ import annotations

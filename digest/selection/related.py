@@ -31,7 +31,7 @@ rather than the corpus's openings did better (18 -> 20 found, 8 -> 7 wrong). The
 then cut the different events listed (long pairs 8 -> 5 of 56, held-out pairs 9 -> 4)
 and found more partners on the long pairs (20 -> 22 of 28), one fewer on the held-out
 ones (28 -> 27). Asked with each partner alone (no same-event report to rank first), a
-different event still passes the floor for 11-33% of pairs: see the README.
+different event still passes the floor for 11-35% of pairs: see the README.
 
 The edition's own similarity (openings) is not a floor here: taking the greater of it
 and the whole-text measure listed twice as many different events on the long and
@@ -142,7 +142,7 @@ def _read_whole(
     read: dict[int, Doc],
     floor: float,
 ) -> list[Match]:
-    """The candidates at or above `floor` on their whole texts (step 2 of the module
+    """The candidates at or above `floor` on their whole texts (steps 2 and 3 of the module
     docstring); `read` (a superset of `candidates`) gives the weights."""
     texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
