@@ -409,3 +409,124 @@ def test_an_arabic_report_that_names_no_place_is_judged_on_its_words(
     digest.ok("ingest", str(write_feed(initialised, "sudan.jsonl", news)))
     assert related(digest, "sd-a") == ["sd-b"]
     assert related(digest, "sd-b") == ["sd-a"]
+
+
+#: Long reports (about 200 words each, from bench/data/related_pairs_held.jsonl): the
+#: Parasite Oscar, Seoul's celebration of it, and another year's best-picture award.
+PARASITE = {
+    "guid": "parasite",
+    "title": "'Parasite' makes history as first non-English film to win best picture",
+    "summary": (
+        "Bong Joon-ho's South Korean satire won four Academy Awards, including best "
+        "picture and best director, in a historic night for international cinema in "
+        "Hollywood."
+    ),
+    "body": (
+        "The South Korean film Parasite won the Academy Award for best picture on Sunday,"
+        " the first time in the Oscars' 92-year history that a film not in English has "
+        "taken the top prize.\n\nDirector Bong Joon-ho's dark satire about a poor family "
+        "that infiltrates a wealthy household won four awards in all, including best "
+        "director, best original screenplay and best international feature film. It beat "
+        "favourites including Sam Mendes's war drama 1917, Quentin Tarantino's Once Upon "
+        "a Time in Hollywood and Martin Scorsese's The Irishman.\n\nAccepting the directing"
+        " award at the Dolby Theatre in Los Angeles, Bong paid tribute to Scorsese, "
+        'quoting his saying that "the most personal is the most creative", as the '
+        'audience gave the veteran director a standing ovation. "I will drink until next '
+        'morning," he joked.\n\nProducer Kwak Sin-ae accepted the best picture award, '
+        'saying she felt that "a very opportune moment in history is happening right '
+        'now".\n\nIn the acting categories, Joaquin Phoenix won best actor for Joker and '
+        "Ren\u00e9e Zellweger best actress for Judy. Brad Pitt won best supporting actor for "
+        "Once Upon a Time in Hollywood, and Laura Dern best supporting actress for "
+        "Marriage Story."
+    ),
+}
+SEOUL = {
+    "guid": "seoul",
+    "title": "South Korea celebrates Bong Joon-ho's Oscar triumph",
+    "summary": (
+        "Seoul erupted in pride on Monday after Parasite swept the Academy Awards, with "
+        "President Moon Jae-in saying the film had given Koreans courage and pride."
+    ),
+    "body": (
+        "South Koreans woke up on Monday to news that Parasite had won four Oscars, "
+        "including best picture, prompting an outpouring of national pride and front-page"
+        " headlines hailing a historic moment for the country's film industry.\n\nPresident"
+        " Moon Jae-in congratulated director Bong Joon-ho and the cast, saying the film "
+        "had moved audiences around the world with its portrayal of inequality and had "
+        'given Koreans "courage and pride". Television stations replayed the moment the '
+        "award was announced throughout the day.\n\nBong's four awards equalled the record "
+        "for the most Oscars won by one person in a single night, set by Walt Disney in "
+        "1954. The film, which had already won the Palme d'Or at Cannes and a Golden "
+        "Globe, has earned more than $160 million at the box office worldwide.\n\nShares in"
+        " companies linked to the film, including its production company Barunson E&A, "
+        "jumped on the Seoul stock exchange. Local officials said they would consider "
+        "preserving locations in the capital where the film was shot as tourist "
+        "attractions.\n\nFilm critics in Seoul said the success would encourage investment "
+        "in Korean cinema, which celebrated its centenary last year. Bong is expected to "
+        "return home later this month."
+    ),
+}
+MOONLIGHT = {
+    "guid": "moonlight",
+    "title": "'Moonlight' wins best picture after stunning envelope mix-up",
+    "summary": (
+        "The Oscars ended in confusion when 'La La Land' was wrongly announced as best "
+        "picture before producers revealed that Barry Jenkins's coming-of-age drama had "
+        "won."
+    ),
+    "body": (
+        "Moonlight won the Academy Award for best picture on Sunday night after one of "
+        "the most chaotic moments in Oscars history, in which La La Land was mistakenly "
+        "announced as the winner.\n\nPresenters Warren Beatty and Faye Dunaway read out La "
+        "La Land after Beatty was handed the wrong envelope, the one for best actress, "
+        "which Emma Stone had won minutes earlier for the musical. The film's producers "
+        "were already giving their acceptance speeches when stagehands rushed on.\n\n"
+        '"There\'s a mistake. Moonlight, you guys won best picture," La La Land producer '
+        "Jordan Horowitz told the audience at the Dolby Theatre, holding up the correct "
+        'card. "This is not a joke."\n\nThe accounting firm PricewaterhouseCoopers, which '
+        "oversees the Oscars ballot, apologised and said it was investigating how the "
+        "error had happened.\n\nBarry Jenkins's low-budget drama about a young black man "
+        "growing up in Miami is the first film with an all-black cast and the first with "
+        "an LGBT story to win best picture. Mahershala Ali won best supporting actor for "
+        "his role in the film. Casey Affleck was named best actor for Manchester by the "
+        "Sea, and Damien Chazelle became the youngest winner of best director for La La "
+        "Land."
+    ),
+}
+
+
+def test_two_long_reports_of_one_kind_of_event_need_the_higher_floor(
+    digest: Digest, initialised: Path
+) -> None:
+    # Two best-picture stories of different years share the words of every Oscars
+    # report (Academy, best picture, award, ceremony, Hollywood) over some 200 words
+    # each, enough to pass the short texts' floor; the long texts' floor keeps them
+    # apart, and the second report of the Parasite win, which shares its names too,
+    # still passes it. A week of the city's other news gives the weights enough texts.
+    week = [
+        {**item, "guid": f"{item['guid']}-{day}"}
+        for day in range(1, 6)
+        for item in items(f"2025-06-0{day}")
+    ]
+    news = [
+        {**PARASITE, "published_at": "2025-06-03T07:00:00Z"},
+        {**SEOUL, "published_at": "2025-06-03T15:00:00Z"},
+        {**MOONLIGHT, "published_at": "2025-06-03T11:00:00Z"},
+        *week,
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "oscars.jsonl", news)))
+    assert related(digest, "parasite") == ["seoul"]
+    assert related(digest, "moonlight") == []
+
+
+def test_two_reports_alone_in_a_new_database_are_related(digest: Digest, initialised: Path) -> None:
+    # From two texts every word they share weighs as a common one, and the cosine of two
+    # reports of one event runs below the long texts' floor: a new site's first
+    # articles are judged on the edition's floor.
+    news = [
+        {**PARASITE, "published_at": "2025-06-03T07:00:00Z"},
+        {**SEOUL, "published_at": "2025-06-03T15:00:00Z"},
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "two.jsonl", news)))
+    assert related(digest, "parasite") == ["seoul"]
+    assert related(digest, "seoul") == ["parasite"]

