@@ -150,6 +150,30 @@ def test_an_article_fetched_again_under_new_guids_is_one_report(database: Databa
     assert "lagos-again" not in everything and "lagos-third" not in everything
 
 
+def test_an_article_posted_again_at_a_new_address_is_as_old_as_its_first_copy(
+    database: Database,
+) -> None:
+    # The outlet posts yesterday's story again under a new guid and a new address (a
+    # slug with today's date), word for word: the copy is not today's news.
+    title = "Pop star marries footballer in secret ceremony"
+    posted = [
+        {
+            "guid": "pop",
+            "title": title,
+            "url": "https://site.example/06/03/pop",
+            "hours_before": 22,
+        },
+        {
+            "guid": "pop-again",
+            "title": title,
+            "url": "https://site.example/06/04/pop",
+            "hours_before": 0.5,
+        },
+    ]
+    store(database, [*covered_story(), SINGLE, *posted])
+    assert top_guids(database) == ["covered-0", "single", "pop-again"]
+
+
 def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:
     # One outlet's quake reports reach us through three feeds (this machine under two
     # names, www or not, http or https); two outlets' feeds, from the same server, carry

@@ -23,7 +23,7 @@ a story twice, or one article fetched again under a new guid, is one report.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
@@ -60,6 +60,33 @@ def trusted_date(doc: Doc, end: datetime) -> bool:
     if doc.date_estimated or doc.published_at > end + FUTURE_TOLERANCE:
         return False
     return doc.ingested_at is None or doc.published_at <= doc.ingested_at + FUTURE_TOLERANCE
+
+
+def dated_by_first_copy(
+    parts: Sequence[ScoreParts],
+    docs: Sequence[Doc],
+    copies: Sequence[Hashable],
+    end: datetime,
+    weights: SelectionSettings,
+) -> list[ScoreParts]:
+    """`parts` with the recency of each article that is a later copy of an earlier one
+    (one key in `copies`: one near-duplicate group and one reporter) taken from the
+    first copy's trusted date. An outlet that posts its own story again under a new guid
+    and address, with that day's date, has not reported anything new: the copy must not
+    lend the story the freshness of news. Copies by other outlets are coverage (a story
+    reported all day is still the day's news), and keep their own dates."""
+    first: dict[Hashable, datetime] = {}
+    for key, doc in zip(copies, docs, strict=True):
+        if trusted_date(doc, end) and (key not in first or doc.published_at < first[key]):
+            first[key] = doc.published_at
+    half_life = weights.recency_half_life_hours
+    dated = list(parts)
+    for number, (key, doc) in enumerate(zip(copies, docs, strict=True)):
+        earliest = first.get(key)
+        if earliest is not None and earliest < doc.published_at and parts[number].recency:
+            fresh = weights.weight_recency * recency(earliest, end, half_life)
+            dated[number] = replace(parts[number], recency=fresh)
+    return dated
 
 
 def coverage(reports: Sequence[int]) -> list[float]:

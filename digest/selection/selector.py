@@ -37,7 +37,13 @@ from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.repeats import recent_leads, repeats_of
-from digest.selection.scoring import ScoreParts, recounted, score_parts, trusted_date
+from digest.selection.scoring import (
+    ScoreParts,
+    dated_by_first_copy,
+    recounted,
+    score_parts,
+    trusted_date,
+)
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine
 from digest.selection.window import edition_window
 
@@ -87,6 +93,8 @@ def choose(
     del graph  # the pairs are kept by `groups` and `events`: free the products
     sources = events.coverage_sources()
     parts = score_parts(window_docs, sources, end, selection)
+    copies = list(zip(groups, who, strict=True))
+    parts = dated_by_first_copy(parts, window_docs, copies, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
     excluded |= uncorroborated(window_docs, sources, events)
