@@ -244,6 +244,24 @@ def test_a_lone_report_naming_the_days_big_word_is_that_events() -> None:
     assert 7 in [doc.id for doc in choices[0].reports]
 
 
+def test_a_lone_report_set_aside_is_listed_and_counted_under_its_event() -> None:
+    # Eight of nine articles are reported by several sources, so the lone one is set
+    # aside (not a top story); its headline names the Mt Gox story's keyword, so it is
+    # one of that story's reports, as --explain lists them, and its source counts.
+    window = [
+        *((make_doc(number, (title, "")) for number, title in enumerate(BITCOIN_DAY, 1))),
+        make_doc(5, (LION[0], "")),
+        make_doc(6, ("Lion mauls guest at Namibian safari lodge", "")),
+        make_doc(7, ("City expands bus network to the airport", "")),
+        make_doc(8, ("Bus network to reach the city airport", "")),
+        make_doc(9, ("Customers of Gox wonder what is left of their savings", "")),
+    ]
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 5, 7]
+    assert [doc.id for doc in choices[0].reports] == [2, 3, 4, 9]
+    assert choices[0].parts.sources == 5
+
+
 def test_one_publications_lone_reports_are_never_strays() -> None:
     # One site's own feed: every article is a lone report, so none is a stray of
     # another; the piece on Bitcoin is a top story of its own.

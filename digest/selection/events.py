@@ -197,6 +197,29 @@ class Events:
             return True
         return self.centroid_similarity(event, article) >= EVENT_THRESHOLD
 
+    def lone_reports_of(self, event: int, lone: Sequence[int]) -> list[int]:
+        """The articles of `lone` (reports no other source carries, `_lone_reports`)
+        that report `event`'s event: `reports` or `satellite`, asked of all at once.
+        Terms the event could be named by are looked up in one sparse slice first, so
+        an aggregator's thousands of lone reports cost milliseconds."""
+        if not lone:
+            return []
+        rows = np.asarray(lone, dtype=np.int64)
+        near = self._centroid(event) @ self.rows[rows].T
+        found = set(rows[np.flatnonzero(near.toarray().ravel() >= EVENT_THRESHOLD)].tolist())
+        neighbours = set(self.neighbours(event))
+        found |= neighbours.intersection(lone)
+        keywords = self.keywords(event)
+        shared = self._title_terms(event) & self._dominant_terms()
+        named = sorted(keywords | shared)
+        if named:
+            naming = self.ones[rows][:, named].getnnz(axis=1)
+            for number in rows[np.flatnonzero(naming)].tolist():
+                titles = self._title_terms(number)
+                if keywords & titles or (self._lone_reports()[number] and shared & titles):
+                    found.add(number)
+        return sorted(found)
+
     def _lone_reports(self) -> list[bool]:
         """Per article: no other source reports it; all False unless at least
         `SATELLITE_WINDOW` of the window is reported by several sources."""

@@ -97,7 +97,8 @@ def choose(
     parts = dated_by_first_copy(parts, window_docs, copies, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
-    excluded |= uncorroborated(window_docs, sources, events)
+    lone = uncorroborated(window_docs, sources, events)
+    excluded |= lone
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
     members: dict[int, list[Doc]] = {}
@@ -112,12 +113,15 @@ def choose(
 
     def reports(doc: Doc, outcome: Picking) -> list[Doc]:
         """Its copies, then every other report of its event with that report's copies,
-        then a recent lead's report of the event (no lead again, still coverage)."""
+        then a recent lead's report of the event (no lead again, still coverage) and a
+        lone report of it set aside as uncorroborated (a stray of this event: coverage)."""
         grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
         for other in outcome.same_event[doc.id]:
             grouped += members[groups[index_of[other.id]]]
         listed = {d.id for d in grouped} | {doc.id}
         grouped += [d for d in window_docs if d.id in repeated - listed and same(doc, d)]
+        strays = [index_of[i] for i in lone - listed - repeated]
+        grouped += [window_docs[n] for n in events.lone_reports_of(index_of[doc.id], strays)]
         return sorted(grouped, key=Doc.order_key)
 
     def pick() -> tuple[Picking, dict[int, float]]:
