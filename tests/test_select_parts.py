@@ -262,6 +262,23 @@ def test_a_lone_report_set_aside_is_listed_and_counted_under_its_event() -> None
     assert choices[0].parts.sources == 5
 
 
+def test_a_lone_report_of_two_stories_events_counts_under_the_first_only() -> None:
+    # The lone report names a keyword of the Mt Gox story and one of the lion story:
+    # it is listed, and its source counted, under the edition's first story only.
+    window = [
+        *((make_doc(number, (title, "")) for number, title in enumerate(BITCOIN_DAY, 1))),
+        make_doc(5, (LION[0], "")),
+        make_doc(6, ("Lion mauls guest at Namibian safari lodge", "")),
+        make_doc(7, ("City expands bus network to the airport", "")),
+        make_doc(8, ("Bus network to reach the city airport", "")),
+        make_doc(9, ("Gox savers and a lion keeper top the week's letters", "")),
+    ]
+    choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
+    assert [choice.doc.id for choice in choices] == [1, 5, 7]
+    assert [[doc.id for doc in choice.reports] for choice in choices] == [[2, 3, 4, 9], [6], [8]]
+    assert [choice.parts.sources for choice in choices] == [5, 2, 2]
+
+
 def test_one_publications_lone_reports_are_never_strays() -> None:
     # One site's own feed: every article is a lone report, so none is a stray of
     # another; the piece on Bitcoin is a top story of its own.

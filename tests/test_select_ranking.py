@@ -174,6 +174,30 @@ def test_an_article_posted_again_at_a_new_address_is_as_old_as_its_first_copy(
     assert top_guids(database) == ["covered-0", "single", "pop-again"]
 
 
+def test_an_article_posted_again_after_the_window_opened_is_as_old_as_its_first_copy(
+    database: Database,
+) -> None:
+    # The first copy was published the day before the window opened: it is read from
+    # the archive, and still dates the copy.
+    title = "Pop star marries footballer in secret ceremony"
+    posted = [
+        {
+            "guid": "pop",
+            "title": title,
+            "url": "https://site.example/06/02/pop",
+            "hours_before": 30,
+        },
+        {
+            "guid": "pop-again",
+            "title": title,
+            "url": "https://site.example/06/04/pop",
+            "hours_before": 0.5,
+        },
+    ]
+    store(database, [*covered_story(), SINGLE, *posted])
+    assert top_guids(database) == ["covered-0", "single", "pop-again"]
+
+
 def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:
     # One outlet's quake reports reach us through three feeds (this machine under two
     # names, www or not, http or https); two outlets' feeds, from the same server, carry

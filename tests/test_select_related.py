@@ -148,6 +148,9 @@ def test_words_every_body_uses_do_not_relate_different_events(
     news = [{**item, "body": item["body"] + close(item["guid"])} for item in news]
     digest.ok("ingest", str(write_feed(initialised, "city.jsonl", news)))
     assert all(related(digest, item["guid"]) == [] for item in news)
+    # six texts are too few to raise the floor between long ones: the message says so
+    said = digest.ok("articles", "related", "fire").stdout
+    assert said.splitlines()[-1] == "nothing related (similarity floor 0.2)"
 
 
 #: One earthquake told by two outlets, another earthquake elsewhere told in the same
@@ -517,6 +520,8 @@ def test_two_long_reports_of_one_kind_of_event_need_the_higher_floor(
     digest.ok("ingest", str(write_feed(initialised, "oscars.jsonl", news)))
     assert related(digest, "parasite") == ["seoul"]
     assert related(digest, "moonlight") == []
+    said = digest.ok("articles", "related", "moonlight").stdout
+    assert "nothing related (similarity floor 0.2; 0.3 between long texts)" in said
 
 
 def test_two_reports_alone_in_a_new_database_are_related(digest: Digest, initialised: Path) -> None:

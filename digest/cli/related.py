@@ -32,7 +32,6 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
     """
     from digest.ingest.fetch import display_url
     from digest.selection import related_articles
-    from digest.selection.related import LONG_TEXT_FLOOR
     from digest.views import iso, related_list
 
     settings = app.settings()
@@ -53,9 +52,10 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
             f"judged with the edition of {iso(report.window.start)} .. {iso(report.window.end)}"
         )
         if not report.related:
-            floor = settings.selection.related_floor
-            raised = round(floor * LONG_TEXT_FLOOR, 4)
-            click.echo(f"nothing related (similarity floor {floor}; {raised} between long texts)")
+            floor = f"similarity floor {settings.selection.related_floor}"
+            if report.long_text_floor is not None:
+                floor += f"; {report.long_text_floor} between long texts"
+            click.echo(f"nothing related ({floor})")
             return
         for item in report.related:
             marker = "  same report" if item.duplicate else ""

@@ -32,13 +32,16 @@ def _cap(count: int) -> int:
 
 @dataclass
 class Picking:
-    """The outcome: top stories in order, what each set aside or beat."""
+    """The outcome: top stories in order, what each set aside or beat, its strays."""
 
     picked: list[Doc] = field(default_factory=list)
     #: Story id -> candidates set aside as the same event as that story, best first.
     same_event: dict[int, list[Doc]] = field(default_factory=dict)
     #: Story id -> better-scoring candidates passed over for section diversity.
     beaten: dict[int, list[Doc]] = field(default_factory=dict)
+    #: Story id -> lone reports of its event set aside before picking (filled by the
+    #: selector: `corroboration.uncorroborated`), each under one story only.
+    strays: dict[int, list[Doc]] = field(default_factory=dict)
 
 
 def pick_top_stories(

@@ -110,6 +110,8 @@ class RelatedReport:
     article: Article
     window: Window
     related: list[RelatedArticle] = field(default_factory=list)
+    #: The floor between long texts, when it was raised (step 4), else None.
+    long_text_floor: float | None = None
 
 
 @without_cycle_collection
@@ -142,11 +144,15 @@ def related_articles(
     read = dict(candidates)
     for doc in _newest_of(corpus, article.source):
         read.setdefault(doc.id, doc)
-    matches = _read_whole(session, corpus, article, candidates, read, selection.related_floor)
+    matches, learnt = _read_whole(
+        session, corpus, article, candidates, read, selection.related_floor
+    )
     matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     kept = close_to_best(matches, selection.duplicate_threshold)[: max(limit, 0)]
     loaded = store.articles(session, [m.doc.id for m in kept])
     report = RelatedReport(article, window)
+    if learnt:
+        report.long_text_floor = round(selection.related_floor * LONG_TEXT_FLOOR, 4)
     for match in kept:
         duplicate = match.similarity >= selection.duplicate_threshold
         similarity = round(match.similarity, 4)
@@ -161,10 +167,11 @@ def _read_whole(
     candidates: dict[int, Doc],
     read: dict[int, Doc],
     floor: float,
-) -> list[Match]:
+) -> tuple[list[Match], bool]:
     """The candidates at or above `floor` (raised between long texts) on their whole
-    texts (steps 2 to 4 of the module docstring); `read` (a superset of `candidates`)
-    gives the weights."""
+    texts (steps 2 to 4 of the module docstring), and whether the weights were learnt
+    from enough texts to raise it; `read` (a superset of `candidates`) gives the
+    weights."""
     texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
     sources = {number: doc.source for number, doc in read.items()}
@@ -195,7 +202,7 @@ def _read_whole(
                 similarity = math.sqrt(similarity * facets)
         if similarity >= floor * _floor_factor(len(query), len(vector.ids), learnt):
             matches.append(Match(doc, similarity))
-    return matches
+    return matches, learnt
 
 
 def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:

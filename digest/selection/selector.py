@@ -36,7 +36,7 @@ from digest.selection.identity import canonical_address, reporters
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
-from digest.selection.repeats import recent_leads, repeats_of
+from digest.selection.repeats import dated_by_earlier_copies, recent_leads, repeats_of
 from digest.selection.scoring import (
     ScoreParts,
     dated_by_first_copy,
@@ -95,6 +95,7 @@ def choose(
     parts = score_parts(window_docs, sources, end, selection)
     copies = list(zip(groups, who, strict=True))
     parts = dated_by_first_copy(parts, window_docs, copies, end, selection)
+    parts = dated_by_earlier_copies(corpus, window_docs, parts, who, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
     lone = uncorroborated(window_docs, sources, events)
@@ -114,20 +115,30 @@ def choose(
     def reports(doc: Doc, outcome: Picking) -> list[Doc]:
         """Its copies, then every other report of its event with that report's copies,
         then a recent lead's report of the event (no lead again, still coverage) and a
-        lone report of it set aside as uncorroborated (a stray of this event: coverage)."""
+        lone report of it set aside as uncorroborated (`Picking.strays`)."""
         grouped = [d for d in members[groups[index_of[doc.id]]] if d.id != doc.id]
         for other in outcome.same_event[doc.id]:
             grouped += members[groups[index_of[other.id]]]
         listed = {d.id for d in grouped} | {doc.id}
         grouped += [d for d in window_docs if d.id in repeated - listed and same(doc, d)]
-        strays = [index_of[i] for i in lone - listed - repeated]
-        grouped += [window_docs[n] for n in events.lone_reports_of(index_of[doc.id], strays)]
+        grouped += [d for d in outcome.strays.get(doc.id, []) if d.id not in listed]
         return sorted(grouped, key=Doc.order_key)
+
+    def claim_strays(outcome: Picking) -> Picking:
+        """Give each story the lone reports set aside as uncorroborated that report its
+        event (a big event's strays: coverage), each under the first story in the
+        edition's order that claims it, so that none counts twice."""
+        left = [index_of[i] for i in sorted(lone - repeated)]
+        for story in outcome.picked:
+            own = events.lone_reports_of(index_of[story.id], left)
+            outcome.strays[story.id] = [window_docs[n] for n in own]
+            left = sorted(set(left).difference(own))
+        return outcome
 
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
         found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same, exact)
-        return found, {doc.id: score for score, doc in ranked}
+        return claim_strays(found), {doc.id: score for score, doc in ranked}
 
     # Ranking counts each article's neighbourhood; picking finds more of a story's
     # reports (by centroid and keywords). A story whose reports come from more sources
