@@ -244,18 +244,25 @@ def test_a_lone_report_naming_the_days_big_word_is_that_events() -> None:
     assert 7 in [doc.id for doc in choices[0].reports]
 
 
-def test_a_lone_report_set_aside_is_listed_and_counted_under_its_event() -> None:
-    # Eight of nine articles are reported by several sources, so the lone one is set
-    # aside (not a top story); its headline names the Mt Gox story's keyword, so it is
-    # one of that story's reports, as --explain lists them, and its source counts.
-    window = [
+def corroborated_day(lone: str) -> list[tuple[Doc, str]]:
+    """The Mt Gox story (4 sources), the lion story (2), the bus story (2), and one lone
+    report headed `lone`: eight of nine articles are reported by several sources, so
+    the lone one is set aside (not a top story)."""
+    return [
         *((make_doc(number, (title, "")) for number, title in enumerate(BITCOIN_DAY, 1))),
         make_doc(5, (LION[0], "")),
         make_doc(6, ("Lion mauls guest at Namibian safari lodge", "")),
         make_doc(7, ("City expands bus network to the airport", "")),
         make_doc(8, ("Bus network to reach the city airport", "")),
-        make_doc(9, ("Customers of Gox wonder what is left of their savings", "")),
+        make_doc(9, (lone, "")),
     ]
+
+
+def test_a_lone_report_set_aside_is_listed_and_counted_under_its_event() -> None:
+    # The lone report's headline names the Mt Gox story's keyword (and shares nothing
+    # else with it): it is one of that story's reports, as --explain lists them, and
+    # its source counts.
+    window = corroborated_day("Customers of Gox wonder what is left of their savings")
     choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
     assert [choice.doc.id for choice in choices] == [1, 5, 7]
     assert [doc.id for doc in choices[0].reports] == [2, 3, 4, 9]
@@ -265,14 +272,7 @@ def test_a_lone_report_set_aside_is_listed_and_counted_under_its_event() -> None
 def test_a_lone_report_of_two_stories_events_counts_under_the_first_only() -> None:
     # The lone report names a keyword of the Mt Gox story and one of the lion story:
     # it is listed, and its source counted, under the edition's first story only.
-    window = [
-        *((make_doc(number, (title, "")) for number, title in enumerate(BITCOIN_DAY, 1))),
-        make_doc(5, (LION[0], "")),
-        make_doc(6, ("Lion mauls guest at Namibian safari lodge", "")),
-        make_doc(7, ("City expands bus network to the airport", "")),
-        make_doc(8, ("Bus network to reach the city airport", "")),
-        make_doc(9, ("Gox savers and a lion keeper top the week's letters", "")),
-    ]
+    window = corroborated_day("Gox savers and a lion keeper top the week's letters")
     choices = choose(Corpus(window), [doc for doc, _ in window], END, SelectionSettings())
     assert [choice.doc.id for choice in choices] == [1, 5, 7]
     assert [[doc.id for doc in choice.reports] for choice in choices] == [[2, 3, 4, 9], [6], [8]]
