@@ -82,9 +82,7 @@ def dated_by_earlier_copies(
     archive = [doc for doc in corpus.full if doc.id not in in_window]
     while True:
         best = heapq.nlargest(wanted, range(len(window_docs)), key=lambda n: dated[n].total)
-        round_ = [
-            number for number in best[:wanted] if number not in asked and dated[number].recency
-        ]
+        round_ = [number for number in best if number not in asked and dated[number].recency]
         if not round_:
             return dated
         asked.update(round_)
