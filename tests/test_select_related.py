@@ -129,15 +129,6 @@ def test_reports_that_meet_only_in_their_bodies_are_related(
     assert related(digest, "theatre") == []
 
 
-def city_closing(guid: str) -> str:
-    """The sentence every report of a city paper closes on, naming the city's people."""
-    return (
-        f"\n\nAsked about the {guid} story, Marrowby's mayor Tamsin Okafor said the "
-        "Quillon valley council and the Harbourline port authority would meet in "
-        "Marrowby next week."
-    )
-
-
 def store_as(url: str, news: list[dict[str, Any]], language: str) -> None:
     """Store `news` tagged `language` as given (ingest would detect the text's own)."""
     db = Database(url)
@@ -162,15 +153,13 @@ def store_as(url: str, news: list[dict[str, Any]], language: str) -> None:
 
 
 def test_words_every_body_uses_do_not_relate_different_events(
-    digest: Digest, initialised: Path, migrated_url: str
+    digest: Digest, initialised: Path
 ) -> None:
     # A city paper: every report closes on the city's council, mayor and port, each in
     # its own sentence (so no line repeats: not boilerplate), and no opening names them.
     # Weights learnt from openings alone would take these words for rare ones and relate
     # every report to every other; learnt from whole texts, they are the city's
-    # background. Six texts tagged with a language wordfreq has no list for (Welsh), so
-    # the weights are the corpus's own: too few to raise the floor between long texts,
-    # and the message says so.
+    # background.
     def close(guid: str) -> str:
         return (
             f"\n\nAsked about the {guid} story, Marrowby's mayor Tamsin Okafor said the "
@@ -180,8 +169,9 @@ def test_words_every_body_uses_do_not_relate_different_events(
 
     news = [{**FIRE, "published_at": "2025-06-03T07:00:00Z"}, *items("2025-06-03")]
     news = [{**item, "body": item["body"] + close(item["guid"])} for item in news]
-    store_as(migrated_url, news, "cy")
+    digest.ok("ingest", str(write_feed(initialised, "city.jsonl", news)))
     assert all(related(digest, item["guid"]) == [] for item in news)
+    # six texts are too few to raise the floor between long ones: the message says so
     said = digest.ok("articles", "related", "fire").stdout
     assert said.splitlines()[-1] == "nothing related (similarity floor 0.2)"
 
