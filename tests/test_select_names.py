@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from digest.selection.names import by_capitals, facet_cosine, name_words, names
+from digest.selection.names import (
+    by_capitals,
+    facet_cosine,
+    name_words,
+    names,
+    written_as_nouns,
+)
 from digest.selection.places import (
     calendar_words,
     capitals_mark_names,
@@ -151,3 +157,17 @@ def test_a_country_behind_a_one_letter_proclitic_is_the_country() -> None:
     first = vocabulary.count("", "مصر قطر")
     second = vocabulary.count("", "بمصر لقطر بحر")
     assert set(first.ids) < set(second.ids) and len(set(second.ids)) == 3
+
+
+def test_a_word_written_only_in_lower_case_is_a_noun_and_one_written_both_ways_a_name() -> None:
+    vocabulary = Vocabulary()
+    named_once = "A ship hit the Harlow Bridge in Penmarrow. The bridge carried cars."
+    noun_only = "A barge struck the old road bridge in Tessel, and the span fell."
+    own = names(vocabulary, named_once, "en", True)
+    theirs = names(vocabulary, noun_only, "en", True)
+    (bridge,) = vocabulary.count("", "bridge").ids
+    assert bridge in own and bridge not in theirs
+    assert bridge not in written_as_nouns(vocabulary, named_once, True, own)
+    assert bridge in written_as_nouns(vocabulary, noun_only, True, theirs)
+    # where names are not read by capitals (Arabic), no word is taken for a noun
+    assert written_as_nouns(vocabulary, noun_only, False, frozenset()) == frozenset()

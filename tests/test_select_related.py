@@ -626,3 +626,52 @@ def test_two_short_reports_of_one_region_alone_in_a_new_database_are_not_related
     digest.ok("ingest", str(write_feed(initialised, "region.jsonl", news)))
     assert related(digest, "quake") == []
     assert related(digest, "velmora-vote") == []
+
+
+#: Two bridges struck by boats in two towns, a few lines each: one writes its bridge as a
+#: name (the Harlow Bridge), the other as a common noun (the old road bridge); and a
+#: second report of the first, which writes it both ways.
+BRIDGE = {
+    "guid": "bridge",
+    "title": "Harlow Bridge collapses after cargo ship strikes a pillar",
+    "summary": (
+        "A container ship lost power and hit a pillar of the Harlow Bridge in Penmarrow "
+        "early on Tuesday, sending cars and six road workers into the Adley River."
+    ),
+    "body": "",
+}
+BRIDGE_AGAIN = {
+    "guid": "bridge-again",
+    "title": "Divers search the Adley River for six missing workers",
+    "summary": (
+        "Rescue crews searched the water below the fallen Harlow Bridge in Penmarrow for "
+        "six road workers; the bridge, hit by a container ship, carried 30,000 cars a day."
+    ),
+    "body": "",
+}
+OTHER_BRIDGE = {
+    "guid": "other-bridge",
+    "title": "Bridge falls in Tessel after a barge hits a pillar",
+    "summary": (
+        "A cargo barge struck the old road bridge over the Corran canal in Tessel on "
+        "Friday, causing part of the span to fall and sending a bus into the water."
+    ),
+    "body": "",
+}
+
+
+def test_a_word_one_report_writes_as_a_name_and_the_other_as_a_noun_is_not_a_shared_name(
+    digest: Digest, initialised: Path
+) -> None:
+    # "Bridge" is a name in "the Harlow Bridge" and a common noun in "the old road
+    # bridge": the two collapses share the kind of event and no name, so they are not
+    # related. The second report of the Harlow Bridge writes it both ways: a name.
+    news = [
+        {**BRIDGE, "published_at": "2025-06-03T07:00:00Z"},
+        {**BRIDGE_AGAIN, "published_at": "2025-06-03T12:00:00Z"},
+        {**OTHER_BRIDGE, "published_at": "2025-06-03T09:00:00Z"},
+        *items("2025-06-03"),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "bridges.jsonl", news)))
+    assert related(digest, "bridge") == ["bridge-again"]
+    assert related(digest, "other-bridge") == []

@@ -110,6 +110,29 @@ def names(vocabulary: Vocabulary, text: str, language: str, capitals: bool) -> f
     return frozenset(vocabulary.count("", " ".join(words), len(text) + len(words)).ids)
 
 
+#: A word written in lower case (its first letter).
+_LOWER_WORD = regex.compile(r"\b\p{Ll}[\w'\u2019-]*")
+
+
+def written_as_nouns(
+    vocabulary: Vocabulary, text: str, capitals: bool, named: frozenset[int]
+) -> frozenset[int]:
+    """The terms of `vocabulary` that the first `NAMES_CHARS` characters of `text` write
+    in lower case and never as a name (`named`: `names` of the same text), when names
+    are read by capitals (`by_capitals`) and the text is not capitalised throughout;
+    empty otherwise. A word one report capitalises in a name (the Harlow Bridge) and
+    another writes only as a common noun (the old road bridge) is a word of their kind
+    of event, not a name they share; a report that writes it both ways (the Harlow
+    Bridge ... the bridge) names it."""
+    text = text[:NAMES_CHARS]
+    if not capitals or capitalised_throughout(text):
+        return frozenset()
+    words = set(_LOWER_WORD.findall(text))
+    if not words:
+        return frozenset()
+    return frozenset(vocabulary.count("", " ".join(words), len(text) + len(words)).ids) - named
+
+
 def _part(weights: Iterable[tuple[int, float]]) -> dict[int, float]:
     """A part of a vector, normalised again (empty when it has no weight)."""
     kept = dict(weights)
