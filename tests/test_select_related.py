@@ -531,61 +531,10 @@ def test_two_long_reports_of_one_kind_of_event_need_the_higher_floor(
     assert "nothing related (similarity floor 0.2; 0.3 between long texts)" in said
 
 
-#: Two finals of one tournament in different years: the same kind of event, told in the
-#: words every match report has (extra time, penalty, captain, coach, trophy, fans).
-FINAL = {
-    "guid": "final",
-    "title": "Velmora beat Dunmarsh in extra time to win the Continental Cup",
-    "summary": "A late goal from Arno Kestvik settled the final in front of 80,000 fans.",
-    "body": (
-        "Velmora won the Continental Cup for the first time on Sunday, beating Dunmarsh "
-        "2-1 after extra time in the final at the Harrowgate Stadium, where Arno Kestvik "
-        "volleyed in the winning goal in the 113th minute.\n\n"
-        "Dunmarsh had led through a penalty from their captain, Piet Haverkamp, after "
-        "half an hour, and Velmora's coach, Ilse Brandvold, changed her formation at the "
-        "break. The equaliser came from the substitute Tomas Reyl, who headed in a corner "
-        "with twelve minutes of normal time left.\n\n"
-        "The tournament's referees' committee had chosen Edda Sorn to take charge of the "
-        "final, the first time a referee from Orrin Vale has done so. She showed seven "
-        "yellow cards and sent off the Dunmarsh defender Jan Moll in the second half of "
-        "extra time.\n\n"
-        "Thousands of Velmora supporters gathered in the squares of Kestrel Bay to watch "
-        "on giant screens, and the government declared Monday a public holiday. The team "
-        "will parade the trophy through the capital on an open-top bus.\n\n"
-        "Brandvold said her players had shown the patience she asked of them before the "
-        "tournament. Kestvik, 21, was named player of the final. Velmora had lost the "
-        "last two finals, both on penalties, and their previous coach resigned after the "
-        "second of them."
-    ),
-}
-OTHER_FINAL = {
-    "guid": "other-final",
-    "title": "Quillon win the Continental Cup as late goal stuns Saltmere",
-    "summary": "Rudi Oskarsen scored in the last minute of extra time to decide the final.",
-    "body": (
-        "Quillon are champions of the Continental Cup after Rudi Oskarsen's goal in the "
-        "last minute of extra time beat Saltmere 1-0 in the final at the Lanterne Arena "
-        "on Saturday night, in front of a crowd of 75,000.\n\n"
-        "The match was goalless after ninety minutes, and Saltmere's goalkeeper, Mikel "
-        "Arrow, had saved a penalty from the Quillon captain, Dario Venn, early in the "
-        "second half. Quillon's coach, Hanne Falk, sent on Oskarsen with twenty minutes "
-        "left, and the forward struck from the edge of the box as both sides prepared "
-        "for a shootout.\n\n"
-        "The referee, Lukas Brenner, booked six players, and the Saltmere midfielder "
-        "Ivo Tarr was sent off for a second booking in extra time.\n\n"
-        "Supporters celebrated in the streets of Port Lanterne through the night, and "
-        "the city council said the squad would show the trophy to fans at the town "
-        "hall on Tuesday.\n\n"
-        "Falk, who took charge of the team last year, said her players had believed until "
-        "the end. Quillon had never before reached the final of the tournament, and "
-        "Saltmere were playing their third final in five years."
-    ),
-}
-
-
 def test_two_reports_alone_in_a_new_database_are_related(digest: Digest, initialised: Path) -> None:
-    # Two texts teach no weights (every word they share looks as common as can be); the
-    # language's word frequencies do, and two reports of one event share its names.
+    # From two texts every word they share weighs as a common one, and the cosine of two
+    # reports of one event runs below the long texts' floor: a new site's first
+    # articles are judged on the edition's floor.
     news = [
         {**PARASITE, "published_at": "2025-06-03T07:00:00Z"},
         {**SEOUL, "published_at": "2025-06-03T15:00:00Z"},
@@ -595,30 +544,11 @@ def test_two_reports_alone_in_a_new_database_are_related(digest: Digest, initial
     assert related(digest, "seoul") == ["parasite"]
 
 
-@pytest.mark.parametrize("language", ["en", "en-GB"])
-def test_two_long_reports_of_one_kind_alone_in_a_new_database_are_not_related(
-    digest: Digest, initialised: Path, language: str
-) -> None:
-    # Two finals, a new site's only articles. Weighed as two texts alone, the words
-    # every match report has pass the floor of short texts; weighed with the language's
-    # word frequencies, the floor between long texts applies, and they fall below it.
-    for first, second in ((FINAL, OTHER_FINAL), (PARASITE, MOONLIGHT)):
-        news = [
-            {**first, "published_at": "2025-06-03T07:00:00Z", "language": language},
-            {**second, "published_at": "2025-06-03T11:00:00Z", "language": language},
-        ]
-        digest.ok("ingest", str(write_feed(initialised, f"{first['guid']}.jsonl", news)))
-        assert related(digest, first["guid"]) == []
-        assert related(digest, second["guid"]) == []
-
-
 def test_two_short_reports_of_one_region_alone_in_a_new_database_are_not_related(
     digest: Digest, initialised: Path
 ) -> None:
-    # An earthquake and an election of one region, a few sentences each. The language's
-    # word frequencies would make every word they share weigh as a rare one and pass
-    # them over the floor of short texts; between short texts the weights are the
-    # corpus's own.
+    # An earthquake and an election of one region, a few sentences each, a new site's
+    # only articles: they share the region's names and nothing of what happened.
     news = [
         {**QUAKE, "published_at": "2025-06-03T07:00:00Z"},
         {**VELMORA_VOTE, "published_at": "2025-06-03T11:00:00Z"},

@@ -17,11 +17,7 @@ closer reading of each (2, 3):
    body, `similarity.FULL_TERMS` terms, a site's boilerplate left out: `wholetext`)
    with the same TF-IDF cosine and floor, term weights learnt from the whole texts read
    (the candidates and the newest `WEIGHT_SAMPLE` of the article's own source): a word
-   can be rare in openings and common in bodies. Fewer than `LONG_TEXT_DOCUMENTS`
-   texts teach little, so there, for a long article (step 4), the language's word
-   frequencies join them (`prior`): with them the long texts' floor can apply. A short
-   one keeps the corpus's weights: wordfreq's would make every word two short texts
-   share weigh as a rare one, and the short texts' floor was chosen on learnt weights.
+   can be rare in openings and common in bodies.
 3. That cosine is weighed with the facets' verdict (`names.facet_cosine`): the
    similarity is the geometric mean of the cosine and the facet cosine, so a candidate
    that shares the article's names and not its happening (another event of the same
@@ -36,12 +32,9 @@ closer reading of each (2, 3):
    actor, share many of the kind's or the actor's words whatever else they tell (the
    magnitude, the aftershocks, the rescuers and the toll of two earthquakes); two short
    ones share few words of any kind, and a low floor is what finds a second report of
-   theirs. Only where the weights mean something: learnt from `LONG_TEXT_DOCUMENTS`
-   texts or more, or, from fewer (a new site's first articles, a quiet archive), joined
-   by the language's word frequencies (step 2). From a handful of texts alone every
-   word two reports share weighs as a common one, and their cosine runs lower; where
-   wordfreq has no list for the language, that is what is left, and the floor is not
-   raised.
+   theirs. Only where the weights were learnt from `LONG_TEXT_DOCUMENTS` texts or more:
+   from a handful (a new site's first articles) every word two reports share weighs as
+   a common one, and their cosine runs lower.
 
 On `bench/related_eval.py`'s long-article pairs (written in other words on purpose),
 reading whole texts found twice as many same-event partners in the top 3 (10 -> 20 of
@@ -72,7 +65,7 @@ from sqlalchemy.orm import Session
 from digest.config import ScheduleSettings, SelectionSettings
 from digest.errors import SelectError
 from digest.models import Article
-from digest.selection import prior, store
+from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
 from digest.selection.names import by_capitals, facet_cosine, names, written_as_nouns
 from digest.selection.pauses import without_cycle_collection
@@ -192,18 +185,8 @@ def _read_whole(
         number: vocabulary.count(texts[number][0], text, FULL_CHARS)
         for number, text in plain.items()
     }
-    if (
-        len(counts) >= LONG_TEXT_DOCUMENTS
-        or len(counts[article.id].ids) < LONG_TEXT_TERMS
-        or not prior.knows(article.language)
-    ):
-        weighting = Weighting(counts.values())
-        learnt = weighting.documents >= LONG_TEXT_DOCUMENTS
-    else:  # too few texts to learn from: the language's word frequencies lead
-        terms = {term for document in counts.values() for term in document.ids}
-        shares = prior.document_shares(article.language, vocabulary.words_of(terms))
-        weighting = Weighting(counts.values(), prior=shares, prior_documents=prior.PRIOR_DOCUMENTS)
-        learnt = True
+    weighting = Weighting(counts.values())
+    learnt = weighting.documents >= LONG_TEXT_DOCUMENTS
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
     capitals = by_capitals(article.language, plain[article.id])
     own_names = names(vocabulary, plain[article.id], article.language, capitals)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise, repeat
 from operator import mul, truediv
 from typing import NamedTuple
@@ -243,11 +243,7 @@ class Vocabulary:
 
 
 class Weighting:
-    """Inverse document frequencies from a sample of documents (the day's news), and
-    optionally a `prior`: term -> the share of texts of the language that hold it
-    (`prior.document_shares`), counted as `prior_documents` more texts, so idf =
-    ln((1 + N + k) / (1 + df + k x share)) + 1 (a term the prior does not know, share 0).
-    """
+    """Inverse document frequencies from a sample of documents (the day's news)."""
 
     def __init__(
         self,
@@ -255,8 +251,6 @@ class Weighting:
         *,
         frequencies: Counter[int] | None = None,
         documents: int = 0,
-        prior: Mapping[int, float] | None = None,
-        prior_documents: float = 0.0,
     ) -> None:
         if frequencies is None:
             frequencies = Counter()
@@ -264,14 +258,11 @@ class Weighting:
                 frequencies.update(counts.ids)
                 documents += 1
         self.documents = documents
-        prior = prior or {}
-        total = 1 + documents + prior_documents
         #: Weight of a term the sample never saw: as rare as can be.
-        self.unseen = math.log(total) + 1.0
+        self.unseen = math.log(1 + documents) + 1.0
         self._idf = [self.unseen] * (max(frequencies, default=-1) + 1)
         for term, df in frequencies.items():
-            expected = df + prior_documents * prior.get(term, 0.0)
-            self._idf[term] = math.log(total / (1 + expected)) + 1.0
+            self._idf[term] = math.log((1 + documents) / (1 + df)) + 1.0
 
     def vector(self, counts: TermCounts, terms: int = MAX_TERMS) -> Vector:
         """The normalised vector of a document's `terms` heaviest terms."""
