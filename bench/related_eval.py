@@ -22,7 +22,7 @@ different-event pairs among them (6 a language: the same kind of event elsewhere
 the same actor), written by a third person who had not seen the code, to break it. It
 was first run on a word-frequency prior for tiny corpora, which it showed losing Arabic
 partners and which was taken out on its account (see the README); the names rule of
-selection/names.py (`written_as_nouns`) was committed before it was run, and nothing
+selection/names.py (`names_and_nouns`) was committed before it was run, and nothing
 else changed for it. A "same" pair reports one event; a
 "different" pair is a clearly different event that shares something with A, the hard
 cases for a similarity measure:

@@ -9,7 +9,7 @@ from digest.selection.names import (
     facet_cosine,
     name_words,
     names,
-    written_as_nouns,
+    names_and_nouns,
 )
 from digest.selection.places import (
     calendar_words,
@@ -163,11 +163,11 @@ def test_a_word_written_only_in_lower_case_is_a_noun_and_one_written_both_ways_a
     vocabulary = Vocabulary()
     named_once = "A ship hit the Harlow Bridge in Penmarrow. The bridge carried cars."
     noun_only = "A barge struck the old road bridge in Tessel, and the span fell."
-    own = names(vocabulary, named_once, "en", True)
-    theirs = names(vocabulary, noun_only, "en", True)
+    own, own_nouns = names_and_nouns(vocabulary, named_once, "en", True)
+    theirs, their_nouns = names_and_nouns(vocabulary, noun_only, "en", True)
     (bridge,) = vocabulary.count("", "bridge").ids
     assert bridge in own and bridge not in theirs
-    assert bridge not in written_as_nouns(vocabulary, named_once, True, own)
-    assert bridge in written_as_nouns(vocabulary, noun_only, True, theirs)
+    assert bridge not in own_nouns and bridge in their_nouns
+    assert own == names(vocabulary, named_once, "en", True)
     # where names are not read by capitals (Arabic), no word is taken for a noun
-    assert written_as_nouns(vocabulary, noun_only, False, frozenset()) == frozenset()
+    assert names_and_nouns(vocabulary, noun_only, "en", False)[1] == frozenset()

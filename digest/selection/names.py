@@ -99,38 +99,38 @@ def names(vocabulary: Vocabulary, text: str, language: str, capitals: bool) -> f
     as a name or figure: `name_words` (not days and months) when `capitals`
     (`by_capitals`) and the text is not capitalised throughout; else the words with a
     digit and the places of `places.gazetteer(language)`."""
-    text = text[:NAMES_CHARS]
-    if capitals and not capitalised_throughout(text):
-        calendar = calendar_words(language)
-        words = {word for word in name_words(text) if word.casefold() not in calendar}
-    else:
-        words = set(_FIGURE.findall(text)) | place_words(text, language)
-    if not words:
-        return frozenset()
-    return frozenset(vocabulary.count("", " ".join(words), len(text) + len(words)).ids)
+    return names_and_nouns(vocabulary, text, language, capitals, nouns=False)[0]
 
 
 #: A word written in lower case (its first letter).
 _LOWER_WORD = regex.compile(r"\b\p{Ll}[\w'\u2019-]*")
 
 
-def written_as_nouns(
-    vocabulary: Vocabulary, text: str, capitals: bool, named: frozenset[int]
-) -> frozenset[int]:
-    """The terms of `vocabulary` that the first `NAMES_CHARS` characters of `text` write
-    in lower case and never as a name (`named`: `names` of the same text), when names
-    are read by capitals (`by_capitals`) and the text is not capitalised throughout;
-    empty otherwise. A word one report capitalises in a name (the Harlow Bridge) and
-    another writes only as a common noun (the old road bridge) is a word of their kind
-    of event, not a name they share; a report that writes it both ways (the Harlow
-    Bridge ... the bridge) names it."""
+def names_and_nouns(
+    vocabulary: Vocabulary, text: str, language: str, capitals: bool, *, nouns: bool = True
+) -> tuple[frozenset[int], frozenset[int]]:
+    """`names`, and (with `nouns`) the terms the same characters write in lower case and
+    never as a name, where names are read by capitals (empty elsewhere). A word one
+    report capitalises in a name (the Harlow Bridge) and another writes only as a common
+    noun (the old road bridge) is a word of their kind of event, not a name they share;
+    a report that writes it both ways (the Harlow Bridge ... the bridge) names it."""
     text = text[:NAMES_CHARS]
-    if not capitals or capitalised_throughout(text):
-        return frozenset()
-    words = set(_LOWER_WORD.findall(text))
+    by_case = capitals and not capitalised_throughout(text)
+    if by_case:
+        calendar = calendar_words(language)
+        words = {word for word in name_words(text) if word.casefold() not in calendar}
+    else:
+        words = set(_FIGURE.findall(text)) | place_words(text, language)
+    named = _terms(vocabulary, words, len(text))
+    if not (nouns and by_case):
+        return named, frozenset()
+    return named, _terms(vocabulary, set(_LOWER_WORD.findall(text)), len(text)) - named
+
+
+def _terms(vocabulary: Vocabulary, words: set[str], chars: int) -> frozenset[int]:
     if not words:
         return frozenset()
-    return frozenset(vocabulary.count("", " ".join(words), len(text) + len(words)).ids) - named
+    return frozenset(vocabulary.count("", " ".join(words), chars + len(words)).ids)
 
 
 def _part(weights: Iterable[tuple[int, float]]) -> dict[int, float]:

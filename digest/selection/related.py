@@ -25,7 +25,7 @@ closer reading of each (2, 3):
    elsewhere), falls, and one that shares both keeps its cosine or gains a little.
    A word one text capitalises in a name and the other writes only in lower case (the
    Harlow Bridge; the old road bridge) counts with the happening
-   (`names.written_as_nouns`).
+   (`names.names_and_nouns`).
 4. The floor rises with the texts' length: two texts of a few hundred words (both
    whole-text vectors of `LONG_TEXT_TERMS` terms or more) must reach `LONG_TEXT_FLOOR`
    times `selection.related_floor`. Two long reports of one kind of event, or of one
@@ -67,7 +67,7 @@ from digest.errors import SelectError
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
-from digest.selection.names import by_capitals, facet_cosine, names, written_as_nouns
+from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.plan import Window
 from digest.selection.selector import build_corpus, close_to_best
@@ -189,8 +189,9 @@ def _read_whole(
     learnt = weighting.documents >= LONG_TEXT_DOCUMENTS
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
     capitals = by_capitals(article.language, plain[article.id])
-    own_names = names(vocabulary, plain[article.id], article.language, capitals)
-    own_nouns = written_as_nouns(vocabulary, plain[article.id], capitals, own_names)
+    own_names, own_nouns = names_and_nouns(
+        vocabulary, plain[article.id], article.language, capitals
+    )
     matches = []
     for doc in candidates.values():
         vector = weighting.vector(counts[doc.id], FULL_TERMS) if doc.id in counts else EMPTY
@@ -200,11 +201,12 @@ def _read_whole(
         # similarity^2 * facets >= floor^2 needs similarity >= floor^2: names are read
         # only where they can matter.
         if own_names and similarity >= floor * floor:
-            their_text = plain.get(doc.id, "")
-            theirs = names(vocabulary, their_text, article.language, capitals)
+            theirs, their_nouns = names_and_nouns(
+                vocabulary, plain.get(doc.id, ""), article.language, capitals
+            )
             if theirs:  # a text that names nothing says nothing by its names
-                nouns = own_nouns | written_as_nouns(vocabulary, their_text, capitals, theirs)
-                facets = facet_cosine(query, vector, (own_names | theirs) - nouns)
+                shared = (own_names | theirs) - own_nouns - their_nouns
+                facets = facet_cosine(query, vector, shared)
                 similarity = math.sqrt(similarity * facets)
         if similarity >= floor * _floor_factor(len(query), len(vector.ids), learnt):
             matches.append(Match(doc, similarity))
