@@ -107,17 +107,24 @@ def read_pairs(path: Path) -> list[Pair]:
 
 
 def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
-    """Store every article; pair number -> (guid of A, guid of B)."""
+    """Store every article once (an article several pairs hold, A of one and B of
+    others, is one row, as ingest would keep it); pair number -> (guid of A, guid of B)."""
     from digest.db import Database
     from digest.models import Article
 
     guids: dict[int, tuple[str, str]] = {}
     groups: dict[tuple[str, str], int] = {}
+    firsts: dict[tuple[str, str], str] = {}
+    stored: dict[tuple[str, ...], str] = {}
     db = Database(f"sqlite:///{path}")
     db.upgrade()
     with db.session() as session:
 
-        def add(guid: str, text: dict[str, str], language: str, when: datetime, src: str) -> None:
+        def add(guid: str, text: dict[str, str], language: str, when: datetime, src: str) -> str:
+            key = (language, text["title"], text["summary"], text.get("body", ""))
+            if key in stored:
+                return stored[key]
+            stored[key] = guid
             session.add(
                 Article(
                     guid=guid,
@@ -133,24 +140,24 @@ def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
                     ingested_at=when,
                 )
             )
+            return guid
 
         for number, pair in enumerate(pairs):
             key = (pair.language, pair.a["title"])
             if key not in groups:
                 groups[key] = len(groups)
-                add(
-                    f"a{groups[key]}",
-                    pair.a,
-                    pair.language,
-                    START + timedelta(days=len(groups)),
-                    "a",
-                )
-            group = groups[key]
-            day = START + timedelta(days=group + 1)
-            partner = f"{pair.label}{number}"
+                when = START + timedelta(days=len(groups))
+                firsts[key] = add(f"a{groups[key]}", pair.a, pair.language, when, "a")
+            day = START + timedelta(days=groups[key] + 1)
             hours = 3 if pair.label == "same" else 5 if pair.kind == "topic" else 4
-            add(partner, pair.b, pair.language, day + timedelta(hours=hours), f"b{hours}")
-            guids[number] = (f"a{group}", partner)
+            partner = add(
+                f"{pair.label}{number}",
+                pair.b,
+                pair.language,
+                day + timedelta(hours=hours),
+                f"b{hours}",
+            )
+            guids[number] = (firsts[key], partner)
     db.dispose()
     return guids
 
