@@ -171,3 +171,21 @@ def test_a_word_written_only_in_lower_case_is_a_noun_and_one_written_both_ways_a
     assert own == names(vocabulary, named_once, "en", True)
     # where names are not read by capitals (Arabic), no word is taken for a noun
     assert names_and_nouns(vocabulary, noun_only, "en", False)[1] == frozenset()
+
+
+def test_a_headline_s_places_and_figures_are_names_where_capitals_are_not_read() -> None:
+    vocabulary = Vocabulary()
+    summary = "رفعت الحكومة أسعار البنزين منتصف الليل."
+    headline = "الأردن يرفع أسعار الوقود 5 في المئة"
+    found = names_and_nouns(vocabulary, summary, "ar", False, headline=headline)[0]
+    assert found == frozenset(vocabulary.count("", "الأردن 5").ids)
+    assert names_and_nouns(vocabulary, summary, "ar", False)[0] == frozenset()
+    # An English headline capitalises every word: its capitals name nothing.
+    english = names_and_nouns(
+        vocabulary,
+        "The government raised fuel prices.",
+        "en",
+        True,
+        headline="Jordan Raises Fuel Prices",
+    )[0]
+    assert english == frozenset()

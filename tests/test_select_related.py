@@ -605,3 +605,58 @@ def test_a_word_one_report_writes_as_a_name_and_the_other_as_a_noun_is_not_a_sha
     digest.ok("ingest", str(write_feed(initialised, "bridges.jsonl", news)))
     assert related(digest, "bridge") == ["bridge-again"]
     assert related(digest, "other-bridge") == []
+
+
+#: Fuel prices raised in two countries, told in a few lines each, the country named only
+#: in the headline; and a second report of the first rise, from the queues in Amman.
+FUEL = {
+    "guid": "fuel-jo",
+    "title": "الأردن يرفع أسعار الوقود للمرة الثالثة هذا العام",
+    "summary": (
+        "رفعت الحكومة أسعار البنزين والسولار اعتبارا من منتصف الليل، في ثالث زيادة هذا "
+        "العام بسبب ارتفاع أسعار النفط العالمية."
+    ),
+    "body": "",
+}
+FUEL_AGAIN = {
+    "guid": "fuel-jo-again",
+    "title": "طوابير أمام محطات الوقود في عمّان قبل سريان الأسعار الجديدة",
+    "summary": (
+        "اصطفت السيارات أمام محطات الوقود في الأردن قبل سريان رفع أسعار البنزين "
+        "والسولار منتصف الليل، وهي الزيادة الثالثة هذا العام."
+    ),
+    "body": "",
+}
+OTHER_FUEL = {
+    "guid": "fuel-tn",
+    "title": "تونس ترفع أسعار الوقود بنسبة ثمانية في المئة",
+    "summary": (
+        "أعلنت الحكومة رفع أسعار البنزين والسولار اعتبارا من صباح الجمعة، مشيرة إلى "
+        "ارتفاع أسعار النفط العالمية وتراجع موارد الدعم."
+    ),
+    "body": "",
+}
+
+
+def test_a_headline_names_the_place_of_an_arabic_report(digest: Digest, initialised: Path) -> None:
+    # Arabic has no capitals, so a headline's places are names as much as a summary's:
+    # the two rises share every word of what happened and no country, and are not
+    # related; the queues in Amman name Jordan in their summary.
+    news = [
+        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
+        for item, hour in ((FUEL, 7), (FUEL_AGAIN, 12), (OTHER_FUEL, 9))
+    ]
+    news += [
+        {
+            "guid": guid,
+            "title": title,
+            "summary": body,
+            "body": body,
+            "language": "ar",
+            "published_at": f"2025-06-03T{10 + number:02d}:00:00Z",
+        }
+        for number, (guid, title, body) in enumerate(ARABIC_DAY)
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "fuel.jsonl", news)))
+    assert related(digest, "fuel-jo") == ["fuel-jo-again"]
+    assert related(digest, "fuel-tn") == []

@@ -14,8 +14,9 @@ and not in a headline, where newsrooms capitalise every word), or a word with a 
 A script without letter case (Arabic) shows no names that way, nor does a language that
 capitalises every noun (German) or a text in capitals or title case throughout: there a
 name is a word with a digit or a place Unicode CLDR names in the language (`places`),
-countries and cities being the names most news shares; its people and organisations go
-unseen, and count with the happening.
+countries and cities being the names most news shares, in the headline as well (a
+headline misleads by its capitals only); its people and organisations go unseen, and
+count with the happening.
 """
 
 from __future__ import annotations
@@ -107,19 +108,29 @@ _LOWER_WORD = regex.compile(r"\b\p{Ll}[\w'\u2019-]*")
 
 
 def names_and_nouns(
-    vocabulary: Vocabulary, text: str, language: str, capitals: bool, *, nouns: bool = True
+    vocabulary: Vocabulary,
+    text: str,
+    language: str,
+    capitals: bool,
+    *,
+    headline: str = "",
+    nouns: bool = True,
 ) -> tuple[frozenset[int], frozenset[int]]:
     """`names`, and (with `nouns`) the terms the same characters write in lower case and
     never as a name, where names are read by capitals (empty elsewhere). A word one
     report capitalises in a name (the Harlow Bridge) and another writes only as a common
     noun (the old road bridge) is a word of their kind of event, not a name they share;
-    a report that writes it both ways (the Harlow Bridge ... the bridge) names it."""
+    a report that writes it both ways (the Harlow Bridge ... the bridge) names it.
+    Where names are not read by capitals, `headline`'s figures and places are names too:
+    a short Arabic report often names its country in the headline alone, and two rises
+    of fuel prices in two countries then share every word of their summaries."""
     text = text[:NAMES_CHARS]
     by_case = capitals and not capitalised_throughout(text)
     if by_case:
         calendar = calendar_words(language)
         words = {word for word in name_words(text) if word.casefold() not in calendar}
     else:
+        text = f"{headline}\n{text}" if headline else text
         words = set(_FIGURE.findall(text)) | place_words(text, language)
     named = _terms(vocabulary, words, len(text))
     if not (nouns and by_case):

@@ -25,7 +25,8 @@ closer reading of each (2, 3):
    elsewhere), falls, and one that shares both keeps its cosine or gains a little.
    A word one text capitalises in a name and the other writes only in lower case (the
    Harlow Bridge; the old road bridge) counts with the happening
-   (`names.names_and_nouns`).
+   (`names.names_and_nouns`). Where names are not read by capitals (Arabic), the
+   headline's places and figures are names as well.
 4. The floor rises with the texts' length: two texts of a few hundred words (both
    whole-text vectors of `LONG_TEXT_TERMS` terms or more) must reach `LONG_TEXT_FLOOR`
    times `selection.related_floor`. Two long reports of one kind of event, or of one
@@ -190,7 +191,7 @@ def _read_whole(
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
     capitals = by_capitals(article.language, plain[article.id])
     own_names, own_nouns = names_and_nouns(
-        vocabulary, plain[article.id], article.language, capitals
+        vocabulary, plain[article.id], article.language, capitals, headline=article.title
     )
     matches = []
     for doc in candidates.values():
@@ -202,7 +203,11 @@ def _read_whole(
         # only where they can matter.
         if own_names and similarity >= floor * floor:
             theirs, their_nouns = names_and_nouns(
-                vocabulary, plain.get(doc.id, ""), article.language, capitals
+                vocabulary,
+                plain.get(doc.id, ""),
+                article.language,
+                capitals,
+                headline=texts[doc.id][0] if doc.id in texts else "",
             )
             if theirs:  # a text that names nothing says nothing by its names
                 shared = (own_names | theirs) - own_nouns - their_nouns
