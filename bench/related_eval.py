@@ -23,7 +23,12 @@ the same actor), written by a third person who had not seen the code, to break i
 was first run on a word-frequency prior for tiny corpora, which it showed losing Arabic
 partners and which was taken out on its account (see the README); the names rule of
 selection/names.py (`names_and_nouns`) was committed before it was run, and nothing
-else changed for it. A "same" pair reports one event; a
+else changed for it. bench/data/related_pairs_short_unseen.jsonl has 24 events of
+2015-2024 (12 English, 12 Arabic) told as feeds carry them, a headline and a sentence
+or two, each with a second report (often another angle: the reactions, the toll, the
+rescue) and two different events, written by a fourth person who had not seen the code
+or the other files; it was first run after the headline-names step, and nothing was
+changed on its account. A "same" pair reports one event; a
 "different" pair is a clearly different event that shares something with A, the hard
 cases for a similarity measure:
 
@@ -71,6 +76,7 @@ LONG_PAIRS = REPO / "bench" / "data" / "related_pairs_long.jsonl"
 HELD_PAIRS = REPO / "bench" / "data" / "related_pairs_held.jsonl"
 FRESH_PAIRS = REPO / "bench" / "data" / "related_pairs_fresh.jsonl"
 UNSEEN_PAIRS = REPO / "bench" / "data" / "related_pairs_unseen.jsonl"
+SHORT_UNSEEN_PAIRS = REPO / "bench" / "data" / "related_pairs_short_unseen.jsonl"
 START = datetime(2024, 3, 1, 6, tzinfo=UTC)
 
 
@@ -237,7 +243,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pairs",
         type=Path,
         nargs="+",
-        default=[DEFAULT_PAIRS, LONG_PAIRS, HELD_PAIRS, FRESH_PAIRS, UNSEEN_PAIRS],
+        default=[
+            DEFAULT_PAIRS,
+            LONG_PAIRS,
+            HELD_PAIRS,
+            FRESH_PAIRS,
+            UNSEEN_PAIRS,
+            SHORT_UNSEEN_PAIRS,
+        ],
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
