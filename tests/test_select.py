@@ -461,6 +461,56 @@ def test_explain_names_the_candidates_beaten_on_section(digest: Digest, initiali
     assert plan["stories"][0]["explanation"]["beat_on_section"] == []
 
 
+def test_a_second_report_in_a_full_section_is_grouped_into_its_story(
+    digest: Digest, initialised: Path
+) -> None:
+    # Two top stories, so one World story at most. The second Lagos report ranks above
+    # the Dresden plant, but World is full when the plant is picked: it is the Lagos
+    # story's report all the same, not a World candidate the plant beat.
+    lagos = [
+        (
+            "lagos-1",
+            "Lagos floods displace thousands after record rainfall",
+            "Floods in Lagos displaced thousands of residents after record rainfall "
+            "overwhelmed drains in Lekki and Ikorodu, the state emergency agency said.",
+        ),
+        (
+            "lagos-2",
+            "Thousands flee Lagos floods as rains swamp the city",
+            "Record rainfall flooded Lekki and Ikorodu on Tuesday; residents waded through "
+            "waist-deep water as the emergency agency opened shelters in schools.",
+        ),
+    ]
+    for number, (guid, title, summary) in enumerate(lagos):
+        item = {
+            "guid": guid,
+            "url": f"https://outlet{number}.example/lagos",
+            "title": title,
+            "summary": summary,
+            "published_at": f"2025-06-03T{21 + number}:00:00Z",
+        }
+        digest.ok("ingest", str(write_feed(initialised, f"lagos{number}.jsonl", [item])))
+    business = {
+        "guid": "business-1",
+        "title": "Chipmaker opens plant in Dresden",
+        "section": "Business",
+        "published_at": "2025-06-03T08:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "business.jsonl", [business])))
+    config = top_stories_config(initialised, 2)
+    plan = json.loads(
+        Digest({"DIGEST_CONFIG": str(config)})
+        .ok("select", "--date", DAY, "--json", "--explain")
+        .stdout
+    )
+    lead, second = plan["stories"]
+    assert second["article"]["guid"] == "business-1"
+    (other,) = {"lagos-1", "lagos-2"} - {lead["article"]["guid"]}
+    assert [report["guid"] for report in lead["explanation"]["reports"]] == [other]
+    assert lead["explanation"]["sources"] == 2
+    assert second["explanation"]["beat_on_section"] == []
+
+
 def test_a_page_stored_twice_appears_once_in_an_edition(digest: Digest, initialised: Path) -> None:
     # One page, two guids (two feeds; https and www, or http with utm_): related to both
     # top stories, it is listed under one of them only.

@@ -109,6 +109,17 @@ def test_pick_keeps_sections_diverse_and_sets_aside_the_same_story() -> None:
     assert [d.id for d in outcome.picked] == [1, 3, 6, 4, 5]  # the same event never fills
 
 
+def test_pick_names_the_candidates_it_passed_over_and_never_asked_about() -> None:
+    # One World story at most: 2 ranks above 3 and 4 but is passed over each time, so
+    # picking never asks whether it reports 1's event; the selector does (`choose`).
+    sections = ["World", "World", "Culture", "Sport", "Science"]
+    ranked = [make_doc(n, LION, section=sections[n - 1])[0] for n in range(1, 6)]
+    outcome = pick_top_stories(ranked, 3, lambda a, b: {a.id, b.id} == {1, 2})
+    assert [d.id for d in outcome.picked] == [1, 3, 4]
+    assert [d.id for d in outcome.passed_over] == [2]
+    assert outcome.same_event[1] == []
+
+
 def test_pick_sets_aside_what_is_related_to_a_set_aside_report_one_step_only() -> None:
     sections = ["World", "Business", "Sport", "Culture", "Science"]
     ranked = [make_doc(n, LION, section=sections[n - 1])[0] for n in range(1, 6)]

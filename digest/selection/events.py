@@ -197,18 +197,19 @@ class Events:
             return True
         return self.centroid_similarity(event, article) >= EVENT_THRESHOLD
 
-    def lone_reports_of(self, event: int, lone: Sequence[int]) -> list[int]:
-        """The articles of `lone` (reports no other source carries, `_lone_reports`)
-        that report `event`'s event: `reports` or `satellite`, asked of all at once.
-        Terms the event could be named by are looked up in one sparse slice first, so
-        an aggregator's thousands of lone reports cost milliseconds."""
-        if not lone:
+    def reports_among(self, event: int, articles: Sequence[int]) -> list[int]:
+        """The articles of `articles` that report `event`'s event: related to it, within
+        `EVENT_THRESHOLD` of its centroid, naming its keyword in the headline, or (a
+        report no other source carries, `_lone_reports`) its `satellite`; asked of all
+        at once. Terms the event could be named by are looked up in one sparse slice
+        first, so an aggregator's thousands of lone reports cost milliseconds."""
+        if not articles:
             return []
-        rows = np.asarray(lone, dtype=np.int64)
+        rows = np.asarray(articles, dtype=np.int64)
         near = self._centroid(event) @ self.rows[rows].T
         found = set(rows[np.flatnonzero(near.toarray().ravel() >= EVENT_THRESHOLD)].tolist())
         neighbours = set(self.neighbours(event))
-        found |= neighbours.intersection(lone)
+        found |= neighbours.intersection(articles)
         keywords = self.keywords(event)
         shared = self._title_terms(event) & self._dominant_terms()
         named = sorted(keywords | shared)

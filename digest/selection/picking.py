@@ -42,6 +42,11 @@ class Picking:
     #: Story id -> lone reports of its event set aside before picking (filled by the
     #: selector: `corroboration.uncorroborated`), each under one story only.
     strays: dict[int, list[Doc]] = field(default_factory=dict)
+    #: Candidates ranked above the last story, passed over because their section was
+    #: full and so never asked whether they report a story's event, best first. The
+    #: selector gives a story those that report its event (`same_event`), as picking
+    #: would have had their section had room.
+    passed_over: list[Doc] = field(default_factory=list)
 
 
 def pick_top_stories(
@@ -56,6 +61,7 @@ def pick_top_stories(
     chain (a report related to a report related to a report can be another event)."""
     outcome = Picking()
     remaining = list(ranked)
+    rank = {doc.id: number for number, doc in enumerate(ranked)}
     #: Story id -> the reports `same_event` itself set aside: the only ones `related`
     #: is asked about, so that a report set aside for being related is not a step on.
     direct: dict[int, list[Doc]] = {}
@@ -82,6 +88,9 @@ def pick_top_stories(
             if not any(same_event(doc, chosen) for chosen in outcome.picked)
         ]
         remaining[0:0] = passed_over
+    if outcome.picked:
+        last = rank[outcome.picked[-1].id]
+        outcome.passed_over = [doc for doc in remaining if rank[doc.id] < last]
     return outcome
 
 

@@ -126,13 +126,22 @@ def choose(
 
     def claim_strays(outcome: Picking) -> Picking:
         """Give each story the lone reports set aside as uncorroborated that report its
-        event (a big event's strays: coverage), each under the first story in the
-        edition's order that claims it, so that none counts twice."""
+        event (a big event's strays: coverage), and the candidates picking passed over
+        for their full section that do (`Picking.passed_over`: a second report is its
+        story's whether or not its section had room), each under the first story in
+        the edition's order that claims it, so that none counts twice."""
         left = [index_of[i] for i in sorted(lone - repeated)]
+        passed = [index_of[doc.id] for doc in outcome.passed_over]
         for story in outcome.picked:
-            own = events.lone_reports_of(index_of[story.id], left)
+            own = events.reports_among(index_of[story.id], left)
             outcome.strays[story.id] = [window_docs[n] for n in own]
             left = sorted(set(left).difference(own))
+            claimed = set(events.reports_among(index_of[story.id], passed))
+            outcome.same_event[story.id] += [window_docs[n] for n in passed if n in claimed]
+            passed = [n for n in passed if n not in claimed]
+        taken = {doc.id for docs in outcome.same_event.values() for doc in docs}
+        for story in outcome.picked:
+            outcome.beaten[story.id] = [d for d in outcome.beaten[story.id] if d.id not in taken]
         return outcome
 
     def pick() -> tuple[Picking, dict[int, float]]:
