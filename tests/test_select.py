@@ -511,6 +511,91 @@ def test_a_second_report_in_a_full_section_is_grouped_into_its_story(
     assert second["explanation"]["beat_on_section"] == []
 
 
+def test_a_report_claimed_before_picking_is_redone_stays_with_its_story(
+    digest: Digest, initialised: Path
+) -> None:
+    # Two top stories. The courier's World report names the Boeing story's keyword and
+    # is passed over (World is full): the Boeing story claims it, its coverage rises to
+    # two sources, and picking is redone with it leading, the courier's report now
+    # below the last story. The story must still list the report its coverage counts.
+    items = [
+        (
+            "herald",
+            "w1",
+            "World",
+            1,
+            "22:00",
+            "Floods force thousands from homes in northern Italy",
+            "Heavy rain flooded villages across Emilia-Romagna, forcing "
+            "thousands of residents to leave their homes as rivers burst their banks.",
+        ),
+        (
+            "courier",
+            "p1",
+            "World",
+            1,
+            "20:00",
+            "Asian airlines ground Boeing jets",
+            "Carriers in Japan, Korea and Indonesia kept aircraft on the tarmac while "
+            "engineers checked panels, leaving travellers stranded at Narita, Incheon and "
+            "Jakarta terminals with hotel vouchers and rebooking queues.",
+        ),
+        (
+            "wire",
+            "a1",
+            "Business",
+            1,
+            "10:00",
+            "Boeing halts deliveries",
+            "Boeing halted deliveries on Tuesday, the planemaker said.",
+        ),
+        (
+            "wire",
+            "a2",
+            "Business",
+            0,
+            "09:00",
+            "Boeing deliveries halted after bolts found loose",
+            "Regulators ordered checks after loose bolts were found.",
+        ),
+        (
+            "gazette",
+            "c1",
+            "Sports",
+            0,
+            "08:00",
+            "Local club wins regional cricket final",
+            "The Riverside cricket club beat Hillview by six wickets in the regional final "
+            "at the county ground on Tuesday afternoon.",
+        ),
+    ]
+    feeds: dict[str, list[dict[str, Any]]] = {}
+    for source, guid, section, priority, at, title, summary in items:
+        feeds.setdefault(source, []).append(
+            {
+                "guid": guid,
+                "url": f"https://www.{source}.example/{guid}",
+                "title": title,
+                "summary": summary,
+                "section": section,
+                "priority": priority,
+                "published_at": f"2025-06-03T{at}:00Z",
+            }
+        )
+    for source, news in feeds.items():
+        digest.ok("ingest", str(write_feed(initialised, f"{source}.jsonl", news)))
+    config = top_stories_config(initialised, 2)
+    plan = json.loads(
+        Digest({"DIGEST_CONFIG": str(config)})
+        .ok("select", "--date", DAY, "--json", "--explain")
+        .stdout
+    )
+    boeing = next(story for story in plan["stories"] if story["article"]["guid"] == "a1")
+    explanation = boeing["explanation"]
+    assert explanation["sources"] == 2
+    assert [report["guid"] for report in explanation["reports"]] == ["p1"]
+
+
 def test_a_page_stored_twice_appears_once_in_an_edition(digest: Digest, initialised: Path) -> None:
     # One page, two guids (two feeds; https and www, or http with utm_): related to both
     # top stories, it is listed under one of them only.

@@ -124,20 +124,28 @@ def choose(
         grouped += [d for d in outcome.strays.get(doc.id, []) if d.id not in listed]
         return sorted(grouped, key=Doc.order_key)
 
+    claims: set[int] = set()  # ids of passed-over candidates a story has claimed
+
     def claim_strays(outcome: Picking) -> Picking:
         """Give each story the lone reports set aside as uncorroborated that report its
         event (a big event's strays: coverage), and the candidates picking passed over
         for their full section that do (`Picking.passed_over`: a second report is its
         story's whether or not its section had room), each under the first story in
-        the edition's order that claims it, so that none counts twice."""
+        the edition's order that claims it, so that none counts twice. Those claimed
+        when picking was first done are asked again when it is redone (a claim raised
+        its story's coverage, and the story may now rank above them)."""
         left = [index_of[i] for i in sorted(lone - repeated)]
+        shown = {doc.id for doc in outcome.picked}
+        shown.update(doc.id for docs in outcome.same_event.values() for doc in docs)
         passed = [index_of[doc.id] for doc in outcome.passed_over]
+        passed += [index_of[i] for i in claims if i not in shown and index_of[i] not in passed]
         for story in outcome.picked:
             own = events.reports_among(index_of[story.id], left)
             outcome.strays[story.id] = [window_docs[n] for n in own]
             left = sorted(set(left).difference(own))
             claimed = set(events.reports_among(index_of[story.id], passed))
             outcome.same_event[story.id] += [window_docs[n] for n in passed if n in claimed]
+            claims.update(window_docs[n].id for n in claimed)
             passed = [n for n in passed if n not in claimed]
         taken = {doc.id for docs in outcome.same_event.values() for doc in docs}
         for story in outcome.picked:
