@@ -511,6 +511,34 @@ def test_a_second_report_in_a_full_section_is_grouped_into_its_story(
     assert second["explanation"]["beat_on_section"] == []
 
 
+def plan_with_top_stories(
+    digest: Digest, folder: Path, items: list[tuple[Any, ...]], count: int
+) -> dict[str, Any]:
+    """Ingest (source, guid, section, priority, HH:MM, title, summary) items, one feed
+    per source, and return the explained plan of an edition of `count` top stories."""
+    feeds: dict[str, list[dict[str, Any]]] = {}
+    for source, guid, section, priority, at, title, summary in items:
+        feeds.setdefault(source, []).append(
+            {
+                "guid": guid,
+                "url": f"https://www.{source}.example/{guid}",
+                "title": title,
+                "summary": summary,
+                "section": section,
+                "priority": priority,
+                "published_at": f"2025-06-03T{at}:00Z",
+            }
+        )
+    for source, news in feeds.items():
+        digest.ok("ingest", str(write_feed(folder, f"{source}.jsonl", news)))
+    config = top_stories_config(folder, count)
+    return json.loads(
+        Digest({"DIGEST_CONFIG": str(config)})
+        .ok("select", "--date", DAY, "--json", "--explain")
+        .stdout
+    )
+
+
 def test_a_report_claimed_before_picking_is_redone_stays_with_its_story(
     digest: Digest, initialised: Path
 ) -> None:
@@ -569,31 +597,69 @@ def test_a_report_claimed_before_picking_is_redone_stays_with_its_story(
             "at the county ground on Tuesday afternoon.",
         ),
     ]
-    feeds: dict[str, list[dict[str, Any]]] = {}
-    for source, guid, section, priority, at, title, summary in items:
-        feeds.setdefault(source, []).append(
-            {
-                "guid": guid,
-                "url": f"https://www.{source}.example/{guid}",
-                "title": title,
-                "summary": summary,
-                "section": section,
-                "priority": priority,
-                "published_at": f"2025-06-03T{at}:00Z",
-            }
-        )
-    for source, news in feeds.items():
-        digest.ok("ingest", str(write_feed(initialised, f"{source}.jsonl", news)))
-    config = top_stories_config(initialised, 2)
-    plan = json.loads(
-        Digest({"DIGEST_CONFIG": str(config)})
-        .ok("select", "--date", DAY, "--json", "--explain")
-        .stdout
-    )
+    plan = plan_with_top_stories(digest, initialised, items, 2)
     boeing = next(story for story in plan["stories"] if story["article"]["guid"] == "a1")
     explanation = boeing["explanation"]
     assert explanation["sources"] == 2
-    assert [report["guid"] for report in explanation["reports"]] == ["p1"]
+    # p1, the courier's report; a2, the wire's own related report (its neighbourhood)
+    assert {report["guid"] for report in explanation["reports"]} == {"a2", "p1"}
+
+
+def test_a_story_names_every_related_report_its_coverage_counts(
+    digest: Digest, initialised: Path
+) -> None:
+    # Two top stories. The herald's Malatya report ranks below the OPEC story, so
+    # picking never reaches it; the quake's coverage counts it (a related report of
+    # another source), and so its explanation must name it.
+    items = [
+        (
+            "wire",
+            "a1",
+            "World",
+            2,
+            "20:00",
+            "Magnitude 7.1 earthquake strikes eastern Turkey near Malatya",
+            "A strong earthquake of magnitude 7.1 struck eastern "
+            "Turkey near the city of Malatya on Tuesday, collapsing buildings and killing at "
+            "least 40 people, officials said.",
+        ),
+        (
+            "herald",
+            "p1",
+            "World",
+            0,
+            "19:00",
+            "Deadly Malatya earthquake topples buildings in eastern Turkey",
+            "Rescuers searched collapsed buildings in "
+            "Malatya after a magnitude 7.1 earthquake hit eastern Turkey, with dozens killed "
+            "according to Turkish officials.",
+        ),
+        (
+            "wire",
+            "b1",
+            "Business",
+            1,
+            "18:00",
+            "OPEC+ agrees to raise oil output for a third month",
+            "OPEC+ producers agreed on Tuesday to raise crude oil output "
+            "again in July, the third monthly increase, as Saudi Arabia pushes to regain "
+            "market share.",
+        ),
+        (
+            "herald",
+            "c1",
+            "Sports",
+            0,
+            "10:00",
+            "Local club wins regional cricket final",
+            "The Riverside cricket club beat Hillview by six wickets in the regional final "
+            "at the county ground on Tuesday afternoon.",
+        ),
+    ]
+    plan = plan_with_top_stories(digest, initialised, items, 2)
+    quake = next(story for story in plan["stories"] if story["article"]["guid"] == "a1")
+    assert quake["explanation"]["sources"] == 2
+    assert [report["guid"] for report in quake["explanation"]["reports"]] == ["p1"]
 
 
 def test_a_page_stored_twice_appears_once_in_an_edition(digest: Digest, initialised: Path) -> None:

@@ -147,10 +147,25 @@ def choose(
             outcome.same_event[story.id] += [window_docs[n] for n in passed if n in claimed]
             claims.update(window_docs[n].id for n in claimed)
             passed = [n for n in passed if n not in claimed]
+        claim_neighbours(outcome)
         taken = {doc.id for docs in outcome.same_event.values() for doc in docs}
         for story in outcome.picked:
             outcome.beaten[story.id] = [d for d in outcome.beaten[story.id] if d.id not in taken]
         return outcome
+
+    def claim_neighbours(outcome: Picking) -> None:
+        """Give each story, in the edition's order, the window articles related to it
+        (`Events.neighbours`) that no story shows yet, one per near-duplicate group: its
+        coverage counts their sources, so its explanation names them, even where
+        picking never reached them."""
+        shown = [*outcome.picked, *(d for docs in outcome.same_event.values() for d in docs)]
+        covered = {groups[index_of[doc.id]] for doc in shown}
+        for story in outcome.picked:
+            for number in events.neighbours(index_of[story.id]):
+                doc = window_docs[number]
+                if groups[number] not in covered and doc.id not in excluded:
+                    covered.add(groups[number])
+                    outcome.same_event[story.id].append(doc)
 
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
