@@ -126,14 +126,16 @@ def choose(
 
     claims: set[int] = set()  # ids of passed-over candidates a story has claimed
 
-    def claim_strays(outcome: Picking) -> Picking:
+    def claim_reports(outcome: Picking) -> Picking:
         """Give each story the lone reports set aside as uncorroborated that report its
         event (a big event's strays: coverage), and the candidates picking passed over
         for their full section that do (`Picking.passed_over`: a second report is its
         story's whether or not its section had room), each under the first story in
         the edition's order that claims it, so that none counts twice. Those claimed
         when picking was first done are asked again when it is redone (a claim raised
-        its story's coverage, and the story may now rank above them)."""
+        its story's coverage, and the story may now rank above them). Then the window
+        articles related to each story (`claim_neighbours`); none of these is a
+        candidate any story beat on section diversity."""
         left = [index_of[i] for i in sorted(lone - repeated)]
         shown = {doc.id for doc in outcome.picked}
         shown.update(doc.id for docs in outcome.same_event.values() for doc in docs)
@@ -170,7 +172,7 @@ def choose(
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
         found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same, exact)
-        return claim_strays(found), {doc.id: score for score, doc in ranked}
+        return claim_reports(found), {doc.id: score for score, doc in ranked}
 
     # Ranking counts each article's neighbourhood; picking finds more of a story's
     # reports (by centroid and keywords). A story whose reports come from more sources
