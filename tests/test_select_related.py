@@ -395,6 +395,21 @@ ARABIC_DAY = [
 ]
 
 
+def arabic_day(first_hour: int) -> list[dict[str, Any]]:
+    """`ARABIC_DAY` as Arabic feed items, an hour apart from `first_hour` on 2025-06-03."""
+    return [
+        {
+            "guid": guid,
+            "title": title,
+            "summary": body,
+            "body": body,
+            "language": "ar",
+            "published_at": f"2025-06-03T{first_hour + number:02d}:00:00Z",
+        }
+        for number, (guid, title, body) in enumerate(ARABIC_DAY)
+    ]
+
+
 def test_an_arabic_report_that_names_no_place_is_judged_on_its_words(
     digest: Digest, initialised: Path
 ) -> None:
@@ -404,17 +419,7 @@ def test_an_arabic_report_that_names_no_place_is_judged_on_its_words(
     news = [
         {**SUDAN, "published_at": "2025-06-03T07:00:00Z", "language": "ar"},
         {**SUDAN_AGAIN, "published_at": "2025-06-03T15:00:00Z", "language": "ar"},
-        *(
-            {
-                "guid": guid,
-                "title": title,
-                "summary": body,
-                "body": body,
-                "language": "ar",
-                "published_at": f"2025-06-03T{9 + number:02d}:00:00Z",
-            }
-            for number, (guid, title, body) in enumerate(ARABIC_DAY)
-        ),
+        *arabic_day(9),
     ]
     digest.ok("ingest", str(write_feed(initialised, "sudan.jsonl", news)))
     assert related(digest, "sd-a") == ["sd-b"]
@@ -646,17 +651,7 @@ def test_a_headline_names_the_place_of_an_arabic_report(digest: Digest, initiali
         {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
         for item, hour in ((FUEL, 7), (FUEL_AGAIN, 12), (OTHER_FUEL, 9))
     ]
-    news += [
-        {
-            "guid": guid,
-            "title": title,
-            "summary": body,
-            "body": body,
-            "language": "ar",
-            "published_at": f"2025-06-03T{10 + number:02d}:00:00Z",
-        }
-        for number, (guid, title, body) in enumerate(ARABIC_DAY)
-    ]
+    news += arabic_day(10)
     digest.ok("ingest", str(write_feed(initialised, "fuel.jsonl", news)))
     assert related(digest, "fuel-jo") == ["fuel-jo-again"]
     assert related(digest, "fuel-tn") == []
