@@ -189,3 +189,29 @@ def test_a_headline_s_places_and_figures_are_names_where_capitals_are_not_read()
         headline="Jordan Raises Fuel Prices",
     )[0]
     assert english == frozenset()
+
+
+def test_an_arabic_country_is_named_by_its_short_name_and_its_adjective() -> None:
+    text = "قال البنك المركزي التركي إن السعودية والإمارات وبالسعودية للمصريين"
+    assert place_words(text, "ar") == {
+        "التركي",
+        "السعوديه",
+        "والامارات",
+        "وبالسعوديه",
+        "للمصريين",
+    }
+    # ألمانيا's ال is not the article: its adjective is ألماني.
+    assert place_words("المنتخب الألماني", "ar") == {"الالماني"}
+    # A name of several words with no word of a state's form has no short form.
+    assert place_words("كوريا وحدها", "ar") == set()
+
+
+def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_s() -> None:
+    # Light stemming leaves تركيا and التركية apart (تركيا, ترك) and joins the
+    # adjective to ترك ("he left") and السوري to سور ("a wall").
+    vocabulary = Vocabulary()
+    (turkey,) = vocabulary.count("", "تركيا").ids
+    (syria,) = vocabulary.count("", "سوريا").ids
+    assert set(vocabulary.count("", "التركية والتركي للتركية").ids) == {turkey}
+    assert set(vocabulary.count("", "السوري السوريون").ids) == {syria}
+    assert not {turkey, syria} & set(vocabulary.count("", "ترك سور").ids)

@@ -655,3 +655,50 @@ def test_a_headline_names_the_place_of_an_arabic_report(digest: Digest, initiali
     digest.ok("ingest", str(write_feed(initialised, "fuel.jsonl", news)))
     assert related(digest, "fuel-jo") == ["fuel-jo-again"]
     assert related(digest, "fuel-tn") == []
+
+
+#: Two central banks raise their rates, each named by its adjective alone (the Turkish
+#: central bank, the Egyptian one); a second report of the Turkish rise names Turkey.
+RATE_TR = {
+    "guid": "rate-tr",
+    "title": "البنك المركزي التركي يرفع سعر الفائدة الرئيسي في خطوة فاجأت الأسواق",
+    "summary": (
+        "رفع البنك المركزي التركي سعر الفائدة الرئيسي خمس نقاط مئوية في اجتماعه "
+        "الاستثنائي، في محاولة لكبح التضخم ودعم الليرة التركية."
+    ),
+    "body": "",
+}
+RATE_TR_AGAIN = {
+    "guid": "rate-tr-again",
+    "title": "الليرة تتعافى في تركيا بعد قرار رفع الفائدة المفاجئ",
+    "summary": (
+        "ارتفعت العملة في تركيا بعد أن رفع البنك المركزي سعر الفائدة الرئيسي، وقال "
+        "متعاملون إن قرار الاجتماع الاستثنائي فاجأ الأسواق."
+    ),
+    "body": "",
+}
+RATE_EG = {
+    "guid": "rate-eg",
+    "title": "البنك المركزي المصري يرفع سعر الفائدة الرئيسي في اجتماع استثنائي",
+    "summary": (
+        "رفع البنك المركزي المصري سعر الفائدة الرئيسي ثلاث نقاط مئوية في اجتماع "
+        "استثنائي، في محاولة لكبح التضخم ودعم الجنيه المصري."
+    ),
+    "body": "",
+}
+
+
+def test_an_arabic_report_that_names_a_country_by_its_adjective_names_the_country(
+    digest: Digest, initialised: Path
+) -> None:
+    # Arabic names a country by its nisba adjective as often as by its name (المركزي
+    # التركي, the Turkish central bank): the two rises share every word of what
+    # happened and no country, and are not related; التركي and تركيا are one place.
+    news = [
+        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
+        for item, hour in ((RATE_TR, 7), (RATE_TR_AGAIN, 12), (RATE_EG, 9))
+    ]
+    news += arabic_day(10)
+    digest.ok("ingest", str(write_feed(initialised, "rates.jsonl", news)))
+    assert related(digest, "rate-tr") == ["rate-tr-again"]
+    assert related(digest, "rate-eg") == []

@@ -15,8 +15,9 @@ A script without letter case (Arabic) shows no names that way, nor does a langua
 capitalises every noun (German) or a text in capitals or title case throughout: there a
 name is a word with a digit or a place Unicode CLDR names in the language (`places`),
 countries and cities being the names most news shares, in the headline as well (a
-headline misleads by its capitals only); its people and organisations go unseen, and
-count with the happening.
+headline misleads by its capitals only), and in Arabic a country's short name and its
+adjective (السعودية, التركي); its people and organisations go unseen, and count with
+the happening.
 """
 
 from __future__ import annotations

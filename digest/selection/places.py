@@ -3,8 +3,11 @@
 `names` tells names from other words. In a script with letter case it reads capitals,
 and needs to know the words capitalised by rule that name nothing (days and months, in
 English). In a script without case (Arabic) it can only know names from a list: the
-countries, territories and cities CLDR names in the language. Both come from CLDR
-through Babel, so they are maintained, and nothing is downloaded at run time.
+countries, territories and cities CLDR names in the language, and in Arabic the short
+names and nisba adjectives of its countries, made from CLDR's names by rule (the news
+writes السعودية and البنك المركزي التركي, not CLDR's المملكة العربية السعودية and
+تركيا). Both come from CLDR through Babel, so they are maintained, and nothing is
+downloaded at run time.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ _SHORT_CITY = 3
 _SHORT_CITY_REGIONS = ("Africa/", "Asia/", "Europe/")
 #: Where CLDR adds a qualifier to a name ("الكونغو - كينشاسا", "جزر كوكوس (كيلينغ)").
 _QUALIFIER = re.compile(r"\s+[-\u2013]\s+|\s*\(")
+#: Words of CLDR's Arabic country names that give the form of the state (kingdom,
+#: republic, Arab, united, democratic...), which the news leaves out: المملكة العربية
+#: السعودية is السعودية, الإمارات العربية المتحدة is الإمارات.
+_STATE_FORM = frozenset(
+    normalise(word)
+    for word in (
+        "المملكة العربية المتحدة جمهورية الجمهورية الديمقراطية الشعبية الاتحادية الإسلامية دولة"
+    ).split()
+)
+#: Endings of an Arabic nisba adjective: feminine, and the sound plurals.
+_NISBA_ENDINGS = ("", "ه", "ون", "ين")
 
 
 def capitals_mark_names(language: str) -> bool | None:
@@ -66,6 +80,8 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     if locale is None:
         return {}
     found = set(_territories(locale))
+    if locale.language == "ar":
+        found |= _arabic_country_forms(locale)
     for zone in sorted(zoneinfo.available_timezones()):
         try:
             city = normalise(get_timezone_location(zone, locale=locale, return_city=True))
@@ -87,6 +103,79 @@ def _territories(locale: Locale) -> list[str]:
     (`text.normalise`: casefolded, Arabic hamza and vowel marks made plain, so إيران,
     ايران and عُمان, عمان are one)."""
     return [normalise(name) for code, name in locale.territories.items() if code.isalpha()]
+
+
+def _arabic_country_forms(locale: Locale) -> set[str]:
+    """How Arabic news writes a country besides its CLDR name, normalised: the name
+    without the words of the state's form (السعودية), and the nisba adjective, with
+    and without the article, in the feminine and the plurals (التركي, التركية,
+    المصريون). Most Arabic reports name a country by its adjective (المركزي التركي, the
+    Turkish central bank), so without them a report of Turkey's rate rise and one of
+    Russia's named no country at all. The adjective is made by the regular rule (a
+    final ا or ة gives way to ي, otherwise ي is added: تركيا تركي, فرنسا فرنسي, مصر
+    مصري); an irregular one (نمساوي) is missed, and a name that already ends in ي
+    (مالي) is its own adjective."""
+    forms: set[str] = set()
+    for code, name in locale.territories.items():
+        if not code.isalpha():
+            continue
+        words = _QUALIFIER.split(name)[0].split()
+        kept = [word for word in words if normalise(word) not in _STATE_FORM]
+        if len(kept) != 1:
+            continue
+        if len(words) > 1:
+            forms.add(normalise(kept[0]))
+        adjective = _nisba(kept[0])
+        if adjective:
+            forms.update(
+                f"{article}{adjective}{ending}"
+                for article in ("", "ال")
+                for ending in _NISBA_ENDINGS
+            )
+    return forms
+
+
+def _nisba(name: str) -> str | None:
+    """The regular nisba adjective of a country's one-word Arabic name, normalised
+    (`_arabic_country_forms`), or None for a name that ends in ي."""
+    base = normalise(name.removeprefix("ال"))  # not the ال of ألمانيا, normalised
+    if base.endswith("ي"):
+        return None
+    if base.endswith(("يه", "يا")):
+        return base[:-1]
+    if base.endswith(("ا", "ه")):
+        return base[:-1] + "ي"
+    return base + "ي"
+
+
+@cache
+def adjective_countries() -> Mapping[str, str]:
+    """Arabic nisba adjectives of countries (`_arabic_country_forms`), normalised, to
+    the country's name: a report that writes التركية and one that writes تركيا name
+    one place, and light stemming leaves them apart (ترك and تركيا) or joins the
+    adjective to a common word (ترك, "he left"; سور, "a wall"), so `similarity.
+    Vocabulary` counts the adjective, word by word, as its country."""
+    locale = _locale("ar")
+    if locale is None:
+        return {}
+    found: dict[str, str] = {}
+    for name in locale.territories.values():
+        words = name.split()
+        adjective = _nisba(name) if len(words) == 1 else None
+        if adjective is None:
+            continue
+        for article in ("", "ال"):
+            for ending in _NISBA_ENDINGS:
+                found.setdefault(f"{article}{adjective}{ending}", normalise(name))
+    return found
+
+
+def country_of(word: str) -> str | None:
+    """The country (`adjective_countries`) whose nisba adjective `word` (normalised) is,
+    with up to two one-letter proclitics (والتركية, للتركية), or None."""
+    known = adjective_countries()
+    found = _first_word(word, known)
+    return None if found is None else known[found]
 
 
 @cache

@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from digest.selection.places import bare_country_stems
-from digest.selection.text import PackedWords, is_term, stem_all, words
+from digest.selection.places import bare_country_stems, country_of
+from digest.selection.text import PackedWords, is_term, stem, stem_all, words
 
 TITLE_WEIGHT = 2
 TITLE_CHARS = 300
@@ -115,12 +115,18 @@ class Vocabulary:
         return len(set(self._term_ids.values()))
 
     def _learn(self, tokens: list[str]) -> None:
-        """Give new words their term (in order of appearance, so ids are reproducible)."""
+        """Give new words their term (in order of appearance, so ids are reproducible);
+        an Arabic country's nisba adjective counts as the country (`places.country_of`:
+        التركية as تركيا)."""
         known = self._word_terms
         new = [word for word in dict.fromkeys(tokens) if word not in known]
         stems = stem_all(new)
         for word, stemmed in zip(new, stems, strict=True):
-            known[word] = self._term_of(stemmed, word) if is_term(word) else -1
+            if not is_term(word):
+                known[word] = -1
+                continue
+            country = None if word.isascii() else country_of(word)
+            known[word] = self._term_of(stemmed if country is None else stem(country), word)
 
     def _term_of(self, stemmed: str, word: str) -> int:
         """The term of a stem; an English demonym and its place share one (Iranian, Iran),
