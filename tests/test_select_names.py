@@ -14,6 +14,7 @@ from digest.selection.names import (
 from digest.selection.places import (
     calendar_words,
     capitals_mark_names,
+    country_of,
     gazetteer,
     place_words,
 )
@@ -202,8 +203,14 @@ def test_an_arabic_country_is_named_by_its_short_name_and_its_adjective() -> Non
     }
     # ألمانيا's ال is not the article: its adjective is ألماني.
     assert place_words("المنتخب الألماني", "ar") == {"الالماني"}
-    # A name of several words with no word of a state's form has no short form.
+    # A name of several words with no word of a state's form has no short form, nor
+    # has one of a "United" (الأمم المتحدة, الولايات المتحدة, المملكة المتحدة).
     assert place_words("كوريا وحدها", "ar") == set()
+    assert place_words("كأس الأمم في الولايات المتأرجحة المتحدة", "ar") == set()
+    # A bare masculine adjective is as often a name (تركي is Turki), and a letter
+    # before a bare adjective is as often part of a word (فروسية is horsemanship).
+    assert place_words("تركي آل الشيخ في بطولة فروسية وبكيني", "ar") == set()
+    assert place_words("طائرة روسية", "ar") == {"روسيه"}
 
 
 def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_s() -> None:
@@ -215,3 +222,6 @@ def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_
     assert set(vocabulary.count("", "التركية والتركي للتركية").ids) == {turkey}
     assert set(vocabulary.count("", "السوري السوريون").ids) == {syria}
     assert not {turkey, syria} & set(vocabulary.count("", "ترك سور").ids)
+    # A world region has no adjective here: العالمية is not العالم's.
+    assert country_of("العالميه") is None
+    assert country_of("للسعوديين") == "السعوديه"

@@ -702,3 +702,47 @@ def test_an_arabic_report_that_names_a_country_by_its_adjective_names_the_countr
     digest.ok("ingest", str(write_feed(initialised, "rates.jsonl", news)))
     assert related(digest, "rate-tr") == ["rate-tr-again"]
     assert related(digest, "rate-eg") == []
+
+
+#: A season of events opened by a man named Turki, and a second report of its opening
+#: night from the roads; a festival opens in Turkey the same day.
+SEASON = {
+    "guid": "season",
+    "title": "تركي آل الشيخ يعلن انطلاق موسم الرياض بحفل ضخم في منطقة البوليفارد",
+    "summary": (
+        "أعلن رئيس هيئة الترفيه تركي آل الشيخ انطلاق موسم الرياض بحفل افتتاح في منطقة "
+        "البوليفارد حضره عشرات الآلاف، على أن تستمر فعالياته خمسة أشهر."
+    ),
+    "body": "",
+}
+SEASON_AGAIN = {
+    "guid": "season-again",
+    "title": "زحام خانق على طرق العاصمة مع افتتاح موسم الرياض",
+    "summary": (
+        "امتدت طوابير السيارات كيلومترات على الطرق المؤدية إلى البوليفارد مساء أمس، "
+        "وقالت إدارة المرور إن الحركة عادت إلى طبيعتها بعد منتصف الليل."
+    ),
+    "body": "",
+}
+FESTIVAL = {
+    "guid": "festival",
+    "title": "انطلاق مهرجان أنطاليا السينمائي بحفل افتتاح في تركيا",
+    "summary": (
+        "انطلق مهرجان أنطاليا السينمائي في تركيا بحفل افتتاح حضره نجوم السينما التركية، "
+        "وتستمر عروضه أسبوعا."
+    ),
+    "body": "",
+}
+
+
+def test_a_man_named_turki_does_not_name_turkey(digest: Digest, initialised: Path) -> None:
+    # تركي is the masculine adjective of Turkey and a first name: bare, it is not read as
+    # the country, or the season's report would name Turkey, and Turkey's opening
+    # festival would take the place of the season's second report.
+    news = [
+        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
+        for item, hour in ((SEASON, 7), (SEASON_AGAIN, 12), (FESTIVAL, 9))
+    ]
+    news += arabic_day(10)
+    digest.ok("ingest", str(write_feed(initialised, "season.jsonl", news)))
+    assert related(digest, "season") == ["season-again"]

@@ -16,7 +16,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from digest.selection.text import normalise, stem
 
@@ -40,17 +40,38 @@ _SHORT_CITY = 3
 _SHORT_CITY_REGIONS = ("Africa/", "Asia/", "Europe/")
 #: Where CLDR adds a qualifier to a name ("الكونغو - كينشاسا", "جزر كوكوس (كيلينغ)").
 _QUALIFIER = re.compile(r"\s+[-\u2013]\s+|\s*\(")
-#: Words of CLDR's Arabic country names that give the form of the state (kingdom,
-#: republic, Arab, united, democratic...), which the news leaves out: المملكة العربية
-#: السعودية is السعودية, الإمارات العربية المتحدة is الإمارات.
+#: Words of CLDR's Arabic country names that give the state's form (kingdom, republic,
+#: democratic...) or call it Arab, which the news leaves out: المملكة العربية السعودية
+#: is السعودية; and "United Arab" as a whole (الإمارات العربية المتحدة is الإمارات),
+#: while the United Kingdom and the United States keep their "United".
 _STATE_FORM = frozenset(
     normalise(word)
     for word in (
-        "المملكة العربية المتحدة جمهورية الجمهورية الديمقراطية الشعبية الاتحادية الإسلامية دولة"
+        "المملكة جمهورية الجمهورية دولة الديمقراطية الشعبية الاتحادية الإسلامية العربية"
     ).split()
 )
-#: Endings of an Arabic nisba adjective: feminine, and the sound plurals.
+_UNITED_ARAB = normalise("العربية المتحدة")
+#: What no short name is left of: المملكة المتحدة, الولايات المتحدة, الأمم المتحدة.
+_UNITED = normalise("المتحدة")
+#: Endings of an Arabic nisba adjective: none (masculine), feminine, sound plurals.
 _NISBA_ENDINGS = ("", "ه", "ون", "ين")
+
+
+class ArabicCountryForms(NamedTuple):
+    """How Arabic news writes its countries besides CLDR's names (`arabic_country_forms`),
+    normalised (`text.normalise`)."""
+
+    #: A country's name without the words of its state's form: السعوديه, الامارات.
+    short_names: frozenset[str]
+    #: The nisba adjective with the article, in any ending (التركي, التركيه,
+    #: المصريون), to the country's name (تركيا, مصر, السعوديه); a one-letter proclitic
+    #: may precede it (والتركيه, للتركيه).
+    defined: Mapping[str, str]
+    #: The adjective without the article, feminine or plural (تركيه, مصريون), to the
+    #: country, with no proclitic: a bare masculine adjective is as often a name (تركي
+    #: is Turki), and a letter before a bare one as often a word's own (فروسيه is
+    #: horsemanship, not ف + روسيه).
+    bare: Mapping[str, str]
 
 
 def capitals_mark_names(language: str) -> bool | None:
@@ -81,7 +102,8 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
         return {}
     found = set(_territories(locale))
     if locale.language == "ar":
-        found |= _arabic_country_forms(locale)
+        forms = arabic_country_forms()
+        found |= forms.short_names | forms.defined.keys()
     for zone in sorted(zoneinfo.available_timezones()):
         try:
             city = normalise(get_timezone_location(zone, locale=locale, return_city=True))
@@ -105,39 +127,48 @@ def _territories(locale: Locale) -> list[str]:
     return [normalise(name) for code, name in locale.territories.items() if code.isalpha()]
 
 
-def _arabic_country_forms(locale: Locale) -> set[str]:
-    """How Arabic news writes a country besides its CLDR name, normalised: the name
-    without the words of the state's form (السعودية), and the nisba adjective, with
-    and without the article, in the feminine and the plurals (التركي, التركية,
-    المصريون). Most Arabic reports name a country by its adjective (المركزي التركي, the
-    Turkish central bank), so without them a report of Turkey's rate rise and one of
-    Russia's named no country at all. The adjective is made by the regular rule (a
-    final ا or ة gives way to ي, otherwise ي is added: تركيا تركي, فرنسا فرنسي, مصر
-    مصري); an irregular one (نمساوي) is missed, and a name that already ends in ي
-    (مالي) is its own adjective."""
-    forms: set[str] = set()
-    for code, name in locale.territories.items():
-        if not code.isalpha():
-            continue
+@cache
+def arabic_country_forms() -> ArabicCountryForms:
+    """The short names and nisba adjectives of the countries CLDR names in Arabic. Most
+    Arabic reports name a country by its adjective (المركزي التركي, the Turkish central
+    bank) or a short name (السعودية), so without them a report of Turkey's rate rise and
+    one of Russia's named no country at all, and light stemming leaves تركيا and
+    التركية apart (تركيا, ترك). The adjective is made by the regular rule (a final ا or
+    ة gives way to ي, otherwise ي is added: تركيا تركي, فرنسا فرنسي, مصر مصري), from a
+    name of one word or a short name; an irregular one (نمساوي) is missed, a name that
+    ends in ي (مالي) is its own adjective, and one whose words are all of the state's
+    form (المملكة المتحدة) has none. Some adjectives also spell other words once
+    normalised, and are read as the country: a surname (السوداني), اليمنى ("right",
+    whose ى is read as ي), الرومانية (Roman)."""
+    locale = _locale("ar")
+    short_names: set[str] = set()
+    defined: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    for code, name in locale.territories.items() if locale else ():
         words = _QUALIFIER.split(name)[0].split()
-        kept = [word for word in words if normalise(word) not in _STATE_FORM]
-        if len(kept) != 1:
+        kept = [
+            word
+            for word in normalise(" ".join(words)).replace(_UNITED_ARAB, "").split()
+            if word not in _STATE_FORM
+        ]
+        if not code.isalpha() or len(kept) != 1 or _UNITED in kept:
             continue
+        country = kept[0]
         if len(words) > 1:
-            forms.add(normalise(kept[0]))
-        adjective = _nisba(kept[0])
-        if adjective:
-            forms.update(
-                f"{article}{adjective}{ending}"
-                for article in ("", "ال")
-                for ending in _NISBA_ENDINGS
-            )
-    return forms
+            short_names.add(country)
+        adjective = _nisba(words[0] if len(words) == 1 else country)
+        if adjective is None:
+            continue
+        for ending in _NISBA_ENDINGS:
+            defined.setdefault(f"ال{adjective}{ending}", country)
+            if ending:
+                bare.setdefault(f"{adjective}{ending}", country)
+    return ArabicCountryForms(frozenset(short_names), defined, bare)
 
 
 def _nisba(name: str) -> str | None:
     """The regular nisba adjective of a country's one-word Arabic name, normalised
-    (`_arabic_country_forms`), or None for a name that ends in ي."""
+    (`arabic_country_forms`), or None for a name that ends in ي."""
     base = normalise(name.removeprefix("ال"))  # not the ال of ألمانيا, normalised
     if base.endswith("ي"):
         return None
@@ -148,34 +179,16 @@ def _nisba(name: str) -> str | None:
     return base + "ي"
 
 
-@cache
-def adjective_countries() -> Mapping[str, str]:
-    """Arabic nisba adjectives of countries (`_arabic_country_forms`), normalised, to
-    the country's name: a report that writes التركية and one that writes تركيا name
-    one place, and light stemming leaves them apart (ترك and تركيا) or joins the
-    adjective to a common word (ترك, "he left"; سور, "a wall"), so `similarity.
-    Vocabulary` counts the adjective, word by word, as its country."""
-    locale = _locale("ar")
-    if locale is None:
-        return {}
-    found: dict[str, str] = {}
-    for name in locale.territories.values():
-        words = name.split()
-        adjective = _nisba(name) if len(words) == 1 else None
-        if adjective is None:
-            continue
-        for article in ("", "ال"):
-            for ending in _NISBA_ENDINGS:
-                found.setdefault(f"{article}{adjective}{ending}", normalise(name))
-    return found
-
-
 def country_of(word: str) -> str | None:
-    """The country (`adjective_countries`) whose nisba adjective `word` (normalised) is,
-    with up to two one-letter proclitics (والتركية, للتركية), or None."""
-    known = adjective_countries()
-    found = _first_word(word, known)
-    return None if found is None else known[found]
+    """The country (its one-word or short name, normalised) whose nisba adjective the
+    normalised Arabic `word` is (`arabic_country_forms`), or None: `similarity.
+    Vocabulary` counts the adjective as its country, not as the light stem it may share
+    with a common word (ترك, "he left"; سور, "a wall")."""
+    forms = arabic_country_forms()
+    if word in forms.bare:
+        return forms.bare[word]
+    found = _first_word(word, forms.defined)
+    return None if found is None else forms.defined[found]
 
 
 @cache
@@ -193,13 +206,18 @@ def bare_country_stems() -> frozenset[str]:
 def place_words(text: str, language: str) -> set[str]:
     """The words of `text` that write a place of `gazetteer(language)`, normalised
     (`text.normalise`) and with their proclitics (وبمصر is a place), the later words of a
-    name of several included when the whole name is there."""
+    name of several included when the whole name is there; in Arabic, the bare
+    adjectives of `arabic_country_forms` as well."""
     known = gazetteer(language)
     found: set[str] = set()
     if not known:
         return found
     text = normalise(text)
+    bare = _bare_adjectives(language)
     for word in set(_WORD.findall(text)):
+        if word in bare:
+            found.add(word)
+            continue
         first = _first_word(word, known)
         if first is None:
             continue
@@ -210,6 +228,13 @@ def place_words(text: str, language: str) -> set[str]:
                 found.add(word)
                 found.update(rest)
     return found
+
+
+@cache
+def _bare_adjectives(language: str) -> Mapping[str, str]:
+    """`ArabicCountryForms.bare` for Arabic, else nothing."""
+    locale = _locale(language)
+    return arabic_country_forms().bare if locale and locale.language == "ar" else {}
 
 
 def _first_word(word: str, known: Mapping[str, object]) -> str | None:
