@@ -14,6 +14,7 @@ from digest.selection.names import (
 from digest.selection.places import (
     calendar_words,
     capitals_mark_names,
+    city_countries,
     country_of,
     gazetteer,
     place_words,
@@ -225,3 +226,11 @@ def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_
     # A world region has no adjective here: العالمية is not العالم's.
     assert country_of("العالميه") is None
     assert country_of("للسعوديين") == "السعوديه"
+
+
+def test_an_arabic_city_is_in_its_country() -> None:
+    found = city_countries()
+    assert found["الرياض"] == "السعوديه" and found["دبي"] == "الامارات"
+    assert found["القاهره"] == "مصر" and found["بغداد"] == "العراق"
+    # عمان is Amman and Oman: neither; a country without a one-word name has no cities
+    assert "عمان" not in found and "نيويورك" not in found

@@ -746,3 +746,49 @@ def test_a_man_named_turki_does_not_name_turkey(digest: Digest, initialised: Pat
     news += arabic_day(10)
     digest.ok("ingest", str(write_feed(initialised, "season.jsonl", news)))
     assert related(digest, "season") == ["season-again"]
+
+
+#: A government named by its capital, then by its country; and another country's
+#: decision of the same kind, named by its capital, the same day.
+OIL_CUT = {
+    "guid": "oil-cut",
+    "title": "الرياض تمدد خفضها الطوعي لإنتاج النفط حتى نهاية العام",
+    "summary": (
+        "قالت الرياض إنها ستمدد خفضها الطوعي لإنتاج الخام بمقدار مليون برميل يوميا حتى "
+        "نهاية العام، في خطوة تهدف إلى دعم استقرار أسواق النفط."
+    ),
+    "body": "",
+}
+OIL_CUT_AGAIN = {
+    "guid": "oil-cut-again",
+    "title": "السعودية تعلن تمديد خفض إنتاج الخام مليون برميل يوميا",
+    "summary": (
+        "أعلنت المملكة تمديد الخفض الطوعي لإنتاجها بمقدار مليون برميل يوميا، وقالت "
+        "وزارة الطاقة إن الخفض قد يُعمّق بحسب ظروف السوق."
+    ),
+    "body": "",
+}
+OTHER_OIL_CUT = {
+    "guid": "oil-cut-iq",
+    "title": "بغداد تخفض صادراتها من الخام التزاما بحصص الإنتاج",
+    "summary": (
+        "قالت بغداد إنها ستخفض صادراتها من الخام بمقدار مئتي ألف برميل يوميا حتى نهاية "
+        "العام، التزاما بحصص الإنتاج المتفق عليها."
+    ),
+    "body": "",
+}
+
+
+def test_an_arabic_report_that_names_a_capital_names_its_country(
+    digest: Digest, initialised: Path
+) -> None:
+    # Arabic news names a government by its capital: Riyadh's cut and Saudi Arabia's
+    # announcement of it are one event; Baghdad's cut is Iraq's, another.
+    news = [
+        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
+        for item, hour in ((OIL_CUT, 7), (OIL_CUT_AGAIN, 12), (OTHER_OIL_CUT, 9))
+    ]
+    news += arabic_day(10)
+    digest.ok("ingest", str(write_feed(initialised, "oil.jsonl", news)))
+    assert related(digest, "oil-cut") == ["oil-cut-again"]
+    assert related(digest, "oil-cut-again") == ["oil-cut"]

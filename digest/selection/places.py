@@ -72,6 +72,8 @@ class ArabicCountryForms(NamedTuple):
     #: is Turki), and a letter before a bare one as often a word's own (فروسيه is
     #: horsemanship, not ف + روسيه).
     bare: Mapping[str, str]
+    #: Each country's one-word or short name, by its CLDR code.
+    countries: Mapping[str, str]
 
 
 def capitals_mark_names(language: str) -> bool | None:
@@ -95,7 +97,6 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     (territory names and the time zones' exemplar cities), by first word: first word ->
     the words after it, one tuple per name (empty for a name of one word). A name with a
     qualifier also counts without it. Empty for a language CLDR does not know."""
-    from babel.dates import get_timezone_location
 
     locale = _locale(language)
     if locale is None:
@@ -104,13 +105,7 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     if locale.language == "ar":
         forms = arabic_country_forms()
         found |= forms.short_names | forms.defined.keys()
-    for zone in sorted(zoneinfo.available_timezones()):
-        try:
-            city = normalise(get_timezone_location(zone, locale=locale, return_city=True))
-        except (LookupError, ValueError):
-            continue
-        if " " in city or len(city) > _SHORT_CITY or zone.startswith(_SHORT_CITY_REGIONS):
-            found.add(city)
+    found.update(city for city, _ in _zone_cities(language))
     by_first: dict[str, set[tuple[str, ...]]] = {}
     for name in found:
         for part in {name, _QUALIFIER.split(name)[0]}:
@@ -118,6 +113,52 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
             if words:
                 by_first.setdefault(words[0], set()).add(tuple(words[1:]))
     return {first: tuple(sorted(rests)) for first, rests in by_first.items()}
+
+
+@cache
+def _zone_cities(language: str) -> tuple[tuple[str, str], ...]:
+    """The time zones' exemplar cities as `language` writes them, normalised, each with
+    its zone: of one word and at most `_SHORT_CITY` letters only in the zones of
+    `_SHORT_CITY_REGIONS`."""
+    from babel.dates import get_timezone_location
+
+    locale = _locale(language)
+    if locale is None:
+        return ()
+    found = []
+    for zone in sorted(zoneinfo.available_timezones()):
+        try:
+            city = normalise(get_timezone_location(zone, locale=locale, return_city=True))
+        except (LookupError, ValueError):
+            continue
+        if " " in city or len(city) > _SHORT_CITY or zone.startswith(_SHORT_CITY_REGIONS):
+            found.append((city, zone))
+    return tuple(found)
+
+
+@cache
+def city_countries() -> Mapping[str, str]:
+    """Arabic cities of one word (`_zone_cities`) to their country as the news writes it
+    (its one-word name or short name, `arabic_country_forms`), normalised: Arabic news
+    names a government by its capital (الرياض تمدد خفض الإنتاج, and another report's
+    السعودية تعلن), so a report that names a city names its country too
+    (`related` adds the country's term beside the city's). Countries without a name of
+    one word (الولايات المتحدة, المملكة المتحدة) are left out; a city CLDR files under
+    a country is read as that country's, whatever else it is (القدس under إسرائيل),
+    and one spelt as a country's name (عمان, Amman and Oman) as neither."""
+    from babel.core import get_global
+
+    countries = arabic_country_forms().countries
+    locale = _locale("ar")
+    named = set(_territories(locale)) | set(countries.values()) if locale else set()
+    territories = get_global("zone_territories")
+    found: dict[str, str] = {}
+    for city, zone in _zone_cities("ar"):
+        country = countries.get(territories.get(zone, ""))
+        # عمان is Amman and Oman: a city spelt as a country is left to the country
+        if country and " " not in city and city not in named:
+            found.setdefault(city, country)
+    return found
 
 
 def _territories(locale: Locale) -> list[str]:
@@ -144,6 +185,7 @@ def arabic_country_forms() -> ArabicCountryForms:
     short_names: set[str] = set()
     defined: dict[str, str] = {}
     bare: dict[str, str] = {}
+    countries: dict[str, str] = {}
     for code, name in locale.territories.items() if locale else ():
         words = _QUALIFIER.split(name)[0].split()
         kept = [
@@ -153,7 +195,7 @@ def arabic_country_forms() -> ArabicCountryForms:
         ]
         if not code.isalpha() or len(kept) != 1 or _UNITED in kept:
             continue
-        country = kept[0]
+        country = countries[code] = kept[0]
         if len(words) > 1:
             short_names.add(country)
         adjective = _nisba(words[0] if len(words) == 1 else country)
@@ -163,7 +205,7 @@ def arabic_country_forms() -> ArabicCountryForms:
             defined.setdefault(f"ال{adjective}{ending}", country)
             if ending:
                 bare.setdefault(f"{adjective}{ending}", country)
-    return ArabicCountryForms(frozenset(short_names), defined, bare)
+    return ArabicCountryForms(frozenset(short_names), defined, bare, countries)
 
 
 def _nisba(name: str) -> str | None:

@@ -26,7 +26,9 @@ closer reading of each (2, 3):
    A word one text capitalises in a name and the other writes only in lower case (the
    Harlow Bridge; the old road bridge) counts with the happening
    (`names.names_and_nouns`). Where names are not read by capitals (Arabic), the
-   headline's places and figures are names as well.
+   headline's places and figures are names as well, and a text that names a city
+   counts its country's term beside the city's (`places.city_countries`): Arabic news
+   names a government by its capital, and one report's الرياض is another's السعودية.
 4. The floor rises with the texts' length: two texts of a few hundred words (both
    whole-text vectors of `LONG_TEXT_TERMS` terms or more) must reach `LONG_TEXT_FLOOR`
    times `selection.related_floor`. Two long reports of one kind of event, or of one
@@ -70,6 +72,7 @@ from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
 from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
+from digest.selection.places import city_countries
 from digest.selection.plan import Window
 from digest.selection.selector import build_corpus, close_to_best
 from digest.selection.similarity import (
@@ -77,6 +80,8 @@ from digest.selection.similarity import (
     FULL_CHARS,
     FULL_TERMS,
     RELATED_MIN_TERMS,
+    TermCounts,
+    Vocabulary,
     Weighting,
     cosine,
     shared_terms,
@@ -186,10 +191,13 @@ def _read_whole(
         number: vocabulary.count(texts[number][0], text, FULL_CHARS)
         for number, text in plain.items()
     }
+    capitals = by_capitals(article.language, plain[article.id])
+    if not capitals:
+        countries = _country_terms(vocabulary)
+        counts = {number: _with_countries(found, countries) for number, found in counts.items()}
     weighting = Weighting(counts.values())
     learnt = weighting.documents >= LONG_TEXT_DOCUMENTS
     query = weighting.vector(counts[article.id], FULL_TERMS).as_dict()
-    capitals = by_capitals(article.language, plain[article.id])
     own_names, own_nouns = names_and_nouns(
         vocabulary, plain[article.id], article.language, capitals, headline=article.title
     )
@@ -216,6 +224,32 @@ def _read_whole(
         if similarity >= floor * _floor_factor(len(query), len(vector.ids), learnt):
             matches.append(Match(doc, similarity))
     return matches, learnt
+
+
+def _country_terms(vocabulary: Vocabulary) -> dict[int, int]:
+    """The term of each city of `places.city_countries` to its country's term."""
+    found = {}
+    for city, country in city_countries().items():
+        (city_terms, country_terms) = (
+            vocabulary.count("", city).ids,
+            vocabulary.count("", country).ids,
+        )
+        if len(city_terms) == 1 and len(country_terms) == 1:
+            found[city_terms[0]] = country_terms[0]
+    return found
+
+
+def _with_countries(counts: TermCounts, countries: dict[int, int]) -> TermCounts:
+    """`counts` with the country of each city it names, as often as the city: Arabic
+    news names a government by its capital (step 3 of the module docstring)."""
+    pairs = list(zip(counts.ids, counts.counts, strict=True))
+    added = {countries[term]: count for term, count in pairs if term in countries}
+    if not added:
+        return counts
+    tally = dict(pairs)
+    for term, count in added.items():
+        tally[term] = max(tally.get(term, 0), count)
+    return TermCounts(tuple(tally), tuple(tally.values()))
 
 
 def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
