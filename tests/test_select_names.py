@@ -12,9 +12,9 @@ from digest.selection.names import (
     names_and_nouns,
 )
 from digest.selection.places import (
+    arabic_cities,
     calendar_words,
     capitals_mark_names,
-    city_countries,
     country_of,
     gazetteer,
     place_words,
@@ -228,9 +228,18 @@ def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_
     assert country_of("للسعوديين") == "السعوديه"
 
 
-def test_an_arabic_city_is_in_its_country() -> None:
-    found = city_countries()
+def test_an_arabic_city_is_in_its_country_and_a_term_of_its_own() -> None:
+    found = arabic_cities()
     assert found["الرياض"] == "السعوديه" and found["دبي"] == "الامارات"
     assert found["القاهره"] == "مصر" and found["بغداد"] == "العراق"
-    # عمان is Amman and Oman: neither; a country without a one-word name has no cities
-    assert "عمان" not in found and "نيويورك" not in found
+    # whatever the order of their zones' aliases (Europe/Kiev has no country)
+    assert found["كييف"] == "اوكرانيا" and found["موسكو"] == "روسيا"
+    # عمان is Amman and Oman: no city; Oman (Muscat's) is spelt as a city: no country
+    assert "عمان" not in found and found["مسقط"] is None
+    assert found["القدس"] is None
+    # A city word is its own term, not its light stem's: الرياضة ("sport") and رياض (a
+    # first name) stem as الرياض does, and تمسك is not Tomsk.
+    vocabulary = Vocabulary()
+    (riyadh,) = vocabulary.count("", "الرياض").ids
+    assert set(vocabulary.count("", "بالرياض وللرياض").ids) == {riyadh}
+    assert riyadh not in vocabulary.count("", "الرياضة رياض التمسك").ids

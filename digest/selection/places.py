@@ -136,29 +136,48 @@ def _zone_cities(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+#: Cities CLDR files under one country that the news writes for other things too:
+#: القدس is a city whose status is disputed, and the name of a force (فيلق القدس), a
+#: brigade and a newspaper; it marks no country.
+_NO_COUNTRY_MARK = frozenset({normalise("القدس")})
+
+
 @cache
-def city_countries() -> Mapping[str, str]:
-    """Arabic cities of one word (`_zone_cities`) to their country as the news writes it
-    (its one-word name or short name, `arabic_country_forms`), normalised: Arabic news
-    names a government by its capital (الرياض تمدد خفض الإنتاج, and another report's
-    السعودية تعلن), so a report that names a city names its country too
-    (`related` adds the country's term beside the city's). Countries without a name of
-    one word (الولايات المتحدة, المملكة المتحدة) are left out; a city CLDR files under
-    a country is read as that country's, whatever else it is (القدس under إسرائيل),
-    and one spelt as a country's name (عمان, Amman and Oman) as neither."""
+def arabic_cities() -> Mapping[str, str | None]:
+    """Arabic cities of one word (`_zone_cities`), normalised, each to its country as the
+    news writes it (its one-word or short name, `arabic_country_forms`), or None.
+
+    Two uses. `similarity.Vocabulary` gives a city word (with its proclitics: بالرياض)
+    a term of its own, not its light stem's, which it shares with common words and
+    names (الرياض and الرياضة "sport" or رياض, a first name, stem alike; القاهرة and
+    قاهر). And `articles related` counts a city's country beside the city: Arabic news
+    names a government by its capital (الرياض تمدد خفض الإنتاج; another report:
+    السعودية تعلن). No country for a country without a name of one word (الولايات
+    المتحدة), for a country spelt as a city (عمان: Oman, and Amman, Jordan's capital),
+    for a city spelt as a country (عمان again), or for `_NO_COUNTRY_MARK`."""
     from babel.core import get_global
 
     countries = arabic_country_forms().countries
     locale = _locale("ar")
     named = set(_territories(locale)) | set(countries.values()) if locale else set()
+    cities = {city for city, _ in _zone_cities("ar") if " " not in city}
     territories = get_global("zone_territories")
-    found: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     for city, zone in _zone_cities("ar"):
+        if " " in city or city in named:
+            continue
         country = countries.get(territories.get(zone, ""))
-        # عمان is Amman and Oman: a city spelt as a country is left to the country
-        if country and " " not in city and city not in named:
-            found.setdefault(city, country)
+        if country in cities or city in _NO_COUNTRY_MARK:
+            country = None
+        if found.get(city) is None:  # an alias zone (Europe/Kiev) has no country
+            found[city] = country
     return found
+
+
+def city_of(word: str) -> str | None:
+    """The city of `arabic_cities` that the normalised Arabic `word` writes, with up to
+    two one-letter proclitics (بالرياض, وللقاهرة), or None."""
+    return _first_word(word, arabic_cities())
 
 
 def _territories(locale: Locale) -> list[str]:

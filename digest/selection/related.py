@@ -27,7 +27,7 @@ closer reading of each (2, 3):
    Harlow Bridge; the old road bridge) counts with the happening
    (`names.names_and_nouns`). Where names are not read by capitals (Arabic), the
    headline's places and figures are names as well, and a text that names a city
-   counts its country's term beside the city's (`places.city_countries`): Arabic news
+   counts its country's term beside the city's (`places.arabic_cities`): Arabic news
    names a government by its capital, and one report's الرياض is another's السعودية.
 4. The floor rises with the texts' length: two texts of a few hundred words (both
    whole-text vectors of `LONG_TEXT_TERMS` terms or more) must reach `LONG_TEXT_FLOOR`
@@ -72,7 +72,7 @@ from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
 from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
-from digest.selection.places import city_countries
+from digest.selection.places import arabic_cities
 from digest.selection.plan import Window
 from digest.selection.selector import build_corpus, close_to_best
 from digest.selection.similarity import (
@@ -227,9 +227,11 @@ def _read_whole(
 
 
 def _country_terms(vocabulary: Vocabulary) -> dict[int, int]:
-    """The term of each city of `places.city_countries` to its country's term."""
+    """The term of each city of `places.arabic_cities` to its country's term."""
     found = {}
-    for city, country in city_countries().items():
+    for city, country in arabic_cities().items():
+        if country is None:
+            continue
         (city_terms, country_terms) = (
             vocabulary.count("", city).ids,
             vocabulary.count("", country).ids,

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from digest.selection.places import bare_country_stems, country_of
+from digest.selection.places import bare_country_stems, city_of, country_of
 from digest.selection.text import PackedWords, is_term, stem, stem_all, words
 
 TITLE_WEIGHT = 2
@@ -117,7 +117,8 @@ class Vocabulary:
     def _learn(self, tokens: list[str]) -> None:
         """Give new words their term (in order of appearance, so ids are reproducible);
         an Arabic country's nisba adjective counts as the country (`places.country_of`:
-        التركية as تركيا)."""
+        التركية as تركيا), and an Arabic city word as the city, not its light stem
+        (`places.city_of`: بالرياض as الرياض, not as الرياضة)."""
         known = self._word_terms
         new = [word for word in dict.fromkeys(tokens) if word not in known]
         stems = stem_all(new)
@@ -125,8 +126,10 @@ class Vocabulary:
             if not is_term(word):
                 known[word] = -1
                 continue
-            country = None if word.isascii() else country_of(word)
-            known[word] = self._term_of(stemmed if country is None else stem(country), word)
+            if not word.isascii():
+                country = country_of(word)
+                stemmed = city_of(word) or (stemmed if country is None else stem(country))
+            known[word] = self._term_of(stemmed, word)
 
     def _term_of(self, stemmed: str, word: str) -> int:
         """The term of a stem; an English demonym and its place share one (Iranian, Iran),
