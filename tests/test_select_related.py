@@ -410,6 +410,23 @@ def arabic_day(first_hour: int) -> list[dict[str, Any]]:
     ]
 
 
+def ingest_arabic_story(
+    digest: Digest,
+    initialised: Path,
+    name: str,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    other: dict[str, Any],
+) -> None:
+    """Ingest, as Arabic news of 2025-06-03 beside `arabic_day`, a report (07:00), a
+    second report of its event (12:00) and another event of its kind (09:00)."""
+    news = [
+        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
+        for item, hour in ((first, 7), (second, 12), (other, 9))
+    ]
+    digest.ok("ingest", str(write_feed(initialised, name, news + arabic_day(10))))
+
+
 def test_an_arabic_report_that_names_no_place_is_judged_on_its_words(
     digest: Digest, initialised: Path
 ) -> None:
@@ -647,12 +664,7 @@ def test_a_headline_names_the_place_of_an_arabic_report(digest: Digest, initiali
     # Arabic has no capitals, so a headline's places are names as much as a summary's:
     # the two rises share every word of what happened and no country, and are not
     # related; the queues in Amman name Jordan in their summary.
-    news = [
-        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
-        for item, hour in ((FUEL, 7), (FUEL_AGAIN, 12), (OTHER_FUEL, 9))
-    ]
-    news += arabic_day(10)
-    digest.ok("ingest", str(write_feed(initialised, "fuel.jsonl", news)))
+    ingest_arabic_story(digest, initialised, "fuel.jsonl", FUEL, FUEL_AGAIN, OTHER_FUEL)
     assert related(digest, "fuel-jo") == ["fuel-jo-again"]
     assert related(digest, "fuel-tn") == []
 
@@ -694,12 +706,7 @@ def test_an_arabic_report_that_names_a_country_by_its_adjective_names_the_countr
     # Arabic names a country by its nisba adjective as often as by its name (المركزي
     # التركي, the Turkish central bank): the two rises share every word of what
     # happened and no country, and are not related; التركي and تركيا are one place.
-    news = [
-        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
-        for item, hour in ((RATE_TR, 7), (RATE_TR_AGAIN, 12), (RATE_EG, 9))
-    ]
-    news += arabic_day(10)
-    digest.ok("ingest", str(write_feed(initialised, "rates.jsonl", news)))
+    ingest_arabic_story(digest, initialised, "rates.jsonl", RATE_TR, RATE_TR_AGAIN, RATE_EG)
     assert related(digest, "rate-tr") == ["rate-tr-again"]
     assert related(digest, "rate-eg") == []
 
@@ -739,12 +746,7 @@ def test_a_man_named_turki_does_not_name_turkey(digest: Digest, initialised: Pat
     # تركي is the masculine adjective of Turkey and a first name: bare, it is not read as
     # the country, or the season's report would name Turkey, and Turkey's opening
     # festival would take the place of the season's second report.
-    news = [
-        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
-        for item, hour in ((SEASON, 7), (SEASON_AGAIN, 12), (FESTIVAL, 9))
-    ]
-    news += arabic_day(10)
-    digest.ok("ingest", str(write_feed(initialised, "season.jsonl", news)))
+    ingest_arabic_story(digest, initialised, "season.jsonl", SEASON, SEASON_AGAIN, FESTIVAL)
     assert related(digest, "season") == ["season-again"]
 
 
@@ -784,11 +786,6 @@ def test_an_arabic_report_that_names_a_capital_names_its_country(
 ) -> None:
     # Arabic news names a government by its capital: Riyadh's cut and Saudi Arabia's
     # announcement of it are one event; Baghdad's cut is Iraq's, another.
-    news = [
-        {**item, "language": "ar", "published_at": f"2025-06-03T{hour:02d}:00:00Z"}
-        for item, hour in ((OIL_CUT, 7), (OIL_CUT_AGAIN, 12), (OTHER_OIL_CUT, 9))
-    ]
-    news += arabic_day(10)
-    digest.ok("ingest", str(write_feed(initialised, "oil.jsonl", news)))
+    ingest_arabic_story(digest, initialised, "oil.jsonl", OIL_CUT, OIL_CUT_AGAIN, OTHER_OIL_CUT)
     assert related(digest, "oil-cut") == ["oil-cut-again"]
     assert related(digest, "oil-cut-again") == ["oil-cut"]
