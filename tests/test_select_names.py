@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from digest.selection.corpus import Corpus
 from digest.selection.names import (
     by_capitals,
     facet_cosine,
@@ -217,7 +218,7 @@ def test_an_arabic_country_is_named_by_its_short_name_and_its_adjective() -> Non
 def test_an_arabic_country_s_adjective_is_the_country_s_term_and_no_common_word_s() -> None:
     # Light stemming leaves تركيا and التركية apart (تركيا, ترك) and joins the
     # adjective to ترك ("he left") and السوري to سور ("a wall").
-    vocabulary = Vocabulary()
+    vocabulary = Vocabulary(arabic_places=True)
     (turkey,) = vocabulary.count("", "تركيا").ids
     (syria,) = vocabulary.count("", "سوريا").ids
     assert set(vocabulary.count("", "التركية والتركي للتركية").ids) == {turkey}
@@ -239,7 +240,11 @@ def test_an_arabic_city_is_in_its_country_and_a_term_of_its_own() -> None:
     assert found["القدس"] is None
     # A city word is its own term, not its light stem's: الرياضة ("sport") and رياض (a
     # first name) stem as الرياض does, and تمسك is not Tomsk.
-    vocabulary = Vocabulary()
+    vocabulary = Vocabulary(arabic_places=True)
     (riyadh,) = vocabulary.count("", "الرياض").ids
     assert set(vocabulary.count("", "بالرياض وللرياض").ids) == {riyadh}
     assert riyadh not in vocabulary.count("", "الرياضة رياض التمسك").ids
+    # An edition's corpus reads words by their light stems alone.
+    edition = Corpus([]).vocabulary
+    assert len(set(edition.count("", "الرياض الرياضة").ids)) == 1
+    assert len(set(edition.count("", "تركيا التركية").ids)) == 2

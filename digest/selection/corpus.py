@@ -95,8 +95,10 @@ class Corpus:
         full: Sequence[tuple[Doc, DocText]],
         headlines: Sequence[tuple[int, str]] = (),
         fetch: DocFetcher | None = None,
+        *,
+        arabic_places: bool = False,
     ) -> None:
-        self.vocabulary = Vocabulary()
+        self.vocabulary = Vocabulary(arabic_places=arabic_places)
         vectors, self.weighting = vectors_of(self.vocabulary, counted(full))
         self.full = [doc for doc, _ in full]
         for doc, vector in zip(self.full, vectors, strict=True):

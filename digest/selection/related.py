@@ -146,7 +146,7 @@ def related_articles(
         article.published_at, schedule.at, schedule.timezone, selection.window_hours
     )
     corpus, _ = build_corpus(
-        session, article.language, window, selection.no_repeat_days, later=True
+        session, article.language, window, selection.no_repeat_days, later=True, arabic_places=True
     )
     own = _own_doc(session, corpus, article)
     candidates = _candidates(corpus, own, article, selection.related_floor)

@@ -346,12 +346,18 @@ def close_to_best(matches: Sequence[Match], duplicate_threshold: float) -> list[
 
 
 def build_corpus(
-    session: Session, language: str, window: Window, archive_days: int, *, later: bool = False
+    session: Session,
+    language: str,
+    window: Window,
+    archive_days: int,
+    *,
+    later: bool = False,
+    arabic_places: bool = False,
 ) -> tuple[Corpus, list[Doc]]:
     """One edition's window and archive as a similarity corpus, and the window's documents.
 
     With `later`, articles published in the `archive_days` after the window join the
-    archive side too.
+    archive side too; `arabic_places` is the vocabulary's (`similarity.Vocabulary`).
     """
     in_window = store.window_docs(session, language, window.start, window.end)
     archive_start = window.start - timedelta(days=archive_days)
@@ -364,7 +370,10 @@ def build_corpus(
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
     corpus = Corpus(
-        [*in_window, *full], headline_only, fetch=lambda ids: store.docs_with_terms(session, ids)
+        [*in_window, *full],
+        headline_only,
+        fetch=lambda ids: store.docs_with_terms(session, ids),
+        arabic_places=arabic_places,
     )
     return corpus, [doc for doc, _ in in_window]
 

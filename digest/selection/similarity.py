@@ -101,7 +101,14 @@ class Vocabulary:
     cost that matters.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, arabic_places: bool = False) -> None:
+        #: Whether an Arabic country's adjective and a city word have terms of their
+        #: own (`_learn`): for `articles related`, whose names step reads places. An
+        #: edition's event tests take a word most of an event's reports share for its
+        #: keyword, and a country or city shared by several of a thin day's events
+        #: became one (a breaker pass: a heat wave in Riyadh and a ministers' meeting
+        #: there, one story), so an edition reads words by their light stems alone.
+        self._arabic_places = arabic_places
         self._word_terms: dict[str, int] = {}
         self._term_ids: dict[str, int] = {}
         #: Stems a demonym seen so far would come from ("iran" for "iranian").
@@ -116,9 +123,9 @@ class Vocabulary:
 
     def _learn(self, tokens: list[str]) -> None:
         """Give new words their term (in order of appearance, so ids are reproducible);
-        an Arabic country's nisba adjective counts as the country (`places.country_of`:
-        التركية as تركيا), and an Arabic city word as the city, not its light stem
-        (`places.city_of`: بالرياض as الرياض, not as الرياضة)."""
+        with `arabic_places`, an Arabic country's nisba adjective counts as the country
+        (`places.country_of`: التركية as تركيا), and an Arabic city word as the city,
+        not its light stem (`places.city_of`: بالرياض as الرياض, not as الرياضة)."""
         known = self._word_terms
         new = [word for word in dict.fromkeys(tokens) if word not in known]
         stems = stem_all(new)
@@ -126,7 +133,7 @@ class Vocabulary:
             if not is_term(word):
                 known[word] = -1
                 continue
-            if not word.isascii():
+            if self._arabic_places and not word.isascii():
                 country = country_of(word)
                 stemmed = city_of(word) or (stemmed if country is None else stem(country))
             known[word] = self._term_of(stemmed, word)
