@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from digest.selection.text import normalise, stem
@@ -289,6 +289,28 @@ def place_words(text: str, language: str) -> set[str]:
                 found.add(word)
                 found.update(rest)
     return found
+
+
+@lru_cache(maxsize=65536)
+def headline_places(title: str, language: str) -> frozenset[str]:
+    """The places a headline names, each as one name (normalised, without proclitics):
+    an adjective or short name as its country (التركي, السعودية: تركيا, السعوديه), a
+    city as itself and its country (`arabic_cities`), another place by its first word.
+    Two headlines that both name places and none in common tell two events, where names
+    are not read by capitals (an edition's `places_apart`)."""
+    found: set[str] = set()
+    known = gazetteer(language)
+    for word in place_words(title, language):
+        country = country_of(word)
+        city = None if country else city_of(word)
+        if country:
+            found.add(country)
+        elif city:
+            found.add(city)
+            found.add(arabic_cities()[city] or city)
+        else:
+            found.add(_first_word(word, known) or word)
+    return frozenset(found)
 
 
 @cache

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import ScheduleSettings, SelectionSettings
 from digest.selection import store
+from digest.selection.apart import places_apart
 from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match
 from digest.selection.corroboration import uncorroborated
 from digest.selection.events import Events
@@ -72,16 +73,19 @@ def choose(
     *,
     excluded: frozenset[int] = frozenset(),
     past_tops: Sequence[Vector] = (),
+    apart: Callable[[Doc, Doc], bool] | None = None,
 ) -> list[Choice]:
     """Top stories and related items from documents in memory (window in publication order).
 
     `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
-    nor second fetches of one address (`identity.canonical_address`).
+    nor second fetches of one address (`identity.canonical_address`). Two articles
+    `apart` (`places_apart`) are never one event, nor each other's related item.
     """
     vectors = [doc.vector for doc in window_docs]
     who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
-    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
+    apart_by_index = None if apart is None else lambda a, b: apart(window_docs[a], window_docs[b])
+    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph, apart_by_index)
     groups, refetched = _join_same_address(groups, window_docs)
     events = Events(
         vectors,
@@ -89,6 +93,7 @@ def choose(
         selection.related_floor,
         who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
+        apart_by_index,
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
     sources = events.coverage_sources()
@@ -204,7 +209,7 @@ def choose(
         )
 
     used = {doc.id for doc in outcome.picked} | refetched
-    _attach_related(corpus, choices, selection, used, elsewhere)
+    _attach_related(corpus, choices, selection, used, elsewhere, apart)
     return choices
 
 
@@ -283,6 +288,7 @@ def _attach_related(
     selection: SelectionSettings,
     used: set[int],
     elsewhere: Callable[[int, Doc], bool] = lambda story, item: False,
+    apart: Callable[[Doc, Doc], bool] | None = None,
 ) -> None:
     """Related items for each story in order; `used` (the edition's articles) grows.
 
@@ -314,7 +320,7 @@ def _attach_related(
                 continue
             if bar is not None and match.similarity < RELATED_RATIO * bar:
                 break
-            if elsewhere(number, match.doc):
+            if elsewhere(number, match.doc) or (apart and apart(choice.doc, match.doc)):
                 continue
             if bar is None:
                 bar = match.similarity
@@ -394,7 +400,9 @@ def plan_edition(
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     repeats = recent_leads(session, corpus, window_docs, day, language, selection)
-    choices = choose(corpus, window_docs, window.end, selection, excluded=repeats)
+    choices = choose(
+        corpus, window_docs, window.end, selection, excluded=repeats, apart=places_apart(language)
+    )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
     loaded = store.articles(
