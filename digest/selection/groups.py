@@ -29,8 +29,9 @@ def near_duplicate_groups(
     if not vectors:
         return []
     graph = graph or KeyGraph(vectors)
-    pairs = graph.pairs(threshold).tocoo()
+    pairs = graph.pairs(threshold)
     if apart is not None:
+        pairs = pairs.tocoo()
         kept = [not apart(int(a), int(b)) for a, b in zip(pairs.row, pairs.col, strict=True)]
         pairs.data = pairs.data * np.asarray(kept, dtype=pairs.data.dtype)
         pairs.eliminate_zeros()
