@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from digest.config import SelectionSettings
+from digest.selection.apart import places_apart
 from digest.selection.corpus import Corpus, Doc, scan
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.picking import pick_top_stories
@@ -320,3 +321,31 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
     assert len({found[5], found[6], found[3]}) == 3
     assert found[7] == found[8]
     assert found[9] == "export.json"
+
+
+#: Fuel prices raised in Egypt today; in Nigeria, in the archive.
+FUEL_EG = (
+    "مصر ترفع أسعار البنزين والسولار بنسبة 15% اعتبارا من اليوم",
+    "قررت لجنة التسعير رفع أسعار البنزين والسولار بنسبة 15% اعتبارا من صباح اليوم.",
+)
+FUEL_NG = (
+    "أسعار البنزين ترتفع في نيجيريا بعد إنهاء الدعم",
+    "رفعت شركة النفط الوطنية أسعار البنزين والسولار اعتبارا من صباح اليوم.",
+)
+
+
+def test_an_arabic_report_naming_other_places_is_not_a_related_item() -> None:
+    # The two rises share the words of what happened; their headlines name Egypt and
+    # Nigeria. An edition has no names step: with `places_apart` (Arabic), one is not
+    # the other's related item; without it, it is.
+    window = [make_doc(1, FUEL_EG, section="اقتصاد"), make_doc(2, LION), make_doc(3, FILM)]
+    corpus_docs = [*window, make_doc(30, FUEL_NG, section="اقتصاد")]
+
+    def related(apart: object) -> list[int]:
+        docs = [doc for doc, _ in window]
+        found = choose(Corpus(corpus_docs), docs, END, SelectionSettings(), apart=apart)
+        return next([m.doc.id for m in c.related] for c in found if c.doc.id == 1)
+
+    assert related(None) == [30]
+    assert related(places_apart("ar")) == []
+    assert places_apart("en") is None

@@ -76,11 +76,7 @@ class Events:
         floor: float,
         sources: Sequence[str],
         title_terms: Callable[[int], frozenset[int]],
-        apart: Callable[[int, int], bool] | None = None,
     ) -> None:
-        #: Whether two articles are two events whatever else they share (their
-        #: headlines name different places: `places.headline_places`), or None.
-        self._apart = apart
         self.rows = matrix(vectors)
         self.ones = self.rows.copy()
         self.ones.data[:] = 1.0
@@ -106,17 +102,12 @@ class Events:
     def neighbours(self, index: int) -> list[int]:
         """Window articles related to article `index` (itself included), in index order."""
         start, end = self.related.indptr[index], self.related.indptr[index + 1]
-        found = sorted(int(i) for i in self.related.indices[start:end])
-        if self._apart is None:
-            return found
-        return [other for other in found if not self._apart(index, other)]
+        return sorted(int(i) for i in self.related.indices[start:end])
 
     def related_exactly(self, first: int, second: int) -> bool:
         """Related over all their terms (the neighbourhoods compare key terms only, for
         speed: two reports whose summaries name the event below their headlines' own
         words can be related only over all of them). Asked for the pairs picking meets."""
-        if self._apart is not None and self._apart(first, second):
-            return False
         query = self._queries.get(first)
         if query is None:
             query = self._queries[first] = self._vectors[first].as_dict()
@@ -198,8 +189,6 @@ class Events:
         centroid, or most of its neighbourhood naming that keyword. The half of
         `same_event` that needs nothing of the article's own event, so it stays cheap
         for many articles against a few events."""
-        if self._apart is not None and self._apart(event, article):
-            return False
         if self.related[event, article]:
             return True
         if self.keywords(event) & self._title_terms(article):
@@ -230,8 +219,6 @@ class Events:
                 titles = self._title_terms(number)
                 if keywords & titles or (self._lone_reports()[number] and shared & titles):
                     found.add(number)
-        if self._apart is not None:
-            found = {number for number in found if not self._apart(event, number)}
         return sorted(found)
 
     def _lone_reports(self) -> list[bool]:
@@ -268,10 +255,7 @@ class Events:
     def same_event(self, first: int, second: int) -> bool:
         """Whether the two articles report one event: related, near either centroid, one
         names the other's event keyword in its headline, or most of one's neighbourhood
-        does (`naming_share`), or one is the other's lone stray report (`satellite`);
-        never two articles `apart`."""
-        if self._apart is not None and self._apart(first, second):
-            return False
+        does (`naming_share`), or one is the other's lone stray report (`satellite`)."""
         if self.related[first, second]:
             return True
         if self.keywords(first) & self._title_terms(second):

@@ -8,7 +8,7 @@ the cost of one sparse product, so a busy day's copies are all found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -18,24 +18,13 @@ from digest.selection.similarity import Vector
 
 
 def near_duplicate_groups(
-    vectors: Sequence[Vector],
-    threshold: float,
-    graph: KeyGraph | None = None,
-    apart: Callable[[int, int], bool] | None = None,
+    vectors: Sequence[Vector], threshold: float, graph: KeyGraph | None = None
 ) -> list[int]:
-    """Group of each vector (in publication order): the index of its first member; two
-    vectors `apart` (by index: `apart.places_apart`) are no pair, however alike (one
-    headline with another country's name in it)."""
+    """Group of each vector (in publication order): the index of its first member."""
     if not vectors:
         return []
     graph = graph or KeyGraph(vectors)
-    pairs = graph.pairs(threshold)
-    if apart is not None:
-        pairs = pairs.tocoo()
-        kept = [not apart(int(a), int(b)) for a, b in zip(pairs.row, pairs.col, strict=True)]
-        pairs.data = pairs.data * np.asarray(kept, dtype=pairs.data.dtype)
-        pairs.eliminate_zeros()
-    _, labels = connected_components(pairs, directed=False)
+    _, labels = connected_components(graph.pairs(threshold), directed=False)
     first = np.full(int(labels.max()) + 1, len(vectors), dtype=np.int64)
     np.minimum.at(first, labels, np.arange(len(vectors)))
     return [int(n) for n in first[labels]]

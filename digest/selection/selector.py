@@ -78,14 +78,13 @@ def choose(
     """Top stories and related items from documents in memory (window in publication order).
 
     `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
-    nor second fetches of one address (`identity.canonical_address`). Two articles
-    `apart` (`places_apart`) are never one event, nor each other's related item.
+    nor second fetches of one address (`identity.canonical_address`). An article
+    `apart` from a story (`apart.places_apart`) is never its related item.
     """
     vectors = [doc.vector for doc in window_docs]
     who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
-    apart_by_index = None if apart is None else lambda a, b: apart(window_docs[a], window_docs[b])
-    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph, apart_by_index)
+    groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
     groups, refetched = _join_same_address(groups, window_docs)
     events = Events(
         vectors,
@@ -93,7 +92,6 @@ def choose(
         selection.related_floor,
         who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
-        apart_by_index,
     )
     del graph  # the pairs are kept by `groups` and `events`: free the products
     sources = events.coverage_sources()
