@@ -96,8 +96,9 @@ def gazetteer(language: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
     """The countries, territories and cities of Unicode CLDR as `language` writes them
     (territory names and the time zones' exemplar cities), by first word: first word ->
     the words after it, one tuple per name (empty for a name of one word). A name with a
-    qualifier also counts without it. Empty for a language CLDR does not know."""
-
+    qualifier also counts without it. In Arabic, the countries' short names and nisba
+    adjectives with the article too (`arabic_country_forms`). Empty for a language CLDR
+    does not know."""
     locale = _locale(language)
     if locale is None:
         return {}
