@@ -74,7 +74,8 @@ from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.places import arabic_cities
 from digest.selection.plan import Window
-from digest.selection.selector import build_corpus, close_to_best
+from digest.selection.related_items import close_to_best
+from digest.selection.selector import build_corpus
 from digest.selection.similarity import (
     EMPTY,
     FULL_CHARS,
@@ -137,7 +138,7 @@ def related_articles(
     within one source only), best first, at most `limit`: the whole-text similarity
     (sharing `RELATED_MIN_TERMS` terms, weighed with the facets) at or above
     `selection.related_floor` (`LONG_TEXT_FLOOR` times it between long texts), within
-    `selector.RELATED_RATIO` of the best match that is not a copy (module docstring).
+    `related_items.RELATED_RATIO` of the best match that is not a copy (module docstring).
     Raises SelectError when no article, or several (from several sources, `source` not
     given), have it.
     """

@@ -11,7 +11,8 @@
 4. Top stories: best first, sections diverse, one per event (`picking`, `events`).
 5. Related items: for each top story, by similarity, from the whole corpus: at least
    `related_floor` and below `duplicate_threshold` (a copy of the same report is not
-   further reading), never a top story, never twice, never two copies of one report.
+   further reading), never a top story, never twice, never two copies of one report
+   (`related_items`).
 
 `choose` is the whole judgement on documents already in memory, with no database; the
 evaluation script runs it on labelled headlines.
@@ -37,6 +38,7 @@ from digest.selection.identity import canonical_address, reporters
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
+from digest.selection.related_items import attach_related
 from digest.selection.repeats import dated_by_earlier_copies, recent_leads, repeats_of
 from digest.selection.scoring import (
     ScoreParts,
@@ -45,11 +47,8 @@ from digest.selection.scoring import (
     score_parts,
     trusted_date,
 )
-from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine
+from digest.selection.similarity import Vector
 from digest.selection.window import edition_window
-
-#: A related item scores at least this share of the best (non-copy) match.
-RELATED_RATIO = 0.85
 
 
 @dataclass
@@ -207,7 +206,7 @@ def choose(
         )
 
     used = {doc.id for doc in outcome.picked} | refetched
-    _attach_related(corpus, choices, selection, used, elsewhere, apart)
+    attach_related(corpus, choices, selection, used, elsewhere, apart)
     return choices
 
 
@@ -278,75 +277,6 @@ def _representatives(
         if held is None or rank(score, doc) < rank(*held):
             best[group] = (score, doc)
     return sorted(best.values(), key=lambda pair: rank(*pair))
-
-
-def _attach_related(
-    corpus: Corpus,
-    choices: list[Choice],
-    selection: SelectionSettings,
-    used: set[int],
-    elsewhere: Callable[[int, Doc], bool] = lambda story, item: False,
-    apart: Callable[[Doc, Doc], bool] | None = None,
-) -> None:
-    """Related items for each story in order; `used` (the edition's articles) grows.
-
-    `elsewhere(story number, item)` says the item reports the event of another top story
-    of the edition (`events.Events.same_event`): such an item is not listed under this
-    story, nor does it set the bar of `close_to_best`. A report of story B's event that
-    passes the floor under story A shares A's topic words ("files for Chapter 15
-    bankruptcy" under another company's Chapter 11 filing): listed under A it is a
-    different event, and B tells its event already. On bench/select_eval.py's tune half
-    this took related precision from 94.8% (109/115) to 98.2% (109/111); held-out half:
-    96.8% to 96.0% (120/125).
-    """
-    if selection.related_per_story <= 0 or not choices:
-        return
-    found = corpus.search(
-        [choice.doc.vector for choice in choices], selection.related_floor, RELATED_MIN_TERMS
-    )
-    threshold = selection.duplicate_threshold
-    # Every page the edition shows, under any story: a page fetched twice (two guids) is
-    # one article, and no article appears twice in an edition.
-    addresses = {canonical_address(choice.doc.url) for choice in choices} - {""}
-    for number, (choice, matches) in enumerate(zip(choices, found, strict=True)):
-        chosen: list[dict[int, float]] = []
-        bar = None  # `close_to_best`'s, set by the first match that could be listed
-        for match in matches:  # best first; `elsewhere` asked only as far as needed
-            if len(choice.related) == selection.related_per_story:
-                break
-            if match.doc.id == choice.doc.id or match.similarity >= threshold:
-                continue
-            if bar is not None and match.similarity < RELATED_RATIO * bar:
-                break
-            if elsewhere(number, match.doc) or (apart and apart(choice.doc, match.doc)):
-                continue
-            if bar is None:
-                bar = match.similarity
-            if match.doc.id in used:
-                continue
-            address = canonical_address(match.doc.url)
-            if address in addresses:
-                continue  # another fetch of a page already shown
-            if any(cosine(other, match.doc.vector) >= threshold for other in chosen):
-                continue
-            choice.related.append(match)
-            if address:
-                addresses.add(address)
-            chosen.append(match.doc.vector.as_dict())
-            used.add(match.doc.id)
-
-
-def close_to_best(matches: Sequence[Match], duplicate_threshold: float) -> list[Match]:
-    """The matches (best first) within `RELATED_RATIO` of the best one that is not a copy.
-
-    A different event on the same topic (another earthquake, another rate rise) shares
-    the topic's words and can pass the floor; beside a report of the same event it
-    scores clearly lower (on bench/related_eval.py's hard pairs, at most 0.81 of the
-    same-event partner's similarity). Copies (at or above `duplicate_threshold`) stay,
-    and do not set the bar: they are the same report, not further reading.
-    """
-    best = next((m.similarity for m in matches if m.similarity < duplicate_threshold), 0.0)
-    return [m for m in matches if m.similarity >= RELATED_RATIO * best]
 
 
 def build_corpus(
