@@ -9,8 +9,10 @@ date: Morocco beating Spain four days before Morocco beating Portugal), and 220 
 reports of those weeks. `articles/` and `filler/` hold one JSON Lines file per outlet
 (a source each), `pairs.jsonl` one object per event: `{"event", "lang", "a", "b",
 "diff"}` (guids; "diff" may be null). It was written by someone who had not seen the
-code, against the code before the time step of selection/related.py, which it showed
-listing the next match of the same team (a different event in the words of the first).
+code, and nothing was changed on its account; it shows the next match of the same team
+listed (a different event in the words of the first). Weighing similarity down with
+time mended that and lost reports of one event told days apart (see the README,
+"Tried and dropped: weighing similarity down with time").
 
 Three databases, each ingested with `digest ingest` as a user would:
 

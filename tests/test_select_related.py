@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,7 @@ from digest.db import Database
 from digest.ingest.records import ArticleRecord
 from digest.ingest.store import store_records
 from digest.selection.cache import write_terms
-from digest.selection.corpus import Doc
-from digest.selection.related import related_articles, time_factor
+from digest.selection.related import related_articles
 from tests.conftest import Digest
 from tests.test_select import write_feed
 
@@ -792,53 +791,34 @@ def test_an_arabic_report_that_names_a_capital_names_its_country(
     assert related(digest, "oil-cut-again") == ["oil-cut"]
 
 
-#: A second fire at the same company's other depot four days later: another event of
-#: one actor, told in the words of the first.
-SECOND_FIRE = {
-    "guid": "second-fire",
-    "title": "Greyhaven Logistics loses a second depot to fire",
-    "summary": "The Ashcombe Road site burned on Friday night, days after the waterfront blaze.",
+#: The fire's report six days on, when the inquiry named its cause: the same event,
+#: told later.
+FIRE_CAUSE = {
+    "guid": "fire-cause",
+    "title": "Faulty wiring started the waterfront warehouse fire, inquiry finds",
+    "summary": "The fire service traced Monday's blaze to a cable in a storage loft.",
     "body": (
-        "A storage hall at Greyhaven Logistics' Ashcombe Road depot burned on Friday night, "
-        "the company's second fire in a week. The fire service said the blaze started in a "
-        "loading bay and was put out before it reached the offices; nobody was injured.\n\n"
-        "The Marrowby port authority, which leases the site to Greyhaven, closed the road "
-        "until Saturday. Mayor Tamsin Okafor called for an inquiry, and Greyhaven put its "
-        "loss at about 12 million dollars."
+        "Investigators traced the fire that destroyed the Greyhaven Logistics warehouses "
+        "on the waterfront to an overloaded cable in a storage loft, the fire service said "
+        "on Monday, and ruled out arson.\n\n"
+        "The Marrowby port authority, which leases the Quillon Street depot to Greyhaven, "
+        "said it would inspect the wiring of every depot it leases. Mayor Tamsin Okafor "
+        "said demolition of what remained would start next week; Greyhaven has put its "
+        "loss at about 40 million dollars."
     ),
 }
 
 
-def test_a_report_days_apart_weighs_less_than_one_of_the_same_day(
-    digest: Digest, initialised: Path
-) -> None:
-    # Reports of one event come within a day or so; the same company's next fire four
-    # days later shares its names and its kind of event, and is another event.
+def test_a_report_of_the_event_days_later_is_found(digest: Digest, initialised: Path) -> None:
+    # Reports of one event are not all of one day: a weekly, an inquiry's finding, a
+    # late toll come days after. Their time is not read against them (README, "An
+    # eighth file": weighing similarity down with time lost such reports).
     news = [
         {**FIRE, "published_at": "2025-06-03T07:00:00Z"},
-        {**INSURERS, "published_at": "2025-06-03T15:00:00Z"},
         *items("2025-06-03"),
-        {**SECOND_FIRE, "published_at": "2025-06-07T09:00:00Z"},
-        *({**item, "guid": f"{item['guid']}-7"} for item in items("2025-06-07")),
+        {**FIRE_CAUSE, "published_at": "2025-06-09T09:00:00Z"},
+        *({**item, "guid": f"{item['guid']}-9"} for item in items("2025-06-09")),
     ]
     digest.ok("ingest", str(write_feed(initialised, "week.jsonl", news)))
-    assert related(digest, "fire") == ["insurers"]
-    assert related(digest, "second-fire") == []
-
-
-def test_the_time_factor_spares_the_window_and_estimated_dates() -> None:
-    grace, span = timedelta(hours=24), timedelta(hours=24, days=7)
-    when = datetime(2025, 6, 3, 7, tzinfo=UTC)
-    own = Doc(1, "a", "A", "World", "src", when)
-
-    def other(hours: float, estimated: bool = False) -> Doc:
-        return Doc(
-            2, "b", "B", "World", "src", when + timedelta(hours=hours), date_estimated=estimated
-        )
-
-    assert time_factor(own, other(-24), grace, span) == 1.0
-    assert time_factor(own, other(24 + 84), grace, span) == pytest.approx(0.5)
-    assert time_factor(own, other(-(24 + 84)), grace, span) == pytest.approx(0.5)
-    assert time_factor(own, other(24 + 7 * 24), grace, span) == 0.0
-    assert time_factor(own, other(24 + 84, estimated=True), grace, span) == 1.0
-    assert time_factor(own, other(24 + 84), grace, grace) == 1.0
+    assert related(digest, "fire") == ["fire-cause"]
+    assert related(digest, "fire-cause") == ["fire"]

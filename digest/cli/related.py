@@ -28,9 +28,7 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
 
     Compares whole texts (headline, summary and body) with the selector's measure and
     floor (raised between long texts), among the articles of the edition that covers
-    GUID (its window and archive) and those published in the following days; an
-    article published more than a window's length apart weighs less, the further the
-    less.
+    GUID (its window and archive) and those published in the following days.
     """
     from digest.ingest.fetch import display_url
     from digest.selection import related_articles

@@ -38,14 +38,6 @@ closer reading of each (2, 3):
    theirs. Only where the weights were learnt from `LONG_TEXT_DOCUMENTS` texts or more:
    from a handful (a new site's first articles) every word two reports share weighs as
    a common one, and their cosine runs lower.
-5. Time: reports of one event come within a day or so of each other; the same team's
-   next match, the same company's next fire, the next round of the same talks come days
-   later in the words of the first. So the similarity is multiplied by `time_factor`: 1
-   within the edition window's length (`selection.window_hours`) of the article, then
-   falling linearly to 0 over `selection.no_repeat_days` (where the candidates end), as
-   in Yang, Pierce and Carbonell's time-decayed event detection (SIGIR 1998). Not where
-   either date is an estimate. The edition's related items do not decay: there an
-   earlier report of the story is its background.
 
 On `bench/related_eval.py`'s long-article pairs (written in other words on purpose),
 reading whole texts found twice as many same-event partners in the top 3 (10 -> 20 of
@@ -69,9 +61,7 @@ edition's numbers for the same pair: other texts, other weights, the facets.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -164,15 +154,8 @@ def related_articles(
     read = dict(candidates)
     for doc in _newest_of(corpus, article.source):
         read.setdefault(doc.id, doc)
-    span = timedelta(hours=selection.window_hours, days=selection.no_repeat_days)
     matches, learnt = _read_whole(
-        session,
-        corpus,
-        article,
-        candidates,
-        read,
-        selection.related_floor,
-        lambda doc: time_factor(own, doc, timedelta(hours=selection.window_hours), span),
+        session, corpus, article, candidates, read, selection.related_floor
     )
     matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     kept = close_to_best(matches, selection.duplicate_threshold)[: max(limit, 0)]
@@ -194,12 +177,11 @@ def _read_whole(
     candidates: dict[int, Doc],
     read: dict[int, Doc],
     floor: float,
-    timing: Callable[[Doc], float],
 ) -> tuple[list[Match], bool]:
     """The candidates at or above `floor` (raised between long texts) on their whole
-    texts times their `timing` factor (steps 2 to 5 of the module docstring), and
-    whether the weights were learnt from enough texts to raise it; `read` (a superset
-    of `candidates`) gives the weights."""
+    texts (steps 2 to 4 of the module docstring), and whether the weights were learnt
+    from enough texts to raise it; `read` (a superset of `candidates`) gives the
+    weights."""
     texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
     sources = {number: doc.source for number, doc in read.items()}
@@ -240,7 +222,6 @@ def _read_whole(
                 shared = (own_names | theirs) - own_nouns - their_nouns
                 facets = facet_cosine(query, vector, shared)
                 similarity = math.sqrt(similarity * facets)
-        similarity *= timing(doc)
         if similarity >= floor * _floor_factor(len(query), len(vector.ids), learnt):
             matches.append(Match(doc, similarity))
     return matches, learnt
@@ -272,23 +253,6 @@ def _with_countries(counts: TermCounts, countries: dict[int, int]) -> TermCounts
     for term, count in added.items():
         tally[term] = max(tally.get(term, 0), count)
     return TermCounts(tuple(tally), tuple(tally.values()))
-
-
-def time_factor(own: Doc, other: Doc, grace: timedelta, span: timedelta) -> float:
-    """What a similarity between `own` and `other` is multiplied by for the time between
-    them (step 5 of the module docstring), 0..1: 1 within `grace` (the edition window's
-    length), then falling linearly to 0 at `span` (the window and the `no_repeat_days`
-    around it that candidates come from), as in the time-decayed similarity of Yang,
-    Pierce and Carbonell, "A study on retrospective and on-line event detection" (SIGIR
-    1998). 1 when either date is an estimate (the source gave none): there the time
-    between them is the fetches', not the events'."""
-    if own.date_estimated or other.date_estimated or span <= grace:
-        return 1.0
-    apart = abs(own.order_key()[0] - other.order_key()[0])
-    past = apart - grace.total_seconds()
-    if past <= 0:
-        return 1.0
-    return max(0.0, 1.0 - past / (span - grace).total_seconds())
 
 
 def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
