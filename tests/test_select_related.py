@@ -822,3 +822,22 @@ def test_a_report_of_the_event_days_later_is_found(digest: Digest, initialised: 
     digest.ok("ingest", str(write_feed(initialised, "week.jsonl", news)))
     assert related(digest, "fire") == ["fire-cause"]
     assert related(digest, "fire-cause") == ["fire"]
+
+
+def test_a_report_just_after_the_window_is_read_with_no_archive(
+    digest: Digest, initialised: Path
+) -> None:
+    # With no_repeat_days = 0 an edition has no archive; the fire reported at the end of
+    # one window has its second report in the next, and is asked about as ever.
+    config = initialised / "digest.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "no_repeat_days = 7" in text
+    config.write_text(text.replace("no_repeat_days = 7", "no_repeat_days = 0"), encoding="utf-8")
+    news = [
+        {**FIRE, "published_at": "2025-06-04T03:00:00Z"},
+        {**INSURERS, "published_at": "2025-06-04T06:00:00Z"},
+        *items("2025-06-04"),
+    ]
+    digest.ok("ingest", str(write_feed(initialised, "edge.jsonl", news)))
+    assert related(digest, "fire") == ["insurers"]
+    assert related(digest, "insurers") == ["fire"]

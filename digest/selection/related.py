@@ -8,7 +8,8 @@ So the answer is found as in ordinary two-stage retrieval, candidates (1) and th
 closer reading of each (2, 3):
 
 1. Candidates, from the corpus of the edition that covers the article (its window and
-   archive, plus what came in the `no_repeat_days` after it): the `NEAREST` documents
+   archive, plus what came in the `no_repeat_days` after it; `MIN_SPAN_DAYS` on either
+   side at least): the `NEAREST` documents
    published closest to it (reports of one event are close in time, and either may
    name the event's people and places only past its opening), the `CANDIDATES` whose
    headline and opening share most with the article's whole text, and those the
@@ -90,6 +91,10 @@ from digest.selection.similarity import (
 from digest.selection.wholetext import whole_texts
 from digest.selection.window import covering_window
 
+#: Days before and after the covering window read at least, whatever
+#: `selection.no_repeat_days` (0 makes an edition's archive empty): a report at the end
+#: of one window has its event's second report in the next.
+MIN_SPAN_DAYS = 1
 #: Documents published nearest the article, read whole whatever their openings say.
 NEAREST = 1000
 #: Documents whose openings share most with the article's whole text, read whole.
@@ -147,7 +152,12 @@ def related_articles(
         article.published_at, schedule.at, schedule.timezone, selection.window_hours
     )
     corpus, _ = build_corpus(
-        session, article.language, window, selection.no_repeat_days, later=True, arabic_places=True
+        session,
+        article.language,
+        window,
+        max(selection.no_repeat_days, MIN_SPAN_DAYS),
+        later=True,
+        arabic_places=True,
     )
     own = _own_doc(session, corpus, article)
     candidates = _candidates(corpus, own, article, selection.related_floor)
