@@ -16,9 +16,13 @@ closer reading of each (2, 3):
    edition's own measure relates to it.
 2. Each candidate is compared on its whole text (`similarity.FULL_CHARS` of summary and
    body, `similarity.FULL_TERMS` terms, a site's boilerplate left out: `wholetext`)
-   with the same TF-IDF cosine and floor, term weights learnt from the whole texts read
-   (the candidates and the newest `WEIGHT_SAMPLE` of the article's own source): a word
-   can be rare in openings and common in bodies.
+   with the same TF-IDF cosine and floor, each term weighed by where it first appears
+   (`Vocabulary.count_whole`: a long report goes on into background), term weights
+   learnt from the whole texts read (the candidates and the newest `WEIGHT_SAMPLE` of
+   the article's own source; where those are fewer than `WEIGHT_SAMPLE`, the articles
+   of its language published nearest it, from any time, `store.nearest_of_language`):
+   a word can be rare in openings and common in bodies, and weights learnt from the two
+   texts of a sparse archive's week make every word they share a common one.
 3. That cosine is weighed with the facets' verdict (`names.facet_cosine`): the
    similarity is the geometric mean of the cosine and the facet cosine, so a candidate
    that shares the article's names and not its happening (another event of the same
@@ -50,7 +54,9 @@ ones (28 -> 27). Asked with each partner alone (no same-event report to rank fir
 different event still passed the floor for 11-35% of pairs, 34% and 35% on the files
 whose bodies run to 150-400 words; step 4 took those two to 7% and 5%, for 89% and
 100% of same-event partners found (96% and 100% before). Its 80 terms and 1.5 were
-chosen with all four files in view: see the README.
+chosen with all four files in view; the multiple became 1.25 when the weights of
+sparse weeks came from the store, on nine files (README, "Related items of long and
+sparse texts").
 
 The edition's own similarity (openings) is not a floor here: taking the greater of it
 and the whole-text measure listed twice as many different events on the long and
@@ -79,7 +85,6 @@ from digest.selection.related_items import close_to_best
 from digest.selection.selector import build_corpus
 from digest.selection.similarity import (
     EMPTY,
-    FULL_CHARS,
     FULL_TERMS,
     RELATED_MIN_TERMS,
     TermCounts,
@@ -100,13 +105,14 @@ NEAREST = 1000
 #: Documents whose openings share most with the article's whole text, read whole.
 CANDIDATES = 100
 #: Newest articles of the article's own source whose whole texts join the weights (and
-#: show its boilerplate).
+#: show its boilerplate); the fewest texts the weights are learnt from, where the store
+#: holds that many of the language.
 WEIGHT_SAMPLE = 300
 #: Whole texts whose vectors both hold at least this many terms (reports of a few
 #: hundred words each; `FULL_TERMS` at most)...
 LONG_TEXT_TERMS = 80
 #: ...are related only at this multiple of `selection.related_floor` (step 4)...
-LONG_TEXT_FLOOR = 1.5
+LONG_TEXT_FLOOR = 1.25
 #: ...when the weights were learnt from at least this many whole texts.
 LONG_TEXT_DOCUMENTS = 10
 
@@ -161,9 +167,19 @@ def related_articles(
     )
     own = _own_doc(session, corpus, article)
     candidates = _candidates(corpus, own, article, selection.related_floor)
-    read = dict(candidates)
+    read = {doc.id: doc.source for doc in candidates.values()}
     for doc in _newest_of(corpus, article.source):
-        read.setdefault(doc.id, doc)
+        read.setdefault(doc.id, doc.source)
+    if len(read) < WEIGHT_SAMPLE:
+        read.update(
+            store.nearest_of_language(
+                session,
+                article.language,
+                article.published_at,
+                WEIGHT_SAMPLE - len(read),
+                [*read, article.id],
+            )
+        )
     matches, learnt = _read_whole(
         session, corpus, article, candidates, read, selection.related_floor
     )
@@ -185,7 +201,7 @@ def _read_whole(
     corpus: Corpus,
     article: Article,
     candidates: dict[int, Doc],
-    read: dict[int, Doc],
+    read: dict[int, str],
     floor: float,
 ) -> tuple[list[Match], bool]:
     """The candidates at or above `floor` (raised between long texts) on their whole
@@ -194,13 +210,11 @@ def _read_whole(
     weights."""
     texts = store.texts(session, list(read))
     texts[article.id] = (article.title, article.summary, article.body)
-    sources = {number: doc.source for number, doc in read.items()}
-    sources[article.id] = article.source
+    sources = {**read, article.id: article.source}
     plain = whole_texts(texts, sources)
     vocabulary = corpus.vocabulary
     counts = {
-        number: vocabulary.count(texts[number][0], text, FULL_CHARS)
-        for number, text in plain.items()
+        number: vocabulary.count_whole(texts[number][0], text) for number, text in plain.items()
     }
     capitals = by_capitals(article.language, plain[article.id])
     if not capitals:
@@ -255,14 +269,20 @@ def _country_terms(vocabulary: Vocabulary) -> dict[int, int]:
 def _with_countries(counts: TermCounts, countries: dict[int, int]) -> TermCounts:
     """`counts` with the country of each city it names, as often as the city: Arabic
     news names a government by its capital (step 3 of the module docstring)."""
-    pairs = list(zip(counts.ids, counts.counts, strict=True))
-    added = {countries[term]: count for term, count in pairs if term in countries}
+    lead = counts.lead or (1.0,) * len(counts.ids)
+    pairs = list(zip(counts.ids, counts.counts, lead, strict=True))
+    added = {countries[term]: (count, at) for term, count, at in pairs if term in countries}
     if not added:
         return counts
-    tally = dict(pairs)
-    for term, count in added.items():
-        tally[term] = max(tally.get(term, 0), count)
-    return TermCounts(tuple(tally), tuple(tally.values()))
+    tally = {term: (count, at) for term, count, at in pairs}
+    for term, (count, at) in added.items():
+        had, had_at = tally.get(term, (0, 0.0))
+        tally[term] = (max(had, count), max(had_at, at))
+    return TermCounts(
+        tuple(tally),
+        tuple(count for count, _ in tally.values()),
+        tuple(at for _, at in tally.values()),
+    )
 
 
 def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
@@ -302,9 +322,7 @@ def _own_doc(session: Session, corpus: Corpus, article: Article) -> Doc:
 def _candidates(corpus: Corpus, own: Doc, article: Article, floor: float) -> dict[int, Doc]:
     """The documents read whole (step 1 of the module docstring), by id."""
     text = whole_texts({own.id: (article.title, article.summary, article.body)}, {})[own.id]
-    whole = corpus.weighting.vector(
-        corpus.vocabulary.count(article.title, text, FULL_CHARS), FULL_TERMS
-    )
+    whole = corpus.weighting.vector(corpus.vocabulary.count_whole(article.title, text), FULL_TERMS)
     by_opening, by_whole = corpus.search([own.vector, whole], 0.0, RELATED_MIN_TERMS)
     wanted: dict[int, Doc] = {}
     for match in by_opening:

@@ -34,9 +34,14 @@ TITLE_CHARS = 300
 OPENING_CHARS = 320
 MAX_TERMS = 32
 #: `digest articles related` reads whole texts (`related.py`): this much of summary and
-#: body, keeping this many terms (a long report names more than 32 things).
-FULL_CHARS = 12_000
+#: body (as `names.NAMES_CHARS`: past it a long report tells background; 12,000 lost
+#: every partner of a breaker pass's 3,500-word reports), keeping this many terms (a
+#: long report names more than 32 things).
+FULL_CHARS = 4_000
 FULL_TERMS = 200
+#: Words of a whole text, after its headline, whose terms weigh in full
+#: (`Vocabulary.count_whole`): about the length of a short news report.
+LEAD_WORDS = 250
 #: Related means sharing at least this many terms: one shared word, however rare in a
 #: small corpus ("opens", a first name), is a coincidence as often as a story.
 RELATED_MIN_TERMS = 2
@@ -65,10 +70,13 @@ _COMPOUND_PART = 2
 
 
 class TermCounts(NamedTuple):
-    """A document's terms (ids) and how often each occurs, headline weighted."""
+    """A document's terms (ids) and how often each occurs, headline weighted; `lead`,
+    when given, a weight (0..1] per term for how far into the text it first appears
+    (`Vocabulary.count_whole`)."""
 
     ids: tuple[int, ...]
     counts: tuple[int, ...]
+    lead: tuple[float, ...] = ()
 
 
 class Vector(NamedTuple):
@@ -219,6 +227,28 @@ class Vocabulary:
         tally.pop(-1, None)
         return TermCounts(tuple(tally), tuple(tally.values()))
 
+    def count_whole(self, title: str, text: str) -> TermCounts:
+        """`count` of a whole text (`FULL_CHARS`), each term weighed by where it first
+        appears: 1 in the headline and the first `LEAD_WORDS` words of `text`, then
+        `LEAD_WORDS` / its first word's position. News is written event first; a long
+        report goes on into background (history, earlier events, analysis) whose many
+        words would otherwise outweigh the event's and hide its second report."""
+        headline = words(matching_text(title, "", 0))
+        tokens = headline + words(text[:FULL_CHARS])
+        known = self._word_terms
+        if set(tokens).difference(known):
+            self._learn(tokens)
+        terms = list(map(known.__getitem__, tokens))
+        tally = Counter(terms)
+        tally.pop(-1, None)
+        start = len(headline)
+        if len(terms) - start <= LEAD_WORDS:  # a short text weighs in full
+            return TermCounts(tuple(tally), tuple(tally.values()))
+        # each term's first position: later positions are overwritten by earlier ones
+        first = dict(zip(reversed(terms), range(len(terms) - 1, -1, -1), strict=True))
+        lead = tuple(min(1.0, LEAD_WORDS / max(first[term] - start, 1)) for term in tally)
+        return TermCounts(tuple(tally), tuple(tally.values()), lead)
+
     def count_words(self, packed: PackedWords) -> TermCounts:
         """`count` of a document whose words are counted already (`text.word_counts` of
         its `matching_text`, packed)."""
@@ -291,6 +321,8 @@ class Weighting:
         raw = list(
             map(mul, map(_LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
         )
+        if counts.lead:
+            raw = list(map(mul, raw, counts.lead))
         ids = counts.ids
         order = sorted(range(len(raw)), key=lambda i: (-raw[i], ids[i]))[:terms]
         kept = list(map(raw.__getitem__, order))

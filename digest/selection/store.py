@@ -244,6 +244,26 @@ def texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str
     return found
 
 
+def nearest_of_language(
+    session: Session, language: str, when: datetime, count: int, exclude: Iterable[int]
+) -> dict[int, str]:
+    """Id -> source of the `count` articles of `language` published nearest `when`, from
+    the whole store (any window), the ids in `exclude` left out: `count` before it and
+    `count` after it are read, the nearest kept."""
+    left_out = set(exclude)
+    wanted = count + len(left_out)
+    columns = (Article.id, Article.source, Article.published_at)
+    of_language = Article.language == language
+    before = select(*columns).where(of_language, Article.published_at < when)
+    after = select(*columns).where(of_language, Article.published_at >= when)
+    rows = list(raw_rows(session, before.order_by(Article.published_at.desc()).limit(wanted)))
+    rows += raw_rows(session, after.order_by(Article.published_at).limit(wanted))
+    moment = _utc(when) or when
+    rows.sort(key=lambda row: (abs(((_utc(row[2]) or moment) - moment).total_seconds()), row[0]))
+    found = {row[0]: row[1] for row in rows if row[0] not in left_out}
+    return dict(list(found.items())[:count])
+
+
 def articles_by_guid(session: Session, guid: str, source: str | None = None) -> list[Article]:
     """The articles with `guid` (a guid is unique within one source), of `source` only
     when given; oldest first."""
