@@ -25,7 +25,6 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     CursorResult,
     Table,
     and_,
@@ -34,14 +33,12 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    null,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
-from digest.characters import storable_text
 from digest.delivery.leases import LEASE as LEASE
 from digest.delivery.leases import HeldElsewhere as HeldElsewhere
 from digest.delivery.leases import held_elsewhere as held_elsewhere
@@ -53,6 +50,10 @@ from digest.delivery.leases import renew as renew
 from digest.delivery.leases import requeue as requeue
 from digest.delivery.leases import requeue_uncertain as requeue_uncertain
 from digest.delivery.leases import worker_id as worker_id
+from digest.delivery.outcomes import RECORD, row_values
+from digest.delivery.outcomes import Outcome as Outcome
+from digest.delivery.outcomes import record as record
+from digest.delivery.outcomes import record_rows as record_rows
 from digest.delivery.reports import EditionReport as EditionReport
 from digest.delivery.reports import UnknownEdition as UnknownEdition
 from digest.delivery.reports import Unsent as Unsent
@@ -64,8 +65,7 @@ from digest.delivery.reports import iter_unsent as iter_unsent
 from digest.delivery.reports import list_editions as list_editions
 from digest.delivery.reports import remaining as remaining
 from digest.delivery.reports import remaining_and_held as remaining_and_held
-from digest.models import Delivery, DeliveryStatus, Edition, FailureKind
-from subscribers import store
+from digest.models import Delivery, DeliveryStatus, Edition
 from subscribers.models import Status, Subscriber, UTCDateTime
 
 _deliveries = cast(Table, Delivery.__table__)
@@ -288,7 +288,7 @@ def _with_subscribers(session: Session, rows: list[Any], now: datetime) -> Claim
         if subscriber is None or subscriber.status != Status.ACTIVE:
             status = subscriber.status if subscriber is not None else "removed"
             gone.append(
-                _row_values(
+                row_values(
                     row.id,
                     DeliveryStatus.SKIPPED,
                     row.attempts,
@@ -299,7 +299,7 @@ def _with_subscribers(session: Session, rows: list[Any], now: datetime) -> Claim
         else:
             claimed.append(Claimed(row.id, row.attempts, subscriber))
     if gone:
-        session.execute(_RECORD, gone)
+        session.execute(RECORD, gone)
     session.expunge_all()
     return Claim(claimed, skipped=len(gone))
 
@@ -313,166 +313,6 @@ def inactive_subscribers(session: Session, subscriber_ids: Iterable[int]) -> set
         select(Subscriber.id).where(Subscriber.id.in_(ids), Subscriber.status == Status.ACTIVE)
     )
     return ids - set(active)
-
-
-def _row_values(
-    delivery_id: int,
-    status: str,
-    attempts: int,
-    now: datetime,
-    *,
-    error: str | None = None,
-    message_id: str | None = None,
-    sent_at: datetime | None = None,
-    next_attempt_at: datetime | None = None,
-    lease_owner: str | None = None,
-    lease_expires_at: datetime | None = None,
-    failure_kind: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "b_id": delivery_id,
-        "b_status": status,
-        "b_attempts": attempts,
-        "b_error": storable_text(error[:2000]) if error else error,
-        "b_message_id": message_id,
-        "b_sent_at": sent_at,
-        "b_next": next_attempt_at,
-        "b_owner": lease_owner,
-        "b_lease": lease_expires_at,
-        "b_kind": failure_kind,
-        "b_now": now,
-    }
-
-
-_RECORD = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        attempts=bindparam("b_attempts"),
-        last_error=bindparam("b_error"),
-        message_id=bindparam("b_message_id"),
-        sent_at=bindparam("b_sent_at"),
-        next_attempt_at=bindparam("b_next"),
-        lease_owner=bindparam("b_owner"),
-        lease_expires_at=bindparam("b_lease"),
-        failure_kind=bindparam("b_kind"),
-        updated_at=bindparam("b_now"),
-    )
-)
-
-
-#: A delivery sent at its first row shape: the outcome of nearly every message, so it
-#: gets its own statement with 4 values per row instead of `_RECORD`'s 11 (binding and
-#: converting each row's values was most of the commit's time in the sender).
-_RECORD_SENT = (
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("b_id"))
-    .values(
-        status=DeliveryStatus.SENT,
-        attempts=bindparam("b_attempts"),
-        last_error=null(),
-        message_id=bindparam("b_message_id"),
-        sent_at=bindparam("b_now"),
-        next_attempt_at=null(),
-        lease_owner=null(),
-        lease_expires_at=null(),
-        failure_kind=null(),
-        updated_at=bindparam("b_now"),
-    )
-)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one try of one delivery came to, as it will be written."""
-
-    delivery_id: int
-    subscriber_id: int
-    status: DeliveryStatus
-    attempts: int
-    at: datetime
-    error: str | None = None
-    message_id: str | None = None
-    #: DEFERRED only: when this run tries again (the lease is kept until then), or None
-    #: when this run gave up and leaves it to the next run.
-    retry_at: datetime | None = None
-    #: The kind of failure (FAILED, DEFERRED): address, refused or transient.
-    kind: FailureKind | None = None
-
-    @property
-    def bounce(self) -> bool:
-        """Only a failed delivery to a bad address counts towards a bounce."""
-        return self.status == DeliveryStatus.FAILED and self.kind == FailureKind.ADDRESS
-
-
-def record(
-    session: Session,
-    outcomes: Iterable[Outcome],
-    owner: str,
-    *,
-    lease: timedelta = LEASE,
-    bounce_threshold: int = 0,
-) -> int:
-    """Write a batch of outcomes in the caller's transaction; returns subscribers bounced."""
-    bounced = 0
-    for outcome in record_rows(session, outcomes, owner, lease=lease):
-        bounced += store.record_permanent_failure(
-            session, outcome.subscriber_id, threshold=bounce_threshold, now=outcome.at
-        )
-    return bounced
-
-
-def record_rows(
-    connection: Session | Connection,
-    outcomes: Iterable[Outcome],
-    owner: str,
-    *,
-    lease: timedelta = LEASE,
-) -> list[Outcome]:
-    """The deliveries' part of `record` (an executemany per row shape); returns the
-    bounces, whose subscribers' counts the caller still has to record."""
-    values = []
-    sent_values = []
-    bounces: list[Outcome] = []
-    for outcome in outcomes:
-        sent = outcome.status == DeliveryStatus.SENT
-        if sent and outcome.error is None and outcome.kind is None:
-            sent_values.append(
-                {
-                    "b_id": outcome.delivery_id,
-                    "b_attempts": outcome.attempts,
-                    "b_message_id": outcome.message_id,
-                    "b_now": outcome.at,
-                }
-            )
-            continue
-        deferred = outcome.status == DeliveryStatus.DEFERRED
-        handed_over = sent or outcome.status == DeliveryStatus.UNCERTAIN
-        values.append(
-            _row_values(
-                outcome.delivery_id,
-                outcome.status,
-                outcome.attempts,
-                outcome.at,
-                error=outcome.error,
-                message_id=outcome.message_id,
-                sent_at=outcome.at if handed_over else None,
-                next_attempt_at=outcome.retry_at if deferred else None,
-                lease_owner=owner if deferred else None,
-                lease_expires_at=(outcome.retry_at + lease)
-                if deferred and outcome.retry_at
-                else None,
-                failure_kind=outcome.kind,
-            )
-        )
-        if outcome.bounce:
-            bounces.append(outcome)
-    if values:
-        connection.execute(_RECORD, values)
-    if sent_values:
-        connection.execute(_RECORD_SENT, sent_values)
-    return bounces
 
 
 def due_count(session: Session, edition_id: int, owner: str, now: datetime) -> int:
