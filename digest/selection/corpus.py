@@ -19,13 +19,13 @@ from itertools import compress, repeat
 
 import numpy as np
 
+from digest.selection.batch_vectors import vectors_of
 from digest.selection.similarity import (
     EMPTY,
     TITLE_CHARS,
     Vector,
     Vocabulary,
     matching_text,
-    vectors_of,
 )
 from digest.selection.text import LINE_END, PackedWords, pack, word_counts, words_of_lines
 

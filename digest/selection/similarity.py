@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from itertools import pairwise, repeat
 from operator import mul, truediv
 from typing import NamedTuple
-
-import numpy as np
 
 from digest.selection.places import bare_country_stems, city_of, country_of
 from digest.selection.text import PackedWords, is_term, stem, stem_all, words
@@ -62,7 +60,7 @@ _SPELLING_MIN = 4
 _DEMONYM_SUFFIXES = ("ian", "an", "n", "i", "ese", "ish")
 
 #: 1 + ln(tf) for every count a capped headline and opening can produce.
-_LOG_TF = [0.0] + [1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + FULL_CHARS + 1)]
+LOG_TF = [0.0] + [1.0 + math.log(n) for n in range(1, TITLE_CHARS * TITLE_WEIGHT + FULL_CHARS + 1)]
 
 
 #: The shortest part of a word written as two ("mt" of "mtgox").
@@ -319,7 +317,7 @@ class Weighting:
         if highest >= len(idf):
             idf.extend(repeat(self.unseen, highest + 1 - len(idf)))
         raw = list(
-            map(mul, map(_LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
+            map(mul, map(LOG_TF.__getitem__, counts.counts), map(idf.__getitem__, counts.ids))
         )
         if counts.lead:
             raw = list(map(mul, raw, counts.lead))
@@ -347,84 +345,3 @@ def matching_text(title: str, text: str, chars: int = OPENING_CHARS) -> str:
     """What a document is matched on: its headline `TITLE_WEIGHT` times, then the first
     `chars` characters of its text."""
     return " ".join([title[:TITLE_CHARS]] * TITLE_WEIGHT + [text[:chars]])
-
-
-def _term_counts(
-    vocabulary: Vocabulary, documents: Sequence[PackedWords]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(document number, term, count) of every term of the documents, by document then
-    term (several words can share a term: their counts add up)."""
-    flat = " ".join(document.words for document in documents if document.words).split(" ")
-    if flat == [""]:
-        flat = []
-    known = vocabulary._word_terms
-    vocabulary._learn(flat)
-    ids = np.fromiter(map(known.__getitem__, flat), dtype=np.int64, count=len(flat))
-    counts = np.frombuffer(b"".join(document.counts for document in documents), dtype="<u2")
-    lengths = np.fromiter(
-        (len(document.counts) // 2 for document in documents),
-        dtype=np.int64,
-        count=len(documents),
-    )
-    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
-    width = int(ids.max()) + 1 if len(ids) else 1
-    keys = doc_of * width + ids
-    order = np.argsort(keys)  # one int64 sort: numpy's np.unique is several times slower
-    keys = keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
-    summed = np.add.reduceat(counts[order].astype(np.int64), starts) if len(keys) else keys
-    pairs = keys[starts]
-    return pairs // width, pairs % width, summed
-
-
-def _heaviest_first(pair_doc: np.ndarray, pair_term: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """The order of the pairs by document, then weight (heaviest first), then term: one
-    sort of a combined integer key (the weights' ranks stand in for them, so equal
-    weights tie exactly) where `np.lexsort` on three keys takes several times longer."""
-    if not len(raw):
-        return np.zeros(0, dtype=np.int64)
-    distinct = np.sort(raw)
-    distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
-    heavier = len(distinct) - 1 - np.searchsorted(distinct, raw)
-    width, ranks = int(pair_term.max()) + 1, len(distinct)
-    if (int(pair_doc.max()) + 1) * ranks * width >= 2**62:  # too big for one int64 key
-        return np.lexsort((pair_term, heavier, pair_doc))
-    return np.argsort((pair_doc * ranks + heavier) * width + pair_term)
-
-
-def vectors_of(
-    vocabulary: Vocabulary, documents: Sequence[PackedWords]
-) -> tuple[list[Vector], Weighting]:
-    """The vectors of many documents (the packed `text.WordCounts` of their
-    `matching_text`) at once, and the weighting learnt from them: the same numbers as
-    `Vocabulary.count` then `Weighting.vector` per document, computed with numpy over all
-    documents together (tens of thousands of documents: a Python loop per document and
-    term would be the selection's main cost).
-    """
-    pair_doc, pair_term, counts = _term_counts(vocabulary, documents)
-    width = int(pair_term.max()) + 1 if len(pair_term) else 1
-    document_counts = np.bincount(pair_term, minlength=width)
-    terms_seen = np.flatnonzero(document_counts)
-    frequencies = Counter(
-        dict(zip(terms_seen.tolist(), document_counts[terms_seen].tolist(), strict=True))
-    )
-    weighting = Weighting((), frequencies=frequencies, documents=len(documents))
-    idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
-    log_tf = np.asarray(_LOG_TF)[np.minimum(counts, len(_LOG_TF) - 1)]
-    raw = log_tf * idf[pair_term]
-    order = _heaviest_first(pair_doc, pair_term, raw)
-    pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
-    starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
-    rank = np.arange(len(pair_doc)) - starts[pair_doc]
-    keep = rank < MAX_TERMS
-    pair_doc, pair_term, raw = pair_doc[keep], pair_term[keep], raw[keep]
-    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
-    squares = np.bincount(pair_doc, weights=raw * raw, minlength=len(documents))
-    norms = np.sqrt(squares)[pair_doc]
-    term_list, weight_list = pair_term.tolist(), (raw / norms).tolist()
-    edges = bounds.tolist()
-    vectors = [
-        Vector(tuple(term_list[start:end]), tuple(weight_list[start:end])) if end > start else EMPTY
-        for start, end in pairwise(edges)
-    ]
-    return vectors, weighting

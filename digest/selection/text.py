@@ -207,7 +207,7 @@ class WordCounts(NamedTuple):
 class PackedWords(NamedTuple):
     """`WordCounts` as the term cache stores them (`pack`): the words space-separated,
     the counts as little-endian unsigned 16-bit integers. Many documents' are read back
-    in one pass (`similarity.vectors_of`), not one tuple per document."""
+    in one pass (`batch_vectors.vectors_of`), not one tuple per document."""
 
     words: str
     counts: bytes

@@ -1,0 +1,106 @@
+"""The vectors of tens of thousands of documents at once, with numpy.
+
+An edition weighs every article of its window and archive; a Python loop per document
+and term was the selection's main cost (README, "Performance"). `vectors_of` gives the
+same numbers as `similarity.Vocabulary.count` then `similarity.Weighting.vector` per
+document (`tests/test_select_terms.py` compares them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from digest.selection.similarity import (
+    EMPTY,
+    LOG_TF,
+    MAX_TERMS,
+    Vector,
+    Vocabulary,
+    Weighting,
+)
+from digest.selection.text import PackedWords
+
+
+def _term_counts(
+    vocabulary: Vocabulary, documents: Sequence[PackedWords]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document number, term, count) of every term of the documents, by document then
+    term (several words can share a term: their counts add up)."""
+    flat = " ".join(document.words for document in documents if document.words).split(" ")
+    if flat == [""]:
+        flat = []
+    known = vocabulary._word_terms
+    vocabulary._learn(flat)
+    ids = np.fromiter(map(known.__getitem__, flat), dtype=np.int64, count=len(flat))
+    counts = np.frombuffer(b"".join(document.counts for document in documents), dtype="<u2")
+    lengths = np.fromiter(
+        (len(document.counts) // 2 for document in documents),
+        dtype=np.int64,
+        count=len(documents),
+    )
+    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+    width = int(ids.max()) + 1 if len(ids) else 1
+    keys = doc_of * width + ids
+    order = np.argsort(keys)  # one int64 sort: numpy's np.unique is several times slower
+    keys = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
+    summed = np.add.reduceat(counts[order].astype(np.int64), starts) if len(keys) else keys
+    pairs = keys[starts]
+    return pairs // width, pairs % width, summed
+
+
+def _heaviest_first(pair_doc: np.ndarray, pair_term: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """The order of the pairs by document, then weight (heaviest first), then term: one
+    sort of a combined integer key (the weights' ranks stand in for them, so equal
+    weights tie exactly) where `np.lexsort` on three keys takes several times longer."""
+    if not len(raw):
+        return np.zeros(0, dtype=np.int64)
+    distinct = np.sort(raw)
+    distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
+    heavier = len(distinct) - 1 - np.searchsorted(distinct, raw)
+    width, ranks = int(pair_term.max()) + 1, len(distinct)
+    if (int(pair_doc.max()) + 1) * ranks * width >= 2**62:  # too big for one int64 key
+        return np.lexsort((pair_term, heavier, pair_doc))
+    return np.argsort((pair_doc * ranks + heavier) * width + pair_term)
+
+
+def vectors_of(
+    vocabulary: Vocabulary, documents: Sequence[PackedWords]
+) -> tuple[list[Vector], Weighting]:
+    """The vectors of many documents (the packed `text.WordCounts` of their
+    `matching_text`) at once, and the weighting learnt from them: the same numbers as
+    `Vocabulary.count` then `Weighting.vector` per document, computed with numpy over all
+    documents together (tens of thousands of documents: a Python loop per document and
+    term would be the selection's main cost).
+    """
+    pair_doc, pair_term, counts = _term_counts(vocabulary, documents)
+    width = int(pair_term.max()) + 1 if len(pair_term) else 1
+    document_counts = np.bincount(pair_term, minlength=width)
+    terms_seen = np.flatnonzero(document_counts)
+    frequencies = Counter(
+        dict(zip(terms_seen.tolist(), document_counts[terms_seen].tolist(), strict=True))
+    )
+    weighting = Weighting((), frequencies=frequencies, documents=len(documents))
+    idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
+    log_tf = np.asarray(LOG_TF)[np.minimum(counts, len(LOG_TF) - 1)]
+    raw = log_tf * idf[pair_term]
+    order = _heaviest_first(pair_doc, pair_term, raw)
+    pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
+    starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
+    rank = np.arange(len(pair_doc)) - starts[pair_doc]
+    keep = rank < MAX_TERMS
+    pair_doc, pair_term, raw = pair_doc[keep], pair_term[keep], raw[keep]
+    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
+    squares = np.bincount(pair_doc, weights=raw * raw, minlength=len(documents))
+    norms = np.sqrt(squares)[pair_doc]
+    term_list, weight_list = pair_term.tolist(), (raw / norms).tolist()
+    edges = bounds.tolist()
+    vectors = [
+        Vector(tuple(term_list[start:end]), tuple(weight_list[start:end])) if end > start else EMPTY
+        for start, end in pairwise(edges)
+    ]
+    return vectors, weighting
