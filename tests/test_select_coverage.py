@@ -102,3 +102,60 @@ def test_a_report_related_to_one_set_aside_under_a_story_is_that_storys_event(
     reports = {report["guid"] for report in lead["explanation"]["reports"]}
     assert {"gw-100", "metro-77"} <= reports
     assert "metro-77" not in {story["article"]["guid"] for story in stories}
+
+
+#: A day of headlines only, from five outlets: a doctors' strike, an earthquake whose
+#: first report says the quake "strikes" Japan, and other stories (a breaker's day).
+ONE_WORD_DAY = [
+    ("aljazeera", "boeing3", "Passengers describe terror as hole opens in Alaska jet", "16:21"),
+    ("aljazeera", "election2", "China warns after Taiwan chooses Lai", "19:14"),
+    ("aljazeera", "chess1", "Carlsen clinches rapid chess crown in Samarkand", "22:07"),
+    ("aljazeera", "strike0", "Doctors in England begin six-day strike", "23:00"),
+    ("apnews", "quake1", "Tsunami warning after powerful quake strikes central Japan", "06:07"),
+    ("apnews", "fed0", "Fed raises rates by a quarter point", "09:00"),
+    ("apnews", "strike2", "NHS braces for record junior doctors strike", "05:14"),
+    ("apnews", "oscars1", "Barbie snubs dominate Academy Award nominations reaction", "07:07"),
+    ("apnews", "lone1", "Scientists discover new species of deep-sea octopus", "11:00"),
+    ("bbc", "quake2", "Japan quake: buildings collapse in Ishikawa, several dead", "07:14"),
+    ("bbc", "fed1", "Powell signals more hikes as Federal Reserve lifts borrowing costs", "10:07"),
+    ("bbc", "boeing0", "Boeing 737 Max door plug blows out mid-flight", "13:00"),
+    ("bbc", "lone2", "Chef wins Michelin star for vegan menu", "12:00"),
+    ("cnn", "quake3", "Strong earthquake jolts western Japan, tsunami alert lifted", "08:21"),
+    ("cnn", "fed2", "US central bank increases interest rates again", "11:14"),
+    ("cnn", "boeing1", "Alaska Airlines grounds Max 9 jets after cabin panel blowout", "14:07"),
+    ("cnn", "election0", "Taiwan elects Lai Ching-te as president", "17:00"),
+    ("cnn", "lone3", "Recipe: the perfect sourdough loaf", "13:00"),
+    ("guardian", "fed3", "Wall Street slides after Fed rate decision", "12:21"),
+    ("guardian", "boeing2", "FAA orders inspections of Boeing Max 9 planes", "15:14"),
+    ("guardian", "election1", "DPP wins third straight term in Taiwan presidential vote", "18:07"),
+    ("guardian", "chess0", "Magnus Carlsen wins world rapid title", "21:00"),
+]
+
+
+def test_a_headline_word_of_another_sense_does_not_group_a_report_into_that_event(
+    digest: Digest, initialised: Path
+) -> None:
+    """ "Strikes" in the quake's first headline is the strike story's keyword; the report
+    shares more with the other quake reports, and is theirs."""
+    for outlet in sorted({row[0] for row in ONE_WORD_DAY}):
+        items = [
+            {
+                "guid": guid,
+                "url": f"https://www.{outlet}.example/{guid}",
+                "title": title,
+                "section": "Life" if guid.startswith("lone") else "World",
+                "published_at": f"2025-06-03T{at}:00Z",
+            }
+            for source, guid, title, at in ONE_WORD_DAY
+            if source == outlet
+        ]
+        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
+    plan = json.loads(
+        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
+    )
+    reports = {
+        story["article"]["guid"]: [report["guid"] for report in story["explanation"]["reports"]]
+        for story in plan["stories"]
+    }
+    assert reports["strike0"] == ["strike2"]
+    assert reports["quake1"] == ["quake3", "quake2"]

@@ -12,7 +12,8 @@ feedback (Rocchio 1971) and the centroid comparison of topic detection and track
 
 Two articles are the same event when they are related, or when either lies within
 `EVENT_THRESHOLD` of the other's centroid, or when one's headline names a keyword of the
-other's event, or when at least `NAMING_SHARE` of one's neighbourhood names such a
+other's event (and is not more like an article outside that event: `_closer_elsewhere`),
+or when at least `NAMING_SHARE` of one's neighbourhood names such a
 keyword ("Investors warned about digital currencies" says no "bitcoin", but half the
 reports related to it do, and "bitcoin" is a keyword of the Mt Gox story's event). The
 last is the keyword test one step out, as relevance feedback expands a query with what
@@ -83,6 +84,7 @@ class Events:
         self._headline_terms = title_terms
         self._titles: dict[int, frozenset[int]] = {}
         self.related = graph.pairs(floor, RELATED_MIN_TERMS)
+        self._graph = graph
         self._vectors = vectors
         self._floor = floor
         self._queries: dict[int, dict[int, float]] = {}
@@ -174,6 +176,38 @@ class Events:
             self._keywords[index] = found
         return found
 
+    def _names_keyword(self, event: int, article: int) -> bool:
+        """Whether `article`'s headline names a keyword of `event`'s event, and it is not
+        more like another window article than like any of that event's reports."""
+        if not self.keywords(event) & self._title_terms(article):
+            return False
+        return not self._closer_elsewhere(article, event)
+
+    def _closer_elsewhere(self, article: int, event: int) -> bool:
+        """Whether `article` is more similar (over key terms) to a window article outside
+        `event`'s neighbourhood, sharing `RELATED_MIN_TERMS` key terms with it, than to
+        any article inside it. One headline word is weak evidence where it has another
+        sense ("Tsunami warning after powerful quake strikes central Japan" names
+        "strike", the keyword of a doctors' strike): a report is of the event whose
+        reports it shares most with."""
+        similar, shared = self._graph.similar, self._graph.shared
+        start, end = similar.indptr[article], similar.indptr[article + 1]
+        members = set(self.neighbours(event))
+        inside = outside = 0.0
+        for other, value, count in zip(
+            similar.indices[start:end].tolist(),
+            similar.data[start:end].tolist(),
+            shared.data[start:end].tolist(),
+            strict=True,
+        ):
+            if other == article:
+                continue
+            if other in members:
+                inside = max(inside, value)
+            elif count >= RELATED_MIN_TERMS:
+                outside = max(outside, value)
+        return outside > inside
+
     def naming_share(self, article: int, event: int) -> float:
         """The share of `article`'s neighbourhood (itself included) whose headlines name
         a keyword of `event`'s event; 0.0 for an article related to nothing else."""
@@ -191,7 +225,7 @@ class Events:
         for many articles against a few events."""
         if self.related[event, article]:
             return True
-        if self.keywords(event) & self._title_terms(article):
+        if self._names_keyword(event, article):
             return True
         if self.naming_share(article, event) >= NAMING_SHARE:
             return True
@@ -217,7 +251,8 @@ class Events:
             naming = self.ones[rows][:, named].getnnz(axis=1)
             for number in rows[np.flatnonzero(naming)].tolist():
                 titles = self._title_terms(number)
-                if keywords & titles or (self._lone_reports()[number] and shared & titles):
+                keyword = keywords & titles and not self._closer_elsewhere(number, event)
+                if keyword or (self._lone_reports()[number] and shared & titles):
                     found.add(number)
         return sorted(found)
 
@@ -258,9 +293,7 @@ class Events:
         does (`naming_share`), or one is the other's lone stray report (`satellite`)."""
         if self.related[first, second]:
             return True
-        if self.keywords(first) & self._title_terms(second):
-            return True
-        if self.keywords(second) & self._title_terms(first):
+        if self._names_keyword(first, second) or self._names_keyword(second, first):
             return True
         if self.naming_share(first, second) >= NAMING_SHARE:
             return True
