@@ -21,8 +21,18 @@ SHORT_TUTORIAL = "How to write <br> correctly"
 
 
 def stored(digest: Digest) -> dict[str, dict[str, object]]:
+    """Rows by "source|guid", a file source named relative to the working directory
+    (articles record a file's absolute path)."""
     rows = json.loads(digest.ok("articles", "list", "--json").stdout)
-    return {f"{row['source']}|{row['guid']}": row for row in rows}
+    return {f"{_relative(row['source'])}|{row['guid']}": row for row in rows}
+
+
+def _relative(source: str) -> str:
+    here = Path.cwd().resolve()
+    path = Path(source)
+    return (
+        str(path.relative_to(here)) if path.is_absolute() and path.is_relative_to(here) else source
+    )
 
 
 def by_guid(digest: Digest) -> dict[str, dict[str, object]]:
@@ -178,8 +188,8 @@ def test_another_feed_never_overwrites_and_a_merge_is_reported(
     result = digest.ok("ingest", "mirror.xml")
     assert "mirror.xml: 0 new, 0 updated, 0 unchanged, 0 skipped, 1 merged" in result.stdout
     assert (
-        "mirror.xml: item 'm-99' has the same URL as wire.xml's article 'w-7': merged into it"
-        in result.stdout
+        f"mirror.xml: item 'm-99' has the same URL as {(initialised / 'wire.xml').resolve()}'s "
+        "article 'w-7': merged into it" in result.stdout
     )
     rows = stored(digest)
     assert list(rows) == ["wire.xml|w-7"]

@@ -42,6 +42,8 @@ class Source:
     defaults: SourceDefaults = field(default_factory=SourceDefaults)
     #: Known to fail before loading (no such file, empty folder).
     problem: str | None = None
+    #: What its articles record as source, where not `name` (a file: `file_sources`).
+    records_as: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,11 +13,14 @@ from digest.ingest.clean import plain_text
 from digest.ingest.fetch import Validators, display_url
 from digest.ingest.language import normalise_language
 from digest.ingest.records import AUTHOR_MAX, SECTION_MAX, URL_MAX
+from digest.ingest.urls import without_tracking
 from digest.models import Feed
 
 
 def normalise_feed_url(url: str) -> str:
-    """The URL as stored: trimmed, scheme and host lower-cased; only http(s) with a host."""
+    """The URL as stored: trimmed, scheme and host lower-cased, dot segments and tracking
+    parameters (`urls.without_tracking`) removed, so that one feed is one source however
+    its address was copied; only http(s) with a host."""
     text = url.strip()
     shown = display_url(text)
     try:
@@ -31,11 +34,32 @@ def normalise_feed_url(url: str) -> str:
         raise IngestError(f"{shown}: not a valid URL")
     netloc = parts.netloc.rsplit("@", 1)
     netloc[-1] = netloc[-1].lower()
-    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc="@".join(netloc)))
+    path = parts.path
+    if "/." in path:  # RFC 3986 section 5.2.4: "/./feed" and "/a/../feed" are "/feed"
+        path = urlsplit(urljoin("http://host", path)).path
+    return urlunsplit(
+        parts._replace(
+            scheme=parts.scheme.lower(),
+            netloc="@".join(netloc),
+            path=path,
+            query=without_tracking(parts.query),
+        )
+    )
 
 
 def find_feed(session: Session, url: str) -> Feed | None:
-    return session.scalars(select(Feed).where(Feed.url == url)).first()
+    """The feed registered at `url` (`normalise_feed_url`d), also when it was registered
+    before that removed its dot segments or tracking parameters."""
+    found = session.scalars(select(Feed).where(Feed.url == url)).first()
+    if found is not None:
+        return found
+    for feed in session.scalars(select(Feed).order_by(Feed.id)):
+        try:
+            if normalise_feed_url(feed.url) == url:
+                return feed
+        except IngestError:
+            continue
+    return None
 
 
 def add_feed(

@@ -28,6 +28,7 @@ from digest.ingest import registry
 from digest.ingest.clean import plain_text
 from digest.ingest.detect import FORMATS
 from digest.ingest.fetch import Fetcher, FetchOptions, FetchStopped, display_url
+from digest.ingest.file_sources import FileSources
 from digest.ingest.loading import Loaded, Source, SourceAbandoned, loaded_in_order
 from digest.ingest.records import SourceDefaults
 from digest.ingest.store import IngestCounts, OnStored, store_records
@@ -155,6 +156,9 @@ def _store_source(
             return None
         parsed = loaded.parsed
         result.not_modified = loaded.not_modified
+        if source.records_as is not None:
+            for record in parsed.records:
+                record.source = source.records_as
         with open_session() as session:
             result.counts = store_records(session, parsed.records, now, on_stored)
             result.counts.skipped += parsed.skipped
@@ -196,6 +200,7 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
             )
         return [_feed_source(feed.url, feed, defaults) for feed in feeds]
     sources: list[Source] = []
+    files = FileSources(session)
     for text in given:
         scheme = _SCHEME.match(text.strip())
         if scheme and scheme.group(1).lower() in ("http", "https"):
@@ -208,7 +213,7 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
         elif scheme:
             sources.append(Source(text, problem=f"{text}: only http(s) URLs can be fetched"))
         else:
-            sources.extend(_path_sources(text, defaults))
+            sources.extend(_path_sources(text, defaults, files))
     return sources
 
 
@@ -230,18 +235,21 @@ def _feed_source(url: str, feed: Feed | None, defaults: SourceDefaults) -> Sourc
     )
 
 
-def _path_sources(text: str, defaults: SourceDefaults) -> list[Source]:
+def _path_sources(text: str, defaults: SourceDefaults, sources: FileSources) -> list[Source]:
     path = Path(text).expanduser()
     if not path.is_dir():
-        return [Source(text, path=path, defaults=defaults)]
-    files = sorted(
+        return [Source(text, path=path, defaults=defaults, records_as=sources.source_of(path))]
+    children = sorted(
         child
         for child in path.iterdir()
         if child.suffix.lower() in SUPPORTED_SUFFIXES
         and not child.name.startswith(".")
         and child.is_file()
     )
-    if not files:
+    if not children:
         problem = f"{text}: folder holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
         return [Source(text, problem=problem)]
-    return [Source(str(child), path=child, defaults=defaults) for child in files]
+    return [
+        Source(str(child), path=child, defaults=defaults, records_as=sources.source_of(child))
+        for child in children
+    ]

@@ -56,6 +56,23 @@ def percent_encoded(url: str) -> str:
     return f"{scheme}{found}{host}/{path}"
 
 
+def without_tracking(query: str) -> str:
+    """A URL's query without the parameters known to track a click (`utm_*`, `fbclid`,
+    ...) or to change on every fetch (session ids, cache-busters); the others sorted."""
+    kept = "&".join(
+        pair
+        for pair in query.split("&")
+        if pair
+        and not pair.lower().startswith(_TRACKING_PREFIXES)
+        and pair.split("=", 1)[0].lower() not in _VOLATILE
+    )
+    if not kept:
+        return kept
+    from courlan.clean import clean_query  # ClearURLs' list (fbclid, gclid, ...), sorted
+
+    return str(clean_query(kept))
+
+
 def canonical_url(url: str) -> str:
     """The page `url` names, spelled one way; "" for an empty or unusable URL.
 
@@ -74,13 +91,7 @@ def canonical_url(url: str) -> str:
         parts = urlsplit(url.strip())
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return ""
-        query = "&".join(
-            pair
-            for pair in parts.query.split("&")
-            if pair
-            and not pair.lower().startswith(_TRACKING_PREFIXES)
-            and pair.split("=", 1)[0].lower() not in _VOLATILE
-        )
+        query = without_tracking(parts.query)
         return str(normalize_url(urlunsplit(parts._replace(query=query, fragment=""))))
     except (ValueError, AttributeError):
         return ""
