@@ -244,6 +244,31 @@ def test_undated_items_come_after_every_dated_one_whatever_their_priority(
     assert top_guids(database) == ["single", "backlog-0", "backlog-1"]
 
 
+def test_a_first_fetch_without_dates_comes_after_the_days_other_undated_items(
+    database: Database,
+) -> None:
+    """An item undated in its source's first fetch may be years old: it leads nothing,
+    even where every candidate's date is untrusted and its priority is the highest."""
+    zoo = {
+        "guid": "zoo",
+        "title": "Zoo welcomes baby giraffe",
+        "hours_before": 0.2,
+        "date_estimated": True,
+        "estimated_on_first_fetch": True,
+        "priority": 5,
+    }
+    budget = {
+        "guid": "budget",
+        "title": "City council approves new budget",
+        "hours_before": 0.1,
+        "ingested_at": END - timedelta(hours=3),  # dated after it was fetched
+    }
+    undated = {**budget, "guid": "bridge", "title": "Harbour bridge reopens", "hours_before": 0.3}
+    undated.update(date_estimated=True, ingested_at=END - timedelta(minutes=10))
+    store(database, [zoo, budget, undated])
+    assert top_guids(database) == ["budget", "bridge", "zoo"]
+
+
 def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     database: Database,
 ) -> None:

@@ -52,6 +52,8 @@ class Doc:
     #: The source gave no usable date (ingest used the feed's or the fetch time).
     date_estimated: bool = False
     ingested_at: datetime | None = None
+    #: Undated and in its source's first fetch (`estimated_on_first_fetch`): of any age.
+    backlog: bool = False
     vector: Vector = EMPTY
 
     def order_key(self) -> tuple[float, str]:

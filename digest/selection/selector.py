@@ -263,11 +263,13 @@ def _representatives(
 
     Articles whose date is not the source's own (`undated`) come after every dated one,
     whatever their score: a backlog stamped with its fetch time, or a feed whose dates
-    could not be read, must not lead an edition over the day's dated news.
+    could not be read, must not lead an edition over the day's dated news. Of those, a
+    source's first fetch without dates (`Doc.backlog`: its items may be years old) comes
+    after the others (a future date clamped, a later fetch's undated item: of this day).
     """
 
-    def rank(score: float, doc: Doc) -> tuple[bool, float, float, str]:
-        return (doc.id in undated, -score, *doc.order_key())
+    def rank(score: float, doc: Doc) -> tuple[bool, bool, float, float, str]:
+        return (doc.id in undated, doc.backlog, -score, *doc.order_key())
 
     best: dict[int, tuple[float, Doc]] = {}
     for group, score, doc in zip(groups, doc_scores, docs, strict=True):

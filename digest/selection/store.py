@@ -44,6 +44,7 @@ _DOC_COLUMNS = (
     _ADDRESS,
     Article.date_estimated,
     Article.ingested_at,
+    Article.estimated_on_first_fetch,
 )
 TEXT_COLUMNS = (
     func.substr(Article.summary, 1, terms.SUMMARY_CHARS),
@@ -93,6 +94,7 @@ def _doc(row: Any) -> Doc:
         url=row[8] or "",
         date_estimated=bool(row[9]),
         ingested_at=_utc(row[10]),
+        backlog=bool(row[11]),
     )
 
 
@@ -121,10 +123,11 @@ def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     uncached: dict[int, Doc] = {}
     for row in rows:
         doc = _doc(row)
-        if row[11] is None:
+        words, counts = row[len(_DOC_COLUMNS) :]
+        if words is None:
             uncached[doc.id] = doc
         else:
-            found.append((doc, PackedWords(row[11], bytes(row[12]))))
+            found.append((doc, PackedWords(words, bytes(counts))))
     ids = sorted(uncached)
     for offset in range(0, len(ids), _CHUNK):
         chunk = ids[offset : offset + _CHUNK]
