@@ -9,8 +9,8 @@ from digest.selection.apart import places_apart
 from digest.selection.corpus import Corpus, Doc, scan
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.picking import pick_top_stories
-from digest.selection.scoring import coverage, popularity, recency
-from digest.selection.selector import choose
+from digest.selection.scoring import ScoreParts, coverage, popularity, recency
+from digest.selection.selector import Choice, choose, explain
 
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)
 
@@ -349,3 +349,15 @@ def test_an_arabic_report_naming_other_places_is_not_a_related_item() -> None:
     assert related(None) == [30]
     assert related(places_apart("ar")) == []
     assert places_apart("en") is None
+
+
+def test_the_score_parts_shown_add_up_to_the_score_shown() -> None:
+    """Each part rounded on its own can miss the rounded score by 0.0001."""
+    parts = ScoreParts(
+        priority=0.33334, popularity=0.33334, recency=0.33334, coverage=0.0, sources=1
+    )
+    doc = Doc(1, "g", "Title", "World", "feed.jsonl", datetime(2025, 6, 3, tzinfo=UTC))
+    shown = explain(Choice(doc, parts.total, parts=parts))
+    assert shown is not None
+    total = shown.priority + shown.popularity + shown.recency + shown.coverage
+    assert round(total, 4) == round(parts.total, 4) == 1.0

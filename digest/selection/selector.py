@@ -346,15 +346,22 @@ def plan_edition(
 
 
 def explain(choice: Choice) -> Explanation | None:
-    """The choice's explanation, rounded like the plan's scores."""
+    """The choice's explanation, rounded like the plan's scores: to 4 decimals, the
+    rounding's remainder (0.0001 at most) given to the largest part, so that the parts
+    shown add up to the score shown."""
     if choice.parts is None:
         return None
     parts = choice.parts
+    shown = [round(part, 4) for part in (parts.priority, parts.popularity, parts.recency)]
+    shown.append(round(parts.coverage, 4))
+    largest = max(range(len(shown)), key=lambda number: abs(shown[number]))
+    shown[largest] = round(shown[largest] + round(choice.score, 4) - sum(shown), 4)
+    priority, popularity, recency, coverage = shown
     return Explanation(
-        priority=round(parts.priority, 4),
-        popularity=round(parts.popularity, 4),
-        recency=round(parts.recency, 4),
-        coverage=round(parts.coverage, 4),
+        priority=priority,
+        popularity=popularity,
+        recency=recency,
+        coverage=coverage,
         sources=parts.sources,
         reports=[_report(doc) for doc in choice.reports],
         beaten=[_report(doc, score) for doc, score in choice.beaten],
