@@ -7,6 +7,7 @@ share is `digest.mailing`; previews, dry runs and test copies are `digest.previe
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -214,13 +215,18 @@ def schedule(
     Scheduler(db, settings, steps, clock=clock, sleep=sleep, stop=stop, log=log).run()
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def parse_day(value: str | None, settings: Settings, now: datetime) -> date:
     """The edition date `value` (YYYY-MM-DD), or today's in the schedule's zone."""
     from digest.selection.window import FIRST_EDITION_DAY, LAST_EDITION_DAY, edition_date_for
 
-    if not value:
+    if value is None:
         return edition_date_for(now, settings.schedule.timezone)
     try:
+        if not _DAY.fullmatch(value):  # fromisoformat also takes 20250604 and 2025-W23-2
+            raise ValueError(value)
         day = date.fromisoformat(value)
     except ValueError:
         raise SelectError(f"expected YYYY-MM-DD, got {value!r}", field="date") from None

@@ -127,6 +127,15 @@ def test_bad_date_and_language(digest: Digest, initialised: Path) -> None:
             assert "--date: expected a day from 1971-01-01" in result.stderr
     bad_lang = digest("select", "--lang", "fr")
     assert bad_lang.exit_code == 1 and "'fr' is not one of the site's languages" in bad_lang.stderr
+    # an empty value, or another ISO spelling of a day, is not quietly today
+    for command in ("select", "preview"):
+        for day in ("", "20250604", "2025-W23-2"):
+            result = digest(command, "--date", day)
+            assert result.exit_code == 1 and f"--date: expected YYYY-MM-DD, got {day!r}" in (
+                result.stderr
+            )
+        empty = digest(command, "--lang", "")
+        assert empty.exit_code == 1 and "'' is not one of the site's languages" in empty.stderr
 
 
 def test_verbose_shows_traceback(digest: Digest, initialised: Path) -> None:

@@ -357,6 +357,8 @@ def test_a_guid_two_sources_use_is_chosen_by_its_source(digest: Digest, initiali
     assert source in listed
     chosen = digest.ok("articles", "related", "1", "--source", source).stdout
     assert chosen.startswith("Rovers win the cup final on penalties [en] (1)")
+    # a guid with spaces around it, as ingest never stores one
+    assert digest.ok("articles", "related", " 1 ", "--source", source).stdout == chosen
     other = digest("articles", "related", "1", "--source", "c.jsonl")
     assert other.exit_code == 1 and "no article with guid '1' from source 'c.jsonl'" in other.stderr
     secret = digest("articles", "related", "1", "--source", "https://me:s3cret@feeds.example/x")

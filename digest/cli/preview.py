@@ -50,7 +50,9 @@ def preview(
 
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
-    language = pipeline.check_language(settings, language or settings.site.languages[0])
+    language = pipeline.check_language(
+        settings, settings.site.languages[0] if language is None else language
+    )
     if serve:
         _serve(app, edition_day.isoformat(), language, subscriber_email, port, open_browser)
         return

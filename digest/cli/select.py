@@ -27,7 +27,9 @@ def select_command(
 
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
-    language = language or settings.site.languages[0]
+    language = pipeline.check_language(
+        settings, settings.site.languages[0] if language is None else language
+    )
     with app.session() as session:
         window = pipeline.edition_window(session, settings, edition_day, language, app.now())
         plan = pipeline.plan(session, settings, edition_day, language, now=app.now())
