@@ -123,7 +123,8 @@ def write_feed(folder: Path, name: str, articles: list[dict[str, Any]]) -> Path:
     lines = []
     for article in articles:
         record = {"language": "en", "section": "World", **article}
-        record.setdefault("url", f"https://news.example/{article['guid']}")
+        # each file an outlet of its own, on its own site
+        record.setdefault("url", f"https://{path.stem}.example/{article['guid']}")
         lines.append(json.dumps(record, ensure_ascii=False))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

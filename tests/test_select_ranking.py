@@ -212,6 +212,64 @@ def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:
     ]
 
 
+@pytest.mark.parametrize("folder", ["/srv/feeds", "exports"])
+def test_an_outlets_several_files_are_one_source(database: Database, folder: str) -> None:
+    """The same outlet's feeds as files: a file names nobody, its articles' site does.
+    An old story of the outlet's, posted again today under a new guid and address in
+    its other file, is neither a second source nor today's news (a breaker's day)."""
+    bridge = "Bridge collapses in Baltimore after ship strike, six missing"
+    rows: list[dict[str, Any]] = [
+        {
+            "guid": "bridge-first",
+            "title": bridge,
+            "url": "https://www.gazette.example/2025/bridge-collapse",
+            "source": f"{folder}/gazette_world.jsonl",
+            "section": "US",
+            "hours_before": 72,
+        },
+        {  # the same feed serves it again under a new guid, its address spelt anew
+            "guid": "bridge-refetched",
+            "title": bridge,
+            "url": "https://gazette.example/2025/bridge-collapse/?utm_campaign=x#top",
+            "source": f"{folder}/gazette_world.jsonl",
+            "section": "US",
+            "hours_before": 1,
+        },
+        {
+            "guid": "bridge-again",
+            "title": bridge,
+            "url": "https://www.gazette.example/2025/bridge-collapse-baltimore",
+            "source": f"{folder}/gazette_top.jsonl",
+            "section": "US",
+            "hours_before": 0.5,
+        },
+    ]
+    for number, (outlet, title) in enumerate(
+        [
+            ("reuters", "Iceland volcano erupts near Grindavik, town evacuated"),
+            ("apnews", "Lava spews from fissure as Icelandic volcano erupts near Grindavik"),
+            ("guardian", "Grindavik evacuated as Reykjanes volcano eruption begins"),
+        ]
+    ):
+        rows.append(
+            {
+                "guid": f"volcano-{number}",
+                "title": title,
+                "url": f"https://www.{outlet}.example/world/iceland-volcano",
+                "source": f"{folder}/{outlet}.jsonl",
+                "hours_before": 5 - number,
+            }
+        )
+    store(database, rows)
+    stories = plan(database).stories
+    assert [(s.article.guid, s.explanation and s.explanation.sources) for s in stories] == [
+        ("volcano-2", 3),
+        ("bridge-again", 1),
+    ]
+    bridge_parts = stories[1].explanation
+    assert bridge_parts is not None and bridge_parts.recency < 0.1  # three days old
+
+
 def test_coverage_counts_sources_not_rows(database: Database) -> None:
     one_source = [
         {

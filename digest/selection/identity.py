@@ -77,13 +77,14 @@ def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
     """The reporter of each (source, URL) article, for counting distinct sources.
 
     A reporter is the site the article lives on *and* where it was got from: the site of
-    its feed or page when that is a web address, else the source itself (a file). So an
-    outlet's several feeds (or its feed by http and https, www or not) are one source;
-    feeds served from one place for several outlets (a mirror, a proxy, a test server)
-    are as many sources as the sites their articles live on; and feeds of several
-    outlets whose articles share one address space are still several. A page fetched
-    twice (one `canonical_address`, under two guids or from two feeds) is one report:
-    every fetch takes the reporter of the first. Without a URL, `source_identity`.
+    its feed or page when that is a web address (a file says nothing of whose it is: its
+    articles' site alone). So an outlet's several feeds (or its feed by http and https,
+    www or not), and its several files, are one source; feeds served from one place for
+    several outlets (a mirror, a proxy, a test server) are as many sources as the sites
+    their articles live on; and feeds of several outlets whose articles share one address
+    space are still several. A page fetched twice (one `canonical_address`, under two
+    guids or from two feeds) is one report: every fetch takes the reporter of the first.
+    Without a URL, `source_identity`.
     """
     first: dict[str, str] = {}
     origins: dict[str, str] = {}
@@ -96,8 +97,7 @@ def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
         origin = origins.get(source)
         if origin is None:
             origin = source.strip()
-            if origin.startswith(("http://", "https://")):
-                origin = site(origin)
+            origin = site(origin) if origin.startswith(("http://", "https://")) else ""
             origins[source] = origin
         reporter = f"{where} {origin}"
         address = canonical_address(url)
