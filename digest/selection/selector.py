@@ -92,7 +92,7 @@ def choose(
         who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
     )
-    del graph  # the pairs are kept by `groups` and `events`: free the products
+    del graph  # its rows are kept by `events` (`Events._closer_elsewhere`)
     sources = events.coverage_sources()
     parts = score_parts(window_docs, sources, end, selection)
     copies = list(zip(groups, who, strict=True))
