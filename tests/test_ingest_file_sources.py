@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from digest.db import Database
+from digest.ingest.file_sources import recorded_source
 from digest.ingest.registry import find_feed, normalise_feed_url
 from tests.conftest import Digest
 from tests.test_select import write_feed
@@ -54,23 +55,33 @@ def test_one_file_named_four_ways_is_one_source(
     assert related.startswith("Iceland volcano erupts near Grindavik, town evacuated [en] (w1)")
 
 
-def test_a_file_recorded_under_the_name_it_was_given_keeps_that_name(
+def test_two_files_of_one_name_in_two_folders_are_two_sources(
     digest: Digest, initialised: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database filled before files were recorded by their absolute path."""
-    path = write_feed(initialised, "wire.jsonl", WIRE)
-    monkeypatch.chdir(initialised)
+    """Even where one was stored before files were recorded by their absolute path: a
+    relative name says nothing of the folder it was typed in (a breaker's outlet B
+    overwrote outlet A's article)."""
+    for folder, title in (("a", "Outlet A: bridge reopens"), ("b", "Outlet B: flood warning")):
+        (initialised / folder).mkdir()
+        write_feed(initialised / folder, "wire.jsonl", [{**WIRE[0], "title": title}])
+    monkeypatch.chdir(initialised / "a")
     digest.ok("ingest", "wire.jsonl")
     database = Database(os.environ["DIGEST_DATABASE_URL"])
-    with database.session() as session:
+    with database.session() as session:  # as a database filled before stores it
         session.execute(sa.text("UPDATE articles SET source = 'wire.jsonl'"))
         session.commit()
     database.dispose()
-    changed = [{**WIRE[0], "title": "Iceland volcano erupts again near Grindavik"}, WIRE[1]]
-    write_feed(initialised, "wire.jsonl", changed)
-    report = digest.ok("ingest", str(path)).stdout
-    assert "0 new, 1 updated, 1 unchanged" in report
-    assert listed(digest) == [("wire.jsonl", "w1"), ("wire.jsonl", "w2")]
+    monkeypatch.chdir(initialised / "b")
+    assert "1 new, 0 updated" in digest.ok("ingest", "wire.jsonl").stdout
+    titles = {
+        (article["source"], article["title"])
+        for article in json.loads(digest.ok("articles", "list", "--json").stdout)
+    }
+    recorded = str((initialised / "b" / "wire.jsonl").resolve())
+    assert titles == {
+        ("wire.jsonl", "Outlet A: bridge reopens"),
+        (recorded, "Outlet B: flood warning"),
+    }
 
 
 def test_a_feed_address_loses_its_dot_segments_and_tracking_parameters() -> None:
@@ -83,6 +94,8 @@ def test_a_feed_address_loses_its_dot_segments_and_tracking_parameters() -> None
     assert normalise_feed_url("https://news.example/rss?format=xml&b=2") == (
         "https://news.example/rss?b=2&format=xml"
     )
+    for spelling in ("/feed.jsonl#latest", ":80/feed.jsonl", "/%2e/feed.jsonl", "/%2E/feed.jsonl"):
+        assert normalise_feed_url(f"http://127.0.0.1{spelling}") == "http://127.0.0.1/feed.jsonl"
 
 
 def test_a_feed_registered_with_a_tracking_parameter_is_found_by_its_address(
@@ -95,6 +108,10 @@ def test_a_feed_registered_with_a_tracking_parameter_is_found_by_its_address(
         session.commit()
         found = find_feed(session, normalise_feed_url("https://news.example/rss?utm_source=x"))
         assert found is not None and found.name == "News"
+        # what a feed's articles record: the address as registered
+        assert recorded_source(session, "https://news.example/./rss#top") == (
+            "https://news.example/rss?utm_source=mail"
+        )
     database.dispose()
     again = digest.ok("feeds", "add", "https://news.example/rss?utm_medium=y", "--section", "W")
     assert "added" not in again.stdout

@@ -1,63 +1,54 @@
-"""Which source the articles of a file record: one file is one source, however named.
+"""Which source articles record: one file, or one feed address, is one source however named.
 
 A guid is unique within its source, and coverage counts sources, so the same file
 ingested as `wire.jsonl`, `./wire.jsonl` and by its absolute path must not be three
 sources of three copies of every article (a breaker pass found six rows and every story
-"covered by 3 sources"). A file's articles record its absolute path, symlinks resolved
-(`os.path.realpath`); a database filled before this records the path as it was typed,
-and that spelling is kept where it names the same file from the working directory.
+"covered by 3 sources"). A file's articles record its absolute path, symlinks resolved.
+
+A database filled before this recorded the path as typed. Such a spelling is not reused:
+`wire.jsonl` stored from one folder and `wire.jsonl` typed in another name two files
+(another breaker pass: the second file's article overwrote the first's), and nothing
+says which folder the first was typed in. So a file stored under a relative path before
+is a new source once: its articles with a URL are matched to the stored ones by their
+canonical URL, those without one are stored again.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from digest.errors import IngestError
+from digest.ingest import registry
+from digest.ingest.fetch import display_url
 from digest.ingest.records import URL_MAX
-from digest.models import Article
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-class FileSources:
-    """`Article.source` for files, from one session (the stored spellings are read once)."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._stored: list[str] | None = None
-
-    def source_of(self, path: Path) -> str:
-        """What the articles of the file at `path` (relative to the working directory)
-        record as their source: an earlier spelling of the same file that articles
-        already record, else its absolute path (at most `URL_MAX` characters, as the
-        column holds)."""
-        absolute = _absolute(path)
-        if absolute is None:
-            return str(path)[:URL_MAX]
-        key = str(absolute)[:URL_MAX]
-        if self._session.scalar(select(exists().where(Article.source == key))):
-            return key
-        for stored in self._stored_paths():
-            if _absolute(Path(stored)) == absolute:
-                return stored
-        return key
-
-    def _stored_paths(self) -> list[str]:
-        if self._stored is None:
-            query = (
-                select(Article.source)
-                .where(Article.source != "")
-                .where(~or_(Article.source.like("http://%"), Article.source.like("https://%")))
-                .distinct()
-                .order_by(Article.source)
-            )
-            self._stored = list(self._session.scalars(query))
-        return self._stored
-
-
-def _absolute(path: Path) -> Path | None:
-    """`path` made absolute with symlinks resolved; None where it cannot be (a loop)."""
+def recorded_source(session: Session, text: str) -> str:
+    """What articles from the source named `text` record as their source: a file's
+    (`file_source`); a URL's normalised form (`registry.normalise_feed_url`) or, once
+    registered, the registration's (`registry.find_feed`); `text` itself where it is an
+    address that cannot be read."""
+    if not _SCHEME.match(text.strip()):
+        return file_source(Path(text))
     try:
-        return path.expanduser().resolve()
+        url = registry.normalise_feed_url(text)
+    except IngestError:
+        return text
+    feed = registry.find_feed(session, url)
+    return display_url(feed.url if feed is not None else url)
+
+
+def file_source(path: Path) -> str:
+    """What the articles of the file at `path` (relative to the working directory)
+    record as their source: its absolute path with symlinks resolved (at most
+    `URL_MAX` characters, as the column holds), or `path` as given where it cannot be
+    resolved (a symlink loop)."""
+    try:
+        return str(path.expanduser().resolve())[:URL_MAX]
     except (OSError, RuntimeError, ValueError):
-        return None
+        return str(path)[:URL_MAX]

@@ -13,14 +13,17 @@ from digest.ingest.clean import plain_text
 from digest.ingest.fetch import Validators, display_url
 from digest.ingest.language import normalise_language
 from digest.ingest.records import AUTHOR_MAX, SECTION_MAX, URL_MAX
-from digest.ingest.urls import without_tracking
+from digest.ingest.urls import percent_encoded, without_tracking
 from digest.models import Feed
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def normalise_feed_url(url: str) -> str:
-    """The URL as stored: trimmed, scheme and host lower-cased, dot segments and tracking
-    parameters (`urls.without_tracking`) removed, so that one feed is one source however
-    its address was copied; only http(s) with a host."""
+    """The URL as stored: trimmed, scheme and host lower-cased, the default port, dot
+    segments, escapes of unreserved characters, tracking parameters
+    (`urls.without_tracking`) and the fragment removed, so that one feed is one source
+    however its address was copied; only http(s) with a host."""
     text = url.strip()
     shown = display_url(text)
     try:
@@ -32,18 +35,17 @@ def normalise_feed_url(url: str) -> str:
         raise IngestError(f"{shown}: expected an http(s) URL of a feed or page")
     if not parts.hostname or len(text) > URL_MAX or any(ch.isspace() or ch < " " for ch in text):
         raise IngestError(f"{shown}: not a valid URL")
+    scheme = parts.scheme.lower()
     netloc = parts.netloc.rsplit("@", 1)
-    netloc[-1] = netloc[-1].lower()
-    path = parts.path
+    host = netloc[-1].lower()
+    if host.endswith(_DEFAULT_PORTS[scheme]):  # RFC 3986 section 6.2.3
+        host = host.removesuffix(_DEFAULT_PORTS[scheme])
+    netloc[-1] = host
+    path = urlsplit(percent_encoded(f"{scheme}://host{parts.path}")).path  # %2E is "."
     if "/." in path:  # RFC 3986 section 5.2.4: "/./feed" and "/a/../feed" are "/feed"
         path = urlsplit(urljoin("http://host", path)).path
-    return urlunsplit(
-        parts._replace(
-            scheme=parts.scheme.lower(),
-            netloc="@".join(netloc),
-            path=path,
-            query=without_tracking(parts.query),
-        )
+    return urlunsplit(  # no fragment: it is never sent to the server
+        (scheme, "@".join(netloc), path, without_tracking(parts.query), "")
     )
 
 

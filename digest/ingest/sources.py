@@ -28,7 +28,7 @@ from digest.ingest import registry
 from digest.ingest.clean import plain_text
 from digest.ingest.detect import FORMATS
 from digest.ingest.fetch import Fetcher, FetchOptions, FetchStopped, display_url
-from digest.ingest.file_sources import FileSources
+from digest.ingest.file_sources import file_source
 from digest.ingest.loading import Loaded, Source, SourceAbandoned, loaded_in_order
 from digest.ingest.records import SourceDefaults
 from digest.ingest.store import IngestCounts, OnStored, store_records
@@ -200,7 +200,6 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
             )
         return [_feed_source(feed.url, feed, defaults) for feed in feeds]
     sources: list[Source] = []
-    files = FileSources(session)
     for text in given:
         scheme = _SCHEME.match(text.strip())
         if scheme and scheme.group(1).lower() in ("http", "https"):
@@ -213,14 +212,17 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
         elif scheme:
             sources.append(Source(text, problem=f"{text}: only http(s) URLs can be fetched"))
         else:
-            sources.extend(_path_sources(text, defaults, files))
+            sources.extend(_path_sources(text, defaults))
     return sources
 
 
 def _feed_source(url: str, feed: Feed | None, defaults: SourceDefaults) -> Source:
-    """A URL; a registered one brings its conditional-GET state and default section/lang."""
+    """A URL; a registered one brings its conditional-GET state and default section/lang,
+    and its address as registered (one registered before its address was normalised as
+    now keeps the spelling its articles record)."""
     if feed is None:
         return Source(display_url(url), url=url, defaults=defaults)
+    url = feed.url
     merged = replace(
         defaults,
         section=defaults.section or feed.section or None,
@@ -235,10 +237,10 @@ def _feed_source(url: str, feed: Feed | None, defaults: SourceDefaults) -> Sourc
     )
 
 
-def _path_sources(text: str, defaults: SourceDefaults, sources: FileSources) -> list[Source]:
+def _path_sources(text: str, defaults: SourceDefaults) -> list[Source]:
     path = Path(text).expanduser()
     if not path.is_dir():
-        return [Source(text, path=path, defaults=defaults, records_as=sources.source_of(path))]
+        return [Source(text, path=path, defaults=defaults, records_as=file_source(path))]
     children = sorted(
         child
         for child in path.iterdir()
@@ -250,6 +252,6 @@ def _path_sources(text: str, defaults: SourceDefaults, sources: FileSources) -> 
         problem = f"{text}: folder holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
         return [Source(text, problem=problem)]
     return [
-        Source(str(child), path=child, defaults=defaults, records_as=sources.source_of(child))
+        Source(str(child), path=child, defaults=defaults, records_as=file_source(child))
         for child in children
     ]

@@ -69,13 +69,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from digest.config import ScheduleSettings, SelectionSettings
 from digest.errors import SelectError
-from digest.ingest.file_sources import FileSources
+from digest.ingest.file_sources import recorded_source
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
@@ -298,8 +297,8 @@ def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
 def _the_article(session: Session, guid: str, source: str | None) -> Article:
     guid = guid.strip()  # as ingest stores it
     found = store.articles_by_guid(session, guid, source)
-    if not found and source and not source.startswith(("http://", "https://")):
-        recorded = FileSources(session).source_of(Path(source))  # a file, named another way
+    if not found and source:
+        recorded = recorded_source(session, source)  # named another way
         if recorded != source:
             found = store.articles_by_guid(session, guid, recorded)
     if not found:
