@@ -314,6 +314,7 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
             ("https://feeds.cnn.com/rss/world.xml", "https://edition.cnn.com/2025/x"),
             ("https://rss.cnn.com/top.rss", "https://www.cnn.com/2025/y"),  # cnn.com: one
             ("export.json", ""),  # no URL: its source
+            ("cnn-export.json", "https://www.cnn.com/2025/z"),  # cnn.com's file: its feed's
         ]
     )
     assert found[0] == found[1] != found[2]
@@ -321,6 +322,7 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
     assert found[5] == found[6] != found[3]
     assert found[7] == found[8]
     assert found[9] == "export.json"
+    assert found[10] == found[7]
 
 
 #: Fuel prices raised in Egypt today; in Nigeria, in the archive.

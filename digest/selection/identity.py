@@ -77,9 +77,10 @@ def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
     """The reporter of each (source, URL) article, for counting distinct sources.
 
     A reporter is the site the article lives on *and* where it was got from: the site of
-    its feed or page when that is a web address (a file says nothing of whose it is: its
-    articles' site alone). So an outlet's several feeds (or its feed by http and https,
-    www or not), and its several files, are one source; feeds served from one place for
+    its feed or page when that is a web address (a file says nothing of where it came
+    from: it counts as its articles' site's own feed). So an outlet's several feeds (or
+    its feed by http and https, www or not), its several files, and its file beside its
+    own feed are one source; feeds served from one place for
     several outlets (a mirror, a proxy, a test server) are as many sources as the sites
     their articles live on; and feeds of several outlets whose articles share one address
     space are still several. A page fetched twice (one `canonical_address`, under two
@@ -99,7 +100,7 @@ def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
             origin = source.strip()
             origin = site(origin) if origin.startswith(("http://", "https://")) else ""
             origins[source] = origin
-        reporter = f"{where} {origin}"
+        reporter = f"{where} {origin or where}"  # a file: as the site's own feed
         address = canonical_address(url)
         found.append(first.setdefault(address, reporter) if address else reporter)
     return found
