@@ -38,7 +38,7 @@ def list_articles(
     languages: tuple[str, ...] | None = None,
 ) -> list[Article]:
     """Newest first; ties broken by guid so the order is stable."""
-    if language and languages is not None and language not in languages:
+    if language is not None and languages is not None and language not in languages:
         raise DigestError(
             f"{language!r} is not one of the site's languages ({', '.join(languages)})",
             field="language",
@@ -46,6 +46,6 @@ def list_articles(
     query = select(Article)
     if since is not None:
         query = query.where(Article.published_at >= since)
-    if language:
+    if language is not None:
         query = query.where(Article.language == language)
     return list(session.scalars(query.order_by(Article.published_at.desc(), Article.guid)))

@@ -136,6 +136,10 @@ def test_bad_date_and_language(digest: Digest, initialised: Path) -> None:
             )
         empty = digest(command, "--lang", "")
         assert empty.exit_code == 1 and "'' is not one of the site's languages" in empty.stderr
+    # an empty variable must not mean every language
+    for command in (("send", "--dry-run"), ("articles", "list")):
+        empty = digest(*command, "--lang", "")
+        assert empty.exit_code == 1 and "'' is not one of the site's languages" in empty.stderr
 
 
 def test_verbose_shows_traceback(digest: Digest, initialised: Path) -> None:

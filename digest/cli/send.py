@@ -114,7 +114,9 @@ def send(
         )
     settings = app.settings(**{"mail.concurrency": concurrency, "mail.rate": rate})
     edition_day = pipeline.parse_day(day, settings, app.now())
-    languages = [language] if language else list(settings.site.languages)
+    if language is not None:  # '' (an empty variable) is not "every language"
+        pipeline.check_language(settings, language)
+    languages = [language] if language is not None else list(settings.site.languages)
     if workers > 1:
         _send_with_workers(app, workers, edition_day.isoformat(), languages, as_json)
         return
