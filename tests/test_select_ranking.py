@@ -327,6 +327,37 @@ def test_a_first_fetch_without_dates_comes_after_the_days_other_undated_items(
     assert top_guids(database) == ["budget", "bridge", "zoo"]
 
 
+def test_section_diversity_does_not_seat_an_undated_item_before_dated_news(
+    database: Database,
+) -> None:
+    """Politics has its half of the slots; the only other section's candidate is a
+    backlog item. The cap gives way to the dated news first (a breaker's edition)."""
+    politics = [
+        "Senate passes budget bill after marathon session",
+        "Governor vetoes housing plan in Sacramento",
+        "Prime minister of Nepal survives confidence vote",
+        "Chile's congress approves pension overhaul",
+        "Mayor of Lyon resigns over tram contract",
+    ]
+    rows: list[dict[str, Any]] = [
+        {"guid": f"politics-{n}", "title": title, "section": "Politics", "hours_before": 2 + n}
+        for n, title in enumerate(politics)
+    ]
+    rows.append(
+        {
+            "guid": "castles",
+            "title": "Archive piece about medieval castles restored",
+            "section": "Culture",
+            "hours_before": 0.2,
+            "date_estimated": True,
+            "estimated_on_first_fetch": True,
+            "priority": 10,
+        }
+    )
+    store(database, rows)
+    assert top_guids(database) == [f"politics-{n}" for n in range(5)] + ["castles"]
+
+
 def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     database: Database,
 ) -> None:

@@ -54,11 +54,16 @@ def pick_top_stories(
     count: int,
     same_event: Callable[[Doc, Doc], bool],
     related: Callable[[Doc, Doc], bool] = lambda story, report: False,
+    tier: Callable[[Doc], int] = lambda doc: 0,
 ) -> Picking:
     """Up to `count` top stories from `ranked` (best first), sections diverse, one per
     event. A candidate is a chosen story's event when `same_event` says so, or when it
     is `related` to a report already set aside as that story's event: one step, not a
-    chain (a report related to a report related to a report can be another event)."""
+    chain (a report related to a report related to a report can be another event).
+    `ranked` is in tiers (`tier`: 0 for dated news, then untrusted dates): a section's
+    cap gives way to the best candidate of the tier at hand before a candidate of a
+    later tier is let in for diversity (an undated backlog item is no other section's
+    news)."""
     outcome = Picking()
     remaining = list(ranked)
     rank = {doc.id: number for number, doc in enumerate(ranked)}
@@ -73,7 +78,7 @@ def pick_top_stories(
         return any(related(story, report) for report in direct[chosen.id])
 
     while remaining and len(outcome.picked) < count:
-        story, passed_over = _next(remaining, outcome.picked, count)
+        story, passed_over = _next(remaining, outcome.picked, count, tier)
         owner = next((chosen for chosen in outcome.picked if owns(chosen, story)), None)
         if owner is not None:
             outcome.same_event[owner.id].append(story)
@@ -94,14 +99,20 @@ def pick_top_stories(
     return outcome
 
 
-def _next(remaining: list[Doc], picked: Sequence[Doc], count: int) -> tuple[Doc, list[Doc]]:
-    """Remove and return the best candidate whose section is under the cap (else the
-    best), and remove the better ones passed over because their section was full."""
+def _next(
+    remaining: list[Doc], picked: Sequence[Doc], count: int, tier: Callable[[Doc], int]
+) -> tuple[Doc, list[Doc]]:
+    """Remove and return the best candidate of the best tier whose section is under the
+    cap (else the best), and remove the better ones passed over because their section
+    was full."""
     per_section: dict[str, int] = {}
     for story in picked:
         per_section[story.section] = per_section.get(story.section, 0) + 1
     cap = _cap(count)
+    best = tier(remaining[0])
     for position, doc in enumerate(remaining):
+        if tier(doc) != best:
+            break
         if per_section.get(doc.section, 0) < cap:
             passed_over = remaining[:position]
             del remaining[: position + 1]

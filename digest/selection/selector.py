@@ -173,7 +173,13 @@ def choose(
 
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
-        found = pick_top_stories([doc for _, doc in ranked], selection.top_stories, same, exact)
+        found = pick_top_stories(
+            [doc for _, doc in ranked],
+            selection.top_stories,
+            same,
+            exact,
+            lambda doc: (doc.id in undated) + doc.backlog,
+        )
         return claim_reports(found), {doc.id: score for score, doc in ranked}
 
     # Ranking counts each article's neighbourhood; picking finds more of a story's
