@@ -25,7 +25,8 @@ from digest.ingest import registry
 from digest.ingest.fetch import display_url
 from digest.ingest.records import URL_MAX
 
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+#: A URL's scheme (`group(1)`), or no match for a path.
+SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 def recorded_source(session: Session, text: str) -> str:
@@ -33,7 +34,7 @@ def recorded_source(session: Session, text: str) -> str:
     (`file_source`); a URL's normalised form (`registry.normalise_feed_url`) or, once
     registered, the registration's (`registry.find_feed`); `text` itself where it is an
     address that cannot be read."""
-    if not _SCHEME.match(text.strip()):
+    if not SCHEME.match(text.strip()):
         return file_source(Path(text))
     try:
         url = registry.normalise_feed_url(text)

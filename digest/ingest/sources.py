@@ -12,7 +12,6 @@ not recorded as failing: it is simply fetched again by the next run.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, closing
@@ -28,7 +27,7 @@ from digest.ingest import registry
 from digest.ingest.clean import plain_text
 from digest.ingest.detect import FORMATS
 from digest.ingest.fetch import Fetcher, FetchOptions, FetchStopped, display_url
-from digest.ingest.file_sources import file_source
+from digest.ingest.file_sources import SCHEME, file_source
 from digest.ingest.loading import Loaded, Source, SourceAbandoned, loaded_in_order
 from digest.ingest.records import SourceDefaults
 from digest.ingest.store import IngestCounts, OnStored, store_records
@@ -38,7 +37,6 @@ from digest.models import Feed
 SUPPORTED_SUFFIXES = (
     ".xml", ".rss", ".atom", ".rdf", ".feed", ".json", ".jsonl", ".ndjson", ".html", ".htm",
 )  # fmt: skip
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 OpenSession = Callable[[], AbstractContextManager[Session]]
 
@@ -201,7 +199,7 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
         return [_feed_source(feed.url, feed, defaults) for feed in feeds]
     sources: list[Source] = []
     for text in given:
-        scheme = _SCHEME.match(text.strip())
+        scheme = SCHEME.match(text.strip())
         if scheme and scheme.group(1).lower() in ("http", "https"):
             try:
                 url = registry.normalise_feed_url(text)
