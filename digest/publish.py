@@ -15,6 +15,7 @@ from digest.compose import check_language, composer
 from digest.config import Settings
 from digest.db import Database
 from digest.delivery.identity import stored_list_id
+from digest.delivery.reports import settle_edition
 from digest.editions import EditionWindow, FrozenEdition
 from digest.errors import DigestError
 from digest.identity import check_ready_to_send
@@ -243,10 +244,8 @@ def _finish(db: Database, report: SendReport, edition: FrozenEdition, now: datet
         report.deferred_reasons = outbox.deferred_reasons(session, edition.id)
         report.uncertain = outbox.counts(session, edition.id)[DeliveryStatus.UNCERTAIN]
     report.revision = edition.revision
-    report.status = EditionStatus.SENT if report.remaining == 0 else EditionStatus.SENDING
-    editions.set_status(
-        db, edition.id, report.status, sent_at=now if not report.remaining else None
-    )
+    with db.session() as session:  # decided from the deliveries as the statement finds them
+        report.status = settle_edition(session, edition.id, now)
 
 
 def _rehearse(

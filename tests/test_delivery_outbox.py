@@ -8,7 +8,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from digest import outbox
-from digest.models import DeliveryStatus, FailureKind
+from digest.delivery.reports import settle_edition
+from digest.models import Delivery, DeliveryStatus, Edition, EditionStatus, FailureKind
 from subscribers import store
 from subscribers.models import Subscriber
 from tests.delivery_support import START, make_outbox, statuses
@@ -110,3 +111,32 @@ def test_the_store_counts_bounces_up_to_the_threshold(database_url: str) -> None
             assert (subscriber.status, subscriber.bounce_count) == ("bounced", 2)
     finally:
         db.dispose()
+
+
+def test_an_edition_is_settled_from_its_deliveries_as_they_stand(database_url: str) -> None:
+    """Senders finishing at once each settle the edition (`send --workers`): one that
+    counted another's deliveries still open, settling after the one that finished them,
+    leaves it sent; `sent_at` is the first settling's time."""
+    db, edition_id = make_outbox(database_url, 3)
+    later = START + timedelta(minutes=5)
+    with db.session() as session:
+        assert settle_edition(session, edition_id, START) == EditionStatus.SENDING
+        session.execute(
+            sa.update(Delivery)
+            .where(Delivery.edition_id == edition_id)
+            .values(status=DeliveryStatus.SENT)
+        )
+    for when in (START, later):
+        with db.session() as session:
+            assert settle_edition(session, edition_id, when) == EditionStatus.SENT
+    with db.session() as session:
+        edition = session.get(Edition, edition_id)
+        assert edition is not None and edition.sent_at == START
+        session.execute(  # a delivery queued again (--resend-uncertain): sending again
+            sa.update(Delivery)
+            .where(Delivery.id == sa.select(sa.func.min(Delivery.id)).scalar_subquery())
+            .values(status=DeliveryStatus.PENDING)
+        )
+    with db.session() as session:
+        assert settle_edition(session, edition_id, later) == EditionStatus.SENDING
+    db.dispose()

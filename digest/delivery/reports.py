@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from digest.errors import DigestError
-from digest.models import Delivery, DeliveryStatus, Edition, EditionItem
+from digest.models import Delivery, DeliveryStatus, Edition, EditionItem, EditionStatus
 from subscribers.models import Subscriber
 
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
@@ -53,6 +53,33 @@ def remaining_and_held(session: Session, edition_id: int, now: datetime) -> tupl
         ).where(Delivery.edition_id == edition_id, Delivery.status.in_(list(_OPEN)))
     ).one()
     return int(total or 0), int(held or 0)
+
+
+def settle_edition(session: Session, edition_id: int, now: datetime) -> str:
+    """Set the edition's status from its deliveries as they stand, in one statement:
+    "sent" (and `sent_at`, if not yet set) once none is open, else "sending"; returns it.
+
+    Several senders finish at once (`send --workers`). One that counted another's
+    deliveries still in flight must not write "sending" over the "sent" of the one that
+    finished them (a three-worker run on PostgreSQL ended "sending" with every delivery
+    sent). A statement reads the deliveries as of its own start, after the commits of
+    the senders that finished before it, so whichever writes last writes what is true.
+    """
+    still_open = exists().where(
+        Delivery.edition_id == edition_id, Delivery.status.in_(list(_OPEN))
+    )
+    when = literal(now, type_=Edition.sent_at.type)
+    first_sent = and_(~still_open, Edition.sent_at.is_(None))
+    session.execute(
+        update(Edition)
+        .where(Edition.id == edition_id)
+        .values(
+            status=case((still_open, EditionStatus.SENDING.value), else_=EditionStatus.SENT.value),
+            sent_at=case((first_sent, when), else_=Edition.sent_at),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return str(session.scalar(select(Edition.status).where(Edition.id == edition_id)))
 
 
 def deferred_reasons(session: Session, edition_id: int, limit: int = 10) -> list[tuple[str, int]]:
