@@ -65,9 +65,7 @@ def settle_edition(session: Session, edition_id: int, now: datetime) -> str:
     sent). A statement reads the deliveries as of its own start, after the commits of
     the senders that finished before it, so whichever writes last writes what is true.
     """
-    still_open = exists().where(
-        Delivery.edition_id == edition_id, Delivery.status.in_(list(_OPEN))
-    )
+    still_open = exists().where(Delivery.edition_id == edition_id, Delivery.status.in_(list(_OPEN)))
     when = literal(now, type_=Edition.sent_at.type)
     first_sent = and_(~still_open, Edition.sent_at.is_(None))
     session.execute(
