@@ -354,16 +354,12 @@ def revision_of(db: Database, edition_id: int) -> int | None:
         return session.scalar(select(Edition.revision).where(Edition.id == edition_id))
 
 
-def set_status(
-    db: Database, edition_id: int, status: str, *, sent_at: datetime | None = None
-) -> None:
+def set_status(db: Database, edition_id: int, status: str) -> None:
+    """Mark a send run's start ("sending"); its end is `delivery.reports.settle_edition`."""
     with db.session() as session:
         edition = session.get(Edition, edition_id)
-        if edition is None:
-            return
-        edition.status = status
-        if sent_at is not None and edition.sent_at is None:
-            edition.sent_at = sent_at
+        if edition is not None:
+            edition.status = status
 
 
 def note_send_run(db: Database, edition_id: int, now: datetime, error: str | None) -> None:

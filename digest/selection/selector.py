@@ -178,7 +178,7 @@ def choose(
             selection.top_stories,
             same,
             exact,
-            lambda doc: (doc.id in undated) + doc.backlog,
+            lambda doc: date_tier(doc, undated),
         )
         return claim_reports(found), {doc.id: score for score, doc in ranked}
 
@@ -258,6 +258,13 @@ def _join_same_address(
     return joined, frozenset(later)
 
 
+def date_tier(doc: Doc, undated: frozenset[int]) -> int:
+    """0 for dated news, 1 for a date not the source's own (`undated`), 2 for an item
+    undated in its source's first fetch (`Doc.backlog`): ranking and picking go tier by
+    tier."""
+    return 2 if doc.backlog else 1 if doc.id in undated else 0
+
+
 def _representatives(
     docs: Sequence[Doc],
     groups: Sequence[int],
@@ -274,8 +281,8 @@ def _representatives(
     after the others (a future date clamped, a later fetch's undated item: of this day).
     """
 
-    def rank(score: float, doc: Doc) -> tuple[bool, bool, float, float, str]:
-        return (doc.id in undated, doc.backlog, -score, *doc.order_key())
+    def rank(score: float, doc: Doc) -> tuple[int, float, float, str]:
+        return (date_tier(doc, undated), -score, *doc.order_key())
 
     best: dict[int, tuple[float, Doc]] = {}
     for group, score, doc in zip(groups, doc_scores, docs, strict=True):
