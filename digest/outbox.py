@@ -11,9 +11,11 @@ handed over. So after a crash, `sending` means "perhaps on its way", anything el
 tried in that run".
 
 A lease owner is `host:pid:start:run`; a lease held by a process that no longer runs on this
-host is taken back at once, others when they expire. A deferred row keeps its owner while
-that run still means to retry it (lease set), and after it gave up (lease cleared), so the
-same run does not take it again but the next run does.
+host is taken over at once, others when they expire. Taking over moves a row from the dead
+owner's lease to the claimant's in one statement: a row never stands unleased in between,
+where another sender finishing would count it as "not sent yet". A deferred row keeps its
+owner while that run still means to retry it (lease set), and after it gave up (lease
+cleared), so the same run does not take it again but the next run does.
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ from sqlalchemy.orm import Session
 
 from digest.delivery.leases import LEASE as LEASE
 from digest.delivery.leases import HeldElsewhere as HeldElsewhere
+from digest.delivery.leases import dead_owners as dead_owners
 from digest.delivery.leases import held_elsewhere as held_elsewhere
 from digest.delivery.leases import mark_sending as mark_sending
 from digest.delivery.leases import owner_is_dead as owner_is_dead
-from digest.delivery.leases import reclaim_abandoned as reclaim_abandoned
 from digest.delivery.leases import release as release
 from digest.delivery.leases import renew as renew
 from digest.delivery.leases import requeue as requeue
@@ -206,6 +208,18 @@ def _claim_statements(postgresql: bool) -> tuple[Any, ...]:
 
 
 @cache
+def _abandoned_statement(postgresql: bool) -> Any:
+    """Open rows of owners known dead (`dead_owners`), whatever their lease says."""
+    c = _deliveries.c
+    where = and_(
+        c.edition_id == bindparam("c_edition"),
+        c.status.in_(_LEASED),
+        c.lease_owner.in_(bindparam("c_dead", expanding=True)),
+    )
+    return _claiming(where, postgresql=postgresql)
+
+
+@cache
 def _retry_statement(postgresql: bool) -> Any:
     c = _deliveries.c
     where = and_(
@@ -229,8 +243,10 @@ def claim(
     *,
     lease: timedelta = LEASE,
     revision: int = 1,
+    abandoned_by: Sequence[str] = (),
 ) -> Claim:
-    """Lease up to `limit` due deliveries: pending first, then deferred, then abandoned;
+    """Lease up to `limit` due deliveries: those of the dead owners `abandoned_by` first
+    (they have waited longest), then pending, deferred, and those whose lease expired;
     none unless the edition is still at `revision`, which each claimed row records."""
     rows: list[Any] = []
     values = {
@@ -240,7 +256,12 @@ def claim(
         "c_until": now + lease,
         "c_revision": revision,
     }
-    for statement in _claim_statements(_postgresql(session)):
+    postgresql = _postgresql(session)
+    statements = _claim_statements(postgresql)
+    if abandoned_by:
+        values["c_dead"] = list(abandoned_by)
+        statements = (_abandoned_statement(postgresql), *statements)
+    for statement in statements:
         if len(rows) >= limit:
             break
         rows.extend(session.execute(statement, {**values, "c_limit": limit - len(rows)}))
@@ -315,13 +336,19 @@ def inactive_subscribers(session: Session, subscriber_ids: Iterable[int]) -> set
     return ids - set(active)
 
 
-def due_count(session: Session, edition_id: int, owner: str, now: datetime) -> int:
+def due_count(
+    session: Session,
+    edition_id: int,
+    owner: str,
+    now: datetime,
+    abandoned_by: Sequence[str] = (),
+) -> int:
     """How many deliveries this run could claim right now (the progress bar's total)."""
+    c = _deliveries.c
+    conditions = _due_conditions(owner, now)
+    if abandoned_by:
+        conditions.append(and_(c.status.in_(_LEASED), c.lease_owner.in_(list(abandoned_by))))
     return (
-        session.scalar(
-            select(func.count(_deliveries.c.id)).where(
-                _deliveries.c.edition_id == edition_id, or_(*_due_conditions(owner, now))
-            )
-        )
+        session.scalar(select(func.count(c.id)).where(c.edition_id == edition_id, or_(*conditions)))
         or 0
     )

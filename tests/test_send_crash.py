@@ -122,7 +122,7 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
     template: Path, tmp_path: Path
 ) -> None:
     site = copy_site(template, tmp_path)
-    add_subscribers(site, ["a@example.com", "b@example.com"])
+    add_subscribers(site, ["a@example.com", "b@example.com", "c@example.com"])
     set_mail(site, transport="maildir:outbox")
     assert run_digest(site, "send", "--date", DAY, "--lang", "en", "--dry-run").exit_code == 0
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -143,16 +143,25 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
             ), {"t": now.replace(tzinfo=None)})  # fmt: skip
             session.execute(sa.text(
                 "insert into deliveries (edition_id, subscriber_id, status, attempts, lease_owner,"
-                " lease_expires_at, created_at, updated_at) select 1, id, 'sending', 0,"
-                " case when email = 'a@example.com' then :dead else :elsewhere end, :later, :t, :t"
+                " lease_expires_at, created_at, updated_at) select 1, id,"
+                " case when email = 'c@example.com' then 'pending' else 'sending' end, 0,"
+                " case when email = 'b@example.com' then :elsewhere else :dead end, :later, :t, :t"
                 " from subscribers"
             ), {"dead": dead, "elsewhere": elsewhere, "t": now.replace(tzinfo=None),
                 "later": (now + timedelta(hours=1)).replace(tzinfo=None)})  # fmt: skip
         with db.session() as session:
-            assert outbox.reclaim_abandoned(session, 1, alive, now) == 1
-        with db.session() as session:
-            claimed = outbox.claim(session, 1, alive, now, 10)
-        assert [item.subscriber.email for item in claimed.deliveries] == ["a@example.com"]
+            assert outbox.dead_owners(session, 1, alive) == [dead]
+            assert outbox.claim(session, 1, alive, now, 10).deliveries == []  # leases unexpired
+        taken: list[str] = []
+        for _ in range(3):
+            with db.session() as session:
+                claim = outbox.claim(session, 1, alive, now, 1, abandoned_by=[dead])
+                taken += [item.subscriber.email for item in claim.deliveries]
+            # Taken over from lease to lease: another sender finishing now counts every
+            # open delivery as held, none as "not sent yet" (it would exit 3).
+            with db.session() as session:
+                assert outbox.remaining_and_held(session, 1, now) == (3, 3)
+        assert taken == ["a@example.com", "c@example.com"]
     finally:
         db.dispose()
 

@@ -2,7 +2,8 @@
 
 The feeder keeps a small buffer of claimed deliveries, refills it in the background,
 claims this run's due retries before new rows, and every `SWEEP` seconds skips buffered
-deliveries whose subscriber left since the claim.
+deliveries whose subscriber left since the claim. Deliveries of processes on this host
+that died holding them are taken over with the claim that leases them to this run.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import heapq
 from collections import deque
+from collections.abc import Sequence
 
 from digest import outbox
 from digest.delivery.clock import Timer
@@ -29,14 +31,15 @@ RETRY_QUEUE_MAX = 50_000
 class Feeder:
     """Hands claimed deliveries to workers; `None` from `next()` means the run is done."""
 
-    def __init__(self, run: RunControl, recorder: Recorder) -> None:
+    def __init__(self, run: RunControl, recorder: Recorder, dead: Sequence[str] = ()) -> None:
         self.run = run
         self.recorder = recorder
         self.batch = max(32, 4 * run.options.concurrency)
         self.buffer: deque[outbox.Claimed] = deque()
         self.retries: list[tuple[float, int, int]] = []  # (due, delivery id, tries)
         self.sweep = Timer(run.clock, SWEEP)
-        self.reclaim = Timer(run.clock, 1.0)
+        #: Lease owners on this host known dead: their deliveries are claimed first.
+        self.dead = list(dead)
         self._refill: asyncio.Task[int] | None = None
 
     @property
@@ -132,7 +135,14 @@ class Feeder:
         room = self.batch - len(claimed)
         if room > 0 and not run.should_stop():
             fresh = await run.db(
-                outbox.claim, run.edition_id, run.owner, now, room, lease=lease, revision=revision
+                outbox.claim,
+                run.edition_id,
+                run.owner,
+                now,
+                room,
+                lease=lease,
+                revision=revision,
+                abandoned_by=self.dead,
             )
             claimed.extend(fresh.deliveries)
             skipped += fresh.skipped
@@ -151,11 +161,13 @@ class Feeder:
             return max(0.0, min(POLL, self.retries[0][0] - run.clock.monotonic()))
         if not self.recorder.idle:
             return POLL
-        # About to leave: first take back what dead processes on this host held, and
-        # send it now. What other live runs hold is theirs to finish (or to give back
-        # when they stop, or to be reclaimed when their lease expires): this run is done,
-        # whoever still holds leases.
-        self.reclaim.reset()
-        if await run.db(outbox.reclaim_abandoned, run.edition_id, run.owner, run.clock.now()):
+        # About to leave: first look for processes on this host that died holding
+        # deliveries, and claim those now. What other live runs hold is theirs to finish
+        # (or to give back when they stop, or to be claimed when their lease expires):
+        # this run is done, whoever still holds leases. Owners already known dead whose
+        # rows the claim left (an edition revised since) do not keep the run here.
+        dead = await run.db(outbox.dead_owners, run.edition_id, run.owner)
+        if set(dead) - set(self.dead):
+            self.dead = dead
             return 0.0
         return None

@@ -1,9 +1,9 @@
 """Leases on claimed deliveries: who holds them, renewing, giving back, taking over.
 
 A lease owner is `host:pid:start:run`; a lease held by a process that no longer runs on
-this host is taken back at once, others when they expire. `mark_sending` is the "before
-DATA" step's write; `requeue` puts deliveries back to pending (the circuit breaker, and
-`--resend-uncertain`).
+this host is taken over at once (`dead_owners`), others when they expire. `mark_sending`
+is the "before DATA" step's write; `requeue` puts deliveries back to pending (the circuit
+breaker, and `--resend-uncertain`).
 """
 
 from __future__ import annotations
@@ -234,10 +234,12 @@ def release(
     return max(result.rowcount or 0, 0)
 
 
-def reclaim_abandoned(
-    session: Session, edition_id: int, owner: str, now: datetime, *, host: str | None = None
-) -> int:
-    """Free the leases of processes on this host that no longer run (killed, crashed)."""
+def dead_owners(
+    session: Session, edition_id: int, owner: str, *, host: str | None = None
+) -> list[str]:
+    """Lease owners of this edition's open deliveries that ran on this host and no
+    longer run (killed, crashed): their rows are taken over at once (`outbox.claim`'s
+    `abandoned_by`), not after their leases expire."""
     c = _deliveries.c
     owners = session.scalars(
         select(c.lease_owner)
@@ -249,25 +251,7 @@ def reclaim_abandoned(
         )
         .distinct()
     ).all()
-    dead = [o for o in owners if o and owner_is_dead(o, host=host)]
-    if not dead:
-        return 0
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(_deliveries)
-        .where(
-            c.edition_id == edition_id,
-            c.lease_owner.in_(dead),
-            c.status.in_(_LEASED),
-        )
-        .values(
-            status=_back_to_queue(c),
-            lease_owner=None,
-            lease_expires_at=None,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-    )
-    return max(result.rowcount or 0, 0)
+    return sorted(o for o in owners if o and owner_is_dead(o, host=host))
 
 
 @dataclass(frozen=True)

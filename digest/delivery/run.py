@@ -81,15 +81,15 @@ async def _drain(
     watching: asyncio.Task[None] | None = None
     try:
         now = run.clock.now()
-        await run.db(outbox.reclaim_abandoned, run.edition_id, run.owner, now)
-        run.result.total = await run.db(outbox.due_count, run.edition_id, run.owner, now)
+        dead = await run.db(outbox.dead_owners, run.edition_id, run.owner)
+        run.result.total = await run.db(outbox.due_count, run.edition_id, run.owner, now, dead)
         connections = Connections(run, transport)
         recorder = Recorder(
             run,
             lambda *retry: feeder.schedule_retry(*retry) if feeder else None,
             peers=lambda: connections.live,
         )
-        feeder = Feeder(run, recorder)
+        feeder = Feeder(run, recorder, dead)
         recording = asyncio.create_task(recorder.run_loop())
         watching = asyncio.create_task(run.watch_stop(connections.interrupt))
         workers = [
