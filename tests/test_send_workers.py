@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,6 +73,20 @@ def _deliveries(database_url: str) -> Counter[tuple[str, bool]]:
     return Counter((status, bool(leased)) for status, leased in rows)
 
 
+def _holds(database_url: str, process: subprocess.Popen[str]) -> bool:
+    """Whether this sender process holds leases on deliveries."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            held = connection.execute(
+                sa.text("select count(*) from deliveries where lease_owner like :mine"),
+                {"mine": f"{socket.gethostname()}:{process.pid}:%"},
+            ).scalar()
+    finally:
+        engine.dispose()
+    return bool(held)
+
+
 def test_three_worker_processes_send_each_reader_exactly_one_copy(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -103,10 +118,14 @@ def test_a_killed_worker_is_taken_over_and_a_rerun_misses_nobody(
         arguments = ("send", "--date", DAY, "--lang", "en", "--json")
         processes = [_digest(site, env, *arguments) for _ in range(3)]
         deadline = time.monotonic() + 300
-        while sum(handler.count().values()) < READERS // 10:
-            assert time.monotonic() < deadline, "no messages arrived"
-            time.sleep(0.01)
         victim = processes[0]
+        # All three hold deliveries: the survivors take over at the end of their run,
+        # not when they start.
+        while sum(handler.count().values()) < READERS // 10 or not all(
+            _holds(database_url, process) for process in processes
+        ):
+            assert time.monotonic() < deadline, "no messages arrived, or a sender held none"
+            time.sleep(0.01)
         assert victim.poll() is None, "the first worker finished before it could be killed"
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
