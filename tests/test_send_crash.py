@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,12 +12,18 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
 
 from digest import outbox
 from digest.db import Database
+from digest.delivery.claims import Feeder
+from digest.delivery.clock import SystemClock
+from digest.delivery.control import RunControl
+from digest.delivery.options import SendOptions
+from digest.delivery.recorder import Recorder
 from tests.backends import database_of
 from tests.test_send_support import (
     DAY,
@@ -32,6 +39,7 @@ from tests.test_send_support import (
 )
 
 CONCURRENCY = 4
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +170,84 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
             with db.session() as session:
                 assert outbox.remaining_and_held(session, 1, now) == (3, 3)
         assert taken == ["a@example.com", "c@example.com"]
+    finally:
+        db.dispose()
+
+
+class _GatedRun(RunControl):
+    """A run whose database calls are real, but whose first claim after the first look
+    for dead owners waits until that look has returned: the interleaving of two
+    workers that lost a dead sender's deliveries (a breaker pass saw it in one run of
+    about 25)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.looking = False
+        self.looked = asyncio.Event()
+        self.calls: list[tuple[str, list[str]]] = []
+
+    async def db(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if work is outbox.dead_owners and not self.looked.is_set():
+            self.looking = True
+            await asyncio.sleep(0.05)  # the other worker starts its claim meanwhile
+            found = await super().db(work, *args, **kwargs)
+            self.calls.append(("dead_owners", list(found)))  # type: ignore[call-overload]
+            self.looking = False
+            asyncio.get_running_loop().call_later(0.05, self.looked.set)
+            return found
+        if work is outbox.claim:
+            self.calls.append(("claim", list(kwargs["abandoned_by"])))
+            if self.looking:
+                await self.looked.wait()  # in flight while the dead owner is found
+        return await super().db(work, *args, **kwargs)
+
+
+def test_a_dead_sender_found_while_another_claim_is_in_flight_is_taken_over(
+    template: Path, tmp_path: Path
+) -> None:
+    # Worker A finds nothing to claim and looks for dead owners; worker B's claim,
+    # started before A found one, looks for none. A must not leave on B's claim.
+    site = copy_site(template, tmp_path)
+    add_subscribers(site, [f"r{number}@example.com" for number in range(5)])
+    set_mail(site, transport="maildir:outbox")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = f"{outbox.worker_id().split(':')[0]}:{gone.pid}:1:feed"
+    db = Database(database_of(site))
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            session.execute(sa.text(
+                "insert into editions (date, language, variant, status, subject, preheader,"
+                " window_start, window_end, html_template, text_template, created_at)"
+                " values ('2025-06-04', 'en', '', 'sending', 's', '', :t, :t, '', '', :t)"
+            ), {"t": now.replace(tzinfo=None)})  # fmt: skip
+            session.execute(sa.text(
+                "insert into deliveries (edition_id, subscriber_id, status, attempts, lease_owner,"
+                " lease_expires_at, created_at, updated_at) select 1, id, 'pending', 0, :dead,"
+                " :later, :t, :t from subscribers"
+            ), {"dead": dead, "t": now.replace(tzinfo=None),
+                "later": (now + timedelta(hours=1)).replace(tzinfo=None)})  # fmt: skip
+
+        async def two_workers() -> tuple[list[int], list[tuple[str, list[str]]]]:
+            run = _GatedRun(db, 1, outbox.worker_id(), clock=SystemClock(), options=SendOptions())
+            recorder = Recorder(run, lambda *retry: None, peers=lambda: 0)
+            feeder = Feeder(run, recorder)
+            taken: list[int] = []
+
+            async def worker() -> None:
+                while (item := await feeder.next()) is not None:
+                    taken.append(item.delivery_id)
+                    recorder.in_flight -= 1
+
+            first = asyncio.create_task(worker())
+            await asyncio.sleep(0.02)  # A is looking for dead owners
+            await asyncio.gather(first, worker())
+            return taken, run.calls
+
+        taken, calls = asyncio.run(two_workers())
+        assert ("dead_owners", [dead]) in calls and ("claim", []) in calls[1:]  # as seen
+        assert sorted(taken) == [1, 2, 3, 4, 5]
     finally:
         db.dispose()
 

@@ -40,6 +40,8 @@ class Feeder:
         self.sweep = Timer(run.clock, SWEEP)
         #: Lease owners on this host known dead: their deliveries are claimed first.
         self.dead = list(dead)
+        #: The dead owners the last claim that finished looked for (`_idle_wait`).
+        self.searched: frozenset[str] = frozenset()
         self._refill: asyncio.Task[int] | None = None
 
     @property
@@ -134,6 +136,7 @@ class Feeder:
             skipped += retry.skipped
         room = self.batch - len(claimed)
         if room > 0 and not run.should_stop():
+            dead = tuple(self.dead)
             fresh = await run.db(
                 outbox.claim,
                 run.edition_id,
@@ -142,8 +145,9 @@ class Feeder:
                 room,
                 lease=lease,
                 revision=revision,
-                abandoned_by=self.dead,
+                abandoned_by=dead,
             )
+            self.searched = frozenset(dead)
             claimed.extend(fresh.deliveries)
             skipped += fresh.skipped
         if skipped:
@@ -164,10 +168,12 @@ class Feeder:
         # About to leave: first look for processes on this host that died holding
         # deliveries, and claim those now. What other live runs hold is theirs to finish
         # (or to give back when they stop, or to be claimed when their lease expires):
-        # this run is done, whoever still holds leases. Owners already known dead whose
-        # rows the claim left (an edition revised since) do not keep the run here.
+        # this run is done, whoever still holds leases. The run stays until a claim
+        # that looked for every dead owner has finished: another worker's claim in
+        # flight may have started before the owner was known dead. Rows of dead owners
+        # that such a claim left (an edition revised since) do not keep it here.
         dead = await run.db(outbox.dead_owners, run.edition_id, run.owner)
-        if set(dead) - set(self.dead):
+        if set(dead) - self.searched:
             self.dead = dead
             return 0.0
         return None
