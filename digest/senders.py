@@ -22,7 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from digest.errors import ExitCode
+from digest.db import Database
+from digest.delivery.reports import find_edition, remaining
+from digest.errors import DigestError, ExitCode
 
 #: How often the parent looks at its workers and at the stop request, in seconds.
 POLL = 0.1
@@ -57,6 +59,26 @@ def worst_exit_code(outcomes: Sequence[WorkerOutcome]) -> int:
         for code in (outcome.returncode for outcome in outcomes)
     ]
     return int(_SEVERITY[max(ranks, default=0)])
+
+
+def taken_over(database: Database, outcomes: Sequence[WorkerOutcome]) -> bool:
+    """Whether every delivery of the editions these workers (of one `run_senders` call,
+    all exited) sent is final: so those of a worker that died by a signal were sent by
+    the others, which take a dead sender's deliveries over (`delivery.claims`). False
+    when no worker printed a summary, or an edition it names cannot be read."""
+    keys = {
+        str(edition["edition"])
+        for outcome in outcomes
+        for edition in outcome.editions
+        if edition.get("status") not in ("nothing_to_send", None)
+    }
+    if not keys:
+        return False
+    try:
+        with database.session() as session:
+            return all(remaining(session, find_edition(session, key).id) == 0 for key in keys)
+    except DigestError:
+        return False
 
 
 def run_senders(

@@ -73,14 +73,14 @@ def _deliveries(database_url: str) -> Counter[tuple[str, bool]]:
     return Counter((status, bool(leased)) for status, leased in rows)
 
 
-def _holds(database_url: str, process: subprocess.Popen[str]) -> bool:
-    """Whether this sender process holds leases on deliveries."""
+def _holds(database_url: str, pid: int) -> bool:
+    """Whether the sender process `pid` holds leases on deliveries."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
             held = connection.execute(
                 sa.text("select count(*) from deliveries where lease_owner like :mine"),
-                {"mine": f"{socket.gethostname()}:{process.pid}:%"},
+                {"mine": f"{socket.gethostname()}:{pid}:%"},
             ).scalar()
     finally:
         engine.dispose()
@@ -122,7 +122,7 @@ def test_a_killed_worker_is_taken_over_and_a_rerun_misses_nobody(
         # All three hold deliveries: the survivors take over at the end of their run,
         # not when they start.
         while sum(handler.count().values()) < READERS // 10 or not all(
-            _holds(database_url, process) for process in processes
+            _holds(database_url, process.pid) for process in processes
         ):
             assert time.monotonic() < deadline, "no messages arrived, or a sender held none"
             time.sleep(0.01)
@@ -188,3 +188,44 @@ def test_workers_stopped_by_the_breaker_say_so_once(tmp_path: Path, database_url
     assert process.returncode == 4, stderr
     lines = [line for line in stderr.splitlines() if "circuit breaker" in line]
     assert len(lines) == 1 and "554 5.4.5" in lines[0], stderr
+
+
+def _children(parent: subprocess.Popen[str]) -> list[int]:
+    """The pids of the processes `parent` started (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        if f"\nPPid:\t{parent.pid}\n" in status:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_worker_whose_deliveries_the_others_sent_needs_no_rerun(
+    tmp_path: Path, database_url: str
+) -> None:
+    site, env, everyone = _site(tmp_path, database_url)
+    handler = FaultyHandler(delay=0.002)
+    with SmtpServer(handler) as server:
+        set_mail(site, transport=server.url, concurrency=CONCURRENCY)
+        parent = _digest(site, env, "send", "--date", DAY, "--lang", "en", "--workers", "3")
+        deadline = time.monotonic() + 300
+        while len(children := _children(parent)) < 3 or not all(
+            _holds(database_url, pid) for pid in children
+        ):
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.01)
+        victim = children[0]
+        os.kill(victim, signal.SIGKILL)
+        _stdout, stderr = parent.communicate(timeout=600)
+    assert parent.returncode == 0, stderr
+    assert f"(pid {victim}) was killed by signal 9; the other workers sent its deliveries" in (
+        stderr
+    )
+    assert "run 'digest send' again" not in stderr
+    assert set(handler.count()) == set(everyone)
+    assert _deliveries(database_url) == {("sent", False): READERS}

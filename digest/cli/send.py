@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from digest.cli.app import App, pass_app, print_json, stop_on_signals
+from digest.cli.send_workers import WORKER_ENV, breaker_line, send_with_workers
 from digest.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def send(
         pipeline.check_language(settings, language)
     languages = [language] if language is not None else list(settings.site.languages)
     if workers > 1:
-        _send_with_workers(app, workers, edition_day.isoformat(), languages, as_json)
+        send_with_workers(app, workers, edition_day.isoformat(), languages, as_json)
         return
     if test_to:
         _send_test_copies(app, edition_day, languages, test_to, as_json)
@@ -142,7 +143,7 @@ def send(
     tripped = next((report for report in reports if report.result.breaker), None)
     if tripped is not None:
         if not os.environ.get(WORKER_ENV):  # a worker's parent says it once for all
-            click.echo(_breaker_line(tripped.result.stopped, tripped.remaining), err=True)
+            click.echo(breaker_line(tripped.result.stopped, tripped.remaining), err=True)
         sys.exit(ExitCode.REFUSED)
     partial = [report for report in reports if report.partial]
     not_started = ", ".join(languages[len(reports) :])
@@ -157,76 +158,6 @@ def send(
             err=True,
         )
         sys.exit(ExitCode.PARTIAL)
-
-
-#: Set for the `digest send` processes of `--workers`: their parent prints the summary
-#: lines once for all of them.
-WORKER_ENV = "DIGEST_SEND_WORKER"
-
-
-def _breaker_line(stopped: str | None, remaining: int | None) -> str:
-    """The one line a tripped circuit breaker prints: the same words as the run's
-    `stopped` reason (count and reply), and what is left."""
-    left = f"{remaining:,} deliveries left pending" if remaining is not None else (
-        "the deliveries not sent are left pending"
-    )  # fmt: skip
-    return (
-        f"digest: stopped by the circuit breaker: {stopped}; {left}, nobody's bounce count "
-        "changed; run 'digest send' again once the relay accepts mail"
-    )
-
-
-def _send_with_workers(
-    app: App, workers: int, day: str, languages: list[str], as_json: bool
-) -> None:
-    """N `digest send` processes on the same editions; a summary per worker and in all."""
-    from digest.senders import run_senders, worst_exit_code
-
-    mail = app.settings().mail
-    arguments = ["send", "--date", day, "--concurrency", str(mail.concurrency)]
-    if mail.rate:
-        arguments += ["--rate", repr(mail.rate / workers)]  # the limit is for all of them
-    environment = {"DIGEST_CONFIG": str(app.config)} if app.config else {}
-    environment[WORKER_ENV] = "1"
-    if app.db_url:
-        environment["DIGEST_DATABASE_URL"] = app.db_url
-    outcomes = []
-    with stop_on_signals(app, "the messages in flight") as stop:
-        for language in languages:
-            if not as_json:
-                app.info(f"{day}/{language}: {workers} sender processes...")
-            batch = run_senders(
-                workers, [*arguments, "--lang", language], environment=environment, stop=stop
-            )
-            outcomes += batch
-            for outcome in batch:
-                _print_worker(app, outcome, as_json)
-            if stop.is_set():
-                break
-    if as_json:
-        print_json({"workers": [{"worker": o.number, "pid": o.pid, "exit_code": o.returncode,
-                                 "editions": o.editions} for o in outcomes]})  # fmt: skip
-    code = worst_exit_code(outcomes)
-    editions = [edition for outcome in outcomes for edition in outcome.editions]
-    tripped = next((edition for edition in editions if edition.get("circuit_breaker")), None)
-    if tripped is not None:
-        click.echo(_breaker_line(tripped.get("stopped"), None), err=True)
-    elif code == ExitCode.PARTIAL:
-        click.echo("digest: deliveries not sent yet; run 'digest send' again to finish", err=True)
-    sys.exit(code)
-
-
-def _print_worker(app: App, outcome: Any, as_json: bool) -> None:
-    if outcome.returncode < 0:
-        click.echo(f"digest: worker {outcome.number} (pid {outcome.pid}) was killed by "
-                   f"signal {-outcome.returncode}; run 'digest send' again", err=True)  # fmt: skip
-    for edition in [] if as_json else outcome.editions:
-        app.info(
-            f"  worker {outcome.number}: {edition['edition']} ({edition['status']}): "
-            f"{edition['sent']:,} sent, "
-            f"{edition['failed']:,} failed, {edition['deferred']:,} deferred "
-            f"({edition['rate']:,.0f} msg/s), exit {outcome.returncode}"
-        )
 
 
 def _why(reports: list[pipeline.SendReport]) -> str:
