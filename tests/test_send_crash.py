@@ -126,6 +126,15 @@ def test_sigterm_stops_cleanly_and_gives_the_rest_back(template: Path, tmp_path:
     assert handler.count() == {address: 1 for address in everyone}
 
 
+def _sending_edition(session: Any, now: datetime) -> None:
+    """Edition 1, being sent: the deliveries a test then inserts belong to it."""
+    session.execute(sa.text(
+        "insert into editions (date, language, variant, status, subject, preheader,"
+        " window_start, window_end, html_template, text_template, created_at)"
+        " values ('2025-06-04', 'en', '', 'sending', 's', '', :t, :t, '', '', :t)"
+    ), {"t": now.replace(tzinfo=None)})  # fmt: skip
+
+
 def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
     template: Path, tmp_path: Path
 ) -> None:
@@ -144,11 +153,7 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
     now = datetime.now(UTC)
     try:
         with db.session() as session:
-            session.execute(sa.text(
-                "insert into editions (date, language, variant, status, subject, preheader,"
-                " window_start, window_end, html_template, text_template, created_at)"
-                " values ('2025-06-04', 'en', '', 'sending', 's', '', :t, :t, '', '', :t)"
-            ), {"t": now.replace(tzinfo=None)})  # fmt: skip
+            _sending_edition(session, now)
             session.execute(sa.text(
                 "insert into deliveries (edition_id, subscriber_id, status, attempts, lease_owner,"
                 " lease_expires_at, created_at, updated_at) select 1, id,"
@@ -217,11 +222,7 @@ def test_a_dead_sender_found_while_another_claim_is_in_flight_is_taken_over(
     now = datetime.now(UTC)
     try:
         with db.session() as session:
-            session.execute(sa.text(
-                "insert into editions (date, language, variant, status, subject, preheader,"
-                " window_start, window_end, html_template, text_template, created_at)"
-                " values ('2025-06-04', 'en', '', 'sending', 's', '', :t, :t, '', '', :t)"
-            ), {"t": now.replace(tzinfo=None)})  # fmt: skip
+            _sending_edition(session, now)
             session.execute(sa.text(
                 "insert into deliveries (edition_id, subscriber_id, status, attempts, lease_owner,"
                 " lease_expires_at, created_at, updated_at) select 1, id, 'pending', 0, :dead,"
