@@ -27,8 +27,9 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
     """What else we have on this story: stored articles most related to GUID.
 
     Compares whole texts (headline, summary and body) with the selector's measure and
-    floor (raised between long texts), among the articles of the edition that covers
-    GUID (its window and archive) and those published in the following days.
+    floor (raised between long texts, unless one article stands far above the rest),
+    among the articles of the edition that covers GUID (its window and archive) and
+    those published in the following days.
     """
     from digest.ingest.fetch import display_url
     from digest.selection import related_articles
