@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from digest.db import Database
 from digest.delivery.reports import find_edition, remaining
 from digest.errors import DigestError, ExitCode
@@ -65,7 +67,8 @@ def taken_over(database: Database, outcomes: Sequence[WorkerOutcome]) -> bool:
     """Whether every delivery of the editions these workers (of one `run_senders` call,
     all exited) sent is final: so those of a worker that died by a signal were sent by
     the others, which take a dead sender's deliveries over (`delivery.claims`). False
-    when no worker printed a summary, or an edition it names cannot be read."""
+    when no worker printed a summary, or an edition it names cannot be read (unknown,
+    or the database unreachable): the caller then says to run the send again."""
     keys = {
         str(edition["edition"])
         for outcome in outcomes
@@ -77,7 +80,7 @@ def taken_over(database: Database, outcomes: Sequence[WorkerOutcome]) -> bool:
     try:
         with database.session() as session:
             return all(remaining(session, find_edition(session, key).id) == 0 for key in keys)
-    except DigestError:
+    except (DigestError, SQLAlchemyError):  # unknown edition, database gone: say rerun
         return False
 
 

@@ -229,3 +229,22 @@ def test_a_killed_worker_whose_deliveries_the_others_sent_needs_no_rerun(
     assert "run 'digest send' again" not in stderr
     assert set(handler.count()) == set(everyone)
     assert _deliveries(database_url) == {("sent", False): READERS}
+
+
+def test_whether_others_took_a_killed_worker_s_deliveries_over_is_no_when_it_cannot_be_read(
+    tmp_path: Path,
+) -> None:
+    from digest.db import Database
+    from digest.senders import WorkerOutcome, taken_over
+
+    edition = {"edition": f"{DAY}/en", "status": "sent"}
+    survivor = WorkerOutcome(2, 1, 0, {"editions": [edition]})
+    killed = WorkerOutcome(1, 2, -9, None)
+    broken = tmp_path / "site.db"
+    broken.write_bytes(b"not a database " * 100)
+    gone = Database(f"sqlite:///{broken}")
+    try:
+        assert not taken_over(gone, [killed, survivor])  # the database cannot be read
+    finally:
+        gone.dispose()
+    assert not taken_over(gone, [killed])  # nobody printed a summary
