@@ -193,6 +193,6 @@ def delivery_clock(clock: Callable[[], datetime] | DeliveryClock) -> DeliveryClo
 
 def open_transport_path(settings: Settings) -> Path:
     """The Maildir folder of a maildir: transport (for summaries)."""
-    from digest.transport import maildir_path
+    from digest.transport_urls import maildir_path
 
     return maildir_path(settings.mail.transport, settings.base_dir)

@@ -24,7 +24,8 @@ from digest.delivery.options import SendOptions
 from digest.delivery.results import DrainResult
 from digest.delivery.run import drain
 from digest.message import MessageSkeleton, Recipient
-from digest.transport import SmtpTransport, parse_smtp_url
+from digest.transport import SmtpTransport
+from digest.transport_urls import parse_smtp_url
 from subscribers.models import Subscriber
 from tests.delivery_support import START, make_outbox, statuses
 from tests.test_send_support import FaultyHandler, SmtpServer

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ConfigError
-from digest.transport import is_loopback, parse_smtp_url
+from digest.network import is_loopback
+from digest.transport_urls import parse_smtp_url
 from tests.test_send_support import (
     DAY,
     FaultyHandler,

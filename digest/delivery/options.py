@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from digest.errors import ConfigError
 from digest.message import ascii_address
-from digest.transport import SmtpTarget, check_transport_url, maildir_path, parse_smtp_url
+from digest.transport_urls import SmtpTarget, check_transport_url, maildir_path, parse_smtp_url
 
 if TYPE_CHECKING:
     from digest.config import Settings

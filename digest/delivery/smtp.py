@@ -23,10 +23,10 @@ from digest.transport import (
     Interrupted,
     PermanentFailure,
     ReadyStep,
-    SmtpTarget,
     TransientFailure,
     UncertainDelivery,
 )
+from digest.transport_urls import SmtpTarget
 
 
 def smtp_payload(message: bytes) -> bytes:
