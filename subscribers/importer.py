@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +28,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from subscribers import bulk
+from subscribers import staging as staging_file
 from subscribers.addresses import AddressValidator
 from subscribers.columns import ColumnMap, map_columns, not_subscribed, parse_mapping, status_word
 from subscribers.errors import ImportFailed, InvalidSubscriber, RowProblem, SubscriberError
 from subscribers.export import CSV_COLUMNS, unescape_cell
-from subscribers.merge import ROW_FIELDS, fold_repeats, merge_rows
+from subscribers.merge import merge_rows
 from subscribers.reading import Source, open_source
 from subscribers.validation import (
     check_language,
@@ -113,7 +113,7 @@ def import_csv(
     name = "<stdin>" if str(path) == "-" else str(path)
     report = ImportReport(name, dry_run=options.dry_run)
     mapping = parse_mapping(options.column_mapping)
-    with open_source(path, options.languages) as source, _staging() as staging:
+    with open_source(path, options.languages) as source, staging_file.opened() as staging:
         report.encoding, report.separator = source.encoding, source.separator_name
         _check_file(source, mapping, options, staging, report, progress)
         if report.invalid and not options.skip_invalid:
@@ -144,19 +144,6 @@ def _failure_message(report: ImportReport) -> str:
         f"{report.source}: {report.invalid} invalid {rows} (of {report.rows}); "
         f"nothing imported ({hint})"
     )
-
-
-@contextmanager
-def _staging() -> Iterator[sqlite3.Connection]:
-    """A private SQLite database on disk, deleted when closed ("" asks SQLite for one)."""
-    with closing(sqlite3.connect("")) as connection:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute(
-            "CREATE TABLE staged (line INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT, "
-            "language TEXT, sections TEXT, timezone TEXT, status TEXT, smtputf8 INTEGER)"
-        )
-        yield connection
 
 
 # --- pass one: read and check --------------------------------------------------------
@@ -200,9 +187,9 @@ def _check_file(
         except _RowInvalid as e:
             report.add_problem(line, str(e))
         if len(batch) >= BATCH:
-            _stage(staging, batch)
+            staging_file.stage(staging, batch)
             progress("checking", _position(stream), size)
-    _stage(staging, batch)
+    staging_file.stage(staging, batch)
     progress("checking", size, size)
 
 
@@ -240,12 +227,6 @@ def _position(stream: IO[bytes]) -> int:
         return stream.tell()
     except OSError:
         return 0
-
-
-def _stage(staging: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
-    if batch:
-        staging.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)
-        batch.clear()
 
 
 def _memoised(check: Callable[[str], Any], limit: int = 10_000) -> Callable[[str], Any]:
@@ -345,21 +326,10 @@ class _RowChecker:
 
 
 def _note_duplicates(staging: sqlite3.Connection, report: ImportReport) -> None:
-    staging.execute("CREATE INDEX staged_email ON staged (email, line)")
-    (report.duplicates,) = staging.execute(
-        "SELECT count(*) - count(DISTINCT email) FROM staged"
-    ).fetchone()
-    if not report.duplicates:
-        return
-    (report.repeated_addresses,) = staging.execute(
-        "SELECT count(*) FROM (SELECT email FROM staged GROUP BY email HAVING count(*) > 1)"
-    ).fetchone()
-    rows = staging.execute(
-        "SELECT email, min(line), max(line), count(*) FROM staged GROUP BY email "
-        "HAVING count(*) > 1 ORDER BY min(line) LIMIT ?",
-        (MAX_PROBLEMS,),
+    report.duplicates, report.repeated_addresses, repeats = staging_file.repeats(
+        staging, MAX_PROBLEMS
     )
-    for email, first, last, times in rows:
+    for email, first, last, times in repeats:
         report.duplicate_notes.append(
             RowProblem(
                 last,
@@ -370,20 +340,6 @@ def _note_duplicates(staging: sqlite3.Connection, report: ImportReport) -> None:
 
 
 # --- pass two: write -----------------------------------------------------------------
-
-
-def _staged_rows(staging: sqlite3.Connection, duplicates: bool) -> Iterator[tuple[Any, ...]]:
-    """Staged rows, one per address, in the order of each address's first line."""
-    columns = ", ".join(f"s.{name}" for name in ROW_FIELDS)
-    if not duplicates:
-        yield from staging.execute(f"SELECT {columns} FROM staged s ORDER BY s.line")
-        return
-    yield from fold_repeats(
-        staging.execute(
-            f"SELECT {columns} FROM staged s JOIN (SELECT email, min(line) AS first "
-            "FROM staged GROUP BY email) f ON f.email = s.email ORDER BY f.first, s.line"
-        )
-    )
 
 
 def _write(
@@ -398,7 +354,7 @@ def _write(
     merge = bulk.merge_copied if bulk.supports(session) else merge_rows
     counts = merge(
         session,
-        _staged_rows(staging, bool(report.duplicates)),
+        staging_file.staged_rows(staging, bool(report.duplicates)),
         default_language=options.languages[0],
         now=now,
         on_batch=lambda done: progress("writing", done, total),
