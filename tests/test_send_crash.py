@@ -180,29 +180,31 @@ def test_a_lease_of_a_dead_local_process_is_taken_back_at_once(
 
 
 class _GatedRun(RunControl):
-    """A run whose database calls are real, but whose first claim after the first look
-    for dead owners waits until that look has returned: the interleaving of two
-    workers that lost a dead sender's deliveries (a breaker pass saw it in one run of
-    about 25)."""
+    """A run whose database calls are real, but ordered as two workers that lost a dead
+    sender's deliveries were (a breaker pass saw it in one run of about 25): worker A's
+    first look for dead owners waits until worker B's claim has started, and that claim
+    waits until the look has returned. Ordered by events, not by sleeps, so a loaded
+    machine gives the same interleaving."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.looking = False
+        self.looking = asyncio.Event()
+        self.claim_waiting = asyncio.Event()
         self.looked = asyncio.Event()
         self.calls: list[tuple[str, list[str]]] = []
 
     async def db(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if work is outbox.dead_owners and not self.looked.is_set():
-            self.looking = True
-            await asyncio.sleep(0.05)  # the other worker starts its claim meanwhile
+            self.looking.set()
+            await asyncio.wait_for(self.claim_waiting.wait(), 30)  # B's claim is in flight
             found = await super().db(work, *args, **kwargs)
             self.calls.append(("dead_owners", list(found)))  # type: ignore[call-overload]
-            self.looking = False
             asyncio.get_running_loop().call_later(0.05, self.looked.set)
             return found
         if work is outbox.claim:
             self.calls.append(("claim", list(kwargs["abandoned_by"])))
-            if self.looking:
+            if self.looking.is_set() and not self.looked.is_set():
+                self.claim_waiting.set()
                 await self.looked.wait()  # in flight while the dead owner is found
         return await super().db(work, *args, **kwargs)
 
@@ -242,7 +244,7 @@ def test_a_dead_sender_found_while_another_claim_is_in_flight_is_taken_over(
                     recorder.in_flight -= 1
 
             first = asyncio.create_task(worker())
-            await asyncio.sleep(0.02)  # A is looking for dead owners
+            await asyncio.wait_for(run.looking.wait(), 30)  # A is looking for dead owners
             await asyncio.gather(first, worker())
             return taken, run.calls
 
