@@ -224,12 +224,12 @@ def parse_day(value: str | None, settings: Settings, now: datetime) -> date:
 
     if value is None:
         return edition_date_for(now, settings.schedule.timezone)
+    if not _DAY.fullmatch(value):  # fromisoformat also takes 20250604 and 2025-W23-2
+        raise SelectError(f"expected YYYY-MM-DD, got {value!r}", field="date")
     try:
-        if not _DAY.fullmatch(value):  # fromisoformat also takes 20250604 and 2025-W23-2
-            raise ValueError(value)
         day = date.fromisoformat(value)
     except ValueError:
-        raise SelectError(f"expected YYYY-MM-DD, got {value!r}", field="date") from None
+        raise SelectError(f"no such day: {value!r}", field="date") from None
     if not FIRST_EDITION_DAY <= day <= LAST_EDITION_DAY:
         raise SelectError(
             f"expected a day from {FIRST_EDITION_DAY} to {LAST_EDITION_DAY}, got {value!r}",

@@ -120,6 +120,8 @@ def test_select_json_shape_and_nothing_to_send(digest: Digest, initialised: Path
 def test_bad_date_and_language(digest: Digest, initialised: Path) -> None:
     bad_date = digest("select", "--date", "04/06/2025")
     assert bad_date.exit_code == 1 and "--date: expected YYYY-MM-DD" in bad_date.stderr
+    no_day = digest("select", "--date", "2023-02-30")  # the right form, but no such day
+    assert no_day.exit_code == 1 and "--date: no such day: '2023-02-30'" in no_day.stderr
     for far in ("0001-01-05", "9999-12-31"):  # a window or a week around it: no datetime
         for command in ("select", "preview", "send"):
             result = digest(command, "--date", far, "--lang", "en")

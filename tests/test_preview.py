@@ -95,7 +95,7 @@ def test_unknown_subscriber_is_one_clear_error(digest: Digest, sample_site: Path
     ("args", "message"),
     [
         (("--lang", "fr"), "'fr' is not one of the site's languages"),
-        (("--date", "2025-13-40"), "--date: expected YYYY-MM-DD"),
+        (("--date", "2025-13-40"), "--date: no such day: '2025-13-40'"),
     ],
 )
 def test_bad_options_are_one_line_errors(digest: Digest, initialised: Path, args, message) -> None:
