@@ -159,3 +159,98 @@ def test_a_headline_word_of_another_sense_does_not_group_a_report_into_that_even
     }
     assert reports["strike0"] == ["strike2"]
     assert reports["quake1"] == ["quake3", "quake2"]
+
+
+#: Two-report events of one day whose texts share a common word below the headlines
+#: ("record", "ends"), and single reports whose headlines use that word for other news.
+TWO_REPORT_DAY = [
+    (
+        "gw",
+        "grammy1",
+        "Beyoncé breaks Grammy record with 32nd win",
+        "The singer won four awards on Sunday night.",
+        "05:10",
+    ),
+    (
+        "metro",
+        "grammy2",
+        "Harry Styles takes album of the year as Beyoncé makes Grammy history",
+        "Beyoncé set a record for the most wins ever.",
+        "05:35",
+    ),
+    (
+        "capital",
+        "bp",
+        "BP posts record annual profit of $28bn",
+        "The oil company's profit doubled as gas prices soared.",
+        "07:30",
+    ),
+    (
+        "gw",
+        "israel1",
+        "Israeli election deadlock as Netanyahu bloc falls short",
+        "Counting ends with neither camp holding a majority.",
+        "06:00",
+    ),
+    (
+        "herald",
+        "israel2",
+        "Netanyahu fails to win majority in fifth vote",
+        "Vote counting ends with his allies one seat behind.",
+        "08:15",
+    ),
+    (
+        "metro",
+        "pope",
+        "Pope ends visit to Congo with a call for peace",
+        "Francis told a crowd in Kinshasa to lay down their weapons.",
+        "09:40",
+    ),
+    (
+        "herald",
+        "train1",
+        "Crews burn off toxic chemicals from derailed train in Ohio",
+        "Residents of East Palestine were told to leave before the controlled release.",
+        "10:20",
+    ),
+    (
+        "capital",
+        "train2",
+        "Ohio town evacuated before controlled release from derailed cars",
+        "Officials in East Palestine feared an explosion of the vinyl chloride the cars hold.",
+        "11:05",
+    ),
+]
+
+
+def test_a_word_two_reports_share_is_not_the_name_of_their_event(
+    digest: Digest, initialised: Path
+) -> None:
+    """Any two texts share words: "record" in both Grammy reports does not make BP's
+    record profit a report of the Grammys, nor "ends" the Pope's visit the election's."""
+    for outlet in sorted({row[0] for row in TWO_REPORT_DAY}):
+        items = [
+            {
+                "guid": guid,
+                "url": f"https://www.{outlet}.example/{guid}",
+                "title": title,
+                "summary": summary,
+                "section": "World",
+                "published_at": f"2025-06-03T{at}:00Z",
+            }
+            for source, guid, title, summary, at in TWO_REPORT_DAY
+            if source == outlet
+        ]
+        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
+    plan = json.loads(
+        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
+    )
+    grouped = {
+        story["article"]["guid"]: sorted(r["guid"] for r in story["explanation"]["reports"])
+        for story in plan["stories"]
+    }
+    events = {"grammy": {"grammy1", "grammy2"}, "israel": {"israel1", "israel2"}}
+    events["train"] = {"train1", "train2"}
+    for lead, reports in grouped.items():
+        event = next((members for members in events.values() if lead in members), {lead})
+        assert set(reports) <= event, (lead, reports)

@@ -59,6 +59,17 @@ def test_light_stems_conflate_only_inflections() -> None:
     assert stem(normalise("وإيران")) == stem(normalise("إيران"))
 
 
+def test_an_arabic_tens_word_is_not_its_unit() -> None:
+    # Light10 strips -ين and -ون, which made fifty (الخمسين) the five (خمسة) of another
+    # story's headline: a book fair's fiftieth edition grouped into five men killed.
+    units = "ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة".split()
+    tens = "الثلاثين الأربعين الخمسين الستين السبعين الثمانين التسعين".split()
+    for unit, ten in zip(units, tens, strict=True):
+        assert terms(unit) != terms(ten), (unit, ten)
+    assert terms("خمسون") == terms("والخمسين") == terms("بالخمسين")
+    assert terms("عشرة") != terms("عشرين") and terms("عشرون") == terms("العشرين")
+
+
 def test_plain_strips_tags_and_decodes_entities() -> None:
     assert plain("<p>Gaza &amp; <b>aid</b></p>").split() == ["Gaza", "&", "aid"]
 

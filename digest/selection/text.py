@@ -81,6 +81,9 @@ _ASCII_SPLIT_LINES = bytes.maketrans(
 
 _ARABIC_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _ARABIC_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+#: The tens are their unit with -ون/-ين (خمسة five, خمسون/خمسين fifty): light10 would
+#: strip the ending and make fifty five. Each tens word stems to its -ون form instead.
+_TENS = "عشرون ثلاثون أربعون خمسون ستون سبعون ثمانون تسعون"
 
 
 def normalise(text: str) -> str:
@@ -146,6 +149,9 @@ def _arabic_stem(word: str) -> str:
         if word.startswith(article) and len(word) - len(article) >= 2:
             word = word[len(article) :]
             break
+    tens = _ARABIC_TENS.get(word)
+    if tens is not None:
+        return tens
     stripped = None
     while stripped != word:  # until stable, so إيراني (Iranian) and إيران end alike
         stripped = word
@@ -158,6 +164,12 @@ def _arabic_stem(word: str) -> str:
 def _normalised_words(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(normalise(text)))
 
+
+_ARABIC_TENS = {
+    form: normalise(tens)
+    for tens in _TENS.split()
+    for form in (normalise(tens), normalise(tens)[:-2] + "ين")
+}
 
 #: Normalised stop words of both languages (a constant, built once at import).
 STOP_WORDS: frozenset[str] = _normalised_words(stopwords.ENGLISH) | _normalised_words(
