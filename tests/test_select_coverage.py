@@ -254,3 +254,54 @@ def test_a_word_two_reports_share_is_not_the_name_of_their_event(
     for lead, reports in grouped.items():
         event = next((members for members in events.values() if lead in members), {lead})
         assert set(reports) <= event, (lead, reports)
+
+
+#: Two-report events of a thin day, and a lone report whose headline shares only a common
+#: word ("airport") with one of them, a word three of the window's twelve articles carry.
+THIN_DAY = [
+    ("gw", "toronto1", "Delta jet flips over on landing at Toronto airport", "06:30"),
+    ("metro", "toronto2", "Delta plane overturns in Toronto snow, all 80 aboard survive", "06:00"),
+    ("gw", "budget1", "Chancellor unveils spring budget with tax cuts", "07:00"),
+    ("herald", "budget2", "Budget brings income tax cut for millions", "08:00"),
+    ("metro", "final1", "Newcastle beat Liverpool to win League Cup final", "09:00"),
+    ("capital", "final2", "Newcastle win League Cup, ending 70-year wait for a trophy", "10:00"),
+    ("herald", "storm1", "Tornadoes kill 34 across US South", "11:00"),
+    ("capital", "storm2", "Tornadoes tear through US South and Midwest, killing dozens", "12:00"),
+    ("gw", "dubai1", "Dubai airport handles record 92 million passengers", "13:00"),
+    (
+        "herald",
+        "dubai2",
+        "Dubai International sees busiest year as passenger numbers hit record",
+        "14:00",
+    ),
+    ("capital", "heathrow", "Heathrow airport shut all day by substation fire", "15:00"),
+    ("metro", "octopus", "Scientists find new species of deep-sea octopus", "16:00"),
+]
+
+
+def test_a_lone_report_is_no_stray_of_a_small_event_for_a_common_word(
+    digest: Digest, initialised: Path
+) -> None:
+    """A big event's lone strays share its day's dominant word and nothing else; in a
+    thin window a common word is "dominant" in three articles, and the Heathrow fire is
+    no report of a plane that flipped over in Toronto."""
+    for outlet in sorted({row[0] for row in THIN_DAY}):
+        items = [
+            {
+                "guid": guid,
+                "url": f"https://www.{outlet}.example/{guid}",
+                "title": title,
+                "section": "World",
+                "published_at": f"2025-06-03T{at}:00Z",
+            }
+            for source, guid, title, at in THIN_DAY
+            if source == outlet
+        ]
+        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
+    plan = json.loads(
+        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
+    )
+    for story in plan["stories"]:
+        event = story["article"]["guid"].rstrip("12")
+        reports = [report["guid"] for report in story["explanation"]["reports"]]
+        assert all(report.rstrip("12") == event for report in reports), (event, reports)

@@ -21,7 +21,8 @@ its top documents say. And in a window most of which several sources report, a r
 related to nothing (a single source's) that shares a headline word with the other
 article is that article's event when the word is in at least `DOMINANT_SHARE` of the
 window's articles (`Events.satellite`): "Why I do not trust Bitcoin" beside "Bitcoin
-exchange Mt. Gox files for US bankruptcy" on a day "bitcoin" is in half the news.
+exchange Mt. Gox files for US bankruptcy" on a day "bitcoin" is in half the news, the
+other article's event being big enough to have strays (`SATELLITE_REPORTS`).
 Thresholds were chosen on half of the UCI stories (`bench/select_eval.py`, the "tune"
 split) and are reported on the other half.
 
@@ -61,6 +62,8 @@ DOMINANT_SHARE = 0.1
 #: more sources: where most stand alone (one publication's own feeds), a lone report is
 #: the normal case, not a stray of a big event.
 SATELLITE_WINDOW = 0.5
+#: ... of an event with at least this many reports (`Events._big`).
+SATELLITE_REPORTS = 3
 
 
 class Events:
@@ -256,7 +259,9 @@ class Events:
         neighbours = set(self.neighbours(event))
         found |= neighbours.intersection(articles)
         keywords = self.keywords(event)
-        shared = self._title_terms(event) & self._dominant_terms()
+        shared = (
+            self._title_terms(event) & self._dominant_terms() if self._big(event) else frozenset()
+        )
         named = sorted(keywords | shared)
         if named:
             naming = self.ones[rows][:, named].getnnz(axis=1)
@@ -288,12 +293,22 @@ class Events:
             self._dominant = frozenset(np.flatnonzero(counts >= needed).tolist())
         return self._dominant
 
+    def _big(self, event: int) -> bool:
+        """Whether `event`'s neighbourhood holds `SATELLITE_REPORTS` reports: an event
+        big enough to have strays. In a thin window a word three of twenty articles
+        carry is "dominant" (a breaker's week: "airport" made the Heathrow fire and a
+        Potomac collision reports of a Toronto plane that flipped over, and "dollar" a
+        Bitcoin record one of a Gaza reconstruction plan, so each was lost from its
+        edition). UCI's editions and thin windows (`bench/select_eval.py`) and the
+        Arabic days did not change."""
+        return self.related[event].nnz >= SATELLITE_REPORTS
+
     def satellite(self, event: int, article: int) -> bool:
         """Whether `article`, a lone report (see `_lone_reports`), reports `event`'s
         event by naming the day's dominant word that `event`'s headline names: a big
         event's stray reports share that word and nothing else with it, and a lone
         report is never the better top story of the two."""
-        if not self._lone_reports()[article]:
+        if not self._lone_reports()[article] or not self._big(event):
             return False
         shared = self._title_terms(event) & self._title_terms(article)
         return bool(shared) and not shared.isdisjoint(self._dominant_terms())
