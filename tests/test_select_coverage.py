@@ -104,6 +104,30 @@ def test_a_report_related_to_one_set_aside_under_a_story_is_that_storys_event(
     assert "metro-77" not in {story["article"]["guid"] for story in stories}
 
 
+def grouped_edition(
+    digest: Digest, initialised: Path, rows: list[dict[str, str]]
+) -> dict[str, list[str]]:
+    """Ingest `rows` (outlet, guid, title, hour `at` of 2025-06-03, any other item field)
+    as one feed per outlet, and give the edition of 2025-06-04 as each top story's guid
+    and the guids `--explain` groups into it, in its order."""
+    for outlet in sorted({row["outlet"] for row in rows}):
+        items = [
+            {"url": f"https://www.{outlet}.example/{row['guid']}", "section": "World"}
+            | {key: value for key, value in row.items() if key not in ("outlet", "at")}
+            | {"published_at": f"2025-06-03T{row['at']}:00Z"}
+            for row in rows
+            if row["outlet"] == outlet
+        ]
+        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
+    plan = json.loads(
+        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
+    )
+    return {
+        story["article"]["guid"]: [report["guid"] for report in story["explanation"]["reports"]]
+        for story in plan["stories"]
+    }
+
+
 #: A day of headlines only, from five outlets: a doctors' strike, an earthquake whose
 #: first report says the quake "strikes" Japan, and other stories (a breaker's day).
 ONE_WORD_DAY = [
@@ -137,26 +161,12 @@ def test_a_headline_word_of_another_sense_does_not_group_a_report_into_that_even
 ) -> None:
     """ "Strikes" in the quake's first headline is the strike story's keyword; the report
     shares more with the other quake reports, and is theirs."""
-    for outlet in sorted({row[0] for row in ONE_WORD_DAY}):
-        items = [
-            {
-                "guid": guid,
-                "url": f"https://www.{outlet}.example/{guid}",
-                "title": title,
-                "section": "Life" if guid.startswith("lone") else "World",
-                "published_at": f"2025-06-03T{at}:00Z",
-            }
-            for source, guid, title, at in ONE_WORD_DAY
-            if source == outlet
-        ]
-        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
-    plan = json.loads(
-        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
-    )
-    reports = {
-        story["article"]["guid"]: [report["guid"] for report in story["explanation"]["reports"]]
-        for story in plan["stories"]
-    }
+    rows = [
+        {"outlet": outlet, "guid": guid, "title": title, "at": at}
+        | ({"section": "Life"} if guid.startswith("lone") else {})
+        for outlet, guid, title, at in ONE_WORD_DAY
+    ]
+    reports = grouped_edition(digest, initialised, rows)
     assert reports["strike0"] == ["strike2"]
     assert reports["quake1"] == ["quake3", "quake2"]
 
@@ -228,27 +238,11 @@ def test_a_word_two_reports_share_is_not_the_name_of_their_event(
 ) -> None:
     """Any two texts share words: "record" in both Grammy reports does not make BP's
     record profit a report of the Grammys, nor "ends" the Pope's visit the election's."""
-    for outlet in sorted({row[0] for row in TWO_REPORT_DAY}):
-        items = [
-            {
-                "guid": guid,
-                "url": f"https://www.{outlet}.example/{guid}",
-                "title": title,
-                "summary": summary,
-                "section": "World",
-                "published_at": f"2025-06-03T{at}:00Z",
-            }
-            for source, guid, title, summary, at in TWO_REPORT_DAY
-            if source == outlet
-        ]
-        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
-    plan = json.loads(
-        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
-    )
-    grouped = {
-        story["article"]["guid"]: sorted(r["guid"] for r in story["explanation"]["reports"])
-        for story in plan["stories"]
-    }
+    rows = [
+        {"outlet": outlet, "guid": guid, "title": title, "summary": summary, "at": at}
+        for outlet, guid, title, summary, at in TWO_REPORT_DAY
+    ]
+    grouped = grouped_edition(digest, initialised, rows)
     events = {"grammy": {"grammy1", "grammy2"}, "israel": {"israel1", "israel2"}}
     events["train"] = {"train1", "train2"}
     for lead, reports in grouped.items():
@@ -285,23 +279,10 @@ def test_a_lone_report_is_no_stray_of_a_small_event_for_a_common_word(
     """A big event's lone strays share its day's dominant word and nothing else; in a
     thin window a common word is "dominant" in three articles, and the Heathrow fire is
     no report of a plane that flipped over in Toronto."""
-    for outlet in sorted({row[0] for row in THIN_DAY}):
-        items = [
-            {
-                "guid": guid,
-                "url": f"https://www.{outlet}.example/{guid}",
-                "title": title,
-                "section": "World",
-                "published_at": f"2025-06-03T{at}:00Z",
-            }
-            for source, guid, title, at in THIN_DAY
-            if source == outlet
-        ]
-        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
-    plan = json.loads(
-        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
-    )
-    for story in plan["stories"]:
-        event = story["article"]["guid"].rstrip("12")
-        reports = [report["guid"] for report in story["explanation"]["reports"]]
+    rows = [
+        {"outlet": outlet, "guid": guid, "title": title, "at": at}
+        for outlet, guid, title, at in THIN_DAY
+    ]
+    for story, reports in grouped_edition(digest, initialised, rows).items():
+        event = story.rstrip("12")
         assert all(report.rstrip("12") == event for report in reports), (event, reports)
