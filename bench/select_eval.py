@@ -284,7 +284,8 @@ def selector_edition(
     corpus, window_docs = _corpus(window, archive)
     story_of = {h.id: h.story for h in (*window, *archive)}
     edition = Edition()
-    for choice in choose(corpus, window_docs, end, settings.selection):  # type: ignore[attr-defined]
+    selection = settings.selection  # type: ignore[attr-defined]
+    for choice in choose(corpus, window_docs, end, selection, language="en"):
         edition.tops.append(story_of[choice.doc.id])
         edition.strays.append(choice.doc.id in strays)
         edition.related.append([story_of[m.doc.id] for m in choice.related])
@@ -301,6 +302,7 @@ def event_pairs(
     from digest.selection.events import Events
     from digest.selection.graph import KeyGraph
     from digest.selection.identity import reporters
+    from digest.selection.names import headline_names
 
     corpus, window_docs = _corpus(window, archive)
     vectors = [doc.vector for doc in window_docs]
@@ -310,6 +312,7 @@ def event_pairs(
         settings.selection.related_floor,  # type: ignore[attr-defined]
         reporters([(doc.source, doc.url) for doc in window_docs]),
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
+        lambda number: headline_names(corpus.vocabulary, window_docs[number].title, "en"),
     )
     covered = [n for n, count in enumerate(events.coverage_sources()) if count >= 2]
     rng = random.Random(len(window))

@@ -286,3 +286,36 @@ def test_a_lone_report_is_no_stray_of_a_small_event_for_a_common_word(
     for story, reports in grouped_edition(digest, initialised, rows).items():
         event = story.rstrip("12")
         assert all(report.rstrip("12") == event for report in reports), (event, reports)
+
+
+#: A thin day of two-report events (headlines only) where one report of a football
+#: match says a player "fires" his side to a win, and "fire" names a warehouse blaze;
+#: one report of a truce "collapses" on the day a bridge collapse is reported.
+OTHER_SENSE_DAY = [
+    ("gw", "blaze1", "Warehouse fire in Lagos kills 12 workers", "06:00"),
+    ("metro", "blaze2", "Lagos police arrest owner over deadly warehouse fire", "09:00"),
+    ("herald", "match1", "Arsenal beat Porto to reach Champions League quarter-finals", "07:00"),
+    ("capital", "match2", "Saka double fires Arsenal past Porto", "07:30"),
+    ("gw", "bridge1", "Bridge collapse in Genoa leaves dozens missing", "08:00"),
+    ("herald", "bridge2", "Rescuers search rubble after Genoa bridge collapse", "10:00"),
+    ("metro", "truce1", "Sudan truce collapses as fighting returns to Khartoum", "11:00"),
+    ("capital", "truce2", "Army and RSF trade blame for renewed Khartoum fighting", "12:00"),
+    ("gw", "vote1", "Portugal votes in third general election in three years", "13:00"),
+    ("herald", "vote2", "Portuguese head to polls again as Montenegro seeks majority", "14:00"),
+]
+
+
+def test_a_headline_word_of_another_sense_joins_no_event(digest: Digest, initialised: Path) -> None:
+    """Two reports of one match, one saying Saka "fires" Arsenal past Porto, are no
+    reports of a warehouse fire, and a truce that "collapses" is no bridge collapse: one
+    headline of a two-report event naming another event's keyword, in another sense, is
+    not half of that event. Each event keeps its own story."""
+    rows = [
+        {"outlet": outlet, "guid": guid, "title": title, "at": at}
+        for outlet, guid, title, at in OTHER_SENSE_DAY
+    ]
+    grouped = grouped_edition(digest, initialised, rows)
+    for story, reports in grouped.items():
+        event = story.rstrip("12")
+        assert all(report.rstrip("12") == event for report in reports), (event, reports)
+    assert {story.rstrip("12") for story in grouped} >= {"blaze", "match", "bridge", "truce"}

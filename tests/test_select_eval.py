@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
@@ -192,3 +193,40 @@ def test_a_bad_option_value_names_the_option_and_exits_2(option: str, value: str
     assert result.returncode == 2 and result.stdout == ""
     last = result.stderr.strip().splitlines()[-1]
     assert f"argument {option}: '{value}' is not" in last and "Traceback" not in result.stderr
+
+
+def test_the_week_s_editions_are_scored_against_their_labels() -> None:
+    """bench/select_week_eval.py's measure: a top pair of one event, a report grouped
+    under another event's story and a related item of another event are each counted
+    and listed."""
+    spec = importlib.util.spec_from_file_location(
+        "select_week_eval", REPO / "bench" / "select_week_eval.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    labels = {
+        guid: {"event_id": event, "lang": "en", "published_at": "2025-03-10T12:00:00Z"}
+        for guid, event in (("a1", "fire"), ("a2", "fire"), ("b1", "match"), ("c1", "vote"))
+    }
+
+    def story(guid: str, reports: list[str], related: list[str]) -> dict:
+        return {
+            "article": {"guid": guid, "title": guid},
+            "explanation": {"reports": [{"guid": g, "title": g} for g in reports]},
+            "related": [{"article": {"guid": g, "title": g}} for g in related],
+        }
+
+    plan = {
+        "date": "2025-03-11",
+        "window": {"start": "2025-03-10T04:00:00Z", "end": "2025-03-11T04:00:00Z"},
+        "stories": [story("a1", ["b1"], ["a2"]), story("a2", [], ["c1"]), story("c1", [], [])],
+    }
+    tally: Counter[str] = Counter()
+    failures: list[str] = []
+    module.score(plan, labels, "en", tally, failures)
+    assert (tally["same"], tally["pairs"]) == (1, 3)
+    assert (tally["wrong"], tally["reports"]) == (1, 1)
+    assert (tally["related right"], tally["related"]) == (1, 2)
+    assert (tally["distinct"], tally["slots"], tally["in windows"]) == (2, 3, 3)
+    assert len(failures) == 3

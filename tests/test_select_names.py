@@ -8,6 +8,7 @@ from digest.selection.corpus import Corpus
 from digest.selection.names import (
     by_capitals,
     facet_cosine,
+    headline_names,
     name_words,
     names,
     names_and_nouns,
@@ -248,3 +249,16 @@ def test_an_arabic_city_is_in_its_country_and_a_term_of_its_own() -> None:
     edition = Corpus([]).vocabulary
     assert len(set(edition.count("", "الرياض الرياضة").ids)) == 1
     assert len(set(edition.count("", "تركيا التركية").ids)) == 2
+
+
+def test_a_headline_names_its_capitalised_words_its_figures_and_arabic_places() -> None:
+    vocabulary = Vocabulary()
+    # Sentence case: capitals past the first word are names; "fires" is not one.
+    found = headline_names(vocabulary, "Saka double fires Arsenal past Porto in 3-1 win", "en")
+    assert found == frozenset(vocabulary.count("", "Arsenal Porto 3-1").ids)
+    # Title case: capitals tell nothing, so every term may be a name.
+    title = "FAA Orders Inspections Of Boeing Max 9 Planes"
+    assert headline_names(vocabulary, title, "en") == vocabulary.headline_terms(title)
+    # Arabic: places and figures only ("collapse" and "truce" are no names).
+    arabic = headline_names(vocabulary, "انهيار الهدنة في غزة ومقتل 400", "ar")
+    assert arabic == frozenset(vocabulary.count("", "غزة 400").ids)

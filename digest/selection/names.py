@@ -70,6 +70,26 @@ def name_words(text: str) -> list[str]:
     return found
 
 
+def headline_names(vocabulary: Vocabulary, title: str, language: str) -> frozenset[int]:
+    """The terms a headline writes as a name or a figure: in a cased script, the words
+    after its first that start with a capital, and words with a digit; in a headline in
+    title case (every word of four letters or more after the first capitalised), where
+    capitals tell nothing, all its terms (`Vocabulary.headline_terms`). Without letter
+    case (Arabic), its figures and the places of `places.gazetteer(language)`."""
+    if not has_case(title):
+        words = set(_FIGURE.findall(title)) | place_words(title, language)
+        return _terms(vocabulary, words, len(title))
+    rest = title.strip().partition(" ")[2]  # its first word is capitalised by rule
+    long_words = _LONG_WORD.findall(rest)
+    if long_words and all(word[0].isupper() for word in long_words):
+        return vocabulary.headline_terms(title)
+    words = set(_FIGURE.findall(title))
+    for figure, word in _NAME_OR_FIGURE.findall(rest):
+        if not figure and word[0].isupper():
+            words.update(part for part in word.split("-") if part[:1].isupper())
+    return _terms(vocabulary, words, len(title))
+
+
 def capitalised_throughout(text: str) -> bool:
     """Whether most words of four letters or more in `text` start with a capital (a text
     in capitals, or in title case; judged on `_JUDGED` such words at least, as a

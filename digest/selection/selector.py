@@ -35,6 +35,7 @@ from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, reporters
+from digest.selection.names import headline_names
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
@@ -73,12 +74,14 @@ def choose(
     excluded: frozenset[int] = frozenset(),
     past_tops: Sequence[Vector] = (),
     apart: Callable[[Doc, Doc], bool] | None = None,
+    language: str = "",
 ) -> list[Choice]:
     """Top stories and related items from documents in memory (window in publication order).
 
     `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
     nor second fetches of one address (`identity.canonical_address`). An article
-    `apart` from a story (`apart.places_apart`) is never its related item.
+    `apart` from a story (`apart.places_apart`) is never its related item. `language`
+    (the edition's) tells which places its headlines name (`names.headline_names`).
     """
     vectors = [doc.vector for doc in window_docs]
     who = reporters([(doc.source, doc.url) for doc in window_docs])
@@ -91,6 +94,7 @@ def choose(
         selection.related_floor,
         who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
+        lambda number: headline_names(corpus.vocabulary, window_docs[number].title, language),
     )
     del graph  # its rows are kept by `events` (`Events._closer_elsewhere`)
     sources = events.coverage_sources()
@@ -344,7 +348,13 @@ def plan_edition(
     corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
     repeats = recent_leads(session, corpus, window_docs, day, language, selection)
     choices = choose(
-        corpus, window_docs, window.end, selection, excluded=repeats, apart=places_apart(language)
+        corpus,
+        window_docs,
+        window.end,
+        selection,
+        excluded=repeats,
+        apart=places_apart(language),
+        language=language,
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
