@@ -74,9 +74,10 @@ def headline_names(vocabulary: Vocabulary, title: str, language: str) -> frozens
     """The terms a headline writes as a name or a figure: in a cased script, the words
     after its first that start with a capital, and words with a digit; in a headline in
     title case (every word of four letters or more after the first capitalised), where
-    capitals tell nothing, all its terms (`Vocabulary.headline_terms`). Without letter
-    case (Arabic), its figures and the places of `places.gazetteer(language)`."""
-    if not has_case(title):
+    capitals tell nothing, all its terms (`Vocabulary.headline_terms`). Where capitals do
+    not mark names (`by_capitals`: Arabic, German), its figures and the places of
+    `places.gazetteer(language)`."""
+    if not by_capitals(language, title):
         words = set(_FIGURE.findall(title)) | place_words(title, language)
         return _terms(vocabulary, words, len(title))
     rest = title.strip().partition(" ")[2]  # its first word is capitalised by rule
