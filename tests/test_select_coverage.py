@@ -319,3 +319,112 @@ def test_a_headline_word_of_another_sense_joins_no_event(digest: Digest, initial
         event = story.rstrip("12")
         assert all(report.rstrip("12") == event for report in reports), (event, reports)
     assert {story.rstrip("12") for story in grouped} >= {"blaze", "match", "bridge", "truce"}
+
+
+#: Two reports of a refinery blast from two angles (the blast; the smoke and the advice
+#: to residents), whose headlines and summaries share no word and whose bodies tell the
+#: same names and figures, on a day of other two-report events.
+REFINERY = (
+    "A column of black smoke rose over the Pernis refinery, operated by Shell, after the "
+    "explosion at 06:10. The Rotterdam-Rijnmond safety region said two workers were "
+    "injured and residents of Hoogvliet were told to keep windows and doors closed. "
+    "Shell said the cause of the blast at the Pernis plant was under investigation.",
+    "Firefighters brought the fire at the Shell refinery in Pernis under control by noon, "
+    "the Rotterdam-Rijnmond safety region said; two workers were injured in the explosion. "
+    "Measurements in Hoogvliet showed no danger, but the advice to keep windows and doors "
+    "closed stayed in place while Shell investigates the cause of the blast.",
+)
+READ_WHOLE_DAY = [
+    (
+        "gw",
+        "refinery1",
+        "Explosion rocks oil plant near Rotterdam",
+        "Emergency crews rushed to the site early on Tuesday after a loud bang woke people "
+        "living nearby. Witnesses described flames shooting high into the dawn sky and "
+        "windows rattling kilometres away. Ambulances and fire engines lined the access "
+        "roads while police sealed off the industrial zone and diverted morning traffic "
+        "away from the motorway junction.",
+        REFINERY[0],
+        "06:30",
+    ),
+    (
+        "metro",
+        "refinery2",
+        "Residents told to stay indoors as smoke drifts over Dutch suburb",
+        "Local authorities issued an alert by text message, and schools kept pupils "
+        "inside during breaks. Parents queued at pharmacies for masks, and a community "
+        "centre opened its doors to elderly people worried about their breathing. The "
+        "municipality promised hourly updates on its website and a telephone line for "
+        "anyone with questions or symptoms.",
+        REFINERY[1],
+        "09:00",
+    ),
+    (
+        "herald",
+        "rates1",
+        "Central bank holds interest rates at 4%",
+        "Policymakers voted seven to two to keep borrowing costs unchanged.",
+        "",
+        "07:00",
+    ),
+    (
+        "capital",
+        "rates2",
+        "Interest rates held at 4% as central bank waits on inflation",
+        "Two members voted for a cut.",
+        "",
+        "07:30",
+    ),
+    (
+        "gw",
+        "final1",
+        "Leverkusen win German Cup final",
+        "Wirtz scored twice in Berlin.",
+        "",
+        "08:00",
+    ),
+    (
+        "herald",
+        "final2",
+        "Wirtz double gives Leverkusen German Cup",
+        "Leverkusen beat Kaiserslautern 2-0 at the Olympiastadion.",
+        "",
+        "10:00",
+    ),
+    (
+        "metro",
+        "probe1",
+        "Japanese lander touches down on the Moon",
+        "The craft landed near Shioli crater.",
+        "",
+        "11:00",
+    ),
+    (
+        "capital",
+        "probe2",
+        "Japan becomes fifth nation to land on the Moon",
+        "The lander touched down near Shioli crater.",
+        "",
+        "12:00",
+    ),
+    ("gw", "octopus", "Scientists find new species of deep-sea octopus", "", "", "13:00"),
+    ("herald", "museum", "City museum reopens after five-year renovation", "", "", "14:00"),
+]
+
+
+def test_two_reports_read_whole_are_one_top_story(digest: Digest, initialised: Path) -> None:
+    """Two reports of one blast whose headlines and summaries share no word are one
+    story: picking reads its candidates' bodies (`whole_check`), where both name Shell,
+    Pernis, Hoogvliet and two injured workers. Every other event keeps its own story (two
+    exclusives keep the window a publication's, whose lone reports are candidates)."""
+    rows = [
+        {"outlet": outlet, "guid": guid, "title": title, "summary": summary, "at": at}
+        | ({"body": body} if body else {})
+        for outlet, guid, title, summary, body, at in READ_WHOLE_DAY
+    ]
+    grouped = grouped_edition(digest, initialised, rows)
+    stories = sorted(story.rstrip("12") for story in grouped)
+    assert stories == ["final", "museum", "octopus", "probe", "rates", "refinery"], grouped
+    for story, reports in grouped.items():
+        twice = [story.rstrip("12")] if story[-1].isdigit() else []
+        assert [report.rstrip("12") for report in reports] == twice, grouped
