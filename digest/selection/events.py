@@ -19,14 +19,15 @@ reports related to it do, and "bitcoin" is a keyword of the Mt Gox story's event
 last is the keyword test one step out, as relevance feedback expands a query with what
 its top documents say. Where one headline alone names the keyword (one of two), it
 must be a name or figure in that headline or the event's (`names.headline_names`), or
-the headline must share more than that word with one of the event's reports: a common
-word has other senses, and "Saka double fires Arsenal past Porto" is no report of a
-warehouse fire. And in a window most of which several sources report, a report
-related to nothing (a single source's) that shares a headline word with the other
-article is that article's event when the word is in at least `DOMINANT_SHARE` of the
-window's articles (`Events.satellite`): "Why I do not trust Bitcoin" beside "Bitcoin
-exchange Mt. Gox files for US bankruptcy" on a day "bitcoin" is in half the news, the
-other article's event being big enough to have strays (`SATELLITE_REPORTS`).
+the article must share more than that word with one of the event's reports (key terms
+of their openings): a common word has other senses, and "Saka double fires Arsenal past
+Porto" is no report of a warehouse fire. And in a window most of which several sources
+report, a report related to nothing (a single source's) that shares a headline word
+with the other article is that article's event when the word is in at least
+`DOMINANT_SHARE` of the window's articles (`Events.satellite`): "Why I do not trust
+Bitcoin" beside "Bitcoin exchange Mt. Gox files for US bankruptcy" on a day "bitcoin"
+is in half the news, the other article's event being big enough to have strays
+(`SATELLITE_REPORTS`).
 Thresholds were chosen on half of the UCI stories (`bench/select_eval.py`, the "tune"
 split) and are reported on the other half.
 
@@ -257,17 +258,22 @@ class Events:
     def _names_as_name(self, article: int, event: int) -> bool:
         """Whether `article`'s headline names a keyword of `event`'s event that its own
         headline or one of that event's writes as a name or figure
-        (`names.headline_names`), or shares `RELATED_MIN_TERMS` headline terms with one
-        of that event's reports: more than one common word."""
+        (`names.headline_names`), or `article` shares `RELATED_MIN_TERMS` key terms of
+        its opening with one of that event's reports (`graph.KeyGraph.shared`): more
+        than one common word. (Headline words alone for the second: a breaker's days
+        split four events told in synonyms, "temperatures" their one common headline
+        word; openings rejoined one.)"""
         words = self._title_terms(article)
         members = self.neighbours(event)
         named = self.keywords(event) & words
         for member in (article, *members):
             if named & self._headline_names(member):
                 return True
-        return any(
-            len(words & self._title_terms(member)) >= RELATED_MIN_TERMS for member in members
-        )
+        shared = self._graph.shared
+        start, end = shared.indptr[article], shared.indptr[article + 1]
+        terms = shared.data[start:end].tolist()
+        counts = dict(zip(shared.indices[start:end].tolist(), terms, strict=True))
+        return any(counts.get(member, 0) >= RELATED_MIN_TERMS for member in members)
 
     def reports(self, event: int, article: int) -> bool:
         """Whether `article` reports `event`'s event, judged from that event's side only:
