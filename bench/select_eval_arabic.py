@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import combinations
 from pathlib import Path
+
+from select_week_eval import digest
 
 REPO = Path(__file__).resolve().parent.parent
 DAYS = sorted((REPO / "bench" / "data" / "arabic_days").glob("day*.jsonl"))
@@ -61,26 +61,14 @@ def plan(items: Sequence[dict]) -> dict:
     fresh database holding `items` only."""
     first = min(datetime.fromisoformat(item["published_at"]) for item in items)
     day = (first + timedelta(days=1)).date().isoformat()
-    with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "DIGEST_DATABASE_URL": f"sqlite:///{folder}/digest.db"}
-        env.pop("DIGEST_CONFIG", None)
-        feed = Path(folder, "day.jsonl")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        feed = folder / "day.jsonl"
         feed.write_text("\n".join(json.dumps(item, ensure_ascii=False) for item in items))
-
-        def digest(*args: str) -> str:
-            done = subprocess.run(
-                [sys.executable, "-m", "digest", *args],
-                cwd=folder,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            return done.stdout
-
-        digest("init")
-        digest("ingest", str(feed))
-        return json.loads(digest("select", "--date", day, "--lang", "ar", "--json", "--explain"))
+        digest(folder, "init")
+        digest(folder, "ingest", str(feed))
+        select = ["select", "--date", day, "--lang", "ar", "--json", "--explain"]
+        return json.loads(digest(folder, *select))
 
 
 def figures(items: Sequence[dict], edition: dict) -> dict[str, int]:
