@@ -17,7 +17,6 @@ from functools import lru_cache
 from courlan import extract_domain
 
 from digest.ingest.urls import canonical_url
-from digest.selection.corpus import Doc
 
 
 @lru_cache(maxsize=2**15)  # a selection asks for each window article's address 2-3 times
@@ -105,26 +104,3 @@ def reporters(articles: Sequence[tuple[str, str]]) -> list[str]:
         address = canonical_address(url)
         found.append(first.setdefault(address, reporter) if address else reporter)
     return found
-
-
-def join_same_address(
-    groups: Sequence[int], docs: Sequence[Doc]
-) -> tuple[list[int], frozenset[int]]:
-    """`groups` (a near-duplicate group per document of `docs`, in publication order)
-    with every fetch of one address (`canonical_address`) joined into one group, and the
-    ids of the later fetches: a page fetched again under a new guid is one report."""
-    joined = list(groups)
-    first_at: dict[str, int] = {}
-    later: set[int] = set()
-    for number, doc in enumerate(docs):  # publication order: the first fetch comes first
-        address = canonical_address(doc.url)
-        if not address:
-            continue
-        first = first_at.setdefault(address, number)
-        if first == number:
-            continue
-        later.add(doc.id)
-        keep, drop = sorted((joined[first], joined[number]))
-        if keep != drop:
-            joined = [keep if group == drop else group for group in joined]
-    return joined, frozenset(later)

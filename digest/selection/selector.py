@@ -34,7 +34,7 @@ from digest.selection.corroboration import uncorroborated
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
-from digest.selection.identity import join_same_address, reporters
+from digest.selection.identity import canonical_address, reporters
 from digest.selection.names import headline_names
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
@@ -49,7 +49,6 @@ from digest.selection.scoring import (
     trusted_date,
 )
 from digest.selection.similarity import Vector
-from digest.selection.whole_check import READ_AHEAD, WholeReading
 from digest.selection.window import edition_window
 
 
@@ -76,7 +75,6 @@ def choose(
     past_tops: Sequence[Vector] = (),
     apart: Callable[[Doc, Doc], bool] | None = None,
     language: str = "",
-    whole: WholeReading | None = None,
 ) -> list[Choice]:
     """Top stories and related items from documents in memory (window in publication order).
 
@@ -84,13 +82,12 @@ def choose(
     nor second fetches of one address (`identity.canonical_address`). An article
     `apart` from a story (`apart.places_apart`) is never its related item. `language`
     (the edition's) tells which places its headlines name (`names.headline_names`).
-    With `whole`, picking also reads candidates whole (`whole_check`).
     """
     vectors = [doc.vector for doc in window_docs]
     who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
     groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
-    groups, refetched = join_same_address(groups, window_docs)
+    groups, refetched = _join_same_address(groups, window_docs)
     events = Events(
         vectors,
         graph,
@@ -178,17 +175,12 @@ def choose(
                     covered.add(groups[number])
                     outcome.same_event[story.id].append(doc)
 
-    def same_read_whole(first: Doc, second: Doc) -> bool:
-        return same(first, second) or (whole is not None and whole.same_event(first, second))
-
     def pick() -> tuple[Picking, dict[int, float]]:
         ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
-        if whole is not None:
-            whole.read_ahead([doc for _, doc in ranked[: READ_AHEAD * selection.top_stories]])
         found = pick_top_stories(
             [doc for _, doc in ranked],
             selection.top_stories,
-            same_read_whole,
+            same,
             exact,
             lambda doc: date_tier(doc, undated),
         )
@@ -247,6 +239,27 @@ def _recount(
             parts[number] = recounted(parts[number], counted, selection)
             changed = True
     return changed
+
+
+def _join_same_address(
+    groups: Sequence[int], docs: Sequence[Doc]
+) -> tuple[list[int], frozenset[int]]:
+    """Groups with every fetch of one address joined; the ids of the later fetches."""
+    joined = list(groups)
+    first_at: dict[str, int] = {}
+    later: set[int] = set()
+    for number, doc in enumerate(docs):  # publication order: the first fetch comes first
+        address = canonical_address(doc.url)
+        if not address:
+            continue
+        first = first_at.setdefault(address, number)
+        if first == number:
+            continue
+        later.add(doc.id)
+        keep, drop = sorted((joined[first], joined[number]))
+        if keep != drop:
+            joined = [keep if group == drop else group for group in joined]
+    return joined, frozenset(later)
 
 
 def date_tier(doc: Doc, undated: frozenset[int]) -> int:
@@ -342,12 +355,6 @@ def plan_edition(
         excluded=repeats,
         apart=places_apart(language),
         language=language,
-        whole=WholeReading(
-            lambda ids: store.texts(session, ids),
-            corpus.vocabulary,
-            corpus.weighting,
-            selection.related_floor,
-        ),
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
