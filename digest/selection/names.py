@@ -72,19 +72,19 @@ def name_words(text: str) -> list[str]:
 
 def headline_names(vocabulary: Vocabulary, title: str, language: str) -> frozenset[int]:
     """The terms a headline writes as a name or a figure: in a cased script, the words
-    after its first that start with a capital, and words with a digit; in a headline in
-    title case (every word of four letters or more after the first capitalised), where
-    capitals tell nothing, all its terms (`Vocabulary.headline_terms`). Where capitals do
-    not mark names (`by_capitals`: Arabic, German), its figures and the places of
+    after its first that start with a capital, and words with a digit. Where capitals
+    tell nothing, in a headline in title case (every word of four letters or more after
+    the first capitalised: "Nightclub Fire Kills 59 in North Macedonia") or where they
+    do not mark names (`by_capitals`: Arabic, German), its figures and the places of
     `places.gazetteer(language)`."""
     if not by_capitals(language, title):
         words = set(_FIGURE.findall(title)) | place_words(title, language)
         return _terms(vocabulary, words, len(title))
     rest = title.strip().partition(" ")[2]  # its first word is capitalised by rule
     long_words = _LONG_WORD.findall(rest)
-    if long_words and all(word[0].isupper() for word in long_words):
-        return vocabulary.headline_terms(title)
     words = set(_FIGURE.findall(title))
+    if long_words and all(word[0].isupper() for word in long_words):
+        return _terms(vocabulary, words | place_words(title, language), len(title))
     for figure, word in _NAME_OR_FIGURE.findall(rest):
         if not figure and word[0].isupper():
             words.update(part for part in word.split("-") if part[:1].isupper())
