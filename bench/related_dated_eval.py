@@ -42,12 +42,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from select_week_eval import digest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "bench" / "data" / "related_dated"
@@ -80,19 +80,9 @@ def questions_of(pairs: Sequence[dict]) -> tuple[list[tuple[str, ...]], list[tup
 
 def database(folder: Path, sources: Sequence[Path]) -> str:
     """A new SQLite database in `folder` holding `sources`, stored by `digest ingest`."""
-    url = f"sqlite:///{folder / 'digest.db'}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
-    env["DIGEST_DATABASE_URL"] = url
-    for args in (["init"], ["ingest", *map(str, sources)]):
-        subprocess.run(
-            [sys.executable, "-m", "digest", *args],
-            cwd=folder,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    return url
+    digest(folder, "init")
+    digest(folder, "ingest", *map(str, sources))
+    return f"sqlite:///{folder / 'digest.db'}"
 
 
 def without(folder: Path, source: Path, guids: set[str]) -> Path:
