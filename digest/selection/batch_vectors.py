@@ -43,29 +43,38 @@ def _term_counts(
         count=len(documents),
     )
     doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+    order = _by_document(doc_of, _stable_order(ids))
+    doc_of, ids = doc_of[order], ids[order]
     width = int(ids.max()) + 1 if len(ids) else 1
     keys = doc_of * width + ids
-    order = np.argsort(keys)  # one int64 sort: numpy's np.unique is several times slower
-    keys = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
     summed = np.add.reduceat(counts[order].astype(np.int64), starts) if len(keys) else keys
     pairs = keys[starts]
     return pairs // width, pairs % width, summed
 
 
-def _heaviest_first(pair_doc: np.ndarray, pair_term: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """The order of the pairs by document, then weight (heaviest first), then term: one
-    sort of a combined integer key (the weights' ranks stand in for them, so equal
-    weights tie exactly) where `np.lexsort` on three keys takes several times longer."""
-    if not len(raw):
-        return np.zeros(0, dtype=np.int64)
-    distinct = np.sort(raw)
-    distinct = distinct[np.concatenate(([True], distinct[1:] != distinct[:-1]))]
-    heavier = len(distinct) - 1 - np.searchsorted(distinct, raw)
-    width, ranks = int(pair_term.max()) + 1, len(distinct)
-    if (int(pair_doc.max()) + 1) * ranks * width >= 2**62:  # too big for one int64 key
-        return np.lexsort((pair_term, heavier, pair_doc))
-    return np.argsort((pair_doc * ranks + heavier) * width + pair_term)
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` of non-negative integers, in the narrowest
+    unsigned type that holds them: numpy sorts 16-bit integers by radix, in linear time,
+    where a 64-bit comparison sort of half a million keys was a tenth of the vectors'
+    cost."""
+    top = int(values.max()) if len(values) else 0
+    narrow = np.uint16 if top <= 0xFFFF else np.uint32 if top <= 0xFFFFFFFF else np.uint64
+    return np.argsort(values.astype(narrow), kind="stable")
+
+
+def _by_document(doc_of: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """`order` (an ordering of the pairs) re-sorted by document, keeping its order within
+    each document (a stable sort)."""
+    return order[_stable_order(doc_of[order])]
+
+
+def _heaviest_first(pair_doc: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """The order of the pairs by document, then weight (heaviest first), then term: the
+    pairs come by document then term, so a stable sort by weight and a stable sort of
+    that by document leave equal weights in term order (two linear-time or stable sorts
+    where one sort of a combined three-part key took twice as long)."""
+    return _by_document(pair_doc, np.argsort(-raw, kind="stable"))
 
 
 def vectors_of(
@@ -88,7 +97,7 @@ def vectors_of(
     idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
     log_tf = np.asarray(LOG_TF)[np.minimum(counts, len(LOG_TF) - 1)]
     raw = log_tf * idf[pair_term]
-    order = _heaviest_first(pair_doc, pair_term, raw)
+    order = _heaviest_first(pair_doc, raw)
     pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
     starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
     rank = np.arange(len(pair_doc)) - starts[pair_doc]
