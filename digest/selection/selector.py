@@ -126,7 +126,8 @@ def choose(
         for other in outcome.same_event[doc.id]:
             grouped += members[groups[index_of[other.id]]]
         listed = {d.id for d in grouped} | {doc.id}
-        grouped += [d for d in window_docs if d.id in repeated - listed and same(doc, d)]
+        others = sorted(index_of[i] for i in repeated - listed if i in index_of)  # window order
+        grouped += [window_docs[n] for n in others if same(doc, window_docs[n])]
         grouped += [d for d in outcome.strays.get(doc.id, []) if d.id not in listed]
         return sorted(grouped, key=Doc.order_key)
 
