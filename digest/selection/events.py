@@ -105,6 +105,7 @@ class Events:
         self._keywords: dict[int, frozenset[int]] = {}
         self._dominant: frozenset[int] | None = None
         self._lone: list[bool] | None = None
+        self._coverage: list[int] | None = None
 
     def _headline_names(self, index: int) -> frozenset[int]:
         found = self._names.get(index)
@@ -138,6 +139,11 @@ class Events:
 
     def coverage_sources(self) -> list[int]:
         """For each article, how many distinct sources report articles related to it."""
+        if self._coverage is None:
+            self._coverage = self._count_sources()
+        return list(self._coverage)
+
+    def _count_sources(self) -> list[int]:
         identities: dict[str, int] = {}
         codes = np.array(
             [identities.setdefault(source, len(identities)) for source in self._sources],

@@ -112,8 +112,14 @@ def choose(
     for group, doc in zip(groups, window_docs, strict=True):
         members.setdefault(group, []).append(doc)
 
+    judged: dict[tuple[int, int], bool] = {}  # picking is redone: it asks again
+
     def same(first: Doc, second: Doc) -> bool:
-        return events.same_event(index_of[first.id], index_of[second.id])
+        key = (index_of[first.id], index_of[second.id])
+        found = judged.get(key)
+        if found is None:
+            found = judged[key] = events.same_event(*key)
+        return found
 
     def exact(first: Doc, second: Doc) -> bool:
         return events.related_exactly(index_of[first.id], index_of[second.id])
