@@ -325,6 +325,20 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
     assert found[10] == found[7]
 
 
+def test_a_site_is_its_registrable_domain_by_the_public_suffix_list() -> None:
+    from digest.selection.identity import site
+
+    assert site("https://news.example/a") == "news.example"
+    assert site("https://www.aljazeera.net/news/1") == "aljazeera.net"
+    assert site("https://edition.cnn.com/2025/x") == "cnn.com"
+    assert site("https://www.bbc.co.uk/news/1") == "bbc.co.uk"
+    assert site("https://news.bbc.co.uk/1") == "bbc.co.uk"
+    assert site("https://sport.alarabiya.net.sa/1") == "alarabiya.net.sa"
+    assert site("https://someone.github.io/post") == "someone.github.io"
+    assert site("https://co.uk/") == "co.uk"  # a suffix alone stands for itself
+    assert site("http://127.0.0.1:8000/feed.xml") == "localhost"
+
+
 #: Fuel prices raised in Egypt today; in Nigeria, in the archive.
 FUEL_EG = (
     "مصر ترفع أسعار البنزين والسولار بنسبة 15% اعتبارا من اليوم",

@@ -66,9 +66,13 @@ _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 @lru_cache(maxsize=4096)
 def _registrable(host: str) -> str:
+    """The registrable domain of a host: a public suffix and one label before it. A host
+    of two labels is its own, whether its last label is the suffix ("aljazeera.net") or
+    both are ("co.uk", where there is none and the host stands for itself), so the
+    public suffix list (loaded once per process, 0.04 s) is read only for longer ones."""
     if host in _LOOPBACK:
         return "localhost"
-    if not host or "." not in host:
+    if host.count(".") <= 1:
         return host
     return extract_domain(f"http://{host}/") or host
 
