@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import sparse
 
-from digest.selection.graph import KeyGraph, matrix
+from digest.selection.graph import KeyGraph
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine, shared_terms
 
 #: Similarity to an event's centroid from which an article reports that event.
@@ -87,7 +87,7 @@ class Events:
         title_terms: Callable[[int], frozenset[int]],
         title_names: Callable[[int], frozenset[int]] | None = None,
     ) -> None:
-        self.rows = matrix(vectors)
+        self.rows = graph.rows
         self.ones = self.rows.copy()
         self.ones.data[:] = 1.0
         self._headline_terms = title_terms

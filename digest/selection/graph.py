@@ -45,12 +45,29 @@ def matrix(
     return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), columns))
 
 
+def leading(rows: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
+    """`rows` (from `matrix`: each row's terms heaviest first) cut to each row's first
+    `terms` entries, re-normalised to length 1: `matrix(vectors, terms=terms)` from the
+    full matrix, without reading the vectors again."""
+    lengths = np.minimum(np.diff(rows.indptr), terms)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    keep = np.arange(int(indptr[-1])) - np.repeat(indptr[:-1] - rows.indptr[:-1], lengths)
+    data = rows.data[keep]
+    if len(data):
+        norms = np.sqrt(np.add.reduceat(data * data, indptr[:-1][lengths > 0]))
+        data = data / np.repeat(norms, lengths[lengths > 0])
+    return sparse.csr_matrix((data, rows.indices[keep], indptr), shape=rows.shape)
+
+
 class KeyGraph:
     """Similarity (`similar`) and shared key terms (`shared`) of every pair of `vectors`
     sharing at least one key term; both n x n CSR with the same pattern, sorted indices."""
 
     def __init__(self, vectors: Sequence[Vector]) -> None:
-        keys = matrix(vectors, terms=KEY_TERMS).astype(np.float32)  # halves the memory
+        #: Every vector's terms, one row each (`matrix`): kept for the event tests.
+        self.rows = matrix(vectors)
+        keys = leading(self.rows, KEY_TERMS).astype(np.float32)  # halves the memory
         ones = keys.copy()
         ones.data[:] = 1.0
         self.similar = _sorted_gram(keys)

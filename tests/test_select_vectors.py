@@ -1,0 +1,86 @@
+"""The selection's batch arithmetic against its one-document definitions: the vectors of
+many documents at once (`batch_vectors`), the key-term cut of the vector matrix and the
+window's pair products (`graph`). Each batch path exists for speed only; these say it
+computes the very same numbers."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+
+from digest.selection.batch_vectors import vectors_of
+from digest.selection.graph import KEY_TERMS, KeyGraph, leading, matrix
+from digest.selection.similarity import Vocabulary, Weighting, matching_text
+from digest.selection.text import pack, word_counts
+
+WORDS = (
+    "flood storm dam derna libya toll rescue bridge quake turkey syria ankara "
+    "rates bank cut inflation markets oil prices opec saudi output election vote "
+    "parliament minister resigns strike union port ship canal suez blocked trade "
+    "Iranian Iran Chinese China club final goal coach league title fans stadium"
+).split()
+
+
+def _documents(count: int, seed: int) -> list[tuple[str, str]]:
+    """Headlines and openings of skewed word use: many terms tie on weight, several
+    documents repeat words, a few share none."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(WORDS))]
+    documents = []
+    for _ in range(count):
+        title = " ".join(rng.choices(WORDS, weights, k=rng.randint(0, 8)))
+        text = " ".join(rng.choices(WORDS, weights, k=rng.randint(0, 40)))
+        documents.append((title, text))
+    return documents
+
+
+def _one_by_one(documents: list[tuple[str, str]]) -> tuple[list, Weighting]:
+    vocabulary = Vocabulary()
+    counts = [vocabulary.count(title, text) for title, text in documents]
+    weighting = Weighting(counts)
+    return [weighting.vector(each) for each in counts], weighting
+
+
+def test_many_documents_vectors_at_once_are_each_documents_own() -> None:
+    for seed in range(5):
+        documents = _documents(300, seed)
+        expected, weighting = _one_by_one(documents)
+        packed = [pack(each) for each in word_counts([matching_text(*each) for each in documents])]
+        found, batch_weighting = vectors_of(Vocabulary(), packed)
+        assert batch_weighting.documents == weighting.documents
+        assert found == expected
+
+
+def test_the_key_terms_cut_of_the_full_matrix_is_the_key_terms_matrix() -> None:
+    vectors, _ = _one_by_one(_documents(200, 7))
+    full = matrix(vectors)
+    for terms in (1, 3, KEY_TERMS):
+        cut, direct = leading(full, terms), matrix(vectors, terms=terms)
+        assert np.array_equal(cut.indptr, direct.indptr)
+        assert np.array_equal(cut.indices, direct.indices)
+        assert np.array_equal(cut.data, direct.data)
+
+
+def test_the_pair_products_are_the_truncated_vectors_cosines_and_shared_terms() -> None:
+    vectors, _ = _one_by_one(_documents(120, 11))
+    graph = KeyGraph(vectors)
+    assert graph.similar.has_sorted_indices and graph.shared.has_sorted_indices
+    assert np.array_equal(graph.similar.indices, graph.shared.indices)
+    keys = [dict(zip(v.ids[:KEY_TERMS], v.weights[:KEY_TERMS], strict=True)) for v in vectors]
+    for first, key in enumerate(keys):
+        norm = sum(w * w for w in key.values()) ** 0.5
+        row = graph.similar.getrow(first)
+        found = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        shared_row = graph.shared.getrow(first)
+        shared = dict(zip(shared_row.indices.tolist(), shared_row.data.tolist(), strict=True))
+        for second, other in enumerate(keys):
+            common = Counter(key) & Counter(other)
+            if not common:
+                assert second not in found
+                continue
+            other_norm = sum(w * w for w in other.values()) ** 0.5
+            expected = sum(key[t] * other[t] for t in common) / (norm * other_norm)
+            assert abs(found[second] - expected) < 1e-5
+            assert shared[second] == len(common)
