@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from digest.selection.batch_vectors import vectors_of
+from digest.selection.batch_vectors import vectors_of, vectors_with
 from digest.selection.graph import KEY_TERMS, KeyGraph, leading, matrix
 from digest.selection.similarity import Vocabulary, Weighting, matching_text
 from digest.selection.text import pack, word_counts
@@ -84,3 +84,16 @@ def test_the_pair_products_are_the_truncated_vectors_cosines_and_shared_terms() 
             expected = sum(key[t] * other[t] for t in common) / (norm * other_norm)
             assert abs(found[second] - expected) < 1e-5
             assert shared[second] == len(common)
+
+
+def test_documents_outside_the_sample_get_each_documents_own_vector() -> None:
+    sample = [pack(each) for each in word_counts([matching_text(*d) for d in _documents(200, 5)])]
+    outside = [matching_text(*d) for d in _documents(60, 6)]
+    outside += ["Unheard-of words: zephyr quokka Iranian ferry", ""]  # new terms, none
+    vocabulary = Vocabulary()
+    _, weighting = vectors_of(vocabulary, sample)
+    one_by_one = Vocabulary()
+    vectors_of(one_by_one, sample)
+    packed = [pack(each) for each in word_counts(outside)]
+    found = vectors_with(vocabulary, weighting, packed)  # first: `vector` extends the weights
+    assert found == [weighting.vector(one_by_one.count_words(each)) for each in packed]

@@ -94,22 +94,50 @@ def vectors_of(
         dict(zip(terms_seen.tolist(), document_counts[terms_seen].tolist(), strict=True))
     )
     weighting = Weighting((), frequencies=frequencies, documents=len(documents))
-    idf = np.asarray(weighting._idf + [weighting.unseen] * max(0, width - len(weighting._idf)))
+    vectors = _vectors(pair_doc, pair_term, counts, _idf(weighting, width), len(documents))
+    return vectors, weighting
+
+
+def vectors_with(
+    vocabulary: Vocabulary, weighting: Weighting, documents: Sequence[PackedWords]
+) -> list[Vector]:
+    """The vectors of documents outside the sample `weighting` was learnt from (the
+    archive articles a search reads in full), at once: the same numbers as
+    `Vocabulary.count_words` then `weighting.vector` per document."""
+    pair_doc, pair_term, counts = _term_counts(vocabulary, documents)
+    width = int(pair_term.max()) + 1 if len(pair_term) else 1
+    return _vectors(pair_doc, pair_term, counts, _idf(weighting, width), len(documents))
+
+
+def _idf(weighting: Weighting, width: int) -> np.ndarray:
+    """The weighting's inverse document frequency of terms 0 to `width` - 1 (a term it
+    never saw: `Weighting.unseen`)."""
+    known = weighting._idf
+    return np.asarray(known + [weighting.unseen] * max(0, width - len(known)))
+
+
+def _vectors(
+    pair_doc: np.ndarray,
+    pair_term: np.ndarray,
+    counts: np.ndarray,
+    idf: np.ndarray,
+    documents: int,
+) -> list[Vector]:
+    """Each document's vector from its (document, term, count) pairs (`_term_counts`):
+    its `MAX_TERMS` heaviest terms, normalised, as `Weighting.vector` makes them."""
     log_tf = np.asarray(LOG_TF)[np.minimum(counts, len(LOG_TF) - 1)]
     raw = log_tf * idf[pair_term]
     order = _heaviest_first(pair_doc, raw)
     pair_doc, pair_term, raw = pair_doc[order], pair_term[order], raw[order]
-    starts = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
+    starts = np.searchsorted(pair_doc, np.arange(documents + 1))
     rank = np.arange(len(pair_doc)) - starts[pair_doc]
     keep = rank < MAX_TERMS
     pair_doc, pair_term, raw = pair_doc[keep], pair_term[keep], raw[keep]
-    bounds = np.searchsorted(pair_doc, np.arange(len(documents) + 1))
-    squares = np.bincount(pair_doc, weights=raw * raw, minlength=len(documents))
+    bounds = np.searchsorted(pair_doc, np.arange(documents + 1))
+    squares = np.bincount(pair_doc, weights=raw * raw, minlength=documents)
     norms = np.sqrt(squares)[pair_doc]
     term_list, weight_list = pair_term.tolist(), (raw / norms).tolist()
-    edges = bounds.tolist()
-    vectors = [
+    return [
         Vector(tuple(term_list[start:end]), tuple(weight_list[start:end])) if end > start else EMPTY
-        for start, end in pairwise(edges)
+        for start, end in pairwise(bounds.tolist())
     ]
-    return vectors, weighting

@@ -19,7 +19,7 @@ from itertools import compress, repeat
 
 import numpy as np
 
-from digest.selection.batch_vectors import vectors_of
+from digest.selection.batch_vectors import vectors_of, vectors_with
 from digest.selection.similarity import (
     EMPTY,
     TITLE_CHARS,
@@ -115,10 +115,7 @@ class Corpus:
 
     def vectors_for(self, documents: Sequence[tuple[Doc, DocText]]) -> list[Vector]:
         """`vector_for` of documents outside the corpus, from their text or word counts."""
-        return [
-            self.weighting.vector(self.vocabulary.count_words(words))
-            for words in counted(documents)
-        ]
+        return vectors_with(self.vocabulary, self.weighting, counted(documents))
 
     def search(
         self, queries: Sequence[Vector], floor: float, min_shared: int = 1
