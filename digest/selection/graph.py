@@ -23,32 +23,25 @@ from digest.selection.similarity import Vector
 KEY_TERMS = 12
 
 
-def matrix(
-    vectors: Sequence[Vector], width: int | None = None, terms: int | None = None
-) -> sparse.csr_matrix:
-    """Rows of term weights, one per vector (n x terms, float64); with `terms`, only each
-    vector's that many heaviest terms, re-normalised to length 1."""
-    lengths = np.fromiter((len(v.ids[:terms]) for v in vectors), dtype=np.int64, count=len(vectors))
+def matrix(vectors: Sequence[Vector], width: int | None = None) -> sparse.csr_matrix:
+    """Rows of term weights, one per vector (n x terms, float64), each row's terms in
+    the vector's order (heaviest first)."""
+    lengths = np.fromiter((len(v.ids) for v in vectors), dtype=np.int64, count=len(vectors))
     indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     total = int(indptr[-1])
-    indices = np.fromiter(
-        chain.from_iterable(v.ids[:terms] for v in vectors), dtype=np.int64, count=total
-    )
+    indices = np.fromiter(chain.from_iterable(v.ids for v in vectors), dtype=np.int64, count=total)
     data = np.fromiter(
-        chain.from_iterable(v.weights[:terms] for v in vectors), dtype=np.float64, count=total
+        chain.from_iterable(v.weights for v in vectors), dtype=np.float64, count=total
     )
-    if terms is not None and total:
-        norms = np.sqrt(np.add.reduceat(data * data, indptr[:-1][lengths > 0]))
-        data /= np.repeat(norms, lengths[lengths > 0])
     columns = max(int(indices.max()) + 1 if total else 1, width or 0)
     return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), columns))
 
 
 def leading(rows: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
     """`rows` (from `matrix`: each row's terms heaviest first) cut to each row's first
-    `terms` entries, re-normalised to length 1: `matrix(vectors, terms=terms)` from the
-    full matrix, without reading the vectors again."""
+    `terms` entries, re-normalised to length 1: the vectors' heaviest terms, without
+    reading the vectors again."""
     lengths = np.minimum(np.diff(rows.indptr), terms)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
