@@ -50,8 +50,11 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{origin}: [mail] unsubscribe_url: must contain {{token}}")
     if settings.mail.concurrency < 1:
         raise ConfigError(f"{origin}: [mail] concurrency: must be at least 1")
-    if settings.selection.top_stories < 1:
-        raise ConfigError(f"{origin}: [selection] top_stories: must be at least 1")
+    for key in ("top_stories", "window_hours"):  # 0 hours: every first edition empty
+        if getattr(settings.selection, key) < 1:
+            raise ConfigError(f"{origin}: [selection] {key}: must be at least 1")
+    if settings.selection.recency_half_life_hours <= 0:  # recency would not count at all
+        raise ConfigError(f"{origin}: [selection] recency_half_life_hours: must be more than 0")
     for key in ("related_floor", "duplicate_threshold"):
         if not 0.0 < getattr(settings.selection, key) <= 1.0:
             raise ConfigError(f"{origin}: [selection] {key}: must be above 0 and at most 1")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.errors import DatabaseError
@@ -143,8 +143,8 @@ class Database:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except OperationalError as e:
-            raise DatabaseError(f"database {redact_url(self.url)}: {e.orig}") from e
+        except DBAPIError as e:
+            raise database_error(e, f"database {redact_url(self.url)}") from e
         except SQLAlchemyError as e:
             raise DatabaseError(f"database {redact_url(self.url)}: {e}") from e
 
@@ -174,7 +174,7 @@ class Database:
                     current = found[0] if len(found) == 1 else None
                 if head is None or (current is None and has_tables):
                     head, current = self._alembic_versions(connection)
-        except OperationalError as e:
+        except DBAPIError as e:  # unreachable, refused, or not a database at all
             raise database_error(e, f"database {redact_url(self.url)}") from e
         if current is None and not has_tables:
             raise DatabaseError(

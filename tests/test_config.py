@@ -90,6 +90,8 @@ def test_relative_sqlite_path_is_relative_to_the_config_folder(tmp_path: Path) -
         # numbers that become dates or timers stay far from an overflow
         ("[selection]\nno_repeat_days = 3000000\n", "[selection] no_repeat_days: must be at most"),
         ("[selection]\nwindow_hours = 100000\n", "[selection] window_hours: must be at most"),
+        ("[selection]\nwindow_hours = 0\n", "[selection] window_hours: must be at least 1"),
+        ("[selection]\nrecency_half_life_hours = 0.0\n", "recency_half_life_hours: must be more"),
         ("[subscribe]\nconfirm_hours = 10000000\n", "[subscribe] confirm_hours: must be at most"),
         ("[mail]\nretry_backoff_max = 1e300\n", "[mail] retry_backoff_max: must be at most"),
         ("[database]\npool_size = 99999999999\n", "[database] pool_size: must be at most"),

@@ -221,3 +221,18 @@ def test_init_asks_for_the_identity_on_a_terminal(tmp_path: Path) -> None:
     assert config["site"]["url"] == "https://bugle.example.org"
     assert config["mail"]["from"] == "news@bugle.example.org"
     assert config["site"]["postal_address"] == "1 Main St, Springfield"
+
+
+@pytest.mark.sqlite_only("a file that is not an SQLite database")
+def test_a_file_that_is_not_a_database_is_named_in_one_line(
+    digest: Digest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corrupt = tmp_path / "broken.db"
+    corrupt.write_bytes(b"not a database, " * 300)
+    monkeypatch.setenv("DIGEST_DATABASE_URL", f"sqlite:///{corrupt}")
+    for command in (("init",), ("select",), ("articles", "list")):
+        result = digest(*command)
+        assert result.exit_code == 1, command
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "broken.db" in lines[0], (command, result.stderr)
+        assert "file is not a database" in lines[0] and "sqlalche.me" not in lines[0]
