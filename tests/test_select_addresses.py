@@ -59,3 +59,41 @@ def test_a_page_whose_slug_is_escaped_another_way_is_one_article(
     listed = [s["article"]["guid"] for s in plan["stories"]]
     listed += [r["article"]["guid"] for s in plan["stories"] for r in s["related"]]
     assert listed == ["yw-10"]
+
+
+def test_another_feeds_copy_of_the_page_is_the_same_report_in_related(
+    digest: Digest, initialised: Path
+) -> None:
+    # An aggregator's item links the outlet's own page (http, www, a trailing slash) under
+    # a headline of its own: whatever the texts score, `articles related` calls it the
+    # same report, as an edition does, and it does not set the bar for the others.
+    page = "https://echo.example/world/valencia-floods"
+    story = {
+        "guid": "echo-100",
+        "url": page,
+        "title": "Flooding in Valencia kills 8 as storm dumps a year's rain in hours",
+        "summary": "Flash floods swept through towns around Valencia, killing eight people "
+        "after a storm dumped a year's rain in a few hours, emergency services said.",
+        "published_at": "2025-06-03T08:00:00Z",
+    }
+    aggregated = {
+        "guid": "fx-1",
+        "url": "http://www.echo.example/world/valencia-floods/",
+        "title": "Deadly floods hit Spain's Valencia region",
+        "summary": "Storm brings flash floods to the Valencia region of Spain; eight dead.",
+        "published_at": "2025-06-03T09:00:00Z",
+    }
+    other = {
+        "guid": "herald-7",
+        "title": "Valencia flood toll reaches eight as rescuers search swept-away cars",
+        "summary": "Rescuers in Valencia searched cars swept away by flash floods after a "
+        "storm dumped a year's rain in hours; the toll reached eight, officials said.",
+        "published_at": "2025-06-03T10:00:00Z",
+    }
+    digest.ok("ingest", str(write_feed(initialised, "echo.jsonl", [story])))
+    digest.ok("ingest", str(write_feed(initialised, "fx.jsonl", [aggregated])))
+    digest.ok("ingest", str(write_feed(initialised, "herald.jsonl", [other])))
+    found = json.loads(digest.ok("articles", "related", "echo-100", "--json").stdout)
+    copies = {item["article"]["guid"]: item["duplicate"] for item in found}
+    assert copies.get("fx-1") is True
+    assert copies.get("herald-7") is False

@@ -85,6 +85,7 @@ from digest.ingest.file_sources import recorded_source
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
+from digest.selection.identity import canonical_address
 from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.places import arabic_cities
@@ -197,14 +198,22 @@ def related_articles(
     matches, learnt = _read_whole(
         session, corpus, article, candidates, read, selection.related_floor
     )
-    matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
-    kept = close_to_best(matches, selection.duplicate_threshold)[: max(limit, 0)]
+    # Another fetch of the article's own page (another guid, another feed) is a copy
+    # whatever its text says, as it is in an edition (`identity.canonical_address`).
+    page = canonical_address(article.canonical_url or article.url)
+    fetched = {m.doc.id for m in matches if page and canonical_address(m.doc.url) == page}
+    copies = [m for m in matches if m.doc.id in fetched]
+    others = close_to_best(
+        [m for m in matches if m.doc.id not in fetched], selection.duplicate_threshold
+    )
+    kept = sorted([*copies, *others], key=lambda m: (-m.similarity, *m.doc.order_key()))
+    kept = kept[: max(limit, 0)]
     loaded = store.articles(session, [m.doc.id for m in kept])
     report = RelatedReport(article, window)
     if learnt:
         report.long_text_floor = round(selection.related_floor * LONG_TEXT_FLOOR, 4)
     for match in kept:
-        duplicate = match.similarity >= selection.duplicate_threshold
+        duplicate = match.similarity >= selection.duplicate_threshold or match.doc.id in fetched
         similarity = round(match.similarity, 4)
         report.related.append(RelatedArticle(loaded[match.doc.id], similarity, duplicate))
     return report
