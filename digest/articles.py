@@ -49,3 +49,32 @@ def list_articles(
     if language is not None:
         query = query.where(Article.language == language)
     return list(session.scalars(query.order_by(Article.published_at.desc(), Article.guid)))
+
+
+def article_by_guid(session: Session, guid: str, source: str | None = None) -> Article:
+    """The one article with `guid` (of `source`, a feed URL or file named as the user
+    wrote it: a guid is unique within one source only). Raises DigestError when there
+    is none, or several and `source` does not say which (naming the `source` field): a
+    command that acts on an article never picks one of several by chance."""
+    from digest.ingest.file_sources import recorded_source
+    from digest.selection.store import articles_by_guid
+
+    guid = guid.strip()  # as ingest stores it
+    found = articles_by_guid(session, guid, source)
+    if not found and source:
+        recorded = recorded_source(session, source)  # named another way
+        if recorded != source:
+            found = articles_by_guid(session, guid, recorded)
+    if not found:
+        where = "" if source is None else f" from source {source!r}"
+        raise DigestError(
+            f"no article with guid {guid!r}{where}",
+            hint="see 'digest articles list' for guids",
+        )
+    if len(found) > 1:
+        sources = ", ".join(repr(article.source) for article in found[:5])
+        raise DigestError(
+            f"{len(found)} articles have guid {guid!r} (sources {sources}); name the source",
+            field="source",
+        )
+    return found[0]

@@ -20,8 +20,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from digest import editions
+from digest.articles import article_by_guid
 from digest.db import Database
-from digest.errors import EditionError
 from digest.models import (
     Article,
     Delivery,
@@ -64,15 +64,6 @@ class HoldReport:
     editions: list[Revised] = field(default_factory=list)
 
 
-def _article(session: Session, guid: str) -> Article:
-    article = session.scalars(select(Article).where(Article.guid == guid)).first()
-    if article is None:
-        raise EditionError(
-            f"no article {guid!r}", field="guid", hint="'digest articles list' shows guids"
-        )
-    return article
-
-
 def hold(
     db: Database,
     guid: str,
@@ -80,11 +71,14 @@ def hold(
     now: datetime,
     render: Renderer,
     revise: Reviser | None = None,
+    *,
+    source: str | None = None,
 ) -> HoldReport:
-    """Hold the article (never selected again) and pull it from every frozen edition not
-    yet fully sent, each under its line's lock. Raises EditionError (field `guid`)."""
+    """Hold the article with `guid` (of `source`, when several sources use it: see
+    `articles.article_by_guid`, which raises) so it is never selected again, and pull
+    it from every frozen edition not yet fully sent, each under its line's lock."""
     with db.session() as session:
-        article = _article(session, guid)
+        article = article_by_guid(session, guid, source)
         report = HoldReport(guid, article.title, article.held_at is None)
         if article.held_at is None:
             article.held_at, article.hold_reason = now, reason
@@ -117,11 +111,11 @@ def hold(
     return report
 
 
-def unhold(db: Database, guid: str) -> tuple[str, bool]:
-    """Let the article be selected again; editions it was pulled from stay as revised.
-    Returns (title, whether it was held)."""
+def unhold(db: Database, guid: str, source: str | None = None) -> tuple[str, bool]:
+    """Let the article (`articles.article_by_guid`) be selected again; editions it was
+    pulled from stay as revised. Returns (title, whether it was held)."""
     with db.session() as session:
-        article = _article(session, guid)
+        article = article_by_guid(session, guid, source)
         was_held = article.held_at is not None
         article.held_at, article.hold_reason = None, None
         return article.title, was_held

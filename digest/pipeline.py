@@ -171,7 +171,14 @@ def edition_window(
     return editions.window_for(session, settings, day, check_language(settings, language), now)
 
 
-def hold(db: Database, settings: Settings, guid: str, reason: str, now: datetime) -> HoldReport:
+def hold(
+    db: Database,
+    settings: Settings,
+    guid: str,
+    reason: str,
+    now: datetime,
+    source: str | None = None,
+) -> HoldReport:
     """`digest articles hold`: pull the article from every edition not yet fully sent."""
     from functools import partial
 
@@ -181,7 +188,7 @@ def hold(db: Database, settings: Settings, guid: str, reason: str, now: datetime
 
     return hold_article(
         db, guid, reason, now, lambda plan: render_edition(plan, settings),
-        partial(revise_variants, settings),
+        partial(revise_variants, settings), source=source,
     )  # fmt: skip
 
 

@@ -82,7 +82,7 @@ def add_article(
         session.add(
             Article(
                 guid=guid,
-                url=f"https://news.example/{guid}",
+                url=fields.pop("url", f"https://news.example/{guid}"),
                 title=fields.pop("title", title_for(guid)),
                 summary=fields.pop("summary", ""),
                 body=fields.pop("body", ""),

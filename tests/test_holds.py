@@ -78,7 +78,27 @@ def test_a_held_article_is_never_selected_again(tmp_path: Path) -> None:
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
     assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["other", "pulled"]
     unknown = run_cli(tmp_path, "articles", "hold", "nope")
-    assert unknown.exit_code == 1 and "guid: no article 'nope'" in unknown.stderr
+    assert unknown.exit_code == 1 and "no article with guid 'nope'" in unknown.stderr
+
+
+def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:
+    # A guid is unique within one source: "123" from two feeds is two articles, and a
+    # hold never pulls one of them by chance.
+    _settings, db = make_site(tmp_path)
+    add_article(db, "123", t("2025-06-02T08:00"), source="https://one.example/rss")
+    add_article(db, "123", t("2025-06-02T09:00"), source="https://two.example/rss",
+                url="https://two.example/123", title="Two's own story")  # fmt: skip
+    for command in ("hold", "unhold"):
+        ambiguous = run_cli(tmp_path, "articles", command, "123")
+        assert ambiguous.exit_code == 1, ambiguous.output
+        assert "2 articles have guid '123'" in ambiguous.stderr
+        assert "Traceback" not in ambiguous.stderr
+    held = run_cli(tmp_path, "articles", "hold", "123", "--source", "https://two.example/rss")
+    assert held.exit_code == 0 and "Two's own story" in held.stdout, held.output
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    assert [story["article"]["title"] for story in plan["stories"]] == [title_for("123")]
+    released = run_cli(tmp_path, "articles", "unhold", "123", "--source", "https://two.example/rss")
+    assert released.stdout.startswith("released: 123: Two's own story"), released.output
 
 
 def test_a_hold_in_the_middle_of_a_send(tmp_path: Path) -> None:

@@ -79,9 +79,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from digest.articles import article_by_guid
 from digest.config import ScheduleSettings, SelectionSettings
-from digest.errors import SelectError
-from digest.ingest.file_sources import recorded_source
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
@@ -168,7 +167,7 @@ def related_articles(
     Raises SelectError when no article, or several (from several sources, `source` not
     given), have it.
     """
-    article = _the_article(session, guid, source)
+    article = article_by_guid(session, guid, source)
     window = covering_window(
         article.published_at, schedule.at, schedule.timezone, selection.window_hours
     )
@@ -198,6 +197,7 @@ def related_articles(
     matches, learnt = _read_whole(
         session, corpus, article, candidates, read, selection.related_floor
     )
+    matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     # Another fetch of the article's own page (another guid, another feed) is a copy
     # whatever its text says, as it is in an edition (`identity.canonical_address`).
     page = canonical_address(article.canonical_url or article.url)
@@ -328,27 +328,6 @@ def _floor_factor(own_terms: int, their_terms: int, learnt: bool) -> float:
     of the module docstring)."""
     long_pair = min(own_terms, their_terms) >= LONG_TEXT_TERMS
     return LONG_TEXT_FLOOR if long_pair and learnt else 1.0
-
-
-def _the_article(session: Session, guid: str, source: str | None) -> Article:
-    guid = guid.strip()  # as ingest stores it
-    found = store.articles_by_guid(session, guid, source)
-    if not found and source:
-        recorded = recorded_source(session, source)  # named another way
-        if recorded != source:
-            found = store.articles_by_guid(session, guid, recorded)
-    if not found:
-        where = "" if source is None else f" from source {source!r}"
-        raise SelectError(
-            f"no article with guid {guid!r}{where}", hint="see 'digest articles list' for guids"
-        )
-    if len(found) > 1:
-        sources = ", ".join(repr(article.source) for article in found[:5])
-        raise SelectError(
-            f"{len(found)} articles have guid {guid!r} (sources {sources}); name the source",
-            field="source",
-        )
-    return found[0]
 
 
 def _own_doc(session: Session, corpus: Corpus, article: Article) -> Doc:
