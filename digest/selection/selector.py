@@ -36,6 +36,7 @@ from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, reporters
 from digest.selection.names import headline_names
+from digest.selection.one_story import OneStory, TextReader
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
@@ -75,13 +76,15 @@ def choose(
     past_tops: Sequence[Vector] = (),
     apart: Callable[[Doc, Doc], bool] | None = None,
     language: str = "",
+    texts: TextReader | None = None,
 ) -> list[Choice]:
     """Top stories and related items from documents in memory (window in publication order).
 
     `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
     nor second fetches of one address (`identity.canonical_address`). An article
     `apart` from a story (`apart.places_apart`) is never its related item. `language`
-    (the edition's) tells which places its headlines name (`names.headline_names`).
+    (the edition's) tells which places its headlines name (`names.headline_names`);
+    `texts` reads articles' openings for their names (`one_story`; headlines without).
     """
     vectors = [doc.vector for doc in window_docs]
     who = reporters([(doc.source, doc.url) for doc in window_docs])
@@ -113,12 +116,13 @@ def choose(
         members.setdefault(group, []).append(doc)
 
     judged: dict[tuple[int, int], bool] = {}  # picking is redone: it asks again
+    one_story = OneStory(window_docs, selection.related_floor, corpus.vocabulary, language, texts)
 
     def same(first: Doc, second: Doc) -> bool:
         key = (index_of[first.id], index_of[second.id])
         found = judged.get(key)
         if found is None:
-            found = judged[key] = events.same_event(*key)
+            found = judged[key] = events.same_event(*key) or one_story.same(*key)
         return found
 
     def exact(first: Doc, second: Doc) -> bool:
@@ -362,6 +366,7 @@ def plan_edition(
         excluded=repeats,
         apart=places_apart(language),
         language=language,
+        texts=lambda ids: store.texts(session, ids),
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
