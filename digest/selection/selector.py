@@ -35,6 +35,7 @@ from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
 from digest.selection.identity import canonical_address, reporters
+from digest.selection.labels import is_label
 from digest.selection.names import headline_names
 from digest.selection.one_story import OneStory, TextReader
 from digest.selection.pauses import without_cycle_collection
@@ -110,6 +111,7 @@ def choose(
     lone = uncorroborated(window_docs, sources, events)
     excluded |= lone
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
+    labels = frozenset(doc.id for doc in window_docs if is_label(doc.title))  # never lead
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
     members: dict[int, list[Doc]] = {}
     for group, doc in zip(groups, window_docs, strict=True):
@@ -187,7 +189,8 @@ def choose(
                     outcome.same_event[story.id].append(doc)
 
     def pick() -> tuple[Picking, dict[int, float]]:
-        ranked = _representatives(window_docs, groups, [p.total for p in parts], excluded, undated)
+        totals = [p.total for p in parts]
+        ranked = _representatives(window_docs, groups, totals, excluded | labels, undated)
         found = pick_top_stories(
             [doc for _, doc in ranked],
             selection.top_stories,
