@@ -90,10 +90,20 @@ def test_another_feeds_copy_of_the_page_is_the_same_report_in_related(
         "storm dumped a year's rain in hours; the toll reached eight, officials said.",
         "published_at": "2025-06-03T10:00:00Z",
     }
+    teaser = {  # the same page again, under a line that shares nothing with it
+        "guid": "agg-9",
+        "url": "https://ECHO.example:443/world/valencia-floods/?utm_medium=rss#top",
+        "title": "Spain: more to follow",
+        "summary": "Read the full report on our partner's site.",
+        "published_at": "2025-06-03T09:30:00Z",
+    }
     digest.ok("ingest", str(write_feed(initialised, "echo.jsonl", [story])))
     digest.ok("ingest", str(write_feed(initialised, "fx.jsonl", [aggregated])))
+    digest.ok("ingest", str(write_feed(initialised, "agg.jsonl", [teaser])))
     digest.ok("ingest", str(write_feed(initialised, "herald.jsonl", [other])))
     found = json.loads(digest.ok("articles", "related", "echo-100", "--json").stdout)
     copies = {item["article"]["guid"]: item["duplicate"] for item in found}
-    assert copies.get("fx-1") is True
+    assert copies.get("fx-1") is True and copies.get("agg-9") is True
     assert copies.get("herald-7") is False
+    back = json.loads(digest.ok("articles", "related", "agg-9", "--json").stdout)
+    assert {item["article"]["guid"] for item in back if item["duplicate"]} == {"echo-100", "fx-1"}

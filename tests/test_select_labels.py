@@ -21,9 +21,15 @@ from tests.test_select import DAY, write_feed
         ("عاجل", True),
         ("تغطية مباشرة: آخر التطورات", True),
         ("", True),
+        ("خبر عاجل", True),
+        ("بالفيديو", True),  # "in video": by its stem
+        ("Live reporting", True),
+        ("What we know so far", True),
         ("Live updates: earthquake in northern Chile", False),
         ("Live Aid returns to Wembley", False),
         ("Watch: the moment the bridge fell", False),
+        ("Reports of gunfire near parliament", False),
+        ("Live Nation fined $40m over ticket fees", False),
         ("عاجل: زلزال بقوة 6.9 درجات يضرب شمال تشيلي", False),
     ],
 )

@@ -9,30 +9,37 @@ related item; it is only never a top story, so its event is led by a headline th
 says what happened.
 
 A headline is a label when every word of it that can name a story (`text.is_term`)
-is one of `LABEL_WORDS`, the words news sites put on such pages in English and Arabic.
+stems to one of `LABEL_STEMS`, the words news sites put on such pages in English and
+Arabic.
 """
 
 from __future__ import annotations
 
-from digest.selection.text import is_term, normalise, words
+from digest.selection.text import is_term, normalise, stem, words
 
 _ENGLISH = """
     live latest update updates breaking news alert alerts blog liveblog minute
-    developing developments story stories headline headlines roundup round briefing bulletin digest
-    today tonight morning evening week weekly daily video videos watch listen podcast
-    photos pictures gallery explainer happened happening now recap highlights
-    coverage top key moments untitled
+    developing developments story stories headline headlines roundup round briefing
+    brief bulletin digest today tonight morning evening week weekly daily day video
+    videos watch listen podcast photos pictures gallery explainer happened happening
+    now recap highlights coverage top key moments untitled follow following reporting
+    report reports know need read full inside far
 """
 _ARABIC = """
-    عاجل عاجلة مباشر مباشرة بث تغطية تغطيات حية آخر اخر الأخبار أخبار الاخبار اخبار
-    تطورات التطورات تحديث تحديثات لحظة بلحظة موجز نشرة ملخص فيديو صور اليوم الآن الان أبرز ابرز
+    عاجل عاجلة خبر أخبار اخبار مباشر مباشرة بث تغطية تغطيات حية آخر اخر تطورات تحديث
+    تحديثات مستجدات لحظة بلحظة موجز نشرة ملخص فيديو صور شاهد شاهدوا تابع تابعوا اليوم
+    الآن الان أبرز ابرز
 """
 
-#: Normalised words that name a page's format rather than its story.
-LABEL_WORDS: frozenset[str] = frozenset(normalise(f"{_ENGLISH} {_ARABIC}").split())
+#: Light stems (`text.stem`) of the words that name a page's format rather than its
+#: story: by stem, so that بالفيديو ("in video") and بالصور are فيديو and صور, and
+#: "Reporting" is "report".
+LABEL_STEMS: frozenset[str] = frozenset(
+    stem(word) for word in normalise(f"{_ENGLISH} {_ARABIC}").split()
+)
 
 
 def is_label(title: str) -> bool:
-    """Whether the headline names no story: no word of it that can name one
-    (`text.is_term`) is outside `LABEL_WORDS` (an empty headline included)."""
-    return all(word in LABEL_WORDS for word in words(title) if is_term(word))
+    """Whether the headline names no story: every word of it that can name one
+    (`text.is_term`) stems to one of `LABEL_STEMS` (an empty headline included)."""
+    return all(stem(word) in LABEL_STEMS for word in words(title) if is_term(word))

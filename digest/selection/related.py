@@ -197,11 +197,21 @@ def related_articles(
     matches, learnt = _read_whole(
         session, corpus, article, candidates, read, selection.related_floor
     )
-    matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     # Another fetch of the article's own page (another guid, another feed) is a copy
-    # whatever its text says, as it is in an edition (`identity.canonical_address`).
+    # whatever its text says, as it is in an edition (`identity.canonical_address`):
+    # listed even under the floor, with the similarity of the two openings.
     page = canonical_address(article.canonical_url or article.url)
-    fetched = {m.doc.id for m in matches if page and canonical_address(m.doc.url) == page}
+    fetched = {
+        doc.id: doc
+        for doc in corpus.full
+        if page and doc.id != article.id and canonical_address(doc.url) == page
+    }
+    listed = {m.doc.id for m in matches}
+    query = own.vector.as_dict()
+    matches += [
+        Match(doc, cosine(query, doc.vector)) for doc in fetched.values() if doc.id not in listed
+    ]
+    matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
     copies = [m for m in matches if m.doc.id in fetched]
     others = close_to_best(
         [m for m in matches if m.doc.id not in fetched], selection.duplicate_threshold
