@@ -164,8 +164,9 @@ def related_articles(
     (sharing `RELATED_MIN_TERMS` terms, weighed with the facets) at or above
     `selection.related_floor` (`LONG_TEXT_FLOOR` times it between long texts), within
     `related_items.RELATED_RATIO` of the best match that is not a copy (module docstring).
-    Raises SelectError when no article, or several (from several sources, `source` not
-    given), have it.
+    Every other fetch of the article's own page is listed as a copy whatever its score.
+    Raises DigestError (`articles.article_by_guid`) when no article, or several (from
+    several sources, `source` not given), have it.
     """
     article = article_by_guid(session, guid, source)
     window = covering_window(
