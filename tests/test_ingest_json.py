@@ -147,6 +147,9 @@ def test_json_array_errors_give_the_line_of_the_item(digest: Digest, initialised
     ("content", "message"),
     [
         (b'{\n  "guid": "a",\n  "title": "A"\n}\n', "expected a JSON array of articles"),
+        # one broken object: its own error, not the wrong shape
+        (b'{"guid": "x", "title": "ok"', "line 1: invalid JSON: Expecting ',' delimiter"),
+        (b'{\n  "guid": "a",\n  "title": "A",\n}\n', "line 4: invalid JSON"),
         (b'[{"guid": "a", "title": "A"}] trailing', "line 1: invalid JSON: unexpected data"),
         (b'[{"guid": "a", "title": "caf\xe9"}]', "not UTF-8 text (byte 28)"),
         (b"[" * 100_000 + b"]" * 100_000, "invalid JSON: nested too deeply"),

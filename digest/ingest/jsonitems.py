@@ -93,6 +93,8 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, Any]]:
     decoder = json.JSONDecoder()
     position = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
     if not text.startswith("[", position):
+        if text.startswith("{", position):
+            _whole_or_first_line(text, source)
         kind = "an object" if text.startswith("{", position) else "not an array"
         raise IngestError(
             f"{source}: expected a JSON array of articles, got {kind} "
@@ -122,6 +124,23 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, Any]]:
     rest = _JSON_SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
     if rest != len(text):
         raise _syntax(text, rest, source, "unexpected data after the array")
+
+
+def _whole_or_first_line(text: str, source: str) -> None:
+    """Raise the JSON error of a text that starts with an object and is neither one
+    object nor JSON Lines (its first line an object): a broken object, not the wrong
+    shape, so its line and column say more than "expected a JSON array"."""
+    try:
+        json.loads(text)
+        return
+    except json.JSONDecodeError as e:
+        error = IngestError(f"{source}: line {e.lineno}: invalid JSON: {e.msg} (column {e.colno})")
+    except RecursionError:
+        error = IngestError(f"{source}: invalid JSON: nested too deeply")
+    try:
+        json.loads(text.lstrip().split("\n", 1)[0])
+    except (json.JSONDecodeError, RecursionError):
+        raise error from None
 
 
 def _syntax(text: str, position: int, source: str, message: str) -> IngestError:
