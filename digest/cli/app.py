@@ -209,6 +209,22 @@ def stop_on_signals(app: App, in_flight: str = "the work in flight") -> Iterator
             signal.signal(sig, handler)
 
 
+def _masked_source(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from digest.ingest.fetch import display_url
+
+    return display_url(value) if value else None  # as stored, and shown: masked
+
+
+#: `--source` of a command that acts on one article by GUID: a guid is unique within
+#: one source only (`articles.article_by_guid`).
+source_option = click.option(
+    "--source",
+    callback=_masked_source,
+    help="The article's source (feed URL or file, as 'digest articles list --json' "
+    "shows it), when several sources use GUID.",
+)
+
+
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import click
 
-from digest.cli.app import App, pass_app, print_json
+from digest.cli.app import App, pass_app, print_json, source_option
 
 
 @click.command("hold")
 @click.argument("guid")
 @click.option("--reason", default="", help="Why (shown by 'digest editions show').")
-@click.option(
-    "--source",
-    help="The article's source (feed URL or file, as 'digest articles list --json' "
-    "shows it), when several sources use GUID.",
-)
+@source_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @pass_app
 def hold_command(app: App, guid: str, reason: str, source: str | None, as_json: bool) -> None:
     """Pull an article from every edition not yet fully sent (a new revision of each);
     it is never selected again."""
     from digest import pipeline
-    from digest.ingest.fetch import display_url
 
-    named = display_url(source) if source else None  # stored, and shown, masked
-    report = pipeline.hold(app.db(), app.settings(), guid, reason, app.now(), named)
+    report = pipeline.hold(app.db(), app.settings(), guid, reason, app.now(), source)
     if as_json:
         print_json(
             {
@@ -51,16 +45,11 @@ def hold_command(app: App, guid: str, reason: str, source: str | None, as_json: 
 
 @click.command("unhold")
 @click.argument("guid")
-@click.option(
-    "--source",
-    help="The article's source (feed URL or file, as 'digest articles list --json' "
-    "shows it), when several sources use GUID.",
-)
+@source_option
 @pass_app
 def unhold_command(app: App, guid: str, source: str | None) -> None:
     """Let a held article be selected again (editions it was pulled from stay as revised)."""
     from digest.holds import unhold
-    from digest.ingest.fetch import display_url
 
-    title, was_held = unhold(app.db(), guid, display_url(source) if source else None)
+    title, was_held = unhold(app.db(), guid, source)
     click.echo(f"{'released' if was_held else 'was not held'}: {guid}: {title}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from digest.cli.app import App, pass_app, print_json
+from digest.cli.app import App, pass_app, print_json, source_option
 
 
 @click.command("related")
@@ -16,11 +16,7 @@ from digest.cli.app import App, pass_app, print_json
     type=click.IntRange(min=1),
     help="Show at most this many articles.",
 )
-@click.option(
-    "--source",
-    help="The article's source (feed URL or file, as 'digest articles list --json' "
-    "shows it), when several sources use GUID.",
-)
+@source_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see README).")
 @pass_app
 def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) -> None:
@@ -31,7 +27,6 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
     among the articles of the edition that covers GUID (its window and archive) and
     those published in the following days.
     """
-    from digest.ingest.fetch import display_url
     from digest.selection import related_articles
     from digest.views import iso, related_list
 
@@ -43,7 +38,7 @@ def related(app: App, guid: str, limit: int, source: str | None, as_json: bool) 
             limit=limit,
             selection=settings.selection,
             schedule=settings.schedule,
-            source=display_url(source) if source else None,  # stored, and shown, masked
+            source=source,
         )
         if as_json:
             print_json(related_list(report))
