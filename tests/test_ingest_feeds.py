@@ -263,6 +263,29 @@ def test_recoverable_feed_is_ingested_with_a_warning(digest: Digest, initialised
     assert stored(digest)["b1"]["title"] == "Fish & chips"
 
 
+_ITEM = b"<item><title>x</title><guid>g</guid></item>"
+
+
+@pytest.mark.parametrize(
+    ("content", "place"),
+    [
+        (b"<rss><channel>" + _ITEM + b"</chanel></rss>", "line 1"),
+        (b"\xef\xbb\xbf<rss><channel>" + _ITEM + b"</chanel></rss>", "line 1"),
+        (b"<?xml version='1.0'?><rss><channel>" + _ITEM + b"</x></rss>", "line 1"),
+        (b"<rss>\n<channel>\n" + _ITEM + b"\n</chanel></rss>", "line 4"),
+        (b"<?xml version='1.0'?>\n<rss><channel>" + _ITEM + b"</x></rss>", "line 2"),
+    ],
+)
+def test_an_xml_error_is_placed_on_the_sources_own_line(
+    digest: Digest, initialised: Path, content: bytes, place: str
+) -> None:
+    # feedparser reads a document without an XML declaration with one of its own and a
+    # line break put in front: its errors were one line late.
+    (initialised / "late.xml").write_bytes(content)
+    result = digest.ok("ingest", "late.xml")
+    assert f"warning: late.xml: malformed feed, recovered: {place}, column" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -55,8 +55,9 @@ def parse_feed(
     except Exception as e:  # hostile input can trip the parser itself: a bad source, no crash
         raise IngestError(f"{source}: feed parser failed: {type(e).__name__}: {e}") from e
     problem = document.get("bozo_exception")
+    added = 0 if _declares_xml(content) else 1
     if not document.get("version") and not document.entries:
-        reason = _short(problem, "no feed elements")
+        reason = _short(problem, "no feed elements", added)
         raise IngestError(f"{source}: not an RSS or Atom feed ({reason})")
     feed = document.feed
     parsed = ParsedSource(title=_text_of(feed, "title"))
@@ -81,17 +82,36 @@ def parse_feed(
     # A feed served as text/html is common and harmless: not worth a warning.
     if document.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
         if not parsed.records:
-            raise IngestError(f"{source}: malformed feed, nothing recoverable ({_short(problem)})")
-        parsed.warnings.append(f"{source}: malformed feed, recovered: {_short(problem)}")
+            reason = _short(problem, added_lines=added)
+            raise IngestError(f"{source}: malformed feed, nothing recoverable ({reason})")
+        parsed.warnings.append(
+            f"{source}: malformed feed, recovered: {_short(problem, added_lines=added)}"
+        )
     return parsed
 
 
-def _short(reason: Any, default: str = "unknown problem") -> str:
-    """One line about what feedparser found wrong, with the place for XML errors."""
+#: Byte order marks a feed may start with, and the encoding each announces.
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _declares_xml(content: bytes) -> bool:
+    """Whether the document starts with an XML declaration (`<?xml ...?>`), after any byte
+    order mark. feedparser parses a document without one with its own declaration and a
+    line break put in front, so the line numbers of its XML errors are one too many."""
+    head, encoding = content[:200], "utf-8"
+    for mark, announced in _BOMS:
+        if head.startswith(mark):
+            head, encoding = head[len(mark) :], announced
+            break
+    return head.decode(encoding, errors="ignore").startswith("<?xml")
+
+
+def _short(reason: Any, default: str = "unknown problem", added_lines: int = 0) -> str:
+    """One line about what feedparser found wrong, with the place for XML errors in the
+    source's own lines (`added_lines`: lines feedparser put in front, `_declares_xml`)."""
     if isinstance(reason, SAXParseException):
-        return f"line {reason.getLineNumber()}, column {reason.getColumnNumber()}: " + (
-            reason.getMessage()
-        )
+        line = max((reason.getLineNumber() or 1) - added_lines, 1)
+        return f"line {line}, column {reason.getColumnNumber()}: {reason.getMessage()}"
     text = str(reason).splitlines()[0] if reason else default
     return text[:200]
 
