@@ -514,3 +514,61 @@ def test_a_thinly_reported_story_does_not_take_a_slot_beside_sixty_sources(
         assert top_guids(db) == expected
     finally:
         db.dispose()
+
+
+def test_an_old_article_fetched_again_under_a_new_guid_ranks_with_estimated_dates(
+    database: Database,
+) -> None:
+    # A feed's item of two days ago, fetched again under a new guid at another form of
+    # its address and stamped with today's time, with the site's high priority: its first
+    # copy dates it, and a date that is not the story's own ranks after the day's news
+    # (a breaker pass: it led, by its priority alone, over a story five outlets told).
+    title = "Carmaker recalls 200,000 cars over steering fault"
+    body = "The recall covers cars built in 2024 and 2025 after reports of steering failures."
+    first = {"guid": "recall", "url": "https://www.wire.example/news/recall", "hours_before": 44}
+    again = {"guid": "recall-v2", "url": "http://wire.example/news/recall/", "hours_before": 0.5}
+    copies = [
+        {**copy, "title": title, "body": body, "priority": 2, "source": "https://wire.example/rss"}
+        for copy in (first, again)
+    ]
+    store(database, [*covered_story(), SINGLE, *copies])
+    assert top_guids(database) == ["covered-0", "single", "recall-v2"]
+
+
+GOLD = {
+    "title": "Gold price hits record high",
+    "summary": "Gold rose above $3,000 an ounce for the first time.",
+    "body": "Gold rose above 3,000 dollars an ounce for the first time as investors sought safety.",
+    "section": "Business",
+    "source": "https://metro.example/rss",
+}
+
+
+def test_one_outlets_posts_of_a_story_are_one_report_of_it(database: Database) -> None:
+    # One outlet posting a story three times made every word of it a keyword of a
+    # three-report event, which took in another outlet's lone story sharing "record" as
+    # its second source: it led over the covered story and the other story was gone.
+    gold = [{**GOLD, "guid": f"gold-{n}", "hours_before": 1 - n / 10} for n in range(3)]
+    heathrow = {
+        "guid": "heathrow",
+        "title": "Heathrow passenger numbers hit record in November",
+        "summary": "Heathrow handled 6.9 million passengers in November, its busiest yet.",
+        "section": "Travel",
+        "source": "https://pacific.example/rss",
+        "hours_before": 1.5,
+    }
+    strike = reports(
+        "strike",
+        [
+            ("herald", "Dockworkers strike shuts Rotterdam port"),
+            ("capital", "Rotterdam port strike"),
+        ],
+        3,
+        section="Business",
+    )
+    store(database, [*covered_story(), *strike, *gold, heathrow])
+    edition = plan(database)
+    tops = [story.article.guid for story in edition.stories]
+    assert tops == ["strike-0", "covered-0", "gold-2", "heathrow"]
+    gold_story = edition.stories[2]
+    assert gold_story.explanation is not None and gold_story.explanation.sources == 1

@@ -43,6 +43,7 @@ from scipy import sparse
 
 from digest.selection.graph import KeyGraph
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine, shared_terms
+from digest.selection.tallies import numbered, report_numbers, sources_per_row, terms_by_reports
 
 #: Similarity to an event's centroid from which an article reports that event.
 EVENT_THRESHOLD = 0.25
@@ -75,7 +76,10 @@ class Events:
     """Neighbourhoods and event tests over the window's articles (indexes into `vectors`).
 
     `floor` is the related floor (0..1); `sources` gives each article's source identity,
-    so `coverage` can count the distinct sources reporting each article's event.
+    so `coverage` can count the distinct sources reporting each article's event;
+    `copies` each article's near-duplicate group (`groups.near_duplicate_groups`), so
+    that one source's copies of a report count once where reports are counted
+    (`keywords`, `_big`).
     """
 
     def __init__(
@@ -86,8 +90,10 @@ class Events:
         sources: Sequence[str],
         title_terms: Callable[[int], frozenset[int]],
         title_names: Callable[[int], frozenset[int]] | None = None,
+        copies: Sequence[int] | None = None,
     ) -> None:
         self.rows = graph.rows
+        self._copies = None if copies is None else np.asarray(copies, dtype=np.int64)
         self.ones = self.rows.copy()
         self.ones.data[:] = 1.0
         self._headline_terms = title_terms
@@ -106,6 +112,7 @@ class Events:
         self._dominant: frozenset[int] | None = None
         self._lone: list[bool] | None = None
         self._coverage: list[int] | None = None
+        self._codes: np.ndarray | None = None
 
     def _headline_names(self, index: int) -> frozenset[int]:
         found = self._names.get(index)
@@ -143,19 +150,13 @@ class Events:
             self._coverage = self._count_sources()
         return list(self._coverage)
 
+    def _source_codes(self) -> np.ndarray:
+        if self._codes is None:
+            self._codes = numbered(self._sources)
+        return self._codes
+
     def _count_sources(self) -> list[int]:
-        identities: dict[str, int] = {}
-        codes = np.array(
-            [identities.setdefault(source, len(identities)) for source in self._sources],
-            dtype=np.int64,
-        )
-        if not len(codes):
-            return []
-        rows = np.repeat(np.arange(self.related.shape[0]), np.diff(self.related.indptr))
-        pairs = np.sort(rows * (len(identities) + 1) + codes[self.related.indices])
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # np.unique, faster
-        counted = np.bincount(pairs // (len(identities) + 1), minlength=self.related.shape[0])
-        return [int(n) for n in counted]
+        return sources_per_row(self.related, self._source_codes())
 
     def _centroid(self, index: int) -> sparse.csr_matrix:
         found = self._centroids.get(index)
@@ -190,16 +191,19 @@ class Events:
         two-report events lost the Grammys and a Pope's visit into an election story:
         both Grammy reports said "win" (one below its headline) as the election's
         headline did, and both election reports' summaries said "ends" as the Pope's
-        headline did. On headlines alone (`bench/select_eval.py`) nothing changes."""
+        headline did. On headlines alone (`bench/select_eval.py`) nothing changes. One
+        source's copies of a report count once (`tallies.report_numbers`): an outlet
+        that posted a story three times made its every word a keyword, which took in an
+        unrelated lone story sharing one ("record", جديدا "new") as a second source (a
+        breaker pass)."""
         found = self._keywords.get(index)
         if found is None:
-            members = self.related[index] @ self.ones
+            reports, members = terms_by_reports(*self._reports(index), self.ones)
             centroid = self._centroid(index)
             weight = dict(zip(centroid.indices.tolist(), centroid.data.tolist(), strict=True))
-            needed = max(2.0, self.related[index].nnz * KEYWORD_SHARE)
+            needed = max(2.0, reports * KEYWORD_SHARE)
             ranked = sorted(
-                zip(members.indices.tolist(), members.data.tolist(), strict=True),
-                key=lambda pair: (-pair[1], -weight.get(pair[0], 0.0), pair[0]),
+                members.items(), key=lambda pair: (-pair[1], -weight.get(pair[0], 0.0), pair[0])
             )
             if self.related[index].nnz == 2:
                 first, second = (self._title_terms(n) for n in self.neighbours(index))
@@ -207,6 +211,12 @@ class Events:
             found = frozenset(term for term, count in ranked[:EVENT_KEYWORDS] if count >= needed)
             self._keywords[index] = found
         return found
+
+    def _reports(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The article's neighbourhood (indexes) and each one's `tallies.report_numbers`."""
+        start, end = self.related.indptr[index], self.related.indptr[index + 1]
+        neighbours = self.related.indices[start:end]
+        return neighbours, report_numbers(neighbours, self._source_codes(), self._copies)
 
     def _names_keyword(self, event: int, article: int) -> bool:
         """Whether `article`'s headline names a keyword of `event`'s event, and it is not
@@ -344,14 +354,14 @@ class Events:
         return self._dominant
 
     def _big(self, event: int) -> bool:
-        """Whether `event`'s neighbourhood holds `SATELLITE_REPORTS` reports: an event
-        big enough to have strays. In a thin window a word three of twenty articles
-        carry is "dominant" (a breaker's week: "airport" made the Heathrow fire and a
-        Potomac collision reports of a Toronto plane that flipped over, and "dollar" a
-        Bitcoin record one of a Gaza reconstruction plan, so each was lost from its
-        edition). UCI's editions and thin windows (`bench/select_eval.py`) and the
-        Arabic days did not change."""
-        return self.related[event].nnz >= SATELLITE_REPORTS
+        """Whether `event`'s neighbourhood holds `SATELLITE_REPORTS` distinct reports
+        (one source's three posts of a story are one, `tallies.report_numbers`): an
+        event big enough to have strays. In a thin window a word three of twenty
+        articles carry is "dominant" (a breaker's week: "airport" made the Heathrow fire
+        and a Potomac collision reports of a Toronto plane that flipped over, and
+        "dollar" a Bitcoin record one of a Gaza reconstruction plan, so each was lost
+        from its edition)."""
+        return len(np.unique(self._reports(event)[1])) >= SATELLITE_REPORTS
 
     def satellite(self, event: int, article: int) -> bool:
         """Whether `article`, a lone report (see `_lone_reports`), reports `event`'s

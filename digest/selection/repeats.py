@@ -67,15 +67,19 @@ def dated_by_earlier_copies(
     who: Sequence[str],
     end: datetime,
     selection: SelectionSettings,
-) -> list[ScoreParts]:
+) -> tuple[list[ScoreParts], frozenset[int]]:
     """`parts` with the recency of each of the best-scoring window articles
     (`COPY_CHECKED` per top story, asked again until those are all asked) that an
     earlier near-copy by the same reporter (`who`, `identity.reporters`) in the corpus
     dates: an outlet's story posted again under a new guid and address, with a later
     date, is as old as its first copy (`scoring.dated_by_first_copy` does the same
-    within the window). One scan per round of the archive's full texts from the same
-    feeds."""
+    within the window); and the ids of those articles. Their date is not the story's
+    own, so they rank with the estimated dates (`selector.date_tier`): a fetch of an
+    old page under a new guid with a high priority led a breaker's edition over a
+    story five outlets reported that day. One scan per round of the archive's full
+    texts from the same feeds."""
     dated = list(parts)
+    older: set[int] = set()
     asked: set[int] = set()
     wanted = COPY_CHECKED * selection.top_stories
     in_window = {doc.id for doc in window_docs}  # copies there are one group already
@@ -84,7 +88,7 @@ def dated_by_earlier_copies(
         best = heapq.nlargest(wanted, range(len(window_docs)), key=lambda n: dated[n].total)
         round_ = [number for number in best if number not in asked and dated[number].recency]
         if not round_:
-            return dated
+            return dated, frozenset(older)
         asked.update(round_)
         docs = [window_docs[number] for number in round_]
         feeds = {doc.source for doc in docs}  # a copy posted again comes by the same feed
@@ -110,3 +114,4 @@ def dated_by_earlier_copies(
                     first, end, selection.recency_half_life_hours
                 )
                 dated[number] = replace(dated[number], recency=fresh)
+                older.add(doc.id)

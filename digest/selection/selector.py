@@ -99,18 +99,19 @@ def choose(
         who,
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
         lambda number: headline_names(corpus.vocabulary, window_docs[number].title, language),
+        copies=groups,
     )
     del graph  # its rows are kept by `events` (`Events._closer_elsewhere`)
     sources = events.coverage_sources()
     parts = score_parts(window_docs, sources, end, selection)
     copies = list(zip(groups, who, strict=True))
     parts = dated_by_first_copy(parts, window_docs, copies, end, selection)
-    parts = dated_by_earlier_copies(corpus, window_docs, parts, who, end, selection)
+    parts, older = dated_by_earlier_copies(corpus, window_docs, parts, who, end, selection)
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
     lone = uncorroborated(window_docs, sources, events)
     excluded |= lone
-    undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end))
+    undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end)) | older
     labels = frozenset(doc.id for doc in window_docs if is_label(doc.title))  # never lead
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
     members: dict[int, list[Doc]] = {}
