@@ -906,3 +906,36 @@ def test_a_second_report_under_the_long_texts_floor_that_stands_alone_is_listed(
     assert [item["article"]["guid"] for item in report] == ["suez-trade"]
     assert 0.2 <= report[0]["similarity"] < 0.25
     assert related(digest, "suez-trade") == []
+
+
+#: An earthquake in Peru, written البيرو (CLDR: بيرو), a second report of its toll, and
+#: an earthquake in Iran the same morning (a breaker pass).
+PERU = {
+    "guid": "peru",
+    "title": "زلزال بقوة 7.1 درجات يضرب جنوب البيرو",
+    "summary": "ضرب زلزال بقوة 7.1 درجات جنوب البيرو صباح الأربعاء وألحق أضرارا بمنازل في "
+    "أريكيبا وكامانا.",
+    "body": "قالت هيئة المسح الجيولوجي الأمريكية إن زلزالا بقوة 7.1 درجات ضرب جنوب البيرو صباح "
+    "الأربعاء، وهز مدينة أريكيبا وبلدة كامانا الساحلية. وقال الدفاع المدني في البيرو إن 14 "
+    "شخصا على الأقل لقوا حتفهم.",
+}
+PERU_TOLL = {
+    "guid": "peru-toll",
+    "title": "ارتفاع حصيلة قتلى زلزال البيرو إلى 17",
+    "summary": "ارتفعت حصيلة ضحايا الزلزال الذي ضرب منطقة أريكيبا جنوب البيرو إلى 17 قتيلا.",
+    "body": "أعلن مسؤولون في أريكيبا ارتفاع حصيلة قتلى الزلزال الذي بلغت قوته 7.1 درجات وضرب "
+    "جنوب البيرو إلى 17 قتيلا. وكانت أشد الأضرار في كامانا حيث انهارت منازل من الطين.",
+}
+IRAN_QUAKE = {
+    "guid": "iran-quake",
+    "title": "زلزال بقوة 5.6 درجات يهز جنوب إيران",
+    "summary": "هز زلزال بقوة 5.6 درجات محافظة هرمزغان جنوب إيران دون أنباء عن ضحايا.",
+    "body": "هز زلزال بقوة 5.6 درجات محافظة هرمزغان جنوب إيران صباح الأربعاء، وقال الهلال "
+    "الأحمر الإيراني إن فرقه تتفقد القرى المتضررة قرب بندر عباس.",
+}
+
+
+def test_a_country_written_with_the_article_is_its_place(digest: Digest, initialised: Path) -> None:
+    ingest_arabic_story(digest, initialised, "quakes.jsonl", PERU, PERU_TOLL, IRAN_QUAKE)
+    assert related(digest, "peru") == ["peru-toll"]
+    assert related(digest, "iran-quake") == []
