@@ -110,6 +110,17 @@ def test_pick_keeps_sections_diverse_and_sets_aside_the_same_story() -> None:
     assert [d.id for d in outcome.picked] == [1, 3, 6, 4, 5]  # the same event never fills
 
 
+def test_the_candidates_a_story_beat_are_named_once_per_event() -> None:
+    # Three reports of one fire, passed over for a full World section, were listed as
+    # three candidates beaten (a breaker pass).
+    sections = ["World", "World", "World", "World", "Sport"]
+    ranked = [make_doc(n, LION, section=sections[n - 1])[0] for n in range(1, 6)]
+    fire = {2, 3, 4}
+    outcome = pick_top_stories(ranked, 3, lambda a, b: {a.id, b.id} <= fire)
+    assert [d.id for d in outcome.picked] == [1, 5, 2]
+    assert [d.id for d in outcome.beaten[5]] == [2]
+
+
 def test_pick_names_the_candidates_it_passed_over_and_never_asked_about() -> None:
     # One World story at most: 2 ranks above 3 and 4 but is passed over each time, so
     # picking never asks whether it reports 1's event; the selector does (`choose`).

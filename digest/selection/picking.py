@@ -87,16 +87,25 @@ def pick_top_stories(
         outcome.picked.append(story)
         outcome.same_event[story.id] = []
         direct[story.id] = []
-        outcome.beaten[story.id] = [
-            doc
-            for doc in passed_over[:EXPLAINED]
-            if not any(same_event(doc, chosen) for chosen in outcome.picked)
-        ]
+        outcome.beaten[story.id] = _beaten(passed_over[:EXPLAINED], outcome.picked, same_event)
         remaining[0:0] = passed_over
     if outcome.picked:
         last = rank[outcome.picked[-1].id]
         outcome.passed_over = [doc for doc in remaining if rank[doc.id] < last]
     return outcome
+
+
+def _beaten(
+    passed_over: Sequence[Doc], picked: Sequence[Doc], same_event: Callable[[Doc, Doc], bool]
+) -> list[Doc]:
+    """The candidates a story beat on section diversity, one per event: none of a chosen
+    story's event, and none of the event of one listed before it (a breaker's edition
+    listed three reports of one fire as three candidates beaten)."""
+    found: list[Doc] = []
+    for doc in passed_over:
+        if not any(same_event(doc, other) for other in (*picked, *found)):
+            found.append(doc)
+    return found
 
 
 def _next(
