@@ -99,6 +99,10 @@ def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: 
     assert [story["article"]["title"] for story in plan["stories"]] == [title_for("123")]
     released = run_cli(tmp_path, "articles", "unhold", "123", "--source", "https://two.example/rss")
     assert released.stdout.startswith("released: 123: Two's own story"), released.output
+    # An empty --source (a shell variable left unset) is refused, not read as none.
+    for command in ("hold", "unhold", "related"):
+        empty = run_cli(tmp_path, "articles", command, "123", "--source", " ")
+        assert empty.exit_code == 2 and "'--source': is empty" in empty.output, empty.output
 
 
 def test_a_hold_in_the_middle_of_a_send(tmp_path: Path) -> None:

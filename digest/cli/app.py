@@ -209,9 +209,11 @@ def stop_on_signals(app: App, in_flight: str = "the work in flight") -> Iterator
             signal.signal(sig, handler)
 
 
-def _masked_source(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _masked_source(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from digest.ingest.fetch import display_url
 
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty: give a feed URL or file", param=param)
     return display_url(value) if value else None  # as stored, and shown: masked
 
 
