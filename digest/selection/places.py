@@ -64,8 +64,9 @@ class ArabicCountryForms(NamedTuple):
     #: A country's name without the words of its state's form: السعوديه, الامارات.
     short_names: frozenset[str]
     #: The nisba adjective with the article, in any ending (التركي, التركيه,
-    #: المصريون), to the country's name (تركيا, مصر, السعوديه); a one-letter proclitic
-    #: may precede it (والتركيه, للتركيه).
+    #: المصريون), and a name CLDR writes without the article with it (البيرو:
+    #: `_takes_article`), to the country's name (تركيا, مصر, السعوديه, بيرو); a
+    #: one-letter proclitic may precede it (والتركيه, للتركيه).
     defined: Mapping[str, str]
     #: The adjective without the article, feminine or plural (تركيه, مصريون), to the
     #: country, with no proclitic: a bare masculine adjective is as often a name (تركي
