@@ -257,6 +257,22 @@ def test_items_sharing_a_home_page_link_stay_apart(digest: Digest, initialised: 
     assert sorted(by_guid(digest)) == ["p1", "p2", "p3"]
 
 
+@pytest.mark.parametrize("link", ["https://news.example/", "http://www.news.example"])
+def test_a_home_page_link_fetched_one_item_a_day_keys_no_article(
+    digest: Digest, initialised: Path, link: str
+) -> None:
+    # One item per fetch, each linking to the home page: the second is a new article,
+    # not an update of the first (it overwrote the first before).
+    feed = initialised / "feed.xml"
+    feed.write_text(rss(item("d1", "Volcano erupts near Reykjavik", link=link)), "utf-8")
+    digest.ok("ingest", "feed.xml")
+    later = item("d2", "Bakery wins bread award", link=link, date="Thu, 05 Jun 2025 01:00:00 +0000")
+    feed.write_text(rss(later), "utf-8")
+    digest.ok("ingest", "feed.xml")
+    titles = {guid: row["title"] for guid, row in by_guid(digest).items()}
+    assert titles == {"d1": "Volcano erupts near Reykjavik", "d2": "Bakery wins bread award"}
+
+
 # --- 3. Media -------------------------------------------------------------------------------
 
 

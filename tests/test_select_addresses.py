@@ -107,3 +107,27 @@ def test_another_feeds_copy_of_the_page_is_the_same_report_in_related(
     assert copies.get("herald-7") is False
     back = json.loads(digest.ok("articles", "related", "agg-9", "--json").stdout)
     assert {item["article"]["guid"] for item in back if item["duplicate"]} == {"echo-100", "fx-1"}
+
+
+def test_stories_linked_to_the_site_s_home_page_are_not_one_page(
+    digest: Digest, initialised: Path
+) -> None:
+    # A feed that links items without a page of their own to its home page (and another
+    # outlet's to its own, spelt without the slash): four stories, not one page fetched
+    # four times (a breaker pass: three grouped under the oldest, or under the fourth).
+    def story(guid: str, url: str, title: str, hour: int, section: str) -> dict[str, object]:
+        return {"guid": guid, "url": url, "title": title, "section": section,
+                "published_at": f"2025-06-03T{hour:02d}:00:00Z"}  # fmt: skip
+
+    home = "https://bugle.example/"
+    bugle = [
+        story("h1", home, "Volcano erupts near Reykjavik, flights grounded", 20, "World"),
+        story("h2", home, "Local bakery wins bread award", 19, "Local"),
+        story("h3", home, "City council approves new tram line", 18, "Local"),
+    ]
+    other = [story("k1", "http://www.bugle.example", "Tesla recalls 200,000 cars", 17, "Cars")]
+    digest.ok("ingest", str(write_feed(initialised, "bugle.jsonl", bugle)))
+    digest.ok("ingest", str(write_feed(initialised, "other.jsonl", other)))
+    tops, related = guids(plan_of(digest, "--lang", "en"))
+    assert sorted(tops) == ["h1", "h2", "h3", "k1"]
+    assert all(items == [] for items in related.values())

@@ -74,17 +74,23 @@ def without_tracking(query: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The page `url` names, spelled one way; "" for an empty or unusable URL.
+    """The article page `url` names, spelled one way; "" for an empty or unusable URL,
+    and for a site's home page.
 
     Example: ``HTTPS://News.Example:443/a/?b=2&utm_source=x&a=1#top`` ->
     ``https://news.example/a/?a=1&b=2``. Paths keep their case and trailing slash
     (servers may distinguish them); only parameters known to track are removed.
+
+    A home page (no path, no query: ``https://news.example/``) is where a feed links an
+    item that has no page of its own, one item a day as well as many in one fetch; as
+    a key it made each day's item overwrite the day before's (a breaker pass), so it
+    keys nothing and the item is known by its guid.
     """
     if not url:
         return ""
     url = percent_encoded(url)
     if _ALREADY_CANONICAL.fullmatch(url) and "//" not in url[8:]:
-        return url
+        return "" if _is_home_page(url) else url
     from courlan import normalize_url  # here: ingest only, and it imports a few modules
 
     try:
@@ -92,6 +98,14 @@ def canonical_url(url: str) -> str:
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return ""
         query = without_tracking(parts.query)
-        return str(normalize_url(urlunsplit(parts._replace(query=query, fragment=""))))
+        found = str(normalize_url(urlunsplit(parts._replace(query=query, fragment=""))))
     except (ValueError, AttributeError):
         return ""
+    return "" if _is_home_page(found) else found
+
+
+def _is_home_page(url: str) -> bool:
+    """Whether an absolute http(s) URL without a fragment names a site's root: nothing
+    after the host but a slash."""
+    rest = url.partition("://")[2]
+    return rest.partition("/")[2] == "" and "?" not in rest

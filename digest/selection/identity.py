@@ -21,11 +21,16 @@ from digest.ingest.urls import canonical_url
 
 @lru_cache(maxsize=2**15)  # a selection asks for each window article's address 2-3 times
 def canonical_address(url: str) -> str:
-    """A key that two fetches of one web page share; "" for no URL."""
+    """A key that two fetches of one web page share; "" for no URL, and for a web
+    address that names no article (a site's home page: `ingest.urls.canonical_url`),
+    which a feed's items without a page of their own share."""
     text = url.strip()
     if not text:
         return ""
-    text = canonical_url(text) or text.lower()
+    canonical = canonical_url(text)
+    if not canonical and text.lower().startswith(("http://", "https://")):
+        return ""
+    text = canonical or text.lower()
     text = text.split("#", 1)[0]
     _, found, rest = text.partition("://")  # http and https: one page
     if not found:
