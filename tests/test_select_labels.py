@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.selection.labels import is_label
+from babel import Locale
+
+from digest.selection.labels import DATE_WORDS, is_label
+from digest.selection.text import normalise
 from tests.conftest import Digest
 from tests.test_select import DAY, write_feed
 
@@ -35,6 +38,43 @@ from tests.test_select import DAY, write_feed
 )
 def test_a_label_is_a_headline_of_format_words_only(title: str, label: bool) -> None:
     assert is_label(title) is label
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "label"),
+    [
+        ("Live Updates – June 3", "", True),
+        ("Live blog: Tuesday 3 June 2025", "", True),
+        ("Live updates 2025-06-03", "", True),
+        ("Latest news, Sept 12", "", True),
+        ("تغطية مباشرة - الثلاثاء 3 حزيران", "", True),
+        ("آخر الأخبار: الخميس 5 جويلية", "", True),
+        ("Live updates | Bugle", "https://www.bugle.example/live/1", True),
+        ("Al-Monitor daily briefing", "https://www.al-monitor.com/x", True),
+        ("Live updates | Bugle", "https://herald.example/live/1", False),
+        ("Live updates: June 3 earthquake in Peru", "", False),
+        ("May Day marches across France", "", False),
+        ("Bugle wins press award", "https://bugle.example/award", False),
+    ],
+)
+def test_a_date_or_the_outlet_s_name_does_not_make_a_label_a_story(
+    title: str, url: str, label: bool
+) -> None:
+    # A breaker pass: "Live Updates – June 3" led an edition over the earthquake report
+    # it was about.
+    assert is_label(title, url) is label
+
+
+def test_the_date_words_are_cldr_s_month_and_weekday_names() -> None:
+    names: set[str] = set()
+    for code in ("en", "en_GB", "ar", "ar_SY", "ar_MA", "ar_DZ"):
+        locale = Locale.parse(code)
+        for table in (locale.months, locale.days):
+            for context in ("format", "stand-alone"):
+                for width in ("wide", "abbreviated"):
+                    for name in table[context][width].values():
+                        names.update(normalise(name.replace(".", "")).split())
+    assert set(normalise(DATE_WORDS).split()) == names
 
 
 def test_a_live_page_and_an_alert_do_not_lead(digest: Digest, initialised: Path) -> None:
@@ -68,3 +108,36 @@ def test_a_live_page_and_an_alert_do_not_lead(digest: Digest, initialised: Path)
     stories = json.loads(shown)["stories"]
     assert [story["article"]["guid"] for story in stories] == ["wire-1"]
     assert [report["guid"] for report in stories[0]["explanation"]["reports"]] == ["live-1"]
+
+
+@pytest.mark.parametrize("title", ["Live Updates – June 3", "Live updates | Bugle"])
+def test_a_dated_or_signed_live_page_does_not_lead(
+    digest: Digest, initialised: Path, title: str
+) -> None:
+    live = {
+        "guid": "l",
+        "url": "https://bugle.example/l",
+        "title": title,
+        "summary": "Follow our live coverage: a magnitude 7.1 earthquake struck the "
+        "Arequipa region of southern Peru.",
+        "section": "News",
+        "priority": 5,
+        "published_at": "2025-06-03T20:00:00Z",
+    }
+    wire = {
+        "guid": "real",
+        "url": "https://other.example/real",
+        "title": "Magnitude 7.1 earthquake strikes southern Peru, dozens dead",
+        "summary": "A magnitude 7.1 earthquake struck the Arequipa region of southern Peru, "
+        "killing dozens.",
+        "section": "World",
+        "published_at": "2025-06-03T10:00:00Z",
+    }
+    digest.ok(
+        "ingest",
+        str(write_feed(initialised, "bugle.jsonl", [live])),
+        str(write_feed(initialised, "other.jsonl", [wire])),
+    )
+    shown = digest.ok("select", "--date", DAY, "--lang", "en", "--json", "--explain").stdout
+    stories = json.loads(shown)["stories"]
+    assert [story["article"]["guid"] for story in stories] == ["real"]

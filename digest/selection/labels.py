@@ -10,11 +10,15 @@ says what happened.
 
 A headline is a label when every word of it that can name a story (`text.is_term`)
 stems to one of `LABEL_STEMS`, the words news sites put on such pages in English and
-Arabic.
+Arabic, or says when or who: a date ("Live Updates – June 3", "Live blog: Tuesday 3
+June 2025", "تغطية مباشرة - الثلاثاء 3 حزيران") or the outlet's own name, as its web
+address spells it ("Live updates | Bugle" on bugle.example). A breaker pass saw each of
+those lead an edition over the report of what happened.
 """
 
 from __future__ import annotations
 
+from digest.selection.identity import site
 from digest.selection.text import is_term, normalise, stem, words
 
 _ENGLISH = """
@@ -31,15 +35,39 @@ _ARABIC = """
     الآن الان أبرز ابرز
 """
 
-#: Light stems (`text.stem`) of the words that name a page's format rather than its
-#: story: by stem, so that بالفيديو ("in video") and بالصور are فيديو and صور, and
-#: "Reporting" is "report".
+#: CLDR's month and weekday names (wide and abbreviated, as `babel` gives them) in
+#: English, and in Arabic as written in Egypt and the Gulf (يناير), the Levant and Iraq
+#: (كانون الثاني) and the Maghreb (جانفي, يوليوز): a date on a live page says when, not
+#: what. Written out, not loaded: babel reads these locales in 0.08 s, and every
+#: selection process would pay it (`tests/test_select_labels.py` holds the list to
+#: babel's).
+DATE_WORDS = """
+    january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday
+    thursday friday saturday sunday mon tue wed thu fri sat sun
+    يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر
+    كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول
+    جانفي فيفري أفريل ماي جوان جويلية أوت يوليوز غشت شتنبر نونبر دجنبر
+    الأحد الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت
+"""
+
+#: Light stems (`text.stem`) of the words that name a page's format or its date rather
+#: than its story: by stem, so that بالفيديو ("in video") and بالصور are فيديو and صور,
+#: and "Reporting" is "report".
 LABEL_STEMS: frozenset[str] = frozenset(
-    stem(word) for word in normalise(f"{_ENGLISH} {_ARABIC}").split()
+    stem(word) for word in normalise(f"{_ENGLISH} {_ARABIC} {DATE_WORDS}").split()
 )
 
 
-def is_label(title: str) -> bool:
+def is_label(title: str, url: str = "") -> bool:
     """Whether the headline names no story: every word of it that can name one
-    (`text.is_term`) stems to one of `LABEL_STEMS` (an empty headline included)."""
-    return all(stem(word) in LABEL_STEMS for word in words(title) if is_term(word))
+    (`text.is_term`) stems to one of `LABEL_STEMS`, is a number (a date's day or year),
+    or is a word of the name of the site at `url` (its registrable domain without the
+    suffix: "bugle" of www.bugle.example, "al" and "monitor" of al-monitor.com). An
+    empty headline is one."""
+    outlet = set(normalise(site(url).split(".", 1)[0].replace("-", " ")).split())
+    return all(
+        word.isdigit() or word in outlet or stem(word) in LABEL_STEMS
+        for word in words(title)
+        if is_term(word)
+    )

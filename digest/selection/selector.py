@@ -112,7 +112,7 @@ def choose(
     lone = uncorroborated(window_docs, sources, events)
     excluded |= lone
     undated = frozenset(doc.id for doc in window_docs if not trusted_date(doc, end)) | older
-    labels = frozenset(doc.id for doc in window_docs if is_label(doc.title))  # never lead
+    labels = frozenset(doc.id for doc in window_docs if is_label(doc.title, doc.url))  # never lead
     index_of = {doc.id: number for number, doc in enumerate(window_docs)}
     members: dict[int, list[Doc]] = {}
     for group, doc in zip(groups, window_docs, strict=True):
