@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ def plan_dict(plan: EditionPlan, *, explain: bool = False) -> dict[str, Any]:
         "language": plan.language,
         "window": {"start": iso(plan.window.start), "end": iso(plan.window.end)},
         "stories": stories,
+        "set_aside": [report_dict(report) for report in plan.set_aside],
     }
 
 
@@ -115,16 +117,18 @@ def explanation_lines(explanation: Explanation, indent: str = "      ") -> list[
     ]
     if explanation.reports:
         lines.append(f"{indent}grouped into it ({len(explanation.reports)}):")
-        lines.extend(
-            f"{indent}  {iso(r.published_at)}  {r.title} ({r.guid}, {r.source or '-'})"
-            for r in explanation.reports
-        )
+        lines.extend(f"{indent}  {line}" for line in report_lines(explanation.reports))
     for report in explanation.beaten:
         lines.append(
             f"{indent}beat on section diversity: [{report.section or '-'}] {report.title} "
             f"(score {report.score})"
         )
     return lines
+
+
+def report_lines(reports: Sequence[Report]) -> list[str]:
+    """One line per report: its time, headline, guid and source."""
+    return [f"{iso(r.published_at)}  {r.title} ({r.guid}, {r.source or '-'})" for r in reports]
 
 
 def related_list(report: RelatedReport) -> list[dict[str, Any]]:

@@ -392,9 +392,9 @@ def test_hostile_and_odd_articles_do_not_break_selection(digest: Digest, initial
     digest.ok("ingest", str(write_feed(initialised, "odd.jsonl", odd)))
     plan = plan_of(digest, "--lang", "en")
     tops, related = guids(plan)
-    # odd-1's headline, its tags gone, is "alert(1) & the", and odd-4's is stop words:
-    # neither names a story, and neither leads (`selection.labels`)
-    assert sorted(tops) == ["odd-2", "odd-3"]
+    # odd-1's headline, its tags gone, is "alert(1) & the", odd-2's numbers and odd-4's
+    # stop words: none names a story, and none leads (`selection.labels`)
+    assert sorted(tops) == ["odd-3"]
     assert all(items == [] for items in related.values())
     digest.ok("articles", "related", "odd-4")
 
@@ -864,3 +864,36 @@ def test_arabic_stories_sharing_only_a_preposition_are_two_events(
     digest.ok("ingest", str(write_feed(initialised, "ar.jsonl", items)))
     tops, _ = guids(plan_of(digest, "--lang", "ar"))
     assert sorted(guid[0] for guid in tops) == ["o", "q", "v"]
+
+
+def test_a_short_edition_names_the_reports_set_aside_as_uncorroborated(
+    digest: Digest, initialised: Path
+) -> None:
+    # Three outlets carry the same two stories, a fourth a follow-up of each and a story
+    # no one else has: that one is set aside (an aggregator's window), and the editor
+    # told the edition is short is told of it, not only "not enough stories".
+    gaza = "Israeli strikes on Gaza kill dozens as truce talks stall in Cairo"
+    opec = "OPEC+ agrees to extend oil output cuts into next year"
+    for outlet in ("feed0", "feed1", "feed2"):
+        digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", [
+            {"guid": "gaza", "title": gaza, "published_at": "2025-06-03T09:00:00Z",
+             "url": "https://wire.example/gaza-strikes"},
+            {"guid": f"opec-{outlet}", "title": opec, "published_at": "2025-06-03T10:00:00Z",
+             "section": "Business"},
+        ])))  # fmt: skip
+    other = [
+        {"guid": "gaza-2", "title": "Gaza strikes kill dozens; Cairo truce talks stall",
+         "published_at": "2025-06-03T11:00:00Z"},
+        {"guid": "opec-2", "title": "OPEC+ extends oil output cuts into next year",
+         "published_at": "2025-06-03T12:00:00Z", "section": "Business"},
+        {"guid": "sudan", "title": "Sudan's army retakes key town from RSF",
+         "published_at": "2025-06-03T13:00:00Z"},
+    ]  # fmt: skip
+    digest.ok("ingest", str(write_feed(initialised, "other.jsonl", other)))
+    plan = plan_of(digest, "--lang", "en")
+    assert "sudan" not in json.dumps(plan["stories"])
+    assert [report["guid"] for report in plan["set_aside"]] == ["sudan"]
+    text = digest.ok("select", "--date", DAY, "--lang", "en").stdout
+    assert "(1 report(s) only one source carries set aside as uncorroborated" in text
+    explained = digest.ok("select", "--date", DAY, "--lang", "en", "--explain").stdout
+    assert "Sudan's army retakes key town from RSF (sudan, " in explained

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from babel import Locale
 
 from digest.selection.labels import DATE_WORDS, is_label

@@ -380,7 +380,10 @@ def test_an_uncorroborated_report_does_not_fill_an_aggregators_edition(
     )
     stray = {"guid": "stray", "title": "The wheels on the bus go round", "hours_before": 1}
     store(database, [*covered_story(), fourth, *rates, stray])
-    assert top_guids(database) == ["covered-0", "rates-0"]
+    chosen = plan(database)
+    assert [story.article.guid for story in chosen.stories] == ["covered-0", "rates-0"]
+    # the edition is short, and the editor is told what was left out
+    assert [report.guid for report in chosen.set_aside] == ["stray"]
 
 
 def test_one_widely_reported_story_leaves_a_few_exclusives_their_slots(

@@ -23,7 +23,7 @@ def select_command(
 ) -> None:
     """Show the edition plan: top stories and related items. Changes nothing."""
     from digest import pipeline
-    from digest.views import explanation_lines, iso, plan_dict, window_dict
+    from digest.views import explanation_lines, iso, plan_dict, report_lines, window_dict
 
     settings = app.settings()
     edition_day = pipeline.parse_day(day, settings, app.now())
@@ -64,3 +64,11 @@ def select_command(
                 f"({len(plan.stories)} of {settings.selection.top_stories} top stories: "
                 "not enough distinct stories in the window)"
             )
+        if plan.set_aside:
+            click.echo(
+                f"({len(plan.set_aside)} report(s) only one source carries set aside as "
+                "uncorroborated, most of this window's news being carried by several"
+                f"{'):' if explain else '; --explain lists them)'}"
+            )
+            if explain:
+                click.echo("\n".join(f"      {line}" for line in report_lines(plan.set_aside)))

@@ -66,6 +66,9 @@ class EditionPlan:
     stories: list[Story] = field(default_factory=list)
     #: Articles of the window left out because they led a recent edition (or copy one).
     repeats: int = 0
+    #: Reports one source alone carries, left out in a window most of whose news
+    #: several sources carry (`corroboration.uncorroborated`), and under no story.
+    set_aside: list[Report] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

@@ -67,6 +67,16 @@ class Choice:
     beaten: list[tuple[Doc, float]] = field(default_factory=list)
 
 
+class Choices(list[Choice]):
+    """The top stories, best first; `set_aside`: the window reports left out as
+    uncorroborated (`corroboration.uncorroborated`) that no story shows, so that an
+    editor told the edition is short is told of them too."""
+
+    def __init__(self, choices: list[Choice], set_aside: list[Doc]) -> None:
+        super().__init__(choices)
+        self.set_aside = set_aside
+
+
 def choose(
     corpus: Corpus,
     window_docs: Sequence[Doc],
@@ -78,7 +88,7 @@ def choose(
     apart: Callable[[Doc, Doc], bool] | None = None,
     language: str = "",
     texts: TextReader | None = None,
-) -> list[Choice]:
+) -> Choices:
     """Top stories and related items from documents in memory (window in publication order).
 
     `excluded` articles are never top stories; neither are near-duplicates of `past_tops`,
@@ -232,7 +242,8 @@ def choose(
 
     used = {doc.id for doc in outcome.picked} | refetched
     attach_related(corpus, choices, selection, used, elsewhere, apart)
-    return choices
+    shown = {d.id for c in choices for d in (c.doc, *c.reports, *(m.doc for m in c.related))}
+    return Choices(choices, [d for d in window_docs if d.id in lone - repeated - shown])
 
 
 def _recount(
@@ -374,6 +385,7 @@ def plan_edition(
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)
+    plan.set_aside = [_report(doc) for doc in choices.set_aside]
     loaded = store.articles(
         session, [m.doc.id for c in choices for m in (Match(c.doc, 1.0), *c.related)]
     )
