@@ -201,7 +201,8 @@ def test_a_guid_that_changes_on_every_fetch_keeps_one_row(
     digest: Digest, initialised: Path
 ) -> None:
     feed = initialised / "feed.xml"
-    for fetch, tracking in enumerate(("utm_source=a&fbclid=x1", "gclid=y2", "utm_medium=z&sid=3")):
+    trackings = ("utm_source=a&fbclid=x1", "gclid=y2", "utm_medium=z&PHPSESSID=3")
+    for fetch, tracking in enumerate(trackings):
         story = item(
             f"session-{fetch}", "Council approves budget", summary="The vote was 30 to 12.",
             link=f"https://news.example/budget?id=5&{tracking}#comments",
@@ -255,6 +256,20 @@ def test_items_sharing_a_home_page_link_stay_apart(digest: Digest, initialised: 
     )
     digest.ok("ingest", "feed.xml")
     assert sorted(by_guid(digest)) == ["p1", "p2", "p3"]
+
+
+def test_a_story_id_named_sid_tells_two_articles_apart(digest: Digest, initialised: Path) -> None:
+    # PHP-Nuke and its descendants address a story as modules.php?...&sid=N: two feeds'
+    # items with sid=3 and sid=4 are two stories (they were merged as one page).
+    link = "https://news.example/modules.php?name=News&file=article&sid={}"
+    (initialised / "politics.xml").write_text(
+        rss(item("3", "Parliament passes the budget", link=link.format(3))), "utf-8"
+    )
+    (initialised / "sport.xml").write_text(
+        rss(item("4", "Local club wins the cup final", link=link.format(4))), "utf-8"
+    )
+    digest.ok("ingest", "politics.xml", "sport.xml")
+    assert sorted(by_guid(digest)) == ["3", "4"]
 
 
 @pytest.mark.parametrize("link", ["https://news.example/", "http://www.news.example"])

@@ -16,8 +16,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 #: Query parameters that never name a page; checked before courlan's broader pattern.
 _TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "mkt_", "pk_", "mtm_", "itm_", "oly_")
-#: Session ids and cache-busters: they change on every fetch, the page does not.
-_VOLATILE = {"sid", "phpsessid", "jsessionid", "aspsessionid", "_", "cachebuster", "timestamp"}
+#: Session ids and cache-busters: they change on every fetch, the page does not. Not
+#: "sid": PHP-Nuke's descendants name a story by it (modules.php?...&sid=3), and
+#: dropping it merged two stories, where keeping a session id costs a duplicate row.
+_VOLATILE = {"phpsessid", "jsessionid", "aspsessionid", "_", "cachebuster", "timestamp"}
 
 
 #: Already canonical: lower-case host without port, a path of characters courlan keeps as
