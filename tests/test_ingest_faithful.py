@@ -494,6 +494,21 @@ def test_new_emoji_survive_into_subject_heading_and_text_part(
     assert title in text
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_an_emoji_written_as_two_surrogate_references_is_one_character(
+    digest: Digest, initialised: Path, encoding: str
+) -> None:
+    # Java, .NET and JavaScript serialisers write 😀 as &#xD83D;&#xDE00;, which XML does
+    # not allow: the whole feed failed, its good items too (a breaker pass).
+    written = "Smile &#xD83D;&#xDE00; or &#55357;&#56832;, lone &#xD800;, &#65;&#xD83D;&#xDE00;"
+    items = item("good", "Good story") + item("smile", written)
+    feed = rss(items).replace('encoding="utf-8"', f'encoding="{encoding}"')
+    (initialised / "feed.xml").write_bytes(feed.encode(encoding))
+    digest.ok("ingest", "feed.xml")
+    titles = {guid: row["title"] for guid, row in by_guid(digest).items()}
+    assert titles == {"good": "Good story", "smile": "Smile 😀 or 😀, lone \ufffd, A😀"}
+
+
 # --- 6. Language ----------------------------------------------------------------------------
 
 

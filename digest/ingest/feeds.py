@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +48,7 @@ def parse_feed(
     # Bytes, never a str: feedparser would treat a str as a URL or file name to open.
     try:
         document = feedparser.parse(
-            bytes(content),
+            _whole_characters(bytes(content)),
             sanitize_html=False,
             resolve_relative_uris=False,
             response_headers=headers,
@@ -88,6 +89,58 @@ def parse_feed(
             f"{source}: malformed feed, recovered: {_short(problem, added_lines=added)}"
         )
     return parsed
+
+
+#: A numeric character reference (XML 1.0 section 4.1), hexadecimal or decimal.
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+
+
+def _whole_characters(content: bytes) -> bytes:
+    """The feed with character references to UTF-16 surrogates mended: a pair written
+    as two references (``&#xD83D;&#xDE00;``, as Java, .NET and JavaScript serialisers
+    write an emoji) becomes the one character it encodes, and a lone one U+FFFD.
+
+    XML allows neither (XML 1.0 section 2.2, Char), and the parser failed on the whole
+    feed, good items too (a breaker pass). References are ASCII, so a feed in any
+    ASCII-compatible encoding is mended through latin-1, which maps bytes to characters
+    one to one; a UTF-16 feed (with its byte order mark) through its own encoding.
+    """
+    if b"&#" not in content and b"&\x00#" not in content:
+        return content
+    codec = "latin-1"
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    try:
+        text = content.decode(codec)
+    except UnicodeDecodeError:
+        return content  # the parser will say what is wrong with it
+    found = list(_REFERENCE.finditer(text))
+    pieces, last, number = [], 0, 0
+    while number < len(found):
+        reference = found[number]
+        value = _code_point(reference)
+        after = found[number + 1] if number + 1 < len(found) else None
+        if (
+            0xD800 <= value <= 0xDBFF
+            and after is not None
+            and after.start() == reference.end()
+            and 0xDC00 <= _code_point(after) <= 0xDFFF
+        ):
+            joined = 0x10000 + ((value - 0xD800) << 10) + (_code_point(after) - 0xDC00)
+            pieces += [text[last : reference.start()], f"&#x{joined:X};"]
+            last, number = after.end(), number + 2
+            continue
+        if 0xD800 <= value <= 0xDFFF:
+            pieces += [text[last : reference.start()], "&#xFFFD;"]
+            last = reference.end()
+        number += 1
+    if not pieces:
+        return content
+    return ("".join(pieces) + text[last:]).encode(codec)
+
+
+def _code_point(reference: re.Match[str]) -> int:
+    return int(reference[1], 16) if reference[1] else int(reference[2])
 
 
 #: Byte order marks a feed may start with, and the encoding each announces.
