@@ -272,6 +272,32 @@ def test_a_story_id_named_sid_tells_two_articles_apart(digest: Digest, initialis
     assert sorted(by_guid(digest)) == ["3", "4"]
 
 
+def test_items_without_a_guid_sharing_a_link_are_each_stored(
+    digest: Digest, initialised: Path
+) -> None:
+    # No guid, so the link keys them; a home page, or a link they share, keys none of
+    # them: all five stories are stored (four were counted as skipped before).
+    items = "".join(
+        item(f"unused-{n}", f"Story number {n}", link="https://news.example/").replace(
+            f"<guid>unused-{n}</guid>", ""
+        )
+        for n in range(5)
+    )
+    (initialised / "feed.xml").write_text(rss(items), "utf-8")
+    lines = [
+        {"url": "https://news.example/latest", "title": f"Bulletin {n}", "language": "en"}
+        for n in range(2)
+    ] + [{"url": "https://news.example/solo", "title": "Solo story", "language": "en"}]
+    (initialised / "items.jsonl").write_text("\n".join(json.dumps(x) for x in lines), "utf-8")
+    digest.ok("ingest", "feed.xml", "items.jsonl")
+    assert sorted(by_guid(digest)) == [
+        "https://news.example/solo",  # a link of its own still keys its item
+        "title:Bulletin 0",
+        "title:Bulletin 1",
+        *(f"title:Story number {n}" for n in range(5)),
+    ]
+
+
 @pytest.mark.parametrize("link", ["https://news.example/", "http://www.news.example"])
 def test_a_home_page_link_fetched_one_item_a_day_keys_no_article(
     digest: Digest, initialised: Path, link: str

@@ -244,8 +244,10 @@ def _entry_record(
         declared, defaults.languages, lambda: f"{title} {summary_text()}", title=title
     )
     content_value, content_html = content
+    own_guid = plain_text(dict.get(entry, "id"))
     return ArticleRecord(
-        guid=plain_text(dict.get(entry, "id")) or link or "title:" + title,
+        guid=own_guid or link or "title:" + title,
+        guid_is_url=not own_guid and bool(link),
         title=title,
         url=link,
         summary=(

@@ -159,7 +159,8 @@ def _record(
     if not title:
         raise IngestError(f"{where}: title: missing or empty")
     url = absolute_url(fields["url"], base_url or None)
-    guid = plain_text(_guid(item, where)) or url
+    own_guid = plain_text(_guid(item, where))
+    guid = own_guid or url
     if not guid:
         raise IngestError(f"{where}: guid: missing, and no usable url to key the article by")
     hints = (fields["language"], *defaults.languages)  # a region orders numeric dates
@@ -179,6 +180,7 @@ def _record(
     image_url = absolute_url(fields["image_url"], url or base_url or None)
     return ArticleRecord(
         guid=guid,
+        guid_is_url=not own_guid,
         title=title,
         url=url,
         summary=summary,

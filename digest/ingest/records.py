@@ -46,6 +46,9 @@ class ArticleRecord:
     source: str = ""
     priority: int = 0
     popularity: int | None = None
+    #: The item has no guid of its own: `guid` is its link (`store.upsert` decides
+    #: whether the link can key it).
+    guid_is_url: bool = False
 
     def __post_init__(self) -> None:
         # Fit the columns without corrupting anything: a cut URL is a broken link (drop it),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +104,7 @@ def store_records(
     `on_stored` gets the rows inserted or updated, with their text."""
     counts = IngestCounts()
     unique: dict[tuple[str, str], ArticleRecord] = {}
-    for record in records:
+    for record in _keyed_by_headline(list(records)):
         key = (record.source, record.guid)
         previous = unique.get(key)
         if previous is not None:
@@ -125,6 +125,22 @@ def store_records(
     if touched and on_stored is not None:
         on_stored(session, touched)
     return counts
+
+
+def _keyed_by_headline(records: list[ArticleRecord]) -> list[ArticleRecord]:
+    """Records whose guid is their link (RSS 2.0 section 5.7 makes guid optional), keyed
+    by their headline instead where the link names no one item: a site's home page
+    (`canonical_url` gives none), or a link several guid-less items of the source share.
+    Keyed by the shared link they were one item, the newest kept and the others counted
+    as skipped (a breaker pass: five stories, one stored)."""
+    shared = Counter((r.source, r.guid) for r in records if r.guid_is_url)
+    return [
+        replace(record, guid="title:" + record.title, guid_is_url=False)
+        if record.guid_is_url
+        and (shared[(record.source, record.guid)] > 1 or not canonical_url(record.url))
+        else record
+        for record in records
+    ]
 
 
 def _first_fetches(session: Session, sources: set[str]) -> set[str]:
