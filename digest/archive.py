@@ -7,13 +7,20 @@ the greeting is the anonymous one, and the paragraphs and links that carry the
 reader's address, unsubscribe or preferences link are left out. Index pages link
 relatively (`DATE/LANG/`), so the same files work served or static; the feed links
 absolutely, from `web.public_url` (Atom, RFC 4287).
+
+A retraction reaches the archive, as it cannot reach mail already sent: an edition with
+an article held since (`digest articles hold`) is shown rendered again without it (a
+held top story takes its related items along), and one left with no story (withdrawn)
+is not shown. Three breaker passes found a "legal request" hold still published there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 from sqlalchemy import select
@@ -22,7 +29,8 @@ from sqlalchemy.orm import Session
 from digest import i18n, placeholders
 from digest.config import Settings, localised
 from digest.errors import DigestError
-from digest.models import Edition, EditionStatus
+from digest.holds import plan_of, pulled_items
+from digest.models import Article, Edition, EditionItem, EditionStatus
 from digest.render import locale_dirs
 from digest.render.environment import get_template, shared_environment, translator
 from digest.render.files import write_atomically
@@ -53,43 +61,80 @@ class Entry:
         return f"{self.day.isoformat()}/{self.language}/"
 
 
+@dataclass(frozen=True)
+class Published:
+    """An edition as the archive shows it."""
+
+    subject: str
+    preheader: str
+    html: str
+
+
+def _published(settings: Settings, edition: Edition, retracted: set[int]) -> Published | None:
+    """The edition as sent, or, if `retracted` holds its id (an article of it is held),
+    rendered again without what is held; None when no story is left."""
+    if edition.id not in retracted:
+        return Published(edition.subject, edition.preheader, edition.html_template)
+    from digest.render import render_edition  # only for an edition a retraction changed
+
+    items = list(edition.items)
+    held = {item.article_id for item in items if item.article.held_at is not None}
+    pulled = pulled_items(items, held)
+    plan = plan_of(edition, [item for item in items if item.id not in pulled])
+    if plan.is_empty:
+        return None
+    rendered = render_edition(plan, settings)
+    return Published(rendered.subject, rendered.preheader, rendered.html)
+
+
+def _shown(session: Session, settings: Settings, query: Any) -> Iterator[tuple[Edition, Published]]:
+    """The editions `query` selects that the archive shows (sent or sending, general, of a
+    site language, with a story left), each as shown."""
+    with_story = set(
+        session.scalars(select(EditionItem.edition_id).where(EditionItem.role == "top"))
+    )
+    retracted = set(
+        session.scalars(
+            select(EditionItem.edition_id)
+            .join(Article, Article.id == EditionItem.article_id)
+            .where(Article.held_at.is_not(None))
+        )
+    )
+    published = query.where(Edition.variant == "", Edition.status.in_([str(s) for s in PUBLISHED]))
+    for edition in session.scalars(published):
+        if edition.language not in settings.site.languages or edition.id not in with_story:
+            continue
+        shown = _published(settings, edition, retracted)
+        if shown is not None:
+            yield edition, shown
+
+
 def entries(session: Session, settings: Settings, language: str | None = None) -> list[Entry]:
     """Sent (or sending) general editions, newest first, at most LIMIT per language."""
-    query = (
-        select(Edition)
-        .where(Edition.variant == "", Edition.status.in_([str(s) for s in PUBLISHED]))
-        .order_by(Edition.date.desc(), Edition.language)
-    )
+    query = select(Edition).order_by(Edition.date.desc(), Edition.language)
     if language is not None:
         query = query.where(Edition.language == language)
     found: list[Entry] = []
     counts: dict[str, int] = {}
-    for edition in session.scalars(query):
-        if edition.language not in settings.site.languages:
-            continue
+    for edition, shown in _shown(session, settings, query):
         counts[edition.language] = counts.get(edition.language, 0) + 1
         if counts[edition.language] <= LIMIT:
             updated = edition.sent_at or edition.frozen_at or edition.created_at
             found.append(
-                Entry(edition.date, edition.language, edition.subject, edition.preheader, updated)
+                Entry(edition.date, edition.language, shown.subject, shown.preheader, updated)
             )
     return found
 
 
 def edition_page(session: Session, settings: Settings, day: date, language: str) -> str:
-    """The archive page of one edition; ArchiveError if it was not sent."""
-    edition = session.scalars(
-        select(Edition).where(
-            Edition.date == day,
-            Edition.language == language,
-            Edition.variant == "",
-            Edition.status.in_([str(s) for s in PUBLISHED]),
-        )
-    ).first()
-    if edition is None or language not in settings.site.languages:
+    """The archive page of one edition; ArchiveError if it was not sent (or nothing of
+    it is left to show)."""
+    query = select(Edition).where(Edition.date == day, Edition.language == language)
+    found = next(iter(_shown(session, settings, query)), None)
+    if found is None:
         raise ArchiveError(f"no sent edition for {day.isoformat()} in {language!r}")
     catalogue = i18n.catalogue(language, locale_dirs(settings))
-    return impersonal(edition.html_template, catalogue["greeting_anonymous"], feed_url(settings))
+    return impersonal(found[1].html, catalogue["greeting_anonymous"], feed_url(settings))
 
 
 def impersonal(html: str, greeting: str, feed: str) -> str:

@@ -134,10 +134,9 @@ def _revise(
     if edition is None or edition.status == EditionStatus.SENT:
         return None  # completed meanwhile: it stays as sent
     items = list(edition.items)
-    pulled = {item.id for item in items if item.article_id == article_id}
-    pulled |= {item.id for item in items if item.parent_id in pulled}
+    pulled = pulled_items(items, {article_id})
     kept = [item for item in items if item.id not in pulled]
-    plan = _plan_of(edition, kept)
+    plan = plan_of(edition, kept)
     varied = revise is not None and revise(session, edition, article_id, plan)
     if not pulled and not varied:
         return None
@@ -167,7 +166,14 @@ def _revise(
     return Revised(edition.key, edition.revision, withdrawn, _had_it(session, edition.id))
 
 
-def _plan_of(edition: Edition, items: list[EditionItem]) -> EditionPlan:
+def pulled_items(items: list[EditionItem], article_ids: set[int]) -> set[int]:
+    """Ids of the edition items a hold of `article_ids` pulls: theirs, and the related
+    items of a held top story (they were further reading on it)."""
+    pulled = {item.id for item in items if item.article_id in article_ids}
+    return pulled | {item.id for item in items if item.parent_id in pulled}
+
+
+def plan_of(edition: Edition, items: list[EditionItem]) -> EditionPlan:
     """The frozen edition's stories as a plan again (to render the revision)."""
     plan = EditionPlan(
         date=edition.date,

@@ -135,3 +135,46 @@ def test_a_hold_in_the_middle_of_a_send(tmp_path: Path) -> None:
     shown = json.loads(run_cli(tmp_path, "editions", "show", "2025-06-02/en", "--json").stdout)
     delivered = {view["revision"]: view["delivered"] for view in shown["revisions"]}
     assert delivered == {1: len(had_it), 2: len(READERS) - len(had_it)}
+
+
+def test_a_hold_after_the_send_reaches_the_web_archive(tmp_path: Path) -> None:
+    # Mail already sent cannot be recalled; the archive page can: it shows the edition
+    # without the held article (three breaker passes found it still published).
+    from digest import archive
+
+    with SmtpServer(FaultyHandler()) as server:
+        settings, db = site(tmp_path, server)
+        freeze(db, settings)
+        pipeline.send(db, settings, DAY, "en", clock=lambda: t("2025-06-02T11:10"))
+    with db.session() as session:
+        before = archive.edition_page(session, settings, DAY, "en")
+    assert title_for("retracted") in before
+    held = run_cli(tmp_path, "articles", "hold", "retracted", "--reason", "legal")
+    assert held.exit_code == 0, held.output
+    with db.session() as session:
+        page = archive.edition_page(session, settings, DAY, "en")
+        listed = archive.entries(session, settings, "en")
+        feed = archive.feed(session, settings, t("2025-06-02T12:00"))
+    assert title_for("retracted") not in page and title_for("kept") in page
+    assert [entry.day for entry in listed] == [DAY]
+    assert title_for("retracted") not in listed[0].subject + feed
+    run_cli(tmp_path, "articles", "unhold", "retracted")
+    with db.session() as session:  # as sent again
+        assert archive.edition_page(session, settings, DAY, "en") == before
+
+
+def test_an_edition_withdrawn_by_holds_is_not_in_the_archive(tmp_path: Path) -> None:
+    from digest import archive
+
+    with SmtpServer(FaultyHandler()) as server:
+        settings, db = site(tmp_path, server)
+        freeze(db, settings)
+    for guid in ("retracted", "kept", "also-kept"):
+        assert run_cli(tmp_path, "articles", "hold", guid).exit_code == 0
+    built = run_cli(tmp_path, "archive", "build", "public")
+    assert built.exit_code == 0, built.output
+    assert "wrote 0 edition pages" in built.stdout
+    index = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert title_for("retracted") not in index
+    with db.session() as session, pytest.raises(archive.ArchiveError):
+        archive.edition_page(session, settings, DAY, "en")
