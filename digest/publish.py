@@ -254,7 +254,8 @@ def _rehearse(
 ) -> SendReport:  # fmt: skip
     content = edition_content(db, settings, day, language, now=clock())
     if content is None:
-        return SendReport(f"{day.isoformat()}/{language}", language, nothing_to_send=True)
+        key = f"{day.isoformat()}/{language}"
+        return SendReport(key, language, nothing_to_send=True, dry_run=True)
     edition = content.edition
     report = SendReport(content.key, language, subject=content.subject, dry_run=True)
     report.status = edition.status if edition is not None else "not frozen"

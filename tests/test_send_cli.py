@@ -175,3 +175,15 @@ def test_editions_list_counts_uncertain_deliveries(site: Path) -> None:
     assert (columns["sent"], columns["failed"], columns["uncertain"]) == ("2", "0", "1")
     [entry] = json.loads(run_digest(site, "editions", "list", "--json").stdout)
     assert entry["deliveries"]["uncertain"] == 1
+
+
+def test_a_dry_run_says_so_for_every_edition_in_json(site: Path) -> None:
+    # The English edition has nothing to send (only Arabic news): it too was a dry run.
+    result = run_digest(site, "send", "--date", DAY, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["dry_run"] is True
+    assert {e["edition"]: e["dry_run"] for e in shown["editions"]} == {
+        f"{DAY}/en": True,
+        f"{DAY}/ar": True,
+    }
