@@ -81,6 +81,18 @@ def test_quiet_prints_only_errors(digest: Digest, initialised: Path) -> None:
     assert result.stderr.strip() == "error: missing.xml: no such file or folder"
 
 
+def test_a_feed_s_new_password_updates_its_entry(digest: Digest, initialised: Path) -> None:
+    # A new password registered beside the old one left an entry failing every run, that
+    # only the old password could remove (a breaker pass).
+    digest.ok("feeds", "add", "https://bob:0ldPass@news.example/auth", "--name", "Auth")
+    again = digest.ok("feeds", "add", "https://bob:n3wPass@news.example/auth")
+    assert again.stdout.strip() == "updated https://bob:***@news.example/auth"
+    [feed] = json.loads(digest.ok("feeds", "list", "--json").stdout)
+    assert (feed["url"], feed["name"]) == ("https://bob:***@news.example/auth", "Auth")
+    digest.ok("feeds", "remove", "https://bob:***@news.example/auth")  # as the list shows it
+    assert json.loads(digest.ok("feeds", "list", "--json").stdout) == []
+
+
 def test_feeds_add_list_update_remove(digest: Digest, initialised: Path) -> None:
     added = digest.ok("feeds", "add", "HTTPS://News.Example/rss", "--name", "News", "--lang", "ar")
     assert added.stdout.strip() == "added https://news.example/rss"

@@ -51,17 +51,28 @@ def normalise_feed_url(url: str) -> str:
 
 def find_feed(session: Session, url: str) -> Feed | None:
     """The feed registered at `url` (`normalise_feed_url`d), also when it was registered
-    before that removed its dot segments or tracking parameters."""
+    before that removed its dot segments or tracking parameters, and whatever user and
+    password either carries: a feed is its address, and its credentials change (a new
+    password registered beside the old one left an entry failing every run that only
+    the old password could remove, `feeds list` showing it masked)."""
     found = session.scalars(select(Feed).where(Feed.url == url)).first()
     if found is not None:
         return found
+    address = _without_credentials(url)
     for feed in session.scalars(select(Feed).order_by(Feed.id)):
         try:
-            if normalise_feed_url(feed.url) == url:
+            if _without_credentials(normalise_feed_url(feed.url)) == address:
                 return feed
         except IngestError:
             continue
     return None
+
+
+def _without_credentials(url: str) -> str:
+    """A normalised feed URL without its userinfo (RFC 3986 section 3.2.1)."""
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def add_feed(
@@ -85,6 +96,8 @@ def add_feed(
     if feed is None:
         feed = Feed(url=url, name="", section="", language="")
         session.add(feed)
+    elif "@" in url.partition("://")[2].partition("/")[0]:
+        feed.url = url  # new credentials for the same address
     if name is not None:
         feed.name = plain_text(name)[:AUTHOR_MAX]
     if section is not None:
