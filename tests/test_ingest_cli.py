@@ -7,6 +7,7 @@ import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,3 +203,42 @@ def test_worker_processes_store_exactly_what_one_process_does(
     assert outcomes[0] == outcomes[1]
     errors = [error for _source, _counts, error in outcomes[0][0] if error]
     assert errors == [f"{folder}/broken.json: line 1: title: expected a string, got a number"]
+
+
+def test_an_article_another_ingest_stores_meanwhile_is_no_error(
+    digest: Digest, initialised: Path, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two ingests of one feed at once (a manual run beside the scheduler's): the other
+    # stores the item between this run's reads and its writes. A breaker pass saw
+    # "database error: UNIQUE constraint failed" and exit 1; it is the same article.
+    from sqlalchemy import create_engine
+
+    from digest.ingest import store
+    from digest.models import Article
+
+    shutil.copy(INGEST / "rss1.rdf", initialised / "feed.rdf")
+    source = str((initialised / "feed.rdf").resolve())
+    looked = store._stored_matches
+    other = create_engine(migrated_url)
+
+    def meanwhile(session: Any, batch: Any) -> Any:
+        found = looked(session, batch)
+        if len(batch) and not found[0]:  # first look: the other run stores it now
+            record = batch[0][0]
+            with other.begin() as connection:
+                connection.execute(
+                    Article.__table__.insert().values(
+                        guid=record.guid, source=source, title=record.title, url=record.url,
+                        published_at=record.published_at, language="en", summary="",
+                        body="", section="", content_hash="other", ingested_at=record.published_at,
+                    )
+                )  # fmt: skip
+        return found
+
+    monkeypatch.setattr(store, "_stored_matches", meanwhile)
+    try:
+        result = digest("ingest", "feed.rdf")
+    finally:
+        other.dispose()
+    assert result.exit_code == 0, result.stderr
+    assert "0 failed" in result.stdout

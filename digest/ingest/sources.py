@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest.errors import IngestError
@@ -157,13 +157,23 @@ def _store_source(
         if source.records_as is not None:
             for record in parsed.records:
                 record.source = source.records_as
-        with open_session() as session:
-            result.counts = store_records(session, parsed.records, now, on_stored)
-            result.counts.skipped += parsed.skipped
-            if source.feed_id is not None:
-                registry.record_success(
-                    session, source.feed_id, loaded.validators, parsed.title, now
-                )
+        for attempt in (1, 2):
+            try:
+                with open_session() as session:
+                    result.counts = store_records(session, parsed.records, now, on_stored)
+                    result.counts.skipped += parsed.skipped
+                    if source.feed_id is not None:
+                        registry.record_success(
+                            session, source.feed_id, loaded.validators, parsed.title, now
+                        )
+                break
+            except IntegrityError:
+                # Another ingest stored some of these articles between our reads and our
+                # writes (a manual run beside the scheduler's): once more, they are ours
+                # to update or leave unchanged now (a breaker pass saw a false "database
+                # error" for the source the other run stored).
+                if attempt == 2:
+                    raise
         result.warnings = parsed.warnings
     except IngestError as e:
         result.error = str(e)
