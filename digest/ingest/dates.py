@@ -17,6 +17,8 @@ from typing import Any
 
 import regex
 
+from digest.ingest.months import with_standard_months
+
 #: A date further ahead than this is a clock error at the source: clamp it.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 #: A date before this is the zero value of a clock or database, not a publication date
@@ -148,6 +150,7 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
         return parse_date(text)
     except ValueError:
         pass
+    text = with_standard_months(text)  # dateparser knows only one of Arabic's name sets
     for hint in (languages, ()):
         try:
             moment = _date_parser(_locales(hint)).get_date_data(text).date_obj

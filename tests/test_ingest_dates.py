@@ -1,0 +1,86 @@
+"""Ingest dates read by one rule whatever the format: regional Arabic month names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Digest
+from tests.test_ingest_feeds import rss, stored
+
+
+def rss_dated(*dates: str) -> str:
+    items = "".join(
+        f"<item><title>Item {n}</title><guid>g{n}</guid><pubDate>{date}</pubDate></item>"
+        for n, date in enumerate(dates)
+    )
+    return rss(items, "<language>ar</language>")
+
+
+# Levantine/Iraqi (ar_SY, ar_LB, ar_IQ, ar_JO), Maghrebi (ar_MA, ar_DZ, ar_TN) and
+# standard (ar) month names, as CLDR writes them; two-word names map as a whole.
+REGIONAL_MONTHS = [
+    ("4 كانون الثاني 2025", "2025-01-04"),
+    ("4 شباط 2025", "2025-02-04"),
+    ("4 آذار 2025", "2025-03-04"),
+    ("4 نيسان 2025", "2025-04-04"),
+    ("4 أيار 2025", "2025-05-04"),
+    ("4 حزيران 2025", "2025-06-04"),
+    ("4 تموز 2025", "2025-07-04"),
+    ("4 آب 2025", "2025-08-04"),
+    ("4 أيلول 2025", "2025-09-04"),
+    ("4 تشرين الأول 2025", "2025-10-04"),
+    ("4 تشرين الثاني 2025", "2025-11-04"),
+    ("4 كانون الأول 2025", "2025-12-04"),
+    ("4 جانفي 2025", "2025-01-04"),
+    ("4 فيفري 2025", "2025-02-04"),
+    ("4 أفريل 2025", "2025-04-04"),
+    ("4 ماي 2025", "2025-05-04"),
+    ("4 جوان 2025", "2025-06-04"),
+    ("4 جويلية 2025", "2025-07-04"),
+    ("4 يوليوز 2025", "2025-07-04"),
+    ("4 أوت 2025", "2025-08-04"),
+    ("4 غشت 2025", "2025-08-04"),
+    ("4 شتنبر 2025", "2025-09-04"),
+    ("4 نونبر 2025", "2025-11-04"),
+    ("4 دجنبر 2025", "2025-12-04"),
+    ("4 يونيو 2025", "2025-06-04"),
+    ("4 مايو 2025", "2025-05-04"),
+    ("4 اذار 2025", "2025-03-04"),  # without the madda, as often typed
+    ("4 حزيران/يونيو 2025", "2025-06-04"),  # both names, as Levantine papers write
+]
+
+
+def test_levantine_month_in_an_rss_pubdate(digest: Digest, initialised: Path) -> None:
+    feed = rss_dated("الثلاثاء، 4 حزيران 2024 10:00:00 +0300")
+    (initialised / "sy.xml").write_text(feed, encoding="utf-8")
+    result = digest.ok("ingest", "sy.xml")
+    assert "warning" not in result.stderr
+    article = stored(digest, "--since", "2020-01-01")["g0"]
+    assert article["published_at"] == "2024-06-04T07:00:00Z"
+    assert article["date_estimated"] is False
+
+
+def test_regional_months_in_rss_and_json_alike(digest: Digest, initialised: Path) -> None:
+    """RSS and a JSON export read a date by one rule: the same day either way."""
+    dates = [written for written, _day in REGIONAL_MONTHS]
+    (initialised / "months.xml").write_text(rss_dated(*dates), encoding="utf-8")
+    lines = [
+        json.dumps({"guid": f"j{n}", "title": f"J {n}", "published_at": written})
+        for n, written in enumerate(dates)
+    ]
+    (initialised / "months.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    result = digest.ok("ingest", "months.xml", "months.jsonl")
+    assert "warning" not in result.stderr and "error" not in result.stderr
+    articles = stored(digest, "--since", "2020-01-01")
+    for n, (written, day) in enumerate(REGIONAL_MONTHS):
+        for guid in (f"g{n}", f"j{n}"):
+            assert str(articles[guid]["published_at"])[:10] == day, (guid, written)
+
+
+def test_levantine_month_in_a_json_export_is_not_refused(digest: Digest, initialised: Path) -> None:
+    item = {"guid": "a", "title": "T", "published_at": "4 حزيران 2025"}
+    (initialised / "export.json").write_text(json.dumps([item]), encoding="utf-8")
+    digest.ok("ingest", "export.json")
+    article = stored(digest, "--since", "2020-01-01")["a"]
+    assert article["published_at"] == "2025-06-04T00:00:00Z"
