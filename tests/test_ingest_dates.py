@@ -1,9 +1,12 @@
-"""Ingest dates read by one rule whatever the format: regional Arabic month names."""
+"""Ingest dates read by one rule whatever the format: regional Arabic month names, time
+zone names RFC 822 does not define, impossible offsets."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Digest
 from tests.test_ingest_feeds import rss, stored
@@ -84,3 +87,77 @@ def test_levantine_month_in_a_json_export_is_not_refused(digest: Digest, initial
     digest.ok("ingest", "export.json")
     article = stored(digest, "--since", "2020-01-01")["a"]
     assert article["published_at"] == "2025-06-04T00:00:00Z"
+
+
+# RFC 822 section 5 / RFC 2822 section 4.3 name UT, GMT and the four US zones; any other
+# name (EET, MSK, and AST: Arabia +03 or Atlantic -04) says nothing reliable.
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Wed, 04 Jun 2025 06:40:00 EET",
+        "Wed, 04 Jun 2025 06:40:00 MSK",
+        "Wed, 04 Jun 2025 06:40:00 XYZ",
+        "Wed, 04 Jun 2025 06:40:00 AST",
+        "2025-06-04 06:40:00 AST",
+    ],
+)
+def test_a_zone_name_rfc_822_does_not_define_is_an_estimate(
+    digest: Digest, initialised: Path, written: str
+) -> None:
+    (initialised / "zone.xml").write_text(rss_dated(written), encoding="utf-8")
+    item = {"guid": "j", "title": "J", "published_at": written}
+    (initialised / "zone.jsonl").write_text(json.dumps(item), encoding="utf-8")
+    result = digest.ok("ingest", "zone.xml", "zone.jsonl")
+    zone = written.rsplit(" ", 1)[1]
+    assert f"zone.xml: item 'g0': published: time zone {zone!r}" in result.stderr
+    assert f"zone.jsonl: line 1: published_at: time zone {zone!r}" in result.stderr
+    articles = stored(digest, "--since", "2020-01-01")
+    for guid in ("g0", "j"):
+        assert articles[guid]["published_at"] == "2025-06-04T06:40:00Z"  # the clock time
+        assert articles[guid]["date_estimated"] is True
+
+
+@pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        ("Wed, 04 Jun 2025 06:40:00 EST", "2025-06-04T11:40:00Z"),
+        ("Wed, 04 Jun 2025 06:40:00 PDT", "2025-06-04T13:40:00Z"),
+        ("Wed, 04 Jun 2025 06:40:00 GMT", "2025-06-04T06:40:00Z"),
+        ("Wed, 04 Jun 2025 06:40:00 UT", "2025-06-04T06:40:00Z"),
+        ("2025-06-04T06:40:00Z", "2025-06-04T06:40:00Z"),
+        ("Wed, 04 Jun 2025 06:40:00 +0300 (EEST)", "2025-06-04T03:40:00Z"),
+    ],
+)
+def test_zones_rfc_822_defines_are_honoured(
+    digest: Digest, initialised: Path, written: str, utc: str
+) -> None:
+    (initialised / "zone.xml").write_text(rss_dated(written), encoding="utf-8")
+    result = digest.ok("ingest", "zone.xml")
+    assert "warning" not in result.stderr
+    article = stored(digest, "--since", "2020-01-01")["g0"]
+    assert article["published_at"] == utc
+    assert article["date_estimated"] is False
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-06-04T06:40:00+99:00",
+        "Wed, 04 Jun 2025 06:40:00 +9900",
+        "2025-06-04T06:40:00+15:00",  # valid syntax, but no zone is this far east
+    ],
+)
+def test_an_impossible_offset_is_an_unreadable_date(
+    digest: Digest, initialised: Path, written: str
+) -> None:
+    (initialised / "bad.xml").write_text(rss_dated(written), encoding="utf-8")
+    result = digest.ok("ingest", "bad.xml")
+    assert f"date {written!r} not understood; stored with the fetch time" in result.stderr
+    assert stored(digest)["g0"]["date_estimated"] is True
+    item = {"guid": "j", "title": "J", "published_at": written}
+    (initialised / "bad.jsonl").write_text(json.dumps(item), encoding="utf-8")
+    refused = digest("ingest", "bad.jsonl")
+    assert refused.exit_code == 1
+    assert f"line 1: published_at: expected an ISO 8601 date-time, got {written!r}" in (
+        refused.stderr
+    )

@@ -4,7 +4,14 @@ Sources write dates as RFC 822 (RSS), ISO 8601 (Atom, JSON, pages) or in their o
 language: "الأحد، 03 مارس 2024 09:15:00 +0300", Arabic-Indic or Persian digits,
 "mercredi 4 juin 2025". The first two are read by the standard library; the rest by
 `dateparser`, a maintained library that knows the day and month names of some 200
-locales and every script's digits.
+locales and every script's digits. Every format (RSS, Atom, JSON, pages) reads its dates
+through `parse_any_date`, so one date means one moment wherever it is written.
+
+Zone names: RFC 822 section 5 and RFC 2822 section 4.3 define only UT, GMT and the US
+zones (EST/EDT, CST/CDT, MST/MDT, PST/PDT); the military letters, whose signs RFC 822
+got backwards (RFC 1123 section 5.2.14), mean "-0000", no zone information. Any other
+name says nothing reliable (AST is Arabia, +03, or Atlantic, -04): the parsers would
+read it as UTC or guess, so the clock time is kept as UTC and the date marked estimated.
 """
 
 from __future__ import annotations
@@ -41,6 +48,14 @@ class SourceDate:
     moment: datetime
     #: False when the source gave only a day, not a time.
     precise: bool = True
+    #: A zone name RFC 2822 does not define ("EET", "AST"), ignored: the clock time was
+    #: taken as UTC. "" when the zone was known (or absent: UTC by our documented rule).
+    unknown_zone: str = ""
+
+    @property
+    def exact(self) -> bool:
+        """Whether this is the moment the source meant, not a day or a guessed zone."""
+        return self.precise and not self.unknown_zone
 
 
 def settle(
@@ -65,7 +80,7 @@ def settle(
     if published is None:
         moment, estimated, undated = fallback or now, True, True
     else:
-        moment, estimated = published.moment, not published.precise
+        moment, estimated = published.moment, not published.exact
     if moment > now + FUTURE_TOLERANCE:
         moment, estimated = now, True
     updated_at = updated.moment if updated else None
@@ -85,11 +100,26 @@ def undated_reason(raw: str, languages: tuple[str, ...] = ()) -> str:
     return "not understood"
 
 
+def zone_warnings(where: str, dates: dict[str, SourceDate | None]) -> list[str]:
+    """A warning for each date (by field name) whose zone name was not understood."""
+    return [
+        f"{where}: {field}: time zone {found.unknown_zone!r} is not one RFC 2822 defines; "
+        "its clock time is stored as UTC, marked estimated"
+        for field, found in dates.items()
+        if found is not None and found.unknown_zone
+    ]
+
+
 def parse_date(value: str) -> SourceDate:
     """ISO 8601 (or RFC 2822) into UTC; no offset means UTC. Raises ValueError."""
-    text = value.strip()
+    text, zone = _without_zone_name(value.strip())
     if not text:
         raise ValueError("empty date")
+    found = _parse_strict(text)
+    return _with_zone(found, zone)
+
+
+def _parse_strict(text: str) -> SourceDate:
     try:
         moment = datetime.fromisoformat(text)
         precise = "T" in text.upper() or " " in text
@@ -97,13 +127,60 @@ def parse_date(value: str) -> SourceDate:
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            raise ValueError(f"not an ISO 8601 date-time: {value!r}") from None
+            raise ValueError(f"not an ISO 8601 date-time: {text!r}") from None
         precise = True
         if _EARLY_YEAR.search(text):  # "0001": the email module reads it as 2001
             moment = datetime.min
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    _check_offset(moment)
     return _in_utc(moment, precise)
+
+
+#: RFC 2822 section 4.3's zone names (UT, GMT, the US zones), with UTC and ISO's Z.
+RFC_ZONES = frozenset("UT UTC GMT Z EST EDT CST CDT MST MDT PST PDT".split())
+#: A zone name written after a time of day (and an AM/PM): "06:40:00 EET", "6:40 PM (MSK)".
+#: A name after a numeric offset ("+0300 (EEST)") is a comment: the offset rules.
+_ZONE_NAME = regex.compile(
+    r"(?<=\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)"
+    r"\s*\(?([A-Za-z]{1,5})\)?(?![\p{L}\d]|[+-]\d)"
+)
+#: A numeric offset: with one, a zone name beside it is only a comment.
+_OFFSET = regex.compile(r"(?<=\d)\s*[+-]\d\d:?\d\d(?!\d)")
+
+
+def _without_zone_name(text: str) -> tuple[str, str]:
+    """`text` without a zone name RFC 2822 does not define, and that name ("" if none).
+
+    Names it defines stay for the parsers, which read them right; an unknown name is
+    removed so that no parser guesses (the email module reads AST as Atlantic time,
+    dateparser as well, feedparser drops it). A name in mixed or lower case ("Uhr",
+    "hrs") is a word, not a zone."""
+    for match in _ZONE_NAME.finditer(text):
+        name = match.group(1)
+        if name.upper() in ("AM", "PM"):
+            continue  # the zone, if any, comes after it
+        if name.upper() in RFC_ZONES or not name.isupper():
+            break
+        rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+        return rest, ("" if _OFFSET.search(rest) else name)
+    return text, ""
+
+
+def _with_zone(found: SourceDate, zone: str) -> SourceDate:
+    return SourceDate(found.moment, found.precise, zone) if zone else found
+
+
+#: The furthest real zones from UTC (tz database: Etc/GMT+12, Pacific/Kiritimati). An
+#: offset beyond them ("+99:00", "+2359") is a broken date, not a place.
+_OFFSET_RANGE = (timedelta(hours=-12), timedelta(hours=14))
+
+
+def _check_offset(moment: datetime) -> None:
+    """Raise ValueError for an offset no place on Earth uses."""
+    offset = moment.utcoffset()
+    if offset is not None and not _OFFSET_RANGE[0] <= offset <= _OFFSET_RANGE[1]:
+        raise ValueError(f"impossible UTC offset: {offset}")
 
 
 #: A four-digit year before 1000 in an RFC 2822 date (Go's zero value is year 1).
@@ -150,11 +227,14 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
         return parse_date(text)
     except ValueError:
         pass
+    text, zone = _without_zone_name(text)
     text = with_standard_months(text)  # dateparser knows only one of Arabic's name sets
     for hint in (languages, ()):
         try:
             moment = _date_parser(_locales(hint)).get_date_data(text).date_obj
-        except (OverflowError, ValueError):  # a day at the edge of the calendar, shifted
+            if moment is not None:
+                _check_offset(moment)
+        except (OverflowError, ValueError):  # at the calendar's edge, or offset impossible
             moment = None
         if moment is not None:
             break
@@ -162,7 +242,7 @@ def parse_any_date(value: str, languages: tuple[str, ...] = ()) -> SourceDate | 
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _in_utc(moment, bool(_TIME_OF_DAY.search(text)))
+    return _with_zone(_in_utc(moment, bool(_TIME_OF_DAY.search(text))), zone)
 
 
 @lru_cache(maxsize=8)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 import re
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax import SAXParseException
 
@@ -23,7 +21,14 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import EARLIEST, SourceDate, parse_any_date, settle, undated_reason
+from digest.ingest.dates import (
+    EARLIEST,
+    SourceDate,
+    parse_any_date,
+    settle,
+    undated_reason,
+    zone_warnings,
+)
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -63,11 +68,17 @@ def parse_feed(
     feed = document.feed
     parsed = ParsedSource(title=_text_of(feed, "title"))
     feed_base = absolute_url(feed.get("link"), base_url or None) or base_url
-    feed_date = _to_datetime(dict.get(feed, "updated_parsed") or dict.get(feed, "published_parsed"))
+    feed_languages = tuple(c for c in (dict.get(feed, "language"), defaults.language) if c)
+    feed_dated = _source_date(feed, "updated", feed_languages) or _source_date(
+        feed, "published", feed_languages
+    )
+    feed_date = feed_dated.moment if feed_dated else None
     if feed_date is not None and feed_date < EARLIEST:
         feed_date = None  # a zero value: the fetch time stands in
     for entry in document.entries:
-        record = _entry_record(entry, source, feed_base, now, feed, feed_date, defaults)
+        record = _entry_record(
+            entry, source, feed_base, now, feed, feed_date, defaults, parsed.warnings
+        )
         if record is not None and record.date_undated:
             raw = _raw_date(entry)
             if raw:  # no date at all is common and was never worth a line; a bad one is
@@ -169,15 +180,6 @@ def _short(reason: Any, default: str = "unknown problem", added_lines: int = 0) 
     return text[:200]
 
 
-def _to_datetime(struct: time.struct_time | None) -> datetime | None:
-    if not struct:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
 def _text_of(node: Any, key: str) -> str:
     """A text construct (title, author...) as one line: markup dropped only when it is HTML."""
     detail = dict.get(node, key + "_detail") or {}
@@ -186,10 +188,11 @@ def _text_of(node: Any, key: str) -> str:
 
 
 def _source_date(entry: Any, key: str, languages: tuple[str, ...]) -> SourceDate | None:
-    """feedparser's reading (RFC 822, ISO 8601, W3CDTF...), else a localised one."""
-    moment = _to_datetime(dict.get(entry, key + "_parsed"))
-    if moment:
-        return SourceDate(moment)
+    """The date as written, read by the rule every format shares (`parse_any_date`).
+
+    Not feedparser's reading: it takes any zone name it does not know for UTC (EET,
+    MSK), AST for Atlantic time, drops the time of "2025-06-04 06:40:00 AST", and
+    accepts offsets no place uses (+99:00)."""
     raw = dict.get(entry, key)
     return parse_any_date(raw, languages) if isinstance(raw, str) else None
 
@@ -211,6 +214,7 @@ def _entry_record(
     feed: Any,
     feed_date: datetime | None,
     defaults: SourceDefaults,
+    warnings: list[str],
 ) -> ArticleRecord | None:
     # dict.get, not entry.get: FeedParserDict's own lookup is slow, and these keys are plain.
     link = absolute_url(dict.get(entry, "link"), base or None)
@@ -233,20 +237,18 @@ def _entry_record(
     # Whole tags: the region orders numeric dates (en-GB is day first).
     hints = tuple(str(code) for code in declared if isinstance(code, str) and code)
     hints += defaults.languages
-    dating = settle(
-        _source_date(entry, "published", hints),
-        _source_date(entry, "updated", hints),
-        fallback=feed_date,
-        now=now,
-    )
+    dates = {key: _source_date(entry, key, hints) for key in ("published", "updated")}
+    own_guid = plain_text(dict.get(entry, "id"))
+    guid = own_guid or link or "title:" + title
+    warnings += zone_warnings(f"{source}: item {guid!r}", dates)
+    dating = settle(dates["published"], dates["updated"], fallback=feed_date, now=now)
     tags = (plain_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags") or [])
     language = choose_language(
         declared, defaults.languages, lambda: f"{title} {summary_text()}", title=title
     )
     content_value, content_html = content
-    own_guid = plain_text(dict.get(entry, "id"))
     return ArticleRecord(
-        guid=own_guid or link or "title:" + title,
+        guid=guid,
         guid_is_url=not own_guid and bool(link),
         title=title,
         url=link,

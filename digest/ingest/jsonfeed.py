@@ -24,7 +24,7 @@ from digest.ingest.clean import (
     text_summary,
     title_text,
 )
-from digest.ingest.dates import parse_any_date, settle, undated_reason
+from digest.ingest.dates import parse_any_date, settle, undated_reason, zone_warnings
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
@@ -100,10 +100,12 @@ def _item(
     guid = plain_text(_string(item, "id")) or url or "title:" + title
     hints = tuple(code for code in (_string(item, "language"), _string(feed, "language")) if code)
     languages = tuple(code.split("-")[0].lower() for code in hints) + defaults.languages
-    published, modified = (
-        parse_any_date(_string(item, key), languages) for key in ("date_published", "date_modified")
-    )
-    dating = settle(published, modified, fallback=None, now=now)
+    dates = {
+        key: parse_any_date(_string(item, key), languages)
+        for key in ("date_published", "date_modified")
+    }
+    warnings += zone_warnings(f"{source}: item {guid!r}", dates)
+    dating = settle(dates["date_published"], dates["date_modified"], fallback=None, now=now)
     raw = _string(item, "date_published") or _string(item, "date_modified")
     if dating.undated and raw:
         warnings.append(

@@ -24,7 +24,7 @@ from digest.ingest.clean import (
     text_field,
     title_text,
 )
-from digest.ingest.dates import SourceDate, parse_any_date, settle, undated_reason
+from digest.ingest.dates import SourceDate, parse_any_date, settle, undated_reason, zone_warnings
 from digest.ingest.jsonfeed import is_json_feed, parse_json_feed
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
@@ -56,7 +56,7 @@ def parse_json(
     try:
         for line, item in items:
             where = f"{source}: line {line}"
-            record = _record(item, where, source, base_url, now, defaults)
+            record = _record(item, where, source, base_url, now, defaults, parsed.warnings)
             parsed.records.append(record)
             raw = item.get("published_at") or item.get("updated_at")
             if record.date_undated and isinstance(raw, str) and raw.strip():
@@ -150,7 +150,13 @@ def _syntax(text: str, position: int, source: str, message: str) -> IngestError:
 
 
 def _record(
-    item: Any, where: str, source: str, base_url: str, now: datetime, defaults: SourceDefaults
+    item: Any,
+    where: str,
+    source: str,
+    base_url: str,
+    now: datetime,
+    defaults: SourceDefaults,
+    warnings: list[str],
 ) -> ArticleRecord:
     if not isinstance(item, dict):
         raise IngestError(f"{where}: expected an article object, got {_kind(item)}")
@@ -164,12 +170,11 @@ def _record(
     if not guid:
         raise IngestError(f"{where}: guid: missing, and no usable url to key the article by")
     hints = (fields["language"], *defaults.languages)  # a region orders numeric dates
-    dating = settle(
-        _date(fields["published_at"], "published_at", where, hints),
-        _date(fields["updated_at"], "updated_at", where, hints),
-        fallback=None,
-        now=now,
-    )
+    dates = {
+        name: _date(fields[name], name, where, hints) for name in ("published_at", "updated_at")
+    }
+    warnings += zone_warnings(where, dates)
+    dating = settle(dates["published_at"], dates["updated_at"], fallback=None, now=now)
     summary = sanitise_summary(fields["summary"], url or base_url or None)
     language = choose_language(
         [fields["language"], defaults.language],

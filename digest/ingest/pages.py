@@ -33,6 +33,7 @@ from digest.ingest.dates import (
     settle,
     try_parse_date,
     undated_reason,
+    zone_warnings,
 )
 from digest.ingest.language import choose_language
 from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
@@ -91,6 +92,8 @@ def parse_page(
     dating = settle(
         meta["published"] or _day(found.get("date")), meta["modified"], fallback=None, now=now
     )
+    dates = {"published": meta["published"], "modified": meta["modified"]}
+    parsed.warnings += zone_warnings(f"{source}: item {url or title!r}", dates)
     if dating.undated and meta["unread_date"]:
         parsed.warnings.append(
             f"{source}: item {url or title!r}: date {meta['unread_date'][:80]!r} "
