@@ -1,5 +1,6 @@
 """Ingest dates read by one rule whatever the format: regional Arabic month names, time
-zone names RFC 822 does not define, impossible offsets."""
+zone names RFC 822 does not define, impossible offsets, and a page's own metadata
+before a `<time>` that may belong to another article."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import Digest
 from tests.test_ingest_feeds import rss, stored
+from tests.test_ingest_pages import notes_page
 
 
 def rss_dated(*dates: str) -> str:
@@ -161,3 +163,43 @@ def test_an_impossible_offset_is_an_unreadable_date(
     assert f"line 1: published_at: expected an ISO 8601 date-time, got {written!r}" in (
         refused.stderr
     )
+
+
+def test_a_page_prefers_its_metadata_to_a_time_in_the_article(
+    digest: Digest, initialised: Path
+) -> None:
+    """A `<time>` inside `<article>` may date a related article or a comment."""
+    ld = {"@type": "NewsArticle", "datePublished": "2025-06-04T06:40:00+03:00"}
+    page = notes_page(f'<script type="application/ld+json">{json.dumps(ld)}</script>').replace(
+        "</article>", '<aside><time datetime="2020-01-01T00:00:00Z">2020</time></aside></article>'
+    )
+    (initialised / "page.html").write_text(page, encoding="utf-8")
+    digest.ok("ingest", "page.html")
+    (article,) = stored(digest, "--since", "2019-01-01").values()
+    assert article["published_at"] == "2025-06-04T03:40:00Z"
+    assert article["date_estimated"] is False
+
+
+def test_a_page_prefers_its_meta_tag_to_json_ld(digest: Digest, initialised: Path) -> None:
+    ld = {"@type": "NewsArticle", "datePublished": "2024-01-01T00:00:00Z"}
+    page = notes_page(
+        '<meta property="article:published_time" content="2025-06-04T06:40:00+03:00">'
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    ).replace("</article>", '<time datetime="2020-01-01T00:00:00Z">2020</time></article>')
+    (initialised / "page.html").write_text(page, encoding="utf-8")
+    digest.ok("ingest", "page.html")
+    (article,) = stored(digest, "--since", "2019-01-01").values()
+    assert article["published_at"] == "2025-06-04T03:40:00Z"
+
+
+def test_a_time_in_the_article_still_dates_a_page_without_metadata(
+    digest: Digest, initialised: Path
+) -> None:
+    page = notes_page().replace(
+        "</article>", '<time datetime="2025-06-04T06:40:00+03:00">4 June</time></article>'
+    )
+    (initialised / "page.html").write_text(page, encoding="utf-8")
+    digest.ok("ingest", "page.html")
+    (article,) = stored(digest, "--since", "2019-01-01").values()
+    assert article["published_at"] == "2025-06-04T03:40:00Z"
+    assert article["date_estimated"] is False

@@ -43,20 +43,25 @@ from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 for _name in ("trafilatura", "htmldate", "courlan"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
 
-_PUBLISHED = (
+#: Where a page states its publication time, most trustworthy first: metadata about the
+#: page itself (meta tags, then JSON-LD), then microdata; a bare `<time>` in `<article>`
+#: comes last, as it may date a related article in a rail, or a comment.
+_PUBLISHED_META = (
     "//meta[@property='article:published_time' or @name='article:published_time'"
     " or @property='og:published_time' or @itemprop='datePublished'"
     " or @name='pubdate' or @name='publishdate' or @name='DC.date.issued'"
     " or @name='dcterms.created']/@content",
+)
+_PUBLISHED_MARKUP = (
     "//*[@itemprop='datePublished']/@datetime",
     "//article//time/@datetime",
 )
-_MODIFIED = (
+_MODIFIED_META = (
     "//meta[@property='article:modified_time' or @name='article:modified_time'"
     " or @property='og:updated_time' or @itemprop='dateModified'"
     " or @name='dcterms.modified']/@content",
-    "//*[@itemprop='dateModified']/@datetime",
 )
+_MODIFIED_MARKUP = ("//*[@itemprop='dateModified']/@datetime",)
 _CANONICAL = ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content")
 _LANGUAGE = (
     "/html/@lang",
@@ -167,13 +172,16 @@ def _first_value(tree: HtmlElement, paths: tuple[str, ...]) -> str:
 
 
 def _first_date(
-    tree: HtmlElement, paths: tuple[str, ...], ld_key: str, languages: tuple[str, ...]
+    tree: HtmlElement,
+    paths: tuple[tuple[str, ...], tuple[str, ...]],
+    ld_key: str,
+    languages: tuple[str, ...],
 ) -> tuple[SourceDate | None, str]:
-    """The first readable date the page states, and the first unreadable (or zero-valued,
-    `dates.EARLIEST`) one ("" if none)."""
+    """The first readable date the page states (meta tags, then JSON-LD `ld_key`, then
+    markup), and the first unreadable (or zero-valued, `dates.EARLIEST`) one ("" if none)."""
     unread = ""
-    values = [str(value) for path in paths for value in tree.xpath(path)]
-    for value in [*values, *_json_ld_values(tree, ld_key)]:
+    meta, markup = ([str(value) for path in group for value in tree.xpath(path)] for group in paths)
+    for value in [*meta, *_json_ld_values(tree, ld_key), *markup]:
         if not value.strip():
             continue
         found = parse_any_date(value, languages)
@@ -186,8 +194,9 @@ def _first_date(
 def _page_meta(tree: HtmlElement, languages: tuple[str, ...]) -> dict[str, Any]:
     stated = [str(v) for path in _LANGUAGE for v in tree.xpath(path)]
     hints = (*stated, *languages)  # whole tags: a region orders numeric dates
-    published, unread = _first_date(tree, _PUBLISHED, "datePublished", hints)
-    modified, _ = _first_date(tree, _MODIFIED, "dateModified", hints)
+    published_paths = (_PUBLISHED_META, _PUBLISHED_MARKUP)
+    published, unread = _first_date(tree, published_paths, "datePublished", hints)
+    modified, _ = _first_date(tree, (_MODIFIED_META, _MODIFIED_MARKUP), "dateModified", hints)
     return {
         "published": published,
         "unread_date": unread,
