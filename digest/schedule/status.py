@@ -24,7 +24,7 @@ from digest.db import Database
 from digest.errors import ExitCode
 from digest.models import Article, Delivery, DeliveryStatus, Edition, EditionStatus
 from digest.schedule import state
-from digest.selection.window import edition_date_for
+from digest.selection.window import edition_date_for, wall_clock_back
 
 #: Delivery states an operator is shown (`uncertain`: the reply to the final "." was lost).
 SHOWN = ("pending", "deferred", "uncertain", "failed")
@@ -149,7 +149,12 @@ def _outcome(
 ) -> str:
     if last is not None and last.date >= last_day:
         return "ok" if last.status == EditionStatus.SENT else "sending"
-    since = last.window_end if last is not None else None
+    if last is not None:
+        since = last.window_end
+    else:  # the first edition looks back `window_hours` (`selection.window`), no further
+        since = wall_clock_back(
+            last_due, settings.selection.window_hours, settings.schedule.timezone
+        )
     if not _articles_waiting(session, language, since, last_due):
         return "none"  # nothing was published to send
     if now - last_due > settings.schedule.grace_period:
@@ -157,14 +162,17 @@ def _outcome(
     return "waiting"
 
 
-def _articles_waiting(
-    session: Session, language: str, since: datetime | None, until: datetime
-) -> bool:
+def _articles_waiting(session: Session, language: str, since: datetime, until: datetime) -> bool:
+    """Whether an article of `language` published in [since, until) waits for an edition.
+    A fresh install's backlog older than the first edition's window is not: counting it
+    called the edition overdue for ever, though `digest send` had nothing to send (a
+    breaker pass)."""
     query = select(func.count(Article.id)).where(
-        Article.language == language, Article.published_at < until, Article.held_at.is_(None)
+        Article.language == language,
+        Article.published_at >= since,
+        Article.published_at < until,
+        Article.held_at.is_(None),
     )
-    if since is not None:
-        query = query.where(Article.published_at >= since)
     return bool(session.scalar(query))
 
 
