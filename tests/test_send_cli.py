@@ -84,9 +84,10 @@ def test_editions_list_and_show(site: Path) -> None:
             "next_attempt_at": None,
         }
     ]
-    missing = run_digest(site, "editions", "show", "999")
-    assert missing.exit_code == 1
-    assert missing.stderr.startswith("digest: error: no edition '999'")
+    for reference in ("999", "99999999999999999999"):  # the second overflowed the column
+        missing = run_digest(site, "editions", "show", reference)
+        assert missing.exit_code == 1
+        assert missing.stderr.startswith(f"digest: error: no edition '{reference}'")
 
 
 @pytest.mark.parametrize(

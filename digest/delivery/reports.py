@@ -154,7 +154,8 @@ def find_edition(session: Session, reference: str) -> Edition:
     reference = reference.strip()
     edition: Edition | None = None
     if reference.isdigit():
-        edition = session.get(Edition, int(reference))
+        number = int(reference)  # an id column is 32 bits on PostgreSQL; SQLite 64
+        edition = session.get(Edition, number) if number < 2**31 else None
     elif "/" in reference:
         day, _, rest = reference.partition("/")
         language, _, variant = rest.partition("/")
