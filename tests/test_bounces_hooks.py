@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from starlette.applications import Starlette
 
-from digest.bounces.sns import string_to_sign
+from digest.bounces.errors import BounceError
+from digest.bounces.sns import SnsVerifier, string_to_sign
 from digest.config import load_settings
 from digest.db import Database
 from digest.web import create_app, hooks
@@ -218,3 +219,73 @@ def test_digest_serve_mounts_the_hooks_and_unconfigured_ones_are_off(site: Site)
         answer = httpx.post(url + "/hooks/postmark", json={})
         assert answer.status_code == 404  # no DIGEST_POSTMARK_SECRET
         assert httpx.get(url + "/hooks/ses").status_code == 405
+
+
+class SlowSigner(Signer):
+    """A Signer whose certificate fetch hangs until the test lets it go (as a slow or
+    forged SigningCertURL would, up to fetch_https's 10 s timeout)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def fetch(self, url: str) -> bytes:
+        self.started.set()
+        self.release.wait(10)
+        return super().fetch(url)
+
+
+def test_a_certificate_fetch_does_not_stall_other_requests(site: Site) -> None:
+    signer = SlowSigner()
+    bounce = signer.sign(notification(ses_bounce(site, GONE), "m-1"))
+    other_topic = {**bounce, "TopicArn": "arn:aws:sns:us-east-1:999999999999:not-ours"}
+    other_topic["SigningCertURL"] = CERT_URL.replace("test.pem", "other.pem")
+    answers: list[httpx.Response] = []
+    with serving(_app(site, signer)) as url:
+        waiting = threading.Thread(
+            target=lambda: answers.append(httpx.post(url + "/hooks/ses", json=bounce, timeout=20))
+        )
+        waiting.start()
+        try:
+            assert signer.started.wait(10), "the certificate was never fetched"
+            # While the fetch hangs, the server still answers, quickly.
+            assert httpx.get(url + "/nothing", timeout=2).status_code == 404
+            refused = httpx.post(url + "/hooks/ses", json=other_topic, timeout=2)
+            assert refused.status_code == 403 and "TopicArn" in refused.json()["outcome"]
+        finally:
+            signer.release.set()
+            waiting.join(20)
+    assert answers[0].json()["outcome"] == "hard recorded"
+    assert signer.fetched == [CERT_URL]  # the other topic's certificate was never fetched
+
+
+class BrokenSigner(Signer):
+    """A Signer whose certificate URL cannot be fetched."""
+
+    def fetch(self, url: str) -> bytes:
+        self.fetched.append(url)
+        raise BounceError(f"cannot fetch {url}: connection refused")
+
+
+def test_a_certificate_that_cannot_be_fetched_is_not_fetched_again(site: Site) -> None:
+    signer = BrokenSigner()
+    with serving(_app(site, signer)) as url:
+        for message_id in ("m-1", "m-2", "m-3"):
+            forged = signer.sign(notification(ses_bounce(site, GONE), message_id))
+            answer = httpx.post(url + "/hooks/ses", json=forged)
+            assert answer.status_code == 502, answer.text
+    assert signer.fetched == [CERT_URL]
+    assert site.status(GONE) == ("active", 0)
+
+
+def test_a_failed_certificate_url_is_tried_again_after_a_while() -> None:
+    signer = BrokenSigner()
+    now = [datetime(2025, 6, 4, 5, 0, tzinfo=UTC)]
+    verifier = SnsVerifier(signer.fetch, lambda: now[0])
+    message = signer.sign(notification({}, "m-1"))
+    for minutes in (0, 1, 9, 11):
+        now[0] = datetime(2025, 6, 4, 5, minutes, tzinfo=UTC)
+        with pytest.raises(BounceError):
+            verifier.verify(message)
+    assert signer.fetched == [CERT_URL, CERT_URL]  # at 5:00, then again at 5:11

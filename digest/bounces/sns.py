@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +43,12 @@ SUBSCRIPTION_FIELDS = (
     "Type",
 )
 SUBSCRIPTION_TYPES = ("SubscriptionConfirmation", "UnsubscribeConfirmation")
+#: How long a certificate URL that could not be fetched (or was no certificate) is not
+#: tried again: a forger must not make us fetch the same URL for every message sent.
+FAILED_FETCH_MEMORY = timedelta(minutes=10)
+#: At most this many failed URLs are remembered (the oldest is forgotten first), so
+#: forged messages naming ever new URLs cannot grow the memory without bound.
+FAILED_FETCH_LIMIT = 1000
 
 
 class SignatureRefused(BounceError):
@@ -76,49 +85,101 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+@dataclass(frozen=True)
+class Signed:
+    """What an SNS message's signature is checked with, read without the network."""
+
+    algorithm: hashes.HashAlgorithm
+    signature: bytes
+    certificate_url: str
+    text: bytes
+
+
+def signed_parts(message: dict[str, Any]) -> Signed:
+    """Everything `SnsVerifier.verify` checks before it fetches a certificate: the
+    version, the signature's encoding, the certificate's URL and the signed fields.
+    SignatureRefused for the first that is wrong."""
+    version = message.get("SignatureVersion")
+    algorithm: hashes.HashAlgorithm
+    if version == "1":
+        algorithm = hashes.SHA1()
+    elif version == "2":
+        algorithm = hashes.SHA256()
+    else:
+        raise SignatureRefused(f"SignatureVersion: {version!r} is not 1 or 2")
+    try:
+        signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureRefused("Signature: not base64") from None
+    url = check_aws_url(str(message.get("SigningCertURL", "")), "SigningCertURL")
+    return Signed(algorithm, signature, url, string_to_sign(message))
+
+
 class SnsVerifier:
-    """Checks SNS signatures; certificates are fetched once per URL and kept."""
+    """Checks SNS signatures; certificates are fetched once per URL and kept, and a URL
+    that failed is not fetched again for `FAILED_FETCH_MEMORY`.
+
+    `verify` blocks while it fetches: call it from a worker thread, never on the event
+    loop. It is safe to call from several threads at once."""
 
     def __init__(self, fetch: Fetcher, clock: Callable[[], datetime]) -> None:
         self.fetch = fetch
         self.clock = clock
+        self._lock = threading.Lock()
         self._certificates: dict[str, x509.Certificate] = {}
+        #: url -> (when it failed, the error to raise again and its message), oldest first.
+        self._failed: OrderedDict[str, tuple[datetime, type[BounceError], str]] = OrderedDict()
 
     def verify(self, message: dict[str, Any]) -> None:
-        """Return if AWS signed `message`; raise SignatureRefused otherwise."""
-        version = message.get("SignatureVersion")
-        algorithm: hashes.HashAlgorithm
-        if version == "1":
-            algorithm = hashes.SHA1()
-        elif version == "2":
-            algorithm = hashes.SHA256()
-        else:
-            raise SignatureRefused(f"SignatureVersion: {version!r} is not 1 or 2")
-        try:
-            signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
-        except (binascii.Error, ValueError):
-            raise SignatureRefused("Signature: not base64") from None
-        url = check_aws_url(str(message.get("SigningCertURL", "")), "SigningCertURL")
-        key = self._certificate(url).public_key()
+        """Return if AWS signed `message`; raise SignatureRefused otherwise (BounceError
+        when the certificate cannot be fetched)."""
+        signed = signed_parts(message)
+        key = self._certificate(signed.certificate_url).public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise SignatureRefused("SigningCertURL: not an RSA certificate")
         try:
-            key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
+            key.verify(signed.signature, signed.text, padding.PKCS1v15(), signed.algorithm)
         except InvalidSignature:
             raise SignatureRefused("Signature: does not match the message") from None
 
     def _certificate(self, url: str) -> x509.Certificate:
-        certificate = self._certificates.get(url)
-        if certificate is None:
-            try:
-                certificate = x509.load_pem_x509_certificate(self.fetch(url))
-            except ValueError:
-                raise SignatureRefused(f"SigningCertURL: {url} is not a PEM certificate") from None
-            self._certificates[url] = certificate
         now = self.clock().astimezone(UTC)
+        with self._lock:
+            certificate = self._certificates.get(url)
+            failed = self._failed.get(url)
+            if failed is not None and now - failed[0] >= FAILED_FETCH_MEMORY:
+                del self._failed[url]
+                failed = None
+        if failed is not None:
+            raise failed[1](f"{failed[2]} (not tried again for a while)")
+        if certificate is None:
+            certificate = self._fetch_certificate(url, now)
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise SignatureRefused(f"SigningCertURL: the certificate at {url} has expired")
         return certificate
+
+    def _fetch_certificate(self, url: str, now: datetime) -> x509.Certificate:
+        try:
+            certificate = x509.load_pem_x509_certificate(self.fetch(url))
+        except ValueError:
+            message = f"SigningCertURL: {url} is not a PEM certificate"
+            self._remember_failure(url, now, SignatureRefused, message)
+            raise SignatureRefused(message) from None
+        except BounceError as e:
+            self._remember_failure(url, now, BounceError, e.detail)
+            raise
+        with self._lock:
+            self._certificates[url] = certificate
+        return certificate
+
+    def _remember_failure(
+        self, url: str, now: datetime, kind: type[BounceError], message: str
+    ) -> None:
+        with self._lock:
+            self._failed[url] = (now, kind, message)
+            self._failed.move_to_end(url)
+            while len(self._failed) > FAILED_FETCH_LIMIT:
+                self._failed.popitem(last=False)
 
 
 def fetch_https(url: str) -> bytes:

@@ -1,12 +1,15 @@
 """Webhooks of sending services: POST /hooks/ses (Amazon SES through SNS) and
 POST /hooks/postmark, with the same meaning as `digest bounces process`.
 
-/hooks/ses accepts only SNS messages whose signature checks (see `bounces.sns`) and whose
-TopicArn is one of `web.ses_topic_arns`; a SubscriptionConfirmation is confirmed by
-fetching its SubscribeURL (https on an AWS host only). /hooks/postmark needs the secret
-from DIGEST_POSTMARK_SECRET, as the HTTP basic-auth password or an X-Webhook-Secret
-header. Unconfigured hooks answer 404. Each event is applied once (SNS retries, Postmark
-too): the event's id is its once-only key. Answers are JSON; nothing secret is echoed.
+/hooks/ses accepts only SNS messages whose TopicArn is one of `web.ses_topic_arns`
+(checked first, so a forged message for another topic makes us fetch nothing) and whose
+signature checks (see `bounces.sns`; the certificate is fetched in a worker thread, never
+on the event loop, and a URL that failed is not fetched again for a while). A
+SubscriptionConfirmation is confirmed by fetching its SubscribeURL (https on an AWS host
+only). /hooks/postmark needs the secret from DIGEST_POSTMARK_SECRET, as the HTTP
+basic-auth password or an X-Webhook-Secret header. Unconfigured hooks answer 404. Each
+event is applied once (SNS retries, Postmark too): the event's id is its once-only key.
+Answers are JSON; nothing secret is echoed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,6 +38,8 @@ from digest.bounces.sns import Fetcher, SignatureRefused, SnsVerifier, check_aws
 from digest.config import Settings
 from digest.db import Database
 
+#: How many signature checks may wait on a certificate fetch at once.
+FETCH_THREADS = 4
 #: SNS messages are at most 256 KB; Postmark events with the bounce content a little more.
 MAX_BODY = 1_048_576
 
@@ -69,6 +75,9 @@ class Hooks:
         self.topics = frozenset(settings.web.ses_topic_arns)
         self.postmark_secret = settings.secrets.postmark_secret
         self.verifier = SnsVerifier(fetch, clock)
+        #: Signature checks (which may fetch a certificate, 10 s at most) get threads of
+        #: their own, so slow fetches cannot take the ones database work needs.
+        self.fetches = CapacityLimiter(FETCH_THREADS)
 
     def _learn(self, report: Report | None, key: str, origin: str) -> str:
         if report is None:
@@ -98,15 +107,18 @@ class Hooks:
             return _answer(413, "too large")
         try:
             message = loads(body)
-            self.verifier.verify(message)
         except ValueError:
             return _answer(400, "not a JSON object")
+        # Checked before the signature, whose certificate may have to be fetched: a
+        # message for another topic costs us nothing.
+        if message.get("TopicArn") not in self.topics:
+            return _answer(403, "TopicArn is not one of web.ses_topic_arns")
+        try:
+            await to_thread.run_sync(self.verifier.verify, message, limiter=self.fetches)
         except SignatureRefused as e:
             return _answer(403, str(e))
         except BounceError:
             return _answer(502, "cannot fetch the signing certificate")
-        if message.get("TopicArn") not in self.topics:
-            return _answer(403, "TopicArn is not one of web.ses_topic_arns")
         kind = message.get("Type")
         if kind == "SubscriptionConfirmation":
             return await self._confirm(message)
