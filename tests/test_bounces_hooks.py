@@ -289,3 +289,16 @@ def test_a_failed_certificate_url_is_tried_again_after_a_while() -> None:
         with pytest.raises(BounceError):
             verifier.verify(message)
     assert signer.fetched == [CERT_URL, CERT_URL]  # at 5:00, then again at 5:11
+
+
+def test_json_nested_too_deeply_is_a_400(site: Site) -> None:
+    signer = Signer()
+    deep = b"[" * 3000 + b"]" * 3000
+    with serving(_app(site, signer, DIGEST_POSTMARK_SECRET="s3cret-hook")) as url:
+        ses = httpx.post(url + "/hooks/ses", content=deep)
+        postmark = httpx.post(url + "/hooks/postmark", content=deep, auth=("pm", "s3cret-hook"))
+        inner = signer.sign({**notification({}, "m-1"), "Message": deep.decode()})
+        inside = httpx.post(url + "/hooks/ses", json=inner)
+    assert (ses.status_code, ses.json()) == (400, {"outcome": "not a JSON object"})
+    assert (postmark.status_code, postmark.json()) == (400, {"outcome": "not a JSON object"})
+    assert inside.status_code == 400

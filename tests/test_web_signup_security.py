@@ -419,3 +419,33 @@ def test_a_relay_that_is_down_is_logged_and_the_answer_stays_the_same(
     (record,) = caplog.records
     assert record.getMessage().startswith("sign-up email to r•••@example.com not sent: ")
     assert "reader@example.com" not in record.getMessage()
+
+
+def test_bodies_no_form_sends_are_400s_not_crashes(site: Site, digest: Digest) -> None:
+    digest.ok("subscribers", "add", "sam@example.com")
+    settings = load_settings(site.folder / "digest.toml")
+    with site.db.session() as session:
+        ident = store.get(session, "sam@example.com").id
+    token = make_token(
+        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
+    )
+    deep = "[" * 3000 + "]" * 3000  # 6 KB that Python's json parser cannot recurse through
+    with site.client() as client:
+        many = {"sections": ["news"] * 201, "email": "a@example.com"}
+        signup = client.post(
+            "/subscribe", data={**many, "csrf_token": csrf(client.get("/subscribe"))}
+        )
+        assert signup.status_code == 400 and "send the form again" in signup.text
+        page = client.get(f"/p/{token}")
+        prefs = client.post(f"/p/{token}", data={**many, "csrf_token": csrf(page)})
+        assert prefs.status_code == 400 and "send the form again" in prefs.text
+        json_type = {"Content-Type": "application/json"}
+        for path in ("/api/subscribe", "/subscribe"):
+            answer = client.post(path, content=deep, headers=json_type)
+            assert answer.status_code == 400, path
+            assert answer.json() == {
+                "status": "bad_request",
+                "message": "the body is nested too deeply",
+            }
+    assert site.count() == 1
+    assert site.status("sam@example.com") == "active"

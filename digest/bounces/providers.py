@@ -127,8 +127,12 @@ def event_key(origin: str, *parts: object) -> str:
 
 
 def loads(body: bytes) -> dict[str, Any]:
-    """A JSON object, or ValueError."""
-    value = json.loads(body)
+    """A JSON object, or ValueError (also for arrays or objects nested so deep that the
+    parser gives up: a few KB of `[` would otherwise end in a RecursionError)."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value

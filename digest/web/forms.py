@@ -11,6 +11,8 @@ from starlette.requests import Request
 
 #: A sign-up or preferences form is well under 4 KiB; refuse anything much larger.
 MAX_FORM = 16384
+#: Our forms have a dozen fields or so (every section a checkbox); more is not a browser.
+MAX_FIELDS = 200
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,11 @@ async def read_form(request: Request) -> Posted:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return Posted(problem="not UTF-8")
-    return Posted(parse_qs(text, keep_blank_values=True, max_num_fields=200))
+    try:
+        values = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:  # parse_qs's answer to more than max_num_fields
+        return Posted(problem=f"more than {MAX_FIELDS} fields")
+    return Posted(values)
 
 
 async def read_json(request: Request) -> Posted:
@@ -76,6 +82,8 @@ async def read_json(request: Request) -> Posted:
         document: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return Posted(problem="the body is not valid JSON")
+    except RecursionError:  # arrays nested thousands deep, in a few KB
+        return Posted(problem="the body is nested too deeply")
     if not isinstance(document, dict):
         return Posted(problem="the body must be a JSON object")
     values: dict[str, list[str]] = {}

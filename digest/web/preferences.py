@@ -103,10 +103,10 @@ class PreferencePages:
         if request.method != "POST":
             return await self._page(request, words, profile)
         posted = await read_form(request)
-        if (
-            posted.problem
-            or not service.origin.allowed(request)
-            or not service.csrf.valid(posted.get(FIELD), request.url.path)
+        if posted.problem:  # a body no form of ours sends: too large, too many fields...
+            return await self._page(request, words, profile, error="error_form", status=400)
+        if not service.origin.allowed(request) or not service.csrf.valid(
+            posted.get(FIELD), request.url.path
         ):
             return service.forbidden(request, words)
         action = posted.get("action") or "save"
