@@ -449,3 +449,24 @@ def test_bodies_no_form_sends_are_400s_not_crashes(site: Site, digest: Digest) -
             }
     assert site.count() == 1
     assert site.status("sam@example.com") == "active"
+
+
+def test_a_field_that_is_not_utf8_is_refused_by_name(site: Site) -> None:
+    with site.client() as client:
+        token = csrf(client.get("/subscribe"))
+        form = client.post(
+            "/subscribe",
+            content=f"email=x%ff%40example.com&language=en&csrf_token={token}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert form.status_code == 400
+        assert "Enter a valid email address." in form.text
+        api = client.post(
+            "/api/subscribe",
+            content='{"email": "x\\udcff@example.com", "csrf_token": "' + token + '"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert api.status_code == 400
+        assert api.json()["field"] == "email"
+    assert site.count() == 0
+    settle(site.sink, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
@@ -22,6 +22,8 @@ class Posted:
     values: dict[str, list[str]] = field(default_factory=dict)
     #: Why the body could not be read ("" when it could).
     problem: str = ""
+    #: The field the problem is in, when it is in one.
+    field: str = ""
 
     def get(self, name: str) -> str:
         found = self.values.get(name)
@@ -64,10 +66,31 @@ async def read_form(request: Request) -> Posted:
     except UnicodeDecodeError:
         return Posted(problem="not UTF-8")
     try:
-        values = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except ValueError:  # parse_qs's answer to more than max_num_fields
+        pairs = parse_qsl(
+            text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="surrogateescape"
+        )
+    except ValueError:  # parse_qsl's answer to more than max_num_fields
         return Posted(problem=f"more than {MAX_FIELDS} fields")
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        # A percent-escape that is not UTF-8 (`x%ff@example.com`) comes back as a lone
+        # surrogate. The URL standard would decode it to U+FFFD, but an address holding
+        # U+FFFD is not the one the reader typed: refuse it, naming the field.
+        if not _is_unicode(name):
+            return Posted(problem="a field name is not UTF-8")
+        if not _is_unicode(value):
+            return Posted(problem=f"{name}: not UTF-8", field=name)
+        values.setdefault(name, []).append(value)
     return Posted(values)
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text with lone surrogates: bytes that were not UTF-8, or JSON's "\\udcff"."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def read_json(request: Request) -> Posted:
@@ -88,12 +111,16 @@ async def read_json(request: Request) -> Posted:
         return Posted(problem="the body must be a JSON object")
     values: dict[str, list[str]] = {}
     for name, value in document.items():
+        if not _is_unicode(name):
+            return Posted(problem="a field name is not valid Unicode")
         if isinstance(value, str):
             values[name] = [value]
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             values[name] = value
         elif value is not None:
-            return Posted(problem=f"{name}: expected a string or a list of strings")
+            return Posted(problem=f"{name}: expected a string or a list of strings", field=name)
+        if not all(_is_unicode(v) for v in values.get(name, [])):
+            return Posted(problem=f"{name}: not valid Unicode", field=name)
     return Posted(values)
 
 

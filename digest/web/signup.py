@@ -80,7 +80,8 @@ class SignupPages:
         posted = await read_form(request)
         words = self._words(request, posted.get("language") or None)
         if posted.problem:
-            return await self._form(request, words, error="error_form", status=400)
+            key = "error_email" if posted.field == "email" else "error_form"
+            return await self._form(request, words, error=key, status=400)
         if not service.origin.allowed(request) or not service.csrf.valid(posted.get(FIELD), SCOPE):
             return service.forbidden(request, words)
         if posted.get(HONEYPOT):
@@ -151,7 +152,8 @@ class SignupPages:
             return _json(429, "rate_limited", "too many requests; wait and try again")
         posted = await read_json(request)
         if posted.problem:
-            return _json(400, "bad_request", posted.problem)
+            field = {"field": posted.field} if posted.field else {}
+            return _json(400, "bad_request", posted.problem, **field)
         token = request.headers.get(HEADER) or posted.get(FIELD)
         if not service.origin.allowed(request) or not service.csrf.valid(token, SCOPE):
             return _json(403, "forbidden", "missing or invalid CSRF token, or another origin")
