@@ -101,7 +101,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             config = Path(folder) / "digest.toml"
             config.write_text(f'[site]\npostal_address = "{SAMPLE_POSTAL_ADDRESS}"\n', "utf-8")
-            settings = load_settings(config, env={"DIGEST_SECRET_KEY": "screenshots"})
+            settings = load_settings(config, env={"DIGEST_SECRET_KEY": "screenshots-secret-key"})
             for language in ("en", "ar"):
                 html = edition_html(settings, language, picture)
                 shots = [(width, False) for width in WIDTHS] + [(375, True)]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from digest.config_checks import validate
+from digest.config_checks import check_secret_key, validate
 from digest.config_file import (
     default_config_text,
     ensure_secret_key_file,
@@ -154,17 +154,20 @@ class Settings:
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
     def secret_key(self) -> str:
-        """The token-signing key: DIGEST_SECRET_KEY, else a key file beside the config."""
+        """The token-signing key: DIGEST_SECRET_KEY, else a key file beside the config.
+        ConfigError when there is none, or it is shorter than MIN_SECRET_KEY_BYTES."""
         if self.secrets.secret_key:
             return self.secrets.secret_key
         key_file = self.base_dir / SECRET_KEY_FILE
         try:
-            return key_file.read_text(encoding="utf-8").strip()
+            key = key_file.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise ConfigError(
                 "no secret key: set DIGEST_SECRET_KEY",
                 hint=f"or run 'digest init' to create {SECRET_KEY_FILE}",
             ) from None
+        hint = "run 'digest init' to replace an empty one, or write a longer one"
+        return check_secret_key(key, str(key_file), hint)
 
 
 def resolve_sqlite_url(url: str, base_dir: Path) -> str:

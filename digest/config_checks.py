@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest.errors import ConfigError
-from digest.settings import Localised, parse_duration
+from digest.settings import MIN_SECRET_KEY_BYTES, NEW_KEY_HINT, Localised, parse_duration
 
 if TYPE_CHECKING:
     from digest.config import Settings
@@ -21,10 +21,24 @@ if TYPE_CHECKING:
 RATE = re.compile(r"[1-9][0-9]{0,8}\s*(/|per)\s*(1\s*)?(second|minute|hour|day)s?", re.I)
 
 
+def check_secret_key(key: str, origin: str, hint: str = NEW_KEY_HINT) -> str:
+    """`key` if it holds at least MIN_SECRET_KEY_BYTES bytes besides blanks; else a
+    ConfigError naming `origin` (the file or variable it came from)."""
+    if len(key.strip().encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"{origin}: the secret key is {'empty' if not key.strip() else 'too short'}"
+            f" (at least {MIN_SECRET_KEY_BYTES} bytes, or tokens can be forged)",
+            hint=hint,
+        )
+    return key
+
+
 def validate(settings: Settings) -> None:
     """Raise ConfigError, naming the key, for the first value of `settings` that is out of
     range or does not parse (time zone, durations, rates, templates, the [mail] identity)."""
     origin = str(settings.config_path or "settings")
+    if settings.secrets.secret_key is not None:  # the key file is checked when it is read
+        check_secret_key(settings.secrets.secret_key, "environment DIGEST_SECRET_KEY")
     if not settings.site.languages:
         raise ConfigError(f"{origin}: [site] languages: at least one language is needed")
     for language in settings.site.languages:

@@ -10,9 +10,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from digest.settings import SECRET_KEY_FILE, SECTIONS, Localised, setting_key
+
+#: What `ensure_secret_key_file` did with the key file.
+KeyFile = Literal["kept", "created", "replaced"]
 
 
 def _toml_value(value: Any) -> str:
@@ -83,13 +86,33 @@ def write_default_config(
     return True
 
 
-def ensure_secret_key_file(base_dir: Path) -> bool:
-    """Create the token key file (mode 0600) if missing. True if created."""
+def ensure_secret_key_file(base_dir: Path) -> KeyFile:
+    """Create the token key file (mode 0600) if missing or blank; keep a good one.
+
+    A blank file (a failed copy, `touch secret.key`) signs nothing safely and no working
+    link can have come from it, so it is replaced. A short key is refused (ConfigError):
+    links already sent may depend on it, so only the user may throw it away."""
+    from digest.config_checks import check_secret_key
+
     key_file = base_dir / SECRET_KEY_FILE
     if key_file.exists():
-        return False
+        key = key_file.read_text(encoding="utf-8")
+        if key.strip():
+            check_secret_key(key, str(key_file), "delete it and run 'digest init' again")
+            return "kept"
+        _write_new_key(key_file, replace=True)
+        return "replaced"
     base_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _write_new_key(key_file, replace=False)
+    return "created"
+
+
+def _write_new_key(key_file: Path, *, replace: bool) -> None:
+    """48 random bytes, base64url, in a file only its owner reads (written beside it and
+    renamed over a blank one, so the file is never half-written)."""
+    target = key_file.with_name(key_file.name + ".new") if replace else key_file
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48) + "\n")
-    return True
+    if replace:
+        os.replace(target, key_file)

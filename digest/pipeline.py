@@ -67,6 +67,8 @@ class InitResult:
     key_path: Path
     #: Articles whose term cache the upgrade filled (`selection.store.fill_recent_terms`).
     terms_filled: int = 0
+    #: The key file was there but blank, and now holds a new key.
+    key_replaced: bool = False
 
 
 def initialise(
@@ -82,7 +84,7 @@ def initialise(
     identity (`digest.identity.Identity.config_values`)."""
     written = write_default_config(config_path, force=force, values=values)
     settings = load_settings(config_path, overrides=overrides)
-    key_created = ensure_secret_key_file(settings.base_dir)
+    key_file = ensure_secret_key_file(settings.base_dir)
     db = open_database(settings, check=False)
     try:
         db.upgrade()
@@ -93,9 +95,10 @@ def initialise(
         config_path,
         written,
         settings.database_url,
-        key_created,
+        key_file == "created",
         settings.base_dir / SECRET_KEY_FILE,
         terms_filled,
+        key_replaced=key_file == "replaced",
     )
 
 

@@ -19,6 +19,11 @@ HOURS_A_YEAR = 366 * 24
 DAYS_TEN_YEARS = 3660
 #: The token-signing key's file beside the config, when DIGEST_SECRET_KEY is not set.
 SECRET_KEY_FILE = "secret.key"
+#: The shortest token-signing key accepted, in bytes (after surrounding blanks are
+#: stripped): an empty or tiny key makes every unsubscribe and preferences token forgeable.
+MIN_SECRET_KEY_BYTES = 16
+#: How a user makes a key (what `digest init` writes: 48 random bytes, base64url).
+NEW_KEY_HINT = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 #: Largest whole number and number any setting takes unless it sets its own `maximum`:
 #: larger ones only overflow a date, a timer or a database column somewhere.

@@ -202,3 +202,25 @@ def test_bad_per_language_texts_and_templates_name_the_key(
     config = write(tmp_path / "digest.toml", text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(config, env={})
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [("   \t", "empty"), ("short-key", "too short"), (" " + "k" * 15, "too short")],
+)
+def test_a_blank_or_short_secret_key_is_refused_where_it_is_read(
+    tmp_path: Path, key: str, problem: str
+) -> None:
+    with pytest.raises(
+        ConfigError, match=f"^environment DIGEST_SECRET_KEY: the secret key is {problem}"
+    ):
+        load_settings(env={"DIGEST_SECRET_KEY": key})
+    config = write(tmp_path / "digest.toml", "")
+    (tmp_path / "secret.key").write_text(key + "\n", encoding="utf-8")
+    settings = load_settings(config, env={})
+    with pytest.raises(ConfigError, match=f"secret.key: the secret key is {problem}") as refused:
+        settings.secret_key()
+    assert str(tmp_path / "secret.key") in str(refused.value)
+    (tmp_path / "secret.key").write_text("k" * 16 + "\n", encoding="utf-8")
+    assert settings.secret_key() == "k" * 16
+    assert load_settings(env={"DIGEST_SECRET_KEY": "k" * 16}).secret_key() == "k" * 16

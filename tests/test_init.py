@@ -236,3 +236,20 @@ def test_a_file_that_is_not_a_database_is_named_in_one_line(
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "broken.db" in lines[0], (command, result.stderr)
         assert "file is not a database" in lines[0] and "sqlalche.me" not in lines[0]
+
+
+@pytest.mark.usefixtures("database_env")
+def test_init_replaces_an_empty_key_file_and_refuses_a_short_one(
+    digest: Digest, tmp_path: Path
+) -> None:
+    key = tmp_path / "secret.key"
+    key.write_text("\n", encoding="utf-8")
+    replaced = digest.ok("init")
+    assert f"{key} was empty: wrote a new key" in replaced.stderr
+    assert len(key.read_text(encoding="utf-8").strip()) >= 16
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    key.write_text("tiny\n", encoding="utf-8")
+    short = digest("init")
+    assert short.exit_code == 1
+    assert f"{key}: the secret key is too short" in short.stderr
+    assert key.read_text(encoding="utf-8") == "tiny\n"  # links may depend on it: the user decides

@@ -63,6 +63,8 @@ def init(
         )
     if result.key_created:
         app.info(f"created {result.key_path} (signs unsubscribe tokens; keep it private)")
+    if result.key_replaced:
+        app.warn(f"{result.key_path} was empty: wrote a new key into it (keep it private)")
     if result.terms_filled:
         count = result.terms_filled
         app.info(f"term cache filled: {count:,} recent article{'s' if count > 1 else ''}")
