@@ -303,3 +303,21 @@ def test_an_unsubscribe_by_mistake_is_undone_from_the_page_it_lands_on(site: Sit
     assert site.subscriber("sam@example.com").status == "active"
     confirm_page = httpx.get(f"{site.url}/u/{token}")
     assert "Unsubscribed by mistake" not in confirm_page.text
+
+
+def test_trailing_slash_redirects_are_relative_whatever_the_host(site: Site) -> None:
+    token = site.token("sam@example.com")
+    expected = {
+        "/subscribe/": "/subscribe",
+        "/subscribe/?lang=ar": "/subscribe?lang=ar",
+        f"/p/{token}/": f"/p/{token}",
+        "/preview": "/preview/",
+        "/preview/edition.html/?date=2025-06-04": "/preview/edition.html?date=2025-06-04",
+    }
+    with httpx.Client(base_url=site.url, headers={"Host": "evil.example"}) as client:
+        for path, location in expected.items():
+            answer = client.get(path)
+            assert answer.status_code == 307, path
+            assert answer.headers["location"] == location, path
+        assert client.get("/nothing/").status_code == 404
+        assert client.get("//subscribe/").status_code == 404

@@ -11,13 +11,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Router
 
 from digest import pipeline
 from digest.config import Settings
 from digest.db import Database
 from digest.web import unsubscribe
 from digest.web.server import ServeError, WebServer, bind
+from digest.web.slashes import relative_slash_redirects
 
 __all__ = ["ServeError", "WebServer", "create_app", "open_server"]
 
@@ -35,16 +36,19 @@ def create_app(
     from digest.web.pages import PageRenderer
 
     renderer = PageRenderer(settings)
-    return Starlette(
+    preview_router = relative_slash_redirects(Router(preview.routes(settings, db, clock=clock)))
+    app = Starlette(
         routes=[
             *unsubscribe.routes(settings, db, clock=clock, renderer=renderer),
             *selfservice.routes(settings, db, clock=clock, renderer=renderer),
             *archive.routes(settings, db, clock=clock),
-            Mount("/preview", routes=preview.routes(settings, db, clock=clock)),
+            Mount("/preview", app=preview_router),
             *hooks.routes(settings, db, clock=clock),
             *extra_routes,
         ]
     )
+    relative_slash_redirects(app.router)
+    return app
 
 
 def open_server(

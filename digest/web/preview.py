@@ -20,13 +20,14 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from digest import pipeline
 from digest.config import Settings
 from digest.db import Database
 from digest.errors import DigestError, RenderError
 from digest.render import locale_dirs, make_environment, template_dirs
+from digest.web.slashes import relative_slash_redirects
 from subscribers import store
 from subscribers.errors import SubscriberError
 
@@ -240,13 +241,14 @@ def application(settings: Settings, db: Database, **options: Any) -> Starlette:
     """A server with only the preview: / redirects to /preview/."""
 
     def home(request: Request) -> Response:
-        return RedirectResponse(
-            str(request.url_for("preview")) + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(  # relative: never built from the Host header
+            request.url_for("preview").path + (f"?{request.url.query}" if request.url.query else "")
         )
 
-    return Starlette(
-        routes=[Route("/", home), Mount("/preview", routes=routes(settings, db, **options))]
-    )
+    preview = relative_slash_redirects(Router(routes(settings, db, **options)))
+    app = Starlette(routes=[Route("/", home), Mount("/preview", app=preview)])
+    relative_slash_redirects(app.router)
+    return app
 
 
 def serve(
