@@ -36,6 +36,14 @@ status_option = click.option("--status", type=click.Choice(STATUSES), help="Only
 language_option = click.option("--lang", "language", help="Only this language.")
 
 
+def _site_language(app: Any, language: str | None) -> str | None:
+    """--lang as `add` reads it (one of the site's languages, any case), or None: a
+    language the site does not have is refused, not answered with an empty list."""
+    from subscribers.validation import check_language
+
+    return None if language is None else check_language(language, app.languages)
+
+
 @click.group("subscribers")
 def subscribers_group() -> None:
     """Manage the audience: add, change, list, import and export subscribers."""
@@ -177,6 +185,7 @@ def list_command(app: Any, status: str | None, language: str | None, output_form
     """List subscribers of every status (streamed: fine for very long lists)."""
     from subscribers import store
 
+    language = _site_language(app, language)
     with app.session() as session:
         records = store.iter_records(session, status=status, language=language)
         if output_format == "table":
@@ -199,6 +208,7 @@ def count_command(app: Any, status: str | None, language: str | None) -> None:
     """Print the number of subscribers (of every status unless --status)."""
     from subscribers import store
 
+    language = _site_language(app, language)
     with app.session() as session:
         click.echo(store.count(session, status, language))
 
@@ -216,6 +226,7 @@ def export_command(
 
     The CSV reads back with 'import' to the identical set; a FILE is replaced atomically
     and created readable by its owner only."""
+    language = _site_language(app, language)
     with app.session() as session:
         if file is None or str(file) == "-":
             exporter.export(

@@ -344,3 +344,15 @@ def test_a_reused_id_does_not_match_the_old_token(db) -> None:
         assert store.find_by_token(session, "secret", token, "list") is None
         own = make_token("secret", newcomer.id, "list", newcomer.email)
         assert store.find_by_token(session, "secret", own, "list") is newcomer
+
+
+@pytest.mark.usefixtures("initialised")
+def test_a_language_the_site_does_not_have_is_refused_by_every_command(digest: Digest) -> None:
+    digest.ok("subscribers", "add", "a@example.com", "--lang", "ar")
+    refused = digest("subscribers", "add", "b@example.com", "--lang", "fr")
+    assert refused.exit_code == 1
+    assert "error: language: 'fr' is not one of the site's languages (en, ar)" in refused.stderr
+    for command in ("list", "count", "export"):
+        answer = digest("subscribers", command, "--lang", "fr")
+        assert (answer.exit_code, answer.stderr, answer.stdout) == (1, refused.stderr, ""), command
+    assert digest.ok("subscribers", "count", "--lang", "AR").stdout.strip() == "1"
