@@ -102,7 +102,7 @@ def test_articles_list_since_rejects_nonsense(digest: Digest, initialised: Path)
 def test_select_json_shape_and_nothing_to_send(digest: Digest, initialised: Path) -> None:
     digest.ok("ingest", str(FIXTURES / "hostile.xml"))
     plan = json.loads(digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json").stdout)
-    assert set(plan) == {"date", "language", "window", "stories"}
+    assert set(plan) == {"date", "language", "window", "stories", "set_aside"}
     window = {key: plan["window"][key] for key in ("start", "end", "scheduled_at", "early")}
     assert window == {
         "start": "2025-06-03T04:00:00Z",

@@ -175,7 +175,7 @@ def test_plan_groups_copies_relates_by_content_and_adds_no_filler(
         similarities = [item["similarity"] for item in story["related"]]
         assert similarities == sorted(similarities, reverse=True)
         assert all(0.2 <= similarity < 0.6 for similarity in similarities)
-    assert set(plan) == {"date", "language", "window", "stories"}
+    assert set(plan) == {"date", "language", "window", "stories", "set_aside"}
     assert (plan["window"]["start"], plan["window"]["end"]) == (
         "2025-06-03T04:00:00Z",
         "2025-06-04T04:00:00Z",
