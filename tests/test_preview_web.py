@@ -201,6 +201,12 @@ def test_preview_serve_reloads_when_templates_change(site) -> None:
         assert httpx.get(
             base.rsplit("/preview/", 1)[0] + "/", follow_redirects=False, timeout=10
         ).status_code in (302, 307)
+        # another name pointed at this address (DNS rebinding) is refused
+        rebound = httpx.get(url, headers={"Host": "evil.example"}, timeout=10)
+        assert rebound.status_code == 400 and "Version" not in rebound.text
+        port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+        local = httpx.get(url, headers={"Host": f"localhost:{port}"}, timeout=30)
+        assert local.status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -251,6 +251,10 @@ def application(settings: Settings, db: Database, **options: Any) -> Starlette:
     return app
 
 
+#: The names the preview server answers to (it listens on 127.0.0.1 only).
+_LOOPBACK = ["127.0.0.1", "localhost"]
+
+
 def serve(
     settings: Settings,
     db: Database,
@@ -260,12 +264,19 @@ def serve(
     **options: Any,
 ) -> None:
     """Serve the preview on 127.0.0.1 until interrupted (Ctrl+C)."""
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
     from digest.web.server import WebServer, bind
 
     if options.get("subscriber_email"):
         with db.session() as session:  # an unknown address is an error now, not per page
             store.get(session, options["subscriber_email"])
-    server = WebServer(application(settings, db, **options), bind("127.0.0.1", port))
+    # Loopback names only: a page elsewhere whose name an attacker points at 127.0.0.1
+    # (DNS rebinding) could otherwise read the preview, a subscriber's own links
+    # included (a breaker pass).
+    app = application(settings, db, **options)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=_LOOPBACK)
+    server = WebServer(app, bind("127.0.0.1", port))
     if on_ready is not None:
         on_ready(f"{server.url}/preview/")
     server.run()
