@@ -66,9 +66,12 @@ def request(
 ) -> Signup:
     """Record a sign-up; InvalidSubscriber names a bad field (nothing is stored then).
 
-    A pending or suppressed address takes the details given (they are not mailed until
-    confirmed); an outstanding nonce is kept, so every confirmation email sent for the
-    same sign-up works until one of them is used.
+    A pending address takes the details given (it was never confirmed, and is not
+    mailed until it is); an unsubscribed, bounced or complained one keeps its own, which
+    a confirmed reader chose: anyone can send the form, and a breaker pass rewrote a
+    former reader's name, language and sections without their confirming anything (the
+    preferences page changes them after). An outstanding nonce is kept, so every
+    confirmation email sent for the same sign-up works until one of them is used.
     """
     address = normalise_email(fields.email)
     given = store.given_fields(fields, languages, sections)
@@ -87,8 +90,9 @@ def request(
         return _signup(SignupAnswer.CONFIRM, subscriber)
     if existing.status == Status.ACTIVE:
         return _signup(SignupAnswer.ALREADY, existing)
-    for key, value in given.items():
-        setattr(existing, key, value)
+    if existing.status == Status.PENDING:
+        for key, value in given.items():
+            setattr(existing, key, value)
     if existing.confirm_nonce is None:
         existing.confirm_nonce = new_nonce()
     existing.updated_at = now

@@ -84,6 +84,24 @@ def test_unsubscribed_address_returns_only_by_confirming(db: Database) -> None:
         assert store.get(session, "off@example.com").status == Status.ACTIVE
 
 
+def test_a_sign_up_does_not_rewrite_a_former_reader_s_details(db: Database) -> None:
+    # Anyone can send the form: a breaker pass rewrote an unsubscribed reader's name,
+    # language and time zone, and the confirmation went out in them.
+    with db.session() as session:
+        store.add(
+            session,
+            SubscriberFields("off@example.com", name="Sarah", language="en", timezone="UTC"),
+            languages=LANGUAGES,
+            now=NOW,
+        )
+        store.unsubscribe(session, "off@example.com", NOW)
+    signup = sign_up(db, "off@example.com", name="Hacked <b>", language="ar", timezone="Asia/Tokyo")
+    assert (signup.name, signup.language) == ("Sarah", "en")
+    with db.session() as session:
+        found = store.get(session, "off@example.com")
+        assert (found.name, found.language, found.timezone) == ("Sarah", "en", "UTC")
+
+
 def test_confirm_tokens_expire_and_do_not_pass_for_others() -> None:
     token = make_confirm_token(KEY, 7, LIST, "a@example.com", "n" * 22, now=NOW)
     read_confirm_token(KEY, token, LIST, max_age=timedelta(hours=48), now=NOW)
