@@ -144,7 +144,7 @@ _INSERT = f"""
 INSERT INTO subscribers (email, name, language, sections, timezone, status, smtputf8,
     bounce_count, created_at, updated_at, {", ".join(_STAMPS.values())})
 SELECT s.email, coalesce(s.name, ''), coalesce(s.language, :language),
-    coalesce(s.sections, ''), coalesce(s.timezone, 'UTC'), coalesce(s.status, 'active'),
+    coalesce(s.sections, ''), coalesce(s.timezone, ''), coalesce(s.status, 'active'),
     coalesce(s.smtputf8, false), 0, :now, :now,
     {
     ", ".join(

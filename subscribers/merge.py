@@ -126,14 +126,16 @@ class _Merger:
         if not self.was_empty:
             query = select(*_COMPARED).where(_TABLE.c.email.in_([row[1] for row in batch]))
             existing = {row.email: dict(row._mapping) for row in self.session.execute(query)}
-        # Grouped by the set of columns they write, one statement per group.
-        inserts: dict[str, list[dict[str, Any]]] = {}
+        # Updates are grouped by the set of columns they write, one statement per group;
+        # inserts all write the same columns, so one statement keeps the file's order
+        # (ids follow it, and so does an export).
+        inserts: list[dict[str, Any]] = []
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for _line, email, *fields, smtputf8 in batch:
             current = existing.get(email)
             if current is None:
                 record = self._new_record(email, fields, bool(smtputf8))
-                inserts.setdefault(record["status"], []).append(record)
+                inserts.append(record)
                 self.counts.created += 1
                 continue
             changed, kept = _apply(current, fields, self.now)
@@ -146,8 +148,8 @@ class _Merger:
                 )
             else:
                 self.counts.unchanged += 1
-        for records in inserts.values():
-            self._insert(records)
+        if inserts:
+            self._insert(inserts)
         for names, params in updates.items():
             statement = (
                 update(_TABLE)
@@ -174,7 +176,9 @@ class _Merger:
             "name": name or "",
             "language": language or self.default_language,
             "sections": sections or "",
-            "timezone": timezone or "UTC",
+            # No zone given stays none (the site's schedule.timezone), as `add` stores it:
+            # "UTC" would move a local-time delivery and break export -> import.
+            "timezone": timezone or "",
             "status": status or Status.ACTIVE.value,
             "smtputf8": self.stored_flag[smtputf8],
             "bounce_count": 0,
@@ -183,8 +187,8 @@ class _Merger:
         }
         # Only the status's own timestamp is set; the others stay NULL.
         stamp = STAMPS.get(Status(record["status"]))
-        if stamp:
-            record[stamp] = self.stored_now
+        for stamp_column in STAMPS.values():
+            record[stamp_column] = self.stored_now if stamp_column == stamp else None
         return record
 
 

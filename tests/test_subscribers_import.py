@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from subscribers.export import escape_cell, unescape_cell
+from tests.backends import Databases
 from tests.conftest import REPO, Digest
 
 HEADER = "email,name,language,sections,timezone,status"
@@ -66,9 +67,10 @@ def test_import_reads_utf8_with_or_without_bom_and_any_newline(
     assert rows["layla@example.com"]["timezone"] == "Asia/Riyadh"
     # A quoted line break in a name becomes a space: names are single-line text.
     assert rows["smith@example.com"]["name"] == "Smith, John (London)"
+    # No time zone given: none stored, so the site's schedule.timezone applies.
     assert (rows["plain@example.com"]["language"], rows["plain@example.com"]["timezone"]) == (
         "en",
-        "UTC",
+        "",
     )
     assert all(r["status"] == "active" for r in rows.values())
 
@@ -260,6 +262,15 @@ def test_import_from_standard_input(digest: Digest, initialised: Path) -> None:
     assert "imported: <stdin>: 1 rows: 1 added" in result.stdout
 
 
+def fresh_site(databases: Databases, backend: str, folder: Path) -> Digest:
+    """A second site with its own new database (DIGEST_DATABASE_URL names the first)."""
+    folder.mkdir()
+    url = databases.create(backend, folder, migrated=True)
+    other = Digest({"DIGEST_CONFIG": str(folder / "digest.toml"), "DIGEST_DATABASE_URL": url})
+    other.ok("init")
+    return other
+
+
 TRICKY = [
     ["plain@example.com", "", "en", "", "UTC", "active"],
     ["layla@example.com", "ليلى حداد", "ar", "Politics,World", "Asia/Riyadh", "active"],
@@ -271,7 +282,7 @@ TRICKY = [
 
 
 def test_export_reads_back_to_the_identical_set(
-    digest: Digest, initialised: Path, tmp_path: Path
+    digest: Digest, initialised: Path, tmp_path: Path, databases: Databases, backend: str
 ) -> None:
     buffer = io.StringIO()
     csv.writer(buffer).writerows([HEADER.split(","), *TRICKY])
@@ -283,14 +294,41 @@ def test_export_reads_back_to_the_identical_set(
     assert cells[3][:2] == ["'=sum@example.com", "'=SUM(A1:A9)"]  # no live formulas
     original = identities(everyone(digest))
 
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    other = Digest({"DIGEST_CONFIG": str(fresh / "digest.toml")})
-    other.ok("init")
+    other = fresh_site(databases, backend, tmp_path / "fresh")
     other.ok("subscribers", "import", str(exported))
     assert identities(everyone(other)) == original
     assert len(original) == len(TRICKY)
     assert other.ok("subscribers", "export").stdout == exported.read_text(encoding="utf-8")
+
+
+def test_export_import_export_is_byte_identical(
+    digest: Digest, initialised: Path, tmp_path: Path, databases: Databases, backend: str
+) -> None:
+    """Blank cells (no name, no time zone, every section) read back blank, not as defaults:
+    an empty time zone means the site's, and "UTC" would move someone's delivery hour."""
+    digest.ok("subscribers", "add", "bare@example.com")
+    digest.ok("subscribers", "add", "ar@example.com", "--name", "ليلى", "--lang", "ar")
+    digest.ok("subscribers", "add", "tz@example.com", "--tz", "asia/riyadh", "--sections", "")
+    digest.ok("subscribers", "add", "both@example.com", "--name", "=1+1", "--sections", "World")
+    digest.ok("subscribers", "add", "gone@example.com", "--name", "Gone")
+    digest.ok("subscribers", "unsubscribe", "gone@example.com")
+    digest.ok("subscribers", "add", "wait@example.com", "--pending")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([HEADER.split(","), *TRICKY])
+    digest.ok("subscribers", "import", str(write(initialised / "tricky.csv", buffer.getvalue())))
+    first = digest.ok("subscribers", "export").stdout
+    assert "\nbare@example.com,,en,,,active\n" in first
+    exported = write(tmp_path / "export.csv", first)
+
+    other = fresh_site(databases, backend, tmp_path / "fresh")
+    other.ok("subscribers", "import", str(exported))
+    assert count(other) == 12
+    assert other.ok("subscribers", "export").stdout == first
+    # Into the same database: blank cells change nothing.
+    assert (
+        "0 added, 0 updated, 12 unchanged"
+        in digest.ok("subscribers", "import", str(exported)).stdout
+    )
 
 
 def test_export_refuses_a_folder_and_leaves_no_partial_file(
