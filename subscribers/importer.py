@@ -17,8 +17,10 @@ Rules, so that importing is safe to repeat:
 from __future__ import annotations
 
 import csv
+import itertools
+import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -158,7 +160,7 @@ def _check_file(
     progress: Progress,
 ) -> None:
     stream, size = source.stream, source.size
-    reader = csv.reader(source.text, dialect=source.dialect())
+    reader = csv.reader(_marked_end(source.text), dialect=source.dialect())
     records = _records(reader, report.source, source.encoding)
     try:
         start, header = next(records)
@@ -193,8 +195,23 @@ def _check_file(
     progress("checking", size, size)
 
 
+#: A line after the file's last: the csv module reads an unterminated quote to the end of
+#: the file without a word, so the end is marked, and a field that swallowed the mark
+#: shows the quote never closed. (A noncharacter: no text holds it.)
+_END = "\U0010ffff"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _marked_end(lines: Iterable[str]) -> Iterator[str]:
+    # chain, not a generator's `yield from`: closing that would close the file's text.
+    return itertools.chain(lines, (_END,))
+
+
 def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line number, cells) per CSV record; cells is a message for an unreadable one."""
+    """(first line number, cells) per CSV record; cells is a message for an unreadable one.
+
+    Raises SubscriberError for a quote that never closes: every later line would be one
+    field, so no row after it can be trusted (not even with --skip-invalid)."""
     while True:
         start = reader.line_num + 1
         try:
@@ -202,8 +219,23 @@ def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, lis
         except StopIteration:
             return
         except csv.Error as e:
+            if "field limit" in str(e):  # the reader is lost mid-file: stop here too
+                raise SubscriberError(
+                    f"{source}: line {start}: a field runs on for more than "
+                    f"{csv.field_size_limit()} characters (a quote that never closes?); "
+                    "nothing imported"
+                ) from None
             yield start, f"unreadable CSV: {e}"
             continue
+        if cells == [_END]:
+            return
+        if cells and cells[-1].endswith(_END):
+            # The quote opened on the line the field's line breaks count back to.
+            opened = reader.line_num - len(_LINE_BREAK.findall(cells[-1]))
+            raise SubscriberError(
+                f"{source}: line {opened}: a quoted field opens here and never closes (a "
+                'missing "?); nothing imported'
+            )
         if not _is_text(cells):
             raise SubscriberError(
                 f"{source}: line {start}: not {encoding} text (the encoding guessed from "

@@ -89,6 +89,41 @@ def test_header_row_is_required(digest: Digest, initialised: Path) -> None:
     assert count(digest) == 0
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_an_unterminated_quote_refuses_the_file(
+    digest: Digest, initialised: Path, newline: str, skip_invalid: bool
+) -> None:
+    """A quote that never closes would swallow every later line into one name: the file's
+    structure is broken, so no row of it can be trusted, --skip-invalid or not."""
+    source = write(
+        initialised / "quote.csv",
+        'email,name\nok@example.com,"Two\nlines"\nbq@example.com,"unterminated\n'
+        "bq2@example.com,ok\nbq3@example.com,ok\n",
+        newline=newline,
+    )
+    options = ["--skip-invalid"] if skip_invalid else []
+    result = digest("subscribers", "import", source.name, *options)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "digest: error: quote.csv: line 4: a quoted field opens here and never closes "
+        '(a missing "?); nothing imported\n'
+    )
+    assert count(digest) == 0
+
+
+def test_an_unterminated_quote_in_a_long_file(digest: Digest, initialised: Path) -> None:
+    """Past the csv module's field size limit the reader gives up mid-file; that is the
+    same broken structure, not one bad row to skip."""
+    rows = "".join(f"r{number}@example.com,Reader {number}\n" for number in range(10_000))
+    source = write(initialised / "long.csv", f'email,name\nbq@example.com,"oops\n{rows}')
+    result = digest("subscribers", "import", source.name, "--skip-invalid")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("digest: error: long.csv: line 2: a field runs on for more")
+    assert "(a quote that never closes?); nothing imported" in result.stderr
+    assert count(digest) == 0
+
+
 def test_one_bad_row_and_nothing_is_imported(digest: Digest, initialised: Path) -> None:
     lines = [HEADER]
     bad_lines = []
@@ -290,7 +325,7 @@ def test_export_reads_back_to_the_identical_set(
     exported = initialised / "export.csv"
     assert "exported 6 subscribers" in digest.ok("subscribers", "export", str(exported)).stdout
     assert exported.stat().st_mode & 0o077 == 0
-    cells = list(csv.reader(exported.open(encoding="utf-8")))
+    cells = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8"))))
     assert cells[3][:2] == ["'=sum@example.com", "'=SUM(A1:A9)"]  # no live formulas
     original = identities(everyone(digest))
 
