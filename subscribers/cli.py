@@ -297,7 +297,7 @@ def _echo_problems(kind: str, source: str, problems: list[RowProblem], total: in
 
 def _echo_import_report(app: Any, report: ImportReport) -> None:
     if report.ignored_columns:
-        app.warn(f"{report.source}: ignored unknown columns: {', '.join(report.ignored_columns)}")
+        app.warn(f"{report.source}: ignored unknown columns: {_listed(report.ignored_columns)}")
     if report.invalid:
         _echo_problems("warning", report.source, report.problems, report.invalid)
     if report.duplicates:
@@ -316,6 +316,22 @@ def _echo_import_report(app: Any, report: ImportReport) -> None:
         f"{report.updated} updated, {report.unchanged} unchanged{skipped} "
         f"(read as {report.encoding}, {report.separator}-separated)"
     )
+
+
+#: Column names shown in a warning, and characters of each: a broken header can hold
+#: millions of columns, or one of megabytes.
+SHOWN_NAMES = 10
+SHOWN_CHARACTERS = 60
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """The first few names, each cut short, then how many more: a warning stays a line."""
+    shown = [
+        name if len(name) <= SHOWN_CHARACTERS else name[: SHOWN_CHARACTERS - 1] + "…"
+        for name in names[:SHOWN_NAMES]
+    ]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more else "")
 
 
 class _Bars:

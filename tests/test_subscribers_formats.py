@@ -205,6 +205,23 @@ def test_map_names_the_columns_nobody_could_guess(digest: Digest, initialised: P
     assert "names 'adresse', which the header row does not have" in missing.stderr
 
 
+def test_a_huge_header_is_named_in_a_short_warning(digest: Digest, initialised: Path) -> None:
+    """Every ignored column named would be megabytes of warning for a broken header."""
+    unknown = [f"extra{number}" for number in range(20_000)] + ["x" * 5000]
+    (initialised / "wide.csv").write_text(
+        ",".join(["email", *unknown]) + "\nw@example.com\n", encoding="utf-8"
+    )
+    result = digest.ok("subscribers", "import", "wide.csv")
+    assert result.stderr.startswith(
+        "warning: wide.csv: ignored unknown columns: extra0, extra1, extra2, "
+    )
+    assert result.stderr.endswith(", extra9 and 19,991 more\n")
+    assert len(result.stderr) < 300
+    (initialised / "long.csv").write_text("x" * 5000 + ",email\n,w@example.com\n")
+    long = digest.ok("subscribers", "import", "long.csv")
+    assert long.stderr == f"warning: long.csv: ignored unknown columns: {'x' * 59}…\n"
+
+
 def test_two_columns_for_one_field_are_refused(digest: Digest, initialised: Path) -> None:
     (initialised / "both.csv").write_text(
         "email,Email Address\na@example.com,b@example.com\n", encoding="utf-8"
