@@ -13,7 +13,6 @@ Standard input is copied to a temporary file first: guessing needs a second look
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import shutil
@@ -25,44 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from subscribers.encodings import detect_encoding, shown_encoding
 from subscribers.errors import SubscriberError
 
-#: Bytes read to guess the encoding, and characters to guess the separator.
-ENCODING_SAMPLE = 1 << 20
+#: Characters read to guess the separator.
 DIALECT_SAMPLE = 1 << 16
 SEPARATORS = ",;\t|"
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
-
-#: Legacy (pre-Unicode) encodings spreadsheets still write, per language.
-WESTERN = ("cp1252", "latin_1", "iso8859_15", "mac_roman", "utf_16_le", "utf_16_be")
-LEGACY_ENCODINGS: dict[str, tuple[str, ...]] = {
-    "ar": ("cp1256", "iso8859_6"),
-    "fa": ("cp1256",),
-    "ur": ("cp1256",),
-    "he": ("cp1255", "iso8859_8"),
-    "ru": ("cp1251", "koi8_r"),
-    "uk": ("cp1251", "koi8_u"),
-    "bg": ("cp1251",),
-    "el": ("cp1253", "iso8859_7"),
-    "tr": ("cp1254", "iso8859_9"),
-    "pl": ("cp1250", "iso8859_2"),
-    "cs": ("cp1250", "iso8859_2"),
-    "hu": ("cp1250", "iso8859_2"),
-    "ro": ("cp1250", "iso8859_16"),
-    "vi": ("cp1258",),
-    "th": ("cp874",),
-    "ja": ("shift_jis", "euc_jp"),
-    "zh": ("gb18030", "big5"),
-    "ko": ("euc_kr",),
-}
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @dataclass
@@ -100,7 +68,7 @@ def open_source(path: str | Path, languages: tuple[str, ...] = ()) -> Iterator[S
         delimiter = sniff_delimiter(text.read(DIALECT_SAMPLE))
         text.seek(0)
         try:
-            yield Source(name, stream, size, _shown_encoding(encoding), delimiter, text)
+            yield Source(name, stream, size, shown_encoding(encoding), delimiter, text)
         finally:
             text.detach()
 
@@ -128,51 +96,6 @@ def _binary(path: str | Path) -> Iterator[tuple[IO[bytes], int]]:
         except OSError:
             size = 0
         yield stream, size
-
-
-def detect_encoding(stream: IO[bytes], name: str, languages: tuple[str, ...] = ()) -> str:
-    """A Python codec name for the file's bytes (the stream is left anywhere)."""
-    head = stream.read(4)
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding
-    stream.seek(0)
-    if _is_utf8(stream):
-        return "utf-8"
-    stream.seek(0)
-    from charset_normalizer import from_bytes
-
-    candidates = list(WESTERN)
-    for language in languages:
-        candidates.extend(LEGACY_ENCODINGS.get(language.split("-")[0].lower(), ()))
-    best = from_bytes(stream.read(ENCODING_SAMPLE), cp_isolation=candidates).best()
-    if best is None:
-        raise SubscriberError(
-            f"{name}: cannot tell the file's text encoding (is it a CSV file?); save it as "
-            "CSV in UTF-8 and import it again (nothing imported)"
-        )
-    return best.encoding
-
-
-def _is_utf8(stream: IO[bytes]) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while chunk := stream.read(1 << 20):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _shown_encoding(encoding: str) -> str:
-    """The codec's usual name: "utf-8", "utf-16", "windows-1256", "iso-8859-1"."""
-    if encoding == "utf-8-sig":
-        return "utf-8 (with BOM)"
-    normal = codecs.lookup(encoding).name
-    if normal.startswith("cp125"):
-        return "windows-" + normal[2:]
-    return {"latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1"}.get(normal, normal)
 
 
 def sniff_delimiter(sample: str) -> str:
