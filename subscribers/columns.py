@@ -164,6 +164,11 @@ def map_columns(
 
 def _shown(cells: list[str]) -> str:
     text = ",".join(cell.strip() for cell in cells)
+    if "\0" in text:  # printed, the NULs would garble the terminal and hide the cause
+        return (
+            "text with NUL bytes: UTF-16 or UTF-32 without a byte-order mark? save it as "
+            "CSV in UTF-8"
+        )
     if not text.strip(","):
         return "nothing"
     return text if len(text) <= 120 else text[:119] + "…"

@@ -1,7 +1,12 @@
-"""Telling a file's text encoding: a byte-order mark, else UTF-8 if the bytes are valid
-UTF-8, else `charset-normalizer` among the legacy encodings of Western European text and
-of the site's languages (Windows-1256 for Arabic, ...): a short file cannot tell Arabic
-from Chinese by its bytes alone, the site's languages can.
+"""Telling a file's text encoding, in order:
+
+- a byte-order mark (UTF-8, UTF-16, UTF-32);
+- UTF-16 written without one: every other byte NUL (the ASCII of the header and the
+  addresses), which is also valid UTF-8, so it is looked for first;
+- UTF-8 when the bytes are valid UTF-8 throughout;
+- else `charset-normalizer` among the legacy encodings of Western European text and of
+  the site's languages (Windows-1256 for Arabic, ...): a short file cannot tell Arabic
+  from Chinese by its bytes alone, the site's languages can.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ def detect_encoding(stream: IO[bytes], name: str, languages: tuple[str, ...] = (
         if head.startswith(bom):
             return encoding
     stream.seek(0)
+    utf16 = _utf16_without_bom(stream.read(ENCODING_SAMPLE))
+    if utf16:
+        return utf16
+    stream.seek(0)
     if _is_utf8(stream):
         return "utf-8"
     stream.seek(0)
@@ -68,6 +77,27 @@ def detect_encoding(stream: IO[bytes], name: str, languages: tuple[str, ...] = (
             "CSV in UTF-8 and import it again (nothing imported)"
         )
     return best.encoding
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 written without a byte-order mark, else None.
+
+    A CSV file is mostly ASCII (the header, the addresses), which UTF-16 writes as the
+    character and a NUL byte: a NUL in at least a quarter of the odd (LE) or even (BE)
+    bytes and almost never in the others. It must be told before UTF-8 is tried, since
+    ASCII with NULs is valid UTF-8."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
+    for encoding, zeros, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros * 4 >= pairs and others * 20 <= zeros:
+            try:
+                text = codecs.getincrementaldecoder(encoding)().decode(sample[: 2 * pairs])
+            except UnicodeDecodeError:
+                return None
+            return encoding if "\0" not in text else None
+    return None
 
 
 def _is_utf8(stream: IO[bytes]) -> bool:

@@ -1,10 +1,8 @@
 """Opening an import file as people have it: any common encoding, any common separator.
 
-- Encoding: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else a file that is valid
-  UTF-8 throughout is UTF-8; else `charset-normalizer` chooses, from the bytes, among the
-  legacy encodings of Western European text and of the site's languages (Windows-1256
-  for Arabic, ...): a short file cannot tell Arabic from Chinese by its bytes alone, the
-  site's languages can. The choice is reported, so a wrong guess shows.
+- Encoding: a byte-order mark, UTF-16 without one, UTF-8, else a guess that takes the
+  site's languages into account (see `encodings`). The choice is reported, so a wrong
+  guess shows.
 - Separator: the csv module's `Sniffer` on the first lines, among comma, semicolon, tab
   and bar (what spreadsheets in different locales write); a comma when it cannot tell.
 - Quoted fields may hold separators and line breaks (RFC 4180 section 2).

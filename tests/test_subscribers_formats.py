@@ -175,6 +175,34 @@ def test_encodings_are_detected_and_printed(
         assert rows[email]["name"] == name
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "names", [("Layla Haddad", "Zoe"), ("ليلى حداد", "Zoë")], ids=["ascii", "arabic"]
+)
+def test_utf16_without_a_byte_order_mark(
+    digest: Digest, initialised: Path, encoding: str, names: tuple[str, str]
+) -> None:
+    """Some tools write UTF-16 with no BOM; ASCII in it is every other byte NUL, which is
+    also valid UTF-8, so it must be recognised before UTF-8 is tried."""
+    text = f"email,name\nlayla@example.com,{names[0]}\nzoe@example.com,{names[1]}\n"
+    (initialised / "list.csv").write_bytes(text.encode(encoding))
+    result = digest.ok("subscribers", "import", "list.csv")
+    assert f"(read as {encoding}, comma-separated)" in result.stdout
+    rows = everyone(digest)
+    assert rows["layla@example.com"]["name"] == names[0]
+    assert rows["zoe@example.com"]["name"] == names[1]
+
+
+def test_nul_bytes_in_a_header_are_not_printed(digest: Digest, initialised: Path) -> None:
+    (initialised / "wide.csv").write_bytes("email,name\nw@example.com,W\n".encode("utf-32-le"))
+    result = digest("subscribers", "import", "wide.csv")
+    assert result.exit_code == 1
+    assert "\0" not in result.stderr
+    assert "(found text with NUL bytes: UTF-16 or UTF-32 without a byte-order mark?" in (
+        result.stderr
+    )
+
+
 def test_map_names_the_columns_nobody_could_guess(digest: Digest, initialised: Path) -> None:
     (initialised / "fr.csv").write_text(
         "Courriel,Prénom,Nom,Commentaire\nluc@example.com,Luc,Martin,VIP\n", encoding="utf-8"
