@@ -251,6 +251,11 @@ def export_command(
     help="Read COLUMN as FIELD (email, name, first_name, last_name, language, sections, "
     "timezone, status), or COLUMN=- to ignore it. Repeatable.",
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="The file's text encoding (cp1256, iso-8859-6, ...) when the guess is unsure.",
+)
 @deliverability_option
 @click.pass_obj
 def import_command(
@@ -259,6 +264,7 @@ def import_command(
     skip_invalid: bool,
     dry_run: bool,
     column_mapping: tuple[str, ...],
+    encoding: str | None,
     check_deliverability: bool,
 ) -> None:
     """Import subscribers from a CSV file whose first line names the columns.
@@ -278,6 +284,7 @@ def import_command(
         dry_run,
         check_deliverability,
         column_mapping,
+        encoding,
     )
     try:
         with _progress_bars(app) as on_progress, app.session() as session:

@@ -63,6 +63,8 @@ class ImportOptions:
     check_deliverability: bool = False
     #: `COLUMN=field` pairs naming columns the header's names do not (see columns.py).
     column_mapping: tuple[str, ...] = ()
+    #: The file's text encoding, when a guess is not good enough (None: guess).
+    encoding: str | None = None
 
 
 @dataclass
@@ -115,7 +117,10 @@ def import_csv(
     name = "<stdin>" if str(path) == "-" else str(path)
     report = ImportReport(name, dry_run=options.dry_run)
     mapping = parse_mapping(options.column_mapping)
-    with open_source(path, options.languages) as source, staging_file.opened() as staging:
+    with (
+        open_source(path, options.languages, options.encoding) as source,
+        staging_file.opened() as staging,
+    ):
         report.encoding, report.separator = source.encoding, source.separator_name
         _check_file(source, mapping, options, staging, report, progress)
         if report.invalid and not options.skip_invalid:

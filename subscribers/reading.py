@@ -11,6 +11,7 @@ Standard input is copied to a temporary file first: guessing needs a second look
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import shutil
@@ -54,12 +55,20 @@ class Source:
 
 
 @contextmanager
-def open_source(path: str | Path, languages: tuple[str, ...] = ()) -> Iterator[Source]:
-    """The file ("-": standard input) decoded; SubscriberError naming the file if it
-    cannot be read or its encoding cannot be told."""
+def open_source(
+    path: str | Path, languages: tuple[str, ...] = (), encoding: str | None = None
+) -> Iterator[Source]:
+    """The file ("-": standard input) decoded, in `encoding` if given (a guess cannot be
+    sure of every file); SubscriberError naming the file if it cannot be read or its
+    encoding cannot be told."""
     name = "<stdin>" if str(path) == "-" else str(path)
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise SubscriberError(f"{name}: unknown text encoding {encoding!r}") from None
     with _binary(path) as (stream, size):
-        encoding = detect_encoding(stream, name, languages)
+        encoding = encoding or detect_encoding(stream, name, languages)
         stream.seek(0)
         # Undecodable bytes are kept as lone surrogates, so the error can name its line.
         text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")

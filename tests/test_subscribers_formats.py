@@ -175,6 +175,77 @@ def test_encodings_are_detected_and_printed(
         assert rows[email]["name"] == name
 
 
+MOSTLY_LATIN = "email,name,language\n" + "".join(
+    [f"a{number}@example.com,علي {number},ar\n" for number in range(3)]
+    + [f"l{number}@example.com,Latin Reader {number},en\n" for number in range(20)]
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        MOSTLY_LATIN,
+        "email,name\nx@example.com,علي\ny@example.com,ليلى\n",
+        "email,name\nz@example.com,علي\n",
+        "email,name\nz@example.com,مُحمّد «أبو علي»\nj@example.com,Hélène Côté\n",
+    ],
+    ids=["mostly-latin", "two-rows", "one-row", "marks-and-latin"],
+)
+def test_short_or_mostly_latin_windows_1256_is_arabic(
+    digest: Digest, initialised: Path, text: str
+) -> None:
+    """Bytes alone cannot tell a few Arabic words in Windows-1256 from Mac Roman or
+    Windows-1252 mojibake; the site's languages can: Arabic letters, not `Úáí`."""
+    (initialised / "list.csv").write_bytes(text.encode("cp1256"))
+    result = digest.ok("subscribers", "import", "list.csv")
+    assert "(read as windows-1256," in result.stdout
+    rows = everyone(digest)
+    for line in text.splitlines()[1:]:
+        email, name = line.split(",")[:2]
+        assert rows[email]["name"] == name
+
+
+def test_an_unsure_encoding_is_refused_not_garbled(digest: Digest, initialised: Path) -> None:
+    """Russian in Windows-1251 is neither of this site's languages (English, Arabic):
+    whatever the guess, the names would be mojibake, so the file is refused."""
+    text = "email,name\nivan@example.com,Иван Петров\nolga@example.com,Ольга\n"
+    (initialised / "ru.csv").write_bytes(text.encode("cp1251"))
+    result = digest("subscribers", "import", "ru.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("digest: error: ru.csv: cannot tell the file's text encoding")
+    assert "UTF-8" in result.stderr and "--encoding" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert everyone(digest) == {}
+    named = digest.ok("subscribers", "import", "ru.csv", "--encoding", "cp1251")
+    assert "(read as windows-1251, comma-separated)" in named.stdout
+    assert everyone(digest)["ivan@example.com"]["name"] == "Иван Петров"
+    unknown = digest("subscribers", "import", "ru.csv", "--encoding", "klingon")
+    assert unknown.exit_code == 1
+    assert unknown.stderr == "digest: error: ru.csv: unknown text encoding 'klingon'\n"
+
+
+def test_a_guess_that_garbles_is_refused(digest: Digest, initialised: Path) -> None:
+    """On an English-only site, Arabic in Windows-1256 is no site language's text: the
+    guess (Windows-1252, Mac Roman...) would store `Úáí`, so the file is refused."""
+    config = initialised / "digest.toml"
+    settings = config.read_text(encoding="utf-8")
+    assert 'languages = ["en", "ar"]' in settings
+    config.write_text(settings.replace('languages = ["en", "ar"]', 'languages = ["en"]'))
+    text = MOSTLY_LATIN.replace(",language", "").replace(",ar\n", "\n").replace(",en\n", "\n")
+    (initialised / "list.csv").write_bytes(text.encode("cp1256"))
+    result = digest("subscribers", "import", "list.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "digest: error: list.csv: cannot tell the file's text encoding for sure: it is not "
+        "UTF-8, and read as "
+    )
+    assert len(result.stderr.splitlines()) == 1
+    assert everyone(digest) == {}
+    named = digest.ok("subscribers", "import", "list.csv", "--encoding", "windows-1256")
+    assert "(read as windows-1256, comma-separated)" in named.stdout
+    assert everyone(digest)["a0@example.com"]["name"] == "علي 0"
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 @pytest.mark.parametrize(
     "names", [("Layla Haddad", "Zoe"), ("ليلى حداد", "Zoë")], ids=["ascii", "arabic"]
