@@ -65,9 +65,15 @@ def is_label(title: str, url: str = "") -> bool:
     or is a word of the name of the site at `url` (its registrable domain without the
     suffix: "bugle" of www.bugle.example, "al" and "monitor" of al-monitor.com). An
     empty headline is one."""
-    outlet = set(normalise(site(url).split(".", 1)[0].replace("-", " ")).split())
-    return all(
-        word.isdigit() or word in outlet or stem(word) in LABEL_STEMS
-        for word in words(title)
-        if is_term(word)
-    )
+    for word in words(title):
+        if not is_term(word) or word.isdigit() or stem(word) in LABEL_STEMS:
+            continue
+        # most headlines end here, at their first word: a word the URL does not hold
+        # cannot name its site, and the site is read only for one it holds
+        if word not in url.lower() or word not in _outlet_words(url):
+            return False
+    return True
+
+
+def _outlet_words(url: str) -> set[str]:
+    return set(normalise(site(url).split(".", 1)[0].replace("-", " ")).split())
