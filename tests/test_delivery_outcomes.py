@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,37 @@ def test_the_breaker_needs_that_many_refusals_in_a_row(site: Path) -> None:
     [edition] = json.loads(result.stdout)["editions"]
     assert (edition["sent"], edition["failed"], edition["circuit_breaker"]) == (2, 4, None)
     assert bounce_counts(site) == {("active", 0)}
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_quota_reached_mid_send_leaves_every_refused_reader_pending(
+    template: Path, tmp_path: Path, round_: int
+) -> None:
+    """A relay's quota ends at RCPT while messages accepted just before it still finish
+    DATA on other connections: their success comes after the first refusals, yet the
+    relay refused those too, so the breaker must requeue every one (none `failed`).
+    Several rounds, since how the eight connections' replies interleave varies."""
+    site = copy_site(template, tmp_path)
+    set_mail(site, concurrency=8, retry_backoff=0.01, retry_backoff_max=0.05)
+    everyone = readers(100)
+    add_subscribers(site, everyone)
+    quota = FaultyHandler(rcpt_quota=30)
+    with SmtpServer(quota) as server:
+        stopped = send(site, server)
+    assert stopped.exit_code == 4, stopped.output
+    states = delivery_states(site)
+    sent = {address for address, (status, _tries) in states.items() if status == "sent"}
+    assert sent == set(quota.count()) and len(sent) == 30
+    unsent = {status for address, (status, _tries) in states.items() if address not in sent}
+    assert unsent == {"pending"}, Counter(status for status, _tries in states.values())
+    assert f"{100 - len(sent)} deliveries left pending" in stopped.stderr, stopped.stderr
+    assert bounce_counts(site) == {("active", 0)}
+    healthy = FaultyHandler()
+    with SmtpServer(healthy) as server:
+        resumed = send(site, server)
+    assert resumed.exit_code == 0, resumed.output
+    assert healthy.count() == {address: 1 for address in everyone if address not in sent}
+    assert {status for status, _tries in delivery_states(site).values()} == {"sent"}
 
 
 def test_one_bad_address_fails_and_counts_as_a_bounce(site: Path) -> None:

@@ -58,6 +58,9 @@ class FaultyHandler:
       instead of the reply to the final "." (the sender cannot know it arrived);
     - `data_delay`: seconds before the reply to the final "." (the message is kept);
     - `rcpt_reply` / `data_reply`: answer every RCPT / end of DATA with this line;
+    - `rcpt_quota` / `quota_reply`: once `rcpt_quota` RCPTs were accepted (across all
+      connections), answer every later RCPT with `quota_reply`, as a relay's daily
+      sending quota does;
     - `mail_reply`: answer MAIL with this line (the first `mail_reply_limit` MAIL
       commands when that is set, every one otherwise);
     - `close_after`: after that many messages on one connection, answer the next MAIL
@@ -78,6 +81,9 @@ class FaultyHandler:
     data_reply: str | None = None
     mail_reply: str | None = None
     mail_reply_limit: int = 0
+    rcpt_quota: int = 0
+    quota_reply: str = "554 5.4.6 daily sending quota exceeded"
+    rcpts_accepted: int = 0
     close_after: int = 0
     pipelining: bool = False
     on_message: Callable[[Received], None] | None = None
@@ -143,6 +149,12 @@ class FaultyHandler:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         if tries <= self.soft.get(address, 0):
             return "451 4.7.1 greylisted, try again later"
+        if self.rcpt_quota:
+            with self.lock:
+                over = self.rcpts_accepted >= self.rcpt_quota
+                self.rcpts_accepted += not over
+            if over:
+                return self.quota_reply
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

@@ -228,14 +228,24 @@ class Recorder:
 
     # -- what workers call ----------------------------------------------------------
 
+    def begin(self) -> int:
+        """Called just before a transaction's MAIL FROM: pass it to `submit` as `started`."""
+        return self.breaker.begin()
+
     def submit(
-        self, outcome: outbox.Outcome, email: str, tries: int, reply: Reply | None = None
+        self,
+        outcome: outbox.Outcome,
+        email: str,
+        tries: int,
+        reply: Reply | None = None,
+        started: int | None = None,
     ) -> None:
-        """Queue one outcome for the next commit (the breaker may turn it into a requeue)."""
+        """Queue one outcome for the next commit (the breaker may turn it into a requeue).
+        `started`: what `begin` said as its transaction began (None: there was none)."""
         entry = Entry(outcome, email, tries)
         if self.run.fatal is not None:
             return  # nothing more can be recorded; the run is ending
-        if self.breaker.judge(entry, reply):
+        if self.breaker.judge(entry, reply, started):
             self.requeued.extend(self.breaker.requeue_streak(self.run.result))
             self.run.result.breaker = str(reply)
             count = len(self.breaker.streak)

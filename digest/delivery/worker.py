@@ -167,6 +167,9 @@ class Worker:
             self.identity.envelope_sender_for(subscriber.email, item.delivery_id),
             subscriber.email,
         )
+        # No await between this and MAIL FROM going out: the circuit breaker lets this
+        # outcome break only the refusals that came back before it (see `CircuitBreaker`).
+        started = self.recorder.begin()
         try:
             await connection.send(envelope, message, BeforeData(self.recorder, item.delivery_id))
         except (LeaseLost, Interrupted):
@@ -177,12 +180,12 @@ class Worker:
             return
         except DeliveryError as e:
             outcome = self._failed(replace(base, message_id=message_id), item, e)
-            self.recorder.submit(outcome, subscriber.email, item.tries, e.reply)
+            self.recorder.submit(outcome, subscriber.email, item.tries, e.reply, started)
             if e.broken:
                 await self._reset()
             return
         sent = replace(base, message_id=message_id, at=run.clock.now())
-        self.recorder.submit(sent, subscriber.email, item.tries)
+        self.recorder.submit(sent, subscriber.email, item.tries, started=started)
 
     async def _reset(self) -> None:
         if self.connection is not None:
