@@ -122,7 +122,8 @@ def send(
         identifier = stored_list_id(session, settings.mail_identity, clock())
         if resend_uncertain:
             report.resent_uncertain = outbox.requeue_uncertain(session, edition.id, clock())
-    if edition.status == EditionStatus.SENT and not report.resent_uncertain:
+    complete = edition.status == EditionStatus.SENT
+    if complete and not report.resent_uncertain:
         report.already_sent, report.status = True, EditionStatus.SENT
         return report
     # Under the edition lock: two senders creating the same rows at once would collide
@@ -133,7 +134,11 @@ def send(
         stored = session.get(Edition, edition.id)
         assert stored is not None
         readers.ensure_variants(session, settings, stored, clock())
-        report.created = outbox.create_deliveries(session, edition, clock())  # type: ignore[arg-type]
+        if not complete:
+            # A complete edition reopened by `resend_uncertain` resends what it left
+            # uncertain, nothing more: a reader who joined after it was sent is not its
+            # audience, and a plain rerun would not have sent them anything either.
+            report.created = outbox.create_deliveries(session, edition, clock())  # type: ignore[arg-type]
         if settings.schedule.local_time:
             assign_due_times(session, edition.id, edition.date, settings)
             if missed_after is not None:

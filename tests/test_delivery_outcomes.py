@@ -259,6 +259,35 @@ def test_a_lost_reply_after_the_final_dot_is_uncertain_and_not_resent(
     assert all(status == "sent" for status, _tries in delivery_states(site).values())
 
 
+def test_resending_the_uncertain_sends_no_reader_who_joined_after_the_edition(
+    site: Path,
+) -> None:
+    """`--resend-uncertain` on a complete edition resends the uncertain deliveries and
+    nothing else: a reader added since is not that edition's audience, just as a plain
+    rerun says "already sent" and sends them nothing."""
+    everyone = readers(4)
+    add_subscribers(site, everyone)
+    doubtful = everyone[1]
+    handler = FaultyHandler(cut_after_dot={doubtful})
+    with SmtpServer(handler) as server:
+        first = send(site, server)
+        assert first.exit_code == 0, first.output
+        assert query(site, "select status from editions") == [("sent",)]
+        joined = run_digest(site, "subscribers", "add", "extra1@example.com", "--lang", "en")
+        assert joined.exit_code == 0, joined.output
+        again = send(site, server)
+        assert again.exit_code == 0 and "already sent" in again.stdout, again.output
+        received_before = handler.count()
+        handler.cut_after_dot.clear()
+        resend = send(site, server, "--resend-uncertain")
+    assert resend.exit_code == 0, resend.output
+    resent = {a for a, n in handler.count().items() if n > received_before.get(a, 0)}
+    assert resent == {doubtful}
+    assert "extra1@example.com" not in delivery_states(site)
+    assert set(delivery_states(site)) == set(everyone)
+    assert query(site, "select status from editions") == [("sent",)]
+
+
 def test_a_421_mid_session_reconnects_and_sends_everyone_once(site: Path) -> None:
     everyone = readers(7)
     add_subscribers(site, everyone)
