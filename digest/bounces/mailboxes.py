@@ -30,6 +30,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from digest.bounces.errors import BounceError, MailboxUnavailable
+from digest.bounces.report import HEAD_BYTES, MAX_MESSAGE_BYTES
 from digest.network import is_loopback
 
 PROCESSED_FOLDER = "Processed"
@@ -45,7 +46,24 @@ class Inbound:
 
     #: Names the message within its source (file name, mbox key, IMAP UID).
     key: str
+    #: The whole message; of one larger than `MAX_MESSAGE_BYTES`, only its head.
     raw: bytes
+    #: The whole message's size in bytes when only its head was read, else None.
+    too_large: int | None = None
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def bounded(key: str, handle: _Readable) -> Inbound:
+    """The message `handle` reads, whole if it is at most `MAX_MESSAGE_BYTES`, else only
+    its first `HEAD_BYTES` (and its size): memory stays flat whatever arrives."""
+    raw = handle.read(MAX_MESSAGE_BYTES + 1)
+    if len(raw) <= MAX_MESSAGE_BYTES:
+        return Inbound(key, raw)
+    size = len(raw) + sum(len(chunk) for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return Inbound(key, raw[:HEAD_BYTES], too_large=size)
 
 
 class Source(Protocol):
@@ -90,14 +108,15 @@ class MaildirSource:
             for name in names:
                 path = folder / name
                 try:
-                    raw = path.read_bytes()
+                    with path.open("rb") as handle:
+                        inbound = bounded(name, handle)
                 except FileNotFoundError:  # another reader took it meanwhile
                     continue
                 except OSError as e:  # left where it is, and reported
                     self.unreadable.append((name, e.strerror or str(e)))
                     continue
                 self._where[name] = path
-                yield Inbound(name, raw)
+                yield inbound
 
     def mark_processed(self, keys: list[str]) -> None:
         target = self._processed_folder()
@@ -141,7 +160,8 @@ class MboxSource:
 
     def messages(self) -> Iterator[Inbound]:
         for key in self._box.iterkeys():
-            yield Inbound(str(key), self._box.get_bytes(key))
+            with self._box.get_file(key) as handle:
+                yield bounded(str(key), handle)
 
     def mark_processed(self, keys: list[str]) -> None:
         """Nothing to do in the file: processed messages are known by their digest."""
@@ -232,13 +252,21 @@ class ImapSource:
         uids = searched.split() if isinstance(searched, bytes) else []
         for start in range(0, len(uids), IMAP_BATCH):
             chunk = b",".join(uids[start : start + IMAP_BATCH]).decode("ascii")
-            data = self._command("uid", "FETCH", chunk, "(UID BODY.PEEK[])")
+            # At most MAX_MESSAGE_BYTES + 1 of each (a partial fetch, RFC 3501 §6.4.5).
+            what = f"(UID RFC822.SIZE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES + 1}>)"
+            data = self._command("uid", "FETCH", chunk, what)
             for item in data:
                 if not isinstance(item, tuple):
                     continue
                 found = re.search(rb"UID (\d+)", item[0])
-                if found is not None:
-                    yield Inbound(found.group(1).decode("ascii"), item[1])
+                size = re.search(rb"RFC822\.SIZE (\d+)", item[0])
+                if found is None:
+                    continue
+                uid = found.group(1).decode("ascii")
+                if size is not None and int(size.group(1)) > MAX_MESSAGE_BYTES:
+                    yield Inbound(uid, item[1][:HEAD_BYTES], too_large=int(size.group(1)))
+                else:
+                    yield Inbound(uid, item[1])
 
     def mark_processed(self, keys: list[str]) -> None:
         if not keys:

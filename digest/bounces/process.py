@@ -21,7 +21,7 @@ from digest.bounces.errors import BounceError
 from digest.bounces.mailboxes import Inbound, Source
 from digest.bounces.match import DeliveryLookup, Identity, match_report
 from digest.bounces.record import Applied, Thresholds, apply_report, seen
-from digest.bounces.report import Report, ReportKind, read_report
+from digest.bounces.report import Report, ReportKind, read_report, unreadable_report
 from digest.db import Database
 
 #: Messages per transaction.
@@ -141,6 +141,14 @@ def _batch(
     reports: list[tuple[Inbound, Report]] = []
     for inbound in batch:
         result.read += 1
+        if inbound.too_large is not None:
+            why = f"too large ({inbound.too_large:,} bytes), not read"
+            result.unrecognised += 1
+            _leave(
+                result, inbound.key, f"unrecognised, {unreadable_report(inbound.raw, why).summary}"
+            )
+            left.append(inbound.key)
+            continue
         if digests[inbound.key] in known:
             result.already += 1
             done.append(inbound.key)

@@ -23,6 +23,16 @@ from flufl.bounce import all_failures
 
 from digest.delivery.classify import RCPT, FailureKind, classify
 
+#: Largest message read whole. A DSN (RFC 3464 §2) or ARF report (RFC 5965 §2) is a few
+#: KB plus the returned message, which the reporting MTA may truncate (RFC 3464 §2
+#: "the returned content may be truncated"); a bigger one is not parsed at all.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: Of a message too large or too deeply nested, only this much is read, for its summary.
+HEAD_BYTES = 64 * 1024
+#: MIME boundaries beyond this many are not a report (they nest thousands deep to
+#: exhaust the parser's recursion); such a message is unrecognised without being parsed.
+MAX_BOUNDARIES = 100
+
 
 class ReportKind(StrEnum):
     """What an inbound message is (RFC 3464 bounce, RFC 5965 complaint, RFC 2369 request)."""
@@ -98,6 +108,8 @@ def failure_kind(status: str, permanent: bool) -> FailureKind:
 _HEADERS = BytesHeaderParser()
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MESSAGE_ID = re.compile(rb"<([^<>\s@]+@[^<>\s@]+)>")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 _AUTOMATIC = ("auto-replied", "auto-generated", "auto-notified")
 
 
@@ -221,12 +233,36 @@ def read_report(raw: bytes, *, unsubscribe_mailto: str = "") -> Report:
 
     `unsubscribe_mailto` is the address advertised in List-Unsubscribe; a human message
     sent to it asks to unsubscribe its sender. Never raises on malformed mail: what
-    cannot be read is UNRECOGNISED.
+    cannot be read is UNRECOGNISED. The sources hand over at most `MAX_MESSAGE_BYTES`.
     """
-    message = message_from_bytes(raw)
+    if len(_BOUNDARY.findall(raw)) > MAX_BOUNDARIES:
+        return unreadable_report(raw, "too many MIME parts, not read")
+    try:
+        return _read(raw, unsubscribe_mailto)
+    except RecursionError:  # nesting the count above missed: never stop the run
+        return unreadable_report(raw, "nested too deeply, not read")
+
+
+def unreadable_report(raw: bytes, why: str) -> Report:
+    """An UNRECOGNISED report for a message not parsed whole: `why`, and the Subject and
+    From of its first `HEAD_BYTES` (headers only, no MIME structure) for the operator."""
+    head = raw[:HEAD_BYTES]
+    end = _HEADER_END.search(head)
+    headers = _HEADERS.parsebytes(head if end is None else head[: end.start()])
+    return Report(ReportKind.UNRECOGNISED, summary=f"{why}, {_summary(headers)}")
+
+
+def _summary(message: Message) -> str:
+    """Subject and From, as they came: what shows them removes control characters."""
     subject = " ".join(_text(message.get("subject")).split())[:200]
+    sender = parseaddr(str(message.get("from", "")))[1][:200]
+    return f"from {sender or '?'}: {subject or '(no subject)'}"
+
+
+def _read(raw: bytes, unsubscribe_mailto: str) -> Report:
+    message = message_from_bytes(raw)
     sender = parseaddr(str(message.get("from", "")))[1]
-    summary = f"from {sender or '?'}: {subject or '(no subject)'}"
+    summary = _summary(message)
     own_id = str(message.get("message-id", "")).strip() or None
     originals = _original_parts(message)
     clues = _clues(message, raw, originals)

@@ -1,0 +1,85 @@
+"""Hostile inbound mail through `digest bounces process`: it is left in place and listed
+on one line, the rest of the batch is processed, and nothing reaches the terminal raw."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from digest.bounces.report import MAX_MESSAGE_BYTES
+from tests.bounces_support import BOUNCES, dsn, keys_in, maildir_with, sent_site
+from tests.conftest import Digest
+
+GONE = "gone@example.com"
+READER = "reader@example.com"
+
+pytestmark = pytest.mark.usefixtures("database_env")
+
+
+def nested(depth: int = 5000) -> bytes:
+    """`depth` multipart/mixed parts each inside the last (boundaries b0..b<depth-1>)."""
+    lines = [
+        b"From: deep@attacker.example",
+        b"To: " + BOUNCES.encode(),
+        b"Subject: deep",
+        b"MIME-Version: 1.0",
+        b"Content-Type: multipart/mixed; boundary=b0",
+        b"",
+    ]
+    for level in range(1, depth):
+        lines += [
+            f"--b{level - 1}".encode(),
+            f"Content-Type: multipart/mixed; boundary=b{level}".encode(),
+            b"",
+        ]
+    lines += [f"--b{depth - 1}".encode(), b"", b"x"]
+    lines += [f"--b{level}--".encode() for level in reversed(range(depth))]
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def test_a_deeply_nested_message_is_left_and_the_others_processed(
+    digest: Digest, tmp_path: Path
+) -> None:
+    site = sent_site(digest, tmp_path, GONE, READER, bounce_threshold=1)
+    inbox = maildir_with(tmp_path / "inbox", nested(), dsn(site.sent(GONE), GONE))
+    result = digest("bounces", "process", str(inbox))
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    assert site.status(GONE) == ("bounced", 1)
+    [left] = keys_in(inbox)
+    assert f"left in place: {left}: unrecognised" in result.stderr
+    assert "from deep@attacker.example: deep" in result.stderr
+    again = digest("bounces", "process", str(inbox))  # every later run too
+    assert again.exit_code == 0 and keys_in(inbox) == [left]
+
+
+@pytest.mark.parametrize("kind", ["maildir", "mbox"])
+def test_a_message_over_the_size_limit_is_not_parsed(
+    digest: Digest, tmp_path: Path, kind: str
+) -> None:
+    site = sent_site(digest, tmp_path, GONE, READER, bounce_threshold=1)
+    padding = b"X-Padding: " + b"y" * 70 + b"\r\n"
+    huge = dsn(site.sent(READER) + padding * (MAX_MESSAGE_BYTES // len(padding) * 2), READER)
+    assert len(huge) > MAX_MESSAGE_BYTES
+    messages = (huge, dsn(site.sent(GONE), GONE))
+    if kind == "maildir":
+        source = maildir_with(tmp_path / "inbox", *messages)
+    else:
+        source = tmp_path / "bounces.mbox"
+        box = mailbox.mbox(source)
+        for raw in messages:
+            box.add(raw)
+        box.close()
+    result = digest("bounces", "process", str(source), "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["unrecognised"] == 1 and report["hard_bounces"] == 1
+    [left] = report["left_in_place"]
+    assert "too large" in left["reason"] and "Undelivered Mail Returned" in left["reason"]
+    assert site.status(READER) == ("active", 0)
+    assert site.status(GONE) == ("bounced", 1)
+    plain = digest("bounces", "process", str(source))
+    assert "too large" in plain.stderr
