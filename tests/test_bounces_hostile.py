@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest.bounces.report import MAX_MESSAGE_BYTES
-from tests.bounces_support import BOUNCES, dsn, keys_in, maildir_with, sent_site
+from tests.bounces_support import BOUNCES, dsn, keys_in, maildir_with, sent_site, unrelated
 from tests.conftest import Digest
 
 GONE = "gone@example.com"
@@ -83,3 +83,23 @@ def test_a_message_over_the_size_limit_is_not_parsed(
     assert site.status(GONE) == ("bounced", 1)
     plain = digest("bounces", "process", str(source))
     assert "too large" in plain.stderr
+
+
+def test_escape_sequences_from_inbound_mail_never_reach_the_terminal(
+    digest: Digest, tmp_path: Path
+) -> None:
+    sent_site(digest, tmp_path, GONE)
+    coloured = unrelated("x").replace(
+        b"Subject: x", b"Subject: =?utf-8?b?G1szMW1SRUQbWzBtG10wO3B3bmVkBw==?="
+    )
+    raw_from = unrelated("plain").replace(
+        b"From: colleague@example.org", b"From: \x1b[2Jevil\x07@example.org"
+    )
+    inbox = maildir_with(tmp_path / "inbox", coloured, raw_from)
+    (inbox / "new" / "1733000000.M1P1.\x1b]0;pwned\x07").write_bytes(unrelated("named"))
+    plain = digest("bounces", "process", str(inbox))
+    as_json = digest("bounces", "process", str(inbox), "--json")
+    for shown in (plain.stderr, as_json.stdout):
+        assert "\x1b" not in shown and "\x07" not in shown, shown
+        assert "\\u001b" not in shown and "\\u0007" not in shown, shown
+    assert "RED" in plain.stderr and "plain" in plain.stderr and "named" in plain.stderr

@@ -22,6 +22,7 @@ from digest.bounces.mailboxes import Inbound, Source
 from digest.bounces.match import DeliveryLookup, Identity, match_report
 from digest.bounces.record import Applied, Thresholds, apply_report, seen
 from digest.bounces.report import Report, ReportKind, read_report, unreadable_report
+from digest.characters import one_line
 from digest.db import Database
 
 #: Messages per transaction.
@@ -248,5 +249,7 @@ def learn(
 
 
 def _leave(result: ProcessResult, key: str, reason: str) -> None:
+    """List a message left in place; what it shows comes from inbound mail (a Maildir
+    file name, a Subject), so control characters never reach the terminal or --json."""
     if len(result.left) < LISTED:
-        result.left.append((key, reason))
+        result.left.append((one_line(key), one_line(reason)))
