@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from digest.bounces.report import MAX_MESSAGE_BYTES
 from tests.bounces_support import BOUNCES, dsn, keys_in, maildir_with, sent_site, unrelated
-from tests.conftest import Digest
+from tests.conftest import REPO, Digest
 
 GONE = "gone@example.com"
 READER = "reader@example.com"
@@ -103,3 +106,21 @@ def test_escape_sequences_from_inbound_mail_never_reach_the_terminal(
         assert "\x1b" not in shown and "\x07" not in shown, shown
         assert "\\u001b" not in shown and "\\u0007" not in shown, shown
     assert "RED" in plain.stderr and "plain" in plain.stderr and "named" in plain.stderr
+
+
+def test_a_detector_exception_is_not_a_traceback(digest: Digest, tmp_path: Path) -> None:
+    sent_site(digest, tmp_path, GONE)
+    # flufl.bounce's Yale detector indexes the From addresses: none makes it raise.
+    hostile = b"To: " + BOUNCES.encode() + b"\r\nSubject: no sender\r\n\r\nhello\r\n"
+    inbox = maildir_with(tmp_path / "inbox", hostile)
+    # A child process: in this one pytest's log capture would hide what the library prints.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "bounces", "process", str(inbox)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception in detector" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"left in place: {keys_in(inbox)[0]}: unrecognised, from ?: no sender"
+    ]

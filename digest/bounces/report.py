@@ -10,6 +10,7 @@ mailto: address that is neither is an unsubscribe request (RFC 2369 List-Unsubsc
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
 from email import message_from_bytes
@@ -22,6 +23,11 @@ from enum import StrEnum
 from flufl.bounce import all_failures
 
 from digest.delivery.classify import RCPT, FailureKind, classify
+
+#: flufl.bounce logs a detector's exception with its traceback (and carries on with the
+#: next detector); hostile mail would print a screen of it per message. `_failures` sees
+#: the outcome, and the operator gets one line per message that is left in place.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 #: Largest message read whole. A DSN (RFC 3464 §2) or ARF report (RFC 5965 §2) is a few
 #: KB plus the returned message, which the reporting MTA may truncate (RFC 3464 §2
