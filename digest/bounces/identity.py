@@ -21,7 +21,12 @@ def identity(settings: Settings, db: Database | None = None) -> Identity:
     one."""
     from digest.pipeline import list_id
 
-    return Identity(bounce_address(settings), list_id(settings, db), settings.secret_key())
+    return Identity(
+        bounce_address(settings),
+        list_id(settings, db),
+        settings.secret_key(),
+        verp=settings.mail.verp,
+    )
 
 
 def process_options(

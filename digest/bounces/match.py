@@ -1,10 +1,19 @@
 """Which delivery (or subscriber) a report is about.
 
-In order of trust: a VERP envelope sender whose signature checks (the delivery itself);
-our Message-ID in the returned original (the deliveries table stores each one); our
-List-Id in the returned headers plus a failed address that is a subscriber's; for an
-unsubscribe request, the From address. A report that matches nothing is not ours to act
-on: it is left in place and reported.
+Anybody can mail us a DSN (RFC 3464) or an ARF report (RFC 5965) saying anything; what
+it quotes of "our" message (List-Id, Message-ID) is in every reader's copy. So a bounce
+or complaint that arrived as mail is applied only on evidence a stranger lacks:
+
+- with `mail.verp` on, only a VERP envelope sender whose HMAC checks (the delivery
+  itself); nothing else, or a forger would simply leave the VERP address out;
+- without VERP, our Message-ID in the returned original, and only when an address the
+  report names (DSN Original-/Final-Recipient, ARF Original-Rcpt-To or the returned To)
+  is the subscriber that delivery went to. Our List-Id alone names nobody.
+
+An unsubscribe request (RFC 2369 mailto) matches its From, as the README warns. A
+sending service's webhook event is authenticated by its signature (`about_our_mail`):
+its failed address alone may name the subscriber. A report that matches nothing is not
+ours to act on: it is left in place and reported.
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ class Identity:
     bounce_address: str
     list_id: str
     secret_key: str
+    #: `mail.verp`: bounces and complaints by mail then count only through VERP.
+    verp: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,16 @@ class Match:
     delivery_id: int | None
     #: verp | message-id | list-id | address | sender
     matched_by: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """A delivery as matching needs it."""
+
+    delivery_id: int
+    subscriber_id: int
+    #: The subscriber's address (normalised, as stored).
+    email: str
 
 
 class DeliveryLookup:
@@ -57,8 +78,8 @@ class DeliveryLookup:
     def __init__(self, session: Session, identity: Identity) -> None:
         self.session = session
         self.identity = identity
-        self._by_id: dict[int, tuple[int, int] | None] = {}
-        self._by_message_id: dict[str, tuple[int, int] | None] = {}
+        self._by_id: dict[int, Found | None] = {}
+        self._by_message_id: dict[str, Found | None] = {}
 
     def verp_ids(self, report: Report) -> list[int]:
         """Delivery ids of the genuine (signature-checked) VERP addresses in `report`."""
@@ -77,55 +98,80 @@ class DeliveryLookup:
         self._load(Delivery.id, sorted(ids), self._by_id)
         self._load(Delivery.message_id, sorted(message_ids), self._by_message_id)
 
-    def _load(self, column: Any, keys: list[Any], into: dict[Any, tuple[int, int] | None]) -> None:
+    def _load(self, column: Any, keys: list[Any], into: dict[Any, Found | None]) -> None:
         for start in range(0, len(keys), self.CHUNK):
             chunk = keys[start : start + self.CHUNK]
             into.update(dict.fromkeys(chunk))
-            query = select(column, Delivery.id, Delivery.subscriber_id).where(column.in_(chunk))
-            for key, delivery_id, subscriber_id in self.session.execute(query):
-                into[key] = (delivery_id, subscriber_id)
+            query = (
+                select(column, Delivery.id, Delivery.subscriber_id, Subscriber.email)
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(column.in_(chunk))
+            )
+            for key, delivery_id, subscriber_id, email in self.session.execute(query):
+                into[key] = Found(delivery_id, subscriber_id, email)
 
-    def by_id(self, delivery_id: int) -> tuple[int, int] | None:
-        """(delivery id, subscriber id) of this delivery, or None if there is none."""
+    def by_id(self, delivery_id: int) -> Found | None:
+        """This delivery, or None if there is none."""
         if delivery_id not in self._by_id:
             self._load(Delivery.id, [delivery_id], self._by_id)
         return self._by_id[delivery_id]
 
-    def by_message_id(self, message_id: str) -> tuple[int, int] | None:
-        """(delivery id, subscriber id) of the delivery sent with this Message-ID."""
+    def by_message_id(self, message_id: str) -> Found | None:
+        """The delivery sent with this Message-ID, or None."""
         if message_id not in self._by_message_id:
             self._load(Delivery.message_id, [message_id], self._by_message_id)
         return self._by_message_id[message_id]
 
 
 def match_report(session: Session, report: Report, lookup: DeliveryLookup) -> Match | None:
-    """The delivery or subscriber `report` is about; None if it is not about our mail."""
+    """The delivery or subscriber `report` is about; None if it is not about our mail
+    or not shown to be (see the module docstring)."""
     for delivery_id in lookup.verp_ids(report):
         found = lookup.by_id(delivery_id)
         if found is not None:
-            return Match(found[1], found[0], "verp")
+            return Match(found.subscriber_id, found.delivery_id, "verp")
+    if report.about_our_mail:
+        return _webhook_match(session, report, lookup)
+    if report.kind == ReportKind.UNSUBSCRIBE:
+        subscriber_id = _subscriber_id(session, report.requester)
+        return None if subscriber_id is None else Match(subscriber_id, None, "sender")
+    if lookup.identity.verp:
+        return None
+    named = {_normalised(address) for address in report.reported_addresses} - {""}
+    for message_id in report.message_ids[:MESSAGE_IDS_TRIED]:
+        found = lookup.by_message_id(message_id)
+        if found is not None and found.email in named:
+            return Match(found.subscriber_id, found.delivery_id, "message-id")
+    return None
+
+
+def _webhook_match(session: Session, report: Report, lookup: DeliveryLookup) -> Match | None:
+    """A sending service's authenticated event: our Message-ID, else its address."""
     for message_id in report.message_ids[:MESSAGE_IDS_TRIED]:
         found = lookup.by_message_id(message_id)
         if found is not None:
-            return Match(found[1], found[0], "message-id")
+            return Match(found.subscriber_id, found.delivery_id, "message-id")
     if report.kind == ReportKind.UNSUBSCRIBE:
         subscriber_id = _subscriber_id(session, report.requester)
         return None if subscriber_id is None else Match(subscriber_id, None, "sender")
     ours = any(f"<{lookup.identity.list_id}>" in value for value in report.list_ids)
-    if ours or report.about_our_mail:
-        addresses = [failure.recipient for failure in report.failures] + [report.complainant]
-        for address in addresses:
-            subscriber_id = _subscriber_id(session, address)
-            if subscriber_id is not None:
-                return Match(subscriber_id, None, "list-id" if ours else "address")
+    addresses = [failure.recipient for failure in report.failures] + [report.complainant]
+    for address in addresses:
+        subscriber_id = _subscriber_id(session, address)
+        if subscriber_id is not None:
+            return Match(subscriber_id, None, "list-id" if ours else "address")
     return None
 
 
-def _subscriber_id(session: Session, address: str) -> int | None:
-    if not address:
-        return None
+def _normalised(address: str) -> str:
     try:
-        email = normalise_email(address).email
+        return normalise_email(address).email if address else ""
     except SubscriberError:  # not an address we could ever have stored
+        return ""
+
+
+def _subscriber_id(session: Session, address: str) -> int | None:
+    email = _normalised(address)
+    if not email:
         return None
     return session.scalar(select(Subscriber.id).where(Subscriber.email == email))

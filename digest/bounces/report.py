@@ -75,6 +75,10 @@ class Report:
     complainant: str = ""
     #: Unsubscribe request: the address that asked (From).
     requester: str = ""
+    #: Addresses the report says the message was for: a bounce's failed recipients and
+    #: its DSN Original-/Final-Recipient (RFC 3464 §2.3.1-2), a complaint's ARF
+    #: Original-Rcpt-To (RFC 5965 §3.5) and the returned To.
+    reported_addresses: tuple[str, ...] = ()
     #: Addresses the report was sent to or returned from: where a VERP tag may be.
     verp_candidates: tuple[str, ...] = ()
     #: Message-IDs that may be our original message's.
@@ -286,7 +290,13 @@ def _read(raw: bytes, unsubscribe_mailto: str) -> Report:
     ):
         complaint, complainant = _complaint(message, originals)
         if complaint:
-            return replace(unrecognised, kind=ReportKind.COMPLAINT, complainant=complainant)
+            returned_to = [a for original in originals for a in _addresses(original, "to")]
+            return replace(
+                unrecognised,
+                kind=ReportKind.COMPLAINT,
+                complainant=complainant,
+                reported_addresses=tuple(dict.fromkeys([complainant, *returned_to])),
+            )
         return unrecognised
     if report_type != "delivery-status" and _addressed_to(message, unsubscribe_mailto):
         if sender and not _automatic(message):
@@ -294,7 +304,13 @@ def _read(raw: bytes, unsubscribe_mailto: str) -> Report:
         return unrecognised
     failures = _failures(message)
     if failures:
-        return replace(unrecognised, kind=ReportKind.BOUNCE, failures=failures)
+        reported = [failure.recipient for failure in failures] + list(_dsn_fields(message))
+        return replace(
+            unrecognised,
+            kind=ReportKind.BOUNCE,
+            failures=failures,
+            reported_addresses=tuple(dict.fromkeys(reported)),
+        )
     return unrecognised
 
 
