@@ -134,6 +134,8 @@ class Claimed:
     subscriber: Subscriber
     #: Tries in the current run (the sender counts them).
     tries: int = 0
+    #: The Message-ID an earlier try recorded: a resent copy carries it again.
+    message_id: str | None = None
 
 
 @dataclass
@@ -191,7 +193,7 @@ def _claiming(where: Any, *, postgresql: bool) -> Any:
             updated_at=bindparam("c_now", type_=UTCDateTime()),
             revision=bindparam("c_revision"),
         )
-        .returning(c.id, c.subscriber_id, c.attempts)
+        .returning(c.id, c.subscriber_id, c.attempts, c.message_id)
     )
 
 
@@ -318,7 +320,7 @@ def _with_subscribers(session: Session, rows: list[Any], now: datetime) -> Claim
                 )
             )
         else:
-            claimed.append(Claimed(row.id, row.attempts, subscriber))
+            claimed.append(Claimed(row.id, row.attempts, subscriber, message_id=row.message_id))
     if gone:
         session.execute(RECORD, gone)
     session.expunge_all()

@@ -220,7 +220,9 @@ def _drain(
         settings, edition.language, (edition.subject, edition.html, edition.text),
         variants, identifier,
     )  # fmt: skip
-    message_ids = message_id_factory(edition.id, edition.key, edition.frozen_at, skeleton.domain)
+    message_ids = message_id_factory(
+        edition.id, edition.key, edition.frozen_at, skeleton.domain, settings.secret_key()
+    )
     recipient_for = recipient_factory(settings, edition.language, identifier, variant_of=variant_of)
     return drain(
         db, edition.id, skeleton=skeleton, recipient_for=recipient_for, transport=transport,

@@ -3,10 +3,12 @@ report quoting what every reader's copy shows) are not applied; honest ones stil
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from digest.bounces.verp import verp_address
 from tests.bounces_support import BOUNCES, Site, arf, dsn, keys_in, maildir_with, sent_site
@@ -68,3 +70,30 @@ def test_with_verp_only_the_signed_address_counts(digest: Digest, tmp_path: Path
     digest.ok("bounces", "process", str(inbox))
     assert site.status(READER)[0] == "complained"
     assert site.events() == [("complaint", None, "verp", 0, "")]
+
+
+def test_message_ids_are_unguessable_and_a_recorded_one_is_kept(
+    digest: Digest, tmp_path: Path
+) -> None:
+    site = sent_site(digest, tmp_path, VICTIM, READER)
+    ids = [str(row[0]) for row in site.query("select message_id from deliveries order by id")]
+    for delivery_id, message_id in zip(
+        sorted(map(site.delivery_id, (VICTIM, READER))), ids, strict=True
+    ):
+        # The sequential id, then an HMAC of it with the site's secret.
+        assert re.fullmatch(
+            rf"<2025-06-04\.en\.[0-9a-f]{{12}}\.{delivery_id}\.[0-9a-f]{{16}}@.+>", message_id
+        )
+    # A delivery recorded before (another form of id) keeps its id when it is sent again.
+    engine = site.engine
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("update deliveries set status = 'uncertain', message_id = :m where id = :id"),
+            {"m": "<2025-06-04.en.0123456789ab.1@bounces.test>", "id": site.delivery_id(READER)},
+        )
+    engine.dispose()
+    digest.ok("send", "--date", "2025-06-04", "--lang", "en", "--resend-uncertain")
+    assert site.sent(READER)  # found in the outbox by the recorded id
+    assert message_from_bytes(site.sent(READER))["Message-ID"] == (
+        "<2025-06-04.en.0123456789ab.1@bounces.test>"
+    )

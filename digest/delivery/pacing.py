@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -57,15 +58,26 @@ def backoff_delay(tries: int, base: float, cap: float, rng: random.Random) -> fl
 
 
 def message_id_factory(
-    edition_id: int, edition_key: str, frozen_at: datetime | None, domain: str
+    edition_id: int, edition_key: str, frozen_at: datetime | None, domain: str, secret_key: str
 ) -> Callable[[int], str]:
     """Stable Message-IDs per delivery: a resent copy carries the same id, so mail
-    systems that deduplicate by Message-ID drop it."""
+    systems that deduplicate by Message-ID drop it.
+
+    Each ends in an HMAC of the delivery id with the site's secret: the ids are
+    sequential and the edition's tag is in every reader's copy, and a returned
+    Message-ID is what matches a bounce without VERP, so nobody may guess another's."""
     seed = f"{edition_id}|{edition_key}|{frozen_at.isoformat() if frozen_at else ''}"
     tag = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
     prefix = f"<{edition_key.replace('/', '.')}.{tag}."
     suffix = f"@{domain}>"
-    return lambda delivery_id: f"{prefix}{delivery_id}{suffix}"
+    key = secret_key.encode("utf-8")
+
+    def message_id(delivery_id: int) -> str:
+        data = b"message-id\0" + str(delivery_id).encode("ascii")
+        mac = hmac.new(key, data, hashlib.sha256).hexdigest()[:16]
+        return f"{prefix}{delivery_id}.{mac}{suffix}"
+
+    return message_id
 
 
 def envelope_for(sender: str, email: str) -> Envelope:

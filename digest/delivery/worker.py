@@ -151,7 +151,7 @@ class Worker:
         subscriber, run = item.subscriber, self.run
         item.tries += 1
         now = run.clock.now()
-        message_id = self.message_id_for(item.delivery_id)
+        message_id = item.message_id or self.message_id_for(item.delivery_id)
         base = outbox.Outcome(
             item.delivery_id, subscriber.id, DeliveryStatus.SENT, item.attempts + 1, now
         )
