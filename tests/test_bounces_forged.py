@@ -27,17 +27,26 @@ def returned_headers(site: Site, email: str, *names: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\nx\r\n").encode()
 
 
+def guessed_message_id(site: Site, email: str) -> bytes:
+    """The victim's Message-ID as a reader can guess it from their own copy: the
+    edition's tag and the sequential delivery id, without the HMAC a stranger lacks."""
+    own = message_from_bytes(site.sent(READER))["Message-ID"]
+    tag, _, domain = own.partition("@")
+    prefix = tag.rsplit(".", 2)[0]
+    return f"Message-ID: {prefix}.{site.delivery_id(email)}@{domain}\r\n\r\nx\r\n".encode()
+
+
 def forgeries(site: Site) -> list[bytes]:
-    """A complaint naming only our List-Id, a bounce of a stranger's address quoting the
-    victim's Message-ID, and both with the victim as the reported address but nothing
-    more than a reader's own copy shows (List-Id) or a guessable Message-ID."""
+    """A complaint and a bounce naming only our List-Id (in a reader's own copy), and a
+    bounce and a complaint quoting the victim's Message-ID as a reader can guess it,
+    with the victim as the reported address."""
     list_only = returned_headers(site, READER, "List-Id")
-    victims_id = returned_headers(site, VICTIM, "Message-ID")
+    guessed = guessed_message_id(site, VICTIM)
     return [
         arf(list_only, VICTIM),
         dsn(list_only, VICTIM),
-        dsn(victims_id, "whatever@attacker.example"),
-        arf(victims_id, "whatever@attacker.example"),
+        dsn(guessed, VICTIM),
+        arf(guessed, VICTIM),
     ]
 
 
@@ -59,10 +68,9 @@ def test_with_verp_only_the_signed_address_counts(digest: Digest, tmp_path: Path
         digest, tmp_path, VICTIM, READER, bounce_threshold=1, verp=True, bounce_address=BOUNCES
     )
     key = (tmp_path / "secret.key").read_text().strip()
-    # The victim's own address and Message-ID, but not sent to its VERP address.
-    by_message_id = dsn(site.sent(VICTIM), VICTIM)
-    complaint = arf(site.sent(VICTIM), VICTIM)
-    inbox = maildir_with(tmp_path / "inbox", by_message_id, complaint)
+    # The victim's own address, a guessed Message-ID, not sent to its VERP address.
+    guessed = guessed_message_id(site, VICTIM)
+    inbox = maildir_with(tmp_path / "inbox", dsn(guessed, VICTIM), arf(guessed, VICTIM))
     digest.ok("bounces", "process", str(inbox))
     assert site.status(VICTIM) == ("active", 0)
     verp = verp_address(BOUNCES, site.delivery_id(READER), key)
@@ -70,6 +78,21 @@ def test_with_verp_only_the_signed_address_counts(digest: Digest, tmp_path: Path
     digest.ok("bounces", "process", str(inbox))
     assert site.status(READER)[0] == "complained"
     assert site.events() == [("complaint", None, "verp", 0, "")]
+
+
+@pytest.mark.parametrize("verp", [False, True])
+def test_a_feedback_loop_complaint_with_the_recipient_redacted_applies(
+    digest: Digest, tmp_path: Path, verp: bool
+) -> None:
+    # An ISP's feedback loop redacts the recipient (RFC 6449 section 3.3) and reports
+    # to a fixed address, not the VERP one: the signed Message-ID of the copy it returns
+    # is the evidence.
+    site = sent_site(digest, tmp_path, VICTIM, READER, verp=verp, bounce_address=BOUNCES)
+    returned = returned_headers(site, READER, "Message-ID", "List-Id")
+    inbox = maildir_with(tmp_path / "inbox", arf(returned, "redacted@isp.example"))
+    digest.ok("bounces", "process", str(inbox))
+    assert site.status(READER)[0] == "complained"
+    assert site.status(VICTIM) == ("active", 0)
 
 
 def test_message_ids_are_unguessable_and_a_recorded_one_is_kept(

@@ -1,14 +1,17 @@
 """Which delivery (or subscriber) a report is about.
 
-Anybody can mail us a DSN (RFC 3464) or an ARF report (RFC 5965) saying anything; what
-it quotes of "our" message (List-Id, Message-ID) is in every reader's copy. So a bounce
-or complaint that arrived as mail is applied only on evidence a stranger lacks:
+Anybody can mail us a DSN (RFC 3464) or an ARF report (RFC 5965) saying anything; our
+List-Id is in every reader's copy, and a Message-ID recorded before they were signed
+can be guessed from one. So a bounce or complaint that arrived as mail is applied only
+on evidence a stranger lacks:
 
-- with `mail.verp` on, only a VERP envelope sender whose HMAC checks (the delivery
-  itself); nothing else, or a forger would simply leave the VERP address out;
-- without VERP, our Message-ID in the returned original, and only when an address the
-  report names (DSN Original-/Final-Recipient, ARF Original-Rcpt-To or the returned To)
-  is the subscriber that delivery went to. Our List-Id alone names nobody.
+- a VERP envelope sender whose HMAC checks (the delivery itself);
+- our Message-ID in the returned original, when it ends in the HMAC of its delivery id
+  (`delivery.pacing.signed_part`): as strong as VERP, and what a feedback loop keeps
+  when it redacts the recipient (RFC 6449 section 3.3);
+- without VERP only, an unsigned Message-ID of ours when an address the report names
+  (DSN Original-/Final-Recipient, ARF Original-Rcpt-To or the returned To) is the
+  subscriber that delivery went to. Our List-Id alone names nobody.
 
 An unsubscribe request (RFC 2369 mailto) matches its From, as the README warns. A
 sending service's webhook event is authenticated by its signature (`about_our_mail`):
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from digest.bounces.report import Report, ReportKind
 from digest.bounces.verp import read_verp
+from digest.delivery.pacing import signed_part
 from digest.models import Delivery
 from subscribers.errors import SubscriberError
 from subscribers.models import Subscriber
@@ -135,12 +139,18 @@ def match_report(session: Session, report: Report, lookup: DeliveryLookup) -> Ma
     if report.kind == ReportKind.UNSUBSCRIBE:
         subscriber_id = _subscriber_id(session, report.requester)
         return None if subscriber_id is None else Match(subscriber_id, None, "sender")
-    if lookup.identity.verp:
-        return None
     named = {_normalised(address) for address in report.reported_addresses} - {""}
     for message_id in report.message_ids[:MESSAGE_IDS_TRIED]:
         found = lookup.by_message_id(message_id)
-        if found is not None and found.email in named:
+        if found is None:
+            continue
+        # A Message-ID signed with our secret is evidence as strong as a VERP address:
+        # nobody but its reader had it. It is also what an ISP's feedback loop keeps
+        # when it redacts the recipient (RFC 6449 section 3.3), and a feedback loop
+        # reports to a fixed address, not the VERP one. One sent before Message-IDs
+        # were signed counts only without VERP, with the reported address as well.
+        signed = f".{signed_part(found.delivery_id, lookup.identity.secret_key)}@" in message_id
+        if signed or (not lookup.identity.verp and found.email in named):
             return Match(found.subscriber_id, found.delivery_id, "message-id")
     return None
 

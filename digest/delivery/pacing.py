@@ -70,14 +70,19 @@ def message_id_factory(
     tag = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
     prefix = f"<{edition_key.replace('/', '.')}.{tag}."
     suffix = f"@{domain}>"
-    key = secret_key.encode("utf-8")
 
     def message_id(delivery_id: int) -> str:
-        data = b"message-id\0" + str(delivery_id).encode("ascii")
-        mac = hmac.new(key, data, hashlib.sha256).hexdigest()[:16]
-        return f"{prefix}{delivery_id}.{mac}{suffix}"
+        return f"{prefix}{signed_part(delivery_id, secret_key)}{suffix}"
 
     return message_id
+
+
+def signed_part(delivery_id: int, secret_key: str) -> str:
+    """ "ID.MAC", the end of a delivery's Message-ID before its domain: the delivery id
+    and an HMAC of it with the site's secret."""
+    data = b"message-id\0" + str(delivery_id).encode("ascii")
+    mac = hmac.new(secret_key.encode("utf-8"), data, hashlib.sha256).hexdigest()[:16]
+    return f"{delivery_id}.{mac}"
 
 
 def envelope_for(sender: str, email: str) -> Envelope:
