@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from digest import mailing, pipeline
-from digest.config import Settings
+from digest.config import Settings, localised
 from digest.db import Database
 from digest.delivery.pacing import envelope_for, run_coroutine
 from digest.message import Recipient
@@ -82,7 +82,7 @@ class SignupMailer:
         """The message for a sign-up's answer, in the subscriber's language."""
         words = self.words.get(signup.language) or next(iter(self.words.values()))
         kind = "confirm" if signup.answer == SignupAnswer.CONFIRM else "already"
-        site = self.settings.site.name
+        site = localised(self.settings.site.name, signup.language)
         subject = words.plain(f"{kind}_email_subject", site=site)
         context = {
             "kind": kind,

@@ -147,3 +147,24 @@ def test_subscribers_add_pending_mails_a_confirmation(
     again = digest.ok("subscribers", "add", "plain@example.com", "--pending")
     assert "already active: no confirmation sent" in again.stdout
     assert len(sink.messages) == 1
+
+
+def test_arabic_pages_and_email_name_the_site_in_arabic(site: Path, sink: Sink) -> None:
+    # site.name as a table per language: the Arabic pages and confirmation email said
+    # "Arab Press" where the edition says "عرب برس" (a breaker pass).
+    config = site / "digest.toml"
+    text = re.sub(
+        r'(?m)^name = .*$', 'name = {en = "Arab Press", ar = "عرب برس"}',
+        config.read_text(encoding="utf-8"), count=1,
+    )  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    with serve_process(site) as base, httpx.Client(headers={"Origin": base}) as browser:
+        form = browser.get(f"{base}/subscribe?lang=ar")
+        assert "عرب برس" in form.text and "Arab Press" not in form.text
+        assert "Arab Press" in browser.get(f"{base}/subscribe?lang=en").text
+        browser.post(
+            f"{base}/subscribe",
+            data={"email": "q@example.com", "language": "ar", "csrf_token": csrf(form)},
+        )
+        (message,) = sink.wait_for(1)
+    assert "عرب برس" in message["Subject"] and "Arab Press" not in message["Subject"]

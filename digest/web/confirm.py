@@ -77,13 +77,13 @@ class ConfirmPages:
                 found = await run_in_threadpool(self._confirm, claim)
             except InvalidToken:  # used by a concurrent request meanwhile
                 return self._invalid(request)
-            site = service.renderer.site_name
+            site = service.renderer.site_name(words)
             return service.message(words, "optin_done", site=site, email=found.email)
         return service.renderer.render(
             "confirm.html",
             words,
             title="optin_title",
-            heading=words.say("optin_heading", site=service.renderer.site_name),
+            heading=words.say("optin_heading", site=service.renderer.site_name(words)),
             text=words.say("optin_text", email=found.email),
             csrf_token=service.csrf.issue(request.url.path),
         )

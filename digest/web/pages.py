@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from digest import i18n
-from digest.config import Settings
+from digest.config import Settings, localised
 from digest.render.environment import get_template, locale_dirs, make_environment
 
 log = logging.getLogger("digest.web")
@@ -161,9 +161,14 @@ class PageRenderer:
         self.environment = make_environment(settings)
         self.languages = settings.site.languages
         self.words = load_words(self.languages, locale_dirs(settings))
-        self.site_name = settings.site.name
+        self._site_name = settings.site.name
         site_url = settings.site.url
         self.site_url = site_url if urlsplit(site_url).scheme in ("http", "https") else ""
+
+    def site_name(self, words: PageWords) -> str:
+        """The publication's name in the page's language (`site.name` may be a table per
+        language: an Arabic page said "Arab Press" where the email says "عرب برس")."""
+        return localised(self._site_name, words.language)
 
     def language(self, preferred: str | None, accept_language: str) -> PageWords:
         return self.words[choose_language(preferred, accept_language, self.languages)]
@@ -184,9 +189,9 @@ class PageRenderer:
             page=words,
             w=words.say,
             title=words.strings[title],
-            site_name=self.site_name,
+            site_name=self.site_name(words),
             site_url=self.site_url,
-            visit=words.say("visit", site=self.site_name),
+            visit=words.say("visit", site=self.site_name(words)),
             **context,
         )
         return HTMLResponse(html, status_code=status, headers=headers)

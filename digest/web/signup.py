@@ -63,7 +63,7 @@ class SignupPages:
             words,
             title="subscribe_title",
             status=status,
-            heading=words.say("subscribe_heading", site=self.renderer.site_name),
+            heading=words.say("subscribe_heading", site=self.renderer.site_name(words)),
             csrf_token=service.csrf.issue(SCOPE),
             honeypot=HONEYPOT,
             languages=service.language_names(words),

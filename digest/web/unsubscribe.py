@@ -110,7 +110,7 @@ class UnsubscribePages:
         where an unsubscribe by mistake is undone."""
         found = found or Lookup(state)
         words = self.renderer.language(found.language, request.headers.get("accept-language", ""))
-        fields = {"site": self.renderer.site_name, "email": found.email}
+        fields = {"site": self.renderer.site_name(words), "email": found.email}
         return self.renderer.render(
             TEMPLATE,
             words,
