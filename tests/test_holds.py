@@ -178,3 +178,35 @@ def test_an_edition_withdrawn_by_holds_is_not_in_the_archive(tmp_path: Path) -> 
     assert title_for("retracted") not in index
     with db.session() as session, pytest.raises(archive.ArchiveError):
         archive.edition_page(session, settings, DAY, "en")
+
+
+def test_a_held_story_takes_its_related_items_along_without_a_warning(tmp_path: Path) -> None:
+    # The database's ON DELETE CASCADE removed the related item the ORM then deleted
+    # again: "expected to delete 2 row(s); 1 were matched" on every such hold.
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with SmtpServer(FaultyHandler()) as server:
+        settings, db = site(tmp_path, server)
+        story = "Harbour bridge reopens after repairs in Valdivia"
+        add_article(db, "lead", t("2025-06-02T08:30"), title=story, summary=story, priority=9)
+        follow = "Engineers inspect Valdivia harbour bridge cables before reopening"
+        more = "Traffic queues form as commuters return to the bridge in Valdivia."
+        add_article(db, "follow", t("2025-06-01T07:30"), title=follow, summary=more)
+        freeze(db, settings)
+        with db.session() as session:
+            edition = editions.find(session, DAY, "en")
+            assert edition is not None
+            roles = {item.article.guid: item.role for item in edition.items}
+        assert (roles.get("lead"), roles.get("follow")) == ("top", "related")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SAWarning)
+            held = run_cli(tmp_path, "articles", "hold", "lead")
+        assert held.exit_code == 0, held.output
+        with db.session() as session:
+            edition = editions.find(session, DAY, "en")
+            assert edition is not None
+            assert {item.article.guid for item in edition.items} == {
+                "retracted", "kept", "also-kept"
+            }  # fmt: skip
