@@ -91,6 +91,25 @@ def test_levantine_month_in_a_json_export_is_not_refused(digest: Digest, initial
     assert article["published_at"] == "2025-06-04T00:00:00Z"
 
 
+@pytest.mark.parametrize(
+    ("written", "stored_at"),
+    [
+        ("4 June 2025 06:40 PM", "2025-06-04T18:40:00Z"),
+        ("Wed, 04 Jun 2025 06:40 PM", "2025-06-04T18:40:00Z"),
+        ("June 4, 2025 6:40 p.m.", "2025-06-04T18:40:00Z"),
+        ("4 June 2025 06:40 AM", "2025-06-04T06:40:00Z"),
+    ],
+)
+def test_a_twelve_hour_clock_keeps_its_pm(
+    digest: Digest, initialised: Path, written: str, stored_at: str
+) -> None:
+    # The email module's RFC 2822 parser read "PM" as an unknown zone and kept 06:40.
+    item = {"guid": "a", "title": "T", "published_at": written}
+    (initialised / "export.json").write_text(json.dumps([item]), encoding="utf-8")
+    digest.ok("ingest", "export.json")
+    assert stored(digest, "--since", "2020-01-01")["a"]["published_at"] == stored_at
+
+
 # RFC 822 section 5 / RFC 2822 section 4.3 name UT, GMT and the four US zones; any other
 # name (EET, MSK, and AST: Arabia +03 or Atlantic -04) says nothing reliable.
 @pytest.mark.parametrize(

@@ -119,11 +119,18 @@ def parse_date(value: str) -> SourceDate:
     return _with_zone(found, zone)
 
 
+#: A time of day on a 12-hour clock ("06:40 PM", "6:40 p.m."), which RFC 2822 section
+#: 3.3 does not write: the email parser took "PM" for an unknown zone and kept 06:40.
+_TWELVE_HOUR = regex.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*[AaPp]\.?\s?[Mm]\b\.?")
+
+
 def _parse_strict(text: str) -> SourceDate:
     try:
         moment = datetime.fromisoformat(text)
         precise = "T" in text.upper() or " " in text
     except ValueError:
+        if _TWELVE_HOUR.search(text):  # RFC 2822 has a 24-hour clock: the email parser
+            raise ValueError(f"not RFC 2822: {text!r}") from None  # reads PM as a zone
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
