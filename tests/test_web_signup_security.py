@@ -136,14 +136,17 @@ def old_csrf_token(settings_folder: Path, scope: str, age: timedelta) -> str:
     return str(serializer.dumps(scope))
 
 
-def test_csrf_token_must_be_there_fresh_and_for_this_form(site: Site, digest: Digest) -> None:
-    digest.ok("subscribers", "add", "sam@example.com")
+def subscriber_token(site: Site, email: str) -> str:
+    """The signed token of a subscriber's own links (unsubscribe, preferences)."""
     settings = load_settings(site.folder / "digest.toml")
     with site.db.session() as session:
-        ident = store.get(session, "sam@example.com").id
-    token = make_token(
-        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
-    )
+        ident = store.get(session, email).id
+    return make_token(settings.secret_key(), ident, pipeline.list_id(settings, site.db), email)
+
+
+def test_csrf_token_must_be_there_fresh_and_for_this_form(site: Site, digest: Digest) -> None:
+    digest.ok("subscribers", "add", "sam@example.com")
+    token = subscriber_token(site, "sam@example.com")
     with site.client() as client:
         form = client.get("/subscribe")
         prefs = client.get(f"/p/{token}")
@@ -285,12 +288,7 @@ def test_the_honeypot_catches_robots(site: Site) -> None:
 
 def test_bad_tokens_get_the_same_400_on_every_token_page(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com", "--name", "Sam")
-    settings = load_settings(site.folder / "digest.toml")
-    with site.db.session() as session:
-        ident = store.get(session, "sam@example.com").id
-    good = make_token(
-        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
-    )
+    good = subscriber_token(site, "sam@example.com")
     bad_tokens = [good[:-4], good + "x", "x" * 3000, "%0d%0aSet-Cookie:x=1", "<img src=x>"]
     bodies = set()
     with site.client() as client:
@@ -314,12 +312,7 @@ def test_bad_tokens_get_the_same_400_on_every_token_page(site: Site, digest: Dig
 
 def test_preferences_from_another_origin_are_refused(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com")
-    settings = load_settings(site.folder / "digest.toml")
-    with site.db.session() as session:
-        ident = store.get(session, "sam@example.com").id
-    token = make_token(
-        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
-    )
+    token = subscriber_token(site, "sam@example.com")
     with site.client() as ours:
         page = ours.get(f"/p/{token}")
         ours.headers["Origin"] = "https://evil.example"
@@ -423,12 +416,7 @@ def test_a_relay_that_is_down_is_logged_and_the_answer_stays_the_same(
 
 def test_bodies_no_form_sends_are_400s_not_crashes(site: Site, digest: Digest) -> None:
     digest.ok("subscribers", "add", "sam@example.com")
-    settings = load_settings(site.folder / "digest.toml")
-    with site.db.session() as session:
-        ident = store.get(session, "sam@example.com").id
-    token = make_token(
-        settings.secret_key(), ident, pipeline.list_id(settings, site.db), "sam@example.com"
-    )
+    token = subscriber_token(site, "sam@example.com")
     deep = "[" * 3000 + "]" * 3000  # 6 KB that Python's json parser cannot recurse through
     with site.client() as client:
         many = {"sections": ["news"] * 201, "email": "a@example.com"}
