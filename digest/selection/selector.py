@@ -243,7 +243,8 @@ def choose(
     used = {doc.id for doc in outcome.picked} | refetched
     attach_related(corpus, choices, selection, used, elsewhere, apart)
     shown = {d.id for c in choices for d in (c.doc, *c.reports, *(m.doc for m in c.related))}
-    return Choices(choices, [d for d in window_docs if d.id in lone - repeated - shown])
+    aside = lone - repeated - shown
+    return Choices(choices, [d for d in window_docs if d.id in aside])
 
 
 def _recount(
