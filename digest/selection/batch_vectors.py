@@ -8,9 +8,9 @@ document (`tests/test_select_terms.py` compares them).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from itertools import pairwise
+from itertools import count, pairwise
 
 import numpy as np
 
@@ -33,9 +33,16 @@ def _term_counts(
     flat = " ".join(document.words for document in documents if document.words).split(" ")
     if flat == [""]:
         flat = []
+    # Each word numbered in order of first appearance in one hashing pass (a
+    # defaultdict whose factory is a C counter), its distinct words learnt in that
+    # order (the ids `Vocabulary._learn` gives every word), then looked up once each.
+    numbers: defaultdict[str, int] = defaultdict(count().__next__)
+    first = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
+    distinct = list(numbers)
+    vocabulary._learn(distinct)
     known = vocabulary._word_terms
-    vocabulary._learn(flat)
-    ids = np.fromiter(map(known.__getitem__, flat), dtype=np.int64, count=len(flat))
+    terms = np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
+    ids = terms[first]
     counts = np.frombuffer(b"".join(document.counts for document in documents), dtype="<u2")
     lengths = np.fromiter(
         (len(document.counts) // 2 for document in documents),

@@ -18,6 +18,8 @@ those lead an edition over the report of what happened.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from digest.selection.identity import site
 from digest.selection.text import is_term, normalise, stem, words
 
@@ -66,13 +68,19 @@ def is_label(title: str, url: str = "") -> bool:
     suffix: "bugle" of www.bugle.example, "al" and "monitor" of al-monitor.com). An
     empty headline is one."""
     for word in words(title):
-        if not is_term(word) or word.isdigit() or stem(word) in LABEL_STEMS:
+        if _says_nothing(word):
             continue
         # most headlines end here, at their first word: a word the URL does not hold
         # cannot name its site, and the site is read only for one it holds
         if word not in url.lower() or word not in _outlet_words(url):
             return False
     return True
+
+
+@lru_cache(maxsize=2**14)  # an edition asks of ten thousand headlines, sharing words
+def _says_nothing(word: str) -> bool:
+    """Whether a normalised word cannot name a story: no term, a number, a label."""
+    return not is_term(word) or word.isdigit() or stem(word) in LABEL_STEMS
 
 
 def _outlet_words(url: str) -> set[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
@@ -312,17 +313,15 @@ def _representatives(
     after the others (a future date clamped, a later fetch's undated item: of this day).
     """
 
-    def rank(score: float, doc: Doc) -> tuple[int, float, float, str]:
-        return (date_tier(doc, undated), -score, *doc.order_key())
-
-    best: dict[int, tuple[float, Doc]] = {}
+    best: dict[int, tuple[tuple[int, float, float, str], float, Doc]] = {}
     for group, score, doc in zip(groups, doc_scores, docs, strict=True):
         if doc.id in excluded:
             continue
+        rank = (date_tier(doc, undated), -score, *doc.order_key())
         held = best.get(group)
-        if held is None or rank(score, doc) < rank(*held):
-            best[group] = (score, doc)
-    return sorted(best.values(), key=lambda pair: rank(*pair))
+        if held is None or rank < held[0]:
+            best[group] = (rank, score, doc)
+    return [(score, doc) for _, score, doc in sorted(best.values(), key=itemgetter(0))]
 
 
 def build_corpus(
