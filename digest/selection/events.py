@@ -236,21 +236,13 @@ class Events:
         them 16 MB more memory.)"""
         similar, shared = self._graph.similar, self._graph.shared
         start, end = similar.indptr[article], similar.indptr[article + 1]
-        members = set(self.neighbours(event))
-        inside = outside = 0.0
-        for other, value, count in zip(
-            similar.indices[start:end].tolist(),
-            similar.data[start:end].tolist(),
-            shared.data[start:end].tolist(),
-            strict=True,
-        ):
-            if other == article:
-                continue
-            if other in members:
-                inside = max(inside, value)
-            elif count >= RELATED_MIN_TERMS:
-                outside = max(outside, value)
-        return outside > inside
+        others, values = similar.indices[start:end], similar.data[start:end]
+        not_itself = others != article
+        member = np.isin(others, self.neighbours(event))
+        inside = values[member & not_itself].max(initial=0.0)
+        keyed = shared.data[start:end] >= RELATED_MIN_TERMS
+        outside = values[~member & not_itself & keyed].max(initial=0.0)
+        return bool(outside > inside)
 
     def naming_share(self, article: int, event: int) -> float:
         """The share of `article`'s neighbourhood (itself included) whose headlines name
