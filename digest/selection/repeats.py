@@ -74,7 +74,7 @@ def dated_by_earlier_copies(
     dates: an outlet's story posted again under a new guid and address, with a later
     date, is as old as its first copy (`scoring.dated_by_first_copy` does the same
     within the window); and the ids of those articles. Their date is not the story's
-    own, so they rank with the estimated dates (`selector.date_tier`): a fetch of an
+    own, so they rank with the estimated dates (`candidates.date_tier`): a fetch of an
     old page under a new guid with a high priority led a breaker's edition over a
     story five outlets reported that day. One scan per round of the archive's full
     texts from the same feeds."""

@@ -23,19 +23,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
 from digest.config import ScheduleSettings, SelectionSettings
 from digest.selection import store
 from digest.selection.apart import places_apart
+from digest.selection.candidates import date_tier, join_same_address, representatives
 from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match
 from digest.selection.corroboration import uncorroborated
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
-from digest.selection.identity import canonical_address, reporters
+from digest.selection.identity import reporters
 from digest.selection.labels import is_label
 from digest.selection.names import headline_names
 from digest.selection.one_story import OneStory, TextReader
@@ -102,7 +102,7 @@ def choose(
     who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
     groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
-    groups, refetched = _join_same_address(groups, window_docs)
+    groups, refetched = join_same_address(groups, window_docs)
     events = Events(
         vectors,
         graph,
@@ -202,7 +202,7 @@ def choose(
 
     def pick() -> tuple[Picking, dict[int, float]]:
         totals = [p.total for p in parts]
-        ranked = _representatives(window_docs, groups, totals, excluded | labels, undated)
+        ranked = representatives(window_docs, groups, totals, excluded | labels, undated)
         found = pick_top_stories(
             [doc for _, doc in ranked],
             selection.top_stories,
@@ -267,61 +267,6 @@ def _recount(
             parts[number] = recounted(parts[number], counted, selection)
             changed = True
     return changed
-
-
-def _join_same_address(
-    groups: Sequence[int], docs: Sequence[Doc]
-) -> tuple[list[int], frozenset[int]]:
-    """Groups with every fetch of one address joined; the ids of the later fetches."""
-    joined = list(groups)
-    first_at: dict[str, int] = {}
-    later: set[int] = set()
-    for number, doc in enumerate(docs):  # publication order: the first fetch comes first
-        address = canonical_address(doc.url)
-        if not address:
-            continue
-        first = first_at.setdefault(address, number)
-        if first == number:
-            continue
-        later.add(doc.id)
-        keep, drop = sorted((joined[first], joined[number]))
-        if keep != drop:
-            joined = [keep if group == drop else group for group in joined]
-    return joined, frozenset(later)
-
-
-def date_tier(doc: Doc, undated: frozenset[int]) -> int:
-    """0 for dated news, 1 for a date not the source's own (`undated`), 2 for an item
-    undated in its source's first fetch (`Doc.backlog`): ranking and picking go tier by
-    tier."""
-    return 2 if doc.backlog else 1 if doc.id in undated else 0
-
-
-def _representatives(
-    docs: Sequence[Doc],
-    groups: Sequence[int],
-    doc_scores: Sequence[float],
-    excluded: frozenset[int],
-    undated: frozenset[int] = frozenset(),
-) -> list[tuple[float, Doc]]:
-    """The best-scoring allowed article of each group, best first (ties: newest, guid).
-
-    Articles whose date is not the source's own (`undated`) come after every dated one,
-    whatever their score: a backlog stamped with its fetch time, or a feed whose dates
-    could not be read, must not lead an edition over the day's dated news. Of those, a
-    source's first fetch without dates (`Doc.backlog`: its items may be years old) comes
-    after the others (a future date clamped, a later fetch's undated item: of this day).
-    """
-
-    best: dict[int, tuple[tuple[int, float, float, str], float, Doc]] = {}
-    for group, score, doc in zip(groups, doc_scores, docs, strict=True):
-        if doc.id in excluded:
-            continue
-        rank = (date_tier(doc, undated), -score, *doc.order_key())
-        held = best.get(group)
-        if held is None or rank < held[0]:
-            best[group] = (rank, score, doc)
-    return [(score, doc) for _, score, doc in sorted(best.values(), key=itemgetter(0))]
 
 
 def build_corpus(
