@@ -36,7 +36,7 @@ from subscribers.columns import ColumnMap, map_columns, not_subscribed, parse_ma
 from subscribers.errors import ImportFailed, InvalidSubscriber, RowProblem, SubscriberError
 from subscribers.export import CSV_COLUMNS, unescape_cell
 from subscribers.merge import merge_rows
-from subscribers.reading import Source, open_source
+from subscribers.reading import Source, not_text, open_source
 from subscribers.validation import (
     check_language,
     check_sections,
@@ -166,7 +166,7 @@ def _check_file(
 ) -> None:
     stream, size = source.stream, source.size
     reader = csv.reader(_marked_end(source.text), dialect=source.dialect())
-    records = _records(reader, report.source, source.encoding)
+    records = _records(reader, report.source, source.encoding, source.guessed)
     try:
         start, header = next(records)
     except StopIteration:
@@ -212,7 +212,9 @@ def _marked_end(lines: Iterable[str]) -> Iterator[str]:
     return itertools.chain(lines, (_END,))
 
 
-def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, list[str] | str]]:
+def _records(
+    reader: Any, source: str, encoding: str, guessed: bool
+) -> Iterator[tuple[int, list[str] | str]]:
     """(first line number, cells) per CSV record; cells is a message for an unreadable one.
 
     Raises SubscriberError for a quote that never closes: every later line would be one
@@ -223,6 +225,9 @@ def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, lis
             cells = next(reader)
         except StopIteration:
             return
+        except UnicodeError:  # bytes surrogateescape cannot keep (UTF-16, -32): a chunk
+            # is decoded ahead of the rows, so the line is not known
+            raise SubscriberError(not_text(source, None, encoding, guessed)) from None
         except csv.Error as e:
             if "field limit" in str(e):  # the reader is lost mid-file: stop here too
                 raise SubscriberError(
@@ -242,11 +247,7 @@ def _records(reader: Any, source: str, encoding: str) -> Iterator[tuple[int, lis
                 'missing "?); nothing imported'
             )
         if not _is_text(cells):
-            raise SubscriberError(
-                f"{source}: line {start}: not {encoding} text (the encoding guessed from "
-                "the file); save the file as CSV in UTF-8 and import it again (nothing "
-                "imported)"
-            )
+            raise SubscriberError(not_text(source, start, encoding, guessed))
         yield start, cells
 
 

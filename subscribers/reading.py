@@ -26,6 +26,8 @@ from typing import IO
 from subscribers.encodings import detect_encoding, shown_encoding
 from subscribers.errors import SubscriberError
 
+#: Undecodable bytes become lone surrogates, so the error can name their line.
+DECODE_ERRORS = "surrogateescape"
 #: Characters read to guess the separator.
 DIALECT_SAMPLE = 1 << 16
 SEPARATORS = ",;\t|"
@@ -42,6 +44,8 @@ class Source:
     encoding: str
     delimiter: str
     text: IO[str]
+    #: True when the encoding was guessed from the file, False when it was named.
+    guessed: bool = True
 
     @property
     def separator_name(self) -> str:
@@ -62,22 +66,62 @@ def open_source(
     sure of every file); SubscriberError naming the file if it cannot be read or its
     encoding cannot be told."""
     name = "<stdin>" if str(path) == "-" else str(path)
+    guessed = encoding is None
     if encoding is not None:
-        try:
-            encoding = codecs.lookup(encoding).name
-        except LookupError:
-            raise SubscriberError(f"{name}: unknown text encoding {encoding!r}") from None
+        encoding = text_encoding(name, encoding)
     with _binary(path) as (stream, size):
         encoding = encoding or detect_encoding(stream, name, languages)
         stream.seek(0)
         # Undecodable bytes are kept as lone surrogates, so the error can name its line.
-        text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
-        delimiter = sniff_delimiter(text.read(DIALECT_SAMPLE))
+        text = io.TextIOWrapper(stream, encoding=encoding, errors=DECODE_ERRORS, newline="")
+        shown = shown_encoding(encoding)
+        try:
+            delimiter = sniff_delimiter(text.read(DIALECT_SAMPLE))
+        except UnicodeError:
+            raise SubscriberError(not_text(name, None, shown, guessed)) from None
         text.seek(0)
         try:
-            yield Source(name, stream, size, shown_encoding(encoding), delimiter, text)
+            yield Source(name, stream, size, shown, delimiter, text, guessed)
         finally:
             text.detach()
+
+
+def text_encoding(name: str, encoding: str) -> str:
+    """The codec name of an encoding a user named, if it decodes bytes to text with
+    `DECODE_ERRORS`; SubscriberError naming the file and the encoding if not (rot13 and
+    base64 turn bytes into bytes, idna refuses the error handler, undefined decodes
+    nothing)."""
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise SubscriberError(f"{name}: unknown text encoding {encoding!r}") from None
+    usable = getattr(codec, "_is_text_encoding", True)
+    if usable:
+        try:
+            codecs.getincrementaldecoder(codec.name)(errors=DECODE_ERRORS).decode(b"", final=True)
+        except (UnicodeError, ValueError, TypeError, LookupError):
+            usable = False
+    if not usable:
+        raise SubscriberError(
+            f"{name}: {encoding!r} is not a text encoding a CSV file can be read in; name "
+            "the file's character set, as utf-8 or cp1256 (nothing imported)"
+        )
+    return codec.name
+
+
+def not_text(name: str, line: int | None, encoding: str, guessed: bool) -> str:
+    """The message for bytes that do not decode in the file's encoding (on `line`, if
+    known)."""
+    where = f"{name}: line {line}" if line is not None else name
+    if guessed:
+        return (
+            f"{where}: not {encoding} text (the encoding guessed from the file); save the "
+            "file as CSV in UTF-8 and import it again (nothing imported)"
+        )
+    return (
+        f"{where}: not {encoding} text (the encoding given); name the file's encoding, or "
+        "save it as CSV in UTF-8 and import it again (nothing imported)"
+    )
 
 
 @contextmanager

@@ -356,3 +356,60 @@ def test_ghost_flag_that_is_not_a_yes_or_no_names_the_column(
     result = digest("subscribers", "import", "ghost.csv")
     assert result.exit_code == 1
     assert "line 2: subscribed_to_emails: 'maybe' is not true or false" in result.stderr
+
+
+NOT_A_TEXT_ENCODING = (
+    "digest: error: list.csv: {!r} is not a text encoding a CSV file can be read in; name "
+    "the file's character set, as utf-8 or cp1256 (nothing imported)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("named", "message"),
+    [
+        *((name, NOT_A_TEXT_ENCODING.format(name)) for name in ("rot13", "base64", "hex")),
+        *((name, NOT_A_TEXT_ENCODING.format(name)) for name in ("zlib", "idna", "punycode")),
+        ("undefined", NOT_A_TEXT_ENCODING.format("undefined")),
+        *(
+            (
+                name,
+                f"digest: error: list.csv: not {name} text (the encoding given); name the "
+                "file's encoding, or save it as CSV in UTF-8 and import it again (nothing "
+                "imported)\n",
+            )
+            for name in ("utf-16", "utf-32")
+        ),
+        (
+            "utf-8",
+            "digest: error: list.csv: line 2: not utf-8 text (the encoding given); name the "
+            "file's encoding, or save it as CSV in UTF-8 and import it again (nothing "
+            "imported)\n",
+        ),
+    ],
+)
+def test_a_named_encoding_that_cannot_read_the_file_is_one_line(
+    digest: Digest, initialised: Path, named: str, message: str
+) -> None:
+    """Codecs that are not text encodings, or refuse the error handler, or do not fit
+    the bytes: one line naming the file and the encoding, nothing written."""
+    (initialised / "list.csv").write_bytes("email,name\nzoe@example.com,Zoë\n".encode("cp1252"))
+    result = digest("subscribers", "import", "list.csv", "--encoding", named)
+    assert (result.exit_code, result.stderr) == (1, message)
+    assert everyone(digest) == {}
+
+
+def test_bytes_that_do_not_decode_late_in_a_named_encoding_are_one_line(
+    digest: Digest, initialised: Path
+) -> None:
+    """A UTF-16 file whose last byte is left over, beyond the part read for the separator:
+    the error comes while the rows are read, and is the same one line."""
+    rows = "".join(f"user{i}@example.com,User {i}\n" for i in range(3000))
+    data = ("email,name\n" + rows).encode("utf-16") + b"x"
+    (initialised / "list.csv").write_bytes(data)
+    result = digest("subscribers", "import", "list.csv", "--encoding", "utf-16")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "digest: error: list.csv: not utf-16 text (the encoding given); name the file's "
+        "encoding, or save it as CSV in UTF-8 and import it again (nothing imported)\n",
+    )
+    assert everyone(digest) == {}
