@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -42,6 +43,27 @@ def test_every_command_has_help_and_is_in_the_readme(digest: Digest, path: tuple
     assert command.help and command.help.strip(), f"{' '.join(path)} has no help text"
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"digest {' '.join(path)}" in readme, f"'digest {' '.join(path)}' missing from README"
+
+
+def readme_scheduled_commands() -> list[str]:
+    """The `digest` commands of the README's cron lines and systemd units, as written."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:cron|ini)\n(.*?)```", readme, re.DOTALL)
+    return [
+        command.strip()
+        for block in blocks
+        for command in re.findall(r"(?:^|&& |/bin/)digest ([^>&\n]+)", block, re.MULTILINE)
+    ]
+
+
+def test_the_readme_cron_and_systemd_commands_parse(digest: Digest) -> None:
+    """Every command a cron line or unit runs is accepted as written (`--help` stops it
+    after parsing: an unknown option is still refused first)."""
+    commands = readme_scheduled_commands()
+    for command in commands:
+        result = digest(*shlex.split(command), "--help")
+        assert (command, result.exit_code, result.stderr) == (command, 0, "")
+    assert commands == ["ingest", "send", "--quiet send", "ingest", "send"]
 
 
 def test_ingest_reports_bad_sources_after_storing_good_ones(
