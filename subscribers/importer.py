@@ -21,6 +21,7 @@ import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -390,12 +391,15 @@ def _write(
 ) -> None:
     total = report.valid - report.duplicates
     merge = bulk.merge_copied if bulk.supports(session) else merge_rows
-    counts = merge(
-        session,
-        staging_file.staged_rows(staging, bool(report.duplicates)),
-        default_language=options.languages[0],
-        now=now,
-        on_batch=lambda done: progress("writing", done, total),
-    )
+    # Closed here, while the staging file is open: left to the garbage collector after an
+    # interrupt, closing its cursor on a closed database prints a traceback.
+    with closing(staging_file.staged_rows(staging, bool(report.duplicates))) as rows:
+        counts = merge(
+            session,
+            rows,
+            default_language=options.languages[0],
+            now=now,
+            on_batch=lambda done: progress("writing", done, total),
+        )
     report.created, report.updated = counts.created, counts.updated
     report.unchanged, report.kept_status = counts.unchanged, counts.kept_status

@@ -7,7 +7,7 @@ row is known to be good.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from typing import Any
 
@@ -58,7 +58,9 @@ def repeats(
     return duplicates, repeated, list(rows)
 
 
-def staged_rows(staging: sqlite3.Connection, duplicates: bool) -> Iterator[tuple[Any, ...]]:
+def staged_rows(
+    staging: sqlite3.Connection, duplicates: bool
+) -> Generator[tuple[Any, ...], None, None]:
     """Staged rows, one per address (`duplicates`: some address is on several lines, whose
     rows are folded into one, `merge.fold_repeats`), in the order of each address's first
     line."""

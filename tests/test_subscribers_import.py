@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -10,12 +11,14 @@ import pty
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from subscribers import bulk, importer
 from subscribers.export import escape_cell, unescape_cell
 from tests.backends import Databases
 from tests.conftest import REPO, Digest
@@ -406,3 +409,30 @@ def test_import_and_export_of_tricky_rows(database_env: str, tmp_path: Path) -> 
     digest.ok("subscribers", "add", "pg@example.com", "--name", "PG")
     assert digest.ok("subscribers", "count").stdout.strip() == "7"
     digest.ok("subscribers", "remove", "pg@example.com")
+
+
+@pytest.mark.parametrize("repeated", [False, True], ids=["unique", "repeated"])
+def test_an_interrupt_while_writing_prints_one_line_and_writes_nothing(
+    digest: Digest, initialised: Path, monkeypatch: pytest.MonkeyPatch, repeated: bool
+) -> None:
+    """Ctrl-C in pass two, with the staged rows half read: the rows' generator is closed
+    while the staging file is still open, so nothing but click's line is printed
+    (left to the garbage collector, its cursor's close raised on a closed database)."""
+
+    rows = "".join(f"u{i % 700 if repeated else i}@example.com,U {i}\n" for i in range(1200))
+    write(initialised / "big.csv", "email,name\n" + rows)
+
+    def interrupted(session: object, rows: Iterator[tuple], **options: object) -> None:
+        next(rows)
+        raise KeyboardInterrupt
+
+    unraisable: list[str] = []
+    with monkeypatch.context() as patched:
+        patched.setattr(importer, "merge_rows", interrupted)  # SQLite
+        patched.setattr(bulk, "merge_copied", interrupted)  # PostgreSQL
+        patched.setattr(sys, "unraisablehook", lambda hook: unraisable.append(repr(hook.exc_value)))
+        result = digest("subscribers", "import", "big.csv")
+        del result.exc_info  # its traceback holds the generator's frames
+        gc.collect()
+    assert (result.exit_code, result.stderr, unraisable) == (1, "\nAborted!\n", [])
+    assert count(digest) == 0
