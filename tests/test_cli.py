@@ -218,3 +218,19 @@ def test_subscriber_name_cannot_carry_header_breaks(digest: Digest, initialised:
     digest.ok("subscribers", "add", "x@example.com", "--name", "Eve\r\nBcc: all@example.com")
     rows = json.loads(digest.ok("subscribers", "list", "--format", "json").stdout)
     assert rows[0]["name"] == "Eve Bcc: all@example.com"
+
+
+@pytest.mark.parametrize(
+    "command", [("editions", "list"), ("articles", "related", "guid")], ids=" ".join
+)
+@pytest.mark.parametrize("limit", ["99999999999999999999", "10001"])
+def test_a_limit_too_large_for_sql_is_a_usage_error(
+    digest: Digest, initialised: Path, command: tuple[str, ...], limit: str
+) -> None:
+    """A --limit beyond 64-bit integers reached SQLite as an OverflowError traceback."""
+    result = digest(*command, "--limit", limit)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2,
+        f"Error: Invalid value for '--limit': {limit} is not in the range 1<=x<=10000.",
+    )
+    assert digest("editions", "list", "--limit", "10000").exit_code == 0

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from digest.db import Database
 
 
+#: What a --limit accepts: more rows than anyone reads, and far below the 64-bit integers
+#: SQL takes (a larger number reached the database as an OverflowError).
+LIMIT = click.IntRange(min=1, max=10_000)
+
+
 class App:
     """What every command receives: settings and database, opened on first use."""
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from digest.cli.app import App, pass_app, print_json
+from digest.cli.app import LIMIT, App, pass_app, print_json
 
 if TYPE_CHECKING:
     from digest import outbox
@@ -19,7 +19,7 @@ def editions() -> None:
 
 
 @editions.command("list")
-@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=30, show_default=True, type=LIMIT)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_app
 def list_command(app: App, limit: int, as_json: bool) -> None:

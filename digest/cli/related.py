@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from digest.cli.app import App, pass_app, print_json, source_option
+from digest.cli.app import LIMIT, App, pass_app, print_json, source_option
 
 
 @click.command("related")
@@ -13,7 +13,7 @@ from digest.cli.app import App, pass_app, print_json, source_option
     "--limit",
     default=10,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=LIMIT,
     help="Show at most this many articles.",
 )
 @source_option
