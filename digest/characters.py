@@ -55,3 +55,10 @@ def storable_text(text: str) -> str:
     aiosmtplib escapes a relay's greeting) becomes "?" instead of failing the commit
     it rides in (one outcome's error would lose a whole batch of outcomes)."""
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def escaped(value: str) -> str:
+    """`value` to echo in a one-line message: as given, or its repr when it holds a
+    character that is not printable (a CR or LF would split the line, an ESC drive the
+    terminal)."""
+    return value if value.isprintable() else repr(value)

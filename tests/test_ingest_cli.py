@@ -62,6 +62,59 @@ def test_bad_sources_are_one_line_each_after_the_good(
     assert "1 new" in result.stdout and "1 failed" in result.stdout
 
 
+BREAK = "\r\nX: y"
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (
+            ["feeds", "add", f"https://ex.com/f{BREAK}"],
+            "digest: error: 'https://ex.com/f\\r\\nX: y': not a valid URL\n",
+        ),
+        (
+            ["feeds", "add", f"ftp://ex.com/f{BREAK}"],
+            "digest: error: 'ftp://ex.com/f\\r\\nX: y': expected an http(s) URL of a feed or "
+            "page\n",
+        ),
+        (
+            ["feeds", "remove", "https://ex.com/f\x1b[31m"],
+            "digest: error: 'https://ex.com/f\\x1b[31m': not a valid URL\n",
+        ),
+        (
+            ["ingest", f"https://ex.com/f{BREAK}", f"ftp://ex.com/f{BREAK}", f"no{BREAK}.xml"],
+            "error: 'https://ex.com/f\\r\\nX: y': not a valid URL\n"
+            "error: 'ftp://ex.com/f\\r\\nX: y': only http(s) URLs can be fetched\n"
+            "error: 'no\\r\\nX: y.xml': no such file or folder\n",
+        ),
+        (
+            ["articles", "related", f"g{BREAK}", "--source", f"s{BREAK}"],
+            "digest: error: no article with guid 'g\\r\\nX: y' from source 's\\r\\nX: y' (see "
+            "'digest articles list' for guids)\n",
+        ),
+        (
+            ["subscribers", "add", f"a{BREAK}@example.com"],
+            "digest: error: email: 'a\\r\\nX: y@example.com' is not a valid address: The email "
+            "address contains invalid characters before the @-sign: ':', SPACE, U+000A, "
+            "U+000D.\n",
+        ),
+        (
+            ["subscribers", "remove", f"a{BREAK}@example.com"],
+            "digest: error: email: 'a\\r\\nX: y@example.com' is not a valid address: The email "
+            "address contains invalid characters before the @-sign: ':', SPACE, U+000A, "
+            "U+000D.\n",
+        ),
+    ],
+)
+def test_user_input_in_an_error_is_escaped_on_one_line(
+    digest: Digest, initialised: Path, args: list[str], stderr: str
+) -> None:
+    """A CR/LF (or ESC) given on the command line would split an error line (or drive
+    the terminal): the value is echoed as its repr, one line per error."""
+    result = digest(*args)
+    assert (result.exit_code, result.stderr) == (1, stderr)
+
+
 def test_no_source_and_no_feeds_is_a_clear_error(digest: Digest, initialised: Path) -> None:
     result = digest("ingest")
     assert result.exit_code == 1

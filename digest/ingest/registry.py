@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.characters import escaped
 from digest.errors import IngestError
 from digest.ingest.clean import plain_text
 from digest.ingest.fetch import Validators, display_url
@@ -25,7 +26,7 @@ def normalise_feed_url(url: str) -> str:
     (`urls.without_tracking`) and the fragment removed, so that one feed is one source
     however its address was copied; only http(s) with a host."""
     text = url.strip()
-    shown = display_url(text)
+    shown = escaped(display_url(text))
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- raises ValueError on a bad port
@@ -117,7 +118,8 @@ def remove_feed(session: Session, url: str) -> Feed:
     feed = find_feed(session, normalise_feed_url(url))
     if feed is None:
         raise IngestError(
-            f"{display_url(url.strip())}: no such feed registered (see 'digest feeds list')"
+            f"{escaped(display_url(url.strip()))}: no such feed registered "
+            "(see 'digest feeds list')"
         )
     session.delete(feed)
     session.flush()

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from digest.characters import escaped
 from digest.errors import IngestError
 from digest.ingest import registry
 from digest.ingest.clean import plain_text
@@ -214,11 +215,12 @@ def resolve_sources(session: Session, given: list[str], defaults: SourceDefaults
             try:
                 url = registry.normalise_feed_url(text)
             except IngestError as e:
-                sources.append(Source(display_url(text), problem=str(e)))
+                sources.append(Source(escaped(display_url(text)), problem=str(e)))
                 continue
             sources.append(_feed_source(url, registry.find_feed(session, url), defaults))
         elif scheme:
-            sources.append(Source(text, problem=f"{text}: only http(s) URLs can be fetched"))
+            shown = escaped(text)
+            sources.append(Source(shown, problem=f"{shown}: only http(s) URLs can be fetched"))
         else:
             sources.extend(_path_sources(text, defaults))
     return sources
@@ -246,9 +248,12 @@ def _feed_source(url: str, feed: Feed | None, defaults: SourceDefaults) -> Sourc
 
 
 def _path_sources(text: str, defaults: SourceDefaults) -> list[Source]:
+    """The file, or a folder's supported files; named escaped in messages (the records
+    name their file by `file_source`)."""
     path = Path(text).expanduser()
+    shown = escaped(text)
     if not path.is_dir():
-        return [Source(text, path=path, defaults=defaults, records_as=file_source(path))]
+        return [Source(shown, path=path, defaults=defaults, records_as=file_source(path))]
     children = sorted(
         child
         for child in path.iterdir()
@@ -257,9 +262,9 @@ def _path_sources(text: str, defaults: SourceDefaults) -> list[Source]:
         and child.is_file()
     )
     if not children:
-        problem = f"{text}: folder holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
-        return [Source(text, problem=problem)]
+        problem = f"{shown}: folder holds no supported files ({', '.join(SUPPORTED_SUFFIXES)})"
+        return [Source(shown, problem=problem)]
     return [
-        Source(str(child), path=child, defaults=defaults, records_as=file_source(child))
+        Source(escaped(str(child)), path=child, defaults=defaults, records_as=file_source(child))
         for child in children
     ]
