@@ -607,3 +607,36 @@ def test_json_feed_titles_are_text_and_content_types_are_honoured(
     assert second["body"] == "Inflation < 2% <b>is</b> text.\n\nSecond paragraph."
     assert second["image_url"] == ""
     assert second["published_at"] == "2024-03-03T06:15:00Z"
+
+
+def test_json_feed_fields_of_the_wrong_type_are_warnings_naming_item_and_field(
+    digest: Digest, initialised: Path
+) -> None:
+    """JSON Feed 1.1 types `id` as a string (a number is coerced) and `title` as a string:
+    another type is a warning naming the item and field, and the field is ignored; an
+    item left with nothing to show is skipped with its reason, never silently."""
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JF",
+        "items": [
+            {"id": 1, "title": ["list"], "url": 123, "date_published": 42},
+            {"id": {"a": 1}, "title": "ok"},
+            {"id": 7, "title": "Seven"},
+            "not an item",
+        ],
+    }
+    (initialised / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
+    result = digest.ok("ingest", "feed.json")
+    assert "feed.json: 2 new, 0 updated, 0 unchanged, 2 skipped" in result.stdout
+    assert result.stderr.splitlines() == [
+        "warning: feed.json: item 1: url: expected a string, got a number; ignored",
+        "warning: feed.json: item 1: title: expected a string, got a list; ignored",
+        "warning: feed.json: item 1: date_published: expected a string, got a number; ignored",
+        "warning: feed.json: item 1: no title, summary or content_text to show; skipped",
+        "warning: feed.json: item 2: id: expected a string or number, got an object; ignored",
+        "warning: feed.json: item 4: expected an object, got a string; skipped",
+    ]
+    assert {guid: row["title"] for guid, row in by_guid(digest).items()} == {
+        "title:ok": "ok",
+        "7": "Seven",
+    }

@@ -30,6 +30,14 @@ from digest.ingest.records import ArticleRecord, ParsedSource, SourceDefaults
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 
+#: The item fields JSON Feed 1.1 types as strings; `id` may also come as a number (the
+#: spec says to coerce it). Another type (`"title": ["a"]`, `"id": {"a": 1}`) is a
+#: warning naming the item and the field, and the field is ignored.
+STRING_FIELDS = (
+    "id", "url", "external_url", "title", "content_html", "content_text", "summary",
+    "image", "banner_image", "date_published", "date_modified", "language",
+)  # fmt: skip
+
 
 def is_json_feed(text: str) -> bool:
     """Whether `text` looks like a JSON Feed document (an object naming the spec version)."""
@@ -74,6 +82,31 @@ def _author(item: dict[str, Any], feed: dict[str, Any]) -> str:
     return ""
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def _typed(item: dict[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+    """`item` without its string fields of another type, a warning naming each."""
+    wrong = []
+    for key in STRING_FIELDS:
+        value = item.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if key == "id" and isinstance(value, int | float) and not isinstance(value, bool):
+            continue
+        expected = "a string or number" if key == "id" else "a string"
+        warnings.append(f"{where}: {key}: expected {expected}, got {_json_type(value)}; ignored")
+        wrong.append(key)
+    return {key: value for key, value in item.items() if key not in wrong}
+
+
 def _item(
     item: Any,
     feed: dict[str, Any],
@@ -84,8 +117,11 @@ def _item(
     warnings: list[str],
     number: int,
 ) -> ArticleRecord | None:
+    where = f"{source}: item {number}"
     if not isinstance(item, dict):
+        warnings.append(f"{where}: expected an object, got {_json_type(item)}; skipped")
         return None
+    item = _typed(item, where, warnings)
     url = absolute_url(_string(item, "url") or _string(item, "external_url"), base or None)
     content_html, content_text = _string(item, "content_html"), _string(item, "content_text")
     summary_text = plain_text(_string(item, "summary"))
@@ -96,6 +132,7 @@ def _item(
         summary = text_summary(opening)
     title = title_text(_string(item, "title")) or title_text(opening[:120])
     if not title:
+        warnings.append(f"{where}: no title, summary or content_text to show; skipped")
         return None
     guid = plain_text(_string(item, "id")) or url or "title:" + title
     hints = tuple(code for code in (_string(item, "language"), _string(feed, "language")) if code)
