@@ -90,6 +90,47 @@ def test_rss_titles_that_look_like_markup_are_kept_as_written(
     assert titles == {"a1": ANGLES, "a2": INFLATION, "a3": TUTORIAL, "a4": "Bold & brave"}
 
 
+def test_an_rss_title_is_decoded_once_and_script_text_survives_as_text(
+    digest: Digest, initialised: Path
+) -> None:
+    """`&amp;lt;script&amp;gt;` in the XML is the text "&lt;script&gt;" (HTML, say
+    feedparser), whose one decoding is the text `<script>`: it was decoded a second time
+    as a title and removed as markup. It stays as text, escaped in the email."""
+    title = "AT&amp;amp;T &amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; wins"
+    (initialised / "feed.xml").write_text(rss(item("e1", title)), encoding="utf-8")
+    digest.ok("ingest", "feed.xml")
+    assert by_guid(digest)["e1"]["title"] == "AT&T <script>alert(1)</script> wins"
+    digest.ok("preview", "--date", "2025-06-04", "--lang", "en", "--out", "prev")
+    _, html, text = message(initialised)
+    assert "AT&amp;T &lt;script&gt;alert(1)&lt;/script&gt; wins" in html
+    assert "<script" not in html
+    assert "AT&T <script>alert(1)</script> wins" in text
+
+
+def test_script_and_style_text_never_reaches_a_page_title(
+    digest: Digest, initialised: Path
+) -> None:
+    page = (
+        "<!doctype html><html lang='en'><head><script>alert(1)</script>"
+        "<style>h1 { color: red }</style>"
+        "<link rel='canonical' href='https://news.example/p/1'>"
+        "<meta property='article:published_time' content='2025-06-04T01:00:00Z'></head>"
+        "<body><article><h1>Headline <script>alert(2)</script><style>b {}</style>here</h1>"
+        "<p>Prices rose less than two percent in May, the statistics office said on Tuesday,"
+        " while wages went up by more than four percent over the same period.</p>"
+        "<p>Economists had expected a larger rise, given the cost of energy this spring and"
+        " the weaker currency.</p></article></body></html>"
+    )
+    (initialised / "page.html").write_text(page, encoding="utf-8")
+    digest.ok("ingest", "page.html")
+    row = by_guid(digest)["https://news.example/p/1"]
+    assert (row["title"], row["summary"]) == (
+        "Headline here",
+        "<p>Prices rose less than two percent in May, the statistics office said on Tuesday,"
+        " while wages went up by more than four percent over the same period.</p>",
+    )
+
+
 def test_atom_text_html_and_xhtml_titles(digest: Digest, initialised: Path) -> None:
     atom = (
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>A</title><id>urn:f</id>'

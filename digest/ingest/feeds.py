@@ -225,7 +225,12 @@ def _entry_record(
     def summary_text() -> str:
         return html_text(summary_value) if summary_html else plain_text(summary_value)
 
-    title = title_text(_text_of(entry, "title")) or title_text(summary_text()[:120])
+    # The raw title, decoded once by title_text: _text_of's result is text already, and
+    # reading it as a title again dropped "<script>" a feed wrote as &amp;lt;script&amp;gt;.
+    title_detail = dict.get(entry, "title_detail") or {}
+    title = title_text(
+        dict.get(entry, "title"), markup=is_html(title_detail.get("type"))
+    ) or title_text(summary_text()[:120])
     if not title:
         return None  # nothing a reader could see
     declared = [

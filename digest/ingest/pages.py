@@ -144,6 +144,8 @@ def _extract(
         if tree is None:
             raise IngestError(f"{source}: not an HTML page")
         meta = _page_meta(tree, languages)  # before trafilatura, which prunes the tree
+        _drop_unseen(tree)
+        meta["titles"] = _stated_titles(tree)
         document = trafilatura.bare_extraction(
             tree,
             url=base_url or None,
@@ -205,8 +207,19 @@ def _page_meta(tree: HtmlElement, languages: tuple[str, ...]) -> dict[str, Any]:
         "languages": stated,
         "section": plain_text(_first_value(tree, _SECTION)),
         "image": _first_value(tree, _IMAGE),
-        "titles": _stated_titles(tree),
     }
+
+
+#: Elements whose text no reader sees (JSON-LD stays: trafilatura reads its metadata).
+_UNSEEN = "//script[not(@type='application/ld+json')]|//style|//noscript|//template"
+
+
+def _drop_unseen(tree: HtmlElement) -> None:
+    """Remove script, style... elements (their tails stay): their text leaked into a
+    heading's text (`<h1>Headline <script>alert(2)</script>here</h1>`) and so into the
+    title trafilatura and `_stated_titles` read."""
+    for element in tree.xpath(_UNSEEN):
+        element.drop_tree()
 
 
 def _json_ld_values(tree: HtmlElement, key: str) -> list[str]:
