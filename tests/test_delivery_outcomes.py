@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.delivery.breaker import address_threshold, breaker_threshold, streak_key
 from digest.delivery.classify import DATA, END_OF_DATA, MAIL, RCPT, Reply, classify
 from digest.models import FailureKind
 from tests.test_send_support import (
@@ -81,6 +82,18 @@ def bounce_counts(site: Path) -> set[tuple[str, int]]:
         # the enhanced code on a later line of a multi-line reply
         (550, "Sorry, we do not take this\n5.7.1 relay access denied", RCPT, FailureKind.REFUSED),
         (550, "Sorry\n5.1.1 no such user here", RCPT, FailureKind.ADDRESS),
+        # X.1.7 and X.1.8 are the sender's address (RFC 3463 §3.2), at any command
+        (
+            553,
+            "5.1.8 <news@bugle.example>: Sender address rejected: Domain not found",
+            RCPT,
+            FailureKind.REFUSED,
+        ),
+        (550, "5.1.7 bad sender's mailbox address syntax", RCPT, FailureKind.REFUSED),
+        (554, "5.1.8 bad sender's system address", END_OF_DATA, FailureKind.REFUSED),
+        # a sending limit worded without an enhanced code is our account's
+        (550, "Daily message limit exceeded, try again tomorrow", RCPT, FailureKind.REFUSED),
+        (550, "too many messages from this account today", RCPT, FailureKind.REFUSED),
     ],
 )
 def test_replies_are_classified_by_code_and_enhanced_code(
@@ -96,6 +109,30 @@ def test_two_refusals_are_the_same_when_code_and_enhanced_code_match() -> None:
     second = Reply(554, "5.7.1 <b@example.com>: Relay access denied", RCPT)
     assert first.refusal == second.refusal == "554 5.7.1"
     assert Reply(554, "5.4.5 quota", END_OF_DATA).refusal != first.refusal
+
+
+def test_two_address_replies_are_the_same_when_only_the_recipient_differs() -> None:
+    """A relay at fault words every refusal alike; real mail systems refusing real bad
+    addresses mostly do not (their texts differ beyond the address)."""
+    first = Reply(550, "5.1.1 <a@example.com>: mailbox unavailable", RCPT)
+    second = Reply(550, "5.1.1 <B@example.com>: mailbox unavailable", RCPT)
+    other = Reply(550, "5.1.1 The account b@example.com does not exist (id 7f3a)", RCPT)
+    key = streak_key(first, FailureKind.ADDRESS, "a@example.com")
+    assert key == "address 550 5.1.1 5.1.1 <<rcpt>>: mailbox unavailable"
+    assert streak_key(second, FailureKind.ADDRESS, "b@example.com") == key
+    assert streak_key(other, FailureKind.ADDRESS, "b@example.com") != key
+    assert streak_key(first, FailureKind.REFUSED, "a@example.com") == "550 5.1.1"
+
+
+@pytest.mark.parametrize(
+    ("configured", "deliveries", "refused", "address"),
+    [(5, 1000, 5, 10), (5, 8, 5, 8), (5, 2, 2, 3), (20, 1000, 20, 20), (0, 1000, 0, 0)],
+)
+def test_the_address_streak_is_longer_and_never_below_three(
+    configured: int, deliveries: int, refused: int, address: int
+) -> None:
+    assert breaker_threshold(configured, deliveries) == refused
+    assert address_threshold(configured, deliveries) == address
 
 
 @pytest.mark.parametrize(
@@ -191,6 +228,94 @@ def test_a_quota_reached_mid_send_leaves_every_refused_reader_pending(
     assert resumed.exit_code == 0, resumed.output
     assert healthy.count() == {address: 1 for address in everyone if address not in sent}
     assert {status for status, _tries in delivery_states(site).values()} == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("fault", "tripped"),
+    [
+        (
+            {
+                "rcpt_reply": "553 5.1.8 <digest@example.com>: Sender address rejected: Domain "
+                "not found"
+            },
+            "the relay refused our sender's address: 553 5.1.8",
+        ),
+        ({"rcpt_reply": "550 5.1.1 User unknown"}, "refused 8 recipients in a row: 550 5.1.1"),
+        ({"hard": set(readers(8))}, "refused 8 recipients in a row: 550 5.1.1"),
+    ],
+    ids=["sender-5.1.8", "same-5.1.1-for-all", "same-5.1.1-naming-each"],
+)
+def test_every_recipient_refused_alike_at_rcpt_is_the_relays_fault(
+    site: Path, fault: dict[str, object], tripped: str
+) -> None:
+    """A reply about our sender trips the breaker at once; the same address reply for
+    every reader of the run trips it too: all pending, exit 4, nobody's bounce counted."""
+    everyone = readers(8)
+    add_subscribers(site, everyone)
+    set_mail(site, bounce_threshold=1)
+    for _morning in range(3):
+        with SmtpServer(FaultyHandler(**fault)) as server:  # type: ignore[arg-type]
+            result = send(site, server)
+        assert result.exit_code == 4, result.output
+        [line] = [line for line in result.stderr.splitlines() if "circuit breaker" in line]
+        assert tripped in line, line
+        assert "8 deliveries left pending, nobody's bounce count changed" in line, line
+        states = delivery_states(site)
+        assert {address: status for address, (status, _tries) in states.items()} == {
+            address: "pending" for address in everyone
+        }
+        assert bounce_counts(site) == {("active", 0)}
+        assert query(site, "select status from editions") == [("sending",)]
+    healthy = FaultyHandler()
+    with SmtpServer(healthy) as server:
+        resumed = send(site, server)
+    assert resumed.exit_code == 0, resumed.output
+    assert healthy.count() == {address: 1 for address in everyone}
+
+
+@pytest.mark.parametrize(
+    ("quota_reply", "streak"),
+    [("550 5.1.1 User unknown", 10), ("550 Daily message limit exceeded, try again tomorrow", 5)],
+    ids=["address-reply", "limit-without-enhanced-code"],
+)
+def test_a_limit_reached_mid_send_with_an_address_like_reply_blames_nobody(
+    template: Path, tmp_path: Path, quota_reply: str, streak: int
+) -> None:
+    """A relay whose daily limit ends partway answers every later RCPT alike, worded as
+    if the address were bad: those readers go back to pending, none is counted."""
+    site = copy_site(template, tmp_path)
+    set_mail(site, concurrency=4, retry_backoff=0.01, retry_backoff_max=0.05)
+    everyone = readers(60)
+    add_subscribers(site, everyone)
+    quota = FaultyHandler(rcpt_quota=20, quota_reply=quota_reply)
+    with SmtpServer(quota) as server:
+        stopped = send(site, server)
+    assert stopped.exit_code == 4, stopped.output
+    assert f"refused {streak} recipients in a row: {quota_reply}" in stopped.stderr
+    states = delivery_states(site)
+    sent = {address for address, (status, _tries) in states.items() if status == "sent"}
+    assert sent == set(quota.count()) and len(sent) == 20
+    assert {states[address][0] for address in everyone if address not in sent} == {"pending"}
+    assert bounce_counts(site) == {("active", 0)}
+
+
+def test_bad_addresses_side_by_side_still_count_as_bounces(site: Path) -> None:
+    """Fewer identical address replies in a row than the streak needs: each is the
+    reader's, counted once, including the two the run ends with."""
+    everyone = readers(12)
+    add_subscribers(site, everyone)
+    set_mail(site, concurrency=1)
+    bad = {everyone[3], everyone[4], everyone[5], everyone[10], everyone[11]}
+    handler = FaultyHandler(hard=bad)
+    with SmtpServer(handler) as server:
+        result = send(site, server, "--json")
+    assert result.exit_code == 0, result.output
+    [edition] = json.loads(result.stdout)["editions"]
+    assert (edition["sent"], edition["failed"], edition["circuit_breaker"]) == (7, 5, None)
+    assert set(query(site, "select email, bounce_count from subscribers")) == {
+        (address, int(address in bad)) for address in everyone
+    }
+    assert query(site, "select status from editions") == [("sent",)]
 
 
 def test_one_bad_address_fails_and_counts_as_a_bounce(site: Path) -> None:

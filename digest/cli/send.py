@@ -104,7 +104,8 @@ def send(
     Several senders (--workers, or one 'digest send' per host on one PostgreSQL) share
     the work; each exits when nothing is left for it to claim.
     Exits 3 when deliveries remain deferred (run it again later to retry them), 4 when
-    the relay refused the same way for mail.circuit_breaker recipients in a row."""
+    the relay refused the same way for mail.circuit_breaker recipients in a row (or
+    refused our sender's address)."""
     from digest import pipeline
 
     if dry_run and test_to:

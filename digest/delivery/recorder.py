@@ -8,8 +8,9 @@ MAIL and RCPT travel; a commit then starts unless one is running, and when that 
 ends the next starts with every mark and outcome that arrived meanwhile. So at most one
 commit is in flight, and under load each carries the waits of many connections.
 Outcomes nobody waits for are committed at the latest `COMMIT_DELAY` seconds later.
-The recorder also applies the circuit breaker's verdicts and renews this run's leases
-every `SendOptions.heartbeat` seconds of the injected clock.
+The recorder also applies the circuit breaker's verdicts (a bounce the breaker holds is
+counted in the commit after it was found final) and renews this run's leases every
+`SendOptions.heartbeat` seconds of the injected clock.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest import outbox
-from digest.delivery.breaker import CircuitBreaker, breaker_threshold
+from digest.delivery.breaker import CircuitBreaker, address_threshold, breaker_threshold
 from digest.delivery.classify import Reply
 from digest.delivery.clock import Timer
 from digest.delivery.control import RunControl
@@ -49,6 +50,7 @@ RetryScheduler = Callable[[int, int, float], None]
 def _write(
     connection: Connection,
     outcomes: list[outbox.Outcome],
+    bounces: list[outbox.Outcome],
     requeued: list[int],
     marked: list[int],
     *,
@@ -58,12 +60,13 @@ def _write(
     now: datetime,
     renew: int | None = None,
 ) -> tuple[int, set[int]]:
-    """One group commit: the heartbeat when due (`renew`: the edition id), outcomes,
-    breaker requeues, then "before DATA" marks."""
+    """One group commit: the heartbeat when due (`renew`: the edition id), outcomes, the
+    bounces to count (`bounces`, chosen by the caller), breaker requeues, then "before
+    DATA" marks."""
     if renew is not None:
         outbox.renew(connection, renew, owner, now, lease)
     bounced = 0
-    bounces = outbox.record_rows(connection, outcomes, owner, lease=lease)
+    outbox.record_rows(connection, outcomes, owner, lease=lease)
     if bounces:  # the subscriber's bounce count, in the same transaction
         with Session(bind=connection) as session:
             for outcome in bounces:
@@ -211,8 +214,9 @@ class Recorder:
         """`peers()`: how many connections are open (each may add a mark)."""
         self.run = run
         self.schedule_retry = schedule_retry
+        configured, total = run.options.circuit_breaker, run.result.total
         self.breaker = CircuitBreaker(
-            breaker_threshold(run.options.circuit_breaker, run.result.total)
+            breaker_threshold(configured, total), address_threshold(configured, total)
         )
         self.heartbeat = Timer(run.clock, run.options.heartbeat)
         self.entries: list[Entry] = []
@@ -249,7 +253,10 @@ class Recorder:
             self.requeued.extend(self.breaker.requeue_streak(self.run.result))
             self.run.result.breaker = str(reply)
             count = len(self.breaker.streak)
-            self.run.halt(f"the relay refused {count} recipients in a row: {reply}")
+            if reply is not None and reply.about_sender:
+                self.run.halt(f"the relay refused our sender's address: {reply}")
+            else:
+                self.run.halt(f"the relay refused {count} recipients in a row: {reply}")
         if not self.entries:
             self._oldest = self.run.clock.monotonic()
         self.entries.append(entry)
@@ -269,6 +276,7 @@ class Recorder:
 
     def close(self) -> None:
         self.closing = True
+        self.breaker.settle()  # no streak grows any more: held bounces are final
         self._wake.set()
 
     # -- committing ---------------------------------------------------------------------
@@ -276,7 +284,7 @@ class Recorder:
     def _due(self, timed: bool) -> bool:
         """Whether to commit now: the marks' wait is over (see `Marks`), a breaker
         requeue, enough outcomes piled up, or (`timed`) the oldest waited `COMMIT_DELAY`."""
-        if self.requeued or self.marks.ready():
+        if self.requeued or self.breaker.confirmed or self.marks.ready():
             return True
         if not self.entries:
             return False
@@ -327,6 +335,10 @@ class Recorder:
         marks = self.marks.take()
         requeued = self.requeued + [e.outcome.delivery_id for e in entries if e.requeue]
         self.requeued = []
+        confirmed = self.breaker.take_confirmed()
+        counted_now = [e for e in entries if e.outcome.bounce and not (e.requeue or e.held)]
+        bounces = [e.outcome for e in counted_now + confirmed if not e.requeue]
+        held = [e for e in entries if e.held]
         run = self.run
         renew = self.heartbeat.due()
         if renew:
@@ -335,6 +347,7 @@ class Recorder:
             bounced, marked = await run.write(
                 _write,
                 [e.outcome for e in entries if not e.requeue],
+                bounces,
                 requeued,
                 list(marks),
                 owner=run.owner,
@@ -345,6 +358,7 @@ class Recorder:
             )
         except BaseException as e:
             self.entries = entries + self.entries
+            self.breaker.confirmed[:0] = confirmed
             self.marks.put_back(marks)
             if isinstance(e, Exception) and not isinstance(e, SQLAlchemyError | SendError):
                 raise SendError(f"recording the outcomes failed: {e}") from e
@@ -352,6 +366,8 @@ class Recorder:
         run.result.bounced += bounced
         for entry in entries:
             self._count(entry)
+        # found final while this commit ran: their bounces go with the next one
+        self.breaker.confirmed += [e for e in held if not (e.held or e.requeue)]
         Marks.settle(marks, marked)
         if entries:
             run.progress()

@@ -84,8 +84,10 @@ class Entry:
     tries: int
     #: Back to pending instead of recorded (the circuit breaker tripped).
     requeue: bool = False
-    #: Already counted in the run's `DrainResult`.
+    #: Already counted in the run's `DrainResult` (and so committed).
     counted: bool = False
+    #: An address reply whose bounce waits for the circuit breaker's verdict (`breaker`).
+    held: bool = False
 
 
 ProgressCallback = Callable[[DrainResult], None]
