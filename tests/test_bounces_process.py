@@ -68,6 +68,29 @@ def test_only_address_failures_count(digest: Digest, tmp_path: Path) -> None:
     ]
 
 
+def test_a_sender_status_or_an_invalid_one_counts_against_nobody(
+    digest: Digest, tmp_path: Path
+) -> None:
+    """5.1.8 is the sender's address (RFC 3463 §3.2): recorded, never counted. A Status
+    that is no RFC 3463 code says nothing (RFC 3464 §2.3.4): the report is unrecognised."""
+    site = site_of(digest, tmp_path)
+    sender = dsn(
+        site.sent(GONE),
+        GONE,
+        status="5.1.8",
+        diagnostic="smtp; 553 5.1.8 <digest@bounces.test>: Sender address rejected: "
+        "Domain not found",
+    )
+    invalid = dsn(site.sent(FULL), FULL, status="9.9.9999999999999999", diagnostic="smtp; xxx")
+    inbox = maildir_with(tmp_path / "inbox", sender, invalid)
+    report = json.loads(digest.ok("bounces", "process", str(inbox), "--json").stdout)
+    assert (report["processed"], report["unrecognised"]) == (1, 1)
+    assert site.status(GONE) == ("active", 0)
+    assert site.status(FULL) == ("active", 0)
+    assert site.events() == [("hard", "refused", "message-id", 0, "5.1.8")]
+    assert len(keys_in(inbox)) == 1  # the invalid one is left in place
+
+
 def test_a_second_copy_of_a_bounce_counts_once(digest: Digest, tmp_path: Path) -> None:
     site = site_of(digest, tmp_path, bounce_threshold=3)
     original = site.sent(GONE)

@@ -116,7 +116,11 @@ def failure_kind(status: str, permanent: bool) -> FailureKind:
 
 
 _HEADERS = BytesHeaderParser()
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+#: A DSN's Status field (RFC 3464 §2.3.4): an RFC 3463 code, then at most a comment.
+_STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\s*(?:\(.*\)\s*)?", re.DOTALL)
+#: The Status of a per-recipient block that has one but not a valid code: such a block
+#: says nothing we can classify (see `_failures`).
+INVALID_STATUS = "invalid"
 _MESSAGE_ID = re.compile(rb"<([^<>\s@]+@[^<>\s@]+)>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
@@ -169,14 +173,23 @@ def _dsn_fields(message: Message) -> dict[str, tuple[str, str]]:
         for block in part.get_payload():
             if not isinstance(block, Message):
                 continue
-            status = _ENHANCED.search(str(block.get("status", "")))
+            status = _status(block.get("status"))
             diagnostic = " ".join(str(block.get("diagnostic-code", "")).split())
             for header in ("original-recipient", "final-recipient", "x-actual-recipient"):
                 value = str(block.get(header, ""))
                 address = parseaddr(value.partition(";")[2] or value)[1].lower()
                 if address:
-                    fields[address] = (status.group(0) if status else "", diagnostic[:1000])
+                    fields[address] = (status, diagnostic[:1000])
     return fields
+
+
+def _status(field: object) -> str:
+    """A Status field's code; "" when there is none, `INVALID_STATUS` when it is not a
+    valid RFC 3463 code (RFC 3464 §2.3.4 requires one)."""
+    if field is None:
+        return ""
+    match = _STATUS.fullmatch(str(field))
+    return match.group(1) if match else INVALID_STATUS
 
 
 def _clues(message: Message, raw: bytes, originals: list[Message]) -> dict[str, tuple[str, ...]]:
@@ -325,6 +338,8 @@ def _failures(message: Message) -> tuple[Failure, ...]:
         for encoded in sorted(addresses):
             address = encoded.decode("ascii", "replace")
             status, diagnostic = fields.get(address.lower(), ("", ""))
+            if status == INVALID_STATUS:
+                continue  # not a status we can read: not counted against anybody
             hard = is_permanent and not status.startswith("4.")
             failures.append(Failure(address, hard, status, diagnostic))
     return tuple(failures)
