@@ -53,6 +53,15 @@ def send(site: Path, server: SmtpServer, *args: str):
     return run_digest(site, "send", "--date", DAY, "--lang", "en", *args)
 
 
+def resume_on_healthy_relay(site: Path) -> dict[str, int]:
+    """Send again through a relay that accepts everything; how many copies each got."""
+    healthy = FaultyHandler()
+    with SmtpServer(healthy) as server:
+        resumed = send(site, server)
+    assert resumed.exit_code == 0, resumed.output
+    return healthy.count()
+
+
 def bounce_counts(site: Path) -> set[tuple[str, int]]:
     return set(query(site, "select status, bounce_count from subscribers"))
 
@@ -162,11 +171,7 @@ def test_a_relay_wide_refusal_trips_the_breaker_and_bounces_nobody(
         assert {status for status, _tries in delivery_states(site).values()} == {"pending"}
         assert bounce_counts(site) == {("active", 0)}
         assert query(site, "select status from editions") == [("sending",)]
-    healthy = FaultyHandler()
-    with SmtpServer(healthy) as server:
-        resumed = send(site, server)
-    assert resumed.exit_code == 0, resumed.output
-    assert healthy.count() == {address: 1 for address in everyone}
+    assert resume_on_healthy_relay(site) == {address: 1 for address in everyone}
     assert query(site, "select status from editions") == [("sent",)]
 
 
@@ -222,11 +227,9 @@ def test_a_quota_reached_mid_send_leaves_every_refused_reader_pending(
     assert unsent == {"pending"}, Counter(status for status, _tries in states.values())
     assert f"{100 - len(sent)} deliveries left pending" in stopped.stderr, stopped.stderr
     assert bounce_counts(site) == {("active", 0)}
-    healthy = FaultyHandler()
-    with SmtpServer(healthy) as server:
-        resumed = send(site, server)
-    assert resumed.exit_code == 0, resumed.output
-    assert healthy.count() == {address: 1 for address in everyone if address not in sent}
+    assert resume_on_healthy_relay(site) == {
+        address: 1 for address in everyone if address not in sent
+    }
     assert {status for status, _tries in delivery_states(site).values()} == {"sent"}
 
 
@@ -269,11 +272,7 @@ def test_every_recipient_refused_alike_at_rcpt_is_the_relays_fault(
         }
         assert bounce_counts(site) == {("active", 0)}
         assert query(site, "select status from editions") == [("sending",)]
-    healthy = FaultyHandler()
-    with SmtpServer(healthy) as server:
-        resumed = send(site, server)
-    assert resumed.exit_code == 0, resumed.output
-    assert healthy.count() == {address: 1 for address in everyone}
+    assert resume_on_healthy_relay(site) == {address: 1 for address in everyone}
 
 
 @pytest.mark.parametrize(
