@@ -184,6 +184,14 @@ def test_an_impossible_offset_is_an_unreadable_date(
     )
 
 
+def ingested_page(digest: Digest, folder: Path, page: str) -> dict:
+    """The one article stored from `page`, ingested as a file of `folder`."""
+    (folder / "page.html").write_text(page, encoding="utf-8")
+    digest.ok("ingest", "page.html")
+    (article,) = stored(digest, "--since", "2019-01-01").values()
+    return article
+
+
 def test_a_page_prefers_its_metadata_to_a_time_in_the_article(
     digest: Digest, initialised: Path
 ) -> None:
@@ -192,9 +200,7 @@ def test_a_page_prefers_its_metadata_to_a_time_in_the_article(
     page = notes_page(f'<script type="application/ld+json">{json.dumps(ld)}</script>').replace(
         "</article>", '<aside><time datetime="2020-01-01T00:00:00Z">2020</time></aside></article>'
     )
-    (initialised / "page.html").write_text(page, encoding="utf-8")
-    digest.ok("ingest", "page.html")
-    (article,) = stored(digest, "--since", "2019-01-01").values()
+    article = ingested_page(digest, initialised, page)
     assert article["published_at"] == "2025-06-04T03:40:00Z"
     assert article["date_estimated"] is False
 
@@ -205,9 +211,7 @@ def test_a_page_prefers_its_meta_tag_to_json_ld(digest: Digest, initialised: Pat
         '<meta property="article:published_time" content="2025-06-04T06:40:00+03:00">'
         f'<script type="application/ld+json">{json.dumps(ld)}</script>'
     ).replace("</article>", '<time datetime="2020-01-01T00:00:00Z">2020</time></article>')
-    (initialised / "page.html").write_text(page, encoding="utf-8")
-    digest.ok("ingest", "page.html")
-    (article,) = stored(digest, "--since", "2019-01-01").values()
+    article = ingested_page(digest, initialised, page)
     assert article["published_at"] == "2025-06-04T03:40:00Z"
 
 
@@ -217,8 +221,6 @@ def test_a_time_in_the_article_still_dates_a_page_without_metadata(
     page = notes_page().replace(
         "</article>", '<time datetime="2025-06-04T06:40:00+03:00">4 June</time></article>'
     )
-    (initialised / "page.html").write_text(page, encoding="utf-8")
-    digest.ok("ingest", "page.html")
-    (article,) = stored(digest, "--since", "2019-01-01").values()
+    article = ingested_page(digest, initialised, page)
     assert article["published_at"] == "2025-06-04T03:40:00Z"
     assert article["date_estimated"] is False
