@@ -1,7 +1,7 @@
 """The selection's batch arithmetic against its one-document definitions: the vectors of
 many documents at once (`batch_vectors`), the key-term cut of the vector matrix and the
-window's pair products (`graph`). Each batch path exists for speed only; these say it
-computes the very same numbers."""
+window's pair products (`graph`), a search over many rows (`vector_rows`). Each batch
+path exists for speed only; these say it computes the very same numbers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ import numpy as np
 
 from digest.selection.batch_vectors import vectors_of, vectors_with
 from digest.selection.graph import KEY_TERMS, KeyGraph, leading, matrix
-from digest.selection.similarity import Vocabulary, Weighting, matching_text
+from digest.selection.similarity import (
+    EMPTY,
+    Vector,
+    Vocabulary,
+    Weighting,
+    cosine,
+    matching_text,
+    shared_terms,
+)
 from digest.selection.text import pack, word_counts
+from digest.selection.vector_rows import rows_of, search
 
 WORDS = (
     "flood storm dam derna libya toll rescue bridge quake turkey syria ankara "
@@ -50,7 +59,7 @@ def test_many_documents_vectors_at_once_are_each_documents_own() -> None:
         packed = [pack(each) for each in word_counts([matching_text(*each) for each in documents])]
         found, batch_weighting = vectors_of(Vocabulary(), packed)
         assert batch_weighting.documents == weighting.documents
-        assert found == expected
+        assert list(found) == expected
 
 
 def test_the_key_terms_cut_of_the_full_matrix_is_each_vectors_heaviest_terms() -> None:
@@ -99,4 +108,52 @@ def test_documents_outside_the_sample_get_each_documents_own_vector() -> None:
     vectors_of(one_by_one, sample)
     packed = [pack(each) for each in word_counts(outside)]
     found = vectors_with(vocabulary, weighting, packed)  # first: `vector` extends the weights
-    assert found == [weighting.vector(one_by_one.count_words(each)) for each in packed]
+    assert list(found) == [weighting.vector(one_by_one.count_words(each)) for each in packed]
+
+
+def _brute_force(
+    vectors: list[Vector], queries: list[Vector], floor: float, min_shared: int
+) -> list[list[tuple[int, float]]]:
+    """Every (row, similarity) by the one-pair definition: `cosine`, `shared_terms`."""
+    found: list[list[tuple[int, float]]] = []
+    for query in queries:
+        weights = query.as_dict()
+        found.append(
+            [
+                (row, cosine(weights, vector))
+                for row, vector in enumerate(vectors)
+                if shared_terms(weights, vector) >= max(min_shared, 1)
+                and cosine(weights, vector) >= floor
+            ]
+        )
+    return found
+
+
+def test_a_search_over_rows_finds_what_every_pair_compared_finds() -> None:
+    vectors, _ = _one_by_one(_documents(250, 13))
+    rows = rows_of(vectors)
+    queries = [vectors[n] for n in (0, 5, 17, 40, 41, 99, 200)] + [EMPTY]
+    for floor, min_shared in ((0.0, 1), (0.0, 3), (0.2, 1), (0.35, 2), (0.9, 1), (1.0, 1)):
+        found = search(rows, queries, floor, min_shared)
+        assert found == _brute_force(vectors, queries, floor, min_shared)
+    assert any(found for found in search(rows, queries, 0.35, 2))  # the floors select
+
+
+def test_a_documents_own_row_is_found_at_similarity_one_exactly_as_cosine_sums_it() -> None:
+    vectors, _ = _one_by_one(_documents(80, 3))
+    rows = rows_of(vectors)
+    for number, vector in enumerate(vectors):
+        if vector.ids:
+            found = dict(search(rows, [vector], 0.999)[0])
+            assert found[number] == cosine(vector.as_dict(), vector)
+
+
+def test_rows_taken_or_sliced_are_the_same_vectors() -> None:
+    packed = [pack(each) for each in word_counts([matching_text(*d) for d in _documents(90, 2)])]
+    rows, _ = vectors_of(Vocabulary(), packed)
+    everything = list(rows)
+    assert list(rows[10:20]) == everything[10:20]  # a view of the same arrays
+    picked = np.asarray([40, 3, 3, 89, 0], dtype=np.int64)
+    assert list(rows.take(picked)) == [everything[n] for n in picked.tolist()]
+    assert rows.take(np.arange(len(rows), dtype=np.int64)) is rows
+    assert (rows.matrix() != matrix(everything)).nnz == 0

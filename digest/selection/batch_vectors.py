@@ -10,19 +10,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from itertools import count, pairwise
+from itertools import count
 
 import numpy as np
 
-from digest.selection.similarity import (
-    EMPTY,
-    LOG_TF,
-    MAX_TERMS,
-    Vector,
-    Vocabulary,
-    Weighting,
-)
+from digest.selection.similarity import LOG_TF, MAX_TERMS, Vocabulary, Weighting
 from digest.selection.text import PackedWords
+from digest.selection.vector_rows import VectorRows
 
 
 def _term_counts(
@@ -86,7 +80,7 @@ def _heaviest_first(pair_doc: np.ndarray, raw: np.ndarray) -> np.ndarray:
 
 def vectors_of(
     vocabulary: Vocabulary, documents: Sequence[PackedWords]
-) -> tuple[list[Vector], Weighting]:
+) -> tuple[VectorRows, Weighting]:
     """The vectors of many documents (the packed `text.WordCounts` of their
     `matching_text`) at once, and the weighting learnt from them: the same numbers as
     `Vocabulary.count` then `Weighting.vector` per document, computed with numpy over all
@@ -107,7 +101,7 @@ def vectors_of(
 
 def vectors_with(
     vocabulary: Vocabulary, weighting: Weighting, documents: Sequence[PackedWords]
-) -> list[Vector]:
+) -> VectorRows:
     """The vectors of documents outside the sample `weighting` was learnt from (the
     archive articles a search reads in full), at once: the same numbers as
     `Vocabulary.count_words` then `weighting.vector` per document."""
@@ -129,7 +123,7 @@ def _vectors(
     counts: np.ndarray,
     idf: np.ndarray,
     documents: int,
-) -> list[Vector]:
+) -> VectorRows:
     """Each document's vector from its (document, term, count) pairs (`_term_counts`):
     its `MAX_TERMS` heaviest terms, normalised, as `Weighting.vector` makes them."""
     log_tf = np.asarray(LOG_TF)[np.minimum(counts, len(LOG_TF) - 1)]
@@ -143,8 +137,4 @@ def _vectors(
     bounds = np.searchsorted(pair_doc, np.arange(documents + 1))
     squares = np.bincount(pair_doc, weights=raw * raw, minlength=documents)
     norms = np.sqrt(squares)[pair_doc]
-    term_list, weight_list = pair_term.tolist(), (raw / norms).tolist()
-    return [
-        Vector(tuple(term_list[start:end]), tuple(weight_list[start:end])) if end > start else EMPTY
-        for start, end in pairwise(bounds.tolist())
-    ]
+    return VectorRows(bounds.astype(np.int64), pair_term, raw / norms)

@@ -12,10 +12,10 @@ and every similarity reported is exact.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import repeat
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from digest.selection.similarity import (
     matching_text,
 )
 from digest.selection.text import LINE_END, PackedWords, pack, word_counts, words_of_lines
+from digest.selection.vector_rows import VectorRows, rows_of, search
 
 FULL_ARCHIVE = 1000
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,7 +55,26 @@ class Doc:
     ingested_at: datetime | None = None
     #: Undated and in its source's first fetch (`estimated_on_first_fetch`): of any age.
     backlog: bool = False
-    vector: Vector = EMPTY
+    #: Where its vector is (`bind`): a row of the corpus's `VectorRows`, built when read.
+    _rows: VectorRows | None = field(default=None, init=False, repr=False)
+    _row: int = field(default=0, init=False, repr=False)
+    _vector: Vector = field(default=EMPTY, init=False, repr=False)
+
+    @property
+    def vector(self) -> Vector:
+        """Its vector in the corpus it was read into (`similarity.EMPTY` before)."""
+        rows = self._rows
+        return self._vector if rows is None else rows[self._row]
+
+    @vector.setter
+    def vector(self, value: Vector) -> None:
+        self._rows = None
+        self._vector = value
+
+    def bind(self, rows: VectorRows, row: int) -> None:
+        """Give it the vector of row `row` of `rows`, built only when read."""
+        self._rows = rows
+        self._row = row
 
     def order_key(self) -> tuple[float, str]:
         """Newest first, then guid: the tie-break everywhere, so output is stable.
@@ -101,10 +121,11 @@ class Corpus:
         arabic_places: bool = False,
     ) -> None:
         self.vocabulary = Vocabulary(arabic_places=arabic_places)
-        vectors, self.weighting = vectors_of(self.vocabulary, counted(full))
+        #: The vectors of `full`, in its order.
+        self.rows, self.weighting = vectors_of(self.vocabulary, counted(full))
         self.full = [doc for doc, _ in full]
-        for doc, vector in zip(self.full, vectors, strict=True):
-            doc.vector = vector
+        for row, doc in enumerate(self.full):
+            doc.bind(self.rows, row)
         self.headlines = list(headlines)
         self._fetch = fetch
         self._promoted: dict[int, Doc] = {}
@@ -113,7 +134,7 @@ class Corpus:
         """A vector for any text, weighted like the corpus (for documents outside it)."""
         return self.weighting.vector(self.vocabulary.count(title, text))
 
-    def vectors_for(self, documents: Sequence[tuple[Doc, DocText]]) -> list[Vector]:
+    def vectors_for(self, documents: Sequence[tuple[Doc, DocText]]) -> VectorRows:
         """`vector_for` of documents outside the corpus, from their text or word counts."""
         return vectors_with(self.vocabulary, self.weighting, counted(documents))
 
@@ -167,43 +188,31 @@ class Corpus:
         missing = [article_id for article_id in ids if article_id not in self._promoted]
         if missing and self._fetch is not None:
             fetched = self._fetch(missing)
-            for (doc, _), vector in zip(fetched, self.vectors_for(fetched), strict=True):
-                doc.vector = vector
+            rows = self.vectors_for(fetched)
+            for row, (doc, _) in enumerate(fetched):
+                doc.bind(rows, row)
                 self._promoted[doc.id] = doc
         return [self._promoted[i] for i in ids if i in self._promoted]
 
 
 def scan(
-    docs: Iterable[Doc], queries: Sequence[Vector], floor: float, min_shared: int = 1
+    docs: Sequence[Doc], queries: Sequence[Vector], floor: float, min_shared: int = 1
 ) -> list[list[Match]]:
     """For each query, the documents with similarity >= floor sharing at least
-    `min_shared` terms with it, best first.
+    `min_shared` terms with it, best first (`vector_rows.search`: the same pair always
+    gets the same number, `similarity.cosine`'s)."""
+    found = search(rows_of_docs(docs), queries, floor, min_shared)
+    matches = [[Match(docs[row], similarity) for row, similarity in rows] for rows in found]
+    for listed in matches:
+        listed.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
+    return matches
 
-    One pass over the documents accumulates every query's dot product at once; the sum
-    runs over each document's terms in order, as `similarity.cosine` does, so the same
-    pair always gets the same number.
-    """
-    index: dict[int, list[tuple[int, float]]] = {}
-    for number, query in enumerate(queries):
-        for term, weight in zip(query.ids, query.weights, strict=True):
-            index.setdefault(term, []).append((number, weight))
-    found: list[list[Match]] = [[] for _ in queries]
-    query_terms = frozenset(index)
-    size = len(queries)
-    for doc in docs:
-        vector = doc.vector
-        if query_terms.isdisjoint(vector.ids):
-            continue
-        sums = [0.0] * size
-        counts = [0] * size
-        hits = map(query_terms.__contains__, vector.ids)
-        for term, weight in compress(zip(vector.ids, vector.weights, strict=True), hits):
-            for number, query_weight in index[term]:
-                sums[number] += weight * query_weight
-                counts[number] += 1
-        for number, total in enumerate(sums):
-            if total >= floor and counts[number] >= min_shared:
-                found[number].append(Match(doc, min(total, 1.0)))
-    for matches in found:
-        matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
-    return found
+
+def rows_of_docs(docs: Sequence[Doc]) -> VectorRows:
+    """The documents' vectors as rows: the corpus's own rows where they are all bound
+    to one (`Doc.bind`; a view where they are consecutive rows), else copied in."""
+    bound = docs[0]._rows if docs else None
+    if bound is None or any(doc._rows is not bound for doc in docs):
+        return rows_of([doc.vector for doc in docs])
+    numbers = np.fromiter((doc._row for doc in docs), dtype=np.int64, count=len(docs))
+    return bound.take(numbers)

@@ -12,12 +12,12 @@ for the truncated vectors and the same on every run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 from digest.selection.similarity import Vector
+from digest.selection.vector_rows import rows_of
 
 #: Pairs are compared over each article's this many heaviest terms.
 KEY_TERMS = 12
@@ -26,16 +26,7 @@ KEY_TERMS = 12
 def matrix(vectors: Sequence[Vector], width: int | None = None) -> sparse.csr_matrix:
     """Rows of term weights, one per vector (n x terms, float64), each row's terms in
     the vector's order (heaviest first)."""
-    lengths = np.fromiter((len(v.ids) for v in vectors), dtype=np.int64, count=len(vectors))
-    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    total = int(indptr[-1])
-    indices = np.fromiter(chain.from_iterable(v.ids for v in vectors), dtype=np.int64, count=total)
-    data = np.fromiter(
-        chain.from_iterable(v.weights for v in vectors), dtype=np.float64, count=total
-    )
-    columns = max(int(indices.max()) + 1 if total else 1, width or 0)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), columns))
+    return rows_of(vectors).matrix(width or 0)
 
 
 def leading(rows: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:

@@ -30,7 +30,7 @@ from digest.config import ScheduleSettings, SelectionSettings
 from digest.selection import store
 from digest.selection.apart import places_apart
 from digest.selection.candidates import date_tier, join_same_address, representatives
-from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match
+from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, rows_of_docs
 from digest.selection.corroboration import uncorroborated
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
@@ -98,7 +98,7 @@ def choose(
     (the edition's) tells which places its headlines name (`names.headline_names`);
     `texts` reads articles' openings for their names (`one_story`; headlines without).
     """
-    vectors = [doc.vector for doc in window_docs]
+    vectors = rows_of_docs(window_docs)
     who = reporters([(doc.source, doc.url) for doc in window_docs])
     graph = KeyGraph(vectors)
     groups = near_duplicate_groups(vectors, selection.duplicate_threshold, graph)
