@@ -107,6 +107,23 @@ def test_an_rss_title_is_decoded_once_and_script_text_survives_as_text(
     assert "AT&T <script>alert(1)</script> wins" in text
 
 
+def test_a_title_taken_from_an_html_summary_is_decoded_once(
+    digest: Digest, initialised: Path
+) -> None:
+    """An item without a title is headed by its summary's opening; an HTML summary's
+    `&lt;script&gt;` is the text `<script>` once decoded, and reading that as a title
+    again removed it as markup (and the words after it)."""
+    script = "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;"
+    summary = f"&lt;p&gt;Why {script} still runs in old mail apps&lt;/p&gt;"
+    entry = item("t1", "", summary=summary).replace("<title></title>", "")
+    (initialised / "feed.xml").write_text(rss(entry), encoding="utf-8")
+    digest.ok("ingest", "feed.xml")
+    assert (
+        by_guid(digest)["t1"]["title"]
+        == "Why <script>alert(1)</script> still runs in old mail apps"
+    )
+
+
 def test_script_and_style_text_never_reaches_a_page_title(
     digest: Digest, initialised: Path
 ) -> None:

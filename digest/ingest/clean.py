@@ -100,9 +100,10 @@ def is_html(content_type: object) -> bool:
     return isinstance(content_type, str) and "html" in content_type.lower()
 
 
-def title_text(value: str | None, *, markup: bool = False) -> str:
-    """A headline on one line (`markup`: the value is HTML), cut at a word if absurdly long."""
-    text = html_text(value) if markup else text_field(value)
+def title_text(value: str | None, *, markup: bool = False, decoded: bool = False) -> str:
+    """A headline on one line (`markup`: the value is HTML; `decoded`: it is text decoded
+    from HTML already, read as it is), cut at a word if absurdly long."""
+    text = plain_text(value) if decoded else html_text(value) if markup else text_field(value)
     if len(text) <= TITLE_MAX:
         return text
     cut = text[: TITLE_MAX - 1].rsplit(" ", 1)[0] or text[: TITLE_MAX - 1]

@@ -227,10 +227,11 @@ def _entry_record(
 
     # The raw title, decoded once by title_text: _text_of's result is text already, and
     # reading it as a title again dropped "<script>" a feed wrote as &amp;lt;script&amp;gt;.
+    # So is a title taken from an HTML summary: `summary_text` decoded it.
     title_detail = dict.get(entry, "title_detail") or {}
     title = title_text(
         dict.get(entry, "title"), markup=is_html(title_detail.get("type"))
-    ) or title_text(summary_text()[:120])
+    ) or title_text(summary_text()[:120], decoded=summary_html)  # no title: the summary's
     if not title:
         return None  # nothing a reader could see
     declared = [
