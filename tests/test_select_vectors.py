@@ -157,3 +157,6 @@ def test_rows_taken_or_sliced_are_the_same_vectors() -> None:
     assert list(rows.take(picked)) == [everything[n] for n in picked.tolist()]
     assert rows.take(np.arange(len(rows), dtype=np.int64)) is rows
     assert (rows.matrix() != matrix(everything)).nnz == 0
+    unread, _ = vectors_of(Vocabulary(), packed)  # no vector built yet
+    unread.matrix().sort_indices()  # in place, as scipy does before some operations
+    assert list(unread) == everything  # each still heaviest first

@@ -83,11 +83,12 @@ class VectorRows(Sequence[Vector]):
         return VectorRows(indptr, self.indices[picked], self.data[picked])
 
     def matrix(self, columns: int = 0) -> sparse.csr_matrix:
-        """The rows as an n x terms CSR matrix (float64), at least `columns` wide."""
+        """The rows as an n x terms CSR matrix (float64), at least `columns` wide, on
+        copies of the arrays: scipy sorts a matrix's indices in place where an operation
+        wants them sorted, which would reorder the vectors' terms (heaviest first)."""
         width = int(self.indices.max()) + 1 if len(self.indices) else 1
-        return sparse.csr_matrix(
-            (self.data, self.indices, self.indptr), shape=(len(self), max(width, columns))
-        )
+        arrays = (self.data.copy(), self.indices.copy(), self.indptr.copy())
+        return sparse.csr_matrix(arrays, shape=(len(self), max(width, columns)))
 
 
 def rows_of(vectors: Sequence[Vector]) -> VectorRows:
