@@ -124,9 +124,8 @@ def search(
         int(queried.indices.max()) + 1 if len(queried.indices) else 1,
     )
     weights = rows.matrix(columns)
-    present = sparse.csr_matrix(
-        (np.ones(len(rows.indices)), rows.indices, rows.indptr), shape=weights.shape
-    )
+    present = weights.copy()  # its own arrays too: never the rows' (see `matrix`)
+    present.data[:] = 1.0
     for first in range(0, len(queries), _BLOCK):
         block = queried[first : first + _BLOCK].matrix(columns)
         ones = block.copy()
