@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import FIXTURES, Digest
 from tests.test_select import write_feed
@@ -105,11 +106,11 @@ def test_a_report_related_to_one_set_aside_under_a_story_is_that_storys_event(
 
 
 def grouped_edition(
-    digest: Digest, initialised: Path, rows: list[dict[str, str]]
+    digest: Digest, initialised: Path, rows: list[dict[str, Any]], language: str = "en"
 ) -> dict[str, list[str]]:
     """Ingest `rows` (outlet, guid, title, hour `at` of 2025-06-03, any other item field)
-    as one feed per outlet, and give the edition of 2025-06-04 as each top story's guid
-    and the guids `--explain` groups into it, in its order."""
+    as one feed per outlet, and give the `language` edition of 2025-06-04 as each top
+    story's guid and the guids `--explain` groups into it, in its order."""
     for outlet in sorted({row["outlet"] for row in rows}):
         items = [
             {"url": f"https://www.{outlet}.example/{row['guid']}", "section": "World"}
@@ -119,9 +120,8 @@ def grouped_edition(
             if row["outlet"] == outlet
         ]
         digest.ok("ingest", str(write_feed(initialised, f"{outlet}.jsonl", items)))
-    plan = json.loads(
-        digest.ok("select", "--date", "2025-06-04", "--lang", "en", "--json", "--explain").stdout
-    )
+    edition = ("select", "--date", "2025-06-04", "--lang", language, "--json", "--explain")
+    plan = json.loads(digest.ok(*edition).stdout)
     return {
         story["article"]["guid"]: [report["guid"] for report in story["explanation"]["reports"]]
         for story in plan["stories"]
