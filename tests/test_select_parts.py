@@ -326,6 +326,9 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
             ("https://rss.cnn.com/top.rss", "https://www.cnn.com/2025/y"),  # cnn.com: one
             ("export.json", ""),  # no URL: its source
             ("cnn-export.json", "https://www.cnn.com/2025/z"),  # cnn.com's file: its feed's
+            ("http://metro.example/news.rss", ""),  # no URL: its feed, whatever the scheme
+            ("https://www.metro.example/news.rss", ""),
+            ("https://metro.example/local.rss", ""),  # another feed: no URL tells they are one
         ]
     )
     assert found[0] == found[1] != found[2]
@@ -334,6 +337,7 @@ def test_reporters_are_outlets_and_a_page_fetched_twice_is_one_report() -> None:
     assert found[7] == found[8]
     assert found[9] == "export.json"
     assert found[10] == found[7]
+    assert found[11] == found[12] != found[13]
 
 
 def test_a_site_is_its_registrable_domain_by_the_public_suffix_list() -> None:

@@ -42,10 +42,14 @@ def canonical_address(url: str) -> str:
 
 
 def source_identity(source: str, url: str) -> str:
-    """The reporter of an article on its own: its source, or failing that its URL's site."""
-    if source.strip():
-        return source.strip()
-    return site(url)
+    """The reporter of an article on its own: its source, or failing that its URL's site.
+    A source that is a web address is its `canonical_address`: one feed fetched by http
+    and by https, with "www." or without, is one source (a breaker pass: a feed whose
+    items have no link of their own counted twice, and its story led on that)."""
+    source = source.strip()
+    if source.lower().startswith(("http://", "https://")):
+        return canonical_address(source) or source
+    return source or site(url)
 
 
 def site(url: str) -> str:
