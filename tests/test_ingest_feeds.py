@@ -208,6 +208,21 @@ def test_duplicate_guids_in_one_feed_keep_the_newest(digest: Digest, initialised
     assert stored(digest)["dup"]["title"] == "New version"
 
 
+def test_an_item_with_nothing_to_show_is_skipped_with_its_reason(
+    digest: Digest, initialised: Path
+) -> None:
+    items = (
+        "<item><guid>empty</guid><pubDate>Tue, 03 Jun 2025 08:00:00 GMT</pubDate></item>"
+        "<item><title>Kept</title><guid>kept</guid>"
+        "<pubDate>Tue, 03 Jun 2025 09:00:00 GMT</pubDate></item>"
+    )
+    (initialised / "bare.xml").write_text(rss(items), encoding="utf-8")
+    result = digest.ok("ingest", "bare.xml")
+    assert "bare.xml: 1 new, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    assert "warning: bare.xml: item 1: no title or summary to show; skipped" in result.stderr
+    assert set(stored(digest)) == {"kept"}
+
+
 def test_reingest_is_a_no_op_and_changes_update(digest: Digest, initialised: Path) -> None:
     feed = initialised / "news.xml"
     item = (

@@ -177,7 +177,13 @@ def test_hostile_json_values_are_cleaned(digest: Digest, initialised: Path) -> N
         "published_at": "2999-01-01T00:00:00Z",
     }
     (initialised / "h.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
-    digest.ok("ingest", "h.jsonl")
+    result = digest.ok("ingest", "h.jsonl")
+    # Each address given and dropped is named, so an operator sees why a link is missing.
+    assert (
+        "warning: h.jsonl: line 1: url: 'javascript:alert(1)' is not an absolute http(s) "
+        "address; ignored" in result.stderr
+    )
+    assert "line 1: image_url: 'data:image/png;base64,AAAA' is not an http(s)" in result.stderr
     article = stored(digest)["h1"]
     assert article["title"] == "Line Bcc: x@example.com evil"
     assert article["url"] == "" and article["image_url"] == ""

@@ -75,7 +75,7 @@ def parse_feed(
     feed_date = feed_dated.moment if feed_dated else None
     if feed_date is not None and feed_date < EARLIEST:
         feed_date = None  # a zero value: the fetch time stands in
-    for entry in document.entries:
+    for number, entry in enumerate(document.entries, start=1):
         record = _entry_record(
             entry, source, feed_base, now, feed, feed_date, defaults, parsed.warnings
         )
@@ -89,6 +89,7 @@ def parse_feed(
                 )
         if record is None:
             parsed.skipped += 1
+            parsed.warnings.append(f"{source}: item {number}: no title or summary to show; skipped")
         else:
             parsed.records.append(record)
     # A feed served as text/html is common and harmless: not worth a warning.

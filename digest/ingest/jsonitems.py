@@ -165,6 +165,7 @@ def _record(
     if not title:
         raise IngestError(f"{where}: title: missing or empty")
     url = absolute_url(fields["url"], base_url or None)
+    warnings += _unusable_address(where, "url", fields["url"], url)
     own_guid = plain_text(_guid(item, where))
     guid = own_guid or url
     if not guid:
@@ -183,6 +184,8 @@ def _record(
         title=title,
     )
     image_url = absolute_url(fields["image_url"], url or base_url or None)
+    image_url = image_url if is_image_url(image_url) else ""
+    warnings += _unusable_address(where, "image_url", fields["image_url"], image_url)
     return ArticleRecord(
         guid=guid,
         guid_is_url=not own_guid,
@@ -194,7 +197,7 @@ def _record(
         author=text_field(fields["author"]),
         language=language.code,
         language_retagged=language.retagged,
-        image_url=image_url if is_image_url(image_url) else "",
+        image_url=image_url,
         published_at=dating.published_at,
         updated_at=dating.updated_at,
         date_estimated=dating.estimated,
@@ -203,6 +206,18 @@ def _record(
         priority=_integer(item, "priority", where, default=0, low=-INT_MAX) or 0,
         popularity=_integer(item, "popularity", where, default=None, low=0),
     )
+
+
+def _unusable_address(where: str, name: str, given: str, kept: str) -> list[str]:
+    """A warning for an address given and not kept: not http(s) (javascript:, ftp:), a
+    relative one with nothing to resolve it against, or an image field naming sound or
+    a document. The article is stored without it."""
+    if kept or not given.strip():
+        return []
+    kind = "an absolute http(s) address"
+    if name == "image_url":
+        kind = "an http(s) address of an image"
+    return [f"{where}: {name}: {given.strip()[:80]!r} is not {kind}; ignored"]
 
 
 def _kind(value: Any) -> str:
