@@ -153,3 +153,107 @@ def test_a_lone_report_set_aside_is_no_report_of_an_event_for_a_common_word(
     )
     assert "gaza" not in {report for reports in grouped.values() for report in reports}
     assert sorted(grouped) == ["chile2", "derby2", "ecb2"]
+
+
+def test_a_lone_report_naming_another_place_is_no_stray_of_the_days_big_event(
+    digest: Digest, initialised: Path
+) -> None:
+    """ "Kills" is in a tenth of an eleven-article day and in reports beyond a bus crash
+    in Peru; a heatwave in Spain and a blast in Karachi that "kill" are no strays of the
+    crash: their headlines name other places than all of its reports' (a breaker's day)."""
+    said = "on Tuesday, police said."
+    rows = [
+        (
+            "wire",
+            "peru1",
+            "Bus crash kills 12 in northern Peru",
+            "A bus plunged into a ravine in "
+            f"the Andes region of Cajamarca, killing 12 passengers, {said}",
+            "08:00",
+        ),
+        (
+            "daily",
+            "peru2",
+            "Twelve dead as bus plunges into ravine in Peru's Cajamarca",
+            "Twelve passengers died when a bus left the road in Cajamarca, regional police said "
+            "on Tuesday.",
+            "09:00",
+        ),
+        (
+            "herald",
+            "peru3",
+            "Peru bus crash death toll rises to 12",
+            "The number of dead in Tuesday's bus crash in northern Peru rose to 12, police said.",
+            "10:00",
+        ),
+        (
+            "wire",
+            "karachi",
+            "Explosion kills five at Karachi market",
+            f"A gas cylinder exploded at a crowded market in Karachi, killing five people, {said}",
+            "10:00",
+        ),
+        (
+            "daily",
+            "heat",
+            "Heatwave kills three in southern Spain",
+            "Three elderly people died "
+            "as temperatures reached 44C in Andalusia on Tuesday, the health ministry said.",
+            "11:00",
+        ),
+        (
+            "post",
+            "storm",
+            "Storm kills two in northern Italy",
+            f"Heavy storms killed two people in northern Italy {said}",
+            "17:00",
+        ),
+        (
+            "daily",
+            "louvre1",
+            "Louvre theft: suspect detained in Paris",
+            "A suspect in the theft "
+            "of jewels from the Louvre was detained in Paris on Tuesday, prosecutors said.",
+            "13:00",
+        ),
+        (
+            "wire",
+            "louvre2",
+            "Police arrest suspect in Louvre jewel theft",
+            "French police "
+            "arrested a man suspected of stealing jewels from the Louvre museum in Paris.",
+            "12:00",
+        ),
+        (
+            "herald",
+            "bank",
+            "Central bank raises interest rates to curb inflation",
+            "The central "
+            "bank raised its key interest rate by a quarter point on Tuesday, the ministry said.",
+            "15:00",
+        ),
+        (
+            "herald",
+            "sudan1",
+            "Security Council extends UN mission in Sudan",
+            "The council voted 13-0 to extend the UN mission in Sudan, with two abstentions.",
+            "16:00",
+        ),
+        (
+            "wire",
+            "sudan2",
+            "UN Security Council votes to extend Sudan mission",
+            "The UN Security "
+            "Council voted on Tuesday to extend its mission in Sudan for another year.",
+            "14:00",
+        ),
+    ]
+    grouped = grouped_edition(
+        digest,
+        initialised,
+        [
+            {"outlet": o, "guid": g, "title": t, "summary": summary, "at": at}
+            for o, g, t, summary, at in rows
+        ],
+    )
+    assert {"karachi", "heat"} <= set(grouped)

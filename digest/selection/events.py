@@ -79,7 +79,8 @@ class Events:
     so `coverage` can count the distinct sources reporting each article's event;
     `copies` each article's near-duplicate group (`groups.near_duplicate_groups`), so
     that one source's copies of a report count once where reports are counted
-    (`keywords`, `_big`).
+    (`keywords`, `_big`); `title_places` the places each headline names
+    (`places.headline_places`), which tell a lone report from a stray (`_placed_apart`).
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class Events:
         title_terms: Callable[[int], frozenset[int]],
         title_names: Callable[[int], frozenset[int]] | None = None,
         copies: Sequence[int] | None = None,
+        title_places: Callable[[int], frozenset[str]] | None = None,
     ) -> None:
         self.rows = graph.rows
         self._copies = None if copies is None else np.asarray(copies, dtype=np.int64)
@@ -98,6 +100,7 @@ class Events:
         self.ones.data[:] = 1.0
         self._headline_terms = title_terms
         self._title_names = title_names or title_terms
+        self._title_places = title_places
         self._titles: dict[int, frozenset[int]] = {}
         self._names: dict[int, frozenset[int]] = {}
         self.related = graph.pairs(floor, RELATED_MIN_TERMS)
@@ -375,11 +378,31 @@ class Events:
         is two or three articles, which a big event's own reports fill: a breaker's
         six-article day made "Explosion kills five" (Karachi) a stray of a Porto hotel
         fire whose reports said "kills", and the blast was lost from the edition."""
+        if not terms or self._placed_apart(event, article):
+            return frozenset()
         spread = self._spread(event, terms)
         rest = terms - spread
         if not rest:
             return spread
         return spread | (rest & (self._headline_names(event) | self._headline_names(article)))
+
+    def _placed_apart(self, event: int, article: int) -> bool:
+        """Whether the article's headline names places (`places.headline_places`) and
+        the headlines of `event`'s neighbourhood name others, none in common: then the
+        article is no stray of that event, whatever word they share. A breaker pass's
+        day of eleven articles made "Heatwave kills three in southern Spain" and
+        "Explosion kills five at Karachi market" strays of a bus crash in Peru, "kills"
+        being the day's word. Only for strays: a report the event tests relate can name
+        one side of a match or a summit where another report names the other."""
+        if self._title_places is None:
+            return False
+        own = self._title_places(article)
+        if not own:
+            return False
+        theirs: set[str] = set()
+        for member in self.neighbours(event):
+            theirs |= self._title_places(member)
+        return bool(theirs) and own.isdisjoint(theirs)
 
     def _spread(self, event: int, terms: frozenset[int]) -> frozenset[int]:
         """Of `terms`, those at least two articles outside `event`'s neighbourhood have

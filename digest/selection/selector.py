@@ -41,6 +41,7 @@ from digest.selection.names import headline_names
 from digest.selection.one_story import OneStory, TextReader
 from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
+from digest.selection.places import headline_places
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.related_items import attach_related
 from digest.selection.repeats import dated_by_earlier_copies, recent_leads, repeats_of
@@ -111,6 +112,7 @@ def choose(
         lambda number: corpus.vocabulary.headline_terms(window_docs[number].title),
         lambda number: headline_names(corpus.vocabulary, window_docs[number].title, language),
         copies=groups,
+        title_places=lambda number: headline_places(window_docs[number].title, language),
     )
     del graph  # its rows are kept by `events` (`Events._closer_elsewhere`)
     sources = events.coverage_sources()
