@@ -24,10 +24,12 @@ of the event's reports (key terms of their openings): a common word has other se
 and "Saka double fires Arsenal past Porto" is no report of a warehouse fire. And in a
 window most of which several sources report, a report related to nothing (a single
 source's) that shares a headline word with the other article is that article's event
-when the word is in at least `DOMINANT_SHARE` of the window's articles, two or more of
-them outside that event (`Events.satellite`): "Why I do not trust Bitcoin" beside
-"Bitcoin exchange Mt. Gox files for US bankruptcy" on a day "bitcoin" is in half the
-news, the other article's event being big enough to have strays (`SATELLITE_REPORTS`).
+when the word is in at least `DOMINANT_SHARE` of the window's articles and is a name
+in either headline or in two articles or more outside that event, and the report names
+no places the event's headlines do not (`Events.satellite`): "Why I do not trust
+Bitcoin" beside "Bitcoin exchange Mt. Gox files for US bankruptcy" on a day "bitcoin"
+is in half the news, the other article's event being big enough to have strays
+(`SATELLITE_REPORTS`).
 Thresholds were chosen on half of the UCI stories (`bench/select_eval.py`, the "tune"
 split) and are reported on the other half.
 
@@ -115,6 +117,7 @@ class Events:
         self._dominant: frozenset[int] | None = None
         self._articles_per_term: np.ndarray | None = None
         self._outside: dict[int, dict[int, float]] = {}
+        self._event_places: dict[int, frozenset[str]] = {}
         self._lone: list[bool] | None = None
         self._coverage: list[int] | None = None
         self._codes: np.ndarray | None = None
@@ -399,9 +402,10 @@ class Events:
         own = self._title_places(article)
         if not own:
             return False
-        theirs: set[str] = set()
-        for member in self.neighbours(event):
-            theirs |= self._title_places(member)
+        theirs = self._event_places.get(event)
+        if theirs is None:  # once per event: many lone reports are asked about
+            named = (self._title_places(member) for member in self.neighbours(event))
+            theirs = self._event_places[event] = frozenset().union(*named)
         return bool(theirs) and own.isdisjoint(theirs)
 
     def _spread(self, event: int, terms: frozenset[int]) -> frozenset[int]:
