@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from digest.db import Database
 from digest.models import Article
 from digest.selection import store
+from digest.selection.corpus import Headlines
+from digest.selection.similarity import TITLE_CHARS
 
 END = datetime(2025, 6, 4, 4, tzinfo=UTC)
 
 
-def _plans_of(db: Database, read: Any) -> tuple[Any, str]:
-    """What `read(session)` returns, and SQLite's query plan of its first statement."""
+def _plans_of(db: Database, read: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """What `read(session)` returns, and each of its statements with SQLite's plan."""
     statements: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -27,13 +29,17 @@ def _plans_of(db: Database, read: Any) -> tuple[Any, str]:
     try:
         with db.session() as session:
             found = read(session)
-            statement, parameters = statements[0]
-            plan = session.connection().exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {statement}", parameters
-            )
-            return found, " ".join(str(row[-1]) for row in plan)
+            event.remove(db.engine, "before_cursor_execute", capture)
+            plans = []
+            for statement, parameters in statements:
+                plan = session.connection().exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                )
+                plans.append((statement, " ".join(str(row[-1]) for row in plan)))
+            return found, plans
     finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+        if event.contains(db.engine, "before_cursor_execute", capture):
+            event.remove(db.engine, "before_cursor_execute", capture)
 
 
 def _three_articles(tmp_path: Path) -> Database:
@@ -59,7 +65,7 @@ def _three_articles(tmp_path: Path) -> Database:
 @pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; the covering index is SQLite's")
 def test_archive_headlines_are_read_from_the_covering_index_on_sqlite(tmp_path: Path) -> None:
     db = _three_articles(tmp_path)
-    (newest, headlines), details = _plans_of(
+    (newest, headlines), plans = _plans_of(
         db,
         lambda session: store.archive_docs(
             session, "en", END - timedelta(days=7), END - timedelta(days=1), full=1
@@ -67,8 +73,12 @@ def test_archive_headlines_are_read_from_the_covering_index_on_sqlite(tmp_path: 
     )
     db.dispose()
     assert [doc.guid for doc, _ in newest] == ["a0"]
-    assert [title for _, title in headlines] == ["Headline 2", "Headline 1"]
-    assert "COVERING INDEX ix_articles_selection_window" in details
+    assert sorted(title for _, title in headlines.pairs()) == ["Headline 1", "Headline 2"]
+    # the newest (then read in full by id), and the others' headlines joined in one scan
+    (newest_ids, first), (joined, last) = plans[0], plans[-1]
+    assert "LIMIT" in newest_ids and "group_concat" in joined
+    assert "COVERING INDEX ix_articles_selection_window" in first
+    assert "COVERING INDEX ix_articles_selection_window" in last
 
 
 @pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; the covering index is SQLite's")
@@ -76,7 +86,7 @@ def test_the_window_s_rows_are_read_without_their_bodies_on_sqlite(tmp_path: Pat
     """SQLite stores `body` before the columns a window article is read for: without the
     covering index, reading them reads every body (and its overflow pages)."""
     db = _three_articles(tmp_path)
-    docs, details = _plans_of(
+    docs, plans = _plans_of(
         db,
         lambda session: store.window_docs(
             session, "en", END - timedelta(days=3), END - timedelta(days=1)
@@ -84,4 +94,52 @@ def test_the_window_s_rows_are_read_without_their_bodies_on_sqlite(tmp_path: Pat
     )
     db.dispose()
     assert [doc.guid for doc, _ in docs] == ["a2", "a1", "a0"]
-    assert "COVERING INDEX ix_articles_selection_window" in details
+    assert "COVERING INDEX ix_articles_selection_window" in plans[0][1]
+
+
+def test_archive_headlines_joined_by_the_database_are_the_rows_own(migrated_url: str) -> None:
+    """The database joins the screened headlines as `Headlines.of` joins them (cut to
+    `TITLE_CHARS`, `LINE_END` spelt as a space), each beside its own id, held articles
+    left out; of two published at one time, the lower id is the older."""
+    long = "Word " * 70 + "beyondthecut"
+    assert len(long) > TITLE_CHARS
+    titles = {
+        "plain": "Dam bursts in Libya",
+        "long": long,
+        "marked": "Quake\x01 hits Chile",
+        "empty": "",
+        "held": "Held story",
+        "tied": "Tied with the newest",
+        "newest": "Newest",
+    }
+    db = Database(migrated_url)
+    with db.session() as session:
+        for number, (guid, title) in enumerate(titles.items()):
+            published = END - timedelta(days=2, hours=10 - min(number, 5))
+            session.add(
+                Article(
+                    guid=guid,
+                    url=f"https://site.example/{guid}",
+                    title=title,
+                    language="en",
+                    content_hash=guid,
+                    published_at=published,
+                    ingested_at=published,
+                    held_at=published if guid == "held" else None,
+                )
+            )
+            session.flush()
+    with db.session() as session:
+        newest, headlines = store.archive_docs(
+            session, "en", END - timedelta(days=7), END - timedelta(days=1), full=1
+        )
+        ids = {article.guid: article.id for article in session.scalars(select(Article))}
+    db.dispose()
+    assert [doc.guid for doc, _ in newest] == ["newest"]
+    screened = [
+        (ids[guid], title) for guid, title in titles.items() if guid not in ("held", "newest")
+    ]
+    assert sorted(headlines.pairs()) == sorted(Headlines.of(screened).pairs())
+    assert len(headlines) == 5
+    assert "beyondthecut" not in headlines.text
+    assert (ids["marked"], "Quake  hits Chile") in headlines.pairs()

@@ -12,7 +12,7 @@ and every similarity reported is exact.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
@@ -27,7 +27,14 @@ from digest.selection.similarity import (
     Vocabulary,
     matching_text,
 )
-from digest.selection.text import LINE_END, PackedWords, pack, word_counts, words_of_lines
+from digest.selection.text import (
+    LINE_END,
+    PackedWords,
+    joined_lines,
+    pack,
+    word_counts,
+    words_of_joined_lines,
+)
 from digest.selection.vector_rows import VectorRows, rows_of, search
 
 FULL_ARCHIVE = 1000
@@ -109,13 +116,40 @@ def counted(documents: Sequence[tuple[Doc, DocText]]) -> list[PackedWords]:
     return [next(fresh) if isinstance(text, str) else text for _, text in documents]
 
 
+@dataclass(frozen=True, slots=True)
+class Headlines:
+    """The screened articles' headlines as one text (`text.joined_lines`: each one's
+    first `TITLE_CHARS` characters, then a `LINE_END`), and their ids in that order.
+
+    The archive's fifty thousand headlines are read as one string the database joins
+    (`store.archive_docs`): a row object per headline cost more than screening them."""
+
+    ids: Sequence[int]
+    text: str
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, str]]) -> Headlines:
+        """From (id, headline) pairs."""
+        listed = list(pairs)
+        titles = (title[:TITLE_CHARS] for _, title in listed)
+        return cls([article_id for article_id, _ in listed], joined_lines(titles))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def pairs(self) -> list[tuple[int, str]]:
+        """(id, headline as screened) of each."""
+        titles = self.text.split(f" {LINE_END} ")[: len(self.ids)]
+        return list(zip(self.ids, titles, strict=True))
+
+
 class Corpus:
     """Vectors for the documents read in full; headlines for the screened ones."""
 
     def __init__(
         self,
         full: Sequence[tuple[Doc, DocText]],
-        headlines: Sequence[tuple[int, str]] = (),
+        headlines: Headlines | Sequence[tuple[int, str]] = (),
         fetch: DocFetcher | None = None,
         *,
         arabic_places: bool = False,
@@ -126,7 +160,7 @@ class Corpus:
         self.full = [doc for doc, _ in full]
         for row, doc in enumerate(self.full):
             doc.bind(self.rows, row)
-        self.headlines = list(headlines)
+        self.headlines = headlines if isinstance(headlines, Headlines) else Headlines.of(headlines)
         self._fetch = fetch
         self._promoted: dict[int, Doc] = {}
 
@@ -157,7 +191,7 @@ class Corpus:
             dict(zip(q.ids[:SCREEN_TERMS], q.weights[:SCREEN_TERMS], strict=True)) for q in queries
         ]
         wanted = self.vocabulary.words_of(term for key in keys for term in key)
-        tokens = words_of_lines(title[:TITLE_CHARS] for _, title in self.headlines)
+        tokens = words_of_joined_lines(self.headlines.text)
         # One C-level pass over the words (half a million): each becomes its term, -1 (not
         # wanted) or -2 (a line end); a word's line is the number of line ends before it.
         codes = {**wanted, LINE_END: -2}
@@ -171,7 +205,7 @@ class Corpus:
             terms_by_line.setdefault(at_line, set()).add(term)
         best: list[list[tuple[float, int]]] = [[] for _ in queries]
         for line_number, terms in terms_by_line.items():
-            article_id = self.headlines[line_number][0]
+            article_id = self.headlines.ids[line_number]
             for number, key in enumerate(keys):
                 score = sum(key.get(term, 0.0) for term in sorted(terms))
                 if score > 0.0:

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
 from digest.selection import terms
-from digest.selection.corpus import Doc, DocText
-from digest.selection.similarity import OPENING_CHARS
-from digest.selection.text import PackedWords
+from digest.selection.corpus import Doc, DocText, Headlines
+from digest.selection.similarity import OPENING_CHARS, TITLE_CHARS
+from digest.selection.text import LINE_END, PackedWords
 
 _CHUNK = 500
 
@@ -162,34 +162,71 @@ def archive_docs(
     full: int,
     *,
     after: tuple[datetime, datetime] | None = None,
-) -> tuple[list[tuple[Doc, DocText]], list[tuple[int, str]]]:
+) -> tuple[list[tuple[Doc, DocText]], Headlines]:
     """The archive [start, end) (and the range `after` too, if given): the `full`
     nearest to the window (the newest before it; with `after`, the nearest on either
     side) with their words or text, the others as (id, headline).
 
-    Ordered by publication time, then id (an integer: no collation can change the order).
+    The newest are ordered by publication time, then id (an integer: no collation can
+    change the order); the headlines come in the order the database read them (the
+    screen's choice does not depend on it, `corpus.Corpus.search`).
     """
-    when = and_(Article.published_at >= start, Article.published_at < end)
-    if after is not None:
-        when = or_(when, and_(Article.published_at >= after[0], Article.published_at < after[1]))
-    columns = [Article.id, Article.title] + ([Article.published_at] if after else [])
+    shown = and_(Article.language == language, Article.held_at.is_(None))
+    if after is None:
+        when = and_(shown, Article.published_at >= start, Article.published_at < end)
+        newest = raw_rows(
+            session,
+            select(Article.id, Article.published_at)
+            .where(when)
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(full),
+        )
+        read = docs_with_terms(session, [row[0] for row in newest])
+        if len(newest) < full:  # no older article
+            return read, Headlines([], "")
+        if newest:
+            oldest = (_utc(newest[-1][1]), newest[-1][0])
+            when = and_(when, tuple_(Article.published_at, Article.id) < tuple_(*oldest))
+        return read, _headlines(session, when)
+    when = or_(
+        and_(Article.published_at >= start, Article.published_at < end),
+        and_(Article.published_at >= after[0], Article.published_at < after[1]),
+    )
     rows = raw_rows(
         session,
-        select(*columns)
-        .where(Article.language == language, when)
+        select(Article.id, Article.title, Article.published_at)
+        .where(shown, when)
         .order_by(Article.published_at, Article.id),
     )
-    # Held articles (few) are dropped here, so the query stays on the covering index.
-    held = set(session.scalars(select(Article.id).where(Article.held_at.is_not(None))))
-    rows = [row for row in rows if row[0] not in held] if held else rows
-    if after is None:
-        split = max(len(rows) - full, 0)
-        newest = docs_with_terms(session, [row[0] for row in rows[split:]])
-        return newest, [(row[0], row[1] or "") for row in rows[:split]]
     nearest = _nearest(rows, end, after[0], full)
     chosen = set(nearest)
     screened = [(row[0], row[1] or "") for row in rows if row[0] not in chosen]
-    return docs_with_terms(session, nearest), screened
+    return docs_with_terms(session, nearest), Headlines.of(screened)
+
+
+def _headlines(session: Session, where: Any) -> Headlines:
+    """The headlines of the articles `where` selects, joined by the database (as
+    `corpus.Headlines.of` joins them: cut to `TITLE_CHARS`, `LINE_END` spelt as a space,
+    only where needed), with their ids in the same order (two aggregates of one scan)."""
+    title = func.coalesce(Article.title, "")
+    cut = case(
+        (
+            or_(func.length(title) > TITLE_CHARS, title.contains(LINE_END)),
+            func.replace(func.substr(title, 1, TITLE_CHARS), LINE_END, " "),
+        ),
+        else_=title,
+    )
+    separator = f" {LINE_END} "
+    ids, text = raw_rows(
+        session,
+        select(
+            func.aggregate_strings(cast(Article.id, String), ","),
+            func.aggregate_strings(cut, separator),
+        ).where(where),
+    )[0]
+    if ids is None:
+        return Headlines([], "")
+    return Headlines([int(number) for number in ids.split(",")], text + separator)
 
 
 def _nearest(rows: Sequence[Any], before: datetime, after: datetime, count: int) -> list[int]:

@@ -193,7 +193,17 @@ def words(text: str) -> list[str]:
 def words_of_lines(lines: Iterable[str]) -> list[str]:
     """`words` of many short texts at once, normalised in one pass; each text's words
     are followed by `LINE_END`."""
-    joined = normalise("".join(f"{line.replace(LINE_END, ' ')} {LINE_END} " for line in lines))
+    return words_of_joined_lines(joined_lines(lines))
+
+
+def joined_lines(lines: Iterable[str]) -> str:
+    """Short texts as one: each (`LINE_END` in it spelt as a space) then " LINE_END "."""
+    return "".join(f"{line.replace(LINE_END, ' ')} {LINE_END} " for line in lines)
+
+
+def words_of_joined_lines(joined: str) -> list[str]:
+    """`words_of_lines` of texts already joined as `joined_lines` joins them."""
+    joined = normalise(joined)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_SPLIT_LINES).decode("ascii").split()
     return _WORD_OR_LINE_END.findall(joined)
