@@ -21,7 +21,7 @@ from digest.selection.similarity import (
     matching_text,
     shared_terms,
 )
-from digest.selection.text import pack, word_counts
+from digest.selection.text import WordCounts, pack, word_counts
 from digest.selection.vector_rows import rows_of, search
 
 WORDS = (
@@ -60,6 +60,15 @@ def test_many_documents_vectors_at_once_are_each_documents_own() -> None:
         found, batch_weighting = vectors_of(Vocabulary(), packed)
         assert batch_weighting.documents == weighting.documents
         assert list(found) == expected
+
+
+def test_a_stored_word_with_no_term_adds_nothing_to_the_vectors() -> None:
+    """The term cache stores term words only (`text.word_counts`); a stop word packed
+    anyway is dropped, as `Vocabulary.count` drops it, not counted as a term."""
+    with_stop = [pack(WordCounts(("the", "flood", "floods", "derna"), (4, 1, 2, 1)))]
+    without = [pack(WordCounts(("flood", "floods", "derna"), (1, 2, 1)))]
+    found, _ = vectors_of(Vocabulary(), with_stop + without)
+    assert found[0] == found[1] and len(found[0].ids) == 2
 
 
 def test_the_key_terms_cut_of_the_full_matrix_is_each_vectors_heaviest_terms() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from itertools import count
 
 import numpy as np
+from scipy import sparse
 
 from digest.selection.similarity import LOG_TF, MAX_TERMS, Vocabulary, Weighting
 from digest.selection.text import PackedWords
@@ -38,20 +39,29 @@ def _term_counts(
     terms = np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
     ids = terms[first]
     counts = np.frombuffer(b"".join(document.counts for document in documents), dtype="<u2")
-    lengths = np.fromiter(
-        (len(document.counts) // 2 for document in documents),
-        dtype=np.int64,
-        count=len(documents),
+    counts = counts.astype(np.int64)
+    stop = ids < 0  # a word with no term (none is stored: `text.word_counts`)
+    if stop.any():
+        ids, counts = np.where(stop, 0, ids), np.where(stop, 0, counts)
+    indptr = np.zeros(len(documents) + 1, dtype=np.int64)
+    np.cumsum(
+        np.fromiter(
+            (len(document.counts) // 2 for document in documents),
+            dtype=np.int64,
+            count=len(documents),
+        ),
+        out=indptr[1:],
     )
-    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
-    order = _by_document(doc_of, _stable_order(ids))
-    doc_of, ids = doc_of[order], ids[order]
+    # Each document's words as a sparse row of (term, count), in which the words that
+    # share a term are added up and the terms sorted, row by row (scipy's C++ loops:
+    # a third of the time of sorting every pair by document and term).
     width = int(ids.max()) + 1 if len(ids) else 1
-    keys = doc_of * width + ids
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
-    summed = np.add.reduceat(counts[order].astype(np.int64), starts) if len(keys) else keys
-    pairs = keys[starts]
-    return pairs // width, pairs % width, summed
+    rows = sparse.csr_matrix((counts, ids, indptr), shape=(len(documents), width))
+    rows.sum_duplicates()
+    if stop.any():
+        rows.eliminate_zeros()
+    pair_doc = np.repeat(np.arange(len(documents), dtype=np.int64), np.diff(rows.indptr))
+    return pair_doc, rows.indices.astype(np.int64, copy=False), rows.data
 
 
 def _stable_order(values: np.ndarray) -> np.ndarray:
