@@ -121,6 +121,7 @@ class Events:
         self._lone: list[bool] | None = None
         self._coverage: list[int] | None = None
         self._codes: np.ndarray | None = None
+        self._columns: sparse.csr_matrix | None = None
 
     def _headline_names(self, index: int) -> frozenset[int]:
         found = self._names.get(index)
@@ -323,8 +324,9 @@ class Events:
         if not articles:
             return []
         rows = np.asarray(articles, dtype=np.int64)
-        near = self._centroid(event) @ self.rows[rows].T
-        found = set(rows[np.flatnonzero(near.toarray().ravel() >= EVENT_THRESHOLD)].tolist())
+        columns = self._term_columns()
+        near = (self._centroid(event) @ columns).toarray().ravel()[rows]
+        found = set(rows[np.flatnonzero(near >= EVENT_THRESHOLD)].tolist())
         neighbours = set(self.neighbours(event))
         found |= neighbours.intersection(articles)
         keywords = self.keywords(event)
@@ -333,8 +335,10 @@ class Events:
         )
         named = sorted(keywords | shared)
         if named:
-            naming = self.ones[rows][:, named].getnnz(axis=1)
-            for number in rows[np.flatnonzero(naming)].tolist():
+            naming = np.zeros(len(self._vectors), dtype=bool)
+            for term in named:
+                naming[columns.indices[columns.indptr[term] : columns.indptr[term + 1]]] = True
+            for number in rows[np.flatnonzero(naming[rows])].tolist():
                 titles = self._title_terms(number)
                 keyword = (
                     keywords & titles
@@ -345,6 +349,15 @@ class Events:
                 if keyword or (lone and self._stray_words(event, number, shared & titles)):
                     found.add(number)
         return sorted(found)
+
+    def _term_columns(self) -> sparse.csr_matrix:
+        """`rows` transposed (terms x articles): a centroid's product with every article
+        at once, and each term's articles, where slicing the rows asked for took a
+        millisecond per event (the sums are the same: each article's adds the
+        centroid's terms in the centroid's order either way)."""
+        if self._columns is None:
+            self._columns = self.rows.T.tocsr()
+        return self._columns
 
     def _lone_reports(self) -> list[bool]:
         """Per article: no other source reports it; all False unless at least
