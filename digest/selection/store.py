@@ -25,38 +25,46 @@ from digest.selection.text import LINE_END, PackedWords
 
 _CHUNK = 500
 
+# Columns of the tables, not the mapped classes': a select of ORM attributes is compiled
+# by the ORM as well (a few milliseconds per statement in each new process), and these
+# statements read plain rows (`raw_rows`).
+_ARTICLE = Article.__table__.c
+_TERMS = ArticleTerms.__table__.c
+_EDITION = Edition.__table__.c
+_ITEM = EditionItem.__table__.c
+
 #: The article's address: a canonical URL where ingest stores one, else the URL.
-_CANONICAL = getattr(Article, "canonical_url", None)
+_CANONICAL = _ARTICLE.get("canonical_url")
 _ADDRESS = (
-    func.coalesce(func.nullif(_CANONICAL, ""), Article.url)
+    func.coalesce(func.nullif(_CANONICAL, ""), _ARTICLE.url)
     if _CANONICAL is not None
-    else Article.url
+    else _ARTICLE.url
 )
 _DOC_COLUMNS = (
-    Article.id,
-    Article.guid,
-    Article.title,
-    Article.section,
-    Article.source,
-    Article.published_at,
-    Article.priority,
-    Article.popularity,
+    _ARTICLE.id,
+    _ARTICLE.guid,
+    _ARTICLE.title,
+    _ARTICLE.section,
+    _ARTICLE.source,
+    _ARTICLE.published_at,
+    _ARTICLE.priority,
+    _ARTICLE.popularity,
     _ADDRESS,
-    Article.date_estimated,
-    Article.ingested_at,
-    Article.estimated_on_first_fetch,
+    _ARTICLE.date_estimated,
+    _ARTICLE.ingested_at,
+    _ARTICLE.estimated_on_first_fetch,
 )
 TEXT_COLUMNS = (
-    func.substr(Article.summary, 1, terms.SUMMARY_CHARS),
-    func.substr(Article.body, 1, OPENING_CHARS),
+    func.substr(_ARTICLE.summary, 1, terms.SUMMARY_CHARS),
+    func.substr(_ARTICLE.body, 1, OPENING_CHARS),
 )
 #: The article's cached row, if it is valid: same content hash, same version.
 CACHED = and_(
-    ArticleTerms.article_id == Article.id,
-    ArticleTerms.content_hash == Article.content_hash,
-    ArticleTerms.version == terms.VERSION,
+    _TERMS.article_id == _ARTICLE.id,
+    _TERMS.content_hash == _ARTICLE.content_hash,
+    _TERMS.version == terms.VERSION,
 )
-_TERMS_COLUMNS = (ArticleTerms.words, ArticleTerms.counts)
+_TERMS_COLUMNS = (_TERMS.words, _TERMS.counts)
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -117,7 +125,7 @@ def _by_publication(rows: Iterable[tuple[Doc, DocText]]) -> list[tuple[Doc, DocT
 def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     """The documents `where` selects, each with its cached words or, where the cache has
     no valid row, its matching text (read in a second query, by id)."""
-    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms, CACHED)
+    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms.__table__, CACHED)
     rows = raw_rows(session, statement.where(where))
     found: list[tuple[Doc, DocText]] = []
     uncached: dict[int, Doc] = {}
@@ -131,7 +139,7 @@ def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     ids = sorted(uncached)
     for offset in range(0, len(ids), _CHUNK):
         chunk = ids[offset : offset + _CHUNK]
-        statement = select(Article.id, *TEXT_COLUMNS).where(Article.id.in_(chunk))
+        statement = select(_ARTICLE.id, *TEXT_COLUMNS).where(_ARTICLE.id.in_(chunk))
         for article_id, summary, body in raw_rows(session, statement):
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
     return found
@@ -145,10 +153,10 @@ def window_docs(
         _with_terms(
             session,
             and_(
-                Article.language == language,
-                Article.published_at >= start,
-                Article.published_at < end,
-                Article.held_at.is_(None),
+                _ARTICLE.language == language,
+                _ARTICLE.published_at >= start,
+                _ARTICLE.published_at < end,
+                _ARTICLE.held_at.is_(None),
             ),
         )
     )
@@ -171,14 +179,14 @@ def archive_docs(
     change the order); the headlines come in the order the database read them (the
     screen's choice does not depend on it, `corpus.Corpus.search`).
     """
-    shown = and_(Article.language == language, Article.held_at.is_(None))
+    shown = and_(_ARTICLE.language == language, _ARTICLE.held_at.is_(None))
     if after is None:
-        when = and_(shown, Article.published_at >= start, Article.published_at < end)
+        when = and_(shown, _ARTICLE.published_at >= start, _ARTICLE.published_at < end)
         newest = raw_rows(
             session,
-            select(Article.id, Article.published_at)
+            select(_ARTICLE.id, _ARTICLE.published_at)
             .where(when)
-            .order_by(Article.published_at.desc(), Article.id.desc())
+            .order_by(_ARTICLE.published_at.desc(), _ARTICLE.id.desc())
             .limit(full),
         )
         read = docs_with_terms(session, [row[0] for row in newest])
@@ -186,17 +194,17 @@ def archive_docs(
             return read, Headlines([], "")
         if newest:
             oldest = (_utc(newest[-1][1]), newest[-1][0])
-            when = and_(when, tuple_(Article.published_at, Article.id) < tuple_(*oldest))
+            when = and_(when, tuple_(_ARTICLE.published_at, _ARTICLE.id) < tuple_(*oldest))
         return read, _headlines(session, when)
     when = or_(
-        and_(Article.published_at >= start, Article.published_at < end),
-        and_(Article.published_at >= after[0], Article.published_at < after[1]),
+        and_(_ARTICLE.published_at >= start, _ARTICLE.published_at < end),
+        and_(_ARTICLE.published_at >= after[0], _ARTICLE.published_at < after[1]),
     )
     rows = raw_rows(
         session,
-        select(Article.id, Article.title, Article.published_at)
+        select(_ARTICLE.id, _ARTICLE.title, _ARTICLE.published_at)
         .where(shown, when)
-        .order_by(Article.published_at, Article.id),
+        .order_by(_ARTICLE.published_at, _ARTICLE.id),
     )
     nearest = _nearest(rows, end, after[0], full)
     chosen = set(nearest)
@@ -208,7 +216,7 @@ def _headlines(session: Session, where: Any) -> Headlines:
     """The headlines of the articles `where` selects, joined by the database (as
     `corpus.Headlines.of` joins them: cut to `TITLE_CHARS`, `LINE_END` spelt as a space,
     only where needed), with their ids in the same order (two aggregates of one scan)."""
-    title = func.coalesce(Article.title, "")
+    title = func.coalesce(_ARTICLE.title, "")
     cut = case(
         (
             or_(func.length(title) > TITLE_CHARS, title.contains(LINE_END)),
@@ -220,7 +228,7 @@ def _headlines(session: Session, where: Any) -> Headlines:
     ids, text = raw_rows(
         session,
         select(
-            func.aggregate_strings(cast(Article.id, String), ","),
+            func.aggregate_strings(cast(_ARTICLE.id, String), ","),
             func.aggregate_strings(cut, separator),
         ).where(where),
     )[0]
@@ -256,7 +264,7 @@ def docs_with_terms(session: Session, ids: Sequence[int]) -> list[tuple[Doc, Doc
     stories)."""
     found: list[tuple[Doc, DocText]] = []
     for offset in range(0, len(ids), _CHUNK):
-        found.extend(_with_terms(session, Article.id.in_(list(ids[offset : offset + _CHUNK]))))
+        found.extend(_with_terms(session, _ARTICLE.id.in_(list(ids[offset : offset + _CHUNK]))))
     return _by_publication(found)
 
 
@@ -276,8 +284,8 @@ def texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str
     found: dict[int, tuple[str, str, str]] = {}
     for offset in range(0, len(ids), _CHUNK):
         chunk = list(ids[offset : offset + _CHUNK])
-        statement = select(Article.id, Article.title, Article.summary, Article.body).where(
-            Article.id.in_(chunk)
+        statement = select(_ARTICLE.id, _ARTICLE.title, _ARTICLE.summary, _ARTICLE.body).where(
+            _ARTICLE.id.in_(chunk)
         )
         for number, title, summary, body in raw_rows(session, statement):
             found[number] = (title or "", summary or "", body or "")
@@ -292,12 +300,12 @@ def nearest_of_language(
     `count` after it are read, the nearest kept."""
     left_out = set(exclude)
     wanted = count + len(left_out)
-    columns = (Article.id, Article.source, Article.published_at)
-    of_language = Article.language == language
-    before = select(*columns).where(of_language, Article.published_at < when)
-    after = select(*columns).where(of_language, Article.published_at >= when)
-    rows = list(raw_rows(session, before.order_by(Article.published_at.desc()).limit(wanted)))
-    rows += raw_rows(session, after.order_by(Article.published_at).limit(wanted))
+    columns = (_ARTICLE.id, _ARTICLE.source, _ARTICLE.published_at)
+    of_language = _ARTICLE.language == language
+    before = select(*columns).where(of_language, _ARTICLE.published_at < when)
+    after = select(*columns).where(of_language, _ARTICLE.published_at >= when)
+    rows = list(raw_rows(session, before.order_by(_ARTICLE.published_at.desc()).limit(wanted)))
+    rows += raw_rows(session, after.order_by(_ARTICLE.published_at).limit(wanted))
     moment = _utc(when) or when
     rows.sort(key=lambda row: (abs(((_utc(row[2]) or moment) - moment).total_seconds()), row[0]))
     found = {row[0]: row[1] for row in rows if row[0] not in left_out}
@@ -318,14 +326,14 @@ def recent_top_story_ids(session: Session, day: date, language: str, days: int) 
     if days <= 0:
         return []
     rows = session.scalars(
-        select(EditionItem.article_id)
-        .join(Edition, EditionItem.edition_id == Edition.id)
+        select(_ITEM.article_id)
+        .join(Edition.__table__, _ITEM.edition_id == _EDITION.id)
         .where(
-            Edition.language == language,
-            Edition.date < day,
-            Edition.date >= day - timedelta(days=days),
-            Edition.status.in_([EditionStatus.SENDING, EditionStatus.SENT]),
-            EditionItem.role == "top",
+            _EDITION.language == language,
+            _EDITION.date < day,
+            _EDITION.date >= day - timedelta(days=days),
+            _EDITION.status.in_([EditionStatus.SENDING, EditionStatus.SENT]),
+            _ITEM.role == "top",
         )
     )
     return sorted(set(rows))
