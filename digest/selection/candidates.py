@@ -10,8 +10,7 @@ order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import numpy as np
+from operator import itemgetter
 
 from digest.selection.corpus import Doc
 from digest.selection.identity import canonical_address
@@ -61,25 +60,12 @@ def representatives(
     after the others (a future date clamped, a later fetch's undated item: of this day).
     """
 
-    # Ranked with numpy over the window's ten thousand articles (a Python tuple per
-    # article and a sort of thousands of tuples cost 40 ms a picking): every article in
-    # rank order, each group's first its best; the groups then in their bests' order,
-    # equal ranks in the order each group is first met (a stable sort of the groups).
-    allowed = np.flatnonzero(
-        np.fromiter((doc.id not in excluded for doc in docs), dtype=bool, count=len(docs))
-    )
-    if not len(allowed):
-        return []
-    keys = [docs[number].order_key() for number in allowed.tolist()]
-    tier = np.fromiter((date_tier(docs[n], undated) for n in allowed.tolist()), dtype=np.int64)
-    score = -np.asarray(doc_scores, dtype=np.float64)[allowed]
-    newest = np.fromiter((key[0] for key in keys), dtype=np.float64, count=len(keys))
-    ranks = {guid: rank for rank, guid in enumerate(sorted({key[1] for key in keys}))}
-    guid = np.fromiter((ranks[key[1]] for key in keys), dtype=np.int64, count=len(keys))
-    group = np.asarray(groups, dtype=np.int64)[allowed]
-    order = np.lexsort((guid, newest, score, tier))
-    _, best = np.unique(group[order], return_index=True)
-    _, met = np.unique(group, return_index=True)  # both in group order
-    best = order[best]
-    chosen = best[np.lexsort((met, guid[best], newest[best], score[best], tier[best]))]
-    return [(doc_scores[n], docs[n]) for n in allowed[chosen].tolist()]
+    best: dict[int, tuple[tuple[int, float, float, str], float, Doc]] = {}
+    for group, score, doc in zip(groups, doc_scores, docs, strict=True):
+        if doc.id in excluded:
+            continue
+        rank = (date_tier(doc, undated), -score, *doc.order_key())
+        held = best.get(group)
+        if held is None or rank < held[0]:
+            best[group] = (rank, score, doc)
+    return [(score, doc) for _, score, doc in sorted(best.values(), key=itemgetter(0))]
