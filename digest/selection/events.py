@@ -122,6 +122,8 @@ class Events:
         self._coverage: list[int] | None = None
         self._codes: np.ndarray | None = None
         self._columns: sparse.csr_matrix | None = None
+        self._member_sets: dict[int, frozenset[int]] = {}
+        self._member_names: dict[int, frozenset[int]] = {}
 
     def _headline_names(self, index: int) -> frozenset[int]:
         found = self._names.get(index)
@@ -289,17 +291,28 @@ class Events:
         than one common word. (Headline words alone for the second: a breaker's days
         split four events told in synonyms, "temperatures" their one common headline
         word; openings rejoined one.)"""
-        words = self._title_terms(article)
-        members = self.neighbours(event)
-        named = self.keywords(event) & words
-        for member in (article, *members):
-            if named & self._headline_names(member):
-                return True
+        named = self.keywords(event) & self._title_terms(article)
+        if named & self._headline_names(article) or named & self._names_of_members(event):
+            return True
         shared = self._graph.shared
         start, end = shared.indptr[article], shared.indptr[article + 1]
-        terms = shared.data[start:end].tolist()
-        counts = dict(zip(shared.indices[start:end].tolist(), terms, strict=True))
-        return any(counts.get(member, 0) >= RELATED_MIN_TERMS for member in members)
+        sharing = shared.indices[start:end][shared.data[start:end] >= RELATED_MIN_TERMS]
+        return not self._members(event).isdisjoint(sharing.tolist())
+
+    def _members(self, event: int) -> frozenset[int]:
+        found = self._member_sets.get(event)
+        if found is None:
+            found = self._member_sets[event] = frozenset(self.neighbours(event))
+        return found
+
+    def _names_of_members(self, event: int) -> frozenset[int]:
+        """Every name or figure the headlines of `event`'s neighbourhood write (asked for
+        hundreds of articles of one big event: gathered once)."""
+        found = self._member_names.get(event)
+        if found is None:
+            names = (self._headline_names(member) for member in self.neighbours(event))
+            found = self._member_names[event] = frozenset().union(*names)
+        return found
 
     def reports(self, event: int, article: int) -> bool:
         """Whether `article` reports `event`'s event, judged from that event's side only:
