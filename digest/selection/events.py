@@ -24,12 +24,12 @@ of the event's reports (key terms of their openings): a common word has other se
 and "Saka double fires Arsenal past Porto" is no report of a warehouse fire. And in a
 window most of which several sources report, a report related to nothing (a single
 source's) that shares a headline word with the other article is that article's event
-when the word is in at least `DOMINANT_SHARE` of the window's articles and is a name
+when the word is in at least `strays.DOMINANT_SHARE` of the window's articles and is a name
 in either headline or in two articles or more outside that event, and the report names
-no places the event's headlines do not (`Events.satellite`): "Why I do not trust
+no places the event's headlines do not (`strays.Strays.satellite`): "Why I do not trust
 Bitcoin" beside "Bitcoin exchange Mt. Gox files for US bankruptcy" on a day "bitcoin"
 is in half the news, the other article's event being big enough to have strays
-(`SATELLITE_REPORTS`).
+(`strays.SATELLITE_REPORTS`).
 Thresholds were chosen on half of the UCI stories (`bench/select_eval.py`, the "tune"
 split) and are reported on the other half.
 
@@ -45,6 +45,7 @@ from scipy import sparse
 
 from digest.selection.graph import KeyGraph
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector, cosine, shared_terms
+from digest.selection.strays import Strays
 from digest.selection.tallies import numbered, report_numbers, sources_per_row, terms_by_reports
 
 #: Similarity to an event's centroid from which an article reports that event.
@@ -60,18 +61,6 @@ KEYWORD_SHARE = 0.5
 #: the tune half: same event found 89.4% -> 93.5%, different events called one 3.04% ->
 #: 3.46%.
 NAMING_SHARE = 0.4
-#: Share of the window's articles a word must be in to name the day's big event, for a
-#: lone report (`Events.satellite`). On the tune half's thinner windows (a seeded
-#: quarter of the headlines, editions every 3 hours) same-event top pairs fell from
-#: 11.3% to 1.9% (seed 1) and 9.8% to 1.1% (seed 5), events per edition unchanged or up;
-#: 0.05 gave the same figures.
-DOMINANT_SHARE = 0.1
-#: ... in a window where at least this share of the articles are reported by two or
-#: more sources: where most stand alone (one publication's own feeds), a lone report is
-#: the normal case, not a stray of a big event.
-SATELLITE_WINDOW = 0.5
-#: ... of an event with at least this many reports (`Events._big`).
-SATELLITE_REPORTS = 3
 
 
 class Events:
@@ -81,8 +70,8 @@ class Events:
     so `coverage` can count the distinct sources reporting each article's event;
     `copies` each article's near-duplicate group (`groups.near_duplicate_groups`), so
     that one source's copies of a report count once where reports are counted
-    (`keywords`, `_big`); `title_places` the places each headline names
-    (`places.headline_places`), which tell a lone report from a stray (`_placed_apart`).
+    (`keywords`, `report_count`); `title_places` the places each headline names
+    (`places.headline_places`), which tell a lone report from a stray (`strays`).
     """
 
     def __init__(
@@ -102,7 +91,6 @@ class Events:
         self.ones.data[:] = 1.0
         self._headline_terms = title_terms
         self._title_names = title_names or title_terms
-        self._title_places = title_places
         self._titles: dict[int, frozenset[int]] = {}
         self._names: dict[int, frozenset[int]] = {}
         self.related = graph.pairs(floor, RELATED_MIN_TERMS)
@@ -114,24 +102,21 @@ class Events:
         self._centroids: dict[int, sparse.csr_matrix] = {}
         self._centroid_weights: dict[int, dict[int, float]] = {}
         self._keywords: dict[int, frozenset[int]] = {}
-        self._dominant: frozenset[int] | None = None
-        self._articles_per_term: np.ndarray | None = None
-        self._outside: dict[int, dict[int, float]] = {}
-        self._event_places: dict[int, frozenset[str]] = {}
-        self._lone: list[bool] | None = None
         self._coverage: list[int] | None = None
         self._codes: np.ndarray | None = None
         self._columns: sparse.csr_matrix | None = None
         self._member_sets: dict[int, frozenset[int]] = {}
         self._member_names: dict[int, frozenset[int]] = {}
+        #: The rules for a big event's lone reports (`strays.Strays`).
+        self.strays = Strays(self, title_places)
 
-    def _headline_names(self, index: int) -> frozenset[int]:
+    def headline_names(self, index: int) -> frozenset[int]:
         found = self._names.get(index)
         if found is None:
             found = self._names[index] = self._title_names(index)
         return found
 
-    def _title_terms(self, index: int) -> frozenset[int]:
+    def title_terms(self, index: int) -> frozenset[int]:
         found = self._titles.get(index)
         if found is None:
             found = self._titles[index] = self._headline_terms(index)
@@ -217,7 +202,7 @@ class Events:
                 members.items(), key=lambda pair: (-pair[1], -weight.get(pair[0], 0.0), pair[0])
             )
             if self.related[index].nnz == 2:
-                first, second = (self._title_terms(n) for n in self.neighbours(index))
+                first, second = (self.title_terms(n) for n in self.neighbours(index))
                 ranked = [pair for pair in ranked if pair[0] in first and pair[0] in second]
             found = frozenset(term for term, count in ranked[:EVENT_KEYWORDS] if count >= needed)
             self._keywords[index] = found
@@ -229,6 +214,11 @@ class Events:
         neighbours = self.related.indices[start:end]
         return neighbours, report_numbers(neighbours, self._source_codes(), self._copies)
 
+    def report_count(self, index: int) -> int:
+        """How many distinct reports the article's neighbourhood holds (one source's
+        copies of a report are one, `tallies.report_numbers`)."""
+        return len(np.unique(self._reports(index)[1]))
+
     def _names_keyword(self, event: int, article: int) -> bool:
         """Whether `article`'s headline names a keyword of `event`'s event, as a name or
         with more of the event's words (`_names_as_name`), and it is not more like
@@ -239,7 +229,7 @@ class Events:
         into the Gaza aid story; both events were lost from their editions. On the
         labelled week the reports grouped under another event fell from 8 of 58 to 7
         of 57; UCI's editions, sampled pairs and thin windows did not change."""
-        if not self.keywords(event) & self._title_terms(article):
+        if not self.keywords(event) & self.title_terms(article):
             return False
         if not self._names_as_name(article, event):
             return False
@@ -278,7 +268,7 @@ class Events:
         names = self.keywords(event)
         if len(members) < 2 or not names:
             return 0.0
-        naming = [member for member in members if names & self._title_terms(member)]
+        naming = [member for member in members if names & self.title_terms(member)]
         if len(naming) == 1 and not self._names_as_name(naming[0], event):
             return 0.0
         return len(naming) / len(members)
@@ -291,8 +281,8 @@ class Events:
         than one common word. (Headline words alone for the second: a breaker's days
         split four events told in synonyms, "temperatures" their one common headline
         word; openings rejoined one.)"""
-        named = self.keywords(event) & self._title_terms(article)
-        if named & self._headline_names(article) or named & self._names_of_members(event):
+        named = self.keywords(event) & self.title_terms(article)
+        if named & self.headline_names(article) or named & self._names_of_members(event):
             return True
         shared = self._graph.shared
         start, end = shared.indptr[article], shared.indptr[article + 1]
@@ -310,7 +300,7 @@ class Events:
         hundreds of articles of one big event: gathered once)."""
         found = self._member_names.get(event)
         if found is None:
-            names = (self._headline_names(member) for member in self.neighbours(event))
+            names = (self.headline_names(member) for member in self.neighbours(event))
             found = self._member_names[event] = frozenset().union(*names)
         return found
 
@@ -331,7 +321,7 @@ class Events:
     def reports_among(self, event: int, articles: Sequence[int]) -> list[int]:
         """The articles of `articles` that report `event`'s event: related to it, within
         `EVENT_THRESHOLD` of its centroid, naming its keyword in the headline, or (a
-        report no other source carries, `_lone_reports`) its `satellite`; asked of all
+        report no other source carries, `Strays.lone_reports`) its `Strays.satellite`; asked of all
         at once. Terms the event could be named by are looked up in one sparse slice
         first, so an aggregator's thousands of lone reports cost milliseconds."""
         if not articles:
@@ -343,8 +333,9 @@ class Events:
         neighbours = set(self.neighbours(event))
         found |= neighbours.intersection(articles)
         keywords = self.keywords(event)
+        strays = self.strays
         shared = (
-            self._title_terms(event) & self._dominant_terms() if self._big(event) else frozenset()
+            self.title_terms(event) & strays.dominant_terms() if strays.big(event) else frozenset()
         )
         named = sorted(keywords | shared)
         if named:
@@ -352,14 +343,14 @@ class Events:
             for term in named:
                 naming[columns.indices[columns.indptr[term] : columns.indptr[term + 1]]] = True
             for number in rows[np.flatnonzero(naming[rows])].tolist():
-                titles = self._title_terms(number)
+                titles = self.title_terms(number)
                 keyword = (
                     keywords & titles
                     and self._names_as_name(number, event)
                     and not self._closer_elsewhere(number, event)
                 )
-                lone = self._lone_reports()[number]
-                if keyword or (lone and self._stray_words(event, number, shared & titles)):
+                lone = self.strays.lone_reports()[number]
+                if keyword or (lone and self.strays.stray_words(event, number, shared & titles)):
                     found.add(number)
         return sorted(found)
 
@@ -372,104 +363,10 @@ class Events:
             self._columns = self.rows.T.tocsr()
         return self._columns
 
-    def _lone_reports(self) -> list[bool]:
-        """Per article: no other source reports it; all False unless at least
-        `SATELLITE_WINDOW` of the window is reported by several sources."""
-        if self._lone is None:
-            counts = self.coverage_sources()
-            corroborated = sum(1 for count in counts if count >= 2)
-            if corroborated < SATELLITE_WINDOW * len(counts):
-                self._lone = [False] * len(counts)
-            else:
-                self._lone = [count < 2 for count in counts]
-        return self._lone
-
-    def _dominant_terms(self) -> frozenset[int]:
-        """Terms in at least `DOMINANT_SHARE` of the window's articles (one sparse
-        column sum, computed once and only when a lone report is judged)."""
-        if self._dominant is None:
-            needed = max(2.0, DOMINANT_SHARE * self.ones.shape[0])
-            self._dominant = frozenset(np.flatnonzero(self._term_articles() >= needed).tolist())
-        return self._dominant
-
-    def _term_articles(self) -> np.ndarray:
-        """How many of the window's articles have each term (computed once)."""
-        if self._articles_per_term is None:
-            self._articles_per_term = np.asarray(self.ones.sum(axis=0)).ravel()
-        return self._articles_per_term
-
-    def _stray_words(self, event: int, article: int, terms: frozenset[int]) -> frozenset[int]:
-        """Of `terms` (dominant words both headlines say), those that make `article` a
-        stray of `event`'s event: a word at least two articles outside the event's
-        neighbourhood have (the day's, not only this event's and the one report asked
-        about), or a name or figure in either headline (`names.headline_names`: "Why I
-        would not trust Bitcoin"). In a thin window the share `DOMINANT_SHARE` asks for
-        is two or three articles, which a big event's own reports fill: a breaker's
-        six-article day made "Explosion kills five" (Karachi) a stray of a Porto hotel
-        fire whose reports said "kills", and the blast was lost from the edition."""
-        if not terms or self._placed_apart(event, article):
-            return frozenset()
-        spread = self._spread(event, terms)
-        rest = terms - spread
-        if not rest:
-            return spread
-        return spread | (rest & (self._headline_names(event) | self._headline_names(article)))
-
-    def _placed_apart(self, event: int, article: int) -> bool:
-        """Whether the article's headline names places (`places.headline_places`) and
-        the headlines of `event`'s neighbourhood name others, none in common: then the
-        article is no stray of that event, whatever word they share. A breaker pass's
-        day of eleven articles made "Heatwave kills three in southern Spain" and
-        "Explosion kills five at Karachi market" strays of a bus crash in Peru, "kills"
-        being the day's word. Only for strays: a report the event tests relate can name
-        one side of a match or a summit where another report names the other."""
-        if self._title_places is None:
-            return False
-        own = self._title_places(article)
-        if not own:
-            return False
-        theirs = self._event_places.get(event)
-        if theirs is None:  # once per event: many lone reports are asked about
-            named = (self._title_places(member) for member in self.neighbours(event))
-            theirs = self._event_places[event] = frozenset().union(*named)
-        return bool(theirs) and own.isdisjoint(theirs)
-
-    def _spread(self, event: int, terms: frozenset[int]) -> frozenset[int]:
-        """Of `terms`, those at least two articles outside `event`'s neighbourhood have
-        (counted once per event and term: many lone reports are asked about)."""
-        known = self._outside.setdefault(event, {})
-        missing = sorted(term for term in terms if term not in known)
-        if missing:
-            inside = self.ones[self.neighbours(event)][:, missing].sum(axis=0)
-            outside = self._term_articles()[missing] - np.asarray(inside).ravel()
-            known.update(zip(missing, outside.tolist(), strict=True))
-        return frozenset(term for term in terms if known[term] >= 2)
-
-    def _big(self, event: int) -> bool:
-        """Whether `event`'s neighbourhood holds `SATELLITE_REPORTS` distinct reports
-        (one source's three posts of a story are one, `tallies.report_numbers`): an
-        event big enough to have strays. In a thin window a word three of twenty
-        articles carry is "dominant" (a breaker's week: "airport" made the Heathrow fire
-        and a Potomac collision reports of a Toronto plane that flipped over, and
-        "dollar" a Bitcoin record one of a Gaza reconstruction plan, so each was lost
-        from its edition)."""
-        return len(np.unique(self._reports(event)[1])) >= SATELLITE_REPORTS
-
-    def satellite(self, event: int, article: int) -> bool:
-        """Whether `article`, a lone report (see `_lone_reports`), reports `event`'s
-        event by naming the day's dominant word that `event`'s headline names: a big
-        event's stray reports share that word and nothing else with it, and a lone
-        report is never the better top story of the two. The word must be a name or
-        the day's, in articles beyond the event's (`_stray_words`)."""
-        if not self._lone_reports()[article] or not self._big(event):
-            return False
-        shared = self._title_terms(event) & self._title_terms(article)
-        return bool(self._stray_words(event, article, shared & self._dominant_terms()))
-
     def same_event(self, first: int, second: int) -> bool:
         """Whether the two articles report one event: related, near either centroid, one
         names the other's event keyword in its headline, or most of one's neighbourhood
-        does (`naming_share`), or one is the other's lone stray report (`satellite`)."""
+        does (`naming_share`), or one is the other's lone stray report (`Strays.satellite`)."""
         if self.related[first, second]:
             return True
         if self._names_keyword(first, second) or self._names_keyword(second, first):
@@ -478,7 +375,7 @@ class Events:
             return True
         if self.naming_share(second, first) >= NAMING_SHARE:
             return True
-        if self.satellite(first, second) or self.satellite(second, first):
+        if self.strays.satellite(first, second) or self.strays.satellite(second, first):
             return True
         return (
             self.centroid_similarity(first, second) >= EVENT_THRESHOLD
