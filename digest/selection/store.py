@@ -174,11 +174,11 @@ def archive_docs(
 ) -> tuple[list[tuple[Doc, DocText]], Headlines]:
     """The archive [start, end) (and the range `after` too, if given): the `full`
     nearest to the window (the newest before it; with `after`, the nearest on either
-    side) with their words or text, the others as (id, headline).
-
-    The newest are ordered by publication time, then id (an integer: no collation can
-    change the order); the headlines come in the order the database read them (the
-    screen's choice does not depend on it, `corpus.Corpus.search`).
+    side) with their words or text, in publication order (`_by_publication`); the
+    others' headlines, screened (`corpus.Headlines`), in the order the database read
+    them (the screen's choice does not depend on it, `corpus.Corpus.search`). Which are
+    nearest is decided by publication time, then id (an integer: no collation can change
+    the order).
     """
     shown = and_(_ARTICLE.language == language, _ARTICLE.held_at.is_(None))
     if after is None:
