@@ -99,8 +99,14 @@ def test_the_window_s_rows_are_read_without_their_bodies_on_sqlite(tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("odd", "title"),
-    [("long", "Word " * 70 + "beyondthecut"), ("marked", "Quake\x01 hits Chile"), ("", "")],
-    ids=["long", "line-end", "plain"],
+    [
+        ("long", "Word " * 70 + "beyondthecut"),
+        ("marked", "Quake\x01 hits Chile"),
+        ("arabic", "زلزال يضرب جنوب تركيا"),
+        ("arabic-long", "كلمة " * 70 + "beyondthecut"),
+        ("", ""),
+    ],
+    ids=["long", "line-end", "arabic", "arabic-long", "plain"],
 )
 def test_archive_headlines_joined_by_the_database_are_the_rows_own(
     migrated_url: str, odd: str, title: str
@@ -147,7 +153,7 @@ def test_archive_headlines_joined_by_the_database_are_the_rows_own(
     ]
     assert sorted(headlines.pairs()) == sorted(Headlines.of(screened).pairs())
     assert len(headlines) == len(titles) - 2
-    if odd == "long":
+    if odd.endswith("long"):
         assert len(title) > TITLE_CHARS and "beyondthecut" not in headlines.text
     if odd == "marked":
         assert (ids["marked"], "Quake  hits Chile") in headlines.pairs()

@@ -231,6 +231,8 @@ def _headlines(session: Session, where: Any) -> Headlines:
         return Headlines(numbers, text + separator if numbers else "")
     titles = text.split(separator) if numbers else []
     if len(titles) == len(numbers) and text.count(LINE_END) == len(numbers) - 1:
+        if max(map(len, titles)) <= TITLE_CHARS:  # another script's, none too long
+            return Headlines(numbers, text + separator)
         return Headlines.of(zip(numbers, titles, strict=True))
     title = func.coalesce(_ARTICLE.title, "")
     cleaned = func.replace(func.substr(title, 1, TITLE_CHARS), LINE_END, " ")
