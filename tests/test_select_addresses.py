@@ -131,3 +131,37 @@ def test_stories_linked_to_the_site_s_home_page_are_not_one_page(
     tops, related = guids(plan_of(digest, "--lang", "en"))
     assert sorted(tops) == ["h1", "h2", "h3", "k1"]
     assert all(items == [] for items in related.values())
+
+
+def test_a_stored_canonical_address_is_read_as_the_general_way_reads_it() -> None:
+    """`canonical_address` reads an address ingest made canonical off one regular
+    expression; every other goes the general way (`ingest.urls.canonical_url`). On every
+    combination below both ways give one key, and the quick way is taken for many."""
+    from itertools import product
+
+    from digest.selection.identity import _PLAIN_ADDRESS, _address, canonical_address
+
+    schemes = ["http://", "https://", "HTTPS://"]
+    hosts = ["example.com", "www.example.com", "News.Example.com", "www.www.a.b", "h:8080"]
+    paths = [
+        "",
+        "/",
+        "//",
+        "/a",
+        "/a/",
+        "/a//b",
+        "/../a",
+        "/a/../b",
+        "/%7Ea",
+        "/%d8%b2",
+        "/a.b-c_d~e!f=g:h,i",
+        "/\u0627",
+        "/a b",
+        "/2024/05/story-1234/",
+    ]
+    ends = ["", "?x=1", "#top", "?utm_source=x", " "]
+    urls = ["".join(parts) for parts in product(schemes, hosts, paths, ends)]
+    quick = [url for url in urls if _PLAIN_ADDRESS.fullmatch(url)]
+    assert len(quick) >= 20
+    for url in urls:
+        assert canonical_address(url) == _address(url), url
