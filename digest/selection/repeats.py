@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -113,5 +112,5 @@ def dated_by_earlier_copies(
                 fresh = selection.weight_recency * recency(
                     first, end, selection.recency_half_life_hours
                 )
-                dated[number] = replace(dated[number], recency=fresh)
+                dated[number] = dated[number]._replace(recency=fresh)
                 older.add(doc.id)
