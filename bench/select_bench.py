@@ -238,11 +238,17 @@ def run_once(path: Path, trace: bool) -> dict:
 
 def child(path: Path, trace: bool, tree: Path | None = None) -> dict:
     """One run in a fresh process; with `tree`, of the digest package in that source tree."""
+    return run_script(Path(__file__), ["--child", str(path), *(["--trace"] if trace else [])], tree)
+
+
+def run_script(script: Path, arguments: list[str], tree: Path | None = None) -> Any:
+    """The JSON a bench script prints, run with `arguments` in a fresh process; with
+    `tree`, of the digest package in that source tree."""
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
     output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), *(["--trace"] if trace else [])],
+        [sys.executable, str(script), *arguments],
         check=True,
         capture_output=True,
         text=True,

@@ -18,11 +18,11 @@ import functools
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from select_bench import DAY, run_script
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,8 +61,6 @@ def run_once(path: Path) -> dict[str, float]:
     """One selection in this process, each step's seconds (a step the tree lacks: 0)."""
     import importlib
 
-    sys.path.insert(0, str(HERE))
-    from select_bench import DAY
     from sqlalchemy import text
 
     from digest.config import Settings
@@ -100,16 +98,7 @@ def run_once(path: Path) -> dict[str, float]:
 
 def child(path: Path, tree: Path) -> dict[str, float]:
     """One run in a fresh process of the digest package in source tree `tree`."""
-    paths = [str(tree), os.environ.get("PYTHONPATH", "")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout
-    return json.loads(output)
+    return dict(run_script(Path(__file__), ["--child", str(path)], tree))
 
 
 def main() -> None:
