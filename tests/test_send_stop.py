@@ -263,7 +263,11 @@ def test_sigterm_to_send_while_it_waits_to_reconnect_to_a_relay_that_is_down(
         retry_backoff=40.0, retry_backoff_max=40.0,
     )  # fmt: skip
     process = send(site / "digest.toml", DAY)
-    time.sleep(3.0)  # start-up, a refused connection, then the backoff wait
+    # The deliveries are written once the stop is handled (a signal during start-up,
+    # under load, killed the process before it could answer it); then a refused
+    # connection and the backoff wait.
+    wait_for(lambda: len(delivery_states(site)) == len(READERS), "the deliveries")
+    time.sleep(1.0)
     code, err, took = terminate(process)
     assert took < STOP_BOUND, err
     assert code == 3, err
