@@ -9,6 +9,7 @@ key-term graph, picking and related items; `build_corpus` holds the reads and th
 vectors.
 
     python bench/select_steps.py --database FILE [--runs 7] [--tree OTHER ...]
+        [--step MODULE:FUNCTION ...]
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _timed(totals: dict[str, float], label: str, function: Any) -> Any:
     return timed
 
 
-def run_once(path: Path) -> dict[str, float]:
+def run_once(path: Path, also: list[tuple[str, str]]) -> dict[str, float]:
     """One selection in this process, each step's seconds (a step the tree lacks: 0)."""
     import importlib
 
@@ -67,7 +68,7 @@ def run_once(path: Path) -> dict[str, float]:
     from digest.db import Database
 
     totals: dict[str, float] = {}
-    for module_name, attribute in STEPS:
+    for module_name, attribute in [*STEPS, *also]:
         try:
             owner: Any = importlib.import_module(module_name)
         except ImportError:  # an older tree without this module
@@ -96,9 +97,18 @@ def run_once(path: Path) -> dict[str, float]:
     return totals
 
 
-def child(path: Path, tree: Path) -> dict[str, float]:
+def child(path: Path, tree: Path, also: list[str]) -> dict[str, float]:
     """One run in a fresh process of the digest package in source tree `tree`."""
-    return dict(run_script(Path(__file__), ["--child", str(path)], tree))
+    arguments = ["--child", str(path), *(f"--step={step}" for step in also)]
+    return dict(run_script(Path(__file__), arguments, tree))
+
+
+def _step(value: str) -> tuple[str, str]:
+    """MODULE:ATTRIBUTE (a function, or "Class.method") as a `STEPS` entry."""
+    module_name, _, attribute = value.partition(":")
+    if not module_name or not attribute:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected MODULE:FUNCTION")
+    return module_name, attribute
 
 
 def main() -> None:
@@ -106,10 +116,17 @@ def main() -> None:
     parser.add_argument("--database", type=Path, help="the database select_bench.py built")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--tree", type=Path, action="append", default=[], help="another tree")
+    parser.add_argument(
+        "--step",
+        type=_step,
+        action="append",
+        default=[],
+        help="time this function too, as MODULE:FUNCTION (where the module looks it up)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_once(args.child)))
+        print(json.dumps(run_once(args.child, args.step)))
         return
     if args.database is None:
         parser.error("--database is required (the file select_bench.py --database built)")
@@ -119,8 +136,9 @@ def main() -> None:
     runs: dict[Path, list[dict[str, float]]] = {tree: [] for tree in trees}
     for _ in range(args.runs):
         for tree in trees:
-            runs[tree].append(child(args.database, tree))
-    steps = ["total"] + [attribute for _, attribute in STEPS]
+            also = [f"{module}:{attribute}" for module, attribute in args.step]
+            runs[tree].append(child(args.database, tree, also))
+    steps = ["total"] + [attribute for _, attribute in [*STEPS, *args.step]]
     names = ["this tree", *(tree.name for tree in args.tree)]
     print(f"median seconds of {args.runs} runs, load average {os.getloadavg()[0]:.2f}")
     print(f"{'step':24}" + "".join(f"{name:>14}" for name in names))
