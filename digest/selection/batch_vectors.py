@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import count
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -25,15 +26,9 @@ def _term_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(document number, term, count) of every term of the documents, by document then
     term (several words can share a term: their counts add up)."""
-    flat = " ".join(document.words for document in documents if document.words).split(" ")
-    if flat == [""]:
-        flat = []
-    # Each word numbered in order of first appearance in one hashing pass (a
-    # defaultdict whose factory is a C counter), its distinct words learnt in that
-    # order (the ids `Vocabulary._learn` gives every word), then looked up once each.
-    numbers: defaultdict[str, int] = defaultdict(count().__next__)
-    first = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
-    distinct = list(numbers)
+    first, distinct = _numbered(documents)
+    # The distinct words learnt in order of first appearance (the ids `Vocabulary._learn`
+    # gives every word), then looked up once each.
     vocabulary._learn(distinct)
     known = vocabulary._word_terms
     terms = np.fromiter(map(known.__getitem__, distinct), dtype=np.int64, count=len(distinct))
@@ -62,6 +57,40 @@ def _term_counts(
         rows.eliminate_zeros()
     pair_doc = np.repeat(np.arange(len(documents), dtype=np.int64), np.diff(rows.indptr))
     return pair_doc, rows.indices.astype(np.int64, copy=False), rows.data
+
+
+def _numbered(documents: Sequence[PackedWords]) -> tuple[np.ndarray, list[str]]:
+    """Each word of the documents, in order, numbered in order of first appearance, and
+    the distinct words in that order. From the words' stored numbers (`PackedWords.ids`)
+    where every document has them: numpy marks each number's first place, and only the
+    distinct words are read as strings. Otherwise in one hashing pass over the words (a
+    defaultdict whose factory is a C counter), the same numbers three times slower."""
+    flat = " ".join(document.words for document in documents if document.words).split(" ")
+    if flat == [""]:
+        return np.zeros(0, dtype=np.int64), []
+    given = [document.ids for document in documents if document.words]
+    if all(
+        ids is not None and len(ids) == 2 * len(document.counts)
+        for ids, document in zip(given, (d for d in documents if d.words), strict=True)
+    ):
+        stored = np.frombuffer(b"".join(cast(list[bytes], given)), dtype="<u4")
+        if len(stored) == len(flat):
+            return _by_first_place(stored, flat)
+    numbers: defaultdict[str, int] = defaultdict(count().__next__)
+    first = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
+    return first, list(numbers)
+
+
+def _by_first_place(stored: np.ndarray, flat: list[str]) -> tuple[np.ndarray, list[str]]:
+    """`_numbered` of words whose stored numbers are `stored` (one word, one number)."""
+    size = len(stored)
+    first = np.full(int(stored.max()) + 1, size, dtype=np.int64)
+    np.minimum.at(first, stored, np.arange(size, dtype=np.int64))
+    seen = np.flatnonzero(first < size)
+    in_order = seen[np.argsort(first[seen])]  # first places differ: no ties
+    renumbered = np.empty(len(first), dtype=np.int64)
+    renumbered[in_order] = np.arange(len(in_order), dtype=np.int64)
+    return renumbered[stored], [flat[place] for place in first[in_order].tolist()]
 
 
 def _stable_order(values: np.ndarray) -> np.ndarray:

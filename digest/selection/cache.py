@@ -7,15 +7,17 @@ only while its content hash and version match (`store.CACHED`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from digest.models import Article, ArticleTerms
+from digest.models import Article, ArticleTerms, Word
 from digest.selection import terms
 from digest.selection.store import CACHED, TEXT_COLUMNS, raw_rows
 from digest.selection.text import pack
@@ -33,9 +35,8 @@ def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
     many rows: two runs writing the same article at once do not fail, and ingest pays
     a few tens of microseconds per article.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = cast(Table, ArticleTerms.__table__)  # Core, not the ORM's per-row bookkeeping
-    statement = insert(table)
+    statement = _insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.article_id],
         set_={
@@ -43,14 +44,17 @@ def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
             "version": statement.excluded.version,
             "words": statement.excluded.words,
             "counts": statement.excluded.counts,
+            "word_ids": statement.excluded.word_ids,
         },
     )
     for offset in range(0, len(articles), _CHUNK):
         chunk = articles[offset : offset + _CHUNK]
         counted = terms.article_words([article[2:] for article in chunk])
+        numbers = word_ids(session, (word for words in counted for word in words.words))
         values: list[dict[str, Any]] = []
         for (article_id, content_hash, *_), words in zip(chunk, counted, strict=True):
-            text, counts = pack(words)
+            text, counts, _ = pack(words)
+            ids = np.array([numbers[word] for word in words.words], dtype="<u4")
             values.append(
                 {
                     "article_id": article_id,
@@ -58,9 +62,46 @@ def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
                     "version": terms.VERSION,
                     "words": text,
                     "counts": counts,
+                    "word_ids": ids.tobytes(),
                 }
             )
         session.execute(statement, values)
+
+
+def word_key(word: str) -> str:
+    """A word's `models.Word.key`: its 128-bit BLAKE2b digest (RFC 7693) in hexadecimal.
+    Two words share one with a probability of about one in 10^28 for a million words."""
+    return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def word_ids(session: Session, words: Iterable[str]) -> dict[str, int]:
+    """The `models.Word` number of each of `words`, a word not numbered yet given the
+    next (INSERT ... ON CONFLICT DO NOTHING, then read again: two ingests numbering one
+    new word at once both get the number that landed; keys are written in sorted
+    order, so two writers cannot each wait for a key the other holds)."""
+    keyed = {word_key(word): word for word in set(words)}
+    table = cast(Table, Word.__table__)
+    found: dict[str, int] = {}
+
+    def read(keys: list[str]) -> None:
+        for offset in range(0, len(keys), _CHUNK):
+            chunk = keys[offset : offset + _CHUNK]
+            statement = select(table.c.key, table.c.id).where(table.c.key.in_(chunk))
+            found.update((key, number) for key, number in raw_rows(session, statement))
+
+    keys = sorted(keyed)
+    read(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        statement = _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.key])
+        session.execute(statement, [{"key": key} for key in missing])
+        read(missing)
+    return {keyed[key]: number for key, number in found.items()}
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT (PostgreSQL's or SQLite's: both have ON CONFLICT)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:

@@ -65,7 +65,7 @@ CACHED = and_(
     _TERMS.content_hash == _ARTICLE.content_hash,
     _TERMS.version == terms.VERSION,
 )
-_TERMS_COLUMNS = (_TERMS.words, _TERMS.counts)
+_TERMS_COLUMNS = (_TERMS.words, _TERMS.counts, _TERMS.word_ids)
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -132,11 +132,12 @@ def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
     uncached: dict[int, Doc] = {}
     for row in rows:
         doc = _doc(row)
-        words, counts = row[len(_DOC_COLUMNS) :]
+        words, counts, numbers = row[len(_DOC_COLUMNS) :]
         if words is None:
             uncached[doc.id] = doc
         else:
-            found.append((doc, PackedWords(words, bytes(counts))))
+            numbers = None if numbers is None else bytes(numbers)
+            found.append((doc, PackedWords(words, bytes(counts), numbers)))
     ids = sorted(uncached)
     for offset in range(0, len(ids), _CHUNK):
         chunk = ids[offset : offset + _CHUNK]

@@ -27,8 +27,8 @@ from digest.selection.text import STOP_WORDS, WordCounts, plain, word_counts
 #: Summaries are HTML: read enough of it to leave OPENING_CHARS of text after the tags.
 SUMMARY_CHARS = 3 * OPENING_CHARS
 
-#: Bumped by hand when the stored format changes.
-_FORMAT = 1
+#: Bumped by hand when the stored format changes (2: each word's number, `word_ids`).
+_FORMAT = 2
 
 #: Texts whose words the fingerprint covers: acronyms, typography, entities, Arabic
 #: with marks and letter variants, compatibility forms, invisible characters.

@@ -229,10 +229,14 @@ class WordCounts(NamedTuple):
 class PackedWords(NamedTuple):
     """`WordCounts` as the term cache stores them (`pack`): the words space-separated,
     the counts as little-endian unsigned 16-bit integers. Many documents' are read back
-    in one pass (`batch_vectors.vectors_of`), not one tuple per document."""
+    in one pass (`batch_vectors.vectors_of`), not one tuple per document. `ids`: each
+    word's number in the `models.Word` table, little-endian unsigned 32-bit integers in
+    the order of `words`, where the cache stored them (None where the words were
+    counted from the text now)."""
 
     words: str
     counts: bytes
+    ids: bytes | None = None
 
     def unpack(self) -> WordCounts:
         numbers = array("H")

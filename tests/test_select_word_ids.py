@@ -1,0 +1,186 @@
+"""Word numbers: ingest gives each distinct word of the term cache one number
+(`models.Word`, `selection.cache.word_ids`) and stores a row's numbers beside its words;
+a selection numbers its words from them (`batch_vectors._numbered`). The numbers exist
+for speed only: the vectors must be the ones the words alone give, a word must keep one
+number whoever stores it, and a feed's longest word must be stored."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import select, text
+
+from digest.db import Database
+from digest.ingest.records import ArticleRecord
+from digest.ingest.store import store_records
+from digest.models import Word
+from digest.selection import store
+from digest.selection.batch_vectors import vectors_of, vectors_with
+from digest.selection.cache import word_ids, word_key, write_terms
+from digest.selection.similarity import Vocabulary, matching_text
+from digest.selection.text import PackedWords, pack, word_counts
+from tests.test_select_vectors import _documents
+
+END = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+
+
+def _numbered(packed: list[PackedWords], seed: int) -> list[PackedWords]:
+    """`packed` with numbers as a long-lived `Word` table gives them: in no order the
+    documents know of, with gaps (words of articles since deleted)."""
+    rng = random.Random(seed)
+    distinct = sorted({word for each in packed for word in each.words.split(" ") if word})
+    numbers = rng.sample(range(1, 50 * len(distinct) + 2), len(distinct))
+    number_of = dict(zip(distinct, numbers, strict=True))
+    return [
+        each._replace(
+            ids=np.array(
+                [number_of[word] for word in each.words.split(" ") if word], dtype="<u4"
+            ).tobytes()
+        )
+        for each in packed
+    ]
+
+
+def test_stored_numbers_give_the_vectors_and_terms_the_words_give() -> None:
+    for seed in range(6):
+        packed = [
+            pack(each) for each in word_counts([matching_text(*d) for d in _documents(250, seed)])
+        ]
+        from_words, from_numbers = Vocabulary(), Vocabulary()
+        expected, weighting = vectors_of(from_words, packed)
+        found, numbered_weighting = vectors_of(from_numbers, _numbered(packed, seed))
+        assert list(found) == list(expected)
+        assert from_numbers._word_terms == from_words._word_terms  # same ids, same order
+        assert numbered_weighting._idf == weighting._idf
+        outside = [pack(each) for each in word_counts(["Derna flood toll rises", "a quake"])]
+        assert list(vectors_with(from_numbers, weighting, _numbered(outside, seed))) == list(
+            vectors_with(from_words, weighting, outside)
+        )
+
+
+def test_documents_without_numbers_or_with_numbers_that_do_not_fit_are_read_by_word() -> None:
+    packed = [pack(each) for each in word_counts([matching_text(*d) for d in _documents(120, 3)])]
+    expected, _ = vectors_of(Vocabulary(), packed)
+    numbered = _numbered(packed, 3)
+    some = [each if n % 3 else each._replace(ids=None) for n, each in enumerate(numbered)]
+    short = [each._replace(ids=each.ids[:-4]) if each.ids else each for each in numbered]
+    for documents in (some, short):
+        found, _ = vectors_of(Vocabulary(), documents)
+        assert list(found) == list(expected)
+
+
+def _record(guid: str, title: str, body: str, hours: float = 1) -> ArticleRecord:
+    return ArticleRecord(
+        guid=guid,
+        url=f"https://news.example/{guid}",
+        title=title,
+        summary="",
+        body=body,
+        section="World",
+        language="en",
+        published_at=END - timedelta(hours=hours),
+        source="https://wire.example/rss",
+    )
+
+
+def _stored(db: Database) -> dict[str, PackedWords]:
+    with db.session() as session:
+        return {
+            doc.guid: text
+            for doc, text in store.window_docs(session, "en", END - timedelta(days=1), END)
+            if isinstance(text, PackedWords)
+        }
+
+
+def test_ingest_gives_each_word_one_number_and_stores_it_beside_the_word(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    huge = "\u0628" * 2_000  # a feed's "word": its first 320 characters are read
+    with db.session() as session:
+        store_records(
+            session,
+            [
+                _record("a", "Derna flood toll rises", f"{huge} Rescuers in Derna count the dead"),
+                _record("b", "Libya flood: dams failed", "Two dams above Derna failed", 2),
+            ],
+            END,
+            write_terms,
+        )
+    with db.session() as session:  # a later ingest, in another transaction
+        store_records(
+            session,
+            [_record("c", "Derna dams inquiry", "Prosecutors blame dams", 3)],
+            END,
+            write_terms,
+        )
+    rows = _stored(db)
+    assert set(rows) == {"a", "b", "c"}
+    with db.session() as session:
+        table = {key: number for key, number in session.execute(select(Word.key, Word.id))}
+    seen: dict[str, int] = {}
+    for packed in rows.values():
+        words = packed.words.split(" ")
+        assert packed.ids is not None
+        numbers = np.frombuffer(packed.ids, dtype="<u4").tolist()
+        assert len(numbers) == len(words)
+        for word, number in zip(words, numbers, strict=True):
+            assert table[word_key(word)] == number
+            assert seen.setdefault(word, number) == number  # one word, one number
+    assert max(map(len, seen)) >= 300 and "derna" in seen and "dams" in seen
+    assert len(set(seen.values())) == len(seen)  # two words, two numbers
+    with db.session() as session:  # numbering known words again adds none
+        assert word_ids(session, ["derna", "dams"]) == {w: seen[w] for w in ("derna", "dams")}
+        assert session.scalar(select(Word.id).order_by(Word.id.desc()).limit(1)) == max(
+            table.values()
+        )
+    db.dispose()
+
+
+def _until_a_session_waits_on_a_lock(db: Database) -> None:
+    """Return once another session of this database waits on a lock (pg_stat_activity),
+    or after ten seconds."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(1000):
+        with db.engine.connect() as connection:
+            if connection.execute(waiting).scalar():
+                return
+        time.sleep(0.01)
+
+
+@pytest.mark.postgres_only("SQLite has one writer at a time: no two ingests number at once")
+def test_two_ingests_numbering_one_new_word_at_once_agree(postgres_url: str) -> None:
+    """The second waits for the first's key (ON CONFLICT), then reads the number that
+    landed: both rows carry it, and the table holds the word once."""
+    db = Database(postgres_url)
+    db.upgrade()
+    words = [f"w{n}" for n in range(300)] + ["tsunami"]
+    first_holds = threading.Event()
+    found: dict[str, dict[str, int]] = {}
+
+    def second() -> None:
+        first_holds.wait(10)
+        with db.session() as session:
+            found["second"] = word_ids(session, ["tsunami", "quake"])
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with db.session() as session:
+        found["first"] = word_ids(session, words)
+        first_holds.set()
+        _until_a_session_waits_on_a_lock(db)  # the second, on our uncommitted key
+    thread.join(10)
+    assert found["second"]["tsunami"] == found["first"]["tsunami"]
+    with db.session() as session:
+        keys = session.scalars(select(Word.key)).all()
+        assert keys.count(word_key("tsunami")) == 1 and len(keys) == len(words) + 1
+    db.dispose()
