@@ -8,12 +8,13 @@ only while its content hash and version match (`store.CACHED`).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,12 +29,15 @@ _CHUNK = 500
 ArticleText = tuple[int, str, str, str, str]
 
 
-def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
+def write_terms(
+    session: Session, articles: Sequence[ArticleText], numbered: dict[str, int] | None = None
+) -> None:
     """Compute and store the term cache of these articles, replacing any row they have.
 
     INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL), one statement executed for
-    many rows: two runs writing the same article at once do not fail, and ingest pays
-    a few tens of microseconds per article.
+    many rows: two runs writing the same article at once do not fail. `numbered`: words
+    already numbered in this transaction (`word_ids`), kept up to date, so a caller
+    writing many batches asks the database for each word once.
     """
     table = cast(Table, ArticleTerms.__table__)  # Core, not the ORM's per-row bookkeeping
     statement = _insert(session)(table)
@@ -47,20 +51,22 @@ def write_terms(session: Session, articles: Sequence[ArticleText]) -> None:
             "word_ids": statement.excluded.word_ids,
         },
     )
+    numbers = {} if numbered is None else numbered
     for offset in range(0, len(articles), _CHUNK):
         chunk = articles[offset : offset + _CHUNK]
         counted = terms.article_words([article[2:] for article in chunk])
-        numbers = word_ids(session, (word for words in counted for word in words.words))
+        new = {word for words in counted for word in words.words if word not in numbers}
+        numbers.update(word_ids(session, new))
         values: list[dict[str, Any]] = []
         for (article_id, content_hash, *_), words in zip(chunk, counted, strict=True):
-            text, counts, _ = pack(words)
+            joined, counts, _ = pack(words)
             ids = np.array([numbers[word] for word in words.words], dtype="<u4")
             values.append(
                 {
                     "article_id": article_id,
                     "content_hash": content_hash,
                     "version": terms.VERSION,
-                    "words": text,
+                    "words": joined,
                     "counts": counts,
                     "word_ids": ids.tobytes(),
                 }
@@ -80,23 +86,28 @@ def word_ids(session: Session, words: Iterable[str]) -> dict[str, int]:
     new word at once both get the number that landed; keys are written in sorted
     order, so two writers cannot each wait for a key the other holds)."""
     keyed = {word_key(word): word for word in set(words)}
-    table = cast(Table, Word.__table__)
-    found: dict[str, int] = {}
-
-    def read(keys: list[str]) -> None:
-        for offset in range(0, len(keys), _CHUNK):
-            chunk = keys[offset : offset + _CHUNK]
-            statement = select(table.c.key, table.c.id).where(table.c.key.in_(chunk))
-            found.update((key, number) for key, number in raw_rows(session, statement))
-
+    if not keyed:
+        return {}
     keys = sorted(keyed)
-    read(keys)
+    found = dict(_numbers(session, keys))
     missing = [key for key in keys if key not in found]
     if missing:
+        table = cast(Table, Word.__table__)
         statement = _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.key])
         session.execute(statement, [{"key": key} for key in missing])
-        read(missing)
+        found.update(_numbers(session, missing))
     return {keyed[key]: number for key, number in found.items()}
+
+
+def _numbers(session: Session, keys: list[str]) -> list[tuple[str, int]]:
+    """(key, number) of the keys in `words`, in one statement with the keys as one
+    parameter (an array, or JSON for SQLite's json_each): an IN list of thousands of
+    parameters cost SQLAlchemy more to build than the database to answer."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = text("SELECT key, id FROM words WHERE key = ANY(:keys)")
+        return [(key, number) for key, number in session.execute(statement, {"keys": keys})]
+    statement = text("SELECT key, id FROM words WHERE key IN (SELECT value FROM json_each(:keys))")
+    return [(key, number) for key, number in session.execute(statement, {"keys": json.dumps(keys)})]
 
 
 def _insert(session: Session) -> Any:
@@ -113,6 +124,7 @@ def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
         ids = session.scalars(select(Article.id)).all()
     wanted = sorted(set(ids))
     written = 0
+    numbered: dict[str, int] = {}  # words numbered in this transaction (`write_terms`)
     for offset in range(0, len(wanted), _CHUNK):
         statement = (
             select(Article.id, Article.content_hash, Article.title, *TEXT_COLUMNS)
@@ -126,7 +138,7 @@ def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
             (row[0], row[1], row[2] or "", row[3] or "", row[4] or "")
             for row in raw_rows(session, statement)
         ]
-        write_terms(session, rows)
+        write_terms(session, rows, numbered)
         written += len(rows)
     return written
 
