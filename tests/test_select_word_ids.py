@@ -7,9 +7,8 @@ number whoever stores it, and a feed's longest word must be stored."""
 from __future__ import annotations
 
 import random
-import threading
-import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ from digest.db import Database
 from digest.ingest.records import ArticleRecord
 from digest.ingest.store import store_records
 from digest.models import Word
-from digest.selection import store
+from digest.selection import cache, store
 from digest.selection.batch_vectors import vectors_of, vectors_with
 from digest.selection.cache import word_ids, word_key, write_terms
 from digest.selection.similarity import Vocabulary, matching_text
@@ -29,12 +28,13 @@ from tests.test_select_vectors import _documents
 END = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 
 
-def _numbered(packed: list[PackedWords], seed: int) -> list[PackedWords]:
+def _numbered(packed: list[PackedWords], seed: int, offset: int = 0) -> list[PackedWords]:
     """`packed` with numbers as a long-lived `Word` table gives them: in no order the
-    documents know of, with gaps (words of articles since deleted)."""
+    documents know of, with gaps (words of articles since deleted); all past `offset`
+    (a number sequence that jumped)."""
     rng = random.Random(seed)
     distinct = sorted({word for each in packed for word in each.words.split(" ") if word})
-    numbers = rng.sample(range(1, 50 * len(distinct) + 2), len(distinct))
+    numbers = rng.sample(range(offset + 1, offset + 50 * len(distinct) + 2), len(distinct))
     number_of = dict(zip(distinct, numbers, strict=True))
     return [
         each._replace(
@@ -61,6 +61,13 @@ def test_stored_numbers_give_the_vectors_and_terms_the_words_give() -> None:
         assert list(vectors_with(from_numbers, weighting, _numbered(outside, seed))) == list(
             vectors_with(from_words, weighting, outside)
         )
+
+
+def test_numbers_far_past_the_words_read_give_the_same_vectors() -> None:
+    packed = [pack(each) for each in word_counts([matching_text(*d) for d in _documents(80, 4)])]
+    expected, _ = vectors_of(Vocabulary(), packed)
+    found, _ = vectors_of(Vocabulary(), _numbered(packed, 4, offset=4_000_000_000))
+    assert list(found) == list(expected)
 
 
 def test_documents_without_numbers_or_with_numbers_that_do_not_fit_are_read_by_word() -> None:
@@ -143,44 +150,55 @@ def test_ingest_gives_each_word_one_number_and_stores_it_beside_the_word(
     db.dispose()
 
 
-def _until_a_session_waits_on_a_lock(db: Database) -> None:
-    """Return once another session of this database waits on a lock (pg_stat_activity),
-    or after ten seconds."""
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(1000):
-        with db.engine.connect() as connection:
-            if connection.execute(waiting).scalar():
-                return
-        time.sleep(0.01)
-
-
 @pytest.mark.postgres_only("SQLite has one writer at a time: no two ingests number at once")
-def test_two_ingests_numbering_one_new_word_at_once_agree(postgres_url: str) -> None:
-    """The second waits for the first's key (ON CONFLICT), then reads the number that
-    landed: both rows carry it, and the table holds the word once."""
+def test_two_open_ingests_numbering_overlapping_words_never_wait_on_each_other(
+    postgres_url: str,
+) -> None:
+    """Each transaction numbers words batch by batch and stays open, as ingest's does;
+    the second batches cross (each asks for words the other numbered first). Numbered
+    inside the transactions, each would wait for the other's uncommitted keys (a
+    deadlock): a lock wait here fails at once (lock_timeout), and both get one number
+    per word."""
     db = Database(postgres_url)
     db.upgrade()
-    words = [f"w{n}" for n in range(300)] + ["tsunami"]
-    first_holds = threading.Event()
-    found: dict[str, dict[str, int]] = {}
-
-    def second() -> None:
-        first_holds.wait(10)
-        with db.session() as session:
-            found["second"] = word_ids(session, ["tsunami", "quake"])
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with db.session() as session:
-        found["first"] = word_ids(session, words)
-        first_holds.set()
-        _until_a_session_waits_on_a_lock(db)  # the second, on our uncommitted key
-    thread.join(10)
-    assert found["second"]["tsunami"] == found["first"]["tsunami"]
+    first_batch = [f"alpha{n}" for n in range(200)]
+    second_batch = [f"omega{n}" for n in range(200)]
+    with db.session() as one, db.session() as other:
+        for session in (one, other):
+            session.execute(text("SET LOCAL lock_timeout = '1s'"))
+        a = word_ids(one, first_batch)
+        b = word_ids(other, second_batch)
+        a.update(word_ids(one, [*second_batch[:50], "tsunami"]))
+        b.update(word_ids(other, [*first_batch[:50], "tsunami"]))
+        assert all(a[word] == b[word] for word in [*first_batch[:50], *second_batch[:50]])
+        assert a["tsunami"] == b["tsunami"]
     with db.session() as session:
         keys = session.scalars(select(Word.key)).all()
-        assert keys.count(word_key("tsunami")) == 1 and len(keys) == len(words) + 1
+        assert len(keys) == len(set(keys)) == len(first_batch) + len(second_batch) + 1
+    db.dispose()
+
+
+def test_a_word_numbered_by_another_ingest_between_the_read_and_the_insert_keeps_its_number(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race ON CONFLICT DO NOTHING is for: the first read misses a word another
+    ingest numbers just after; the insert must not fail, and the number read again is
+    the other's."""
+    db = Database(database_url)
+    db.upgrade()
+    with db.session() as session:
+        before = word_ids(session, ["tsunami"])
+    real = cache._numbers
+    calls: list[int] = []
+
+    def first_read_misses(connection: Any, keys: list[str]) -> list[tuple[str, int]]:
+        calls.append(len(keys))
+        return [] if len(calls) == 1 else real(connection, keys)
+
+    monkeypatch.setattr(cache, "_numbers", first_read_misses)
+    with db.session() as session:
+        assert word_ids(session, ["tsunami"]) == before
+    assert len(calls) == 2
+    with db.session() as session:
+        assert session.scalars(select(Word.key)).all() == [word_key("tsunami")]
     db.dispose()

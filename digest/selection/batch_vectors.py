@@ -59,6 +59,10 @@ def _term_counts(
     return pair_doc, rows.indices.astype(np.int64, copy=False), rows.data
 
 
+#: Stored numbers this many times the number of words read are made dense first.
+_SPARSE_NUMBERS = 8
+
+
 def _numbered(documents: Sequence[PackedWords]) -> tuple[np.ndarray, list[str]]:
     """Each word of the documents, in order, numbered in order of first appearance, and
     the distinct words in that order. From the words' stored numbers (`PackedWords.ids`)
@@ -82,8 +86,15 @@ def _numbered(documents: Sequence[PackedWords]) -> tuple[np.ndarray, list[str]]:
 
 
 def _by_first_place(stored: np.ndarray, flat: list[str]) -> tuple[np.ndarray, list[str]]:
-    """`_numbered` of words whose stored numbers are `stored` (one word, one number)."""
+    """`_numbered` of words whose stored numbers are `stored` (one word, one number).
+
+    The first places are marked in a table as long as the largest number: where the
+    numbers run far past the words read (a database whose number sequence jumped, after
+    many rolled-back ingests), they are first made dense by `np.unique` (a sort, still
+    without hashing a string), so memory stays that of the words read."""
     size = len(stored)
+    if int(stored.max()) >= _SPARSE_NUMBERS * size:
+        stored = np.unique(stored, return_inverse=True)[1].ravel()
     first = np.full(int(stored.max()) + 1, size, dtype=np.int64)
     np.minimum.at(first, stored, np.arange(size, dtype=np.int64))
     seen = np.flatnonzero(first < size)

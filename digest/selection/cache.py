@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, select, text
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -83,31 +83,55 @@ def word_key(word: str) -> str:
 def word_ids(session: Session, words: Iterable[str]) -> dict[str, int]:
     """The `models.Word` number of each of `words`, a word not numbered yet given the
     next (INSERT ... ON CONFLICT DO NOTHING, then read again: two ingests numbering one
-    new word at once both get the number that landed; keys are written in sorted
-    order, so two writers cannot each wait for a key the other holds)."""
+    new word at once both get the number that landed).
+
+    On PostgreSQL new words are numbered on a connection of their own, committed at
+    once: inside ingest's transaction a new word's key stayed locked until it ended,
+    and two ingests numbering overlapping words batch by batch each waited for the
+    other's (a deadlock). A number that outlives a rolled-back ingest is harmless:
+    numbers only name words. SQLite has one writer at a time, and a second connection
+    would wait for this one's: there they are written in the session's transaction."""
     keyed = {word_key(word): word for word in set(words)}
     if not keyed:
         return {}
     keys = sorted(keyed)
-    found = dict(_numbers(session, keys))
+    found = dict(_numbers(session.connection(), keys))
     missing = [key for key in keys if key not in found]
     if missing:
-        table = cast(Table, Word.__table__)
-        statement = _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.key])
-        session.execute(statement, [{"key": key} for key in missing])
-        found.update(_numbers(session, missing))
+        bind = session.get_bind()
+        if bind.dialect.name == "postgresql":
+            with bind.engine.connect() as own:
+                _add(own, missing)
+                own.commit()
+                found.update(_numbers(own, missing))
+        else:
+            _add(session.connection(), missing)
+            found.update(_numbers(session.connection(), missing))
     return {keyed[key]: number for key, number in found.items()}
 
 
-def _numbers(session: Session, keys: list[str]) -> list[tuple[str, int]]:
+def _add(connection: Connection, keys: list[str]) -> None:
+    """Insert the keys not in `words` yet, in sorted order (two writers cannot each wait
+    for a key the other holds)."""
+    table = cast(Table, Word.__table__)
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.key])
+    connection.execute(statement, [{"key": key} for key in sorted(keys)])
+
+
+def _numbers(connection: Connection, keys: list[str]) -> list[tuple[str, int]]:
     """(key, number) of the keys in `words`, in one statement with the keys as one
     parameter (an array, or JSON for SQLite's json_each): an IN list of thousands of
     parameters cost SQLAlchemy more to build than the database to answer."""
-    if session.get_bind().dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         statement = text("SELECT key, id FROM words WHERE key = ANY(:keys)")
-        return [(key, number) for key, number in session.execute(statement, {"keys": keys})]
-    statement = text("SELECT key, id FROM words WHERE key IN (SELECT value FROM json_each(:keys))")
-    return [(key, number) for key, number in session.execute(statement, {"keys": json.dumps(keys)})]
+        found = connection.execute(statement, {"keys": keys})
+    else:
+        statement = text(
+            "SELECT key, id FROM words WHERE key IN (SELECT value FROM json_each(:keys))"
+        )
+        found = connection.execute(statement, {"keys": json.dumps(keys)})
+    return [(key, number) for key, number in found]
 
 
 def _insert(session: Session) -> Any:

@@ -4,9 +4,11 @@ A selection numbered the half-million cached words of its window by hashing each
 Python string (0.12 s of a 1.1 s selection in bench/select_bench.py); with each word's
 number stored beside it, it reads them as one array. `words` gives the numbers (ingest
 adds a word the first time it stores it); `article_terms.word_ids` holds a row's. Rows
-written before this revision have none, and their `version` is an older one: selection
-reads their text until `digest init` or the next ingest of their source writes them
-again.
+written before this revision have none, and their `version` is an older one: they are
+read as text (the same results, at the cold speed). `digest init` writes them again for
+the articles a selection reads (its window and archive, the last days'), and ingest for
+every new or changed article; an older article keeps its old row, read as text when
+`digest articles related` asks about it.
 
 Revision ID: 0016_word_ids
 Revises: 0015_selection_window
