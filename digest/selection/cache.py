@@ -40,7 +40,7 @@ def write_terms(
     writing many batches asks the database for each word once.
     """
     table = cast(Table, ArticleTerms.__table__)  # Core, not the ORM's per-row bookkeeping
-    statement = _insert(session)(table)
+    statement = _insert(session.get_bind().dialect.name)(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.article_id],
         set_={
@@ -114,8 +114,8 @@ def _add(connection: Connection, keys: list[str]) -> None:
     """Insert the keys not in `words` yet, in sorted order (two writers cannot each wait
     for a key the other holds)."""
     table = cast(Table, Word.__table__)
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.key])
+    statement = _insert(connection.dialect.name)(table)
+    statement = statement.on_conflict_do_nothing(index_elements=[table.c.key])
     connection.execute(statement, [{"key": key} for key in sorted(keys)])
 
 
@@ -134,9 +134,9 @@ def _numbers(connection: Connection, keys: list[str]) -> list[tuple[str, int]]:
     return [(key, number) for key, number in found]
 
 
-def _insert(session: Session) -> Any:
+def _insert(dialect: str) -> Any:
     """The dialect's INSERT (PostgreSQL's or SQLite's: both have ON CONFLICT)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def fill_terms(session: Session, ids: Iterable[int] | None = None) -> int:
