@@ -72,12 +72,9 @@ def _numbered(documents: Sequence[PackedWords]) -> tuple[np.ndarray, list[str]]:
     flat = " ".join(document.words for document in documents if document.words).split(" ")
     if flat == [""]:
         return np.zeros(0, dtype=np.int64), []
-    given = [document.ids for document in documents if document.words]
-    if all(
-        ids is not None and len(ids) == 2 * len(document.counts)
-        for ids, document in zip(given, (d for d in documents if d.words), strict=True)
-    ):
-        stored = np.frombuffer(b"".join(cast(list[bytes], given)), dtype="<u4")
+    worded = [document for document in documents if document.words]
+    if all(d.ids is not None and len(d.ids) == 2 * len(d.counts) for d in worded):
+        stored = np.frombuffer(b"".join(cast(bytes, d.ids) for d in worded), dtype="<u4")
         if len(stored) == len(flat):
             return _by_first_place(stored, flat)
     numbers: defaultdict[str, int] = defaultdict(count().__next__)
