@@ -11,15 +11,14 @@ and every similarity reported is exact.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import repeat
 
 import numpy as np
 
 from digest.selection.batch_vectors import vectors_of, vectors_with
+from digest.selection.screen import screened, word_places
 from digest.selection.similarity import (
     EMPTY,
     TITLE_CHARS,
@@ -33,7 +32,6 @@ from digest.selection.text import (
     joined_lines,
     pack,
     word_counts,
-    words_of_joined_lines,
 )
 from digest.selection.vector_rows import VectorRows, rows_of, search
 
@@ -186,36 +184,15 @@ class Corpus:
         return found
 
     def _screen(self, queries: Sequence[Vector]) -> list[int]:
-        """Ids of the screened articles whose headlines best match some query."""
+        """Ids of the screened articles whose headlines best match some query: for each
+        query, the `SCREEN_LIMIT` whose headline's terms weigh most among its
+        `SCREEN_TERMS` heaviest (`screen.screened`)."""
         keys = [
             dict(zip(q.ids[:SCREEN_TERMS], q.weights[:SCREEN_TERMS], strict=True)) for q in queries
         ]
         wanted = self.vocabulary.words_of(term for key in keys for term in key)
-        tokens = words_of_joined_lines(self.headlines.text)
-        # One C-level pass over the words (half a million): each becomes its term, -1 (not
-        # wanted) or -2 (a line end); a word's line is the number of line ends before it.
-        codes = {**wanted, LINE_END: -2}
-        found = np.fromiter(
-            map(codes.get, tokens, repeat(-1, len(tokens))), dtype=np.int64, count=len(tokens)
-        )
-        lines = np.cumsum(found == -2)
-        hits = np.flatnonzero(found >= 0)
-        terms_by_line: dict[int, set[int]] = {}
-        for at_line, term in zip(lines[hits].tolist(), found[hits].tolist(), strict=True):
-            terms_by_line.setdefault(at_line, set()).add(term)
-        best: list[list[tuple[float, int]]] = [[] for _ in queries]
-        for line_number, terms in terms_by_line.items():
-            article_id = self.headlines.ids[line_number]
-            for number, key in enumerate(keys):
-                score = sum(key.get(term, 0.0) for term in sorted(terms))
-                if score > 0.0:
-                    heap = best[number]
-                    entry = (score, -article_id)
-                    if len(heap) < SCREEN_LIMIT:
-                        heapq.heappush(heap, entry)
-                    elif entry > heap[0]:
-                        heapq.heapreplace(heap, entry)
-        return sorted({-negated for heap in best for _, negated in heap})
+        lines, terms = word_places(self.headlines.text, wanted)
+        return screened(lines, terms, self.headlines.ids, keys, SCREEN_LIMIT)
 
     def _promote(self, ids: list[int]) -> list[Doc]:
         """Read screened articles in full (once per corpus) and give them vectors."""
