@@ -76,7 +76,13 @@ def test_documents_without_numbers_or_with_numbers_that_do_not_fit_are_read_by_w
     numbered = _numbered(packed, 3)
     some = [each if n % 3 else each._replace(ids=None) for n, each in enumerate(numbered)]
     short = [each._replace(ids=each.ids[:-4]) if each.ids else each for each in numbered]
-    for documents in (some, short):
+    # A document short of its last number, the next with one too many: the total is
+    # right, and from the first on, each word would take its neighbour's number.
+    moved = list(numbered)
+    at = next(n for n in range(1, len(moved)) if moved[n - 1].ids and moved[n].ids)
+    moved[at - 1] = moved[at - 1]._replace(ids=moved[at - 1].ids[:-4])
+    moved[at] = moved[at]._replace(ids=moved[at].ids + moved[at].ids[-4:])
+    for documents in (some, short, moved):
         found, _ = vectors_of(Vocabulary(), documents)
         assert list(found) == list(expected)
 

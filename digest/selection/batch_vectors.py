@@ -61,29 +61,40 @@ def _term_counts(
 
 #: Stored numbers this many times the number of words read are made dense first.
 _SPARSE_NUMBERS = 8
+_SPACE = ord(" ")
 
 
 def _numbered(documents: Sequence[PackedWords]) -> tuple[np.ndarray, list[str]]:
     """Each word of the documents, in order, numbered in order of first appearance, and
     the distinct words in that order. From the words' stored numbers (`PackedWords.ids`)
-    where every document has them: numpy marks each number's first place, and only the
-    distinct words are read as strings. Otherwise in one hashing pass over the words (a
+    where every document has them, one per word: numpy marks each number's first place,
+    and only the distinct words are cut out of the text (splitting half a million words
+    into strings was most of the cost). Otherwise in one hashing pass over the words (a
     defaultdict whose factory is a C counter), the same numbers three times slower."""
-    flat = " ".join(document.words for document in documents if document.words).split(" ")
+    worded = [document for document in documents if document.words]
+    joined = " ".join(document.words for document in worded)
+    ids = [document.ids for document in worded]
+    if worded and None not in ids:
+        per_document = np.fromiter(map(len, cast(list[bytes], ids)), np.int64, len(ids))
+        counts = np.fromiter((len(document.counts) for document in worded), np.int64, len(ids))
+        if np.array_equal(per_document, 2 * counts):
+            stored = np.frombuffer(b"".join(cast(list[bytes], ids)), dtype="<u4")
+            encoded = joined.encode("utf-8", "surrogatepass")
+            spaces = np.flatnonzero(np.frombuffer(encoded, dtype=np.uint8) == _SPACE)
+            if len(stored) == len(spaces) + 1:
+                first, places = _by_first_place(stored)
+                return first, _words_at(joined, encoded, spaces, places)
+    flat = joined.split(" ")
     if flat == [""]:
         return np.zeros(0, dtype=np.int64), []
-    worded = [document for document in documents if document.words]
-    if all(d.ids is not None and len(d.ids) == 2 * len(d.counts) for d in worded):
-        stored = np.frombuffer(b"".join(cast(bytes, d.ids) for d in worded), dtype="<u4")
-        if len(stored) == len(flat):
-            return _by_first_place(stored, flat)
     numbers: defaultdict[str, int] = defaultdict(count().__next__)
     first = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
     return first, list(numbers)
 
 
-def _by_first_place(stored: np.ndarray, flat: list[str]) -> tuple[np.ndarray, list[str]]:
-    """`_numbered` of words whose stored numbers are `stored` (one word, one number).
+def _by_first_place(stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_numbered`'s numbers of words whose stored numbers are `stored` (one word, one
+    number), and the place of each distinct word's first appearance, in that order.
 
     The first places are marked in a table as long as the largest number: where the
     numbers run far past the words read (a database whose number sequence jumped, after
@@ -98,7 +109,20 @@ def _by_first_place(stored: np.ndarray, flat: list[str]) -> tuple[np.ndarray, li
     in_order = seen[np.argsort(first[seen])]  # first places differ: no ties
     renumbered = np.empty(len(first), dtype=np.int64)
     renumbered[in_order] = np.arange(len(in_order), dtype=np.int64)
-    return renumbered[stored], [flat[place] for place in first[in_order].tolist()]
+    return renumbered[stored], first[in_order]
+
+
+def _words_at(joined: str, encoded: bytes, spaces: np.ndarray, places: np.ndarray) -> list[str]:
+    """The words at `places` (word numbers) of `joined`, words joined by single spaces
+    (`encoded` in UTF-8, with the byte offsets of its `spaces`)."""
+    bounds = np.concatenate(([-1], spaces, [len(encoded)]))
+    starts, ends = (bounds[places] + 1).tolist(), bounds[places + 1].tolist()
+    if len(encoded) == len(joined):  # ASCII: byte offsets are character offsets
+        return [joined[start:end] for start, end in zip(starts, ends, strict=True)]
+    return [
+        encoded[start:end].decode("utf-8", "surrogatepass")
+        for start, end in zip(starts, ends, strict=True)
+    ]
 
 
 def _stable_order(values: np.ndarray) -> np.ndarray:
