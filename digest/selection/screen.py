@@ -53,18 +53,12 @@ def word_places(joined: str, wanted: Mapping[str, int]) -> tuple[np.ndarray, np.
         encoded = worded
     data = _PAD + encoded.translate(_ASCII_SPLIT_LINES) + _PAD
     buffer = np.frombuffer(data, dtype=np.uint8)
-    # The buffer starts and ends with spaces: its changes between space and word
-    # alternate, a word's start then its end.
-    bounds = np.flatnonzero(np.diff((buffer == _SPACE).view(np.int8))) + 1
-    starts, ends = bounds[0::2], bounds[1::2]
+    starts, ends = _word_bounds(buffer)
     by_bytes = {w.encode("utf-8", "surrogatepass"): t for w, t in wanted.items() if w}
     table = np.zeros(1 << _TABLE_BITS, dtype=bool)
     if by_bytes:
         padded = _PAD.join([b"", *by_bytes, b""])
-        word_bounds = np.flatnonzero(
-            np.diff((np.frombuffer(padded, np.uint8) == _SPACE).view(np.int8))
-        )
-        table[_fingerprints(padded, word_bounds[0::2] + 1, word_bounds[1::2] + 1)] = True
+        table[_fingerprints(padded, *_word_bounds(np.frombuffer(padded, np.uint8)))] = True
     # In slices: the fingerprints' temporaries stay small (no peak of memory).
     found = np.concatenate(
         [
@@ -88,6 +82,16 @@ def word_places(joined: str, wanted: Mapping[str, int]) -> tuple[np.ndarray, np.
     line_ends = np.flatnonzero(buffer == _LINE_END)
     at = starts[np.asarray(places, dtype=np.int64)]
     return np.searchsorted(line_ends, at).astype(np.int64), np.asarray(terms, dtype=np.int64)
+
+
+def _word_bounds(buffer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first byte and the byte after the last of each word of `buffer` (bytes, words
+    between spaces; it starts and ends with a space, so that its changes between space
+    and word alternate: a word's start, then its end)."""
+    space = buffer == _SPACE
+    changes = np.flatnonzero(space[:-1] ^ space[1:])
+    changes += 1  # in place: a new array of a million places costs its page faults
+    return changes[0::2], changes[1::2]
 
 
 def _other_scripts_spaced(encoded: bytes) -> bytes | None:
