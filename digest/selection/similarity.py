@@ -132,7 +132,7 @@ class Vocabulary:
         with `arabic_places`, an Arabic country's nisba adjective counts as the country
         (`places.country_of`: التركية as تركيا), and an Arabic city word as the city,
         not its light stem (`places.city_of`: بالرياض as الرياض, not as الرياضة)."""
-        known = self._word_terms
+        known, terms = self._word_terms, self._term_ids
         new = [word for word in dict.fromkeys(tokens) if word not in known]
         stems = stem_all(new)
         for word, stemmed in zip(new, stems, strict=True):
@@ -142,7 +142,8 @@ class Vocabulary:
             if self._arabic_places and not word.isascii():
                 country = country_of(word)
                 stemmed = city_of(word) or (stemmed if country is None else stem(country))
-            known[word] = self._term_of(stemmed, word)
+            term = terms.get(stemmed)  # a stem seen already (of "erupts", "eruption")
+            known[word] = self._term_of(stemmed, word) if term is None else term
 
     def _term_of(self, stemmed: str, word: str) -> int:
         """The term of a stem; an English demonym and its place share one (Iranian, Iran),
@@ -152,10 +153,10 @@ class Vocabulary:
         term = terms.get(stemmed)
         if term is not None:
             return term
-        if (
-            not stemmed.isascii()
-            and stemmed[:1] in _ARABIC_PROCLITICS
-            and (len(stemmed) >= 5 or stemmed[1:] in bare_country_stems())
+        if stemmed.isascii():
+            return self._english_term(stemmed, word)
+        if stemmed[:1] in _ARABIC_PROCLITICS and (
+            len(stemmed) >= 5 or stemmed[1:] in bare_country_stems()
         ):
             term = terms.get(stemmed[1:])  # لتايوان ("to Taiwan") after تايوان
             if term is None:
@@ -167,21 +168,31 @@ class Vocabulary:
         if term is not None:
             terms[stemmed] = term
             return term
-        if not stemmed.isascii() and len(stemmed) >= _SPELLING_MIN:
+        if len(stemmed) >= _SPELLING_MIN:
             return self._spelling_of(stemmed)
+        term = terms[stemmed] = len(terms)
+        return term
+
+    def _english_term(self, stemmed: str, word: str) -> int:
+        """`_term_of` a new ASCII stem: a demonym's place's, or a new one."""
+        terms = self._term_ids
+        # The base of an Arabic proclitic on a Latin word (a token of mixed script).
+        term = self._clitic_bases.get(stemmed)
+        if term is not None:
+            terms[stemmed] = term
+            return term
+        term = self._places.get(stemmed)  # a demonym of this place came first
         bases: list[str] = []
-        if stemmed.isascii():
-            term = self._places.get(stemmed)  # a demonym of this place came first
-            if word.endswith(_DEMONYM_SUFFIXES):
-                bases = [
-                    word[: -len(suffix)]
-                    for suffix in _DEMONYM_SUFFIXES
-                    if word.endswith(suffix) and len(word) - len(suffix) >= 4
-                ]
-                if word.endswith("ese"):  # China and Chinese, Malta and Maltese
-                    bases.append(word[:-3] + "a")
-                if term is None:
-                    term = next((terms[base] for base in bases if base in terms), None)
+        if word.endswith(_DEMONYM_SUFFIXES):
+            bases = [
+                word[: -len(suffix)]
+                for suffix in _DEMONYM_SUFFIXES
+                if word.endswith(suffix) and len(word) - len(suffix) >= 4
+            ]
+            if word.endswith("ese"):  # China and Chinese, Malta and Maltese
+                bases.append(word[:-3] + "a")
+            if term is None:
+                term = next((terms[base] for base in bases if base in terms), None)
         if term is None:
             term = len(terms)
         terms[stemmed] = term

@@ -138,6 +138,8 @@ def _english_stem(word: str) -> str:
 def stem_all(words: list[str]) -> list[str]:
     """`stem` of each word; English words stemmed in one call to the C stemmer."""
     english = [word for word in words if word.isascii()]
+    if len(english) == len(words):  # all English: the stems in order
+        return list(_SNOWBALL.stemWords(english))
     stems = dict(zip(english, _SNOWBALL.stemWords(english), strict=True))
     return [stems[word] if word in stems else stem(word) for word in words]
 
