@@ -143,6 +143,15 @@ def test_a_name_written_as_one_word_or_two_shares_its_terms_in_headlines() -> No
     assert set(one_word.ids) & joined == set(vocabulary.count("MtGox", "").ids)
 
 
+def test_a_compound_is_found_at_any_cut_of_the_word() -> None:
+    """The name's first part need not be the shortest known prefix: "WalMart" is
+    "wal" + "mart" only at its third letter, after "wa" (not a known word)."""
+    vocabulary = Vocabulary()
+    parts = vocabulary.count("Wal Mart opens", "").ids
+    found = vocabulary.headline_terms("WalMart opens a store")
+    assert set(parts) <= found
+
+
 def test_headline_terms_add_nothing_where_no_compound_is_known() -> None:
     vocabulary = Vocabulary()
     vocabulary.count("Volcano erupts on Flores island", "")

@@ -286,8 +286,11 @@ class Vocabulary:
                 found.add(term)
         for token in tokens:
             for cut in range(_COMPOUND_PART, len(token) - _COMPOUND_PART + 1):
-                head, tail = known.get(token[:cut], -1), known.get(token[cut:], -1)
-                if head >= 0 and tail >= 0:
+                head = known.get(token[:cut], -1)
+                if head < 0:  # the tail is read only after a known head
+                    continue
+                tail = known.get(token[cut:], -1)
+                if tail >= 0:
                     found.update((head, tail))
         return frozenset(found)
 
