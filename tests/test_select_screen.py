@@ -100,6 +100,10 @@ def test_other_scripts_and_edges() -> None:
     assert _places(joined_lines(["iran"]), {}) == []
     first = joined_lines(["iran", "x iran"])
     assert _places(first, {"iran": 3}) == [(0, 3), (1, 3)]
+    # A line end asked for as a word is never found, by bytes or by tokens.
+    for lines in (["iran", "us"], ["ايران", "us"]):
+        joined = joined_lines(lines)
+        assert _places(joined, {LINE_END: 7, "iran": 1}) == _reference_places(joined, {"iran": 1})
 
 
 def _reference_screen(

@@ -54,7 +54,10 @@ def word_places(joined: str, wanted: Mapping[str, int]) -> tuple[np.ndarray, np.
     data = _PAD + encoded.translate(_ASCII_SPLIT_LINES) + _PAD
     buffer = np.frombuffer(data, dtype=np.uint8)
     starts, ends = _word_bounds(buffer)
-    by_bytes = {w.encode("utf-8", "surrogatepass"): t for w, t in wanted.items() if w}
+    # (A line end is never a wanted word, as tokenising reads it: `_by_tokens`.)
+    by_bytes = {
+        w.encode("utf-8", "surrogatepass"): t for w, t in wanted.items() if w and w != LINE_END
+    }
     table = np.zeros(1 << _TABLE_BITS, dtype=bool)
     if by_bytes:
         padded = _PAD.join([b"", *by_bytes, b""])
