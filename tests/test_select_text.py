@@ -48,6 +48,19 @@ def test_acronyms_numbers_and_possessives() -> None:
     assert terms("Chapter 11 filing at 9am") == ["chapter", "file", "9am"]
 
 
+def test_what_a_contraction_leaves_of_itself_is_no_term() -> None:
+    # straight and typographic apostrophes alike
+    assert terms("We're looking into it") == terms("We\u2019re looking into it") == ["look"]
+    assert terms("They've gone, we'll see, isn't it, don't, didn't, wasn't") == [
+        "gone",
+        "see",
+    ]
+    assert terms("You're not funny because of the way you look") == ["funni", "way", "look"]
+    # what a contraction cannot leave stays a term
+    assert terms("Ravens won't trade Reed") == ["raven", "won", "trade", "reed"]
+    assert "re" not in terms("Re: the vote") and "vote" in terms("Re: the vote")
+
+
 def test_light_stems_conflate_only_inflections() -> None:
     assert stem("talks") == stem("talk")
     assert stem("countries") == stem("country")

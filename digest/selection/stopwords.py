@@ -2,7 +2,11 @@
 
 Written in their everyday spelling; `digest.selection.text` normalises them the same way
 as article text (so the Arabic list matches whatever hamza or ta marbuta a writer used).
-Reporting verbs ("says", "said", "يقول") are included: every news story has them.
+Reporting verbs ("says", "said", "يقول") are included: every news story has them. So are
+the pieces an English contraction leaves when its apostrophe splits it ("we're" is "we"
+and "re", "isn't" is "isn" and "t"), as NLTK's English list has them: "re" made "We're
+looking into it" (a Twitter outage) and "You're not funny" (an actor's interview) share a
+term. "won" (of "won't") stays a term: the verb and the currency name events.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ throughout thus till to told too toward towards under unless until up upon very 
 we were what whatever when where whether which while who whom whose why will with within
 without would yet you your yours yourself yourselves according amongst across behind
 beneath despite nearby unlike versus
+re ve ll ain aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn
+wasn weren wouldn
 """
 
 ARABIC = """
