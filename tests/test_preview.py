@@ -146,6 +146,17 @@ def test_preview_shows_the_frozen_edition_as_stored(digest: Digest, sample_site:
     assert first.article.url in html and first.related[0].article.url in html
 
 
+def test_one_top_story_is_counted_in_the_singular(digest: Digest, initialised: Path) -> None:
+    settings = load_settings(initialised / "digest.toml")
+    db = pipeline.open_database(settings)
+    try:
+        store_frozen(db, settings, plan_of(sample_articles("en"), "en", stories=1, related=0))
+    finally:
+        db.dispose()
+    result = digest.ok("preview", "--date", DAY.isoformat(), "--lang", "en", "--out", "p")
+    assert "[frozen edition, 1 top story]" in result.stdout
+
+
 def test_preview_of_the_plan_before_freezing(digest: Digest, initialised: Path) -> None:
     digest.ok("ingest", str(SAMPLES))
     for language in ("en", "ar"):

@@ -232,6 +232,11 @@ source_option = click.option(
 )
 
 
+def counted(number: int, one: str, many: str) -> str:
+    """`number` with the noun that agrees with it: "1 top story", "8 top stories"."""
+    return f"{number} {one if number == 1 else many}"
+
+
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest.cli.app import App, pass_app
+from digest.cli.app import App, counted, pass_app
 
 
 @click.command()
@@ -61,7 +61,7 @@ def preview(
         now=app.now(), subscriber_email=subscriber_email,
     )  # fmt: skip
     state = "frozen edition" if result.frozen else "plan (not frozen yet)"
-    app.info(f"{result.subject}  [{state}, {result.stories} top stories]")
+    app.info(f"{result.subject}  [{state}, {counted(result.stories, 'top story', 'top stories')}]")
     if result.trimmed:
         app.warn(f"trimmed to fit the 100 KB budget: {result.trimmed}")
     for path in result.paths.values():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from digest.cli.app import App, pass_app
+from digest.cli.app import App, counted, pass_app
 from digest.config import DEFAULT_CONFIG_NAME
 
 IDENTITY_PROMPTS = (
@@ -96,18 +96,14 @@ def demo(app: App, directory: Path) -> None:
     )
     for edition in report.languages:
         app.info(
-            f"[{edition.language}] {_count(edition.stories, 'top story', 'top stories')}, "
-            f"{_count(edition.related, 'related item', 'related items')}: {edition.subject}"
+            f"[{edition.language}] {counted(edition.stories, 'top story', 'top stories')}, "
+            f"{counted(edition.related, 'related item', 'related items')}: {edition.subject}"
         )
         app.info(f"     preview: {edition.preview_dir}/edition.html, edition.txt, edition.eml")
         if edition.already_sent:
             app.info("     already sent: nobody gets a second copy")
         else:
             app.info(
-                f"     {_count(edition.sent, 'message', 'messages')} written to {report.maildir}"
+                f"     {counted(edition.sent, 'message', 'messages')} written to {report.maildir}"
             )
     app.info(f"Maildir: {report.maildir}")
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
