@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,8 @@ class Article(Base):
         UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
         Index("ix_articles_guid", "guid"),
         Index("ix_articles_canonical_url", "canonical_url"),
+        # A headline's postings at any date (selection.store.postings; migration 0017).
+        Index("ix_articles_title_key", text("substr(title, 1, 200)")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

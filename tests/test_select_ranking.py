@@ -17,7 +17,7 @@ import pytest
 from digest.config import Settings
 from digest.db import Database
 from digest.models import Article
-from digest.selection import plan_edition
+from digest.selection import plan_edition, selector
 from digest.selection.plan import EditionPlan
 
 DAY = date(2025, 6, 4)
@@ -150,24 +150,60 @@ def test_an_article_fetched_again_under_new_guids_is_one_report(database: Databa
     assert "lagos-again" not in everything and "lagos-third" not in everything
 
 
-def posted_again(first_hours_before: float) -> list[dict[str, Any]]:
+def posted_again(first_hours_before: float, summary: str = "") -> list[dict[str, Any]]:
     """An outlet's story, then the same story posted again word for word by the same
     feed under a new guid and a new address (a slug with today's date), half an hour
     before the send time."""
     title = "Pop star marries footballer in secret ceremony"
     first = {"guid": "pop", "title": title, "url": "https://site.example/old/pop"}
     again = {"guid": "pop-again", "title": title, "url": "https://site.example/06/04/pop"}
-    return [{**first, "hours_before": first_hours_before}, {**again, "hours_before": 0.5}]
+    return [
+        {**first, "hours_before": first_hours_before, "summary": summary},
+        {**again, "hours_before": 0.5, "summary": summary},
+    ]
 
 
-@pytest.mark.parametrize("first_hours_before", [22, 30])
+@pytest.mark.parametrize("summary", ["", "<p>The couple wed at a chapel in Sintra.</p>"])
+@pytest.mark.parametrize("first_hours_before", [22, 30, 13 * 24])
 def test_an_article_posted_again_at_a_new_address_is_as_old_as_its_first_copy(
-    database: Database, first_hours_before: float
+    database: Database, first_hours_before: float, summary: str
 ) -> None:
     # The copy is not today's news. At 22 hours the first copy is in the window; at 30
-    # it came before the window opened and is read from the archive.
-    store(database, [*covered_story(), SINGLE, *posted_again(first_hours_before)])
+    # it came before the window opened and is read from the archive; at 13 days it is
+    # older than the archive and found by its headline.
+    store(database, [*covered_story(), SINGLE, *posted_again(first_hours_before, summary)])
     assert top_guids(database) == ["covered-0", "single", "pop-again"]
+
+
+def test_a_first_posting_beyond_the_archive_read_in_full_is_found(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big publication's archive read in full is its last hours: here, one article.
+    monkeypatch.setattr(selector, "FULL_ARCHIVE", 1)
+    later = {"guid": "later", "title": "Cairo metro extends green line", "hours_before": 40}
+    store(database, [*covered_story(), SINGLE, *posted_again(50), later])
+    assert top_guids(database) == ["covered-0", "single", "pop-again"]
+
+
+def test_a_column_under_the_same_headline_every_day_is_each_days_news(
+    database: Database,
+) -> None:
+    column = "Markets wrap: what moved today"
+    rows = [
+        {
+            "guid": f"wrap-{days}",
+            "title": column,
+            "summary": f"<p>{text}</p>",
+            "url": f"https://site.example/wrap/{days}",
+            "hours_before": days * 24 + 0.5,
+        }
+        for days, text in (
+            (0, "Copper hits a record as Chile's mines strike."),
+            (13, "Bond yields fall after a weak jobs report."),
+        )
+    ]
+    store(database, [*covered_story(), SINGLE, *rows])
+    assert top_guids(database) == ["covered-0", "wrap-0", "single"]
 
 
 def test_an_outlets_several_feeds_are_one_source(database: Database) -> None:

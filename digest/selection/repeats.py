@@ -8,13 +8,14 @@ http and https, www or not, tracking parameters).
 
 And an outlet's story posted again under a new guid and address, word for word, with a
 later date, is as old as its first copy (`dated_by_earlier_copies`), even when that copy
-came before the window.
+came before the window: a near-copy among the archive articles read in full, or a
+posting with the same headline and summary at any date (`store.postings`).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -25,6 +26,9 @@ from digest.selection.corpus import Corpus, Doc, scan
 from digest.selection.identity import canonical_address, reporters
 from digest.selection.scoring import ScoreParts, recency, trusted_date
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector
+
+#: Given headlines, every article so headlined with its summary (`store.postings`).
+PostingReader = Callable[[Sequence[str]], Sequence[tuple[Doc, str]]]
 
 #: The best-scoring window articles, per top story, whose earlier copies are looked for
 #: in the archive (a copy only loses score, so only those that could be picked matter).
@@ -66,6 +70,7 @@ def dated_by_earlier_copies(
     who: Sequence[str],
     end: datetime,
     selection: SelectionSettings,
+    postings: PostingReader | None = None,
 ) -> tuple[list[ScoreParts], frozenset[int]]:
     """`parts` with the recency of each of the best-scoring window articles
     (`COPY_CHECKED` per top story, asked again until those are all asked) that an
@@ -76,7 +81,11 @@ def dated_by_earlier_copies(
     own, so they rank with the estimated dates (`candidates.date_tier`): a fetch of an
     old page under a new guid with a high priority led a breaker's edition over a
     story five outlets reported that day. One scan per round of the archive's full
-    texts from the same feeds."""
+    texts from the same feeds; with `postings`, the same headline and summary are looked
+    for at any date too (`first_postings`): the archive read in full is the newest
+    thousand articles, hours of a big publication's week, and a breaker's outlet posted
+    a story of thirteen days before again, which led over a story four outlets
+    reported."""
     dated = list(parts)
     older: set[int] = set()
     asked: set[int] = set()
@@ -97,6 +106,11 @@ def dated_by_earlier_copies(
             selection.duplicate_threshold,
             RELATED_MIN_TERMS,
         )
+        posted = (
+            first_postings(docs, [who[number] for number in round_], postings, end, in_window)
+            if postings is not None
+            else {}
+        )
         for number, doc, copies in zip(round_, docs, found, strict=True):
             first = min(
                 (
@@ -106,11 +120,49 @@ def dated_by_earlier_copies(
                     and trusted_date(copy.doc, end)
                     and reporters([(copy.doc.source, copy.doc.url)])[0] == who[number]
                 ),
-                default=None,
+                default=posted.get(doc.id),
             )
+            if doc.id in posted and first is not None:
+                first = min(first, posted[doc.id])
             if first is not None:
                 fresh = selection.weight_recency * recency(
                     first, end, selection.recency_half_life_hours
                 )
                 dated[number] = dated[number]._replace(recency=fresh)
                 older.add(doc.id)
+
+
+def first_postings(
+    docs: Sequence[Doc],
+    who: Sequence[str],
+    postings: PostingReader,
+    end: datetime,
+    in_window: Collection[int] = (),
+) -> dict[int, datetime]:
+    """Id -> the earliest trusted date (`scoring.trusted_date`) at which the same
+    reporter (`who`, one per doc, `identity.reporters`) posted each doc's headline and
+    summary word for word before it, outside the window (`in_window`: ids; copies there
+    are one group, `scoring.dated_by_first_copy`), for the docs that have one. A
+    headline alone is not enough where the summaries differ: a column's name ("Markets
+    wrap") heads a new report every day."""
+    found = postings([doc.title for doc in docs])
+    summary_of = {posting.id: summary for posting, summary in found}
+    by_title: dict[str, list[tuple[Doc, str]]] = {}
+    for posting, said in found:
+        by_title.setdefault(posting.title, []).append((posting, said))
+    first: dict[int, datetime] = {}
+    for doc, reporter in zip(docs, who, strict=True):
+        own = summary_of.get(doc.id)
+        if own is None:  # not in the store that was asked
+            continue
+        for posting, said in by_title.get(doc.title, []):
+            if (
+                said == own
+                and posting.id not in in_window
+                and posting.published_at < doc.published_at
+                and trusted_date(posting, end)
+                and reporters([(posting.source, posting.url)])[0] == reporter
+                and (doc.id not in first or posting.published_at < first[doc.id])
+            ):
+                first[doc.id] = posting.published_at
+    return first

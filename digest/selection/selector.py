@@ -44,7 +44,12 @@ from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.places import headline_places
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
 from digest.selection.related_items import attach_related
-from digest.selection.repeats import dated_by_earlier_copies, recent_leads, repeats_of
+from digest.selection.repeats import (
+    PostingReader,
+    dated_by_earlier_copies,
+    recent_leads,
+    repeats_of,
+)
 from digest.selection.scoring import (
     ScoreParts,
     dated_by_first_copy,
@@ -90,6 +95,7 @@ def choose(
     apart: Callable[[Doc, Doc], bool] | None = None,
     language: str = "",
     texts: TextReader | None = None,
+    postings: PostingReader | None = None,
 ) -> Choices:
     """Top stories and related items from documents in memory (window in publication order).
 
@@ -97,7 +103,8 @@ def choose(
     nor second fetches of one address (`identity.canonical_address`). An article
     `apart` from a story (`apart.places_apart`) is never its related item. `language`
     (the edition's) tells which places its headlines name (`names.headline_names`);
-    `texts` reads articles' openings for their names (`one_story`; headlines without).
+    `texts` reads articles' openings for their names (`one_story`; headlines without);
+    `postings` finds a story's earlier postings at any date (`repeats.first_postings`).
     """
     vectors = rows_of_docs(window_docs)
     who = reporters([(doc.source, doc.url) for doc in window_docs])
@@ -119,7 +126,9 @@ def choose(
     parts = score_parts(window_docs, sources, end, selection)
     copies = list(zip(groups, who, strict=True))
     parts = dated_by_first_copy(parts, window_docs, copies, end, selection)
-    parts, older = dated_by_earlier_copies(corpus, window_docs, parts, who, end, selection)
+    parts, older = dated_by_earlier_copies(
+        corpus, window_docs, parts, who, end, selection, postings
+    )
     excluded = excluded | refetched | repeats_of(past_tops, window_docs, selection)
     repeated = excluded  # recent leads and their copies: few, and still this day's reports
     lone = uncorroborated(window_docs, sources, events)
@@ -329,6 +338,7 @@ def plan_edition(
         apart=places_apart(language),
         language=language,
         texts=lambda ids: store.texts(session, ids),
+        postings=lambda titles: store.postings(session, language, titles),
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)

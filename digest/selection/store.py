@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import Select, String, and_, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
@@ -351,6 +351,41 @@ def articles_by_guid(session: Session, guid: str, source: str | None = None) -> 
     if source is not None:
         query = query.where(Article.source == source)
     return list(session.scalars(query.order_by(Article.id)))
+
+
+#: Characters of a headline that find its other postings (`postings`): the index
+#: `ix_articles_title_key` (migration 0017) holds them, and a key this long is no
+#: accident two headlines share.
+TITLE_KEY_CHARS = 200
+#: The headline's key, with literal bounds: a database uses an index on an expression
+#: only for that expression as written, and a bound parameter is not the number 200.
+_TITLE_KEY = func.substr(_ARTICLE.title, literal_column("1"), literal_column(str(TITLE_KEY_CHARS)))
+
+
+def postings(session: Session, language: str, titles: Iterable[str]) -> list[tuple[Doc, str]]:
+    """Every article of `language` (held ones aside) headlined with one of `titles`, of
+    any date, with its summary: where an outlet posted a story again under a new guid
+    and address, its first posting, however long before (`repeats`). One indexed query
+    (`ix_articles_title_key`) per chunk of headlines, so the store's size does not
+    matter."""
+    keys = sorted({title[:TITLE_KEY_CHARS] for title in titles if title})
+    found: list[tuple[Doc, str]] = []
+    for offset in range(0, len(keys), _CHUNK):
+        for row in raw_rows(session, postings_query(keys[offset : offset + _CHUNK])):
+            *columns, summary, written_in, held = row
+            if written_in == language and held is None:
+                found.append((_doc(columns), summary or ""))
+    return found
+
+
+def postings_query(keys: Sequence[str]) -> Select[Any]:
+    """`postings`' select of the articles headlined with one of `keys` (first
+    `TITLE_KEY_CHARS` characters): `_DOC_COLUMNS`, then summary, language and hold. The
+    key is the only condition: given one on the language too, a database without
+    statistics (SQLite's, until ANALYZE) reads the language's index, every article."""
+    return select(*_DOC_COLUMNS, _ARTICLE.summary, _ARTICLE.language, _ARTICLE.held_at).where(
+        _TITLE_KEY.in_(list(keys))
+    )
 
 
 def recent_top_story_ids(session: Session, day: date, language: str, days: int) -> list[int]:
