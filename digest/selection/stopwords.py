@@ -6,7 +6,9 @@ Reporting verbs ("says", "said", "يقول") are included: every news story has 
 the pieces an English contraction leaves when its apostrophe splits it ("we're" is "we"
 and "re", "isn't" is "isn" and "t"), as NLTK's English list has them: "re" made "We're
 looking into it" (a Twitter outage) and "You're not funny" (an actor's interview) share a
-term. "won" (of "won't") stays a term: the verb and the currency name events.
+term. The pieces that are words and names as well stay terms: "won" (of won't: the verb,
+the currency), "don" (Don Lemon, Rostov-on-Don), "haven" (New Haven), "ain" (Ain al-Asad),
+"shan" (Shan State).
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ throughout thus till to told too toward towards under unless until up upon very 
 we were what whatever when where whether which while who whom whose why will with within
 without would yet you your yours yourself yourselves according amongst across behind
 beneath despite nearby unlike versus
-re ve ll ain aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn
-wasn weren wouldn
+re ve ll aren couldn didn doesn hadn hasn isn mightn mustn needn shouldn wasn weren wouldn
 """
 
 ARABIC = """
