@@ -175,6 +175,36 @@ def test_an_article_posted_again_at_a_new_address_is_as_old_as_its_first_copy(
     assert top_guids(database) == ["covered-0", "single", "pop-again"]
 
 
+@pytest.mark.parametrize("days_before", [2, 30])
+def test_a_copy_marked_up_anew_in_the_outlets_other_feed_is_as_old_as_its_first(
+    database: Database, days_before: int
+) -> None:
+    # The same story, its summary's markup changed and a "Read more" link to its new
+    # address added (as WordPress feeds write it), in another feed of the same outlet.
+    text = "The couple wed at a chapel in Sintra before a few friends."
+    title = "Pop star marries footballer in secret ceremony"
+    rows = [
+        {
+            "guid": "pop",
+            "title": title,
+            "summary": f"<p>{text}</p>",
+            "url": "https://site.example/old/pop",
+            "source": "https://site.example/rss/world",
+            "hours_before": days_before * 24,
+        },
+        {
+            "guid": "pop-again",
+            "title": title,
+            "summary": f'{text} <a href="https://site.example/06/04/pop">Read more</a>',
+            "url": "https://site.example/06/04/pop",
+            "source": "https://site.example/rss/top",
+            "hours_before": 0.5,
+        },
+    ]
+    store(database, [*covered_story(), SINGLE, *rows])
+    assert top_guids(database) == ["covered-0", "single", "pop-again"]
+
+
 def test_a_first_posting_beyond_the_archive_read_in_full_is_found(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,15 +215,18 @@ def test_a_first_posting_beyond_the_archive_read_in_full_is_found(
     assert top_guids(database) == ["covered-0", "single", "pop-again"]
 
 
+@pytest.mark.parametrize("field", ["summary", "body"])
 def test_a_column_under_the_same_headline_every_day_is_each_days_news(
-    database: Database,
+    database: Database, field: str
 ) -> None:
+    # Each day's report under the column's name, in its summary or (an export with
+    # none) in its body.
     column = "Markets wrap: what moved today"
     rows = [
         {
             "guid": f"wrap-{days}",
             "title": column,
-            "summary": f"<p>{text}</p>",
+            field: f"<p>{text}</p>" if field == "summary" else text,
             "url": f"https://site.example/wrap/{days}",
             "hours_before": days * 24 + 0.5,
         }

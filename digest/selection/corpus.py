@@ -177,7 +177,7 @@ class Corpus:
         `min_shared` terms), best first."""
         found = scan(self.full, queries, floor, min_shared)
         if self.headlines and queries:
-            more = scan(self._promote(self._screen(queries)), queries, floor, min_shared)
+            more = scan(self.read(self._screen(queries)), queries, floor, min_shared)
             for matches, extra in zip(found, more, strict=True):
                 matches.extend(extra)
                 matches.sort(key=lambda m: (-m.similarity, *m.doc.order_key()))
@@ -194,8 +194,10 @@ class Corpus:
         lines, terms = word_places(self.headlines.text, wanted)
         return screened(lines, terms, self.headlines.ids, keys, SCREEN_LIMIT)
 
-    def _promote(self, ids: list[int]) -> list[Doc]:
-        """Read screened articles in full (once per corpus) and give them vectors."""
+    def read(self, ids: list[int]) -> list[Doc]:
+        """Articles outside the documents read in full (screened ones, older ones), read
+        in full once per corpus with the fetcher and given vectors weighted like the
+        corpus's; none without a fetcher."""
         missing = [article_id for article_id in ids if article_id not in self._promoted]
         if missing and self._fetch is not None:
             fetched = self._fetch(missing)

@@ -27,8 +27,8 @@ from digest.selection.identity import canonical_address, reporters
 from digest.selection.scoring import ScoreParts, recency, trusted_date
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector
 
-#: Given headlines, every article so headlined with its summary (`store.postings`).
-PostingReader = Callable[[Sequence[str]], Sequence[tuple[Doc, str]]]
+#: Given headlines, every article so headlined (`store.postings`).
+PostingReader = Callable[[Sequence[str]], Sequence[Doc]]
 
 #: The best-scoring window articles, per top story, whose earlier copies are looked for
 #: in the archive (a copy only loses score, so only those that could be picked matter).
@@ -106,8 +106,9 @@ def dated_by_earlier_copies(
             selection.duplicate_threshold,
             RELATED_MIN_TERMS,
         )
+        reporters_of = [who[number] for number in round_]
         posted = (
-            first_postings(docs, [who[number] for number in round_], postings, end, in_window)
+            first_postings(corpus, docs, reporters_of, postings, end, selection, in_window)
             if postings is not None
             else {}
         )
@@ -133,36 +134,40 @@ def dated_by_earlier_copies(
 
 
 def first_postings(
+    corpus: Corpus,
     docs: Sequence[Doc],
     who: Sequence[str],
     postings: PostingReader,
     end: datetime,
+    selection: SelectionSettings,
     in_window: Collection[int] = (),
 ) -> dict[int, datetime]:
     """Id -> the earliest trusted date (`scoring.trusted_date`) at which the same
-    reporter (`who`, one per doc, `identity.reporters`) posted each doc's headline and
-    summary word for word before it, outside the window (`in_window`: ids; copies there
-    are one group, `scoring.dated_by_first_copy`), for the docs that have one. A
-    headline alone is not enough where the summaries differ: a column's name ("Markets
-    wrap") heads a new report every day."""
-    found = postings([doc.title for doc in docs])
-    summary_of = {posting.id: summary for posting, summary in found}
-    by_title: dict[str, list[tuple[Doc, str]]] = {}
-    for posting, said in found:
-        by_title.setdefault(posting.title, []).append((posting, said))
+    reporter (`who`, one per doc, `identity.reporters`) posted each doc's headline
+    before it, outside the window (`in_window`: ids; copies there are one group,
+    `scoring.dated_by_first_copy`), in a near-copy of it (similarity at least
+    `duplicate_threshold`, as the archive's copies are judged), for the docs that have
+    one. The headline finds the postings; their texts (read with `corpus.read`) decide:
+    a column's name ("Markets wrap") heads a new report every day, and a copy's summary
+    may be marked up anew or end in a "Read more" link."""
+    by_title: dict[str, list[Doc]] = {}
+    for posting in postings([doc.title for doc in docs]):
+        by_title.setdefault(posting.title, []).append(posting)
     first: dict[int, datetime] = {}
     for doc, reporter in zip(docs, who, strict=True):
-        own = summary_of.get(doc.id)
-        if own is None:  # not in the store that was asked
+        earlier = [
+            posting.id
+            for posting in by_title.get(doc.title, [])
+            if posting.id not in in_window
+            and posting.published_at < doc.published_at
+            and trusted_date(posting, end)
+            and reporters([(posting.source, posting.url)])[0] == reporter
+        ]
+        if not earlier:
             continue
-        for posting, said in by_title.get(doc.title, []):
-            if (
-                said == own
-                and posting.id not in in_window
-                and posting.published_at < doc.published_at
-                and trusted_date(posting, end)
-                and reporters([(posting.source, posting.url)])[0] == reporter
-                and (doc.id not in first or posting.published_at < first[doc.id])
-            ):
-                first[doc.id] = posting.published_at
+        copies = scan(
+            corpus.read(earlier), [doc.vector], selection.duplicate_threshold, RELATED_MIN_TERMS
+        )[0]
+        if copies:
+            first[doc.id] = min(copy.doc.published_at for copy in copies)
     return first

@@ -362,28 +362,28 @@ TITLE_KEY_CHARS = 200
 _TITLE_KEY = func.substr(_ARTICLE.title, literal_column("1"), literal_column(str(TITLE_KEY_CHARS)))
 
 
-def postings(session: Session, language: str, titles: Iterable[str]) -> list[tuple[Doc, str]]:
+def postings(session: Session, language: str, titles: Iterable[str]) -> list[Doc]:
     """Every article of `language` (held ones aside) headlined with one of `titles`, of
-    any date, with its summary: where an outlet posted a story again under a new guid
-    and address, its first posting, however long before (`repeats`). One indexed query
+    any date: where an outlet posted a story again under a new guid and address, its
+    first posting, however long before (`repeats.first_postings`). One indexed query
     (`ix_articles_title_key`) per chunk of headlines, so the store's size does not
-    matter."""
+    matter; texts are read only for the few postings that could be a first one."""
     keys = sorted({title[:TITLE_KEY_CHARS] for title in titles if title})
-    found: list[tuple[Doc, str]] = []
+    found: list[Doc] = []
     for offset in range(0, len(keys), _CHUNK):
         for row in raw_rows(session, postings_query(keys[offset : offset + _CHUNK])):
-            *columns, summary, written_in, held = row
+            *columns, written_in, held = row
             if written_in == language and held is None:
-                found.append((_doc(columns), summary or ""))
+                found.append(_doc(columns))
     return found
 
 
 def postings_query(keys: Sequence[str]) -> Select[Any]:
     """`postings`' select of the articles headlined with one of `keys` (first
-    `TITLE_KEY_CHARS` characters): `_DOC_COLUMNS`, then summary, language and hold. The
-    key is the only condition: given one on the language too, a database without
-    statistics (SQLite's, until ANALYZE) reads the language's index, every article."""
-    return select(*_DOC_COLUMNS, _ARTICLE.summary, _ARTICLE.language, _ARTICLE.held_at).where(
+    `TITLE_KEY_CHARS` characters): `_DOC_COLUMNS`, then language and hold. The key is
+    the only condition: given one on the language too, a database without statistics
+    (SQLite's, until ANALYZE) reads the language's index, every article."""
+    return select(*_DOC_COLUMNS, _ARTICLE.language, _ARTICLE.held_at).where(
         _TITLE_KEY.in_(list(keys))
     )
 
