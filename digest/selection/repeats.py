@@ -8,8 +8,8 @@ http and https, www or not, tracking parameters).
 
 And an outlet's story posted again under a new guid and address, word for word, with a
 later date, is as old as its first copy (`dated_by_earlier_copies`), even when that copy
-came before the window: a near-copy among the archive articles read in full, or a
-posting with the same headline and summary at any date (`store.postings`).
+came before the window: a near-copy among the archive articles read in full, or among
+the outlet's postings of the same headline at any date (`store.postings`).
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ def dated_by_earlier_copies(
     own, so they rank with the estimated dates (`candidates.date_tier`): a fetch of an
     old page under a new guid with a high priority led a breaker's edition over a
     story five outlets reported that day. One scan per round of the archive's full
-    texts from the same feeds; with `postings`, the same headline and summary are looked
-    for at any date too (`first_postings`): the archive read in full is the newest
+    texts from the same feeds; with `postings`, the outlet's near-copies under the same
+    headline at any date too (`first_postings`): the archive read in full is the newest
     thousand articles, hours of a big publication's week, and a breaker's outlet posted
     a story of thirteen days before again, which led over a story four outlets
     reported."""
@@ -113,18 +113,16 @@ def dated_by_earlier_copies(
             else {}
         )
         for number, doc, copies in zip(round_, docs, found, strict=True):
-            first = min(
-                (
-                    copy.doc.published_at
-                    for copy in copies
-                    if copy.doc.published_at < doc.published_at
-                    and trusted_date(copy.doc, end)
-                    and reporters([(copy.doc.source, copy.doc.url)])[0] == who[number]
-                ),
-                default=posted.get(doc.id),
-            )
-            if doc.id in posted and first is not None:
-                first = min(first, posted[doc.id])
+            dates = [
+                copy.doc.published_at
+                for copy in copies
+                if copy.doc.published_at < doc.published_at
+                and trusted_date(copy.doc, end)
+                and reporters([(copy.doc.source, copy.doc.url)])[0] == who[number]
+            ]
+            if doc.id in posted:
+                dates.append(posted[doc.id])
+            first = min(dates, default=None)
             if first is not None:
                 fresh = selection.weight_recency * recency(
                     first, end, selection.recency_half_life_hours
