@@ -42,7 +42,6 @@ def _upgrade(db: Database, revision: str) -> None:
 
 
 # An index on an expression (0017's) is compared on PostgreSQL; SQLite's cannot be read back.
-@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_upgrading_from_the_first_schema_keeps_rows_and_matches_the_models(
     database_url: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,6 +135,37 @@ def test_demonyms_join_their_place_whichever_comes_first() -> None:
         vocabulary.count("guards", "").ids[0]
     }
     assert len(vocabulary.count("Israel Israeli Pakistan Pakistani", "").ids) == 2
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("UK", "Britain", "British", "Britons"),
+        ("Türkiye", "Turkey", "Turkish"),
+        ("Holland", "Dutch", "Netherlands"),
+        ("Germans", "Germany", "German"),
+        ("UAE", "Emirati"),
+    ],
+)
+def test_a_countrys_other_names_are_one_term_whichever_comes_first(
+    names: tuple[str, ...],
+) -> None:
+    for order in (names, names[::-1]):
+        vocabulary = Vocabulary()
+        assert len({vocabulary.count(name, "").ids for name in order}) == 1, order
+
+
+def test_a_word_a_country_name_shares_a_stem_with_keeps_its_own_term() -> None:
+    vocabulary = Vocabulary()
+    terms_of = [vocabulary.count(word, "").ids for word in ("UAE", "emir", "us", "USA", "polish")]
+    assert len(set(terms_of)) == len(terms_of)
+
+
+def test_two_reports_naming_one_country_two_ways_share_it() -> None:
+    vocabulary = Vocabulary()
+    first = vocabulary.count("UK inflation falls to 2.1% in November", "")
+    second = vocabulary.count("Cheaper petrol pulls British price growth close to target", "")
+    assert set(first.ids) & set(second.ids) == set(vocabulary.count("Britain", "").ids)
 
 
 def test_arabic_one_letter_proclitics_join_the_bare_word_whichever_comes_first() -> None:

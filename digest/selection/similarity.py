@@ -24,6 +24,7 @@ from itertools import pairwise, repeat
 from operator import mul, truediv
 from typing import NamedTuple
 
+from digest.selection.country_names import ALIASES
 from digest.selection.places import bare_country_stems, city_of, country_of
 from digest.selection.text import PackedWords, is_term, stem, stem_all, words
 
@@ -142,6 +143,7 @@ class Vocabulary:
             if self._arabic_places and not word.isascii():
                 country = country_of(word)
                 stemmed = city_of(word) or (stemmed if country is None else stem(country))
+            stemmed = ALIASES.get(stemmed, stemmed)  # "UK" and "British" as "Britain"
             term = terms.get(stemmed)  # a stem seen already (of "erupts", "eruption")
             known[word] = self._term_of(stemmed, word) if term is None else term
 
