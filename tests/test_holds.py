@@ -81,6 +81,33 @@ def test_a_held_article_is_never_selected_again(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no article with guid 'nope'" in unknown.stderr
 
 
+def test_a_held_page_fetched_again_under_a_new_guid_stays_held(tmp_path: Path) -> None:
+    # Its feed serves the held page again under a new guid, the address spelt anew; and
+    # the page it is a related item of must not list it either.
+    _settings, db = make_site(tmp_path)
+    add_article(db, "pulled", t("2025-06-02T08:00"), url="https://news.example/pulled")
+    add_article(db, "other", t("2025-06-02T08:00"))
+    assert run_cli(tmp_path, "articles", "hold", "pulled").exit_code == 0
+    add_article(
+        db, "pulled-again", t("2025-06-02T09:00"), title=title_for("pulled"),
+        url="http://www.news.example/pulled/?utm_source=rss",
+    )  # fmt: skip
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    shown = [
+        article["guid"]
+        for story in plan["stories"]
+        for article in (story["article"], *(item["article"] for item in story["related"]))
+    ]
+    assert shown == ["other"]
+    for guid in ("pulled", "pulled-again"):  # still asked about by name
+        asked = run_cli(tmp_path, "articles", "related", guid)
+        assert asked.exit_code == 0 and asked.stdout.startswith(title_for("pulled")), asked.output
+    assert run_cli(tmp_path, "articles", "unhold", "pulled").exit_code == 0
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    # released, the page is shown once again, as its first fetch
+    assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["other", "pulled"]
+
+
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:
     # A guid is unique within one source: "123" from two feeds is two articles, and a
     # hold never pulls one of them by chance.

@@ -307,7 +307,7 @@ def build_corpus(
     corpus = Corpus(
         [*in_window, *full],
         headline_only,
-        fetch=lambda ids: store.docs_with_terms(session, ids),
+        fetch=lambda ids: store.docs_with_terms(session, ids, unheld=True),
         arabic_places=arabic_places,
     )
     return corpus, [doc for doc, _ in in_window]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
 from digest.selection import terms
 from digest.selection.corpus import Doc, DocText, Headlines
+from digest.selection.identity import canonical_address
 from digest.selection.similarity import OPENING_CHARS, TITLE_CHARS
 from digest.selection.text import LINE_END, PackedWords
 
@@ -123,9 +124,10 @@ def _by_publication(rows: Iterable[tuple[Doc, DocText]]) -> list[tuple[Doc, DocT
     return sorted(rows, key=lambda pair: (pair[0].published_at, pair[0].guid))
 
 
-def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
+def _with_terms(session: Session, where: Any, *, unheld: bool = False) -> list[tuple[Doc, DocText]]:
     """The documents `where` selects, each with its cached words or, where the cache has
-    no valid row, its matching text (read in a second query, by id)."""
+    no valid row, its matching text (read in a second query, by id); with `unheld`,
+    none that is a held article's page (`held_pages`): what a selection may show."""
     statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms.__table__, CACHED)
     rows = raw_rows(session, statement.where(where))
     found: list[tuple[Doc, DocText]] = []
@@ -144,7 +146,30 @@ def _with_terms(session: Session, where: Any) -> list[tuple[Doc, DocText]]:
         statement = select(_ARTICLE.id, *TEXT_COLUMNS).where(_ARTICLE.id.in_(chunk))
         for article_id, summary, body in raw_rows(session, statement):
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
+    held = held_pages(session) if unheld else frozenset()
+    if held:
+        found = [pair for pair in found if canonical_address(pair[0].url) not in held]
     return found
+
+
+def held_pages(session: Session) -> frozenset[str]:
+    """The pages of the held articles (`identity.canonical_address`): a page fetched again
+    under a new guid is the same article (README, Selection, step 1), held as its first
+    fetch is. Without this, a held page that its feed served again under a new guid and an
+    address spelt anew ("www.", a tracking parameter) was a new row, and led the next
+    edition. Held articles are few: their ids are read from the index on `held_at` alone
+    (asked for their addresses at once, SQLite scanned the window's covering index
+    instead: 15 ms a call on the bench's 60,000 articles), then their addresses."""
+    held = [
+        row[0]
+        for row in raw_rows(session, select(_ARTICLE.id).where(_ARTICLE.held_at.is_not(None)))
+    ]
+    found: set[str] = set()
+    for offset in range(0, len(held), _CHUNK):
+        chunk = _ARTICLE.id.in_(held[offset : offset + _CHUNK])
+        for row in raw_rows(session, select(_ARTICLE.url, _ADDRESS).where(chunk)):
+            found.update(canonical_address(url) for url in row if url)
+    return frozenset(found - {""})
 
 
 def window_docs(
@@ -160,6 +185,7 @@ def window_docs(
                 _ARTICLE.published_at < end,
                 _ARTICLE.held_at.is_(None),
             ),
+            unheld=True,
         )
     )
 
@@ -199,7 +225,7 @@ def archive_docs(
         oldest, oldest_id = _utc(newest[-1][1]), newest[-1][0]
         # (Each with one bound on each side: SQLite reads its index range by one.)
         newer = and_(shown, time >= oldest, time < end, or_(time > oldest, number >= oldest_id))
-        read = _by_publication(_with_terms(session, newer))
+        read = _by_publication(_with_terms(session, newer, unheld=True))
         if len(newest) < full:  # no older article
             return read, Headlines([], "")
         older = and_(shown, time >= start, time <= oldest, or_(time < oldest, number < oldest_id))
@@ -217,7 +243,7 @@ def archive_docs(
     nearest = _nearest(rows, end, after[0], full)
     chosen = set(nearest)
     screened = [(row[0], row[1] or "") for row in rows if row[0] not in chosen]
-    return docs_with_terms(session, nearest), Headlines.of(screened)
+    return docs_with_terms(session, nearest, unheld=True), Headlines.of(screened)
 
 
 def _headlines(session: Session, where: Any) -> Headlines:
@@ -291,12 +317,15 @@ def _nearest(rows: Sequence[Any], before: datetime, after: datetime, count: int)
     return picked
 
 
-def docs_with_terms(session: Session, ids: Sequence[int]) -> list[tuple[Doc, DocText]]:
+def docs_with_terms(
+    session: Session, ids: Sequence[int], *, unheld: bool = False
+) -> list[tuple[Doc, DocText]]:
     """Documents with their words or text for a few articles (for example past top
-    stories)."""
+    stories); with `unheld`, none that is a held article's page (`_with_terms`)."""
     found: list[tuple[Doc, DocText]] = []
     for offset in range(0, len(ids), _CHUNK):
-        found.extend(_with_terms(session, _ARTICLE.id.in_(list(ids[offset : offset + _CHUNK]))))
+        chunk = _ARTICLE.id.in_(list(ids[offset : offset + _CHUNK]))
+        found.extend(_with_terms(session, chunk, unheld=unheld))
     return _by_publication(found)
 
 
