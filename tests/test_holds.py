@@ -108,6 +108,70 @@ def test_a_held_page_fetched_again_under_a_new_guid_stays_held(tmp_path: Path) -
     assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["other", "pulled"]
 
 
+HELD_TITLE = "Harwick port contract awarded to minister's brother, papers show"
+HELD_TEXT = (
+    "Leaked tender papers show the Harwick port dredging contract went to a firm run by "
+    "Transport Minister Alma Lindqvist's brother, Oskar Lindqvist, after two lower bids "
+    "were set aside. The ministry said the award followed the rules."
+)
+
+
+def shown_guids(tmp_path: Path) -> list[str]:
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    return [
+        article["guid"]
+        for story in plan["stories"]
+        for article in (story["article"], *(item["article"] for item in story["related"]))
+    ]
+
+
+def test_a_held_story_posted_again_at_a_new_address_stays_held(tmp_path: Path) -> None:
+    # The outlet posts the held text again, word for word, under a new guid and slug: the
+    # same story, held as its first posting is. Another outlet's account of the same
+    # event, and a new day's column under a held column's fixed name, are not copies.
+    _settings, db = make_site(tmp_path)
+    add_article(db, "pulled", t("2025-06-02T06:00"), title=HELD_TITLE, summary=HELD_TEXT)
+    add_article(
+        db,
+        "wrap-monday",
+        t("2025-06-02T06:30"),
+        title="Markets wrap",
+        summary="Shares in Lisbon fell as copper prices slid on weak demand from smelters.",
+    )
+    for guid in ("pulled", "wrap-monday"):
+        assert run_cli(tmp_path, "articles", "hold", guid).exit_code == 0
+    add_article(
+        db,
+        "pulled-copy",
+        t("2025-06-02T09:00"),
+        title=HELD_TITLE,
+        summary=HELD_TEXT,
+        url="https://news.example/2025/06/02/port-contract-brother",
+    )
+    add_article(
+        db,
+        "wrap-tuesday",
+        t("2025-06-02T09:30"),
+        title="Markets wrap",
+        summary="Tokyo stocks rallied as carmakers gained on a weaker yen and export orders.",
+    )
+    add_article(
+        db, "account", t("2025-06-02T10:00"), url="https://other.example/account",
+        source="https://other.example/rss",
+        title="Opposition demands inquiry into Harwick port deal with Lindqvist's brother",
+        summary="Opposition leaders called for an inquiry after tender papers showed Oskar "
+        "Lindqvist's firm won the Harwick dredging contract from Alma Lindqvist's ministry.",
+    )  # fmt: skip
+    add_article(db, "other", t("2025-06-02T08:00"))
+    shown = shown_guids(tmp_path)
+    assert "pulled-copy" not in shown and "pulled" not in shown, shown
+    assert {"account", "wrap-tuesday", "other"} <= set(shown), shown
+    asked = run_cli(tmp_path, "articles", "related", "account")
+    assert asked.exit_code == 0 and HELD_TITLE not in asked.stdout, asked.output
+    assert run_cli(tmp_path, "articles", "unhold", "pulled").exit_code == 0
+    assert "pulled-copy" in shown_guids(tmp_path)  # released with the story it copies
+
+
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:
     # A guid is unique within one source: "123" from two feeds is two articles, and a
     # hold never pulls one of them by chance.

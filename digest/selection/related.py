@@ -177,6 +177,7 @@ def related_articles(
         article.language,
         window,
         max(selection.no_repeat_days, MIN_SPAN_DAYS),
+        duplicate_threshold=selection.duplicate_threshold,
         later=True,
         arabic_places=True,
     )

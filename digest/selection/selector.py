@@ -30,11 +30,12 @@ from digest.config import ScheduleSettings, SelectionSettings
 from digest.selection import store
 from digest.selection.apart import places_apart
 from digest.selection.candidates import date_tier, join_same_address, representatives
-from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, Match, rows_of_docs
+from digest.selection.corpus import FULL_ARCHIVE, Corpus, Doc, DocText, Match, rows_of_docs
 from digest.selection.corroboration import uncorroborated
 from digest.selection.events import Events
 from digest.selection.graph import KeyGraph
 from digest.selection.groups import near_duplicate_groups
+from digest.selection.held_copies import held_copies
 from digest.selection.identity import reporters
 from digest.selection.labels import is_label
 from digest.selection.names import headline_names
@@ -286,10 +287,13 @@ def build_corpus(
     window: Window,
     archive_days: int,
     *,
+    duplicate_threshold: float,
     later: bool = False,
     arabic_places: bool = False,
 ) -> tuple[Corpus, list[Doc]]:
-    """One edition's window and archive as a similarity corpus, and the window's documents.
+    """One edition's window and archive as a similarity corpus, and the window's documents,
+    without the held articles' pages (`store.held_pages`) or copies (`held_copies`: a
+    similarity of `duplicate_threshold` or more, under a held headline).
 
     With `later`, articles published in the `archive_days` after the window join the
     archive side too; `arabic_places` is the vocabulary's (`similarity.Vocabulary`).
@@ -304,12 +308,19 @@ def build_corpus(
         FULL_ARCHIVE,
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
-    corpus = Corpus(
-        [*in_window, *full],
-        headline_only,
-        fetch=lambda ids: store.docs_with_terms(session, ids, unheld=True),
-        arabic_places=arabic_places,
-    )
+    held = store.held_docs(session)
+
+    def fetch(ids: list[int]) -> list[tuple[Doc, DocText]]:
+        found = store.docs_with_terms(session, ids, unheld=True)
+        copies = held_copies(corpus, held, found, duplicate_threshold) if held else frozenset()
+        return [pair for pair in found if pair[0].id not in copies]
+
+    corpus = Corpus([*in_window, *full], headline_only, fetch, arabic_places=arabic_places)
+    copies = held_copies(corpus, held, [*in_window, *full], duplicate_threshold)
+    if copies:  # rare: read again without them, so that their words weigh nothing
+        in_window = [pair for pair in in_window if pair[0].id not in copies]
+        full = [pair for pair in full if pair[0].id not in copies]
+        corpus = Corpus([*in_window, *full], headline_only, fetch, arabic_places=arabic_places)
     return corpus, [doc for doc, _ in in_window]
 
 
@@ -327,7 +338,13 @@ def plan_edition(
     computes; without one, the nominal window of a first edition); reads only."""
     if window is None:
         window = edition_window(day, schedule.at, schedule.timezone, selection.window_hours)
-    corpus, window_docs = build_corpus(session, language, window, selection.no_repeat_days)
+    corpus, window_docs = build_corpus(
+        session,
+        language,
+        window,
+        selection.no_repeat_days,
+        duplicate_threshold=selection.duplicate_threshold,
+    )
     repeats = recent_leads(session, corpus, window_docs, day, language, selection)
     choices = choose(
         corpus,
