@@ -1,6 +1,12 @@
 """Retractions: `digest articles hold GUID` pulls an article from every edition not yet fully
 sent, making a new revision of each; `unhold` lets it be selected again.
 
+The article's copies are held with it (`selection.held_copies.copies_of`: its page fetched
+again under another guid, its text posted again under its headline), each marked with
+the article it follows (`held_copy_of`), and pulled like it: an edition frozen before the
+hold may show a copy rather than the article the editor knows by its guid. `unhold`
+releases the article and its copies.
+
 A revision is the edition without the held article (a held top story takes its related
 items with it), rendered again; it is what every delivery claimed from then on gets
 (`digest.outbox` stamps each claimed delivery with the revision it was built from, and a
@@ -11,7 +17,7 @@ no story is withdrawn: its unsent deliveries are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -32,15 +38,19 @@ from digest.models import (
     EditionStatus,
 )
 from digest.selection.plan import EditionPlan, RelatedItem, Story, Window
+from digest.variants import decode_ids
 from subscribers.models import Subscriber
 
 if TYPE_CHECKING:
     from digest.render import RenderedEdition
 
 Renderer = Callable[[EditionPlan], "RenderedEdition"]
-#: Re-renders what else the edition froze (its reader variants) without the held article:
-#: (session, edition, held article id, the revision's plan) -> whether any of it had it.
-Reviser = Callable[[Session, Edition, int, EditionPlan], bool]
+#: Re-renders what else the edition froze (its reader variants) without the held articles:
+#: (session, edition, held article ids, the revision's plan) -> whether any of it had one.
+Reviser = Callable[[Session, Edition, Collection[int], EditionPlan], bool]
+#: The stored copies of an article (ids), among those headlined like it and the given ids
+#: of what unsent editions show: (session, article, unsent ids) -> ids.
+CopyFinder = Callable[[Session, Article, Collection[int]], list[int]]
 
 
 @dataclass
@@ -62,6 +72,8 @@ class HoldReport:
     #: False when the article was held already (the call changed nothing new).
     newly: bool
     editions: list[Revised] = field(default_factory=list)
+    #: (guid, title) of each copy held with it now.
+    copies: list[tuple[str, str]] = field(default_factory=list)
 
 
 def hold(
@@ -73,22 +85,29 @@ def hold(
     revise: Reviser | None = None,
     *,
     source: str | None = None,
+    copies: CopyFinder | None = None,
 ) -> HoldReport:
     """Hold the article with `guid` (of `source`, when several sources use it: see
-    `articles.article_by_guid`, which raises) so it is never selected again, and pull
-    it from every frozen edition not yet fully sent, each under its line's lock."""
+    `articles.article_by_guid`, which raises) and the `copies` found of it, so that none
+    is ever selected again, and pull them from every frozen edition not yet fully sent,
+    each under its line's lock."""
     with db.session() as session:
         article = article_by_guid(session, guid, source)
         report = HoldReport(guid, article.title, article.held_at is None)
+        found = copies(session, article, _unsent_articles(session)) if copies else []
         if article.held_at is None:
             article.held_at, article.hold_reason = now, reason
         article_id = article.id
+        for copy in session.scalars(select(Article).where(Article.id.in_(found))):
+            copy.held_at, copy.hold_reason, copy.held_copy_of = now, reason, article_id
+            report.copies.append((copy.guid, copy.title))
+        pulled = {article_id, *found}
         targets = [
             (edition_id, language)
             for edition_id, language in session.execute(
                 select(Edition.id, Edition.language)
                 .join(EditionItem, EditionItem.edition_id == Edition.id)
-                .where(EditionItem.article_id == article_id, Edition.status != EditionStatus.SENT)
+                .where(EditionItem.article_id.in_(pulled), Edition.status != EditionStatus.SENT)
                 .distinct()
             )
         ]
@@ -105,26 +124,48 @@ def hold(
             targets += [(row[0], row[1]) for row in pooled if row[0] not in seen]
     for edition_id, language in targets:
         with editions.locked(db, language) as session:
-            revised = _revise(session, edition_id, article_id, reason, now, render, revise)
+            revised = _revise(session, edition_id, article_id, pulled, reason, now, render, revise)
         if revised is not None:
             report.editions.append(revised)
     return report
 
 
-def unhold(db: Database, guid: str, source: str | None = None) -> tuple[str, bool]:
-    """Let the article (`articles.article_by_guid`) be selected again; editions it was
-    pulled from stay as revised. Returns (title, whether it was held)."""
+def unhold(db: Database, guid: str, source: str | None = None) -> tuple[str, bool, int]:
+    """Let the article (`articles.article_by_guid`) and the copies held with it be
+    selected again; editions they were pulled from stay as revised. Returns (title,
+    whether it was held, how many copies were released with it)."""
     with db.session() as session:
         article = article_by_guid(session, guid, source)
         was_held = article.held_at is not None
-        article.held_at, article.hold_reason = None, None
-        return article.title, was_held
+        article.held_at, article.hold_reason, article.held_copy_of = None, None, None
+        copies = list(session.scalars(select(Article).where(Article.held_copy_of == article.id)))
+        for copy in copies:
+            copy.held_at, copy.hold_reason, copy.held_copy_of = None, None, None
+        return article.title, was_held, len(copies)
+
+
+def _unsent_articles(session: Session) -> set[int]:
+    """Ids of the articles the editions not yet fully sent show or keep in their pool
+    (reader variants draw from those two only)."""
+    unsent = Edition.status != EditionStatus.SENT
+    found = set(
+        session.scalars(
+            select(EditionItem.article_id)
+            .join(Edition, EditionItem.edition_id == Edition.id)
+            .where(unsent)
+        )
+    )
+    for pool in session.scalars(select(Edition.pool).where(unsent, Edition.pool != "")):
+        for top, related in decode_ids(pool):
+            found.update((top, *related))
+    return found
 
 
 def _revise(
     session: Session,
     edition_id: int,
     article_id: int,
+    pulled_ids: set[int],
     reason: str,
     now: datetime,
     render: Renderer,
@@ -134,10 +175,10 @@ def _revise(
     if edition is None or edition.status == EditionStatus.SENT:
         return None  # completed meanwhile: it stays as sent
     items = list(edition.items)
-    pulled = pulled_items(items, {article_id})
+    pulled = pulled_items(items, pulled_ids)
     kept = [item for item in items if item.id not in pulled]
     plan = plan_of(edition, kept)
-    varied = revise is not None and revise(session, edition, article_id, plan)
+    varied = revise is not None and revise(session, edition, pulled_ids, plan)
     if not pulled and not varied:
         return None
     article = session.get(Article, article_id)
@@ -167,7 +208,7 @@ def _revise(
     return Revised(edition.key, edition.revision, withdrawn, _had_it(session, edition.id))
 
 
-def pulled_items(items: list[EditionItem], article_ids: set[int]) -> set[int]:
+def pulled_items(items: list[EditionItem], article_ids: Collection[int]) -> set[int]:
     """Ids of the edition items a hold of `article_ids` pulls: theirs, and the related
     items of a held top story (they were further reading on it)."""
     pulled = {item.id for item in items if item.article_id in article_ids}

@@ -90,6 +90,10 @@ class Article(Base):
     #: Set by `digest articles hold`: never selected again, pulled from unsent editions.
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The id of the held article whose hold this copy follows (its page fetched again,
+    #: or its text posted again under its headline; `digest.holds`): unholding that
+    #: article releases this one. None for an article held by its own guid.
+    held_copy_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Article {self.guid!r}>"

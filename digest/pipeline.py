@@ -182,16 +182,19 @@ def hold(
     now: datetime,
     source: str | None = None,
 ) -> HoldReport:
-    """`digest articles hold`: pull the article from every edition not yet fully sent."""
+    """`digest articles hold`: hold the article and its copies, and pull them from every
+    edition not yet fully sent."""
     from functools import partial
 
     from digest.holds import hold as hold_article
     from digest.readers import revise_variants
     from digest.render import render_edition
+    from digest.selection.held_copies import copies_of
 
     return hold_article(
         db, guid, reason, now, lambda plan: render_edition(plan, settings),
         partial(revise_variants, settings), source=source,
+        copies=partial(copies_of, threshold=settings.selection.duplicate_threshold),
     )  # fmt: skip
 
 

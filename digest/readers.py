@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -129,29 +129,33 @@ def freeze_extras(settings: Settings, now: datetime) -> Callable[..., None]:
     return extras
 
 
-def _without(value: str, article_id: int) -> str:
-    """Encoded stories without `article_id` (a held top story takes its related items)."""
+def _without(value: str, article_ids: Collection[int]) -> str:
+    """Encoded stories without `article_ids` (a held top story takes its related items)."""
     entries = [
-        [top, [item for item in related if item != article_id]]
+        [top, [item for item in related if item not in article_ids]]
         for top, related in decode_ids(value)
-        if top != article_id
+        if top not in article_ids
     ]
     return json.dumps(entries) if value else value
 
 
 def revise_variants(
-    settings: Settings, session: Session, edition: Edition, article_id: int, general: EditionPlan
+    settings: Settings,
+    session: Session,
+    edition: Edition,
+    article_ids: Collection[int],
+    general: EditionPlan,
 ) -> bool:
-    """A hold pulls `article_id` from the edition (`general` is the new revision's plan):
-    the pool loses it and every frozen variant that had it is rendered again without it,
-    in the same transaction as the revision, so no reader's message has it from then on.
-    A variant left with no story gets the revision's general stories. Returns whether
-    any variant had it."""
-    edition.pool = _without(edition.pool, article_id)
+    """A hold pulls `article_ids` (an article and its copies) from the edition (`general`
+    is the new revision's plan): the pool loses them and every frozen variant that had
+    one is rendered again without them, in the same transaction as the revision, so no
+    reader's message has them from then on. A variant left with no story gets the
+    revision's general stories. Returns whether any variant had one."""
+    edition.pool = _without(edition.pool, article_ids)
     zone = settings.schedule.timezone
     changed = False
     for variant in stored_variants(session, edition.id).values():
-        kept = _without(variant.stories, article_id)
+        kept = _without(variant.stories, article_ids)
         if kept == variant.stories:
             continue
         changed = True

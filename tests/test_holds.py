@@ -172,6 +172,60 @@ def test_a_held_story_posted_again_at_a_new_address_stays_held(tmp_path: Path) -
     assert "pulled-copy" in shown_guids(tmp_path)  # released with the story it copies
 
 
+def test_a_hold_pulls_the_copies_an_unsent_edition_shows(tmp_path: Path) -> None:
+    # The editor holds the story by the guid they know, its first posting; the edition
+    # frozen before the hold shows the outlet's later copies of it: the text posted
+    # again under a new slug, and the page fetched again under an edited headline.
+    handler = FaultyHandler()
+    with SmtpServer(handler) as server:
+        settings, db = site(tmp_path, server)
+        add_article(
+            db,
+            "first",
+            t("2025-05-27T08:00"),
+            title=HELD_TITLE,
+            summary=HELD_TEXT,
+            url="https://news.example/port-contract",
+        )
+        add_article(
+            db,
+            "again",
+            t("2025-06-02T07:30"),
+            title=HELD_TITLE,
+            summary=HELD_TEXT,
+            url="https://news.example/2025/06/02/port-contract-brother",
+        )
+        add_article(
+            db,
+            "refetched",
+            t("2025-06-02T07:45"),
+            title="UPDATED: Harwick tender papers point to minister's brother",
+            summary="Ministry denies wrongdoing.",
+            url="http://www.news.example/port-contract?utm_source=rss",
+        )
+        freeze(db, settings)
+        before = pipeline.preview_message(db, settings, DAY, "en", now=t("2025-06-02T11:01"))
+        assert HELD_TITLE in before.text and "UPDATED: Harwick" in before.text
+        held = run_cli(tmp_path, "articles", "hold", "first", "--reason", "legal")
+        assert held.exit_code == 0, held.output
+        assert f"and its copy again: {HELD_TITLE}" in held.stdout, held.stdout
+        assert "and its copy refetched: UPDATED: Harwick" in held.stdout, held.stdout
+        assert held.stdout.count("and its copy") == 2, held.stdout
+        assert "2025-06-02/en: revision 2 without it" in held.stdout
+        after = pipeline.preview_message(db, settings, DAY, "en", now=t("2025-06-02T11:05"))
+        assert "UPDATED: Harwick" not in after.text and "Oskar" not in after.text
+        shown = shown_guids(tmp_path)
+        assert "kept" in shown and not {"first", "again", "refetched"} & set(shown), shown
+        report = pipeline.send(db, settings, DAY, "en", clock=lambda: t("2025-06-02T11:10"))
+    assert report.result.sent == len(READERS)
+    for message in handler.received:
+        assert "UPDATED: Harwick" not in text_of(message) and "Oskar" not in text_of(message)
+    released = run_cli(tmp_path, "articles", "unhold", "first")
+    assert "and 2 copies held with it" in released.stdout, released.output
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    assert "again" in shown_guids(tmp_path), plan["stories"]
+
+
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:
     # A guid is unique within one source: "123" from two feeds is two articles, and a
     # hold never pulls one of them by chance.

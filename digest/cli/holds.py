@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from digest.cli.app import App, pass_app, print_json, source_option
+from digest.cli.app import App, counted, pass_app, print_json, source_option
 
 
 @click.command("hold")
@@ -25,6 +25,7 @@ def hold_command(app: App, guid: str, reason: str, source: str | None, as_json: 
                 "guid": report.guid,
                 "title": report.title,
                 "newly_held": report.newly,
+                "copies": [{"guid": guid, "title": title} for guid, title in report.copies],
                 "editions": [
                     {"edition": e.key, "revision": e.revision, "withdrawn": e.withdrawn,
                      "had_it": e.had_it}
@@ -34,6 +35,8 @@ def hold_command(app: App, guid: str, reason: str, source: str | None, as_json: 
         )  # fmt: skip
         return
     click.echo(f"held {guid}: {report.title}" + ("" if report.newly else " (held already)"))
+    for copy_guid, title in report.copies:
+        click.echo(f"  and its copy {copy_guid}: {title}")
     if not report.editions:
         click.echo("  in no edition still being sent")
     for edition in report.editions:
@@ -51,5 +54,7 @@ def unhold_command(app: App, guid: str, source: str | None) -> None:
     """Let a held article be selected again (editions it was pulled from stay as revised)."""
     from digest.holds import unhold
 
-    title, was_held = unhold(app.db(), guid, source)
+    title, was_held, copies = unhold(app.db(), guid, source)
     click.echo(f"{'released' if was_held else 'was not held'}: {guid}: {title}")
+    if copies:
+        click.echo(f"  and {counted(copies, 'copy', 'copies')} held with it")

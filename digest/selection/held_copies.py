@@ -14,16 +14,57 @@ outlet's account, not the held text.
 
 Held articles are few and their headlines rarely come back, so a selection with no
 suspect pays one indexed query (`store.held_docs`) and a set lookup per article.
+
+The hold itself finds the copies stored already (`copies_of`), so that it can hold them
+too and pull them from the editions not yet sent: an edition frozen before the hold may
+show the copy rather than the article the editor knows by its guid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
+from sqlalchemy.orm import Session
+
+from digest.models import Article
+from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, DocText
+from digest.selection.identity import canonical_address
 from digest.selection.similarity import RELATED_MIN_TERMS
 from digest.selection.store import TITLE_KEY_CHARS
 from digest.selection.vector_rows import search
+
+#: Articles of the language published nearest the held one whose words weigh the texts
+#: compared (`copies_of`), as `articles related` learns its weights: two texts alone make
+#: every word they share a common one.
+WEIGHT_SAMPLE = 300
+
+
+def copies_of(
+    session: Session, article: Article, unsent: Collection[int], threshold: float
+) -> list[int]:
+    """Ids of the stored copies of `article`, oldest first (module docstring): its page
+    (`identity.canonical_address`) fetched again under another guid, and its text posted
+    again under its headline at any date (`store.postings`) with a similarity of at
+    least `threshold` (the selection's `duplicate_threshold`). Looked for among the
+    articles so headlined and the `unsent` ones (ids: what the editions not yet sent
+    show, where a page fetched again may carry an edited headline). Held ones aside."""
+    page = canonical_address(article.canonical_url or article.url)
+    headlined = {doc.id for doc in store.postings(session, article.language, [article.title])}
+    wanted = sorted((headlined | set(unsent)) - {article.id})
+    found = store.docs_with_terms(session, wanted)
+    held = store.docs_with_terms(session, [article.id])
+    pages = {doc.id for doc, _ in found if page and canonical_address(doc.url) == page}
+    titled = [(doc, text) for doc, text in found if doc.id in headlined]
+    copies: frozenset[int] = frozenset()
+    if titled and held:
+        sample = store.nearest_of_language(
+            session, article.language, article.published_at, WEIGHT_SAMPLE, [article.id, *wanted]
+        )
+        corpus = Corpus([*held, *found, *store.docs_with_terms(session, list(sample))])
+        copies = held_copies(corpus, held, titled, threshold)
+    held_ids = set(store.held_ids(session))
+    return [doc.id for doc, _ in found if doc.id in pages | copies and doc.id not in held_ids]
 
 
 def held_copies(

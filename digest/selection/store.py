@@ -160,7 +160,7 @@ def held_pages(session: Session) -> frozenset[str]:
     edition. Held articles are few: their ids are read from the index on `held_at` alone
     (asked for their addresses at once, SQLite scanned the window's covering index
     instead: 15 ms a call on the bench's 60,000 articles), then their addresses."""
-    held = _held_ids(session)
+    held = held_ids(session)
     found: set[str] = set()
     for offset in range(0, len(held), _CHUNK):
         chunk = _ARTICLE.id.in_(held[offset : offset + _CHUNK])
@@ -172,11 +172,11 @@ def held_pages(session: Session) -> frozenset[str]:
 def held_docs(session: Session) -> list[tuple[Doc, DocText]]:
     """The held articles with their words or text, oldest first: what their copies at
     other addresses are known by (`held_copies`). Read through the index on `held_at`."""
-    return docs_with_terms(session, _held_ids(session))
+    return docs_with_terms(session, held_ids(session))
 
 
-def _held_ids(session: Session) -> list[int]:
-    """Ids of the held articles, from the index on `held_at` alone."""
+def held_ids(session: Session) -> list[int]:
+    """Ids of the held articles, from the index on `held_at` alone (few)."""
     statement = select(_ARTICLE.id).where(_ARTICLE.held_at.is_not(None))
     return [row[0] for row in raw_rows(session, statement)]
 
