@@ -141,6 +141,7 @@ def build(path: Path, pairs: Sequence[Pair]) -> dict[int, tuple[str, str]]:
                 Article(
                     guid=guid,
                     url=f"https://{src}.example/{guid}",
+                    canonical_url=f"https://{src}.example/{guid}",  # as ingest stores it
                     title=text["title"],
                     summary=text["summary"],
                     body=text.get("body", ""),

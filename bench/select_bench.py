@@ -127,6 +127,7 @@ def build_database(path: Path, window: int, archive: int) -> None:
             row.update(
                 guid=f"https://news.example/a/{number:06d}",
                 url=f"https://news.example/a/{number:06d}",
+                canonical_url=f"https://news.example/a/{number:06d}",  # as ingest stores it
                 language="en",
                 content_hash=f"{number:064d}",
                 ingested_at=now,

@@ -53,7 +53,7 @@ class Article(Base):
         UniqueConstraint("source", "guid", name="uq_articles_source_guid"),
         Index("ix_articles_guid", "guid"),
         Index("ix_articles_canonical_url", "canonical_url"),
-        # A headline's postings at any date (selection.store.postings; migration 0017).
+        # A headline's postings at any date (selection.postings; migration 0017).
         Index("ix_articles_title_key", text("substr(title, 1, 200)")),
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from digest import pipeline
 from digest.config import Settings, load_settings
 from digest.db import Database
+from digest.ingest.urls import canonical_url
 from digest.models import Article, Edition, EditionItem
 from subscribers.models import Subscriber
 
@@ -78,11 +79,13 @@ def title_for(guid: str) -> str:
 def add_article(
     db: Database, guid: str, published_at: datetime, language: str = "en", **fields: Any
 ) -> None:
+    url = fields.pop("url", f"https://news.example/{guid}")
     with db.session() as session:
         session.add(
             Article(
                 guid=guid,
-                url=fields.pop("url", f"https://news.example/{guid}"),
+                url=url,
+                canonical_url=fields.pop("canonical_url", canonical_url(url)),
                 title=fields.pop("title", title_for(guid)),
                 summary=fields.pop("summary", ""),
                 body=fields.pop("body", ""),

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from digest import outbox
 from digest.db import Database, make_engine, schema_head
 from digest.models import Edition
-from digest.selection import store
+from digest.selection import postings
 from subscribers.models import metadata
 
 NOW = datetime(2025, 6, 4, 6, 0, tzinfo=UTC)
@@ -134,14 +134,14 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
 
 
 def test_a_headlines_postings_are_found_by_its_index(database_url: str) -> None:
-    """`store.postings` asks by each headline's key (its first 200 characters): the
+    """`postings.postings` asks by each headline's key (its first 200 characters): the
     expression must be the index's as written, or the database reads every article."""
     db = Database(database_url)
     try:
         db.upgrade()
         with db.session() as session:
             connection = session.connection()
-            statement = store.postings_query(["Pop star marries", "x" * 200])
+            statement = postings.postings_query(["Pop star marries", "x" * 200])
             sql = statement.compile(
                 dialect=connection.dialect, compile_kwargs={"literal_binds": True}
             ).string

@@ -13,6 +13,7 @@ import pytest
 from digest import editions, pipeline
 from digest.compose import composer
 from digest.config import load_settings
+from digest.selection.held_copies import HeldHeadlines
 from tests.schedule_support import add_article, add_reader, make_site, run_cli, t, title_for
 from tests.test_send_support import FaultyHandler, Received, SmtpServer, query
 
@@ -99,9 +100,11 @@ def test_a_held_page_fetched_again_under_a_new_guid_stays_held(tmp_path: Path) -
         for article in (story["article"], *(item["article"] for item in story["related"]))
     ]
     assert shown == ["other"]
-    for guid in ("pulled", "pulled-again"):  # still asked about by name
+    for guid, other in (("pulled", "pulled-again"), ("pulled-again", "pulled")):
+        # still asked about by name, each listing the other as the same report
         asked = run_cli(tmp_path, "articles", "related", guid)
         assert asked.exit_code == 0 and asked.stdout.startswith(title_for("pulled")), asked.output
+        assert f"({other})  same report" in asked.stdout, asked.stdout
     assert run_cli(tmp_path, "articles", "unhold", "pulled").exit_code == 0
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
     # released, the page is shown once again, as its first fetch
@@ -114,6 +117,37 @@ HELD_TEXT = (
     "Transport Minister Alma Lindqvist's brother, Oskar Lindqvist, after two lower bids "
     "were set aside. The ministry said the award followed the rules."
 )
+
+
+@pytest.mark.parametrize(
+    ("held", "title"),
+    [
+        ("Kuwait's cabinet resigns after vote", "Kuwait’s Cabinet Resigns After Vote."),
+        (
+            "Kuwait's cabinet resigns after vote",
+            "Kuwait's cabinet resigns after vote | Gulf Courier",
+        ),
+        ("Gulf Courier: Kuwait's cabinet resigns", "Kuwait's cabinet resigns"),
+        ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "زِلزال بقوة ٥٫٨ يضرب تركـيا ويقتل ٣"),
+        ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "عاجل: زلزال بقوة 5.8 يضرب تركيا ويقتل 3"),
+        ("Markets wrap", "Markets wrap: Tokyo rallies"),
+    ],
+)
+def test_a_headline_set_anew_repeats_the_held_one(held: str, title: str) -> None:
+    assert HeldHeadlines([held]).repeats(title)
+
+
+@pytest.mark.parametrize(
+    ("held", "title"),
+    [
+        ("Live", "Live: election night as results come in"),
+        ("Kuwait's cabinet resigns after vote", "Kuwait's parliament holds vote on budget"),
+        ("Kuwait's cabinet resigns after vote", "Cabinet"),
+        ("!!!", "!!!"),
+    ],
+)
+def test_another_headline_does_not_repeat_the_held_one(held: str, title: str) -> None:
+    assert not HeldHeadlines([held]).repeats(title)
 
 
 def shown_guids(tmp_path: Path) -> list[str]:
@@ -162,12 +196,23 @@ def test_a_held_story_posted_again_at_a_new_address_stays_held(tmp_path: Path) -
         summary="Opposition leaders called for an inquiry after tender papers showed Oskar "
         "Lindqvist's firm won the Harwick dredging contract from Alma Lindqvist's ministry.",
     )  # fmt: skip
+    add_article(
+        db,
+        "retitled-copy",  # the headline set anew: curly apostrophe, title case, the outlet
+        t("2025-06-02T09:10"),
+        title="Harwick Port Contract Awarded To Minister’s Brother, Papers Show | The Courier",
+        summary=HELD_TEXT,
+        url="https://news.example/2025/06/02/port-contract-brother-2",
+    )
     add_article(db, "other", t("2025-06-02T08:00"))
     shown = shown_guids(tmp_path)
-    assert "pulled-copy" not in shown and "pulled" not in shown, shown
+    assert not {"pulled-copy", "retitled-copy", "pulled"} & set(shown), shown
     assert {"account", "wrap-tuesday", "other"} <= set(shown), shown
     asked = run_cli(tmp_path, "articles", "related", "account")
     assert asked.exit_code == 0 and HELD_TITLE not in asked.stdout, asked.output
+    asked = run_cli(tmp_path, "articles", "related", "pulled")  # its copies, by name
+    assert "(pulled-copy)  same report" in asked.stdout, asked.stdout
+    assert "(retitled-copy)  same report" in asked.stdout, asked.stdout
     assert run_cli(tmp_path, "articles", "unhold", "pulled").exit_code == 0
     assert "pulled-copy" in shown_guids(tmp_path)  # released with the story it copies
 
@@ -220,10 +265,46 @@ def test_a_hold_pulls_the_copies_an_unsent_edition_shows(tmp_path: Path) -> None
     assert report.result.sent == len(READERS)
     for message in handler.received:
         assert "UPDATED: Harwick" not in text_of(message) and "Oskar" not in text_of(message)
+    asked = run_cli(tmp_path, "articles", "related", "again")  # a copy held with it
+    assert "(first)  same report" in asked.stdout and "(refetched)  same report" in asked.stdout
     released = run_cli(tmp_path, "articles", "unhold", "first")
     assert "and 2 copies held with it" in released.stdout, released.output
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
     assert "again" in shown_guids(tmp_path), plan["stories"]
+
+
+SHARED_LINK_FEED = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Gulf Wire</title><link>https://gulfwire.example/</link>
+<item><guid isPermaLink="false">gw-1</guid><link>https://gulfwire.example/latest</link>
+<title>Oman and Iran hold talks on Hormuz shipping lanes</title>
+<description>Foreign ministers met in Muscat to discuss tanker traffic.</description>
+<pubDate>Mon, 02 Jun 2025 08:00:00 GMT</pubDate></item>
+<item><guid isPermaLink="false">gw-2</guid><link>https://gulfwire.example/latest</link>
+<title>Bahrain court jails activist over social media posts</title>
+<description>The rights campaigner was sentenced to three years.</description>
+<pubDate>Mon, 02 Jun 2025 08:10:00 GMT</pubDate></item>
+<item><guid isPermaLink="false">gw-3</guid><link>https://gulfwire.example/latest</link>
+<title>UAE cuts fuel prices for July</title>
+<description>Petrol will cost less at the pump from next month.</description>
+<pubDate>Mon, 02 Jun 2025 08:20:00 GMT</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_items_sharing_one_link_are_three_stories_and_one_hold_holds_one(
+    tmp_path: Path,
+) -> None:
+    # A feed links every item to its "latest" page: that link names none of them (ingest
+    # stores no address), so they are not fetches of one page, grouped into one story, and
+    # a hold of one of them holds that one only.
+    make_site(tmp_path)
+    feed = tmp_path / "wire.xml"
+    feed.write_text(SHARED_LINK_FEED, encoding="utf-8")
+    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["gw-1", "gw-2", "gw-3"]
+    assert run_cli(tmp_path, "articles", "hold", "gw-2").exit_code == 0
+    assert sorted(shown_guids(tmp_path)) == ["gw-1", "gw-3"]
 
 
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:

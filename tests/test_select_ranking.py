@@ -16,6 +16,7 @@ import pytest
 
 from digest.config import Settings
 from digest.db import Database
+from digest.ingest.urls import canonical_url
 from digest.models import Article
 from digest.selection import plan_edition, selector
 from digest.selection.plan import EditionPlan
@@ -54,6 +55,7 @@ def store(db: Database, rows: list[dict[str, Any]]) -> None:
                 "ingested_at": published + timedelta(minutes=5),
             }
             fields.update(row)
+            fields.setdefault("canonical_url", canonical_url(fields["url"]))  # as ingest does
             session.add(Article(**fields))
 
 

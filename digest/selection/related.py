@@ -84,6 +84,7 @@ from digest.config import ScheduleSettings, SelectionSettings
 from digest.models import Article
 from digest.selection import store
 from digest.selection.corpus import Corpus, Doc, Match
+from digest.selection.held_copies import held_with
 from digest.selection.identity import canonical_address
 from digest.selection.names import by_capitals, facet_cosine, names_and_nouns
 from digest.selection.pauses import without_cycle_collection
@@ -202,12 +203,20 @@ def related_articles(
     # Another fetch of the article's own page (another guid, another feed) is a copy
     # whatever its text says, as it is in an edition (`identity.canonical_address`):
     # listed even under the floor, with the similarity of the two openings.
-    page = canonical_address(article.canonical_url or article.url)
+    page = canonical_address(article.canonical_url)
     fetched = {
         doc.id: doc
         for doc in corpus.full
         if page and doc.id != article.id and canonical_address(doc.url) == page
     }
+    # A held article's pages and copies, held with it, are in no corpus: listed as copies.
+    found = store.docs_with_terms(
+        session, held_with(session, article, selection.duplicate_threshold)
+    )
+    rows = corpus.vectors_for(found)
+    for row, (doc, _) in enumerate(found):
+        doc.bind(rows, row)
+        fetched[doc.id] = doc
     listed = {m.doc.id for m in matches}
     query = own.vector.as_dict()
     matches += [

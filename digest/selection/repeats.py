@@ -9,7 +9,7 @@ http and https, www or not, tracking parameters).
 And an outlet's story posted again under a new guid and address, word for word, with a
 later date, is as old as its first copy (`dated_by_earlier_copies`), even when that copy
 came before the window: a near-copy among the archive articles read in full, or among
-the outlet's postings of the same headline at any date (`store.postings`).
+the outlet's postings of the same headline at any date (`postings.postings`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from digest.selection.identity import canonical_address, reporters
 from digest.selection.scoring import ScoreParts, recency, trusted_date
 from digest.selection.similarity import RELATED_MIN_TERMS, Vector
 
-#: Given headlines, every article so headlined (`store.postings`).
+#: Given headlines, every article so headlined (`postings.postings`).
 PostingReader = Callable[[Sequence[str]], Sequence[Doc]]
 
 #: The best-scoring window articles, per top story, whose earlier copies are looked for

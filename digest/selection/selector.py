@@ -44,6 +44,7 @@ from digest.selection.pauses import without_cycle_collection
 from digest.selection.picking import Picking, pick_top_stories
 from digest.selection.places import headline_places
 from digest.selection.plan import EditionPlan, Explanation, RelatedItem, Report, Story, Window
+from digest.selection.postings import postings
 from digest.selection.related_items import attach_related
 from digest.selection.repeats import (
     PostingReader,
@@ -355,7 +356,7 @@ def plan_edition(
         apart=places_apart(language),
         language=language,
         texts=lambda ids: store.texts(session, ids),
-        postings=lambda titles: store.postings(session, language, titles),
+        postings=lambda titles: postings(session, language, titles),
     )
     plan = EditionPlan(date=day, language=language, window=window)
     plan.repeats = sum(1 for doc in window_docs if doc.id in repeats)

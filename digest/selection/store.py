@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, String, and_, cast, func, literal_column, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
@@ -25,7 +25,7 @@ from digest.selection.identity import canonical_address
 from digest.selection.similarity import OPENING_CHARS, TITLE_CHARS
 from digest.selection.text import LINE_END, PackedWords
 
-_CHUNK = 500
+CHUNK = 500
 
 # Columns of the tables, not the mapped classes': a select of ORM attributes is compiled
 # by the ORM as well (a few milliseconds per statement in each new process), and these
@@ -35,14 +35,13 @@ _TERMS = ArticleTerms.__table__.c
 _EDITION = Edition.__table__.c
 _ITEM = EditionItem.__table__.c
 
-#: The article's address: a canonical URL where ingest stores one, else the URL.
-_CANONICAL = _ARTICLE.get("canonical_url")
-_ADDRESS = (
-    func.coalesce(func.nullif(_CANONICAL, ""), _ARTICLE.url)
-    if _CANONICAL is not None
-    else _ARTICLE.url
-)
-_DOC_COLUMNS = (
+#: The article's address: the canonical URL ingest stores (`ingest.urls.canonical_url`),
+#: "" where the link names no one article: a site's home page, or a link several items
+#: of one source share ("/latest" under every item). Not the link itself there: read as
+#: an address, a shared link made a feed's different stories fetches of one page, shown
+#: as one story, and a hold of one of them held them all (a breaker pass).
+_ADDRESS = _ARTICLE.canonical_url
+DOC_COLUMNS = (
     _ARTICLE.id,
     _ARTICLE.guid,
     _ARTICLE.title,
@@ -88,8 +87,8 @@ def _utc(value: datetime | str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _doc(row: Any) -> Doc:
-    """A document from a driver's raw row of `_DOC_COLUMNS`."""
+def doc_of_row(row: Any) -> Doc:
+    """A document from a driver's raw row of `DOC_COLUMNS`."""
     published = _utc(row[5])
     assert published is not None  # the column is NOT NULL
     return Doc(
@@ -128,21 +127,21 @@ def _with_terms(session: Session, where: Any, *, unheld: bool = False) -> list[t
     """The documents `where` selects, each with its cached words or, where the cache has
     no valid row, its matching text (read in a second query, by id); with `unheld`,
     none that is a held article's page (`held_pages`): what a selection may show."""
-    statement = select(*_DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms.__table__, CACHED)
+    statement = select(*DOC_COLUMNS, *_TERMS_COLUMNS).outerjoin(ArticleTerms.__table__, CACHED)
     rows = raw_rows(session, statement.where(where))
     found: list[tuple[Doc, DocText]] = []
     uncached: dict[int, Doc] = {}
     for row in rows:
-        doc = _doc(row)
-        words, counts, numbers = row[len(_DOC_COLUMNS) :]
+        doc = doc_of_row(row)
+        words, counts, numbers = row[len(DOC_COLUMNS) :]
         if words is None:
             uncached[doc.id] = doc
         else:
             numbers = None if numbers is None else bytes(numbers)
             found.append((doc, PackedWords(words, bytes(counts), numbers)))
     ids = sorted(uncached)
-    for offset in range(0, len(ids), _CHUNK):
-        chunk = ids[offset : offset + _CHUNK]
+    for offset in range(0, len(ids), CHUNK):
+        chunk = ids[offset : offset + CHUNK]
         statement = select(_ARTICLE.id, *TEXT_COLUMNS).where(_ARTICLE.id.in_(chunk))
         for article_id, summary, body in raw_rows(session, statement):
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
@@ -162,10 +161,10 @@ def held_pages(session: Session) -> frozenset[str]:
     instead: 15 ms a call on the bench's 60,000 articles), then their addresses."""
     held = held_ids(session)
     found: set[str] = set()
-    for offset in range(0, len(held), _CHUNK):
-        chunk = _ARTICLE.id.in_(held[offset : offset + _CHUNK])
-        for row in raw_rows(session, select(_ARTICLE.url, _ADDRESS).where(chunk)):
-            found.update(canonical_address(url) for url in row if url)
+    for offset in range(0, len(held), CHUNK):
+        chunk = _ARTICLE.id.in_(held[offset : offset + CHUNK])
+        for (address,) in raw_rows(session, select(_ADDRESS).where(chunk)):
+            found.add(canonical_address(address or ""))
     return frozenset(found - {""})
 
 
@@ -332,8 +331,8 @@ def docs_with_terms(
     """Documents with their words or text for a few articles (for example past top
     stories); with `unheld`, none that is a held article's page (`_with_terms`)."""
     found: list[tuple[Doc, DocText]] = []
-    for offset in range(0, len(ids), _CHUNK):
-        chunk = _ARTICLE.id.in_(list(ids[offset : offset + _CHUNK]))
+    for offset in range(0, len(ids), CHUNK):
+        chunk = _ARTICLE.id.in_(list(ids[offset : offset + CHUNK]))
         found.extend(_with_terms(session, chunk, unheld=unheld))
     return _by_publication(found)
 
@@ -342,8 +341,8 @@ def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
     """The ORM objects for the articles that made the plan."""
     wanted = sorted(set(ids))
     found: dict[int, Article] = {}
-    for offset in range(0, len(wanted), _CHUNK):
-        chunk = wanted[offset : offset + _CHUNK]
+    for offset in range(0, len(wanted), CHUNK):
+        chunk = wanted[offset : offset + CHUNK]
         for article in session.scalars(select(Article).where(Article.id.in_(chunk))):
             found[article.id] = article
     return found
@@ -352,8 +351,8 @@ def articles(session: Session, ids: Iterable[int]) -> dict[int, Article]:
 def texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
     """Article id -> (headline, summary HTML, body) for a few hundred articles."""
     found: dict[int, tuple[str, str, str]] = {}
-    for offset in range(0, len(ids), _CHUNK):
-        chunk = list(ids[offset : offset + _CHUNK])
+    for offset in range(0, len(ids), CHUNK):
+        chunk = list(ids[offset : offset + CHUNK])
         statement = select(_ARTICLE.id, _ARTICLE.title, _ARTICLE.summary, _ARTICLE.body).where(
             _ARTICLE.id.in_(chunk)
         )
@@ -389,41 +388,6 @@ def articles_by_guid(session: Session, guid: str, source: str | None = None) -> 
     if source is not None:
         query = query.where(Article.source == source)
     return list(session.scalars(query.order_by(Article.id)))
-
-
-#: Characters of a headline that find its other postings (`postings`): the index
-#: `ix_articles_title_key` (migration 0017) holds them, and a key this long is no
-#: accident two headlines share.
-TITLE_KEY_CHARS = 200
-#: The headline's key, with literal bounds: a database uses an index on an expression
-#: only for that expression as written, and a bound parameter is not the number 200.
-_TITLE_KEY = func.substr(_ARTICLE.title, literal_column("1"), literal_column(str(TITLE_KEY_CHARS)))
-
-
-def postings(session: Session, language: str, titles: Iterable[str]) -> list[Doc]:
-    """Every article of `language` (held ones aside) headlined with one of `titles`, of
-    any date: where an outlet posted a story again under a new guid and address, its
-    first posting, however long before (`repeats.first_postings`). One indexed query
-    (`ix_articles_title_key`) per chunk of headlines, so the store's size does not
-    matter; texts are read only for the few postings that could be a first one."""
-    keys = sorted({title[:TITLE_KEY_CHARS] for title in titles if title})
-    found: list[Doc] = []
-    for offset in range(0, len(keys), _CHUNK):
-        for row in raw_rows(session, postings_query(keys[offset : offset + _CHUNK])):
-            *columns, written_in, held = row
-            if written_in == language and held is None:
-                found.append(_doc(columns))
-    return found
-
-
-def postings_query(keys: Sequence[str]) -> Select[Any]:
-    """`postings`' select of the articles headlined with one of `keys` (first
-    `TITLE_KEY_CHARS` characters): `_DOC_COLUMNS`, then language and hold. The key is
-    the only condition: given one on the language too, a database without statistics
-    (SQLite's, until ANALYZE) reads the language's index, every article."""
-    return select(*_DOC_COLUMNS, _ARTICLE.language, _ARTICLE.held_at).where(
-        _TITLE_KEY.in_(list(keys))
-    )
 
 
 def recent_top_story_ids(session: Session, day: date, language: str, days: int) -> list[int]:
