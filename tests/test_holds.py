@@ -300,11 +300,22 @@ def test_items_sharing_one_link_are_three_stories_and_one_hold_holds_one(
     make_site(tmp_path)
     feed = tmp_path / "wire.xml"
     feed.write_text(SHARED_LINK_FEED, encoding="utf-8")
-    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
-    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    mirror = tmp_path / "wire-mirror.xml"  # the outlet's other feed: the same items
+    mirror.write_text(
+        SHARED_LINK_FEED.replace(
+            "https://gulfwire.example/latest", "http://www.gulfwire.example/latest/"
+        ),
+        encoding="utf-8",
+    )
+    assert run_cli(tmp_path, "ingest", str(feed), str(mirror)).exit_code == 0
+    selected = run_cli(tmp_path, "select", "--date", "2025-06-02", "--json", "--explain")
+    plan = json.loads(selected.stdout)
     assert sorted(story["article"]["guid"] for story in plan["stories"]) == ["gw-1", "gw-2", "gw-3"]
-    assert run_cli(tmp_path, "articles", "hold", "gw-2").exit_code == 0
-    assert sorted(shown_guids(tmp_path)) == ["gw-1", "gw-3"]
+    # one outlet, by its link's site, however many feeds carry it
+    assert [story["explanation"]["sources"] for story in plan["stories"]] == [1, 1, 1]
+    held = run_cli(tmp_path, "articles", "hold", "gw-2", "--source", str(feed))
+    assert held.exit_code == 0, held.output
+    assert sorted(set(shown_guids(tmp_path))) == ["gw-1", "gw-3"]
 
 
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:

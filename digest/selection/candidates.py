@@ -24,7 +24,7 @@ def join_same_address(
     first_at: dict[str, int] = {}
     later: set[int] = set()
     for number, doc in enumerate(docs):  # publication order: the first fetch comes first
-        address = canonical_address(doc.url)
+        address = canonical_address(doc.page)
         if not address:
             continue
         first = first_at.setdefault(address, number)

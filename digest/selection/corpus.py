@@ -60,6 +60,10 @@ class Doc:
     ingested_at: datetime | None = None
     #: Undated and in its source's first fetch (`estimated_on_first_fetch`): of any age.
     backlog: bool = False
+    #: The page it is (the canonical URL ingest stored; "" for a link that names no one
+    #: article, one several items share), where it differs from `url`, the link, which
+    #: still names the outlet (`identity.reporters`); None: the link is the page.
+    address: str | None = None
     #: Where its vector is (`bind`): a row of the corpus's `VectorRows`, built when read.
     _rows: VectorRows | None = field(default=None, init=False, repr=False)
     _row: int = field(default=0, init=False, repr=False)
@@ -75,6 +79,11 @@ class Doc:
     def vector(self, value: Vector) -> None:
         self._rows = None
         self._vector = value
+
+    @property
+    def page(self) -> str:
+        """The address that tells its page (`identity.canonical_address` reads it)."""
+        return self.url if self.address is None else self.address
 
     def bind(self, rows: VectorRows, row: int) -> None:
         """Give it the vector of row `row` of `rows`, built only when read."""

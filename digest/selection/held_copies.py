@@ -110,7 +110,7 @@ def copies_of(
     wanted = sorted((headlined | fetched | set(unsent)) - {article.id})
     found = store.docs_with_terms(session, wanted)
     held = store.docs_with_terms(session, [article.id])
-    pages = {doc.id for doc, _ in found if page and canonical_address(doc.url) == page}
+    pages = {doc.id for doc, _ in found if page and canonical_address(doc.page) == page}
     copies: frozenset[int] = frozenset()
     if held and headlined:
         sample = store.nearest_of_language(

@@ -207,7 +207,7 @@ def related_articles(
     fetched = {
         doc.id: doc
         for doc in corpus.full
-        if page and doc.id != article.id and canonical_address(doc.url) == page
+        if page and doc.id != article.id and canonical_address(doc.page) == page
     }
     # A held article's pages and copies, held with it, are in no corpus: listed as copies.
     found = store.docs_with_terms(

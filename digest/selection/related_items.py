@@ -50,7 +50,7 @@ def attach_related(
     threshold = selection.duplicate_threshold
     # Every page the edition shows, under any story: a page fetched twice (two guids) is
     # one article, and no article appears twice in an edition.
-    addresses = {canonical_address(choice.doc.url) for choice in choices} - {""}
+    addresses = {canonical_address(choice.doc.page) for choice in choices} - {""}
     for number, (choice, matches) in enumerate(zip(choices, found, strict=True)):
         chosen: list[dict[int, float]] = []
         bar = None  # `close_to_best`'s, set by the first match that could be listed
@@ -67,7 +67,7 @@ def attach_related(
                 bar = match.similarity
             if match.doc.id in used:
                 continue
-            address = canonical_address(match.doc.url)
+            address = canonical_address(match.doc.page)
             if address in addresses:
                 continue  # another fetch of a page already shown
             if any(cosine(other, match.doc.vector) >= threshold for other in chosen):

@@ -47,10 +47,10 @@ def recent_leads(
     led = store.recent_top_story_ids(session, day, language, selection.no_repeat_days)
     led_docs = store.docs_with_terms(session, led)
     repeats = frozenset(led) | repeats_of(corpus.vectors_for(led_docs), window_docs, selection)
-    addresses = {canonical_address(doc.url) for doc, _ in led_docs} - {""}
+    addresses = {canonical_address(doc.page) for doc, _ in led_docs} - {""}
     if not addresses:
         return repeats
-    return repeats | {doc.id for doc in window_docs if canonical_address(doc.url) in addresses}
+    return repeats | {doc.id for doc in window_docs if canonical_address(doc.page) in addresses}
 
 
 def repeats_of(

@@ -50,10 +50,11 @@ DOC_COLUMNS = (
     _ARTICLE.published_at,
     _ARTICLE.priority,
     _ARTICLE.popularity,
-    _ADDRESS,
+    _ARTICLE.url,
     _ARTICLE.date_estimated,
     _ARTICLE.ingested_at,
     _ARTICLE.estimated_on_first_fetch,
+    _ADDRESS,
 )
 TEXT_COLUMNS = (
     func.substr(_ARTICLE.summary, 1, terms.SUMMARY_CHARS),
@@ -104,6 +105,7 @@ def doc_of_row(row: Any) -> Doc:
         date_estimated=bool(row[9]),
         ingested_at=_utc(row[10]),
         backlog=bool(row[11]),
+        address=row[12] or "",
     )
 
 
@@ -147,7 +149,7 @@ def _with_terms(session: Session, where: Any, *, unheld: bool = False) -> list[t
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
     held = held_pages(session) if unheld else frozenset()
     if held:
-        found = [pair for pair in found if canonical_address(pair[0].url) not in held]
+        found = [pair for pair in found if canonical_address(pair[0].page) not in held]
     return found
 
 
