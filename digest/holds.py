@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from digest import editions
 from digest.articles import article_by_guid
 from digest.db import Database
+from digest.errors import DigestError
 from digest.models import (
     Article,
     Delivery,
@@ -133,9 +134,17 @@ def hold(
 def unhold(db: Database, guid: str, source: str | None = None) -> tuple[str, bool, int]:
     """Let the article (`articles.article_by_guid`) and the copies held with it be
     selected again; editions they were pulled from stay as revised. Returns (title,
-    whether it was held, how many copies were released with it)."""
+    whether it was held, how many copies were released with it). Raises DigestError
+    for a copy held with an article still held (it would stay left out as its copy)."""
     with db.session() as session:
         article = article_by_guid(session, guid, source)
+        original = session.get(Article, article.held_copy_of) if article.held_copy_of else None
+        if original is not None and original.held_at is not None:
+            # Released alone, it would still be left out as the held article's copy.
+            raise DigestError(
+                f"{guid} is held as a copy of {original.guid} ({original.title}): "
+                f"unhold {original.guid} to release both"
+            )
         was_held = article.held_at is not None
         article.held_at, article.hold_reason, article.held_copy_of = None, None, None
         copies = list(session.scalars(select(Article).where(Article.held_copy_of == article.id)))

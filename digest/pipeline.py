@@ -194,7 +194,7 @@ def hold(
     return hold_article(
         db, guid, reason, now, lambda plan: render_edition(plan, settings),
         partial(revise_variants, settings), source=source,
-        copies=partial(copies_of, threshold=settings.selection.duplicate_threshold),
+        copies=copies_of,
     )  # fmt: skip
 
 

@@ -13,7 +13,8 @@ import pytest
 from digest import editions, pipeline
 from digest.compose import composer
 from digest.config import load_settings
-from digest.selection.held_copies import HeldHeadlines
+from digest.selection.held_copies import is_copy
+from digest.selection.repeated_headlines import HeldHeadlines
 from tests.schedule_support import add_article, add_reader, make_site, run_cli, t, title_for
 from tests.test_send_support import FaultyHandler, Received, SmtpServer, query
 
@@ -131,6 +132,10 @@ HELD_TEXT = (
         ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "زِلزال بقوة ٥٫٨ يضرب تركـيا ويقتل ٣"),
         ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "عاجل: زلزال بقوة 5.8 يضرب تركيا ويقتل 3"),
         ("Markets wrap", "Markets wrap: Tokyo rallies"),
+        (
+            "Saudi Aramco raises July crude prices for Asian buyers",
+            "Saudi Aramco hikes July crude prices for Asian buyers",
+        ),
     ],
 )
 def test_a_headline_set_anew_repeats_the_held_one(held: str, title: str) -> None:
@@ -148,6 +153,92 @@ def test_a_headline_set_anew_repeats_the_held_one(held: str, title: str) -> None
 )
 def test_another_headline_does_not_repeat_the_held_one(held: str, title: str) -> None:
     assert not HeldHeadlines([held]).repeats(title)
+
+
+GOLD = (
+    "أسعار الذهب اليوم",
+    "",
+    "سجل سعر غرام الذهب عيار 21 اليوم {a} دينارا للبيع و{b} دينارا للشراء، فيما بلغ سعر "
+    "غرام عيار 24 {c} دينارا وعيار 18 {d} دينارا، بحسب نقابة الصاغة.",
+)
+WRAP = (
+    "Markets wrap",
+    "<p>Stocks {a} in Tokyo as the yen {b}; the Nikkei closed {c}% {d}.</p>",
+    "Carmakers led the {a}, with Toyota {e} {f}%. Bond yields were little changed, and oil "
+    "held near ${g} a barrel. Traders now look to Friday's payroll figures.",
+)
+HELD_STORY = (HELD_TITLE, f"<p>{HELD_TEXT}</p>", "The minister did not answer calls.")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        HELD_STORY,
+        (
+            HELD_TITLE + " | The Courier",
+            HELD_TEXT + " Read more",
+            "The minister did not answer calls.",
+        ),
+        ("Minister's brother won Harwick port contract", f"<strong>{HELD_TEXT}</strong>", ""),
+        ("", "", f"{HELD_TEXT}\n\nThe minister did not answer calls."),
+        (HELD_TITLE, HELD_TEXT, "The minister did not answer calls. Share this: Facebook, X."),
+    ],
+)
+def test_the_held_text_word_for_word_is_a_copy(other: tuple[str, str, str]) -> None:
+    assert is_copy(HELD_STORY, other)
+
+
+@pytest.mark.parametrize(
+    ("held", "other"),
+    [
+        # a daily bulletin: the template, the next day's figures
+        (
+            (GOLD[0], "", GOLD[2].format(a=42.1, b=41.3, c=48.2, d=36.1)),
+            (GOLD[0], "", GOLD[2].format(a=42.6, b=41.9, c=48.7, d=36.5)),
+        ),
+        (
+            tuple(
+                part.format(a="rose", b="fell", c=1.2, d="higher", e="up", f=3, g=81)
+                for part in WRAP
+            ),
+            tuple(
+                part.format(a="fell", b="rose", c=0.8, d="lower", e="down", f=2, g=79)
+                for part in WRAP
+            ),
+        ),
+        # the correction of a held article is the editor's fix, not the held text
+        (
+            (
+                "Cairo raises metro fares to 10 pounds from Saturday",
+                "",
+                "Tickets for the "
+                "metro's longest journeys will cost 10 pounds from Saturday, the transport "
+                "ministry said, up from 8 pounds, the first rise in two years.",
+            ),
+            (
+                "CORRECTION: Cairo raises metro fares to 12 pounds from Sunday",
+                "",
+                "Tickets for the "
+                "metro's longest journeys will cost 12 pounds from Sunday, the transport "
+                "ministry said, up from 8 pounds, the first rise in three years.",
+            ),
+        ),
+        # another outlet's account, and a text that is the held one and much more
+        (
+            HELD_STORY,
+            (
+                "Opposition demands inquiry into Harwick port deal",
+                "Opposition leaders called for an inquiry after tender papers showed Oskar "
+                "Lindqvist's firm won the Harwick dredging contract from Alma Lindqvist's "
+                "ministry.",
+                "",
+            ),
+        ),
+        (("Markets wrap", "", ""), ("Markets wrap", "", " ".join(HELD_TEXT.split() * 2))),
+    ],
+)
+def test_another_text_is_no_copy(held: tuple[str, str, str], other: tuple[str, str, str]) -> None:
+    assert not is_copy(held, other)
 
 
 def shown_guids(tmp_path: Path) -> list[str]:
@@ -267,6 +358,9 @@ def test_a_hold_pulls_the_copies_an_unsent_edition_shows(tmp_path: Path) -> None
         assert "UPDATED: Harwick" not in text_of(message) and "Oskar" not in text_of(message)
     asked = run_cli(tmp_path, "articles", "related", "again")  # a copy held with it
     assert "(first)  same report" in asked.stdout and "(refetched)  same report" in asked.stdout
+    alone = run_cli(tmp_path, "articles", "unhold", "again")  # it would stay left out
+    assert alone.exit_code == 1, alone.output
+    assert "again is held as a copy of first" in alone.stderr and "Traceback" not in alone.stderr
     released = run_cli(tmp_path, "articles", "unhold", "first")
     assert "and 2 copies held with it" in released.stdout, released.output
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
@@ -316,6 +410,61 @@ def test_items_sharing_one_link_are_three_stories_and_one_hold_holds_one(
     held = run_cli(tmp_path, "articles", "hold", "gw-2", "--source", str(feed))
     assert held.exit_code == 0, held.output
     assert sorted(set(shown_guids(tmp_path))) == ["gw-1", "gw-3"]
+
+
+def one_item_feed(guid: str, title: str, summary: str, when: str) -> str:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        "<link>https://wire.example/</link>"
+        f'<item><guid isPermaLink="false">{guid}</guid><link>https://wire.example/latest</link>'
+        f"<title>{title}</title><description>{summary}</description>"
+        f"<pubDate>{when}</pubDate></item></channel></rss>"
+    )
+
+
+def test_a_link_shared_across_fetches_never_rewrites_the_story_stored_under_it(
+    tmp_path: Path,
+) -> None:
+    # The feed shows one item at a time, each linked to its "latest" page: the next
+    # story is a new article, and the held one keeps its text.
+    make_site(tmp_path)
+    feed = tmp_path / "latest.xml"
+    feed.write_text(
+        one_item_feed(
+            "w-1",
+            "Oman raises its policy rate",
+            "The central bank lifted its rate by a quarter point.",
+            "Mon, 02 Jun 2025 06:00:00 GMT",
+        )
+    )
+    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
+    assert run_cli(tmp_path, "articles", "hold", "w-1").exit_code == 0
+    feed.write_text(
+        one_item_feed(
+            "w-2",
+            "Bahrain opens a new container port",
+            "The port at Khalifa Bin Salman doubles the kingdom's capacity.",
+            "Mon, 02 Jun 2025 07:00:00 GMT",
+        )
+    )
+    ingested = run_cli(tmp_path, "ingest", str(feed))
+    assert ingested.exit_code == 0 and "1 new" in ingested.stdout, ingested.output
+    assert shown_guids(tmp_path) == ["w-2"]
+    asked = run_cli(tmp_path, "articles", "related", "w-1")
+    assert asked.stdout.startswith("Oman raises its policy rate"), asked.output
+    # The held story itself served again under a new guid: a new row, and still held.
+    feed.write_text(
+        one_item_feed(
+            "w-1b",
+            "Oman raises its policy rate",
+            "The central bank lifted its rate by a quarter point, and again.",
+            "Mon, 02 Jun 2025 08:00:00 GMT",
+        )
+    )
+    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
+    assert shown_guids(tmp_path) == ["w-2"]
+    asked = run_cli(tmp_path, "articles", "related", "w-1")
+    assert "(w-1b)  same report" in asked.stdout, asked.output
 
 
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:

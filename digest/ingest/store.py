@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from digest.ingest.records import ArticleRecord
 from digest.ingest.urls import canonical_url
 from digest.models import Article
+from digest.selection.repeated_headlines import HeldHeadlines
 
 _BATCH = 500
 
@@ -80,6 +81,8 @@ class _Stored:
     published_at: datetime
     updated_at: datetime | None
     date_estimated: bool
+    title: str
+    held_at: datetime | None
 
 
 _STORED_COLUMNS = (
@@ -91,6 +94,8 @@ _STORED_COLUMNS = (
     Article.published_at,
     Article.updated_at,
     Article.date_estimated,
+    Article.title,
+    Article.held_at,
 )
 
 
@@ -179,6 +184,15 @@ def _store_batch(
                 _merged(counts, record, stored)
                 claimed.add(stored.id)
                 continue
+            if stored is not None and not HeldHeadlines([stored.title]).repeats(record.title):
+                # Two stories under one link: the source's items share it across fetches
+                # (its "latest" page, one item at a time), and it names neither.
+                session.execute(
+                    update(Article).where(Article.id == stored.id).values(canonical_url="")
+                )
+                stored, url = None, ""
+            elif stored is not None and stored.held_at is not None:
+                stored = None  # a held row is never rewritten: its page fetched again
         if stored is None:
             row = {**_columns(record), "canonical_url": url, "ingested_at": now}
             row["content_hash"] = record.content_hash(url)
@@ -224,13 +238,13 @@ def _stored_matches(
         guids = [record.guid for record, _ in batch if record.source == source]
         query = select(*_STORED_COLUMNS).where(Article.source == source, Article.guid.in_(guids))
         for row in session.execute(query):
-            by_key[(row.source, row.guid)] = _Stored(*row)
+            by_key[(row.source, row.guid)] = _Stored(*tuple(row))
     urls = {url for record, url in batch if url and (record.source, record.guid) not in by_key}
     by_url: dict[str, list[_Stored]] = {}
     if urls:
         query = select(*_STORED_COLUMNS).where(Article.canonical_url.in_(urls))
         for row in session.execute(query.order_by(Article.id)):
-            by_url.setdefault(row.canonical_url, []).append(_Stored(*row))
+            by_url.setdefault(row.canonical_url, []).append(_Stored(*tuple(row)))
     return by_key, by_url
 
 

@@ -4,21 +4,22 @@ A hold (`digest articles hold`) pulls one article, and selection leaves out its 
 under any guid (`store.held_pages`). An outlet that posts the story again, word for
 word, at a new address (a new slug, another section's path) made a new row with a page
 of its own, and that copy reached the next edition: the text a legal request pulled,
-back under its own headline. So an article headlined as a held one whose text is a
-near-copy of the held one's (similarity at least `duplicate_threshold`, as an edition
-judges copies, sharing `RELATED_MIN_TERMS` terms) is left out wherever the held article
-would be. The headline finds the suspects, and only the texts decide: a column's fixed
-name ("Markets wrap") heads a new report every day, and a report of the same event in
-other words is another outlet's account, not the held text.
+back under its own headline. So an article headlined as a held one whose text is the
+held one's, word for word (`is_copy`), is left out wherever the held article would be.
 
-"Headlined as a held one" is read on the headline's words (`text.words`: case, marks,
-punctuation, Eastern digits and tatweel aside), and one headline's words may run on in
-the other's, the shorter at least half the longer (`HeldHeadlines`): a copy's headline
-comes back with a curly apostrophe, in title case, as ٥٫٨ for 5.8, with the outlet's
-name after a bar or an "عاجل:" before it (a breaker pass let each of these through).
+"Headlined as a held one" is read on the headlines' words (`repeated_headlines`). The
+headline only finds the suspects; the texts decide, and word for word: a copy holds four
+fifths of the runs of three words of the held summary and body (`COPY_SHARE`, numbers
+included), and the held text is at least half of it (`OWN_SHARE`). A similarity of
+openings was not enough (a breaker pass): a daily bulletin's next day (gold prices, a
+markets wrap: the template, other figures), a live blog's next day under its fixed
+standfirst and a correction were held with the article they follow. A "Read more"
+link, markup set anew, a headline reworded, a line added or dropped is still the held
+text; another outlet's account in its own words never is.
 
 Held articles are few, so a selection pays one indexed query (`store.held_docs`) and,
-where something is held, the words of each headline it reads in full.
+where something is held, the words of each headline it reads in full; texts are read
+only for the suspects.
 
 The hold itself finds the copies stored already (`copies_of`), so that it can hold them
 too and pull them from the editions not yet sent: an edition frozen before the hold may
@@ -27,77 +28,66 @@ show the copy rather than the article the editor knows by its guid.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from digest.models import Article
 from digest.selection import store
-from digest.selection.corpus import Corpus, Doc, DocText
+from digest.selection.corpus import Doc
 from digest.selection.identity import canonical_address
 from digest.selection.postings import postings, titles_between
-from digest.selection.similarity import RELATED_MIN_TERMS
-from digest.selection.text import words
-from digest.selection.vector_rows import search
+from digest.selection.repeated_headlines import HeldHeadlines
+from digest.selection.text import plain, words
 
-#: Articles of the language published nearest the held one whose words weigh the texts
-#: compared (`copies_of`), as `articles related` learns its weights: two texts alone make
-#: every word they share a common one.
-WEIGHT_SAMPLE = 300
-
+#: Given article ids, their (headline, summary HTML, body) (`store.texts`).
+TextReader = Callable[[list[int]], dict[int, tuple[str, str, str]]]
 
 #: Days either side of the held article's publication whose headlines are read for
 #: copies at the hold (`copies_of`); copies under the very same headline are found at
 #: any date (`postings.postings`).
 COPY_DAYS = 7
+#: Words in a run (`is_copy`): one changed word breaks this many runs.
+RUN_WORDS = 3
+#: Share of the held text's runs a copy holds...
+COPY_SHARE = 0.8
+#: ...and share of the copy's own runs that are the held text's (a text that quotes the
+#: held one whole and as much again is still publishing it).
+OWN_SHARE = 0.5
 
 
-class HeldHeadlines:
-    """Which headlines repeat one of some held headlines (module docstring): the same
-    words, or one's words running on in the other's, the shorter at least half the
-    longer ("Markets wrap | Gulf Courier" repeats "Markets wrap"; "Live: election night"
-    does not repeat "Live")."""
-
-    def __init__(self, titles: Iterable[str]) -> None:
-        #: Each held headline's words, by its first word.
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        #: Every run of a held headline's words at least half its length.
-        self._runs: set[tuple[str, ...]] = set()
-        for title in titles:
-            key = tuple(words(title))
-            if not key:
-                continue
-            self._by_first.setdefault(key[0], []).append(key)
-            for size in range((len(key) + 1) // 2, len(key) + 1):
-                self._runs.update(key[at : at + size] for at in range(len(key) - size + 1))
-
-    def __bool__(self) -> bool:
-        return bool(self._runs)
-
-    def repeats(self, title: str) -> bool:
-        """Whether `title` repeats a held headline."""
-        found = tuple(words(title))
-        if found in self._runs:
-            return True
-        for at, word in enumerate(found):
-            for key in self._by_first.get(word, ()):
-                if 2 * len(key) >= len(found) and found[at : at + len(key)] == key:
-                    return True
+def is_copy(held: tuple[str, str, str], other: tuple[str, str, str]) -> bool:
+    """Whether `other` is the `held` text word for word (module docstring): both are
+    (headline, summary HTML, body); runs of `RUN_WORDS` words (fewer where a text has
+    fewer), numbers included, of the summaries and bodies (the headline is what a copy
+    sets anew), or of the whole where the held article is a headline alone."""
+    ours, theirs = _words(("", *held[1:])), _words(("", *other[1:]))
+    if not ours:
+        ours, theirs = _words(held), _words(other)
+    size = min(RUN_WORDS, len(ours), len(theirs))
+    if not size:
         return False
+    own = {tuple(ours[at : at + size]) for at in range(len(ours) - size + 1)}
+    found = {tuple(theirs[at : at + size]) for at in range(len(theirs) - size + 1)}
+    shared = len(own & found)
+    return shared >= COPY_SHARE * len(own) and shared >= OWN_SHARE * len(found)
 
 
-def copies_of(
-    session: Session, article: Article, unsent: Collection[int], threshold: float
-) -> list[int]:
+def _words(text: tuple[str, str, str]) -> list[str]:
+    title, summary, body = text
+    return words(f"{title}\n{plain(summary)}\n{body}")
+
+
+def copies_of(session: Session, article: Article, unsent: Collection[int]) -> list[int]:
     """Ids of the stored copies of `article` (module docstring), held ones aside: its
     page (`identity.canonical_address`) fetched again under another guid, and its text
-    posted again under its headline (`HeldHeadlines`) with a similarity of at least
-    `threshold` (the selection's `duplicate_threshold`). Looked for among the articles
-    of its language published within `COPY_DAYS` of it, those under the very same
-    headline at any date, and the `unsent` ones (ids: what the editions not yet sent
-    show)."""
+    posted again under its headline (`HeldHeadlines`, `is_copy`). Looked for among the
+    articles of its language published within `COPY_DAYS` of it, those under the very
+    same headline at any date, and the `unsent` ones (ids: what the editions not yet
+    sent show)."""
     page = canonical_address(article.canonical_url)
     headlines = HeldHeadlines([article.title])
     days = timedelta(days=COPY_DAYS)
@@ -109,20 +99,16 @@ def copies_of(
     fetched = {number for number, _, url in near if page and canonical_address(url) == page}
     wanted = sorted((headlined | fetched | set(unsent)) - {article.id})
     found = store.docs_with_terms(session, wanted)
-    held = store.docs_with_terms(session, [article.id])
     pages = {doc.id for doc, _ in found if page and canonical_address(doc.page) == page}
-    copies: frozenset[int] = frozenset()
-    if held and headlined:
-        sample = store.nearest_of_language(
-            session, article.language, article.published_at, WEIGHT_SAMPLE, [article.id, *wanted]
-        )
-        corpus = Corpus([*held, *found, *store.docs_with_terms(session, list(sample))])
-        copies = held_copies(corpus, held, found, threshold)
+    held = store.docs_with_terms(session, [article.id])
+    copies = held_copies(
+        [doc for doc, _ in held], [doc for doc, _ in found], partial(store.texts, session)
+    )
     held_ids = set(store.held_ids(session))
     return [doc.id for doc, _ in found if doc.id in pages | copies and doc.id not in held_ids]
 
 
-def held_with(session: Session, article: Article, threshold: float) -> list[int]:
+def held_with(session: Session, article: Article) -> list[int]:
     """Ids of the articles held as one with `article`, which selection leaves out: the
     held fetches of its page under other guids; and where it is held, its copies held
     with it (`copies_of` at the hold) or the article it is a copy of and that one's
@@ -141,39 +127,32 @@ def held_with(session: Session, article: Article, threshold: float) -> list[int]
             or_(Article.id == first, Article.held_copy_of == first), Article.id != article.id
         )
         found.update(session.scalars(statement))
-        found.update(copies_of(session, article, (), threshold))
+        found.update(copies_of(session, article, ()))
     return sorted(found)
 
 
-def held_copies(
-    corpus: Corpus,
-    held: Sequence[tuple[Doc, DocText]],
-    documents: Sequence[tuple[Doc, DocText]],
-    threshold: float,
-) -> frozenset[int]:
+def held_copies(held: Sequence[Doc], documents: Sequence[Doc], texts: TextReader) -> frozenset[int]:
     """Ids of the `documents` that are copies of a `held` article (module docstring):
-    headlined as it is (`HeldHeadlines`), with a similarity of at least `threshold` (the
-    selection's `duplicate_threshold`) to its text, weighed like `corpus`'s."""
-    headlines = HeldHeadlines(doc.title for doc, _ in held)
-    held_ids = {doc.id for doc, _ in held}
+    headlined as it is (`HeldHeadlines`) and its text word for word (`is_copy`; texts
+    read with `texts`, for the suspects and their held articles only)."""
+    headlines = HeldHeadlines(doc.title for doc in held)
+    held_ids = {doc.id for doc in held}
     suspects = [
-        (doc, text)
-        for doc, text in documents
+        doc
+        for doc in documents
         if doc.id not in held_ids and headlines and headlines.repeats(doc.title)
     ]
     if not suspects:
         return frozenset()
-    originals = [(doc, text) for doc, text in held if doc.title]
-    found = search(
-        corpus.vectors_for(suspects),
-        list(corpus.vectors_for(originals)),
-        threshold,
-        RELATED_MIN_TERMS,
-    )
-    copies: set[int] = set()
-    for (original, _), matches in zip(originals, found, strict=True):
+    pairs = []
+    for original in held:
         own = HeldHeadlines([original.title])
-        copies.update(
-            suspects[row][0].id for row, _ in matches if own.repeats(suspects[row][0].title)
-        )
-    return frozenset(copies)
+        pairs += [(original, suspect) for suspect in suspects if own.repeats(suspect.title)]
+    read = texts(sorted({doc.id for pair in pairs for doc in pair}))
+    return frozenset(
+        suspect.id
+        for original, suspect in pairs
+        if original.id in read
+        and suspect.id in read
+        and is_copy(read[original.id], read[suspect.id])
+    )

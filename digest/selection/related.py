@@ -178,7 +178,6 @@ def related_articles(
         article.language,
         window,
         max(selection.no_repeat_days, MIN_SPAN_DAYS),
-        duplicate_threshold=selection.duplicate_threshold,
         later=True,
         arabic_places=True,
     )
@@ -210,9 +209,7 @@ def related_articles(
         if page and doc.id != article.id and canonical_address(doc.page) == page
     }
     # A held article's pages and copies, held with it, are in no corpus: listed as copies.
-    found = store.docs_with_terms(
-        session, held_with(session, article, selection.duplicate_threshold)
-    )
+    found = store.docs_with_terms(session, held_with(session, article))
     rows = corpus.vectors_for(found)
     for row, (doc, _) in enumerate(found):
         doc.bind(rows, row)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -288,13 +289,11 @@ def build_corpus(
     window: Window,
     archive_days: int,
     *,
-    duplicate_threshold: float,
     later: bool = False,
     arabic_places: bool = False,
 ) -> tuple[Corpus, list[Doc]]:
     """One edition's window and archive as a similarity corpus, and the window's documents,
-    without the held articles' pages (`store.held_pages`) or copies (`held_copies`: a
-    similarity of `duplicate_threshold` or more, under a held headline).
+    without the held articles' pages (`store.held_pages`) or copies (`held_copies`).
 
     With `later`, articles published in the `archive_days` after the window join the
     archive side too; `arabic_places` is the vocabulary's (`similarity.Vocabulary`).
@@ -310,18 +309,19 @@ def build_corpus(
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
     held = store.held_docs(session)
+    texts = partial(store.texts, session)
 
-    def fetch(ids: list[int]) -> list[tuple[Doc, DocText]]:
-        found = store.docs_with_terms(session, ids, unheld=True)
-        copies = held_copies(corpus, held, found, duplicate_threshold) if held else frozenset()
+    def unheld(found: list[tuple[Doc, DocText]]) -> list[tuple[Doc, DocText]]:
+        copies = held_copies(held, [doc for doc, _ in found], texts) if held else frozenset()
         return [pair for pair in found if pair[0].id not in copies]
 
-    corpus = Corpus([*in_window, *full], headline_only, fetch, arabic_places=arabic_places)
-    copies = held_copies(corpus, held, [*in_window, *full], duplicate_threshold)
-    if copies:  # rare: read again without them, so that their words weigh nothing
-        in_window = [pair for pair in in_window if pair[0].id not in copies]
-        full = [pair for pair in full if pair[0].id not in copies]
-        corpus = Corpus([*in_window, *full], headline_only, fetch, arabic_places=arabic_places)
+    in_window, full = unheld(in_window), unheld(full)
+    corpus = Corpus(
+        [*in_window, *full],
+        headline_only,
+        lambda ids: unheld(store.docs_with_terms(session, ids, unheld=True)),
+        arabic_places=arabic_places,
+    )
     return corpus, [doc for doc, _ in in_window]
 
 
@@ -344,7 +344,6 @@ def plan_edition(
         language,
         window,
         selection.no_repeat_days,
-        duplicate_threshold=selection.duplicate_threshold,
     )
     repeats = recent_leads(session, corpus, window_docs, day, language, selection)
     choices = choose(

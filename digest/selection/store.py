@@ -170,10 +170,15 @@ def held_pages(session: Session) -> frozenset[str]:
     return frozenset(found - {""})
 
 
-def held_docs(session: Session) -> list[tuple[Doc, DocText]]:
-    """The held articles with their words or text, oldest first: what their copies at
-    other addresses are known by (`held_copies`). Read through the index on `held_at`."""
-    return docs_with_terms(session, held_ids(session))
+def held_docs(session: Session) -> list[Doc]:
+    """The held articles: what their copies at other addresses are known by
+    (`held_copies`). Read through the index on `held_at`, then by id."""
+    ids = held_ids(session)
+    found: list[Doc] = []
+    for offset in range(0, len(ids), CHUNK):
+        chunk = _ARTICLE.id.in_(ids[offset : offset + CHUNK])
+        found.extend(map(doc_of_row, raw_rows(session, select(*DOC_COLUMNS).where(chunk))))
+    return found
 
 
 def held_ids(session: Session) -> list[int]:
