@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from digest import editions
 from digest.articles import article_by_guid
 from digest.db import Database
-from digest.errors import DigestError
 from digest.models import (
     Article,
     Delivery,
@@ -131,26 +130,40 @@ def hold(
     return report
 
 
-def unhold(db: Database, guid: str, source: str | None = None) -> tuple[str, bool, int]:
+@dataclass
+class Release:
+    """What `unhold` did."""
+
+    title: str
+    #: False when the article was not held (the call changed nothing).
+    was_held: bool
+    #: Copies held with it, released with it.
+    copies: int = 0
+    #: The guid of the held article this one copies, which stays held: this copy is
+    #: released on its own (selection shows it though it is that article's copy).
+    copy_of: str | None = None
+
+
+def unhold(db: Database, guid: str, source: str | None = None) -> Release:
     """Let the article (`articles.article_by_guid`) and the copies held with it be
-    selected again; editions they were pulled from stay as revised. Returns (title,
-    whether it was held, how many copies were released with it). Raises DigestError
-    for a copy held with an article still held (it would stay left out as its copy)."""
+    selected again; editions they were pulled from stay as revised. A copy held with an
+    article still held is released on its own: it keeps `held_copy_of`, with no hold,
+    so that selection does not leave it out as that article's copy (a correction posted
+    under the held headline, say), until that article's own unhold."""
     with db.session() as session:
         article = article_by_guid(session, guid, source)
+        release = Release(article.title, article.held_at is not None)
         original = session.get(Article, article.held_copy_of) if article.held_copy_of else None
         if original is not None and original.held_at is not None:
-            # Released alone, it would still be left out as the held article's copy.
-            raise DigestError(
-                f"{guid} is held as a copy of {original.guid} ({original.title}): "
-                f"unhold {original.guid} to release both"
-            )
-        was_held = article.held_at is not None
-        article.held_at, article.hold_reason, article.held_copy_of = None, None, None
+            release.copy_of = original.guid
+        else:
+            article.held_copy_of = None
+        article.held_at, article.hold_reason = None, None
         copies = list(session.scalars(select(Article).where(Article.held_copy_of == article.id)))
         for copy in copies:
+            release.copies += copy.held_at is not None
             copy.held_at, copy.hold_reason, copy.held_copy_of = None, None, None
-        return article.title, was_held, len(copies)
+        return release
 
 
 def _unsent_articles(session: Session) -> set[int]:

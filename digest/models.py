@@ -92,8 +92,9 @@ class Article(Base):
     hold_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: The id of the held article whose hold this copy follows (its page fetched again,
     #: or its text posted again under its headline; `digest.holds`): unholding that
-    #: article releases this one. None for an article held by its own guid.
-    held_copy_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: article releases this one. With no `held_at`: a copy released on its own, shown
+    #: though that article stays held. None for any other article.
+    held_copy_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     def __repr__(self) -> str:
         return f"<Article {self.guid!r}>"

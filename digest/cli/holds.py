@@ -54,7 +54,9 @@ def unhold_command(app: App, guid: str, source: str | None) -> None:
     """Let a held article be selected again (editions it was pulled from stay as revised)."""
     from digest.holds import unhold
 
-    title, was_held, copies = unhold(app.db(), guid, source)
-    click.echo(f"{'released' if was_held else 'was not held'}: {guid}: {title}")
-    if copies:
-        click.echo(f"  and {counted(copies, 'copy', 'copies')} held with it")
+    release = unhold(app.db(), guid, source)
+    click.echo(f"{'released' if release.was_held else 'was not held'}: {guid}: {release.title}")
+    if release.copies:
+        click.echo(f"  and {counted(release.copies, 'copy', 'copies')} held with it")
+    if release.copy_of:
+        click.echo(f"  shown on its own, though {release.copy_of}, which it copies, stays held")

@@ -82,7 +82,8 @@ def _words(text: tuple[str, str, str]) -> list[str]:
 
 
 def copies_of(session: Session, article: Article, unsent: Collection[int]) -> list[int]:
-    """Ids of the stored copies of `article` (module docstring), held ones aside: its
+    """Ids of the stored copies of `article` (module docstring), held ones and those
+    released on their own aside (`store.released_copies`): its
     page (`identity.canonical_address`) fetched again under another guid, and its text
     posted again under its headline (`HeldHeadlines`, `is_copy`). Looked for among the
     articles of its language published within `COPY_DAYS` of it, those under the very
@@ -104,8 +105,8 @@ def copies_of(session: Session, article: Article, unsent: Collection[int]) -> li
     copies = held_copies(
         [doc for doc, _ in held], [doc for doc, _ in found], partial(store.texts, session)
     )
-    held_ids = set(store.held_ids(session))
-    return [doc.id for doc, _ in found if doc.id in pages | copies and doc.id not in held_ids]
+    left = set(store.held_ids(session)) | store.released_copies(session)
+    return [doc.id for doc, _ in found if doc.id in pages | copies and doc.id not in left]
 
 
 def held_with(session: Session, article: Article) -> list[int]:

@@ -309,10 +309,13 @@ def build_corpus(
         after=(window.end, window.end + timedelta(days=archive_days)) if later else None,
     )
     held = store.held_docs(session)
+    released = store.released_copies(session) if held else frozenset()
     texts = partial(store.texts, session)
 
     def unheld(found: list[tuple[Doc, DocText]]) -> list[tuple[Doc, DocText]]:
-        copies = held_copies(held, [doc for doc, _ in found], texts) if held else frozenset()
+        if not held:
+            return found
+        copies = held_copies(held, [doc for doc, _ in found if doc.id not in released], texts)
         return [pair for pair in found if pair[0].id not in copies]
 
     in_window, full = unheld(in_window), unheld(full)

@@ -149,7 +149,12 @@ def _with_terms(session: Session, where: Any, *, unheld: bool = False) -> list[t
             found.append((uncached[article_id], terms.article_text(summary or "", body or "")))
     held = held_pages(session) if unheld else frozenset()
     if held:
-        found = [pair for pair in found if canonical_address(pair[0].page) not in held]
+        released = released_copies(session)
+        found = [
+            pair
+            for pair in found
+            if pair[0].id in released or canonical_address(pair[0].page) not in held
+        ]
     return found
 
 
@@ -179,6 +184,15 @@ def held_docs(session: Session) -> list[Doc]:
         chunk = _ARTICLE.id.in_(ids[offset : offset + CHUNK])
         found.extend(map(doc_of_row, raw_rows(session, select(*DOC_COLUMNS).where(chunk))))
     return found
+
+
+def released_copies(session: Session) -> frozenset[int]:
+    """Ids of the copies released on their own while the article they copy stays held
+    (`holds.unhold`): never left out as its copies. Read through `held_copy_of`'s index."""
+    statement = select(_ARTICLE.id).where(
+        _ARTICLE.held_copy_of.is_not(None), _ARTICLE.held_at.is_(None)
+    )
+    return frozenset(row[0] for row in raw_rows(session, statement))
 
 
 def held_ids(session: Session) -> list[int]:
