@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from alembic.script import ScriptDirectory
 from digest import outbox
 from digest.db import Database, make_engine, schema_head
 from digest.models import Edition
-from digest.selection import postings
+from digest.selection import postings, store
 from subscribers.models import metadata
 
 NOW = datetime(2025, 6, 4, 6, 0, tzinfo=UTC)
@@ -133,15 +134,23 @@ def test_the_big_queries_can_use_their_indexes(postgres_url: str) -> None:
         db.dispose()
 
 
-def test_a_headlines_postings_are_found_by_its_index(database_url: str) -> None:
-    """`postings.postings` asks by each headline's key (its first 200 characters): the
-    expression must be the index's as written, or the database reads every article."""
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [
+        # `postings.postings` asks by each headline's key (its first 200 characters): the
+        # expression must be the index's as written.
+        (postings.postings_query(["Pop star marries", "x" * 200]), "ix_articles_title_key"),
+        # Every selection asks for the copies released from a hold.
+        (store.released_query(), "ix_articles_held_copy_of"),
+    ],
+)
+def test_a_lookup_by_an_index_reads_it(database_url: str, statement: Any, index: str) -> None:
+    """Or the database reads every article."""
     db = Database(database_url)
     try:
         db.upgrade()
         with db.session() as session:
             connection = session.connection()
-            statement = postings.postings_query(["Pop star marries", "x" * 200])
             sql = statement.compile(
                 dialect=connection.dialect, compile_kwargs={"literal_binds": True}
             ).string
@@ -151,7 +160,7 @@ def test_a_headlines_postings_are_found_by_its_index(database_url: str) -> None:
                 connection.exec_driver_sql("SET enable_seqscan = off")
                 rows = connection.exec_driver_sql(f"EXPLAIN {sql}")
             plan = "\n".join(str(row[-1]) for row in rows)
-            assert "ix_articles_title_key" in plan, plan
+            assert index in plan, plan
     finally:
         db.dispose()
 

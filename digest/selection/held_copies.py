@@ -137,18 +137,17 @@ def held_copies(held: Sequence[Doc], documents: Sequence[Doc], texts: TextReader
     headlined as it is (`HeldHeadlines`) and its text word for word (`is_copy`; texts
     read with `texts`, for the suspects and their held articles only)."""
     headlines = HeldHeadlines(doc.title for doc in held)
-    held_ids = {doc.id for doc in held}
-    suspects = [
-        doc
-        for doc in documents
-        if doc.id not in held_ids and headlines and headlines.repeats(doc.title)
-    ]
-    if not suspects:
+    if not headlines:
         return frozenset()
-    pairs = []
-    for original in held:
-        own = HeldHeadlines([original.title])
-        pairs += [(original, suspect) for suspect in suspects if own.repeats(suspect.title)]
+    held_ids = {doc.id for doc in held}
+    pairs = [
+        (held[place], doc)
+        for doc in documents
+        if doc.id not in held_ids
+        for place in headlines.repeated(doc.title)
+    ]
+    if not pairs:
+        return frozenset()
     read = texts(sorted({doc.id for pair in pairs for doc in pair}))
     return frozenset(
         suspect.id

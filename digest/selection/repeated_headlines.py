@@ -12,7 +12,9 @@ share from an article whose guid changed (`ingest.store`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 
 from digest.selection.text import is_term, words
 
@@ -21,33 +23,48 @@ class HeldHeadlines:
     """Which headlines repeat one of some held headlines (module docstring): sharing at
     least half the longer's words, stop words aside ("Markets wrap | Gulf Courier"
     repeats "Markets wrap"; "Live: election night as results come in" does not repeat
-    "Live")."""
+    "Live"). Asked of every headline a selection reads in full while something is held:
+    a headline's words are sorted from stop words only where it shares enough of them
+    with a held one."""
 
     def __init__(self, titles: Iterable[str]) -> None:
-        #: Each held headline's words, and the held headlines each word is in.
-        self._keys: list[frozenset[str]] = []
+        #: Each held headline's words, with its place among `titles`, and the held
+        #: headlines each word is in.
+        self._keys: list[tuple[int, frozenset[str]]] = []
         self._index: dict[str, list[int]] = {}
-        for title in titles:
+        for place, title in enumerate(titles):
             key = _key(title)
             if key:
                 for word in key:
                     self._index.setdefault(word, []).append(len(self._keys))
-                self._keys.append(key)
+                self._keys.append((place, key))
+        self._words = frozenset(self._index)
 
     def __bool__(self) -> bool:
         return bool(self._keys)
 
     def repeats(self, title: str) -> bool:
         """Whether `title` repeats a held headline."""
-        found = _key(title)
-        shared: dict[int, int] = {}
-        for word in found:
-            for number in self._index.get(word, ()):
-                shared[number] = shared.get(number, 0) + 1
-        return any(
-            2 * count >= max(len(found), len(self._keys[number]))
-            for number, count in shared.items()
-        )
+        return bool(self.repeated(title))
+
+    def repeated(self, title: str) -> list[int]:
+        """The places (among the titles given) of the held headlines `title` repeats."""
+        found = set(words(title))
+        common = found & self._words
+        if not common:
+            return []
+        shared = Counter(chain.from_iterable(map(self._index.__getitem__, common)))
+        places = []
+        size = -1
+        for number, count in shared.items():
+            place, key = self._keys[number]
+            if 2 * count < len(key):
+                continue
+            if size < 0:
+                size = sum(1 for word in found if is_term(word))
+            if 2 * count >= size:
+                places.append(place)
+        return sorted(places)
 
 
 def _key(title: str) -> frozenset[str]:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.models import Article, ArticleTerms, Edition, EditionItem, EditionStatus
@@ -188,11 +188,17 @@ def held_docs(session: Session) -> list[Doc]:
 
 def released_copies(session: Session) -> frozenset[int]:
     """Ids of the copies released on their own while the article they copy stays held
-    (`holds.unhold`): never left out as its copies. Read through `held_copy_of`'s index."""
-    statement = select(_ARTICLE.id).where(
-        _ARTICLE.held_copy_of.is_not(None), _ARTICLE.held_at.is_(None)
-    )
-    return frozenset(row[0] for row in raw_rows(session, statement))
+    (`holds.unhold`): never left out as its copies. Read through `held_copy_of`'s index
+    (`released_query`), once per selection and per fetch while something is held."""
+    return frozenset(row[0] for row in raw_rows(session, released_query()) if row[1] is None)
+
+
+def released_query() -> Select[Any]:
+    """`released_copies`' select: (id, hold) of the copies held with or released from a
+    hold. As a range, and the hold looked at outside it: asked for articles with no
+    hold, or with `held_copy_of` IS NOT NULL, SQLite (no statistics) read every article
+    (95 ms a call on the bench's 60,000)."""
+    return select(_ARTICLE.id, _ARTICLE.held_at).where(_ARTICLE.held_copy_of > 0)
 
 
 def held_ids(session: Session) -> list[int]:
