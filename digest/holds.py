@@ -93,10 +93,13 @@ def hold(
     each under its line's lock."""
     with db.session() as session:
         article = article_by_guid(session, guid, source)
-        report = HoldReport(guid, article.title, article.held_at is None)
+        # A copy held with another article is held in its own right when named: that
+        # article's unhold no longer releases it.
+        as_copy = article.held_copy_of is not None
+        report = HoldReport(guid, article.title, article.held_at is None or as_copy)
         found = copies(session, article, _unsent_articles(session)) if copies else []
-        if article.held_at is None:
-            article.held_at, article.hold_reason = now, reason
+        if article.held_at is None or as_copy:
+            article.held_at, article.hold_reason, article.held_copy_of = now, reason, None
         article_id = article.id
         for copy in session.scalars(select(Article).where(Article.id.in_(found))):
             copy.held_at, copy.hold_reason, copy.held_copy_of = now, reason, article_id

@@ -365,8 +365,12 @@ def test_a_hold_pulls_the_copies_an_unsent_edition_shows(tmp_path: Path) -> None
     again = run_cli(tmp_path, "articles", "hold", "first")  # held already: again stays out
     assert "held already" in again.stdout and "its copy again" not in again.stdout
     assert "again" in shown_guids(tmp_path)
+    own = run_cli(tmp_path, "articles", "hold", "refetched", "--reason", "its own")
+    assert "held already" not in own.stdout, own.output  # now held in its own right
     released = run_cli(tmp_path, "articles", "unhold", "first")
-    assert "and 1 copy held with it" in released.stdout, released.output
+    assert "copies held with it" not in released.stdout, released.output
+    assert "copy held with it" not in released.stdout, released.output
+    assert "refetched" not in shown_guids(tmp_path)  # held in its own right
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
     assert "again" in shown_guids(tmp_path), plan["stories"]
 
@@ -426,49 +430,48 @@ def one_item_feed(guid: str, title: str, summary: str, when: str) -> str:
     )
 
 
-def test_a_link_shared_across_fetches_never_rewrites_the_story_stored_under_it(
+def fetch(tmp_path: Path, guid: str, title: str, summary: str, hour: int) -> str:
+    """Serve `guid` as the feed's one item, linked to its "latest" page; ingest it."""
+    feed = tmp_path / "latest.xml"
+    when = f"Mon, 02 Jun 2025 {hour:02d}:00:00 GMT"
+    feed.write_text(one_item_feed(guid, title, summary, when), encoding="utf-8")
+    ingested = run_cli(tmp_path, "ingest", str(feed))
+    assert ingested.exit_code == 0, ingested.output
+    return str(ingested.stdout)
+
+
+def test_a_link_the_feeds_stories_share_across_fetches_names_none_of_them(
     tmp_path: Path,
 ) -> None:
-    # The feed shows one item at a time, each linked to its "latest" page: the next
-    # story is a new article, and the held one keeps its text.
+    # One item at a time under the "latest" link: the next story is a new article (it
+    # used to rewrite the one stored there), and a story's update under yet another guid
+    # updates that story, not a new row (its headline repeats the stored one's).
     make_site(tmp_path)
-    feed = tmp_path / "latest.xml"
-    feed.write_text(
-        one_item_feed(
-            "w-1",
-            "Oman raises its policy rate",
-            "The central bank lifted its rate by a quarter point.",
-            "Mon, 02 Jun 2025 06:00:00 GMT",
-        )
-    )
-    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
-    assert run_cli(tmp_path, "articles", "hold", "w-1").exit_code == 0
-    feed.write_text(
-        one_item_feed(
-            "w-2",
-            "Bahrain opens a new container port",
-            "The port at Khalifa Bin Salman doubles the kingdom's capacity.",
-            "Mon, 02 Jun 2025 07:00:00 GMT",
-        )
-    )
-    ingested = run_cli(tmp_path, "ingest", str(feed))
-    assert ingested.exit_code == 0 and "1 new" in ingested.stdout, ingested.output
-    assert shown_guids(tmp_path) == ["w-2"]
-    asked = run_cli(tmp_path, "articles", "related", "w-1")
-    assert asked.stdout.startswith("Oman raises its policy rate"), asked.output
-    # The held story itself served again under a new guid: a new row, and still held.
-    feed.write_text(
-        one_item_feed(
-            "w-1b",
-            "Oman raises its policy rate",
-            "The central bank lifted its rate by a quarter point, and again.",
-            "Mon, 02 Jun 2025 08:00:00 GMT",
-        )
-    )
-    assert run_cli(tmp_path, "ingest", str(feed)).exit_code == 0
-    assert shown_guids(tmp_path) == ["w-2"]
-    asked = run_cli(tmp_path, "articles", "related", "w-1")
-    assert "(w-1b)  same report" in asked.stdout, asked.output
+    fetch(tmp_path, "w-1", "Oman raises its policy rate", "The central bank acted.", 6)
+    assert "1 new" in fetch(tmp_path, "w-2", "Bahrain port fire kills 3 workers",
+                            "A blaze broke out at the Khalifa Bin Salman port.", 7)  # fmt: skip
+    update = "The toll rose overnight at the Khalifa Bin Salman port."
+    assert "1 updated" in fetch(tmp_path, "w-3", "Bahrain port fire kills 5 workers", update, 8)
+    plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
+    titles = sorted(story["article"]["title"] for story in plan["stories"])
+    assert titles == ["Bahrain port fire kills 5 workers", "Oman raises its policy rate"]
+
+
+def test_a_held_page_under_a_new_guid_and_headline_stays_held_and_unwritten(
+    tmp_path: Path,
+) -> None:
+    # The held story's page served again, its headline rewritten: a new row, left out as
+    # the held page, and the held row keeps its text.
+    make_site(tmp_path)
+    fetch(tmp_path, "q-1", "Earthquake in Malatya kills 12", "Turkish officials said.", 6)
+    fetch(tmp_path, "other", "Oman raises its policy rate", "The central bank acted.", 6)
+    assert run_cli(tmp_path, "articles", "hold", "q-1").exit_code == 0
+    assert "1 new" in fetch(tmp_path, "q-2", "Rescuers dig through rubble in Malatya as "
+                            "toll climbs to 40", "Turkish officials said.", 7)  # fmt: skip
+    assert shown_guids(tmp_path) == ["other"]
+    asked = run_cli(tmp_path, "articles", "related", "q-1")
+    assert asked.stdout.startswith("Earthquake in Malatya kills 12"), asked.output
+    assert "(q-2)  same report" in asked.stdout, asked.output
 
 
 def test_a_guid_two_sources_use_is_held_only_when_the_source_is_named(tmp_path: Path) -> None:

@@ -179,20 +179,15 @@ def _store_batch(
         counts.retagged += record.language_retagged
         stored = by_key.get((record.source, record.guid))
         if stored is None and url:
-            stored = _by_url(by_url.get(url, []), record.source, claimed)
+            candidates = by_url.get(url, [])
+            stored = _by_url(candidates, record.source, claimed)
             if stored is not None and stored.source != record.source:
                 _merged(counts, record, stored)
                 claimed.add(stored.id)
                 continue
-            if stored is not None and not HeldHeadlines([stored.title]).repeats(record.title):
-                # Two stories under one link: the source's items share it across fetches
-                # (its "latest" page, one item at a time), and it names neither.
-                session.execute(
-                    update(Article).where(Article.id == stored.id).values(canonical_url="")
-                )
-                stored, url = None, ""
-            elif stored is not None and stored.held_at is not None:
-                stored = None  # a held row is never rewritten: its page fetched again
+            own = [other for other in candidates if other.source == record.source]
+            if own:
+                stored, url = _at_own_link(session, record, url, own, claimed)
         if stored is None:
             row = {**_columns(record), "canonical_url": url, "ingested_at": now}
             row["content_hash"] = record.content_hash(url)
@@ -255,6 +250,40 @@ def _by_url(candidates: list[_Stored], source: str, claimed: set[int]) -> _Store
     if own:
         return own[0] if len(own) == 1 and own[0].id not in claimed else None
     return candidates[0] if candidates else None
+
+
+def _at_own_link(
+    session: Session, record: ArticleRecord, url: str, own: list[_Stored], claimed: set[int]
+) -> tuple[_Stored | None, str]:
+    """The stored article a record under a new guid updates, among those its source
+    stored at its canonical URL (`own`) or at the same link (`record.url`, whatever
+    canonical URL each was given), and
+    the canonical URL to give the record. Its guid changed, as some feeds' do on every
+    fetch: the newest row, not held and not claimed in this batch, whose headline the
+    record's repeats (`repeated_headlines`), keeping that row's canonical URL. Else a
+    new article: where a row there is held, at the link, so that it stays held as that
+    page ("whatever its headline now says"; a held row is never rewritten); where none
+    is, at no page, another story under a link the source's items share across
+    fetches (its "latest" page, one item at a time: a breaker pass lost each story to
+    the next)."""
+    statement = select(*_STORED_COLUMNS).where(
+        Article.source == record.source, Article.url == record.url
+    )
+    found = {row.id: row for row in own}
+    found.update((row.id, _Stored(*tuple(row))) for row in session.execute(statement))
+    rows = [found[number] for number in sorted(found)]
+    same = [
+        row
+        for row in rows
+        if row.held_at is None
+        and row.id not in claimed
+        and HeldHeadlines([row.title]).repeats(record.title)
+    ]
+    if same:
+        return same[-1], same[-1].canonical_url
+    if any(row.held_at is not None for row in rows):
+        return None, url
+    return None, ""
 
 
 def _merged(counts: IngestCounts, record: ArticleRecord, stored: _Stored) -> None:
