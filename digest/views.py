@@ -40,6 +40,7 @@ def article_dict(article: Article) -> dict[str, Any]:
         "source": article.source,
         "canonical_url": article.canonical_url,
         "estimated_on_first_fetch": article.estimated_on_first_fetch,
+        "held_at": iso(article.held_at),
     }
 
 

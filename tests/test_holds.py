@@ -75,6 +75,9 @@ def test_a_held_article_is_never_selected_again(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "articles", "hold", "pulled").exit_code == 0
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
     assert [story["article"]["guid"] for story in plan["stories"]] == ["other"]
+    listed = run_cli(tmp_path, "articles", "list", "--since", "2025-06-01", "--json")
+    held = {article["guid"]: article["held_at"] for article in json.loads(listed.stdout)}
+    assert held["other"] is None and str(held["pulled"]).endswith("Z"), held
     released = run_cli(tmp_path, "articles", "unhold", "pulled")
     assert released.stdout.startswith("released: pulled")
     plan = json.loads(run_cli(tmp_path, "select", "--date", "2025-06-02", "--json").stdout)
@@ -131,6 +134,10 @@ HELD_TEXT = (
         ("Gulf Courier: Kuwait's cabinet resigns", "Kuwait's cabinet resigns"),
         ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "زِلزال بقوة ٥٫٨ يضرب تركـيا ويقتل ٣"),
         ("زلزال بقوة 5.8 يضرب تركيا ويقتل 3", "عاجل: زلزال بقوة 5.8 يضرب تركيا ويقتل 3"),
+        (
+            "مقتل 12 في غارة إسرائيلية على مخيم النصيرات",
+            "مقتل 12 في الغارة الإسرائيلية على النصيرات",
+        ),
         ("Markets wrap", "Markets wrap: Tokyo rallies"),
         (
             "Saudi Aramco raises July crude prices for Asian buyers",

@@ -4,10 +4,11 @@ A copy's headline comes back with a curly apostrophe, in title case, as ٥٫٨ f
 with the outlet's name after a bar or "عاجل:" before it, a word changed ("hikes" for
 "raises"): breaker passes let each of these through a comparison of the headlines as
 written. So headlines are compared on their words (`text.words`: case, marks,
-punctuation, Eastern digits and tatweel aside; stop words aside), and two repeat one
-another when they share at least half the longer's. Used to find the suspects of a
-held article's copies (`held_copies`), and by ingest to tell a link a feed's items
-share from an article whose guid changed (`ingest.store`).
+punctuation, Eastern digits and tatweel aside; stop words aside; an Arabic word's
+definite article aside: الغارة الإسرائيلية and غارة إسرائيلية), and two repeat one
+another when they share at least half the longer's. Used to find the suspects of a held
+article's copies (`held_copies`), and by ingest to tell a link a feed's items share from
+an article whose guid changed (`ingest.store`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class HeldHeadlines:
 
     def repeated(self, title: str) -> list[int]:
         """The places (among the titles given) of the held headlines `title` repeats."""
-        found = set(words(title))
+        found = set(map(_bare, words(title)))
         common = found & self._words
         if not common:
             return []
@@ -68,4 +69,18 @@ class HeldHeadlines:
 
 
 def _key(title: str) -> frozenset[str]:
-    return frozenset(word for word in words(title) if is_term(word))
+    return frozenset(_bare(word) for word in words(title) if is_term(word))
+
+
+#: Arabic's definite article, with the one-letter conjunctions and prepositions before it.
+_ARABIC_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def _bare(word: str) -> str:
+    """An Arabic word without its definite article (الغارة as غارة), where three letters
+    or more are left; any other word as it is."""
+    if word[:1] in "اوبكفل":
+        for article in _ARABIC_ARTICLES:
+            if word.startswith(article) and len(word) - len(article) >= 3:
+                return word[len(article) :]
+    return word
