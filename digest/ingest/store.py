@@ -257,8 +257,8 @@ def _at_own_link(
 ) -> tuple[_Stored | None, str]:
     """The stored article a record under a new guid updates, among those its source
     stored at its canonical URL (`own`) or at the same link (`record.url`, whatever
-    canonical URL each was given), and
-    the canonical URL to give the record. Its guid changed, as some feeds' do on every
+    canonical URL each was given), and the canonical URL to give the record (`url`, the
+    one ingest computed, or ""). Its guid changed, as some feeds' do on every
     fetch: the newest row, not held and not claimed in this batch, whose headline the
     record's repeats (`repeated_headlines`), keeping that row's canonical URL. Else a
     new article: where a row there is held, at the link, so that it stays held as that
