@@ -11,7 +11,7 @@ reports of those weeks. `articles/` and `filler/` hold one JSON Lines file per o
 "diff"}` (guids; "diff" may be null). It was written by someone who had not seen the
 code, and nothing was changed on its account; it shows the next match of the same team
 listed (a different event in the words of the first). Weighing similarity down with
-time mended that and lost reports of one event told days apart (see the README,
+time mended that and lost reports of one event told days apart (see bench/NOTES.md,
 "Tried and dropped: weighing similarity down with time").
 
 `days_apart/` and `pairs_days_apart.jsonl` (same shape; "b" may be null) hold 21
@@ -19,7 +19,7 @@ further events (10 English, 11 Arabic) whose second report comes 2 to 5 days aft
 first (a weekly's analysis of an election, a late toll, an inquiry's finding), and 9
 pairs of different events within a day of each other (two mass shootings, two
 attacks, two World Cup upsets), each asked both ways, written by a breaker of the
-time factor the README tells of.
+time factor bench/NOTES.md tells of.
 
 Four databases, each ingested with `digest ingest` as a user would:
 

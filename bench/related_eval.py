@@ -21,7 +21,7 @@ English, 10 Arabic), each told by two outlets in bodies of 200-315 words, and 12
 different-event pairs among them (6 a language: the same kind of event elsewhere, or
 the same actor), written by a third person who had not seen the code, to break it. It
 was first run on a word-frequency prior for tiny corpora, which it showed losing Arabic
-partners and which was taken out on its account (see the README); the names rule of
+partners and which was taken out on its account (see bench/NOTES.md); the names rule of
 selection/names.py (`names_and_nouns`) was committed before it was run, and nothing
 else changed for it. bench/data/related_pairs_short_unseen.jsonl has 24 events of
 2015-2024 (12 English, 12 Arabic) told as feeds carry them, a headline and a sentence

@@ -536,7 +536,7 @@ def test_two_long_reports_of_one_kind_of_event_need_the_higher_floor(
     # them apart, and the second report of the Parasite win, which shares its names
     # too, still passes it (0.32). A week of the city's other news gives the weights
     # enough texts. (Had Moonlight's report named the theatre Parasite's names, 0.25:
-    # README, "Related items of long and sparse texts".)
+    # bench/NOTES.md, "Related items of long and sparse texts".)
     week = [
         {**item, "guid": f"{item['guid']}-{day}"}
         for day in range(1, 6)
@@ -813,8 +813,8 @@ FIRE_CAUSE = {
 
 def test_a_report_of_the_event_days_later_is_found(digest: Digest, initialised: Path) -> None:
     # Reports of one event are not all of one day: a weekly, an inquiry's finding, a
-    # late toll come days after. Their time is not read against them (README, "An
-    # eighth file": weighing similarity down with time lost such reports).
+    # late toll come days after. Their time is not read against them (bench/NOTES.md,
+    # "An eighth file": weighing similarity down with time lost such reports).
     news = [
         {**FIRE, "published_at": "2025-06-03T07:00:00Z"},
         *items("2025-06-03"),

@@ -62,8 +62,8 @@ different event still passed the floor for 11-35% of pairs, 34% and 35% on the f
 whose bodies run to 150-400 words; step 4 took those two to 7% and 5%, for 89% and
 100% of same-event partners found (96% and 100% before). Its 80 terms and 1.5 were
 chosen with all four files in view; the multiple became 1.25 when the weights of
-sparse weeks came from the store, on nine files (README, "Related items of long and
-sparse texts").
+sparse weeks came from the store, on nine files (bench/NOTES.md, "Related items of long
+and sparse texts").
 
 The edition's own similarity (openings) is not a floor here: taking the greater of it
 and the whole-text measure listed twice as many different events on the long and
@@ -128,7 +128,7 @@ LONG_TEXT_DOCUMENTS = 10
 #: is listed when every other candidate scores under this share of it (step 5). Chosen
 #: on the pool of labelled pairs (related_pool_eval: 0.3 and 0.5 both found 92% at real
 #: dates, 83% before; on one date 0.5 listed two more different events, 0.3 none), then
-#: checked on the clearly different pairs, not used to choose it (README).
+#: checked on the clearly different pairs, not used to choose it (bench/NOTES.md).
 ALONE_MARGIN = 0.3
 
 
