@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from itertools import pairwise, repeat
-from operator import mul, truediv
+from itertools import filterfalse, pairwise, repeat
+from operator import mul, neg, truediv
 from typing import NamedTuple
+
+import numpy as np
 
 from digest.selection.country_names import ALIASES
 from digest.selection.places import bare_country_stems, city_of, country_of
@@ -134,7 +136,7 @@ class Vocabulary:
         (`places.country_of`: التركية as تركيا), and an Arabic city word as the city,
         not its light stem (`places.city_of`: بالرياض as الرياض, not as الرياضة)."""
         known, terms = self._word_terms, self._term_ids
-        new = [word for word in dict.fromkeys(tokens) if word not in known]
+        new = list(dict.fromkeys(filterfalse(known.__contains__, tokens)))
         stems = stem_all(new)
         for word, stemmed in zip(new, stems, strict=True):
             if not is_term(word):
@@ -247,18 +249,23 @@ class Vocabulary:
         headline = words(matching_text(title, "", 0))
         tokens = headline + words(text[:FULL_CHARS])
         known = self._word_terms
-        if set(tokens).difference(known):
+        try:  # most words of a text are known: a failed lookup is cheaper than a set
+            terms = list(map(known.__getitem__, tokens))
+        except KeyError:
             self._learn(tokens)
-        terms = list(map(known.__getitem__, tokens))
+            terms = list(map(known.__getitem__, tokens))
         tally = Counter(terms)
         tally.pop(-1, None)
         start = len(headline)
         if len(terms) - start <= LEAD_WORDS:  # a short text weighs in full
             return TermCounts(tuple(tally), tuple(tally.values()))
-        # each term's first position: later positions are overwritten by earlier ones
-        first = dict(zip(reversed(terms), range(len(terms) - 1, -1, -1), strict=True))
-        lead = tuple(min(1.0, LEAD_WORDS / max(first[term] - start, 1)) for term in tally)
-        return TermCounts(tuple(tally), tuple(tally.values()), lead)
+        # Each term's first position, in the order `tally` has its terms (that of first
+        # appearance): the sorted first places of the distinct terms, stop words' out.
+        numbers = np.asarray(terms, dtype=np.int64)
+        places = np.sort(np.unique(numbers, return_index=True)[1])
+        places = places[numbers[places] >= 0]
+        lead = np.minimum(1.0, LEAD_WORDS / np.maximum(places - start, 1))
+        return TermCounts(tuple(tally), tuple(tally.values()), tuple(lead.tolist()))
 
     def count_words(self, packed: PackedWords) -> TermCounts:
         """`count` of a document whose words are counted already (`text.word_counts` of
@@ -337,12 +344,13 @@ class Weighting:
         )
         if counts.lead:
             raw = list(map(mul, raw, counts.lead))
-        ids = counts.ids
-        order = sorted(range(len(raw)), key=lambda i: (-raw[i], ids[i]))[:terms]
-        kept = list(map(raw.__getitem__, order))
+        # Heaviest first, ties by term id: (-weight, id) pairs sort as the key would,
+        # without a Python call per comparison.
+        heaviest = sorted(zip(map(neg, raw), counts.ids, strict=True))[:terms]
+        kept = [-weight for weight, _ in heaviest]
         norm = math.sqrt(sum(map(mul, kept, kept)))
         return Vector(
-            tuple(map(counts.ids.__getitem__, order)),
+            tuple(term for _, term in heaviest),
             tuple(map(truediv, kept, repeat(norm, len(kept)))),
         )
 
